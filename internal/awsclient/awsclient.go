@@ -1,0 +1,109 @@
+// Package awsclient loads the AWS SDK configuration once per process: the
+// standard credential chain and profiles, AWS_ENDPOINT_URL for emulators
+// (the SDK reads it itself), adaptive retries for throttling, and a
+// middleware that counts API calls by service and operation.
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// DefaultRegion is used when neither a flag nor the AWS configuration
+// names a region, as the original did.
+const DefaultRegion = "us-east-1"
+
+// MaxAttempts bounds the SDK's retries of one call, throttles included;
+// the caller's context deadline bounds them too.
+const MaxAttempts = 10
+
+// Load returns the SDK configuration. region overrides the configured one;
+// the result always has a region. calls, when non-nil, counts every API
+// call made with the configuration.
+func Load(ctx context.Context, region string, calls *Calls) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithAppID("ebs-snapper"),
+		// Adaptive mode adds a client-side rate limiter that backs off when
+		// EC2 answers RequestLimitExceeded, on top of standard retries.
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+					so.MaxAttempts = MaxAttempts
+				})
+			})
+		}),
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if calls != nil {
+		cfg.APIOptions = append(cfg.APIOptions, calls.register)
+	}
+	return cfg, nil
+}
+
+// Calls counts API calls by "Service.Operation", including every retry
+// attempt. It is safe for concurrent use.
+type Calls struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// Count is one row of Calls.Snapshot.
+type Count struct {
+	Operation string `json:"operation"`
+	Calls     int    `json:"calls"`
+}
+
+func (c *Calls) register(stack *middleware.Stack) error {
+	// Finalize runs once per attempt, so retries are counted as calls:
+	// they spend rate-limit tokens just the same.
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("ebs-snapper-count",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.add(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+func (c *Calls) add(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	c.counts[op]++
+}
+
+// Get returns the count of one "Service.Operation".
+func (c *Calls) Get(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[op]
+}
+
+// Snapshot returns the counts sorted by operation.
+func (c *Calls) Snapshot() []Count {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Count, 0, len(c.counts))
+	for op, n := range c.counts {
+		out = append(out, Count{Operation: op, Calls: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Operation < out[j].Operation })
+	return out
+}

@@ -1,0 +1,144 @@
+// Package cli holds the ebs-snapper commands. Each command is built by a
+// newXCommand constructor whose RunE only calls runX(ctx, opts, ...), so
+// tests can call runX directly; main maps the returned error to an exit
+// code with ExitCode.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "0.1.0-dev"
+
+// Exit codes, documented in the root command's help.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitUsage   = 2
+	ExitPartial = 3
+)
+
+// UsageError is a mistake in the command line: a missing argument, a
+// conflicting flag. It exits with ExitUsage.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// ErrPartial reports that some actions of a run failed while others were
+// done. It exits with ExitPartial.
+var ErrPartial = errors.New("some actions failed")
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	var usage *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage):
+		return ExitUsage
+	case errors.Is(err, ErrPartial):
+		return ExitPartial
+	default:
+		return ExitError
+	}
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	verbosity  int
+	version    bool
+	toolRegion string
+	table      string
+
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// TableEnv overrides the default configuration table name.
+const TableEnv = "EBS_SNAPPER_TABLE"
+
+// DefaultTable is the original's hard-coded table name.
+const DefaultTable = "ebs_snapshot_configuration"
+
+// NewRootCommand builds the ebs-snapper command tree.
+func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "ebs-snapper",
+		Short: "Scheduled EBS snapshots of tagged EC2 instances, and their safe clean-up",
+		Long: `ebs-snapper takes scheduled EBS snapshots of the EC2 instances its
+configuration stanzas match, and deletes them once their DeleteOn date has
+passed while always keeping a minimum number per volume.
+
+Configuration lives in the DynamoDB table ebs_snapshot_configuration, as
+in the original ebs_snapper. AWS credentials, profiles and regions come
+from the standard AWS chain; AWS_ENDPOINT_URL points every call at
+another endpoint (an emulator such as moto).
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
+actions failed, the others were done).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			setupLogging(g.stderr, g.verbosity)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.version {
+				fmt.Fprintf(g.stdout, "version %s\n", Version)
+				return nil
+			}
+			return usagef("a command is required (see ebs-snapper --help)")
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
+	pf := root.PersistentFlags()
+	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
+	pf.StringVarP(&g.toolRegion, "tool_region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
+	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
+	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the version and exit")
+
+	root.AddCommand(
+		newConfigureCommand(g),
+	)
+	return root
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// setupLogging sends slog text to stderr at the level -V/-VV ask for.
+func setupLogging(w io.Writer, verbosity int) {
+	level := slog.LevelWarn
+	switch {
+	case verbosity == 1:
+		level = slog.LevelInfo
+	case verbosity >= 2:
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+}
+
+// loadAWS loads the SDK configuration for a region ("" = the configured
+// one, else us-east-1).
+func loadAWS(ctx context.Context, region string, calls *awsclient.Calls) (aws.Config, error) {
+	return awsclient.Load(ctx, region, calls)
+}

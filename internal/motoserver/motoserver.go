@@ -1,0 +1,220 @@
+// Package motoserver runs moto, the AWS emulator, in server mode on
+// 127.0.0.1 for integration tests and the demo. Tests share one server per
+// test binary (started by RunTests from TestMain) and reset its state
+// before each test through Require.
+//
+// moto is looked up in this order: $MOTO_PYTHON, the machine's python3,
+// then the repository's .venv (made by scripts/ensure-moto.sh). Without it
+// integration tests skip, except under CI=true, where a skip is a failure.
+package motoserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Version is the moto release the project pins.
+const Version = "5.2.1"
+
+// AccountID is the account moto reports for every caller.
+const AccountID = "123456789012"
+
+// Server is one running moto server.
+type Server struct {
+	URL string
+	cmd *exec.Cmd
+	log *os.File
+}
+
+// Start launches moto on a free loopback port and waits until it answers.
+func Start() (*Server, error) {
+	py, err := findPython()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.CreateTemp("", "moto-*.log")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
+	cmd.Env = append(os.Environ(), "MOTO_EC2_LOAD_DEFAULT_AMIS=false")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Kill moto with its parent even when the test binary panics or is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start moto with %s: %w", py, err)
+	}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: logf}
+	if err := s.waitReady(30 * time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Env is the environment a process needs to talk to this server and
+// nowhere else: endpoint, static credentials, a region, and no IMDS.
+func (s *Server) Env() []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + s.URL,
+		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_SESSION_TOKEN=",
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_PROFILE=",
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// SetEnv applies Env to the current process (for in-process SDK clients).
+func (s *Server) SetEnv(t testing.TB) {
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// Reset wipes every service's state.
+func (s *Server) Reset() error {
+	resp, err := http.Post(s.URL+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		return fmt.Errorf("reset moto: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("reset moto: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Stop ends the server and removes its log.
+func (s *Server) Stop() {
+	if s.cmd.Process != nil {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		_ = s.cmd.Wait()
+	}
+	s.log.Close()
+	os.Remove(s.log.Name())
+}
+
+func (s *Server) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.URL + "/moto-api/data.json")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if s.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(s.log.Name())
+	return fmt.Errorf("moto did not answer on %s within %s; its log:\n%s", s.URL, limit, out)
+}
+
+var shared *Server
+var startErr error
+
+// RunTests is for TestMain: it starts one server for the test binary, runs
+// the tests and stops the server, whatever the outcome.
+func RunTests(m *testing.M) int {
+	shared, startErr = Start()
+	if shared != nil {
+		defer shared.Stop()
+	}
+	return m.Run()
+}
+
+// Require returns the shared server with its state reset. When moto is not
+// available the test is skipped, or failed under CI=true.
+func Require(t testing.TB) *Server {
+	t.Helper()
+	if shared == nil {
+		err := startErr
+		if err == nil {
+			err = errors.New("motoserver.RunTests was not called from TestMain")
+		}
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("moto is required under CI: %v", err)
+		}
+		t.Skipf("moto not available: %v", err)
+	}
+	if err := shared.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	return shared
+}
+
+// Context returns a context bounded so a hung emulator fails the test
+// instead of the whole run.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func findPython() (string, error) {
+	candidates := []string{os.Getenv("MOTO_PYTHON"), "python3"}
+	if root, err := RepoRoot(); err == nil {
+		candidates = append(candidates, filepath.Join(root, ".venv", "bin", "python"))
+	}
+	check := fmt.Sprintf("import moto, moto.server; assert moto.__version__ == %q", Version)
+	for _, py := range candidates {
+		if py == "" {
+			continue
+		}
+		if exec.Command(py, "-c", check).Run() == nil {
+			return py, nil
+		}
+	}
+	return "", fmt.Errorf("no python3 with moto %s (run scripts/ensure-moto.sh)", Version)
+}
+
+// RepoRoot finds the module root by walking up to go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
