@@ -4,6 +4,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
@@ -22,7 +23,8 @@ type Stanza struct {
 	Minimum int
 	// Frequency says when a volume is due for a new snapshot.
 	Frequency Frequency
-	// Ignore lists instance, volume and snapshot ids skipped everywhere.
+	// Ignore lists instance, volume and snapshot ids skipped everywhere;
+	// nil when there are none.
 	Ignore []string
 	// IgnoreRetention lets clean delete due snapshots whose minimum cannot
 	// be known (volume gone, instance no longer matched).
@@ -31,14 +33,14 @@ type Stanza struct {
 	Replication bool
 }
 
-// Frequency is a snapshot frequency: a duration, or a cron expression
-// evaluated in UTC.
-type Frequency struct {
-	text  string
-	every time.Duration
-	cron  *cronSchedule
+// MatchDescription renders the match the way ebs_snapper's sanity check
+// did: "<filter>, value:<value>" per filter, joined by ", ", in filter name
+// order. Where the original printed a Python list for several values, the
+// values are joined with "|" here.
+func (s Stanza) MatchDescription() string {
+	parts := make([]string, len(s.Match))
+	for i, f := range s.Match {
+		parts[i] = f.Name + ", value:" + strings.Join(f.Values, "|")
+	}
+	return strings.Join(parts, ", ")
 }
-
-// TODO(config helper): ParseFrequency, Frequency.String, IsCron, Every,
-// Next; ParseDuration; Parse, ParseStored; cronSchedule.
-type cronSchedule struct{}

@@ -1,0 +1,440 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// Problem is one thing wrong (or, from ParseStored, merely odd) in a
+// stanza, named by its JSON path.
+type Problem struct {
+	ID   string
+	Path string
+	Msg  string
+	// Got is the offending value, rendered as compact JSON; nil when there
+	// is none (a missing key). A JSON null is json.RawMessage("null").
+	Got any
+}
+
+// String renders "<id>: <path>: <msg>, got <value>".
+func (p Problem) String() string {
+	s := p.ID + ": " + p.Path + ": " + p.Msg
+	if p.Got == nil {
+		return s
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p.Got); err != nil {
+		return s + fmt.Sprintf(", got %v", p.Got)
+	}
+	return s + ", got " + strings.TrimSuffix(buf.String(), "\n")
+}
+
+// ValidationError lists every problem that makes a stanza unusable.
+type ValidationError struct {
+	ID       string
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Parse parses and validates a stanza strictly, as "configure -s" must
+// before storing it: every problem is reported at once in a
+// *ValidationError, and unknown keys are errors.
+func Parse(id string, data []byte) (Stanza, error) {
+	s, _, err := parse(id, data, true)
+	return s, err
+}
+
+// ParseStored parses a stanza already stored in DynamoDB, possibly written
+// by ebs_snapper, which checked little. It accepts what has one clear
+// meaning and returns a warning for each such leniency: unknown keys
+// (ignored), ignore_retention as "true"/"false"/"yes"/"no"/"1"/"0" or 0/1,
+// minimum as an integral float or an integer string, replication other
+// than "yes"/"no" (off, as in ebs_snapper), and both cron day fields
+// restricted. What would change behaviour dangerously stays a
+// *ValidationError.
+func ParseStored(id string, data []byte) (Stanza, []Problem, error) {
+	return parse(id, data, false)
+}
+
+// parser collects problems. In strict mode a leniency is an error; in
+// stored mode it is a warning and the value is read as the warning says.
+type parser struct {
+	id     string
+	strict bool
+	errs   []Problem
+	warns  []Problem
+}
+
+func (p *parser) fail(path, msg string, got json.RawMessage) {
+	p.errs = append(p.errs, Problem{ID: p.id, Path: path, Msg: msg, Got: gotValue(got)})
+}
+
+func (p *parser) warn(path, msg string, got json.RawMessage) {
+	p.warns = append(p.warns, Problem{ID: p.id, Path: path, Msg: msg, Got: gotValue(got)})
+}
+
+// lenient reports a value that strict mode rejects with msg and stored
+// mode accepts, reading it as reading says. It returns whether to accept.
+func (p *parser) lenient(path, msg, reading string, got json.RawMessage) bool {
+	if p.strict {
+		p.fail(path, msg, got)
+		return false
+	}
+	p.warn(path, msg+"; "+reading, got)
+	return true
+}
+
+// gotValue keeps a missing value (nil) distinct from JSON null.
+func gotValue(raw json.RawMessage) any {
+	if raw == nil {
+		return nil
+	}
+	return raw
+}
+
+var (
+	stanzaKeys   = []string{"match", "snapshot", "ignore", "ignore_retention", "replication"}
+	snapshotKeys = []string{"retention", "minimum", "frequency"}
+)
+
+func parse(id string, data []byte, strict bool) (Stanza, []Problem, error) {
+	p := &parser{id: id, strict: strict}
+	s := Stanza{ID: id}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			line, col := position(data, syntax.Offset)
+			p.fail("$", fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, err), nil)
+		} else {
+			p.fail("$", "must be a JSON object", compact(data))
+		}
+		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
+	}
+	if top == nil {
+		p.fail("$", "must be a JSON object", compact(data))
+		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
+	}
+	s.Match = p.match(top)
+	p.snapshot(top, &s)
+	s.Ignore = p.ignore(top)
+	s.IgnoreRetention = p.ignoreRetention(top)
+	s.Replication = p.replication(top)
+	p.unknown(top, "", stanzaKeys)
+	if len(p.errs) > 0 {
+		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
+	}
+	return s, p.warns, nil
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, offset int64) (line, col int) {
+	before := data[:min(int(offset), len(data))]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	return line, max(1, len(before)-bytes.LastIndexByte(before, '\n')-1)
+}
+
+func compact(raw []byte) json.RawMessage {
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return json.RawMessage(strconv.Quote(string(raw)))
+	}
+	return buf.Bytes()
+}
+
+// kind returns the first byte of a JSON value: '{', '[', '"', 't', 'f',
+// 'n', or a digit or '-' for a number.
+func kind(raw json.RawMessage) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+// path joins a key to its parent as "parent.key", or "parent[\"key\"]"
+// when the key would be ambiguous in that form.
+func path(parent, key string) string {
+	if key == "" || strings.ContainsAny(key, ".[]\" \t\r\n") {
+		return parent + "[" + strconv.Quote(key) + "]"
+	}
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (p *parser) unknown(obj map[string]json.RawMessage, parent string, known []string) {
+	for _, k := range sortedKeys(obj) {
+		if !slices.Contains(known, k) {
+			p.lenient(path(parent, k), "unknown key (known: "+strings.Join(known, ", ")+")", "ignored", obj[k])
+		}
+	}
+}
+
+func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
+	raw, ok := top["match"]
+	if !ok {
+		p.fail("match", "is required", nil)
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if kind(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		p.fail("match", `must be an object of EC2 filter names to values, e.g. {"tag:backup": "yes"}`, raw)
+		return nil
+	}
+	if len(m) == 0 {
+		p.fail("match", "must name at least one EC2 filter (an empty match selects nothing)", raw)
+		return nil
+	}
+	var filters []inventory.Filter
+	for _, name := range sortedKeys(m) {
+		at := path("match", name)
+		if strings.TrimSpace(name) == "" {
+			p.fail(at, "the filter name must not be empty", m[name])
+			continue
+		}
+		var values []string
+		switch kind(m[name]) {
+		case '"':
+			var v string
+			_ = json.Unmarshal(m[name], &v)
+			values = []string{v}
+		case '[':
+			if !p.flatten(at, m[name], &values) {
+				continue
+			}
+			if len(values) == 0 {
+				p.fail(at, "must list at least one value", m[name])
+				continue
+			}
+		default:
+			p.fail(at, "must be a string or a list of strings", m[name])
+			continue
+		}
+		filters = append(filters, inventory.Filter{Name: name, Values: values})
+	}
+	return filters
+}
+
+// flatten appends the strings of a list to out, flattening nested lists
+// as ebs_snapper did, and reports whether every item was a string.
+func (p *parser) flatten(at string, raw json.RawMessage, out *[]string) bool {
+	var items []json.RawMessage
+	_ = json.Unmarshal(raw, &items)
+	ok := true
+	for i, item := range items {
+		itemAt := fmt.Sprintf("%s[%d]", at, i)
+		switch kind(item) {
+		case '"':
+			var v string
+			_ = json.Unmarshal(item, &v)
+			*out = append(*out, v)
+		case '[':
+			ok = p.flatten(itemAt, item, out) && ok
+		default:
+			p.fail(itemAt, "must be a string", item)
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (p *parser) snapshot(top map[string]json.RawMessage, s *Stanza) {
+	raw, ok := top["snapshot"]
+	if !ok {
+		p.fail("snapshot", "is required", nil)
+		return
+	}
+	var m map[string]json.RawMessage
+	if kind(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		p.fail("snapshot", "must be an object with retention, minimum and frequency", raw)
+		return
+	}
+	s.Retention = p.retention(m)
+	s.Minimum = p.minimum(m)
+	s.Frequency = p.frequency(m)
+	p.unknown(m, "snapshot", snapshotKeys)
+}
+
+// required returns the string value at snapshot.<key>, reporting a missing
+// key or one of another type.
+func (p *parser) required(m map[string]json.RawMessage, key, what string) (string, bool) {
+	at := "snapshot." + key
+	raw, ok := m[key]
+	if !ok {
+		p.fail(at, "is required", nil)
+		return "", false
+	}
+	var v string
+	if kind(raw) != '"' || json.Unmarshal(raw, &v) != nil {
+		p.fail(at, "must be "+what, raw)
+		return "", false
+	}
+	return v, true
+}
+
+func (p *parser) retention(m map[string]json.RawMessage) (d time.Duration) {
+	v, ok := p.required(m, "retention", `a duration such as "4 days"`)
+	if !ok {
+		return 0
+	}
+	d, err := ParseDuration(v)
+	switch {
+	case err != nil:
+		p.fail("snapshot.retention", err.Error(), m["retention"])
+	case d <= 0:
+		p.fail("snapshot.retention", "must be positive", m["retention"])
+	}
+	return d
+}
+
+func (p *parser) frequency(m map[string]json.RawMessage) Frequency {
+	v, ok := p.required(m, "frequency", `a duration such as "12 hours" or a cron expression such as "0 1 * * sun"`)
+	if !ok {
+		return Frequency{}
+	}
+	f, err := ParseFrequency(v)
+	switch {
+	case err != nil:
+		p.fail("snapshot.frequency", err.Error(), m["frequency"])
+	case !f.IsCron() && f.Every() <= 0:
+		p.fail("snapshot.frequency", "must be positive", m["frequency"])
+	case f.IsCron() && f.cron.bothDays():
+		p.lenient("snapshot.frequency",
+			"restricts both day-of-month and day-of-week, so it fires only on days that match both (as ebs_snapper did; classic cron fires on either); set the one you do not mean to ?",
+			"read as days that match both", m["frequency"])
+	}
+	return f
+}
+
+func (p *parser) minimum(m map[string]json.RawMessage) int {
+	const at, bad = "snapshot.minimum", "must be a non-negative integer, e.g. 5"
+	raw, ok := m["minimum"]
+	if !ok {
+		p.fail(at, "is required", nil)
+		return 0
+	}
+	switch c := kind(raw); {
+	case c == '-' || ('0' <= c && c <= '9'):
+		text := string(bytes.TrimSpace(raw))
+		if n, err := strconv.Atoi(text); err == nil && n >= 0 {
+			return n
+		}
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || f < 0 || f != math.Trunc(f) || f >= 1<<53 {
+			p.fail(at, bad, raw)
+			return 0
+		}
+		p.warn(at, fmt.Sprintf("should be written as an integer; read as %d", int(f)), raw)
+		return int(f)
+	case c == '"':
+		// ebs_snapper converted minimum with Python's int(), so integer
+		// strings worked and were stored.
+		var v string
+		_ = json.Unmarshal(raw, &v)
+		text := strings.TrimPrefix(strings.TrimSpace(v), "+")
+		n, err := strconv.Atoi(text)
+		if err != nil || !isDigits(strings.TrimPrefix(text, "-")) || n < 0 {
+			p.fail(at, bad, raw)
+			return 0
+		}
+		p.warn(at, fmt.Sprintf("should be a number, not a string; read as %d", n), raw)
+		return n
+	}
+	p.fail(at, bad, raw)
+	return 0
+}
+
+func (p *parser) ignore(top map[string]json.RawMessage) []string {
+	raw, ok := top["ignore"]
+	if !ok {
+		return nil
+	}
+	var items []json.RawMessage
+	if kind(raw) != '[' || json.Unmarshal(raw, &items) != nil {
+		p.fail("ignore", "must be a list of instance, volume or snapshot ids", raw)
+		return nil
+	}
+	var ids []string
+	for i, item := range items {
+		var id string
+		if kind(item) != '"' || json.Unmarshal(item, &id) != nil {
+			p.fail(fmt.Sprintf("ignore[%d]", i), "must be an instance, volume or snapshot id string", item)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (p *parser) ignoreRetention(top map[string]json.RawMessage) bool {
+	const msg = "must be true or false"
+	raw, ok := top["ignore_retention"]
+	if !ok {
+		return false
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil && kind(raw) != 'n' {
+		return b
+	}
+	var s string
+	if kind(raw) == '"' && json.Unmarshal(raw, &s) == nil {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "yes", "1":
+			return p.lenient("ignore_retention", msg, "read as true", raw)
+		case "false", "no", "0":
+			p.lenient("ignore_retention", msg, "read as false (ebs_snapper took any non-empty string as true)", raw)
+			return false
+		}
+	}
+	switch string(bytes.TrimSpace(raw)) {
+	case "1":
+		return p.lenient("ignore_retention", msg, "read as true", raw)
+	case "0":
+		p.lenient("ignore_retention", msg, "read as false", raw)
+		return false
+	}
+	p.fail("ignore_retention", msg, raw)
+	return false
+}
+
+func (p *parser) replication(top map[string]json.RawMessage) bool {
+	raw, ok := top["replication"]
+	if !ok {
+		return false
+	}
+	var s string
+	if kind(raw) == '"' && json.Unmarshal(raw, &s) == nil && (s == "yes" || s == "no") {
+		return s == "yes"
+	}
+	p.lenient("replication", `must be "yes" or "no"`, `read as "no": only exactly "yes" turns replication on, as in ebs_snapper`, raw)
+	return false
+}
