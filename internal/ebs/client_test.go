@@ -1,0 +1,391 @@
+package ebs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+const region = "eu-west-1"
+
+var deleteOn = []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}}
+
+// record returns the inputs f receives for op, in call order.
+func record[T any](f *ebstest.Fake, op string) *[]*T {
+	var inputs []*T
+	f.OnCall = func(got string, input any) error {
+		if got == op {
+			inputs = append(inputs, input.(*T))
+		}
+		return nil
+	}
+	return &inputs
+}
+
+func TestSnapshotsPaginates(t *testing.T) {
+	f := &ebstest.Fake{}
+	for i := range 2500 {
+		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: "vol-1"}, "")
+	}
+	for i := range 30 {
+		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-public-%d", i)}, "999999999999")
+	}
+	inputs := record[ec2.DescribeSnapshotsInput](f, ebstest.OpDescribeSnapshots)
+	got, err := ebs.New(f, region, ebs.Options{}).Snapshots(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2500 || got[0].ID != "snap-00000000000000000" || got[2499].ID != "snap-00000000000002499" {
+		t.Errorf("got %d snapshots, want the account's 2500 in order", len(got))
+	}
+	if n := f.Calls(ebstest.OpDescribeSnapshots); n != 3 {
+		t.Errorf("DescribeSnapshots calls = %d, want 3 (1000+1000+500)", n)
+	}
+	for i, in := range *inputs {
+		if !slices.Equal(in.OwnerIds, []string{"self"}) || aws.ToInt32(in.MaxResults) != 1000 {
+			t.Errorf("call %d: OwnerIds %v MaxResults %d, want [self] 1000", i+1, in.OwnerIds, aws.ToInt32(in.MaxResults))
+		}
+	}
+}
+
+func TestInstancesPaginatesAndFilters(t *testing.T) {
+	f := &ebstest.Fake{}
+	states := []string{"running", "stopped", "terminated", "pending", "running"}
+	for i := range 2500 {
+		f.AddInstance(inventory.Instance{
+			ID:        fmt.Sprintf("i-%05d", i),
+			ImageID:   "ami-1",
+			State:     states[i%len(states)],
+			Tags:      []inventory.Tag{{Key: "Name", Value: fmt.Sprintf("web-%d", i)}, {Key: "Backup", Value: "yes"}},
+			VolumeIDs: []string{fmt.Sprintf("vol-%05d-b", i), fmt.Sprintf("vol-%05d-a", i)},
+		})
+	}
+	inputs := record[ec2.DescribeInstancesInput](f, ebstest.OpDescribeInstances)
+	c := ebs.New(f, region, ebs.Options{})
+	got, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tag:Backup", Values: []string{"y*"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 of every 5 instances are running or stopped.
+	if len(got) != 1500 || f.Calls(ebstest.OpDescribeInstances) != 2 {
+		t.Errorf("got %d instances in %d calls, want 1500 in 2", len(got), f.Calls(ebstest.OpDescribeInstances))
+	}
+	want := inventory.Instance{
+		ID: "i-00001", ImageID: "ami-1", State: "stopped",
+		Tags:      []inventory.Tag{{Key: "Name", Value: "web-1"}, {Key: "Backup", Value: "yes"}},
+		VolumeIDs: []string{"vol-00001-b", "vol-00001-a"},
+	}
+	if diff := cmp.Diff(want, got[1]); diff != "" {
+		t.Errorf("second instance (-want +got):\n%s", diff)
+	}
+	wantFilters := []ec2types.Filter{
+		{Name: aws.String("tag:Backup"), Values: []string{"y*"}},
+		{Name: aws.String("instance-state-name"), Values: []string{"running", "stopped"}},
+	}
+	in := (*inputs)[0]
+	if diff := cmp.Diff(wantFilters, in.Filters, cmp.AllowUnexported(ec2types.Filter{})); diff != "" || aws.ToInt32(in.MaxResults) != 1000 {
+		t.Errorf("MaxResults %d, filters (-want +got):\n%s", aws.ToInt32(in.MaxResults), diff)
+	}
+
+	f.AddInstance(inventory.Instance{ID: "i-extra", State: "running", VolumeIDs: []string{"vol-x"}})
+	for _, tc := range []struct {
+		name    string
+		filters []inventory.Filter
+		want    int
+	}{
+		{"no filters", nil, 1501},
+		{"tag on nothing", []inventory.Filter{{Name: "tag:Backup", Values: []string{"no"}}}, 0},
+		{"names ANDed, values ORed", []inventory.Filter{
+			{Name: "tag:Name", Values: []string{"web-1", "web-2", "web-11?"}},
+			{Name: "instance-state-name", Values: []string{"stopped"}},
+		}, 3}, // web-1, web-116, web-111 stopped; web-2 is terminated
+	} {
+		got, err := c.Instances(t.Context(), tc.filters)
+		if err != nil || len(got) != tc.want {
+			t.Errorf("%s: got %d instances, %v; want %d", tc.name, len(got), err, tc.want)
+		}
+	}
+}
+
+func TestVolumesChunks(t *testing.T) {
+	f := &ebstest.Fake{}
+	var ids []string
+	for i := range 450 {
+		id := fmt.Sprintf("vol-%05d", i)
+		f.AddVolume(inventory.Volume{ID: id, Tags: []inventory.Tag{{Key: "n", Value: id}}})
+		ids = append(ids, id)
+	}
+	// A deleted volume and a duplicate: neither costs a request of its own.
+	ids = append(ids, "vol-deleted", ids[0])
+	inputs := record[ec2.DescribeVolumesInput](f, ebstest.OpDescribeVolumes)
+	c := ebs.New(f, region, ebs.Options{})
+	got, err := c.Volumes(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 450 || got[7].Tags[0].Value != got[7].ID {
+		t.Errorf("got %d volumes, want the 450 that exist with their tags", len(got))
+	}
+	var sizes []int
+	for _, in := range *inputs {
+		if len(in.VolumeIds) > 0 || aws.ToInt32(in.MaxResults) != 500 || aws.ToString(in.Filters[0].Name) != "volume-id" {
+			t.Errorf("request %+v: want a volume-id filter and MaxResults 500", in)
+		}
+		sizes = append(sizes, len(in.Filters[0].Values))
+	}
+	if want := []int{200, 200, 51}; !slices.Equal(sizes, want) {
+		t.Errorf("filter sizes %v, want %v", sizes, want)
+	}
+	if got, err := c.Volumes(t.Context(), nil); err != nil || got != nil || f.Calls(ebstest.OpDescribeVolumes) != 3 {
+		t.Errorf("no ids: got %v, %v after %d calls; want nothing and no call", got, err, f.Calls(ebstest.OpDescribeVolumes))
+	}
+}
+
+func TestImageSnapshots(t *testing.T) {
+	f := &ebstest.Fake{}
+	want := map[string]string{}
+	for i := range 1200 {
+		ami := fmt.Sprintf("ami-%05d", i)
+		a, b := fmt.Sprintf("snap-%05d-a", i), fmt.Sprintf("snap-%05d-b", i)
+		f.AddImage(ami, a, b)
+		want[a], want[b] = ami, ami
+	}
+	inputs := record[ec2.DescribeImagesInput](f, ebstest.OpDescribeImages)
+	got, err := ebs.New(f, region, ebs.Options{}).ImageSnapshots(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := f.Calls(ebstest.OpDescribeImages); n != 2 || !slices.Equal((*inputs)[0].Owners, []string{"self"}) {
+		t.Errorf("DescribeImages calls = %d with Owners %v, want 2 with [self]", n, (*inputs)[0].Owners)
+	}
+}
+
+func TestRegions(t *testing.T) {
+	f := &ebstest.Fake{}
+	f.SetRegions("us-west-2", "eu-west-1", "ap-south-1")
+	inputs := record[ec2.DescribeRegionsInput](f, ebstest.OpDescribeRegions)
+	got, err := ebs.New(f, "us-east-1", ebs.Options{}).Regions(t.Context())
+	if want := []string{"ap-south-1", "eu-west-1", "us-west-2"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	if aws.ToBool((*inputs)[0].AllRegions) {
+		t.Error("AllRegions set: disabled regions would be listed")
+	}
+}
+
+func TestCreateSnapshot(t *testing.T) {
+	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f.AddVolume(inventory.Volume{ID: "vol-1"})
+	inputs := record[ec2.CreateSnapshotInput](f, ebstest.OpCreateSnapshot)
+	c := ebs.New(f, region, ebs.Options{})
+	tags := []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}, {Key: "Name", Value: "web"}, {Key: "replication_dst_region", Value: "us-west-2"}}
+	desc := strings.Repeat("é", 300) // multi-byte: the cut is by character
+	got, err := c.CreateSnapshot(t.Context(), "vol-1", desc, tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inventory.Snapshot{
+		ID: got.ID, VolumeID: "vol-1", State: inventory.StateCompleted, StartTime: now,
+		Description: strings.Repeat("é", 254), Tags: tags,
+	}
+	if diff := cmp.Diff(want, got); diff != "" || !strings.HasPrefix(got.ID, "snap-") {
+		t.Errorf("returned snapshot (-want +got):\n%s", diff)
+	}
+	stored, _ := f.Snapshot(got.ID)
+	if diff := cmp.Diff(want, stored); diff != "" {
+		t.Errorf("stored snapshot (-want +got):\n%s", diff)
+	}
+	in := (*inputs)[0]
+	if len(in.TagSpecifications) != 1 || in.TagSpecifications[0].ResourceType != ec2types.ResourceTypeSnapshot ||
+		len(in.TagSpecifications[0].Tags) != len(tags) || utf8.RuneCountInString(aws.ToString(in.Description)) != 254 {
+		t.Errorf("request %+v: want one snapshot TagSpecification with all %d tags and a 254-character description", in, len(tags))
+	}
+	if n := len(f.AllCalls()); n != 1 {
+		t.Errorf("calls %v, want CreateSnapshot only (no separate tagging)", f.AllCalls())
+	}
+
+	_, err = c.CreateSnapshot(t.Context(), "vol-1", "d", nil)
+	if !errors.Is(err, ebs.ErrNoTags) || f.Calls(ebstest.OpCreateSnapshot) != 1 {
+		t.Errorf("untagged: got %v after %d calls, want ErrNoTags and no call", err, f.Calls(ebstest.OpCreateSnapshot))
+	}
+}
+
+func TestCreateSnapshotErrors(t *testing.T) {
+	f := &ebstest.Fake{}
+	f.AddVolume(inventory.Volume{ID: "vol-1"})
+	c := ebs.New(f, region, ebs.Options{})
+	_, err := c.CreateSnapshot(t.Context(), "vol-gone", "d", deleteOn)
+	if !errors.Is(err, ebs.ErrNotFound) || !strings.Contains(err.Error(), "vol-gone") || !strings.Contains(err.Error(), region) {
+		t.Errorf("unknown volume: got %v, want ErrNotFound naming vol-gone and %s", err, region)
+	}
+	f.Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: ebs.CodeSnapshotPerVolumeRate})
+	_, err = c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn)
+	if !ebs.IsSnapshotRateLimit(err) || ebs.IsThrottle(err) || errors.Is(err, ebs.ErrNotFound) {
+		t.Errorf("per-volume rate: got %v, want IsSnapshotRateLimit only", err)
+	}
+}
+
+func TestDeleteSnapshot(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		inject  error
+		id      string
+		wantErr func(error) bool
+	}{
+		{"deleted", nil, "snap-1", nil},
+		{"already gone counts as deleted", nil, "snap-gone", nil},
+		{"backs an AMI", nil, "snap-ami", func(err error) bool { return errors.Is(err, ebs.ErrInUse) && strings.Contains(err.Error(), "ami-1") }},
+		{"throttled", &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded}, "snap-1", ebs.IsThrottle},
+		{"other API error", &smithy.GenericAPIError{Code: "InternalError"}, "snap-1", func(err error) bool { return !errors.Is(err, ebs.ErrInUse) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &ebstest.Fake{}
+			f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
+			f.AddSnapshot(inventory.Snapshot{ID: "snap-ami"}, "")
+			f.AddImage("ami-1", "snap-ami")
+			if tc.inject != nil {
+				f.Fail(ebstest.OpDeleteSnapshot, 1, tc.inject)
+			}
+			err := ebs.New(f, region, ebs.Options{}).DeleteSnapshot(t.Context(), tc.id)
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Fatalf("got %v, want nil", err)
+			case tc.wantErr != nil && (err == nil || !tc.wantErr(err)):
+				t.Fatalf("got %v, want a matching error", err)
+			case err != nil && (!strings.Contains(err.Error(), tc.id) || !strings.Contains(err.Error(), region)):
+				t.Errorf("error %q does not name %s and %s", err, tc.id, region)
+			}
+			if _, exists := f.Snapshot(tc.id); exists != (err != nil) {
+				t.Errorf("snapshot exists = %v after error %v", exists, err)
+			}
+		})
+	}
+}
+
+// Every listing names what it listed and the region when it fails, and
+// keeps the AWS error reachable.
+func TestListErrorsNameRegion(t *testing.T) {
+	throttle := &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded}
+	for _, tc := range []struct {
+		op, words string
+		call      func(*ebs.Client) error
+	}{
+		{ebstest.OpDescribeRegions, "describe regions", func(c *ebs.Client) error { _, err := c.Regions(t.Context()); return err }},
+		{ebstest.OpDescribeInstances, "describe instances matching [tag:Name=web-*]", func(c *ebs.Client) error {
+			_, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tag:Name", Values: []string{"web-*"}}})
+			return err
+		}},
+		{ebstest.OpDescribeSnapshots, "describe snapshots owned by self", func(c *ebs.Client) error { _, err := c.Snapshots(t.Context()); return err }},
+		{ebstest.OpDescribeVolumes, "describe volumes vol-1… (1 ids)", func(c *ebs.Client) error { _, err := c.Volumes(t.Context(), []string{"vol-1"}); return err }},
+		{ebstest.OpDescribeImages, "describe images owned by self", func(c *ebs.Client) error { _, err := c.ImageSnapshots(t.Context()); return err }},
+	} {
+		f := &ebstest.Fake{}
+		f.Fail(tc.op, 1, throttle)
+		err := tc.call(ebs.New(f, region, ebs.Options{}))
+		if !ebs.IsThrottle(err) || !strings.HasPrefix(err.Error(), tc.words+" in "+region+": ") && !strings.HasPrefix(err.Error(), tc.words+" from "+region+": ") {
+			t.Errorf("%s: got %q, want a throttle starting %q", tc.op, err, tc.words)
+		}
+	}
+}
+
+func TestRateLimiterOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		opts        ebs.Options
+		create, del rate.Limit
+		burst       int
+	}{
+		{"defaults", ebs.Options{}, 5, 5, 100},
+		{"custom", ebs.Options{CreateRate: 2, DeleteRate: 7, Burst: 10}, 2, 7, 10},
+		{"unlimited", ebs.Options{CreateRate: -1, DeleteRate: -1}, rate.Inf, rate.Inf, 100},
+	} {
+		create, del := ebs.New(&ebstest.Fake{}, region, tc.opts).Limiters()
+		if create.Limit() != tc.create || del.Limit() != tc.del || create.Burst() != tc.burst || del.Burst() != tc.burst {
+			t.Errorf("%s: create %v/%d delete %v/%d, want %v/%d %v/%d", tc.name,
+				create.Limit(), create.Burst(), del.Limit(), del.Burst(), tc.create, tc.burst, tc.del, tc.burst)
+		}
+	}
+}
+
+// Once the burst is spent, a call waits for a token before reaching EC2.
+// A deadline shorter than the refill makes the wait fail at once, so the
+// test needs no sleeps and no timing assertions.
+func TestRateLimiterApplied(t *testing.T) {
+	f := &ebstest.Fake{}
+	f.AddVolume(inventory.Volume{ID: "vol-1"})
+	for i := range 3 {
+		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%d", i)}, "")
+	}
+	c := ebs.New(f, region, ebs.Options{CreateRate: 0.001, DeleteRate: 0.001, Burst: 2})
+	create, del := c.Limiters()
+	for i := range 2 {
+		if _, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DeleteSnapshot(t.Context(), fmt.Sprintf("snap-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if create.Tokens() >= 1 || del.Tokens() >= 1 {
+		t.Errorf("tokens left: create %.3f delete %.3f, want the burst of 2 spent", create.Tokens(), del.Tokens())
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := c.CreateSnapshot(ctx, "vol-1", "d", deleteOn); err == nil || !strings.Contains(err.Error(), "rate limit") {
+		t.Errorf("third create: got %v, want a rate-limit wait error", err)
+	}
+	if err := c.DeleteSnapshot(ctx, "snap-2"); err == nil || !strings.Contains(err.Error(), "rate limit") {
+		t.Errorf("third delete: got %v, want a rate-limit wait error", err)
+	}
+	if got := f.AllCalls(); got[ebstest.OpCreateSnapshot] != 2 || got[ebstest.OpDeleteSnapshot] != 2 {
+		t.Errorf("calls %v, want 2 creates and 2 deletes: the third of each must not reach EC2", got)
+	}
+}
+
+func TestNewForRegion(t *testing.T) {
+	cfg := aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}
+	c := ebs.NewForRegion(cfg, "ap-southeast-2", ebs.Options{})
+	api, ok := c.API().(*ec2.Client)
+	if !ok {
+		t.Fatalf("wraps %T, want *ec2.Client", c.API())
+	}
+	if c.Region() != "ap-southeast-2" || api.Options().Region != "ap-southeast-2" {
+		t.Errorf("Region() %q, SDK client in %q; want ap-southeast-2 for both", c.Region(), api.Options().Region)
+	}
+}
+
+// BenchmarkSnapshots100k lists a fleet-sized region (100,000 tagged
+// snapshots, 100 pages) through the fake, the scale moto cannot serve.
+func BenchmarkSnapshots100k(b *testing.B) {
+	f := &ebstest.Fake{}
+	for i := range 100_000 {
+		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: fmt.Sprintf("vol-%05d", i%10_000), Tags: deleteOn}, "")
+	}
+	c := ebs.New(f, region, ebs.Options{})
+	for b.Loop() {
+		if snaps, err := c.Snapshots(b.Context()); err != nil || len(snaps) != 100_000 {
+			b.Fatalf("got %d snapshots, %v", len(snaps), err)
+		}
+	}
+	b.ReportMetric(float64(f.Calls(ebstest.OpDescribeSnapshots))/float64(b.N), "calls/op")
+}

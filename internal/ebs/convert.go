@@ -1,0 +1,91 @@
+package ebs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// Conversions between SDK and inventory types. They run once, here, so no
+// SDK pointer reaches the rest of the program.
+
+func toSDKFilters(filters []inventory.Filter) []ec2types.Filter {
+	out := make([]ec2types.Filter, 0, len(filters)+1)
+	for _, f := range filters {
+		out = append(out, ec2types.Filter{Name: aws.String(f.Name), Values: f.Values})
+	}
+	return out
+}
+
+// describeFilters renders filters for error messages, e.g.
+// "[tag:Name=web-*,db-* instance-id=i-1]".
+func describeFilters(filters []inventory.Filter) string {
+	parts := make([]string, len(filters))
+	for i, f := range filters {
+		parts[i] = f.Name + "=" + strings.Join(f.Values, ",")
+	}
+	return fmt.Sprint(parts)
+}
+
+func toSDKTags(tags []inventory.Tag) []ec2types.Tag {
+	out := make([]ec2types.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = ec2types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
+	}
+	return out
+}
+
+func fromSDKTags(tags []ec2types.Tag) []inventory.Tag {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make([]inventory.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = inventory.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)}
+	}
+	return out
+}
+
+func fromSDKInstance(i ec2types.Instance) inventory.Instance {
+	inst := inventory.Instance{
+		ID:      aws.ToString(i.InstanceId),
+		ImageID: aws.ToString(i.ImageId),
+		Tags:    fromSDKTags(i.Tags),
+	}
+	if i.State != nil {
+		inst.State = string(i.State.Name)
+	}
+	for _, bdm := range i.BlockDeviceMappings {
+		if bdm.Ebs != nil && aws.ToString(bdm.Ebs.VolumeId) != "" {
+			inst.VolumeIDs = append(inst.VolumeIDs, aws.ToString(bdm.Ebs.VolumeId))
+		}
+	}
+	return inst
+}
+
+func fromSDKSnapshot(s ec2types.Snapshot) inventory.Snapshot {
+	return inventory.Snapshot{
+		ID:          aws.ToString(s.SnapshotId),
+		VolumeID:    aws.ToString(s.VolumeId),
+		State:       string(s.State),
+		StartTime:   aws.ToTime(s.StartTime),
+		Description: aws.ToString(s.Description),
+		Tags:        fromSDKTags(s.Tags),
+	}
+}
+
+func fromCreateSnapshot(out *ec2.CreateSnapshotOutput) inventory.Snapshot {
+	return inventory.Snapshot{
+		ID:          aws.ToString(out.SnapshotId),
+		VolumeID:    aws.ToString(out.VolumeId),
+		State:       string(out.State),
+		StartTime:   aws.ToTime(out.StartTime),
+		Description: aws.ToString(out.Description),
+		Tags:        fromSDKTags(out.Tags),
+	}
+}

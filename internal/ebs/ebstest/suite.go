@@ -1,0 +1,319 @@
+package ebstest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// Target is one EC2 API under test and the Seeder that stages state on it.
+type Target struct {
+	API  ebs.EC2API
+	Seed Seeder
+}
+
+// suiteRegion only names the region in messages: the API decides where
+// calls go.
+const suiteRegion = "us-east-1"
+
+// RunSuite runs the behaviours package ebs relies on against the targets
+// newTarget makes, one fresh (empty) target per behaviour. Run it against
+// the fake and against moto: where they disagree, the fake is wrong.
+// Behaviours run one after another, since an emulator's state is shared.
+func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
+	for _, b := range []struct {
+		name string
+		run  func(ctx context.Context, t *testing.T, tg Target, c *ebs.Client)
+	}{
+		{"InstanceFilters", testInstanceFilters},
+		{"InstanceStateFilter", testInstanceStateFilter},
+		{"VolumesByID", testVolumesByID},
+		{"CreateSnapshotTagsInOneCall", testCreateSnapshotTagged},
+		{"CreateSnapshotUnknownVolume", testCreateSnapshotUnknownVolume},
+		{"DeleteSnapshotTwice", testDeleteSnapshotTwice},
+		{"SnapshotsByOwner", testSnapshotsByOwner},
+		{"SnapshotTagFilters", testSnapshotTagFilters},
+		{"ImageBackedSnapshot", testImageBackedSnapshot},
+		{"Regions", testRegions},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			tg := newTarget(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			b.run(ctx, t, tg, ebs.New(tg.API, suiteRegion, ebs.Options{}))
+		})
+	}
+}
+
+func tags(kv ...string) []inventory.Tag {
+	out := make([]inventory.Tag, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, inventory.Tag{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func filter(name string, values ...string) inventory.Filter {
+	return inventory.Filter{Name: name, Values: values}
+}
+
+// sortedTags compares tags as sets: EC2 does not promise an order.
+func sortedTags(ts []inventory.Tag) []inventory.Tag {
+	out := slices.Clone(ts)
+	slices.SortFunc(out, func(a, b inventory.Tag) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	names := map[string]string{} // instance id → staged name
+	staged := map[string]inventory.Instance{}
+	for _, s := range []struct {
+		name, state, env string
+	}{
+		{"web-1", "running", "prod"},
+		{"web-2", "running", "dev"},
+		{"db-1", "running", "prod"},
+		{"web-3", "stopped", "prod"},
+		{"web-4", "terminated", "prod"},
+	} {
+		inst := tg.Seed.Instance(t, InstanceSpec{State: s.state, Tags: tags("Name", s.name, "Env", s.env)})
+		names[inst.ID] = s.name
+		staged[s.name] = inst
+	}
+	for _, tc := range []struct {
+		name    string
+		filters []inventory.Filter
+		want    []string
+	}{
+		{"no filter: running and stopped only", nil, []string{"db-1", "web-1", "web-2", "web-3"}},
+		{"star wildcard", []inventory.Filter{filter("tag:Name", "web-*")}, []string{"web-1", "web-2", "web-3"}},
+		{"question mark is one character", []inventory.Filter{filter("tag:Name", "???-1")}, []string{"web-1"}},
+		{"no implicit prefix match", []inventory.Filter{filter("tag:Name", "web")}, nil},
+		{"values are ORed", []inventory.Filter{filter("tag:Name", "web-1", "db-1")}, []string{"db-1", "web-1"}},
+		{"names are ANDed", []inventory.Filter{filter("tag:Name", "web-*"), filter("tag:Env", "prod")}, []string{"web-1", "web-3"}},
+		{"values are case-sensitive", []inventory.Filter{filter("tag:Env", "PROD")}, nil},
+		{"tag-key", []inventory.Filter{filter("tag-key", "Env")}, []string{"db-1", "web-1", "web-2", "web-3"}},
+		{"tag-key absent", []inventory.Filter{filter("tag-key", "Missing")}, nil},
+		{"tag-value", []inventory.Filter{filter("tag-value", "dev")}, []string{"web-2"}},
+		{"instance-id", []inventory.Filter{filter("instance-id", staged["web-2"].ID)}, []string{"web-2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.Instances(ctx, tc.filters)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotNames []string
+			for _, inst := range got {
+				gotNames = append(gotNames, names[inst.ID])
+				want := staged[names[inst.ID]]
+				if inst.ImageID != want.ImageID || !slices.Equal(inst.VolumeIDs, want.VolumeIDs) || len(inst.VolumeIDs) == 0 {
+					t.Errorf("instance %s: got image %s volumes %v, want image %s volumes %v",
+						inst.ID, inst.ImageID, inst.VolumeIDs, want.ImageID, want.VolumeIDs)
+				}
+				if diff := cmp.Diff(sortedTags(want.Tags), sortedTags(inst.Tags)); diff != "" {
+					t.Errorf("instance %s tags (-want +got):\n%s", inst.ID, diff)
+				}
+			}
+			slices.Sort(gotNames)
+			if !slices.Equal(gotNames, tc.want) {
+				t.Errorf("got %v, want %v", gotNames, tc.want)
+			}
+		})
+	}
+}
+
+func testInstanceStateFilter(ctx context.Context, t *testing.T, tg Target, _ *ebs.Client) {
+	tg.Seed.Instance(t, InstanceSpec{State: "running"})
+	stopped := tg.Seed.Instance(t, InstanceSpec{State: "stopped"})
+	out, err := tg.API.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"stopped"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			got = append(got, aws.ToString(i.InstanceId)+"="+string(i.State.Name))
+		}
+	}
+	if want := []string{stopped.ID + "=stopped"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func testVolumesByID(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	a := tg.Seed.Instance(t, InstanceSpec{VolumeTags: tags("Backup", "yes")})
+	b := tg.Seed.Instance(t, InstanceSpec{})
+	missing := "vol-0123456789abcdef0"
+	got, err := c.Volumes(ctx, []string{a.VolumeIDs[0], b.VolumeIDs[0], a.VolumeIDs[0], missing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes")}, {ID: b.VolumeIDs[0]}}
+	slices.SortFunc(got, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
+	slices.SortFunc(want, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("volumes (-want +got):\n%s", diff)
+	}
+}
+
+func testCreateSnapshotTagged(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	if _, err := c.CreateSnapshot(ctx, vol, "untagged", nil); !errors.Is(err, ebs.ErrNoTags) {
+		t.Fatalf("untagged create: got %v, want ErrNoTags", err)
+	}
+	want := tags("DeleteOn", "2026-12-01", "Name", "web-1")
+	desc := strings.Repeat("d", 300)
+	snap, err := c.CreateSnapshot(ctx, vol, desc, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.ID == "" || snap.VolumeID != vol || len(snap.Description) != 254 {
+		t.Errorf("created %+v: want an id, volume %s and a 254-character description", snap, vol)
+	}
+	if diff := cmp.Diff(sortedTags(want), sortedTags(snap.Tags)); diff != "" {
+		t.Errorf("tags returned by CreateSnapshot (-want +got):\n%s", diff)
+	}
+	// Listing straight after the create must already show the tags: they
+	// came with the create, not from a later call.
+	listed, err := c.Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].ID != snap.ID || listed[0].State != inventory.StateCompleted {
+		t.Fatalf("listed %+v, want only %s, completed (the untagged request made none)", listed, snap.ID)
+	}
+	if diff := cmp.Diff(sortedTags(want), sortedTags(listed[0].Tags)); diff != "" {
+		t.Errorf("listed tags (-want +got):\n%s", diff)
+	}
+}
+
+func testCreateSnapshotUnknownVolume(ctx context.Context, t *testing.T, _ Target, c *ebs.Client) {
+	_, err := c.CreateSnapshot(ctx, "vol-0123456789abcdef0", "gone", tags("DeleteOn", "2026-12-01"))
+	if !errors.Is(err, ebs.ErrNotFound) || !ebs.IsNotFound(err) {
+		t.Errorf("got %v, want an error matching ErrNotFound", err)
+	}
+}
+
+func testDeleteSnapshotTwice(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	snap, err := c.CreateSnapshot(ctx, vol, "doomed", tags("DeleteOn", "2026-12-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := c.DeleteSnapshot(ctx, snap.ID); err != nil {
+			t.Fatalf("delete %d: %v", i+1, err)
+		}
+	}
+	_, err = tg.API.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(snap.ID)})
+	if !ebs.IsNotFound(err) {
+		t.Errorf("raw second delete: got %v, want a not-found error", err)
+	}
+	if listed, err := c.Snapshots(ctx); err != nil || len(listed) != 0 {
+		t.Errorf("after delete: listed %v, %v; want none", listed, err)
+	}
+}
+
+func testSnapshotsByOwner(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	var want []string
+	for range 2 {
+		s, err := c.CreateSnapshot(ctx, vol, "mine", tags("DeleteOn", "2026-12-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s.ID)
+	}
+	slices.Sort(want)
+	listed, err := c.Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range listed {
+		got = append(got, s.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("Snapshots: got %v, want %v", got, want)
+	}
+	for _, tc := range []struct {
+		owner string
+		want  int
+	}{{AccountID, 2}, {"999999999999", 0}} {
+		n := describeSnapshotCount(ctx, t, tg.API, ec2types.Filter{Name: aws.String("owner-id"), Values: []string{tc.owner}})
+		if n != tc.want {
+			t.Errorf("owner-id=%s: got %d snapshots, want %d", tc.owner, n, tc.want)
+		}
+	}
+}
+
+func testSnapshotTagFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	for _, day := range []string{"2026-12-01", "2026-12-02", "2027-01-01"} {
+		if _, err := c.CreateSnapshot(ctx, vol, "dated", tags("DeleteOn", day)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		filter ec2types.Filter
+		want   int
+	}{
+		{ec2types.Filter{Name: aws.String("tag:DeleteOn"), Values: []string{"2026-12-*"}}, 2},
+		{ec2types.Filter{Name: aws.String("tag:DeleteOn"), Values: []string{"2026-12-01", "2027-01-01"}}, 2},
+		{ec2types.Filter{Name: aws.String("tag-key"), Values: []string{"DeleteOn"}}, 3},
+		{ec2types.Filter{Name: aws.String("volume-id"), Values: []string{vol}}, 3},
+		{ec2types.Filter{Name: aws.String("status"), Values: []string{"pending"}}, 0},
+	} {
+		if n := describeSnapshotCount(ctx, t, tg.API, tc.filter); n != tc.want {
+			t.Errorf("%s=%v: got %d snapshots, want %d", aws.ToString(tc.filter.Name), tc.filter.Values, n, tc.want)
+		}
+	}
+}
+
+func describeSnapshotCount(ctx context.Context, t *testing.T, api ebs.EC2API, f ec2types.Filter) int {
+	t.Helper()
+	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []ec2types.Filter{f}})
+	if err != nil {
+		t.Fatalf("describe snapshots with %s: %v", aws.ToString(f.Name), err)
+	}
+	return len(out.Snapshots)
+}
+
+func testImageBackedSnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	inst := tg.Seed.Instance(t, InstanceSpec{})
+	ami, snap := tg.Seed.Image(t, inst)
+	backing, err := c.ImageSnapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{snap: ami}, backing); diff != "" {
+		t.Errorf("ImageSnapshots (-want +got):\n%s", diff)
+	}
+	if err := c.DeleteSnapshot(ctx, snap); !errors.Is(err, ebs.ErrInUse) {
+		t.Errorf("delete of %s backing %s: got %v, want ErrInUse", snap, ami, err)
+	}
+}
+
+func testRegions(ctx context.Context, t *testing.T, _ Target, c *ebs.Client) {
+	regions, err := c.Regions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(regions) || !slices.Contains(regions, "us-east-1") {
+		t.Errorf("got %v, want a sorted list holding us-east-1", regions)
+	}
+}

@@ -1,0 +1,42 @@
+package ebstest_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
+
+func TestSuiteFake(t *testing.T) {
+	ebstest.RunSuite(t, func(*testing.T) ebstest.Target {
+		f := &ebstest.Fake{}
+		return ebstest.Target{API: f, Seed: f.Seeder()}
+	})
+}
+
+func TestSuiteMoto(t *testing.T) {
+	motoserver.Require(t)
+	ebstest.RunSuite(t, func(t *testing.T) ebstest.Target {
+		_, api := moto(t)
+		return ebstest.Target{API: api, Seed: ebstest.SDKSeeder(api)}
+	})
+}
+
+// moto resets moto, points the process's AWS environment at it and returns
+// an SDK client for it, configured as the product configures its own.
+func moto(t *testing.T) (*motoserver.Server, *ec2.Client) {
+	t.Helper()
+	srv := motoserver.Require(t)
+	srv.SetEnv(t)
+	cfg, err := awsclient.Load(motoserver.Context(t), "us-east-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ec2.NewFromConfig(cfg)
+}

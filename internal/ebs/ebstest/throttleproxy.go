@@ -1,0 +1,59 @@
+package ebstest
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+)
+
+// throttleBody is EC2's answer when a request bucket is empty.
+const throttleBody = `<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>x</RequestID></Response>`
+
+// NewThrottleProxy starts a loopback HTTP server in front of target (an EC2
+// endpoint such as moto's URL) that answers the first failFirst[action]
+// requests of each EC2 Action with HTTP 503 RequestLimitExceeded, as EC2
+// does, and forwards everything else unchanged. Point an SDK client's
+// BaseEndpoint at its URL to exercise the SDK's retryer against real
+// throttles. The caller closes the server. Like httptest.NewServer, it
+// panics when it cannot start (here also on a target that is not a URL).
+func NewThrottleProxy(target string, failFirst map[string]int) *httptest.Server {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic("ebstest: throttle proxy target: " + err.Error())
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	left := make(map[string]int, len(failFirst))
+	for action, n := range failFirst {
+		left[action] = n
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// EC2's query protocol names the operation in the form body; read
+		// it, then hand the same bytes on.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		action := form.Get("Action")
+		mu.Lock()
+		throttle := left[action] > 0
+		if throttle {
+			left[action]--
+		}
+		mu.Unlock()
+		if throttle {
+			w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, throttleBody)
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+}

@@ -1,0 +1,102 @@
+package ebs
+
+import (
+	"errors"
+
+	"github.com/aws/smithy-go"
+)
+
+// EC2 error codes. This block is the only place in the project that spells
+// them: callers classify errors with the helpers below, and the in-memory
+// fake (package ebstest) answers with these same constants so that the
+// helpers see its errors exactly as they see AWS's.
+const (
+	CodeSnapshotNotFound = "InvalidSnapshot.NotFound"
+	CodeSnapshotInUse    = "InvalidSnapshot.InUse"
+	CodeVolumeNotFound   = "InvalidVolume.NotFound"
+	CodeInstanceNotFound = "InvalidInstanceID.NotFound"
+	CodeAMINotFound      = "InvalidAMIID.NotFound"
+
+	CodeRequestLimitExceeded = "RequestLimitExceeded"
+	CodeThrottling           = "Throttling"
+	CodeThrottlingException  = "ThrottlingException"
+
+	CodeSnapshotPerVolumeRate   = "SnapshotCreationPerVolumeRateExceeded"
+	CodeConcurrentSnapshotLimit = "ConcurrentSnapshotLimitExceeded"
+
+	CodeAuthFailure   = "AuthFailure"
+	CodeOptInRequired = "OptInRequired"
+
+	CodeInvalidParameterValue       = "InvalidParameterValue"
+	CodeInvalidParameterCombination = "InvalidParameterCombination"
+	CodeTagLimitExceeded            = "TagLimitExceeded"
+	CodeDryRunOperation             = "DryRunOperation"
+	CodeUnsupportedOperation        = "UnsupportedOperation"
+)
+
+// Sentinel errors the Client wraps around the AWS error, so callers can
+// test with errors.Is and still reach the smithy.APIError with errors.As.
+var (
+	// ErrInUse marks a snapshot EC2 refuses to delete because a registered
+	// AMI uses it. Such a snapshot is skipped and reported, never an abort.
+	ErrInUse = errors.New("snapshot is in use by an AMI")
+	// ErrNotFound marks a resource that does not exist (any more).
+	ErrNotFound = errors.New("not found")
+	// ErrNoTags is returned, without calling EC2, when asked to create a
+	// snapshot with no tags: an untagged snapshot is never cleaned up.
+	ErrNoTags = errors.New("refusing to create a snapshot without tags")
+)
+
+var notFoundCodes = map[string]bool{
+	CodeSnapshotNotFound: true,
+	CodeVolumeNotFound:   true,
+	CodeInstanceNotFound: true,
+	CodeAMINotFound:      true,
+}
+
+// IsNotFound reports whether err says the resource does not exist.
+func IsNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || notFoundCodes[code(err)]
+}
+
+// IsThrottle reports whether EC2 throttled the API call itself (its request
+// token bucket was empty). The SDK's retryer already retried such a call
+// until the context deadline or its attempt limit.
+func IsThrottle(err error) bool {
+	switch code(err) {
+	case CodeRequestLimitExceeded, CodeThrottling, CodeThrottlingException:
+		return true
+	}
+	return false
+}
+
+// IsSnapshotRateLimit reports whether EC2 refused a new snapshot of a volume
+// because of a per-volume limit (too soon after the previous one, or too
+// many pending). These are not API throttles: retrying at once fails again,
+// the volume should be tried on a later run.
+func IsSnapshotRateLimit(err error) bool {
+	switch code(err) {
+	case CodeSnapshotPerVolumeRate, CodeConcurrentSnapshotLimit:
+		return true
+	}
+	return false
+}
+
+// IsRegionUnavailable reports whether the region is not usable by the
+// account (not enabled, or not opted in). The original treats such a
+// region as empty, and so do we.
+func IsRegionUnavailable(err error) bool {
+	switch code(err) {
+	case CodeAuthFailure, CodeOptInRequired:
+		return true
+	}
+	return false
+}
+
+func code(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}

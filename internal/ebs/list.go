@@ -1,0 +1,152 @@
+package ebs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// selfOwner restricts snapshot and image listings to the caller's account:
+// without it EC2 also returns every public snapshot and image.
+const selfOwner = "self"
+
+// Regions returns the regions enabled for the account, sorted.
+//
+// IAM: ec2:DescribeRegions.
+func (c *Client) Regions(ctx context.Context) ([]string, error) {
+	out, err := c.api.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("describe regions from %s: %w", c.region, err)
+	}
+	regions := make([]string, 0, len(out.Regions))
+	for _, r := range out.Regions {
+		regions = append(regions, aws.ToString(r.RegionName))
+	}
+	slices.Sort(regions)
+	return regions, nil
+}
+
+// Instances returns the running and stopped instances that match filters
+// (names ANDed, values ORed, wildcards allowed), as EC2 orders them.
+// Terminated and transitional instances are never returned.
+//
+// IAM: ec2:DescribeInstances.
+func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error) {
+	in := &ec2.DescribeInstancesInput{
+		Filters: append(toSDKFilters(filters), ec2types.Filter{
+			Name:   aws.String("instance-state-name"),
+			Values: []string{"running", "stopped"},
+		}),
+		MaxResults: aws.Int32(maxInstancesPage),
+	}
+	var instances []inventory.Instance
+	p := ec2.NewDescribeInstancesPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instances matching %s in %s: %w", describeFilters(filters), c.region, err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				instances = append(instances, fromSDKInstance(i))
+			}
+		}
+	}
+	return instances, nil
+}
+
+// Snapshots returns every snapshot the account owns in the region.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) Snapshots(ctx context.Context) ([]inventory.Snapshot, error) {
+	in := &ec2.DescribeSnapshotsInput{
+		OwnerIds:   []string{selfOwner},
+		MaxResults: aws.Int32(maxSnapshotsPage),
+	}
+	var snaps []inventory.Snapshot
+	p := ec2.NewDescribeSnapshotsPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, err)
+		}
+		for _, s := range page.Snapshots {
+			snaps = append(snaps, fromSDKSnapshot(s))
+		}
+	}
+	return snaps, nil
+}
+
+// Volumes returns the volumes with the given ids (duplicates are asked
+// once). Ids that no longer exist are simply absent from the result.
+//
+// IAM: ec2:DescribeVolumes.
+func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error) {
+	ids = unique(ids)
+	var volumes []inventory.Volume
+	// A volume-id filter, unlike VolumeIds, does not fail the whole call
+	// when one volume was deleted since the instances were listed.
+	for chunk := range slices.Chunk(ids, volumeIDChunk) {
+		in := &ec2.DescribeVolumesInput{
+			Filters:    []ec2types.Filter{{Name: aws.String("volume-id"), Values: chunk}},
+			MaxResults: aws.Int32(maxVolumesPage),
+		}
+		p := ec2.NewDescribeVolumesPaginator(c.api, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe volumes %s… (%d ids) in %s: %w", chunk[0], len(chunk), c.region, err)
+			}
+			for _, v := range page.Volumes {
+				volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags)})
+			}
+		}
+	}
+	return volumes, nil
+}
+
+// ImageSnapshots maps every EBS snapshot that backs one of the account's
+// AMIs to that AMI's id. Such snapshots cannot be deleted while the AMI is
+// registered.
+//
+// IAM: ec2:DescribeImages.
+func (c *Client) ImageSnapshots(ctx context.Context) (map[string]string, error) {
+	in := &ec2.DescribeImagesInput{
+		Owners:     []string{selfOwner},
+		MaxResults: aws.Int32(maxImagesPage),
+	}
+	backing := map[string]string{}
+	p := ec2.NewDescribeImagesPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe images owned by self in %s: %w", c.region, err)
+		}
+		for _, img := range page.Images {
+			for _, bdm := range img.BlockDeviceMappings {
+				if bdm.Ebs != nil && aws.ToString(bdm.Ebs.SnapshotId) != "" {
+					backing[aws.ToString(bdm.Ebs.SnapshotId)] = aws.ToString(img.ImageId)
+				}
+			}
+		}
+	}
+	return backing, nil
+}
+
+func unique(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package ebs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// CreateSnapshot snapshots a volume, carrying all tags in the same call
+// (TagSpecifications), so a snapshot never exists without its DeleteOn:
+// the original tagged in a second call, and a failure in between left
+// snapshots that were never cleaned up. With no tags it returns ErrNoTags
+// without calling EC2.
+// The description is cut to 254 characters as the original did. It waits
+// for a token of the client's CreateSnapshot bucket first. A volume that no
+// longer exists gives an error matching ErrNotFound.
+//
+// IAM: ec2:CreateSnapshot and ec2:CreateTags (EC2 authorises tagging on
+// create as CreateTags).
+func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error) {
+	if len(tags) == 0 {
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, ErrNoTags)
+	}
+	if err := c.create.Wait(ctx); err != nil {
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: wait for rate limit: %w", volumeID, c.region, err)
+	}
+	out, err := c.api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+		VolumeId:    aws.String(volumeID),
+		Description: aws.String(truncate(description, maxDescription)),
+		TagSpecifications: []ec2types.TagSpecification{{
+			ResourceType: ec2types.ResourceTypeSnapshot,
+			Tags:         toSDKTags(tags),
+		}},
+	}, c.createOpts...)
+	switch {
+	case err == nil:
+		return fromCreateSnapshot(out), nil
+	case IsNotFound(err):
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w: %w", volumeID, c.region, ErrNotFound, err)
+	default:
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, err)
+	}
+}
+
+// DeleteSnapshot deletes a snapshot. One that is already gone counts as
+// deleted (nil). One that backs an AMI gives an error matching ErrInUse.
+// It waits for a token of the client's DeleteSnapshot bucket first.
+//
+// IAM: ec2:DeleteSnapshot.
+func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
+	if err := c.delete.Wait(ctx); err != nil {
+		return fmt.Errorf("delete snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
+	}
+	_, err := c.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}, c.deleteOpts...)
+	switch {
+	case err == nil, code(err) == CodeSnapshotNotFound:
+		return nil
+	case code(err) == CodeSnapshotInUse:
+		return fmt.Errorf("delete snapshot %s in %s: %w: %w", id, c.region, ErrInUse, err)
+	default:
+		return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, err)
+	}
+}
+
+// truncate cuts s to at most n characters (not bytes: EC2 counts
+// characters, and a cut inside a UTF-8 sequence would be rejected).
+func truncate(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
