@@ -1,0 +1,148 @@
+package snapper
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
+
+// benchStanza is the README's example: every 12 hours, kept 4 days.
+func benchStanza(b *testing.B, minimum int) Policy {
+	f, err := config.ParseFrequency("12 hours")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return NewPolicy([]config.Stanza{{ID: "tagged_instances", Retention: 96 * time.Hour, Minimum: minimum, Frequency: f,
+		Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}}, 0)
+}
+
+// BenchmarkMotoFleet runs one snapshot run and one clean run over 500
+// instances × 2 volumes in moto and reports EC2 calls by action and wall
+// time. The rate limiters are off: this measures the engine and the
+// emulator, not EC2's token buckets. Figures go to docs/performance.md.
+func BenchmarkMotoFleet(b *testing.B) {
+	const instances, volumes = 500, 2
+	for b.Loop() {
+		srv := motoserver.Require(b)
+		srv.SetEnv(b)
+		ctx := context.Background()
+		calls := &awsclient.Calls{}
+		cfg, err := awsclient.Load(ctx, "us-east-1", calls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seed, err := awsclient.Load(ctx, "us-east-1", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fleet.Launch(ctx, ec2.NewFromConfig(seed), fleet.Group{Count: instances, Volumes: volumes,
+			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "bench"}}}); err != nil {
+			b.Fatal(err)
+		}
+		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})}
+		opts := Options{Version: "bench", Now: time.Now(), InUse: func(error) bool { return false }}
+
+		measure := func(name string, job Job, p Policy, want func(Summary) bool) {
+			before := calls.Snapshot()
+			start := time.Now()
+			rep := Run(ctx, job, region, p, opts)
+			elapsed := time.Since(start)
+			s := rep.Regions[0].Summary
+			if rep.Regions[0].Error != "" || !want(s) {
+				b.Fatalf("%s: unexpected outcome %+v %s", name, s, rep.Regions[0].Error)
+			}
+			b.ReportMetric(elapsed.Seconds(), name+"-s")
+			b.Logf("%s: %s, summary %+v, EC2 calls %s", name, elapsed.Round(time.Millisecond), s, diffCalls(before, calls.Snapshot()))
+		}
+		p := benchStanza(b, 1)
+		measure("snapshot", JobSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
+		// A second generation 13 hours later, so each volume has two.
+		opts.Now = opts.Now.Add(13 * time.Hour)
+		measure("snapshot-2", JobSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
+		// Six days on, both generations are due; minimum 1 keeps the newer.
+		opts.Now = opts.Now.Add(6 * 24 * time.Hour)
+		measure("clean", JobClean, p, func(s Summary) bool { return s.Deleted == instances*volumes && s.Kept == instances*volumes })
+	}
+}
+
+// BenchmarkFakeFleet plans and cleans a 10,000-volume region (5,000
+// instances × 2 volumes, 10 snapshots each: 100,000 snapshots) through the
+// in-memory fake, which pages like EC2. It reports the calls and the time of
+// the engine itself, at the size where moto is too slow.
+func BenchmarkFakeFleet(b *testing.B) {
+	const instances, volumes, perVolume = 5000, 2, 10
+	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		b.StopTimer()
+		f := &ebstest.Fake{Now: func() time.Time { return base }}
+		n := 0
+		for i := 0; i < instances; i++ {
+			inst := inventory.Instance{ID: fmt.Sprintf("i-%08x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
+			for v := 0; v < volumes; v++ {
+				vol := fmt.Sprintf("vol-%08x%d", i, v)
+				inst.VolumeIDs = append(inst.VolumeIDs, vol)
+				for s := 0; s < perVolume; s++ {
+					age := time.Duration(perVolume-s) * 12 * time.Hour
+					f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%08x", n), VolumeID: vol, StartTime: base.Add(-age),
+						Tags: []inventory.Tag{{Key: "DeleteOn", Value: base.Add(-age).Add(96 * time.Hour).Format(time.DateOnly)}}}, "")
+					n++
+				}
+			}
+			f.AddInstance(inst)
+		}
+		region := []EC2{ebs.New(f, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})}
+		opts := Options{Version: "bench", Now: base}
+		b.StartTimer()
+
+		start := time.Now()
+		rep := Run(context.Background(), JobPlan, region, benchStanza(b, 5), opts)
+		b.ReportMetric(time.Since(start).Seconds(), "plan-s")
+		creates, deletes := 0, 0
+		for _, r := range rep.Regions[0].Snapshots {
+			if r.Action == Create {
+				creates++
+			}
+		}
+		for _, r := range rep.Regions[0].Clean {
+			if r.Action == "delete" {
+				deletes++
+			}
+		}
+		start = time.Now()
+		rep = Run(context.Background(), JobClean, region, benchStanza(b, 5), opts)
+		b.ReportMetric(time.Since(start).Seconds(), "clean-s")
+		if rep.Regions[0].Summary.Deleted != deletes {
+			b.Fatalf("clean deleted %d, plan said %d", rep.Regions[0].Summary.Deleted, deletes)
+		}
+		b.Logf("plan: %d creates, %d deletes planned over %d snapshots; EC2 calls for plan+clean: %v", creates, deletes, n, f.AllCalls())
+	}
+}
+
+// diffCalls renders the calls made between two counter snapshots.
+func diffCalls(before, after []awsclient.Count) string {
+	was := map[string]int{}
+	for _, c := range before {
+		was[c.Operation] = c.Calls
+	}
+	out := ""
+	for _, c := range after {
+		if d := c.Calls - was[c.Operation]; d > 0 {
+			out += fmt.Sprintf("%s=%d ", c.Operation, d)
+		}
+	}
+	return out
+}

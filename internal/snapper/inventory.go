@@ -1,0 +1,142 @@
+package snapper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// EC2 is what the engine needs from one region's EC2 API, in domain terms.
+// The ebs adapter implements it; tests use it over an in-memory fake.
+type EC2 interface {
+	Region() string
+	Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error)
+	Snapshots(ctx context.Context) ([]inventory.Snapshot, error)
+	Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error)
+	ImageSnapshots(ctx context.Context) (map[string]string, error)
+	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
+	DeleteSnapshot(ctx context.Context, id string) error
+}
+
+// Region is the inventory of one region for one run: built once, with one
+// paginated listing per kind of resource, never a call per snapshot.
+type Region struct {
+	Name string
+	// Instances are the running and stopped instances some stanza matches.
+	Instances map[string]inventory.Instance
+	// Assigned maps each matched instance to the stanza that governs it.
+	Assigned map[string]string
+	// Conflicts lists instances that several stanzas match.
+	Conflicts []Conflict
+	// Unmatched lists the ids of stanzas that matched no instance here.
+	Unmatched []string
+	// Snapshots are all snapshots the account owns in the region.
+	Snapshots []inventory.Snapshot
+	// AMISnapshots maps snapshot ids backing the account's AMIs to the AMI.
+	AMISnapshots map[string]string
+}
+
+// Conflict is an instance matched by more than one stanza; ConfigIDs is
+// sorted and the first one governs the instance.
+type Conflict struct {
+	Region     string   `json:"region"`
+	InstanceID string   `json:"instance_id"`
+	ConfigIDs  []string `json:"config_ids"`
+}
+
+// BuildInventory lists one region: the instances of each stanza (one
+// paginated DescribeInstances per stanza), every snapshot the account owns
+// (one paginated DescribeSnapshots) and, for clean, the snapshots behind
+// the account's AMIs. The listings run concurrently. Any failure fails the
+// whole inventory: planning on a partial picture could delete snapshots
+// whose minimum was simply not seen. withImages is false for snapshot runs,
+// which do not need DescribeImages.
+func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, withImages bool) (*Region, error) {
+	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Assigned: map[string]string{}}
+	matches := make([][]inventory.Instance, len(stanzas))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		// Stanzas are listed one after another: they share the
+		// DescribeInstances token bucket with everything else in the account.
+		for i, s := range stanzas {
+			inst, err := ec2.Instances(gctx, s.Match)
+			if err != nil {
+				return fmt.Errorf("instances of stanza %s: %w", s.ID, err)
+			}
+			matches[i] = inst
+		}
+		return nil
+	})
+	g.Go(func() error {
+		snaps, err := ec2.Snapshots(gctx)
+		r.Snapshots = snaps
+		return err
+	})
+	if withImages {
+		g.Go(func() error {
+			m, err := ec2.ImageSnapshots(gctx)
+			r.AMISnapshots = m
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
+	}
+
+	matchedBy := map[string][]string{}
+	for i, s := range stanzas {
+		if len(matches[i]) == 0 {
+			r.Unmatched = append(r.Unmatched, s.ID)
+		}
+		for _, inst := range matches[i] {
+			r.Instances[inst.ID] = inst
+			matchedBy[inst.ID] = append(matchedBy[inst.ID], s.ID)
+		}
+	}
+	for id, cfgs := range matchedBy {
+		sort.Strings(cfgs)
+		r.Assigned[id] = cfgs[0]
+		if len(cfgs) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Region: r.Name, InstanceID: id, ConfigIDs: cfgs})
+			slog.WarnContext(ctx, "instance matched by several stanzas; the first id governs it",
+				"region", r.Name, "instance_id", id, "config_ids", cfgs, "config_id", cfgs[0])
+		}
+	}
+	sort.Slice(r.Conflicts, func(i, j int) bool { return r.Conflicts[i].InstanceID < r.Conflicts[j].InstanceID })
+	slog.InfoContext(ctx, "inventory built", "region", r.Name, "stanzas", len(stanzas),
+		"instances", len(r.Instances), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
+	return r, nil
+}
+
+// latestSnapshots returns, per volume, the start time of its newest
+// snapshot that can restore it (pending or completed; a snapshot in error
+// state is not a backup, so it must not postpone the next one).
+func latestSnapshots(snaps []inventory.Snapshot) map[string]time.Time {
+	latest := map[string]time.Time{}
+	for _, s := range snaps {
+		if s.State == inventory.StateError {
+			continue
+		}
+		if t, ok := latest[s.VolumeID]; !ok || s.StartTime.After(t) {
+			latest[s.VolumeID] = s.StartTime
+		}
+	}
+	return latest
+}
+
+// sortedKeys returns a map's keys in order, for deterministic plans.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

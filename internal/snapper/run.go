@@ -1,0 +1,354 @@
+// Package snapper holds ebs-snapper's use cases: inventory a region, plan
+// snapshots and clean-up with a reason for every decision, and execute the
+// plans safely. It talks to EC2 only through the EC2 interface it defines.
+package snapper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+)
+
+// Job is what a run does.
+type Job int
+
+const (
+	// JobSnapshot plans and takes the due snapshots.
+	JobSnapshot Job = iota
+	// JobClean plans and deletes the expired snapshots.
+	JobClean
+	// JobPlan plans both and changes nothing.
+	JobPlan
+)
+
+// Row statuses.
+const (
+	StatusPlanned = "planned" // dry run: the action was not taken
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped" // EC2 refused in a way that is not a failure (snapshot in use)
+)
+
+// Options tune a run.
+type Options struct {
+	// Now is the evaluation time (the --now flag; the clock otherwise).
+	Now time.Time
+	// DryRun plans only and makes no mutating call.
+	DryRun bool
+	// Version goes into new snapshots' descriptions.
+	Version string
+	// Workers bounds the mutating calls in flight in one region; the EC2
+	// adapter's token buckets bound their rate.
+	Workers int
+	// RegionWorkers bounds how many regions run at once.
+	RegionWorkers int
+	// Unavailable reports errors meaning the region is not enabled for the
+	// account (AuthFailure, OptInRequired): such a region is skipped.
+	Unavailable func(error) bool
+	// InUse reports DeleteSnapshot errors meaning an AMI uses the snapshot.
+	InUse func(error) bool
+}
+
+// SnapshotRow is a snapshot decision and what became of it.
+type SnapshotRow struct {
+	SnapshotDecision
+	Status     string `json:"status,omitempty"`
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// CleanRow is a clean decision and what became of it.
+type CleanRow struct {
+	retention.Decision
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// RegionReport is the outcome of a run in one region.
+type RegionReport struct {
+	Region    string        `json:"region"`
+	Skipped   string        `json:"skipped,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	Snapshots []SnapshotRow `json:"snapshots,omitempty"`
+	Clean     []CleanRow    `json:"clean,omitempty"`
+	Conflicts []Conflict    `json:"conflicts,omitempty"`
+	Summary   Summary       `json:"summary"`
+}
+
+// Summary counts the outcome of a region's run.
+type Summary struct {
+	Created int `json:"created"`
+	Deleted int `json:"deleted"`
+	Kept    int `json:"kept"`
+	Failed  int `json:"failed"`
+}
+
+// Report is the outcome of a run in every region.
+type Report struct {
+	Job     string         `json:"job"`
+	Now     time.Time      `json:"now"`
+	DryRun  bool           `json:"dry_run"`
+	Regions []RegionReport `json:"regions"`
+}
+
+// Failed counts failed actions and failed regions.
+func (r Report) Failed() int {
+	n := 0
+	for _, rr := range r.Regions {
+		n += rr.Summary.Failed
+		if rr.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Run executes job in every region, concurrently across regions. One
+// region's failure never stops the others; it is recorded in the report.
+func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Options) Report {
+	opts = withDefaults(opts)
+	rep := Report{Job: job.String(), Now: opts.Now.UTC(), DryRun: opts.DryRun || job == JobPlan, Regions: make([]RegionReport, len(regions))}
+	stanzas := make([]config.Stanza, 0, len(policy.Stanzas))
+	for _, id := range sortedKeys(policy.Stanzas) {
+		stanzas = append(stanzas, policy.Stanzas[id])
+	}
+	g := errgroup.Group{}
+	g.SetLimit(opts.RegionWorkers)
+	for i, ec2 := range regions {
+		g.Go(func() error {
+			rep.Regions[i] = runRegion(ctx, job, ec2, stanzas, policy, opts)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return rep
+}
+
+func (j Job) String() string {
+	switch j {
+	case JobSnapshot:
+		return "snapshot"
+	case JobClean:
+		return "clean"
+	default:
+		return "plan"
+	}
+}
+
+func withDefaults(o Options) Options {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.RegionWorkers <= 0 {
+		o.RegionWorkers = 4
+	}
+	if o.Unavailable == nil {
+		o.Unavailable = func(error) bool { return false }
+	}
+	if o.InUse == nil {
+		o.InUse = func(error) bool { return false }
+	}
+	return o
+}
+
+func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p Policy, opts Options) RegionReport {
+	rr := RegionReport{Region: ec2.Region()}
+	if len(stanzas) == 0 {
+		// Without a stanza nothing is matched and no minimum is known: a
+		// clean could only keep everything, so skip the listings.
+		rr.Skipped = "no valid configuration stanza"
+		return rr
+	}
+	inv, err := BuildInventory(ctx, ec2, stanzas, job != JobSnapshot)
+	if err != nil {
+		if opts.Unavailable(err) {
+			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)
+			rr.Skipped = "region not enabled for the account"
+			return rr
+		}
+		slog.ErrorContext(ctx, "region failed", "region", rr.Region, "error", err)
+		rr.Error = err.Error()
+		return rr
+	}
+	rr.Conflicts = inv.Conflicts
+	execute := !opts.DryRun && job != JobPlan
+	if job != JobClean {
+		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
+		if execute {
+			takeSnapshots(ctx, ec2, inv, rr.Snapshots, opts)
+		}
+	}
+	if job != JobSnapshot {
+		rr.Clean = rowsForClean(PlanClean(inv, p, opts.Now))
+		if execute {
+			deleteSnapshots(ctx, ec2, rr.Clean, opts)
+		}
+	}
+	rr.Summary = summarize(rr)
+	return rr
+}
+
+func rowsForSnapshots(ds []SnapshotDecision) []SnapshotRow {
+	rows := make([]SnapshotRow, len(ds))
+	for i, d := range ds {
+		rows[i] = SnapshotRow{SnapshotDecision: d}
+		if d.Action == Create {
+			rows[i].Status = StatusPlanned
+		}
+	}
+	return rows
+}
+
+func rowsForClean(ds []retention.Decision) []CleanRow {
+	rows := make([]CleanRow, len(ds))
+	for i, d := range ds {
+		rows[i] = CleanRow{Decision: d}
+		if d.Action == retention.Delete {
+			rows[i].Status = StatusPlanned
+		}
+	}
+	return rows
+}
+
+// takeSnapshots creates the planned snapshots, each tagged in the same call.
+// Volume tags are read with one batched DescribeVolumes for the due volumes
+// only.
+func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow, opts Options) {
+	var due []string
+	for _, r := range rows {
+		if r.Action == Create {
+			due = append(due, r.VolumeID)
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	vols, err := ec2.Volumes(ctx, due)
+	if err != nil {
+		for i := range rows {
+			if rows[i].Action == Create {
+				rows[i].Status, rows[i].Error = StatusFailed, fmt.Sprintf("read volume tags: %v", err)
+			}
+		}
+		return
+	}
+	volTags := map[string][]inventory.Tag{}
+	for _, v := range vols {
+		volTags[v.ID] = v.Tags
+	}
+	forEach(ctx, opts.Workers, len(rows), func(i int) {
+		r := &rows[i]
+		if r.Action != Create {
+			return
+		}
+		tags, ok := volTags[r.VolumeID]
+		if !ok {
+			r.Status, r.Error = StatusFailed, "volume no longer exists"
+			return
+		}
+		inst := inv.Instances[r.InstanceID]
+		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, inst.Tags, tags))
+		if err != nil {
+			r.Status, r.Error = StatusFailed, err.Error()
+			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+			return
+		}
+		r.Status, r.SnapshotID = StatusDone, snap.ID
+		slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
+			"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
+	})
+	for i := range rows {
+		if rows[i].Status == StatusPlanned {
+			rows[i].Status, rows[i].Error = StatusFailed, notStarted
+		}
+	}
+}
+
+// deleteSnapshots deletes the planned snapshots. A snapshot that is already
+// gone counts as deleted (the adapter maps NotFound to success); one that an
+// AMI uses is skipped and reported.
+func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options) {
+	forEach(ctx, opts.Workers, len(rows), func(i int) {
+		r := &rows[i]
+		if r.Action != retention.Delete {
+			return
+		}
+		err := ec2.DeleteSnapshot(ctx, r.SnapshotID)
+		switch {
+		case err == nil:
+			r.Status = StatusDone
+			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+		case opts.InUse(err):
+			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
+			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
+		default:
+			r.Status, r.Error = StatusFailed, err.Error()
+			slog.ErrorContext(ctx, "delete failed", "snapshot_id", r.SnapshotID, "error", err)
+		}
+	})
+	for i := range rows {
+		if rows[i].Status == StatusPlanned {
+			rows[i].Status, rows[i].Error = StatusFailed, notStarted
+		}
+	}
+}
+
+// notStarted marks actions a cancelled run never reached.
+const notStarted = "not started: the run was cancelled or ran out of time"
+
+// forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
+// done (signal, Lambda deadline) it starts nothing more, so the callers'
+// rows still "planned" afterwards were never reached.
+func forEach(ctx context.Context, workers, n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case sem <- struct{}{}:
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+func summarize(rr RegionReport) Summary {
+	var s Summary
+	for _, r := range rr.Snapshots {
+		switch r.Status {
+		case StatusDone:
+			s.Created++
+		case StatusFailed:
+			s.Failed++
+		}
+	}
+	for _, r := range rr.Clean {
+		switch {
+		case r.Status == StatusDone:
+			s.Deleted++
+		case r.Status == StatusFailed:
+			s.Failed++
+		case r.Action == retention.Keep || r.Status == StatusSkipped:
+			s.Kept++
+		}
+	}
+	return s
+}

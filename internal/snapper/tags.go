@@ -1,0 +1,86 @@
+package snapper
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+)
+
+// MaxTags is EC2's limit of tags on one resource.
+const MaxTags = 50
+
+// ReplicationDestinationTag names the region a snapshot is copied to; it is
+// kept ahead of the other inherited tags so the 50-tag cap never drops it.
+const ReplicationDestinationTag = "replication_dst_region"
+
+// billingKeys come first among the inherited tags, in this order, as in the
+// original: cost allocation must survive the 50-tag cap.
+var billingKeys = []string{
+	"Name", "BusinessUnit", "Group", "Department", "CostCenter", "Application",
+	"Environment", "Project", "Owner", "Service", "Cluster", "Role", "Customer",
+	"Version", "Billing1", "Billing2", "Billing3", "Billing4", "Billing5",
+}
+
+// SnapshotTags returns the tags of a new snapshot: DeleteOn first, then
+// replication_dst_region when inherited, then the billing keys in their fixed
+// order, then the remaining instance tags and volume tags in first-seen
+// order. A volume tag overrides an instance tag of the same key. Empty
+// values, keys containing "aws:" (reserved by AWS) and inherited DeleteOn
+// tags are dropped, each key appears once, and the list stops at 50.
+func SnapshotTags(deleteOn string, instanceTags, volumeTags []inventory.Tag) []inventory.Tag {
+	order := append([]string(nil), billingKeys...)
+	values := map[string]string{}
+	for _, tags := range [][]inventory.Tag{instanceTags, volumeTags} {
+		for _, t := range tags {
+			if _, seen := values[t.Key]; !seen && !isBillingKey(t.Key) {
+				order = append(order, t.Key)
+			}
+			values[t.Key] = t.Value
+		}
+	}
+	inherited := make([]inventory.Tag, 0, len(order))
+	for _, k := range order {
+		v, ok := values[k]
+		if !ok || v == "" || strings.Contains(k, "aws:") || k == retention.DeleteOnTag {
+			continue
+		}
+		inherited = append(inherited, inventory.Tag{Key: k, Value: v})
+	}
+
+	out := []inventory.Tag{{Key: retention.DeleteOnTag, Value: deleteOn}}
+	if v, ok := inventory.TagValue(inherited, ReplicationDestinationTag); ok {
+		out = append(out, inventory.Tag{Key: ReplicationDestinationTag, Value: v})
+	}
+	for _, t := range inherited {
+		if len(out) == MaxTags {
+			break
+		}
+		if t.Key != ReplicationDestinationTag {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func isBillingKey(k string) bool {
+	for _, b := range billingKeys {
+		if b == k {
+			return true
+		}
+	}
+	return false
+}
+
+// maxDescription is the original's cut (EC2 allows 255 characters).
+const maxDescription = 254
+
+// Description is the text of a new snapshot, exactly as the original wrote it.
+func Description(version, instanceID, imageID, volumeID string) string {
+	d := fmt.Sprintf("Created from %s by EbsSnapper(%s) for %s from %s", instanceID, version, imageID, volumeID)
+	if len(d) > maxDescription {
+		d = d[:maxDescription]
+	}
+	return d
+}

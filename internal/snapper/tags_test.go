@@ -1,0 +1,105 @@
+package snapper
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+func tags(kv ...string) []inventory.Tag {
+	var out []inventory.Tag
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, inventory.Tag{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func TestSnapshotTags(t *testing.T) {
+	tests := []struct {
+		name          string
+		instance, vol []inventory.Tag
+		want          []inventory.Tag
+	}{
+		{
+			// The original's test_perform_snapshot: billing keys first,
+			// volume overrides instance, the rest in first-seen order.
+			name:     "original test_perform_snapshot",
+			instance: tags("Name", "Foo", "Service", "Bar", "backup", "yes"),
+			vol:      tags("Service", "Baz"),
+			want:     tags("DeleteOn", "2026-11-29", "Name", "Foo", "Service", "Baz", "backup", "yes"),
+		},
+		{
+			name:     "empty values, aws: keys and stray DeleteOn dropped",
+			instance: tags("Owner", "", "aws:cloudformation:stack-name", "s", "team:aws:x", "y", "DeleteOn", "2020-01-01", "env", "prod"),
+			vol:      tags("Project", "p"),
+			want:     tags("DeleteOn", "2026-11-29", "Project", "p", "env", "prod"),
+		},
+		{
+			name:     "replication destination kept ahead of billing keys, once",
+			instance: tags("Name", "db", "replication_dst_region", "us-west-2"),
+			want:     tags("DeleteOn", "2026-11-29", "replication_dst_region", "us-west-2", "Name", "db"),
+		},
+		{
+			name:     "volume adds keys after instance keys",
+			instance: tags("a", "1", "b", "2"),
+			vol:      tags("c", "3", "a", "9"),
+			want:     tags("DeleteOn", "2026-11-29", "a", "9", "b", "2", "c", "3"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := SnapshotTags("2026-11-29", tt.instance, tt.vol)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("SnapshotTags() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The original's test_calculate_relevant_tags, with a strong assertion:
+// exactly 50 tags, DeleteOn first, billing tags kept, the overflow cut.
+func TestSnapshotTagsCapAt50(t *testing.T) {
+	instance := tags("Foo", "Bar", "BusinessUnit", "Dept1")
+	for i := 0; i < 8; i++ {
+		instance = append(instance, inventory.Tag{Key: fmt.Sprintf("foo-%d", i), Value: fmt.Sprintf("bar-%d", 100+i)})
+	}
+	vol := tags("Foo", "Baz", "BusinessUnit", "Dept2", "Cluster", "Bank")
+	for i := 0; i < 47; i++ {
+		vol = append(vol, inventory.Tag{Key: fmt.Sprintf("foo-%d", i), Value: fmt.Sprintf("bar-%d", 100+i)})
+	}
+	got := SnapshotTags("2026-11-25", instance, vol)
+	if len(got) != MaxTags {
+		t.Fatalf("got %d tags, want %d", len(got), MaxTags)
+	}
+	want := tags("DeleteOn", "2026-11-25", "BusinessUnit", "Dept2", "Cluster", "Bank", "Foo", "Baz")
+	if diff := cmp.Diff(want, got[:4]); diff != "" {
+		t.Errorf("first tags mismatch (-want +got):\n%s", diff)
+	}
+	seen := map[string]bool{}
+	for _, tg := range got {
+		if seen[tg.Key] {
+			t.Errorf("duplicate key %q", tg.Key)
+		}
+		seen[tg.Key] = true
+	}
+	// 4 leading tags + foo-0..foo-45 = 50: foo-46 is the one cut.
+	if !seen["foo-45"] || seen["foo-46"] {
+		t.Errorf("cap cut the wrong tag: foo-45 present=%v, foo-46 present=%v", seen["foo-45"], seen["foo-46"])
+	}
+}
+
+func TestDescription(t *testing.T) {
+	got := Description("0.10.6", "i-05d0486d6c8b1ae49", "ami-c7c546d1", "vol-0d4be5bde49115a56")
+	want := "Created from i-05d0486d6c8b1ae49 by EbsSnapper(0.10.6) for ami-c7c546d1 from vol-0d4be5bde49115a56"
+	if got != want {
+		t.Errorf("Description() = %q, want %q", got, want)
+	}
+	long := Description(strings.Repeat("v", 300), "i-1", "ami-1", "vol-1")
+	if len(long) != 254 {
+		t.Errorf("long description has %d characters, want 254", len(long))
+	}
+}
