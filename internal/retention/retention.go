@@ -1,6 +1,15 @@
 // Package retention decides which snapshots clean deletes, with the
 // reason for every decision. It is pure: it never reads the clock and never
 // mutates its input.
+//
+// Plan fixes the clean bugs of ebs_snapper listed in the reference
+// (original-behaviour.md §16): any DeleteOn date in the past is due, not
+// only the last 7 days; the DeleteOn tag itself is compared with the UTC
+// date; the per-volume count goes down with every planned delete, so one
+// run never crosses the minimum; error-state snapshots never count as
+// backups; the newest usable snapshot of a volume is never deleted; and
+// ignored instances, volumes and snapshots are kept even with
+// ignore_retention.
 package retention
 
 import (
@@ -19,6 +28,7 @@ type Input struct {
 	Now time.Time
 	// Snapshots are all snapshots the account owns in the region, with or
 	// without a DeleteOn tag (all of them count toward a volume's minimum).
+	// Snapshot ids are unique, as EC2 guarantees; the order is irrelevant.
 	Snapshots []inventory.Snapshot
 	// Volumes maps the id of each volume attached to an instance that a
 	// stanza matches (and that is not ignored) to its policy.
@@ -29,7 +39,10 @@ type Input struct {
 	VolumeInstance map[string]string
 	// Ignore holds instance, volume and snapshot ids from every stanza.
 	Ignore map[string]bool
-	// IgnoreRetention is true when any stanza sets ignore_retention.
+	// IgnoreRetention is true when any stanza sets ignore_retention. It only
+	// lets clean delete due snapshots of volumes whose minimum is unknown;
+	// it never overrides a known minimum, an ignore or the newest-snapshot
+	// protection.
 	IgnoreRetention bool
 	// AMISnapshots maps snapshot ids that back an AMI to the AMI id.
 	AMISnapshots map[string]string
@@ -39,7 +52,9 @@ type Input struct {
 type VolumePolicy struct {
 	ConfigID   string
 	InstanceID string
-	Minimum    int
+	// Minimum is how many usable (not error-state) snapshots of the volume
+	// clean leaves in place, counting those without a DeleteOn tag.
+	Minimum int
 }
 
 // Action is what clean does with a candidate.
@@ -58,7 +73,22 @@ type Decision struct {
 	InstanceID string    `json:"instance_id,omitempty"`
 	ConfigID   string    `json:"config_id,omitempty"`
 	StartTime  time.Time `json:"start_time"`
-	DeleteOn   string    `json:"delete_on"`
-	Action     Action    `json:"action"`
-	Reason     string    `json:"reason"`
+	// DeleteOn is the raw value of the snapshot's first DeleteOn tag.
+	DeleteOn string `json:"delete_on"`
+	Action   Action `json:"action"`
+	// Reason is one sentence: it starts with "kept: " for Keep and with
+	// "due since " for Delete (see reasons.go for every form).
+	Reason string `json:"reason"`
+}
+
+// Count returns how many decisions delete and how many keep.
+func Count(ds []Decision) (deleted, kept int) {
+	for _, d := range ds {
+		if d.Action == Delete {
+			deleted++
+		} else {
+			kept++
+		}
+	}
+	return deleted, kept
 }

@@ -1,0 +1,109 @@
+package retention
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// fuzzReader hands out small numbers from the fuzz bytes, zero once they
+// run out, so that every byte string is a valid input.
+type fuzzReader []byte
+
+func (r *fuzzReader) intn(n int) int {
+	if len(*r) == 0 {
+		return 0
+	}
+	v := int((*r)[0]) % n
+	*r = (*r)[1:]
+	return v
+}
+
+// fuzzInput builds a small region from fuzz bytes: up to 4 volumes that
+// are governed (minimum 0-4), of an instance (perhaps ignored, perhaps
+// shared) or of nothing; up to 15 snapshots on them or on a fifth volume
+// no one knows, with start times clustered so that ties happen, DeleteOn
+// dates around Now (some garbage, some missing), any state; ignores, AMIs
+// and ignore_retention; Now in any time zone.
+func fuzzInput(data []byte) Input {
+	r := fuzzReader(data)
+	zone := time.FixedZone("fuzz", (r.intn(27)-12)*3600)
+	base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	in := Input{
+		Now:             base.Add(time.Duration(r.intn(48)-12) * time.Hour).In(zone),
+		IgnoreRetention: r.intn(2) == 1,
+		Volumes:         map[string]VolumePolicy{},
+		VolumeInstance:  map[string]string{},
+		Ignore:          map[string]bool{},
+		AMISnapshots:    map[string]string{},
+	}
+	nVol := 1 + r.intn(4)
+	for v := range nVol {
+		vol, inst := fmt.Sprintf("vol-%d", v), fmt.Sprintf("i-%d", r.intn(3))
+		switch r.intn(4) {
+		case 0: // no instance, minimum unknown
+		case 1: // of an instance no stanza governs: ignored, or left out
+			in.VolumeInstance[vol] = inst
+		default:
+			in.VolumeInstance[vol] = inst
+			in.Volumes[vol] = VolumePolicy{ConfigID: "cfg", InstanceID: inst, Minimum: r.intn(5)}
+		}
+	}
+	states := []string{inventory.StateCompleted, inventory.StatePending, inventory.StateError}
+	garbage := []string{"", "tomorrow", "2026-11-5", "2026-02-29", "2026-11-26Z"}
+	for i := range r.intn(16) {
+		s := inventory.Snapshot{
+			ID:        fmt.Sprintf("snap-%02d", i),
+			VolumeID:  fmt.Sprintf("vol-%d", r.intn(nVol+1)),
+			State:     states[r.intn(len(states))],
+			StartTime: base.Add(-time.Duration(r.intn(20)) * 12 * time.Hour),
+		}
+		if r.intn(5) == 0 {
+			s.Tags = append(s.Tags, inventory.Tag{Key: "Expires", Value: "2020-01-01"})
+		}
+		switch k := r.intn(8); k {
+		case 0: // no DeleteOn
+		case 1:
+			s.Tags = append(s.Tags, inventory.Tag{Key: DeleteOnTag, Value: garbage[r.intn(len(garbage))]})
+		default:
+			due := base.AddDate(0, 0, r.intn(16)-10).Format(time.DateOnly)
+			s.Tags = append(s.Tags, inventory.Tag{Key: DeleteOnTag, Value: due})
+		}
+		if r.intn(8) == 0 {
+			in.AMISnapshots[s.ID] = "ami-" + s.ID
+		}
+		in.Snapshots = append(in.Snapshots, s)
+	}
+	for range r.intn(4) {
+		switch r.intn(3) {
+		case 0:
+			in.Ignore[fmt.Sprintf("snap-%02d", r.intn(16))] = true
+		case 1:
+			in.Ignore[fmt.Sprintf("vol-%d", r.intn(nVol+1))] = true
+		default:
+			in.Ignore[fmt.Sprintf("i-%d", r.intn(3))] = true
+		}
+	}
+	return in
+}
+
+// FuzzPlan checks Plan's invariants (planChecked: input untouched, order
+// of Snapshots irrelevant; checkInvariants: each candidate decided once,
+// minimum held, newest usable, AMI-backed, ignored and not-due snapshots
+// kept, every reason well formed) on random regions.
+func FuzzPlan(f *testing.F) {
+	for _, seed := range [][]byte{
+		{},
+		{12, 30, 0, 3, 2, 2, 2, 2, 4, 2, 2, 2, 3, 2, 15},
+		[]byte("ebs-snapper retention fuzz seed: minimum and newest"),
+		{0, 0, 1, 3, 1, 0, 3, 2, 0, 10, 0, 0, 5, 0, 1, 2, 0, 4, 0, 0, 3, 0, 3, 2, 0, 7, 0, 0, 2, 0, 0, 1, 3, 0, 2, 1},
+		{5, 47, 1, 3, 0, 2, 2, 1, 3, 1, 3, 0, 15, 1, 2, 1, 0, 1, 3, 0, 1, 1, 0, 2, 2, 0, 1, 2, 0, 2, 0, 1, 9, 0},
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		planChecked(t, fuzzInput(data))
+	})
+}

@@ -1,0 +1,274 @@
+package retention
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// reasonForms are the only reasons Plan may give, one per rule outcome.
+// checkInvariants matches every reason against them, and the golden test
+// checks that its fixture produces each one.
+var reasonForms = []struct {
+	name   string
+	action Action
+	re     *regexp.Regexp
+}{
+	{"bad date", Keep, regexp.MustCompile(`^kept: DeleteOn ".*" is not a YYYY-MM-DD date$`)},
+	{"not due", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\d$`)},
+	{"ignored snapshot", Keep, regexp.MustCompile(`^kept: snapshot \S+ is ignored$`)},
+	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
+	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
+	{"backs AMI", Keep, regexp.MustCompile(`^kept: backs \S+$`)},
+	{"newest", Keep, regexp.MustCompile(`^kept: newest snapshot of \S*$`)},
+	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ snapshots of \S*\)$`)},
+	{"minimum unknown", Keep, regexp.MustCompile(`^kept: minimum unknown, volume \S* is not attached to an instance any stanza matches$`)},
+	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ snapshots > minimum \d+$`)},
+	{"error state", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
+	{"ignore_retention", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
+}
+
+// reasonForm names the form of a reason, or "" if it has none.
+func reasonForm(d Decision) string {
+	for _, f := range reasonForms {
+		if f.action == d.Action && f.re.MatchString(d.Reason) {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// planChecked runs Plan and checks that it left its input alone, that it
+// gives the same plan for a shuffled copy of the snapshots, and every
+// invariant of checkInvariants.
+func planChecked(t *testing.T, in Input) []Decision {
+	t.Helper()
+	before := cloneInput(in)
+	got := Plan(in)
+	if diff := cmp.Diff(before, in); diff != "" {
+		t.Fatalf("Plan mutated its input (-before +after):\n%s", diff)
+	}
+	shuffled := cloneInput(in)
+	slices.Reverse(shuffled.Snapshots)
+	if len(shuffled.Snapshots) > 2 {
+		// Rotate too, so that no fixture order survives by accident.
+		s := shuffled.Snapshots
+		shuffled.Snapshots = slices.Concat(s[len(s)/3:], s[:len(s)/3])
+	}
+	if diff := cmp.Diff(got, Plan(shuffled)); diff != "" {
+		t.Fatalf("Plan depends on the order of Snapshots (-original +shuffled):\n%s", diff)
+	}
+	checkInvariants(t, in, got)
+	return got
+}
+
+func cloneInput(in Input) Input {
+	out := in
+	out.Snapshots = slices.Clone(in.Snapshots)
+	for i := range out.Snapshots {
+		out.Snapshots[i].Tags = slices.Clone(out.Snapshots[i].Tags)
+	}
+	out.Volumes = maps.Clone(in.Volumes)
+	out.VolumeInstance = maps.Clone(in.VolumeInstance)
+	out.Ignore = maps.Clone(in.Ignore)
+	out.AMISnapshots = maps.Clone(in.AMISnapshots)
+	return out
+}
+
+// checkInvariants checks the safety properties of a plan against its
+// input, computing what it needs on its own rather than with Plan's
+// helpers.
+func checkInvariants(t *testing.T, in Input, got []Decision) {
+	t.Helper()
+	today := in.Now.UTC().Format(time.DateOnly)
+	snaps := map[string]inventory.Snapshot{}
+	for _, s := range in.Snapshots {
+		snaps[s.ID] = s
+	}
+
+	// Keep + delete = candidates: each candidate once, nothing else, with
+	// the fields of its snapshot, a well-formed reason, in the documented
+	// order.
+	seen := map[string]bool{}
+	for i, d := range got {
+		s, ok := snaps[d.SnapshotID]
+		deleteOn, tagged := s.Tag(DeleteOnTag)
+		switch {
+		case !ok || !tagged:
+			t.Errorf("decision for %s, which is not a candidate", d.SnapshotID)
+		case seen[d.SnapshotID]:
+			t.Errorf("two decisions for %s", d.SnapshotID)
+		case d.VolumeID != s.VolumeID || !d.StartTime.Equal(s.StartTime) || d.DeleteOn != deleteOn:
+			t.Errorf("decision %+v does not describe snapshot %+v", d, s)
+		}
+		seen[d.SnapshotID] = true
+		if reasonForm(d) == "" {
+			t.Errorf("%s: %s with unknown reason %q", d.SnapshotID, d.Action, d.Reason)
+		}
+		if i > 0 && !decisionLess(got[i-1], d) {
+			t.Errorf("decisions %d and %d out of order: %s then %s", i-1, i, got[i-1].SnapshotID, d.SnapshotID)
+		}
+	}
+	for id, s := range snaps {
+		if _, tagged := s.Tag(DeleteOnTag); tagged && !seen[id] {
+			t.Errorf("no decision for candidate %s", id)
+		}
+	}
+
+	// What is deleted is due and unprotected.
+	deleted := map[string]bool{}
+	for _, d := range got {
+		if d.Action != Delete {
+			continue
+		}
+		deleted[d.SnapshotID] = true
+		s, vol := snaps[d.SnapshotID], d.VolumeID
+		_, known := in.Volumes[vol]
+		for _, bad := range []struct {
+			broken bool
+			what   string
+		}{
+			{!isDate(d.DeleteOn) || d.DeleteOn > today, fmt.Sprintf("DeleteOn %q is not due on %s", d.DeleteOn, today)},
+			{in.Ignore[s.ID], "snapshot is ignored"},
+			{in.Ignore[vol], "volume is ignored"},
+			{ignored(in, in.VolumeInstance[vol]), "instance " + in.VolumeInstance[vol] + " is ignored"},
+			{ignored(in, in.Volumes[vol].InstanceID), "policy's instance " + in.Volumes[vol].InstanceID + " is ignored"},
+			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
+			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
+		} {
+			if bad.broken {
+				t.Errorf("deleted %s: %s", s.ID, bad.what)
+			}
+		}
+	}
+
+	// Per volume: the newest usable snapshot stays, and a known minimum
+	// holds: usable snapshots left >= min(minimum, usable before), with
+	// equality whenever a candidate was kept only for the minimum (the
+	// plan deletes all it may).
+	type tally struct {
+		newest               inventory.Snapshot
+		before, after        int
+		keptForMinimum, used bool
+	}
+	vols := map[string]*tally{}
+	for _, s := range in.Snapshots {
+		v := vols[s.VolumeID]
+		if v == nil {
+			v = &tally{}
+			vols[s.VolumeID] = v
+		}
+		if s.State == inventory.StateError {
+			continue
+		}
+		v.before++
+		if !deleted[s.ID] {
+			v.after++
+		}
+		if !v.used || s.StartTime.After(v.newest.StartTime) || (s.StartTime.Equal(v.newest.StartTime) && s.ID > v.newest.ID) {
+			v.newest, v.used = s, true
+		}
+	}
+	for _, d := range got {
+		if reasonForm(d) == "minimum reached" {
+			vols[d.VolumeID].keptForMinimum = true
+		}
+	}
+	for vol, v := range vols {
+		if v.used && deleted[v.newest.ID] {
+			t.Errorf("deleted %s, the newest usable snapshot of %s", v.newest.ID, vol)
+		}
+		p, known := in.Volumes[vol]
+		if !known {
+			continue
+		}
+		floor := min(p.Minimum, v.before)
+		if v.after < floor {
+			t.Errorf("%s: %d usable snapshots left, want at least min(minimum %d, %d before)", vol, v.after, p.Minimum, v.before)
+		}
+		if v.keptForMinimum && v.after != floor {
+			t.Errorf("%s: kept a snapshot for minimum %d but left %d of %d usable", vol, p.Minimum, v.after, v.before)
+		}
+	}
+
+	// Every reason is true of its snapshot: with the checks above, this
+	// also catches a plan that keeps what it should delete under a false
+	// pretext (such as "not due" on the due date).
+	for _, d := range got {
+		s, vol := snaps[d.SnapshotID], d.VolumeID
+		p, known := in.Volumes[vol]
+		ami, backs := in.AMISnapshots[s.ID]
+		usable := s.State != inventory.StateError
+		minimum := strings.Contains(d.Reason, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
+			strings.HasSuffix(d.Reason, fmt.Sprintf(" minimum %d", p.Minimum))
+		var holds bool
+		switch reasonForm(d) {
+		case "bad date":
+			holds = !isDate(d.DeleteOn)
+		case "not due":
+			holds = isDate(d.DeleteOn) && d.DeleteOn > today
+		case "ignored snapshot":
+			holds = in.Ignore[s.ID] && d.Reason == "kept: snapshot "+s.ID+" is ignored"
+		case "ignored volume":
+			holds = in.Ignore[vol] && d.Reason == "kept: volume "+vol+" is ignored"
+		case "ignored instance":
+			for _, i := range []string{in.VolumeInstance[vol], p.InstanceID} {
+				holds = holds || (ignored(in, i) && d.Reason == "kept: instance "+i+" is ignored")
+			}
+		case "backs AMI":
+			holds = backs && d.Reason == "kept: backs "+ami
+		case "newest":
+			holds = vols[vol].used && vols[vol].newest.ID == s.ID
+		case "minimum reached", "above minimum":
+			holds = known && usable && minimum
+		case "error state":
+			holds = known && !usable
+		case "minimum unknown":
+			holds = !known && !in.IgnoreRetention
+		case "ignore_retention":
+			holds = !known && in.IgnoreRetention
+		}
+		if !holds {
+			t.Errorf("%s: %s with reason %q, which does not hold", s.ID, d.Action, d.Reason)
+		}
+	}
+}
+
+// ignored reports whether an instance id is set and ignored.
+func ignored(in Input, instance string) bool { return instance != "" && in.Ignore[instance] }
+
+func decisionLess(a, b Decision) bool {
+	if a.VolumeID != b.VolumeID {
+		return a.VolumeID < b.VolumeID
+	}
+	if !a.StartTime.Equal(b.StartTime) {
+		return a.StartTime.Before(b.StartTime)
+	}
+	return a.SnapshotID < b.SnapshotID
+}
+
+// isDate is an independent check of DeleteOn syntax: ten characters,
+// digits and dashes in place, and a calendar date.
+func isDate(s string) bool {
+	if len(s) != 10 || strings.Count(s, "-") != 2 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	var y, m, d int
+	if n, err := fmt.Sscanf(s, "%4d-%2d-%2d", &y, &m, &d); n != 3 || err != nil {
+		return false
+	}
+	for _, r := range s {
+		if r != '-' && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() == d && m >= 1 && m <= 12
+}

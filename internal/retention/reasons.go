@@ -1,0 +1,42 @@
+package retention
+
+import "fmt"
+
+// The reason of every decision, one constructor per form, so that the
+// wording lives in one place. Callers (CLI tables, JSON output, logs) show
+// them verbatim, and tests compare them exactly: changing a form is a
+// user-visible change.
+
+func keptBadDate(deleteOn string) string {
+	return fmt.Sprintf("kept: DeleteOn %q is not a YYYY-MM-DD date", deleteOn)
+}
+
+func keptNotDue(deleteOn string) string {
+	return "kept: not due until " + deleteOn
+}
+
+func keptIgnoredSnapshot(id string) string { return "kept: snapshot " + id + " is ignored" }
+func keptIgnoredVolume(vol string) string  { return "kept: volume " + vol + " is ignored" }
+func keptIgnoredInstance(i string) string  { return "kept: instance " + i + " is ignored" }
+func keptBacksAMI(ami string) string       { return "kept: backs " + ami }
+func keptNewest(vol string) string         { return "kept: newest snapshot of " + vol }
+
+func keptMinimumReached(minimum, count int, vol string) string {
+	return fmt.Sprintf("kept: minimum %d reached (%d snapshots of %s)", minimum, count, vol)
+}
+
+func keptMinimumUnknown(vol string) string {
+	return "kept: minimum unknown, volume " + vol + " is not attached to an instance any stanza matches"
+}
+
+func deleteAboveMinimum(deleteOn string, count, minimum int) string {
+	return fmt.Sprintf("due since %s, %d snapshots > minimum %d", deleteOn, count, minimum)
+}
+
+func deleteErrorState(deleteOn string) string {
+	return "due since " + deleteOn + ", error-state snapshot (not counted toward minimum)"
+}
+
+func deleteIgnoreRetention(deleteOn string) string {
+	return "due since " + deleteOn + ", minimum unknown and ignore_retention is set"
+}
