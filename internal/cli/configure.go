@@ -1,8 +1,270 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
 
-// TODO(configure helper): the configure command.
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+)
+
+// configureOptions are the flags of configure, the original's: exactly one
+// action flag, and the positionals object_id and configuration_json.
+type configureOptions struct {
+	check, list, get, set, del bool
+	account                    string
+	extra                      string
+}
+
+func (o *configureOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVarP(&o.check, "check", "c", false, "sanity-check the stanzas against the account's instances")
+	f.BoolVarP(&o.list, "list", "l", false, "list the ids of the account's stanzas")
+	f.BoolVarP(&o.get, "get", "g", false, "print the stanza stored under object_id")
+	f.BoolVarP(&o.set, "set", "s", false, "validate configuration_json and store it under object_id")
+	f.BoolVarP(&o.del, "delete", "d", false, "delete the stanza stored under object_id (also --del)")
+	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
+	f.StringVarP(&o.extra, "extra", "e", "", "with --check, prefix every finding with this text and a comma")
+	// The original README spells --delete as --del, which Python's argparse
+	// accepted as an abbreviation; keep that spelling working.
+	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "del" {
+			name = "delete"
+		}
+		return pflag.NormalizedName(name)
+	})
+}
+
+// configureRequest is a checked configure command line.
+type configureRequest struct {
+	action string // the action's long flag name
+	id     string
+	source string // -s: the JSON text, @file or -
+}
+
+// configureMaxArgs is how many positionals each action takes.
+var configureMaxArgs = map[string]int{"check": 0, "list": 0, "get": 1, "delete": 1, "set": 2}
+
+// request checks the command line without touching AWS, so that a usage
+// mistake is reported at once and needs no credentials.
+func (o *configureOptions) request(args []string) (configureRequest, error) {
+	var actions []string
+	for _, a := range []struct {
+		on   bool
+		name string
+	}{{o.check, "check"}, {o.list, "list"}, {o.get, "get"}, {o.set, "set"}, {o.del, "delete"}} {
+		if a.on {
+			actions = append(actions, a.name)
+		}
+	}
+	switch len(actions) {
+	case 0:
+		return configureRequest{}, usagef("configure needs one action: -c/--check, -l/--list, -g/--get, -s/--set or -d/--delete")
+	case 1:
+	default:
+		return configureRequest{}, usagef("configure takes one action at a time, got --%s", strings.Join(actions, " and --"))
+	}
+	r := configureRequest{action: actions[0]}
+	if o.extra != "" && r.action != "check" {
+		return r, usagef("-e/--extra applies to --check only")
+	}
+	if n := configureMaxArgs[r.action]; len(args) > n {
+		return r, usagef("--%s takes %d argument(s), got %d: %s", r.action, n, len(args), strings.Join(args, " "))
+	}
+	if r.action == "check" || r.action == "list" {
+		return r, nil
+	}
+	if len(args) == 0 || args[0] == "" {
+		return r, usagef("must provide an object key id")
+	}
+	r.id = args[0]
+	if r.action == "set" {
+		if len(args) < 2 || args[1] == "" {
+			return r, usagef("--set needs the stanza after the id: JSON text, @file.json, or - to read standard input")
+		}
+		r.source = args[1]
+	}
+	return r, nil
+}
+
 func newConfigureCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{Use: "configure"}
+	o := &configureOptions{}
+	cmd := &cobra.Command{
+		Use:   "configure (-c | -l | -g ID | -s ID JSON | -d ID) [-a ACCOUNT] [-e TEXT]",
+		Short: "List, get, set, delete or check the configuration stanzas",
+		Long: `Manage the JSON configuration stanzas stored in the DynamoDB table, one
+action at a time:
+
+  -l                 list the ids: "aws_account_id,id", then "<account>,<id>" per stanza
+  -g ID              print the stanza stored under ID as compact JSON
+  -s ID JSON         validate the stanza and store it under ID (replacing any);
+                     JSON may be the text itself, @file.json, or - for stdin
+  -d ID              delete the stanza (prints {})
+  -c                 sanity-check the stanzas against the account's instances
+
+The account is -a/--aws_account_id, or the credentials' account (STS). The
+table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
+in -t/--tool_region, else the AWS configuration's region, else us-east-1.
+
+Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
+nothing is stored), 2 usage error.`,
+		Example: `  ebs-snapper configure -l
+  ebs-snapper configure -g -a 112233445566 tagged_instances
+  ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
+  ebs-snapper configure -s daily_tagged @daily_tagged.json
+  ebs-snapper configure -d -a 112233445566 daily_tagged`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r, err := o.request(args)
+			if err != nil {
+				return err
+			}
+			// The check loads its own clients and discovers the account
+			// itself when -a is not given.
+			var store configstore.Store
+			if r.action != "check" {
+				cfg, err := loadAWS(ctx, g.toolRegion, nil)
+				if err != nil {
+					return err
+				}
+				if o.account == "" {
+					if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
+						return err
+					}
+				}
+				store = configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
+			}
+			return runConfigure(ctx, g, o, store, args, cmd.InOrStdin(), g.stdout)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// runConfigure runs one configure action on store for opts.account and
+// writes the original's outputs to out; in is standard input for "-s ID -".
+func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, store configstore.Store, args []string, in io.Reader, out io.Writer) error {
+	r, err := opts.request(args)
+	if err != nil {
+		return err
+	}
+	switch r.action {
+	case "check":
+		return runCheck(ctx, g, opts.account, opts.extra, out)
+	case "list":
+		return listStanzas(ctx, store, opts.account, out)
+	case "get":
+		return getStanza(ctx, store, opts.account, r.id, out)
+	case "set":
+		return setStanza(ctx, store, opts.account, r.id, r.source, in, out)
+	default:
+		if err := store.Delete(ctx, opts.account, r.id); err != nil {
+			return err
+		}
+		// The original printed DeleteItem's returned attributes: {}.
+		_, err := fmt.Fprintln(out, "{}")
+		return err
+	}
+}
+
+func listStanzas(ctx context.Context, store configstore.Store, account string, out io.Writer) error {
+	items, err := store.List(ctx, account)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		_, err := fmt.Fprintln(out, "No configurations found")
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("aws_account_id,id\n")
+	for _, it := range items {
+		fmt.Fprintf(&b, "%s,%s\n", it.AccountID, it.ID)
+	}
+	_, err = io.WriteString(out, b.String())
+	return err
+}
+
+// getStanza prints the stored text compacted, keeping its key order. A
+// stanza that snapshot and clean would skip is still printed, so that it
+// can be inspected and fixed, and its problems are logged on stderr.
+func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
+	it, ok, err := store.Get(ctx, account, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		_, err := fmt.Fprintln(out, "No configuration found")
+		return err
+	}
+	if _, err := configstore.Parse(ctx, it); err != nil {
+		slog.WarnContext(ctx, "stored stanza is invalid: snapshot and clean skip it", "config_id", id, "error", err)
+	}
+	text := []byte(it.Configuration)
+	var buf bytes.Buffer
+	if json.Compact(&buf, text) == nil {
+		text = buf.Bytes()
+	}
+	_, err = fmt.Fprintf(out, "%s\n", text)
+	return err
+}
+
+// setStanza validates the stanza strictly and stores its compacted text;
+// a stanza with any problem is not stored.
+func setStanza(ctx context.Context, store configstore.Store, account, id, source string, in io.Reader, out io.Writer) error {
+	data, err := readSource(source, in)
+	if err != nil {
+		return err
+	}
+	if _, err := config.Parse(id, data); err != nil {
+		return fmt.Errorf("stanza %q not stored:\n%w", id, err)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return fmt.Errorf("stanza %q: %w", id, err)
+	}
+	item := configstore.Item{AccountID: account, ID: id, Configuration: buf.String()}
+	// Strict parsing still accepts a few spellings it would rather not see
+	// (a minimum written as "5"); warn now, as every later read will.
+	if _, err := configstore.Parse(ctx, item); err != nil {
+		return err
+	}
+	if err := store.Put(ctx, item); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "Saved to key %s under account %s\n", id, account)
+	return err
+}
+
+// readSource returns the stanza text: "@path" reads a file, "-" reads
+// standard input, anything else is the JSON itself. Neither form can be
+// mistaken for JSON, which never starts with "@" or is a lone "-".
+func readSource(source string, in io.Reader) ([]byte, error) {
+	switch {
+	case source == "-":
+		data, err := io.ReadAll(in)
+		if err != nil {
+			return nil, fmt.Errorf("read the stanza from standard input: %w", err)
+		}
+		return data, nil
+	case strings.HasPrefix(source, "@"):
+		data, err := os.ReadFile(source[1:])
+		if err != nil {
+			return nil, fmt.Errorf("read the stanza from %q: %w", source[1:], err)
+		}
+		return data, nil
+	default:
+		return []byte(source), nil
+	}
 }

@@ -1,0 +1,99 @@
+package cli
+
+// Shared test set-up of package cli. Every test binary of the package gets
+// one moto server (motoserver.RunTests; a test takes it, freshly reset,
+// with motoserver.Require) and at most one build of the ebs-snapper binary,
+// made by buildBinary the first time an integration test needs it, so unit
+// tests never pay for the build. Integration tests run the binary with
+// runBinary, which points it at moto and nowhere else.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+var (
+	// binDir holds the built binary; TestMain removes it.
+	binDir    string
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ebs-snapper-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	// Tests use the default table unless they set the variable themselves.
+	os.Unsetenv(TableEnv)
+	code := motoserver.RunTests(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildBinary builds ./cmd/ebs-snapper once per test binary and returns its
+// path; a failed build fails every test that asks for it.
+func buildBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := motoserver.RepoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		bin := filepath.Join(binDir, "ebs-snapper")
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/ebs-snapper")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/ebs-snapper: %v\n%s", err, out)
+			return
+		}
+		binPath = bin
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// runBinary runs the built ebs-snapper with args and stdin as its standard
+// input, in the test's environment plus srv.Env() (moto's endpoint, static
+// credentials, us-east-1, no profile, no instance metadata), and returns
+// what it printed and its exit code. Set variables such as
+// EBS_SNAPPER_TABLE with t.Setenv before calling it.
+func runBinary(t testing.TB, srv *motoserver.Server, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runBinaryEnv(t, srv.Env(), stdin, args...)
+}
+
+// runBinaryEnv runs the built ebs-snapper in the test's environment plus
+// env (later entries win).
+func runBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("run ebs-snapper %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), code
+}
