@@ -173,7 +173,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		if !deleted[s.ID] {
 			v.after++
 		}
-		if !v.used || s.StartTime.After(v.newest.StartTime) || (s.StartTime.Equal(v.newest.StartTime) && s.ID > v.newest.ID) {
+		if !v.used || oldestFirst(v.newest, s) < 0 {
 			v.newest, v.used = s, true
 		}
 	}
@@ -251,6 +251,9 @@ func decisionLess(a, b Decision) bool {
 	}
 	if !a.StartTime.Equal(b.StartTime) {
 		return a.StartTime.Before(b.StartTime)
+	}
+	if a.DeleteOn != b.DeleteOn {
+		return a.DeleteOn < b.DeleteOn
 	}
 	return a.SnapshotID < b.SnapshotID
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Plan returns one Decision per snapshot of in.Snapshots that carries a
-// DeleteOn tag, sorted by VolumeID, then StartTime, then SnapshotID: each
+// DeleteOn tag, sorted by VolumeID, then StartTime, DeleteOn and SnapshotID: each
 // volume's snapshots oldest first, the order in which they are considered
 // for deletion. Snapshots without DeleteOn get no decision but count
 // toward their volume's minimum.
@@ -215,10 +215,13 @@ func minimumRule(v *volume, c *candidate) (Action, string, bool) {
 // will be, once pending completes).
 func usable(s inventory.Snapshot) bool { return s.State != inventory.StateError }
 
-// oldestFirst orders snapshots by StartTime, then id, so the last usable
-// one is the newest, ties going to the greater id.
+// oldestFirst orders snapshots by StartTime, then DeleteOn, then id, so
+// the last usable one is the newest. EC2 stamps whole seconds, so snapshots
+// taken together tie on StartTime; the one due first is then the older.
 func oldestFirst(a, b inventory.Snapshot) int {
-	return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(a.ID, b.ID))
+	da, _ := a.Tag(DeleteOnTag)
+	db, _ := b.Tag(DeleteOnTag)
+	return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(da, db), cmp.Compare(a.ID, b.ID))
 }
 
 // parseDate reads a DeleteOn value. time.Parse with DateOnly is strict:
