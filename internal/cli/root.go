@@ -114,6 +114,9 @@ actions failed, the others were done).`,
 
 	root.AddCommand(
 		newConfigureCommand(g),
+		newSnapshotCommand(g),
+		newCleanCommand(g),
+		newPlanCommand(g),
 	)
 	return root
 }

@@ -111,14 +111,11 @@ func Snapshot(ctx context.Context, api *ec2.Client, volumeID string, tags ...inv
 	return aws.ToString(res.SnapshotId), nil
 }
 
-// DeleteVolume detaches and deletes a volume, to stage snapshots whose
-// volume is gone.
-func DeleteVolume(ctx context.Context, api *ec2.Client, volumeID string) error {
-	if _, err := api.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: aws.String(volumeID), Force: aws.Bool(true)}); err != nil {
-		return fmt.Errorf("detach %s: %w", volumeID, err)
-	}
-	if _, err := api.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(volumeID)}); err != nil {
-		return fmt.Errorf("delete %s: %w", volumeID, err)
+// Terminate terminates instances, to stage snapshots whose volume no
+// stanza covers any more.
+func Terminate(ctx context.Context, api *ec2.Client, instanceIDs ...string) error {
+	if _, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: instanceIDs}); err != nil {
+		return fmt.Errorf("terminate %v: %w", instanceIDs, err)
 	}
 	return nil
 }

@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// runOptions are the flags of snapshot, clean and plan.
+type runOptions struct {
+	account string
+	regions []string
+	now     string
+	dryRun  bool
+	json    bool
+}
+
+func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
+	f := cmd.Flags()
+	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
+	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
+	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
+	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	if dryRun {
+		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
+	}
+}
+
+func newSnapshotCommand(g *globalOptions) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Take the snapshots that are due",
+		Long: `Take a snapshot of every volume of every running or stopped instance a
+stanza matches, when the volume has no snapshot yet or its latest one is
+older than the stanza's frequency (or the cron expression has fired since).
+Each snapshot is created with all its tags in one call: DeleteOn (today +
+retention, UTC) and the tags inherited from the instance and volume.
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runJob(cmd.Context(), g, o, snapper.JobSnapshot)
+		},
+	}
+	o.addFlags(cmd, true)
+	return cmd
+}
+
+func newCleanCommand(g *globalOptions) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "clean",
+		Short: "Delete the snapshots whose DeleteOn date has come, keeping each volume's minimum",
+		Long: `Delete every snapshot owned by the account whose DeleteOn tag holds a date
+that is today (UTC) or earlier, oldest first per volume, while the volume
+keeps more snapshots than its stanza's minimum. Never deleted: the newest
+snapshot of a volume, a snapshot backing an AMI, anything ignored, and
+snapshots whose minimum is unknown (unless a stanza sets ignore_retention).
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runJob(cmd.Context(), g, o, snapper.JobClean)
+		},
+	}
+	o.addFlags(cmd, true)
+	return cmd
+}
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what snapshot and clean would do, with the reason for every decision",
+		Long: `Show both plans as one table: a row per volume of every matched instance
+(create or skip) and a row per snapshot carrying a DeleteOn tag (delete or
+keep), each with its reason. Makes no change.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runJob(cmd.Context(), g, o, snapper.JobPlan)
+		},
+	}
+	o.addFlags(cmd, false)
+	return cmd
+}
+
+// output is what snapshot, clean and plan print.
+type output struct {
+	snapper.Report
+	Account        string   `json:"account"`
+	InvalidStanzas []string `json:"invalid_stanzas,omitempty"`
+	// APICalls counts the AWS calls of the run by operation, retries
+	// included: what the run cost against the account's rate limits.
+	APICalls []awsclient.Count `json:"api_calls"`
+}
+
+func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+	now := time.Now()
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
+		}
+		now = t
+	}
+	calls := &awsclient.Calls{}
+	cfg, err := loadAWS(ctx, g.toolRegion, calls)
+	if err != nil {
+		return err
+	}
+	env, err := loadEnvironment(ctx, g, cfg, o.account, o.regions)
+	if err != nil {
+		return err
+	}
+	rep := snapper.Run(ctx, job, env.clients, env.policy, snapper.Options{
+		Now:         now,
+		DryRun:      o.dryRun,
+		Version:     Version,
+		Unavailable: ebs.IsRegionUnavailable,
+		InUse:       func(err error) bool { return errors.Is(err, ebs.ErrInUse) },
+	})
+	out := output{Report: rep, Account: env.account, InvalidStanzas: env.invalid, APICalls: calls.Snapshot()}
+	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printReport(g.stdout, out)
+	}
+	if n := rep.Failed(); n > 0 || len(env.invalid) > 0 {
+		return fmt.Errorf("%w: %d failed, %d invalid stanzas", ErrPartial, n, len(env.invalid))
+	}
+	return ctx.Err()
+}
+
+// environment is what every engine command loads before it plans.
+type environment struct {
+	account string
+	policy  snapper.Policy
+	invalid []string
+	clients []snapper.EC2
+	regions []string
+}
+
+// loadEnvironment reads the account's stanzas (reporting the invalid ones
+// without stopping) and prepares one EC2 client per region.
+func loadEnvironment(ctx context.Context, g *globalOptions, cfg aws.Config, account string, regions []string) (*environment, error) {
+	var err error
+	if account == "" {
+		if account, err = awsclient.AccountID(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
+	loaded, err := configstore.Load(ctx, store, account)
+	if err != nil {
+		return nil, err
+	}
+	env := &environment{account: account, policy: snapper.NewPolicy(loaded.Stanzas, len(loaded.Invalid))}
+	for _, inv := range loaded.Invalid {
+		slog.ErrorContext(ctx, "invalid stanza skipped", "config_id", inv.ID, "error", inv.Err)
+		env.invalid = append(env.invalid, inv.Err.Error())
+	}
+	if len(loaded.Invalid) > 0 && env.policy.IgnoreRetention != anyIgnoreRetention(loaded) {
+		slog.WarnContext(ctx, "ignore_retention held back for this run: an invalid stanza's instances would look like orphans")
+	}
+	if len(regions) == 0 {
+		if regions, err = ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions(ctx); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(regions)
+	env.regions = regions
+	for _, r := range regions {
+		env.clients = append(env.clients, ebs.NewForRegion(cfg, r, ebs.Options{}))
+	}
+	return env, nil
+}
+
+func anyIgnoreRetention(l configstore.Loaded) bool {
+	for _, s := range l.Stanzas {
+		if s.IgnoreRetention {
+			return true
+		}
+	}
+	return false
+}
+
+// printReport writes the human-readable report: one row per decision, then
+// the per-region summary.
+func printReport(w io.Writer, out output) {
+	for _, msg := range out.InvalidStanzas {
+		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
+	for _, rr := range out.Regions {
+		for _, r := range rr.Snapshots {
+			reason := r.Reason
+			if r.SnapshotID != "" {
+				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
+			}
+			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
+				dash(r.ConfigID), r.Action, dash(r.Status), withError(reason, r.Error))
+		}
+		for _, r := range rr.Clean {
+			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
+				dash(r.ConfigID), r.Action, dash(r.Status), withError(r.Reason, r.Error))
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
+	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tCREATE\tDELETE\tKEEP\tFAILED\tNOTE")
+	for _, rr := range out.Regions {
+		c, d := rr.Summary.Created, rr.Summary.Deleted
+		if out.DryRun {
+			c, d = countPlanned(rr)
+		}
+		note := rr.Skipped
+		if rr.Error != "" {
+			note = "error: " + rr.Error
+		}
+		for _, cf := range rr.Conflicts {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, d, rr.Summary.Kept, rr.Summary.Failed, note)
+	}
+	tw.Flush()
+}
+
+func countPlanned(rr snapper.RegionReport) (create, del int) {
+	for _, r := range rr.Snapshots {
+		if r.Action == snapper.Create {
+			create++
+		}
+	}
+	for _, r := range rr.Clean {
+		if r.Action == retention.Delete {
+			del++
+		}
+	}
+	return create, del
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func withError(reason, err string) string {
+	if err == "" {
+		return reason
+	}
+	return reason + " [" + err + "]"
+}
