@@ -67,7 +67,7 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 	g.SetLimit(4)
 	for i, c := range env.clients {
 		g.Go(func() error {
-			inv, err := snapper.BuildInventory(gctx, c, stanzas, false)
+			inv, err := snapper.BuildInventory(gctx, c, stanzas, 0)
 			if err != nil {
 				if ebs.IsRegionUnavailable(err) {
 					return nil

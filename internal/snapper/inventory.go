@@ -51,14 +51,24 @@ type Conflict struct {
 	ConfigIDs  []string `json:"config_ids"`
 }
 
+// Need says which listings an inventory holds besides the instances, so
+// that each job pays only for what it reads.
+type Need int
+
+const (
+	// NeedSnapshots lists every snapshot the account owns.
+	NeedSnapshots Need = 1 << iota
+	// NeedImages lists the snapshots behind the account's AMIs.
+	NeedImages
+)
+
 // BuildInventory lists one region: the instances of each stanza (one
-// paginated DescribeInstances per stanza), every snapshot the account owns
-// (one paginated DescribeSnapshots) and, for clean, the snapshots behind
-// the account's AMIs. The listings run concurrently. Any failure fails the
-// whole inventory: planning on a partial picture could delete snapshots
-// whose minimum was simply not seen. withImages is false for snapshot runs,
-// which do not need DescribeImages.
-func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, withImages bool) (*Region, error) {
+// paginated DescribeInstances per stanza) and, as need says, every snapshot
+// the account owns (one paginated DescribeSnapshots) and the snapshots
+// behind the account's AMIs. The listings run concurrently. Any failure
+// fails the whole inventory: planning on a partial picture could delete
+// snapshots whose minimum was simply not seen.
+func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Region, error) {
 	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Assigned: map[string]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	g, gctx := errgroup.WithContext(ctx)
@@ -74,12 +84,14 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, withI
 		}
 		return nil
 	})
-	g.Go(func() error {
-		snaps, err := ec2.Snapshots(gctx)
-		r.Snapshots = snaps
-		return err
-	})
-	if withImages {
+	if need&NeedSnapshots != 0 {
+		g.Go(func() error {
+			snaps, err := ec2.Snapshots(gctx)
+			r.Snapshots = snaps
+			return err
+		})
+	}
+	if need&NeedImages != 0 {
 		g.Go(func() error {
 			m, err := ec2.ImageSnapshots(gctx)
 			r.AMISnapshots = m

@@ -170,7 +170,11 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		rr.Skipped = "no valid configuration stanza"
 		return rr
 	}
-	inv, err := BuildInventory(ctx, ec2, stanzas, job != JobSnapshot)
+	need := NeedSnapshots
+	if job != JobSnapshot {
+		need |= NeedImages
+	}
+	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if opts.Unavailable(err) {
 			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)

@@ -216,7 +216,7 @@ func TestBuildInventoryResolvesConflictsDeterministically(t *testing.T) {
 	a := stanza(t, "b-weekly", "1w", 2)
 	b := stanza(t, "a-daily", "1 day", 5)
 	b.Match = []inventory.Filter{{Name: "tag:Name", Values: []string{"Fo*"}}}
-	inv, err := BuildInventory(t.Context(), client(f, "us-east-1"), []config.Stanza{a, b}, true)
+	inv, err := BuildInventory(t.Context(), client(f, "us-east-1"), []config.Stanza{a, b}, NeedSnapshots|NeedImages)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,5 +249,22 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"snap-a"}, deleted); diff != "" {
 		t.Errorf("deleted mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Unlike the original, a region without a single instance is still
+// cleaned: orphaned due snapshots go when ignore_retention is set.
+func TestRunCleansRegionWithoutInstances(t *testing.T) {
+	f := &ebstest.Fake{}
+	f.AddSnapshot(snap("snap-1", "vol-gone", inventory.StateCompleted, 72*time.Hour, "2026-11-01"), "")
+	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 48*time.Hour, "2026-11-02"), "")
+	s := stanza(t, "orphans", "1 day", 3)
+	s.IgnoreRetention = true
+	rep := Run(t.Context(), JobClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	if got := rep.Regions[0].Summary; got != (Summary{Deleted: 1, Kept: 1}) {
+		t.Errorf("summary = %+v, want the older orphan deleted and the newest kept", got)
+	}
+	if _, ok := f.Snapshot("snap-2"); !ok {
+		t.Error("the newest snapshot of the gone volume was deleted")
 	}
 }
