@@ -55,9 +55,23 @@ func compile[T any](filters []ec2types.Filter, f fields[T]) (func(T) bool, error
 			}
 			candidates = attr
 		}
+		// Values without wildcards match by set lookup: a fleet-sized
+		// volume-id filter is 200 exact ids, tried against every volume.
+		exact := map[string]bool{}
+		var globs []string
+		for _, p := range patterns {
+			if strings.ContainsAny(p, `*?\`) {
+				globs = append(globs, p)
+			} else {
+				exact[p] = true
+			}
+		}
 		preds = append(preds, func(v T) bool {
 			for _, c := range candidates(v) {
-				for _, p := range patterns {
+				if exact[c] {
+					return true
+				}
+				for _, p := range globs {
 					if glob(p, c) {
 						return true
 					}
