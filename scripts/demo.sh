@@ -32,9 +32,10 @@ go run ./cmd/seedfleet
 
 run configure -s tagged_instances '{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "12 hours"}, "ignore": []}'
 run configure -l
-run configure -c
+step "ebs-snapper configure -c   # sanity check: prints one line per finding"
+"$bin" configure -c | grep . || echo "(no findings)"
 run plan --region us-east-1
-run snapshot --region us-east-1
+run snapshot
 run clean --region us-east-1
 step "13 hours later, the next scheduled run would do this:"
 run plan --region us-east-1 --now "$(date -u -d '+13 hours' +%Y-%m-%dT%H:%M:%SZ)"

@@ -17,9 +17,7 @@ func main() {
 	err := cli.NewRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		if !errors.Is(err, cli.ErrPartial) {
-			fmt.Fprintln(os.Stderr, "ebs-snapper:", err)
-		}
+		fmt.Fprintln(os.Stderr, "ebs-snapper:", err)
 		if errors.Is(err, context.Canceled) {
 			os.Exit(130)
 		}

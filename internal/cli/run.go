@@ -130,6 +130,15 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err != nil {
 		return err
 	}
+	if len(env.policy.Stanzas) == 0 {
+		// Without a valid stanza nothing is matched and no minimum is known:
+		// there is nothing to snapshot and nothing clean may delete.
+		fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.account)
+		if len(env.invalid) > 0 {
+			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(env.invalid, "\n"))
+		}
+		return nil
+	}
 	rep := snapper.Run(ctx, job, env.clients, env.policy, snapper.Options{
 		Now:         now,
 		DryRun:      o.dryRun,
@@ -149,10 +158,26 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	} else {
 		printReport(g.stdout, out)
 	}
-	if n := rep.Failed(); n > 0 || len(env.invalid) > 0 {
-		return fmt.Errorf("%w: %d failed, %d invalid stanzas", ErrPartial, n, len(env.invalid))
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return ctx.Err()
+	if failed := failedRegions(rep); len(failed) == len(rep.Regions) && len(failed) > 0 {
+		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
+	}
+	if n := rep.Failed(); n > 0 || len(env.invalid) > 0 {
+		return fmt.Errorf("%w: %d actions or regions failed, %d stored stanzas are invalid", ErrPartial, n, len(env.invalid))
+	}
+	return nil
+}
+
+func failedRegions(rep snapper.Report) []snapper.RegionReport {
+	var out []snapper.RegionReport
+	for _, rr := range rep.Regions {
+		if rr.Error != "" {
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 // environment is what every engine command loads before it plans.
@@ -237,7 +262,12 @@ func printReport(w io.Writer, out output) {
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tCREATE\tDELETE\tKEEP\tFAILED\tNOTE")
+	idle := 0
 	for _, rr := range out.Regions {
+		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Conflicts) == 0 && rr.Skipped == "" && rr.Error == "" {
+			idle++
+			continue
+		}
 		c, d := rr.Summary.Created, rr.Summary.Deleted
 		if out.DryRun {
 			c, d = countPlanned(rr)
@@ -252,6 +282,9 @@ func printReport(w io.Writer, out output) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, d, rr.Summary.Kept, rr.Summary.Failed, note)
 	}
 	tw.Flush()
+	if idle > 0 {
+		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
+	}
 }
 
 func countPlanned(rr snapper.RegionReport) (create, del int) {
