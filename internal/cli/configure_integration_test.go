@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
@@ -22,12 +21,7 @@ import (
 func motoTable(t *testing.T, table string) (*motoserver.Server, *dynamodb.Client) {
 	t.Helper()
 	srv := motoserver.Require(t)
-	srv.SetEnv(t)
-	cfg, err := awsclient.Load(motoserver.Context(t), "us-east-1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := dynamodb.NewFromConfig(cfg)
+	client := dynamodb.NewFromConfig(srv.Config(t))
 	if err := configstore.NewDynamo(client, table).CreateTable(motoserver.Context(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
@@ -38,12 +37,8 @@ type engineEnv struct {
 
 func newEngineEnv(t *testing.T) *engineEnv {
 	srv := motoserver.Require(t)
-	srv.SetEnv(t)
 	ctx := motoserver.Context(t)
-	cfg, err := awsclient.Load(ctx, "us-east-1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := srv.Config(t)
 	e := &engineEnv{t: t, srv: srv, ctx: ctx, ec2: ec2.NewFromConfig(cfg), store: configstore.NewDynamo(dynamodb.NewFromConfig(cfg), DefaultTable)}
 	if err := e.store.CreateTable(ctx); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
@@ -166,14 +165,8 @@ func TestDynamo(t *testing.T) {
 // first when create is set, with the SDK client under it.
 func newDynamo(t *testing.T, name string, create bool) (*configstore.Dynamo, *dynamodb.Client) {
 	t.Helper()
-	srv := motoserver.Require(t)
-	srv.SetEnv(t)
 	ctx := motoserver.Context(t)
-	cfg, err := awsclient.Load(ctx, "us-east-1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := dynamodb.NewFromConfig(cfg)
+	client := dynamodb.NewFromConfig(motoserver.Require(t).Config(t))
 	d := configstore.NewDynamo(client, name)
 	if create {
 		if err := d.CreateTable(ctx); err != nil {

@@ -22,6 +22,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
 
 // Version is the moto release the project pins.
@@ -92,6 +96,19 @@ func (s *Server) SetEnv(t testing.TB) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
+}
+
+// Config points the process's AWS environment at the server (SetEnv) and
+// returns an SDK configuration for us-east-1 built the way the product
+// builds its own.
+func (s *Server) Config(t testing.TB) aws.Config {
+	t.Helper()
+	s.SetEnv(t)
+	cfg, err := awsclient.Load(Context(t), "us-east-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // Reset wipes every service's state.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
@@ -33,10 +32,5 @@ func TestSuiteMoto(t *testing.T) {
 func moto(t *testing.T) (*motoserver.Server, *ec2.Client) {
 	t.Helper()
 	srv := motoserver.Require(t)
-	srv.SetEnv(t)
-	cfg, err := awsclient.Load(motoserver.Context(t), "us-east-1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, ec2.NewFromConfig(cfg)
+	return srv, ec2.NewFromConfig(srv.Config(t))
 }
