@@ -173,23 +173,21 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 
 func TestSnapshotCronFrequency(t *testing.T) {
 	e := newEngineEnv(t)
-	// Every day at 01:00 UTC.
-	e.stanza("nightly", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "0 1 * * *"}}`)
+	// Daily at a time three hours from now (UTC), so the test does not
+	// depend on when it runs.
+	fire := time.Now().UTC().Add(3 * time.Hour).Truncate(time.Minute)
+	e.stanza("nightly", fmt.Sprintf(`{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "%d %d * * *"}}`, fire.Minute(), fire.Hour()))
 	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	if got := e.run(0, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("first run created %d, want 1", got)
 	}
-	next := time.Now().UTC().Truncate(24 * time.Hour).Add(25 * time.Hour) // tomorrow 01:00
-	before := next.Add(-time.Minute).Format(time.RFC3339)
-	after := next.Add(time.Minute).Format(time.RFC3339)
-	if time.Now().UTC().Hour() == 0 {
-		t.Skip("within an hour of the cron's fire time: the next fire is today")
-	}
+	before := fire.Add(-time.Minute).Format(time.RFC3339)
+	after := fire.Add(time.Minute).Format(time.RFC3339)
 	if got := e.run(0, "snapshot", "--now", before).Regions[0].Summary.Created; got != 0 {
-		t.Errorf("a minute before the next fire: created %d, want 0", got)
+		t.Errorf("a minute before the cron fires: created %d, want 0", got)
 	}
 	if got := e.run(0, "snapshot", "--now", after).Regions[0].Summary.Created; got != 1 {
-		t.Errorf("a minute after the next fire: created %d, want 1", got)
+		t.Errorf("a minute after the cron fires: created %d, want 1", got)
 	}
 }
 
