@@ -14,10 +14,16 @@ log=$(mktemp)
 MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 100); do
-	curl -sf "http://127.0.0.1:$port/moto-api/data.json" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+"$py" - "$port" <<'PY' || { cat "$log"; exit 1; }
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/data.json", timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("moto did not start")
+PY
 
 # Only the emulator: static credentials, no profile, no instance metadata.
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
