@@ -7,6 +7,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 
@@ -58,42 +59,66 @@ func Load(ctx context.Context, region string, calls *Calls) (aws.Config, error) 
 }
 
 // Calls counts API calls by "Service.Operation", including every retry
-// attempt. It is safe for concurrent use.
+// attempt, and how many of them AWS throttled. It is safe for concurrent
+// use.
 type Calls struct {
 	mu     sync.Mutex
-	counts map[string]int
+	counts map[string]*Count
 }
 
 // Count is one row of Calls.Snapshot.
 type Count struct {
 	Operation string `json:"operation"`
 	Calls     int    `json:"calls"`
+	Throttled int    `json:"throttled,omitempty"`
 }
 
+// throttles is the SDK's own classification of throttling errors, so no
+// error-code strings live here.
+var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+
 func (c *Calls) register(stack *middleware.Stack) error {
-	// Finalize runs once per attempt, so retries are counted as calls:
-	// they spend rate-limit tokens just the same.
+	// Finalize after the retry middleware runs once per attempt, so
+	// retries are counted as calls: they spend rate-limit tokens just the
+	// same.
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("ebs-snapper-count",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			c.add(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
-			return next.HandleFinalize(ctx, in)
+			op := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
+			out, md, err := next.HandleFinalize(ctx, in)
+			throttled := err != nil && throttles.IsErrorThrottle(err) == aws.TrueTernary
+			if throttled {
+				slog.DebugContext(ctx, "throttled; the SDK retries", "operation", op, "region", awsmiddleware.GetRegion(ctx), "error", err)
+			}
+			c.add(op, throttled)
+			return out, md, err
 		}), middleware.After)
 }
 
-func (c *Calls) add(op string) {
+func (c *Calls) add(op string, throttled bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.counts == nil {
-		c.counts = map[string]int{}
+		c.counts = map[string]*Count{}
 	}
-	c.counts[op]++
+	n := c.counts[op]
+	if n == nil {
+		n = &Count{Operation: op}
+		c.counts[op] = n
+	}
+	n.Calls++
+	if throttled {
+		n.Throttled++
+	}
 }
 
 // Get returns the count of one "Service.Operation".
-func (c *Calls) Get(op string) int {
+func (c *Calls) Get(op string) Count {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.counts[op]
+	if n := c.counts[op]; n != nil {
+		return *n
+	}
+	return Count{Operation: op}
 }
 
 // Snapshot returns the counts sorted by operation.
@@ -101,8 +126,8 @@ func (c *Calls) Snapshot() []Count {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]Count, 0, len(c.counts))
-	for op, n := range c.counts {
-		out = append(out, Count{Operation: op, Calls: n})
+	for _, n := range c.counts {
+		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Operation < out[j].Operation })
 	return out

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
@@ -408,15 +409,21 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	calls := map[string]int{}
+	calls := map[string]awsclient.Count{}
 	for _, c := range out.APICalls {
-		calls[c.Operation] = c.Calls
+		calls[c.Operation] = c
 	}
-	// Each throttled action was sent twice more than it succeeded.
-	want := map[string]int{"EC2.DescribeInstances": 3, "EC2.DescribeSnapshots": 3, "EC2.CreateSnapshot": 4, "EC2.DescribeVolumes": 1}
-	for op, n := range want {
-		if calls[op] != n {
-			t.Errorf("%s: %d calls, want %d (all: %v)", op, calls[op], n, calls)
+	// Each throttled action was sent twice more than it succeeded, and the
+	// report says so.
+	want := []awsclient.Count{
+		{Operation: "EC2.DescribeInstances", Calls: 3, Throttled: 2},
+		{Operation: "EC2.DescribeSnapshots", Calls: 3, Throttled: 2},
+		{Operation: "EC2.CreateSnapshot", Calls: 4, Throttled: 2},
+		{Operation: "EC2.DescribeVolumes", Calls: 1},
+	}
+	for _, w := range want {
+		if got := calls[w.Operation]; got != w {
+			t.Errorf("%s: got %+v, want %+v", w.Operation, got, w)
 		}
 	}
 }

@@ -44,8 +44,8 @@ func TestThrottleProxyRetries(t *testing.T) {
 		t.Errorf("listed %v, want only %s", listed, snap.ID)
 	}
 	for _, op := range []string{"EC2.CreateSnapshot", "EC2.DescribeSnapshots"} {
-		if got := calls.Get(op); got != 3 {
-			t.Errorf("%s: %d attempts, want 3 (2 throttled + 1)", op, got)
+		if got := calls.Get(op); got.Calls != 3 || got.Throttled != 2 {
+			t.Errorf("%s: %d attempts, %d throttled; want 3 attempts, 2 throttled", op, got.Calls, got.Throttled)
 		}
 	}
 	t.Logf("attempts: %+v", calls.Snapshot())
