@@ -434,3 +434,12 @@ func runBinaryWithEndpoint(t *testing.T, srv *motoserver.Server, endpoint string
 	t.Helper()
 	return runBinaryEnv(t, append(srv.Env(), "AWS_ENDPOINT_URL="+endpoint), "", args...)
 }
+
+func TestUnknownRegionIsAUsageError(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("web", webStanza)
+	_, stderr, code := runBinary(t, e.srv, "", "plan", "--region", "us-east-1", "--region", "us-eest-1")
+	if code != ExitUsage || !strings.Contains(stderr, `--region "us-eest-1": not a region enabled for this account`) {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the flag and the region", code, stderr)
+	}
+}

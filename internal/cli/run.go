@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -211,12 +211,19 @@ func loadEnvironment(ctx context.Context, g *globalOptions, cfg aws.Config, acco
 	if len(loaded.Invalid) > 0 && env.policy.IgnoreRetention != anyIgnoreRetention(loaded) {
 		slog.WarnContext(ctx, "ignore_retention held back for this run: an invalid stanza's instances would look like orphans")
 	}
+	enabled, err := ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if len(regions) == 0 {
-		if regions, err = ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions(ctx); err != nil {
-			return nil, err
+		regions = enabled
+	}
+	for _, r := range regions {
+		if !slices.Contains(enabled, r) {
+			return nil, usagef("--region %q: not a region enabled for this account (enabled: %s)", r, strings.Join(enabled, ", "))
 		}
 	}
-	sort.Strings(regions)
+	regions = slices.Compact(slices.Sorted(slices.Values(regions)))
 	env.regions = regions
 	for _, r := range regions {
 		env.clients = append(env.clients, ebs.NewForRegion(cfg, r, ebs.Options{}))
