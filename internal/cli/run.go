@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
@@ -186,7 +187,6 @@ type environment struct {
 	policy  snapper.Policy
 	invalid []string
 	clients []snapper.EC2
-	regions []string
 }
 
 // loadEnvironment reads the account's stanzas (reporting the invalid ones
@@ -208,7 +208,8 @@ func loadEnvironment(ctx context.Context, g *globalOptions, cfg aws.Config, acco
 		slog.ErrorContext(ctx, "invalid stanza skipped", "config_id", inv.ID, "error", inv.Err)
 		env.invalid = append(env.invalid, inv.Err.Error())
 	}
-	if len(loaded.Invalid) > 0 && env.policy.IgnoreRetention != anyIgnoreRetention(loaded) {
+	wanted := slices.ContainsFunc(loaded.Stanzas, func(s config.Stanza) bool { return s.IgnoreRetention })
+	if wanted && !env.policy.IgnoreRetention {
 		slog.WarnContext(ctx, "ignore_retention held back for this run: an invalid stanza's instances would look like orphans")
 	}
 	enabled, err := ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions(ctx)
@@ -223,21 +224,10 @@ func loadEnvironment(ctx context.Context, g *globalOptions, cfg aws.Config, acco
 			return nil, usagef("--region %q: not a region enabled for this account (enabled: %s)", r, strings.Join(enabled, ", "))
 		}
 	}
-	regions = slices.Compact(slices.Sorted(slices.Values(regions)))
-	env.regions = regions
-	for _, r := range regions {
+	for _, r := range slices.Compact(slices.Sorted(slices.Values(regions))) {
 		env.clients = append(env.clients, ebs.NewForRegion(cfg, r, ebs.Options{}))
 	}
 	return env, nil
-}
-
-func anyIgnoreRetention(l configstore.Loaded) bool {
-	for _, s := range l.Stanzas {
-		if s.IgnoreRetention {
-			return true
-		}
-	}
-	return false
 }
 
 // printReport writes the human-readable report: one row per decision, then
