@@ -32,7 +32,9 @@ func describeFilters(filters []inventory.Filter) string {
 	return fmt.Sprint(parts)
 }
 
-func toSDKTags(tags []inventory.Tag) []ec2types.Tag {
+// ToSDKTags converts tags to the SDK type, order kept. Exported for the
+// fake and the test fixtures, which build EC2 requests and responses too.
+func ToSDKTags(tags []inventory.Tag) []ec2types.Tag {
 	out := make([]ec2types.Tag, len(tags))
 	for i, t := range tags {
 		out[i] = ec2types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}

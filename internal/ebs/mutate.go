@@ -34,7 +34,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 		Description: aws.String(truncate(description, maxDescription)),
 		TagSpecifications: []ec2types.TagSpecification{{
 			ResourceType: ec2types.ResourceTypeSnapshot,
-			Tags:         toSDKTags(tags),
+			Tags:         ToSDKTags(tags),
 		}},
 	}, c.createOpts...)
 	switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
@@ -66,10 +67,10 @@ func Launch(ctx context.Context, api *ec2.Client, g Group) ([]Instance, error) {
 			})
 		}
 		if len(g.Tags) > 0 {
-			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: sdkTags(g.Tags)})
+			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ebs.ToSDKTags(g.Tags)})
 		}
 		if len(g.VolumeTags) > 0 {
-			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: sdkTags(g.VolumeTags)})
+			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: ebs.ToSDKTags(g.VolumeTags)})
 		}
 		res, err := api.RunInstances(ctx, in)
 		if err != nil {
@@ -102,7 +103,7 @@ func Launch(ctx context.Context, api *ec2.Client, g Group) ([]Instance, error) {
 func Snapshot(ctx context.Context, api *ec2.Client, volumeID string, tags ...inventory.Tag) (string, error) {
 	in := &ec2.CreateSnapshotInput{VolumeId: aws.String(volumeID), Description: aws.String("seeded by ebs-snapper fleet")}
 	if len(tags) > 0 {
-		in.TagSpecifications = []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot, Tags: sdkTags(tags)}}
+		in.TagSpecifications = []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot, Tags: ebs.ToSDKTags(tags)}}
 	}
 	res, err := api.CreateSnapshot(ctx, in)
 	if err != nil {
@@ -142,12 +143,4 @@ func Image(ctx context.Context, api *ec2.Client, instanceID string) (amiID, snap
 		}
 	}
 	return amiID, "", fmt.Errorf("image %s has no EBS snapshot", amiID)
-}
-
-func sdkTags(tags []inventory.Tag) []ec2types.Tag {
-	out := make([]ec2types.Tag, len(tags))
-	for i, t := range tags {
-		out[i] = ec2types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
-	}
-	return out
 }

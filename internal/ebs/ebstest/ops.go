@@ -151,7 +151,7 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 		out.Volumes = append(out.Volumes, ec2types.Volume{
 			VolumeId: aws.String(v.ID),
 			State:    ec2types.VolumeStateInUse,
-			Tags:     toSDKTags(v.Tags),
+			Tags:     ebs.ToSDKTags(v.Tags),
 		})
 	}
 	return out, nil
@@ -385,20 +385,12 @@ func deviceName(i int) string {
 	return "/dev/xvd" + string(rune('a'+i/26%26)) + string(rune('a'+i%26))
 }
 
-func toSDKTags(tags []inventory.Tag) []ec2types.Tag {
-	out := make([]ec2types.Tag, len(tags))
-	for i, t := range tags {
-		out[i] = ec2types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
-	}
-	return out
-}
-
 func toSDKInstance(i inventory.Instance) ec2types.Instance {
 	sdk := ec2types.Instance{
 		InstanceId:     aws.String(i.ID),
 		ImageId:        aws.String(i.ImageID),
 		State:          &ec2types.InstanceState{Name: ec2types.InstanceStateName(i.State)},
-		Tags:           toSDKTags(i.Tags),
+		Tags:           ebs.ToSDKTags(i.Tags),
 		RootDeviceName: aws.String(deviceName(0)),
 	}
 	for n, v := range i.VolumeIDs {
@@ -418,6 +410,6 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		StartTime:   aws.Time(s.StartTime),
 		Description: aws.String(s.Description),
 		OwnerId:     aws.String(s.owner),
-		Tags:        toSDKTags(s.Tags),
+		Tags:        ebs.ToSDKTags(s.Tags),
 	}
 }

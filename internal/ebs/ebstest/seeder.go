@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
@@ -105,11 +106,11 @@ func (s sdkSeeder) Instance(t testing.TB, spec InstanceSpec) inventory.Instance 
 	}
 	if len(spec.Tags) > 0 {
 		in.TagSpecifications = append(in.TagSpecifications,
-			ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: toSDKTags(spec.Tags)})
+			ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ebs.ToSDKTags(spec.Tags)})
 	}
 	if len(spec.VolumeTags) > 0 {
 		in.TagSpecifications = append(in.TagSpecifications,
-			ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: toSDKTags(spec.VolumeTags)})
+			ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: ebs.ToSDKTags(spec.VolumeTags)})
 	}
 	out, err := s.api.RunInstances(ctx, in)
 	if err != nil {
