@@ -88,13 +88,13 @@ const (
 
 // fieldSet is what one field parses to; bit v-min of set is value v.
 type fieldSet struct {
-	set     [3]uint64
-	any     bool
+	set [3]uint64
+	any bool
 	// question is a lone "?"; numeric is a weekday written as a number.
 	question, numeric bool
-	lastDom bool
-	lastDow uint8
-	nthDow  [7]uint8
+	lastDom           bool
+	lastDow           uint8
+	nthDow            [7]uint8
 }
 
 func (f *fieldSet) add(v, min int) { f.set[(v-min)/64] |= 1 << ((v - min) % 64) }
