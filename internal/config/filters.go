@@ -102,28 +102,18 @@ func filterNameProblem(name string) string {
 	return msg
 }
 
-// suggestFilter guesses the filter name meant: a misspelt tag prefix
-// ("tags:env", "Tag:env", "tag-env" for tag:env) or a known name in another
-// case.
+// suggestFilter guesses the filter name meant by an unknown one: a known
+// name in another case ("Instance-Type"), or a misspelt tag prefix
+// ("tags:env", "Tag:env", "tag-env", "tag.env" for tag:env).
 func suggestFilter(name string) string {
-	for _, prefix := range []string{"tags:", "tag=", "tag-", "tag."} {
-		if len(name) > len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) && !slices.Contains(ec2InstanceFilters, name) {
-			return "tag:" + name[len(prefix):]
-		}
-	}
-	if key, ok := cutPrefixFold(name, "tag:"); ok && key != "" {
-		return "tag:" + key
-	}
 	lower := strings.ToLower(name)
 	if _, found := slices.BinarySearch(ec2InstanceFilters, lower); found {
 		return lower
 	}
-	return ""
-}
-
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
+	for _, prefix := range []string{"tag:", "tags:", "tag=", "tag-", "tag."} {
+		if key, ok := strings.CutPrefix(lower, prefix); ok && key != "" {
+			return "tag:" + name[len(prefix):]
+		}
 	}
-	return s, false
+	return ""
 }
