@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
@@ -118,7 +119,8 @@ table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
 in -t/--tool_region, else the AWS configuration's region, else us-east-1.
 
 Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
-nothing is stored), 2 usage error.`,
+nothing is stored), 2 usage error, 3 with -g when the stored stanza is
+invalid (it is printed as stored; its problems go to stderr).`,
 		Example: `  ebs-snapper configure -l
   ebs-snapper configure -g -a 112233445566 tagged_instances
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
@@ -167,7 +169,7 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 	case "get":
 		return getStanza(ctx, store, opts.account, r.id, out)
 	case "set":
-		return setStanza(ctx, store, opts.account, r.id, r.source, in, out)
+		return setStanza(ctx, store, opts.account, r.id, r.source, time.Now(), in, out)
 	default:
 		if err := store.Delete(ctx, opts.account, r.id); err != nil {
 			return err
@@ -178,10 +180,18 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 	}
 }
 
+// listStanzas prints every id, valid or not (an operator lists to find
+// what to fix), and logs on stderr what is wrong with each invalid one; the
+// listing itself succeeded, so the exit status stays 0.
 func listStanzas(ctx context.Context, store configstore.Store, account string, out io.Writer) error {
 	items, err := store.List(ctx, account)
 	if err != nil {
 		return err
+	}
+	for _, it := range items {
+		if _, err := configstore.Parse(ctx, it); err != nil {
+			slog.ErrorContext(ctx, "stored stanza is invalid: snapshot and clean skip it", "config_id", it.ID, "error", err)
+		}
 	}
 	if len(items) == 0 {
 		_, err := fmt.Fprintln(out, "No configurations found")
@@ -197,8 +207,9 @@ func listStanzas(ctx context.Context, store configstore.Store, account string, o
 }
 
 // getStanza prints the stored text compacted, keeping its key order. A
-// stanza that snapshot and clean would skip is still printed, so that it
-// can be inspected and fixed, and its problems are logged on stderr.
+// stanza that snapshot and clean would skip is still printed as stored, so
+// that it can be fixed, and then its problems are returned (on stderr,
+// exit status 3); an item with no stanza text prints nothing.
 func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
 	it, ok, err := store.Get(ctx, account, id)
 	if err != nil {
@@ -208,26 +219,45 @@ func getStanza(ctx context.Context, store configstore.Store, account, id string,
 		_, err := fmt.Fprintln(out, "No configuration found")
 		return err
 	}
-	if _, err := configstore.Parse(ctx, it); err != nil {
-		slog.WarnContext(ctx, "stored stanza is invalid: snapshot and clean skip it", "config_id", id, "error", err)
+	_, invalid := configstore.Parse(ctx, it)
+	if it.Broken == nil {
+		text := []byte(it.Configuration)
+		var buf bytes.Buffer
+		if json.Compact(&buf, text) == nil {
+			text = buf.Bytes()
+		}
+		if _, err := fmt.Fprintf(out, "%s\n", text); err != nil {
+			return err
+		}
 	}
-	text := []byte(it.Configuration)
-	var buf bytes.Buffer
-	if json.Compact(&buf, text) == nil {
-		text = buf.Bytes()
+	if invalid != nil {
+		return &invalidStanzaError{id: id, err: invalid}
 	}
-	_, err = fmt.Fprintf(out, "%s\n", text)
-	return err
+	return nil
 }
 
-// setStanza validates the stanza strictly and stores its compacted text;
-// a stanza with any problem is not stored.
-func setStanza(ctx context.Context, store configstore.Store, account, id, source string, in io.Reader, out io.Writer) error {
+// invalidStanzaError reports an invalid stored stanza that -g printed; it
+// exits with ExitPartial and keeps the parse error for errors.As.
+type invalidStanzaError struct {
+	id  string
+	err error
+}
+
+func (e *invalidStanzaError) Error() string {
+	return fmt.Sprintf("stanza %q is invalid, so snapshot and clean skip it:\n%v", e.id, e.err)
+}
+
+func (e *invalidStanzaError) Unwrap() []error { return []error{ErrPartial, e.err} }
+
+// setStanza validates the stanza strictly, against now for a cron that
+// must still fire, and stores its compacted text; a stanza with any
+// problem is not stored.
+func setStanza(ctx context.Context, store configstore.Store, account, id, source string, now time.Time, in io.Reader, out io.Writer) error {
 	data, err := readSource(source, in)
 	if err != nil {
 		return err
 	}
-	if _, err := config.Parse(id, data); err != nil {
+	if _, err := config.ParseAt(id, data, now); err != nil {
 		return fmt.Errorf("stanza %q not stored:\n%w", id, err)
 	}
 	var buf bytes.Buffer

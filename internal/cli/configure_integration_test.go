@@ -149,10 +149,100 @@ func TestConfigureBinaryBadItemNextToGoodOnes(t *testing.T) {
 	runSteps(t, srv, []cliStep{
 		{args: []string{"configure", "-l", "-a", testAccount},
 			stdout: "aws_account_id,id\n112233445566,broken\n112233445566,daily_tagged\n112233445566,daily_tagged_copy\n"},
-		{args: []string{"configure", "-g", "-a", testAccount, "broken"}, stdout: "{, 123 bare words :: }\n",
-			stderr: "broken: $: invalid JSON"},
+		{args: []string{"configure", "-g", "-a", testAccount, "broken"}, stdout: "{, 123 bare words :: }\n", code: ExitPartial,
+			stderr: "ebs-snapper: stanza \"broken\" is invalid, so snapshot and clean skip it:\nbroken: $: invalid JSON"},
 		{args: []string{"configure", "-g", "-a", testAccount, "daily_tagged_copy"}, stdout: dailyTaggedCompact + "\n"},
 	})
+}
+
+// Issue 10, item 10: items written straight into the table with no
+// stanza text say what is wrong with them in -l, -g, -c and the runs.
+func TestConfigureBinaryBrokenItemsSayWhatIsWrong(t *testing.T) {
+	srv, client := motoTable(t, DefaultTable)
+	const want = `want a string (S) holding the stanza's JSON`
+	for id, conf := range map[string]types.AttributeValue{
+		"broken-1":     &types.AttributeValueMemberN{Value: "5"},
+		"broken-2":     &types.AttributeValueMemberB{Value: []byte(dailyTaggedJSON)},
+		"broken-3":     nil,
+		"daily_tagged": &types.AttributeValueMemberS{Value: dailyTaggedJSON},
+	} {
+		item := map[string]types.AttributeValue{
+			"aws_account_id": &types.AttributeValueMemberS{Value: testAccount},
+			"id":             &types.AttributeValueMemberS{Value: id},
+		}
+		if conf != nil {
+			item["configuration"] = conf
+		}
+		if _, err := client.PutItem(motoserver.Context(t), &dynamodb.PutItemInput{TableName: aws.String(DefaultTable), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	messages := []string{
+		`broken-1: attribute \"configuration\" is a number (N); ` + want,
+		`broken-2: attribute \"configuration\" is binary (B); ` + want,
+		`broken-3: attribute \"configuration\" is missing; ` + want,
+	}
+	stdout, stderr, code := runBinary(t, srv, "", "configure", "-l", "-a", testAccount)
+	if code != ExitOK || stdout != "aws_account_id,id\n112233445566,broken-1\n112233445566,broken-2\n112233445566,broken-3\n112233445566,daily_tagged\n" {
+		t.Errorf("configure -l: exit %d, stdout:\n%s", code, stdout)
+	}
+	for _, msg := range messages {
+		if !strings.Contains(stderr, msg) {
+			t.Errorf("configure -l: stderr lacks %s:\n%s", msg, stderr)
+		}
+	}
+	runSteps(t, srv, []cliStep{{args: []string{"configure", "-g", "-a", testAccount, "broken-1"}, code: ExitPartial,
+		stderr: `broken-1: attribute "configuration" is a number (N); ` + want}})
+	unquoted := strings.NewReplacer(`\"`, `"`)
+	// -c reports findings with exit 0 (check.go's rule); a run exits 3.
+	for _, args := range [][]string{{"configure", "-c", "-a", testAccount}, {"plan", "-a", testAccount}} {
+		stdout, stderr, code := runBinary(t, srv, "", args...)
+		if want := map[bool]int{true: ExitOK, false: ExitPartial}[args[0] == "configure"]; code != want {
+			t.Errorf("%v: exit %d, want %d; stderr:\n%s", args, code, want, stderr)
+		}
+		for _, msg := range messages {
+			if !strings.Contains(stdout, unquoted.Replace(msg)) {
+				t.Errorf("%v: output lacks %s:\nstdout:\n%s\nstderr:\n%s", args, unquoted.Replace(msg), stdout, stderr)
+			}
+		}
+	}
+}
+
+// Issue 10, items 3 and 9, through the binary: each was stored with exit 0.
+func TestConfigureBinaryRefusesWhatCannotMeanWhatItsAuthorIntends(t *testing.T) {
+	srv, _ := motoTable(t, DefaultTable)
+	const snap = `"snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}`
+	notStored := "ebs-snapper: stanza \"a-prod\" not stored:\n"
+	runSteps(t, srv, []cliStep{
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tags:env": "prod"}, ` + snap + `}`}, code: ExitError,
+			stderr: notStored + `a-prod: match["tags:env"]: is not an EC2 DescribeInstances filter name (EC2 rejects the whole listing: "The filter 'tags:env' is invalid"); did you mean "tag:env"?`},
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tag:env": "prod"}, "snapshot": {"minimum": 5, "retention": "4 days", "frequency": "1 day", "minimum": 0}}`},
+			code: ExitError, stderr: notStored + `a-prod: snapshot.minimum: the key is given 2 times with different values (5, then 0)`},
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tag:env": "prod"}, "snapshot": {"minimum": 5, "retention": "4 days", "frequency": "0 0 1 1 ? 2020"}}`},
+			code: ExitError, stderr: `: its year field lies wholly in the past, got "0 0 1 1 ? 2020"`},
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tag:env": "prod", "instance-state-name": "running"}, "snapshot": {"minimum": 5, "retention": "1 second", "frequency": "1 second"}, "ignore": ["web-1"]}`},
+			code: ExitError, stderr: notStored + `a-prod: match["instance-state-name"]: ebs-snapper selects instances by state itself`},
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tag:env": " "}, "snapshot": {"minimum": 5, "retention": "12:00", "frequency": "0 5 ? * 0 *"}}`},
+			code: ExitError, stderr: `a-prod: match["tag:env"]: must not be empty or only white space, got " "`},
+		{args: []string{"configure", "-l", "-a", testAccount}, stdout: "No configurations found\n"},
+		// The README's example and the EventBridge weekday numbers are fine.
+		{args: []string{"configure", "-s", "-a", testAccount, "a-prod", `{"match": {"tag:env": "prod"}, "snapshot": {"minimum": 5, "retention": "4 days", "frequency": "0 5 ? * 2-6 *"}}`},
+			stdout: "Saved to key a-prod under account 112233445566\n", stderr: "1 = SUN … 7 = SAT (so 2-6 is MON-FRI)"},
+		{args: []string{"configure", "-s", "-a", testAccount, "b-prod", `{"match": {"tag:env": "prod"}, "snapshot": {"minimum": 5, "retention": "4 days", "frequency": "0 5 ? * MON-FRI *"}}`},
+			stdout: "Saved to key b-prod under account 112233445566\n"},
+	})
+	// The other problems of the stanza refused on its state filter.
+	_, stderr, _ := runBinary(t, srv, "", "configure", "-s", "-a", testAccount, "x",
+		`{"match": {"tag:env": "prod", "instance-state-name": "running"}, "snapshot": {"minimum": 5, "retention": "1 second", "frequency": "1 second"}, "ignore": ["web-1"]}`)
+	for _, want := range []string{
+		`x: snapshot.retention: is shorter than one day, the floor`,
+		`x: snapshot.frequency: is shorter than one hour, the floor`,
+		`x: ignore[0]: must be an instance, volume or snapshot id (i-, vol- or snap- and 8 or 17 hex digits), got "web-1"`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
 }
 
 func TestConfigureBinaryTableAndRegion(t *testing.T) {

@@ -176,11 +176,56 @@ func TestConfigureGetPrintsAnInvalidStoredStanza(t *testing.T) {
 		}
 	}
 	mustConfigure(t, s, "", "aws_account_id,id\n112233445566,broken\n112233445566,good\n", "-l", "-a", testAccount)
-	mustConfigure(t, s, "", "{, 123 bare words :: }\n", "-g", "-a", testAccount, "broken")
-	for _, want := range []string{"level=WARN", "config_id=broken", "broken: $: invalid JSON"} {
+	for _, want := range []string{"level=ERROR", "config_id=broken", "broken: $: invalid JSON"} {
 		if !strings.Contains(logs.String(), want) {
-			t.Errorf("logs lack %q:\n%s", want, logs.String())
+			t.Errorf("-l: logs lack %q:\n%s", want, logs.String())
 		}
+	}
+	// Issue 10, item 8: printed, so that it can be fixed, but not with
+	// exit 0 and no word about it.
+	out, err := configure(t, s, "", "-g", "-a", testAccount, "broken")
+	var verr *config.ValidationError
+	if out != "{, 123 bare words :: }\n" || ExitCode(err) != ExitPartial || !errors.As(err, &verr) ||
+		!strings.Contains(err.Error(), `stanza "broken" is invalid, so snapshot and clean skip it:`+"\nbroken: $: invalid JSON") {
+		t.Errorf("-g broken: printed %q, error %v (exit %d); want the raw text, the problems and exit 3", out, err, ExitCode(err))
+	}
+	mustConfigure(t, s, "", `{"snapshot":{"minimum":5,"frequency":"1 day","retention":"5 days"},"match":{"tag:backup":"daily"}}`+"\n", "-g", "-a", testAccount, "good")
+}
+
+// Issue 10, item 9: each stanza below was stored with exit 0; each is now
+// refused, naming its JSON path.
+func TestConfigureRefusesWhatCannotMeanWhatItsAuthorIntends(t *testing.T) {
+	const snap = `"snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}`
+	for _, tc := range []struct{ name, json, want string }{
+		{"typo of tag:", `{"match": {"tags:env": "prod"}, ` + snap + `}`, `bad: match["tags:env"]: is not an EC2 DescribeInstances filter name`},
+		{"blank match value", `{"match": {"tag:env": "  "}, ` + snap + `}`, `bad: match["tag:env"]: must not be empty or only white space`},
+		{"empty match list item", `{"match": {"tag:env": ["prod", ""]}, ` + snap + `}`, `bad: match["tag:env"][1]: must not be empty or only white space`},
+		{"state filter", `{"match": {"tag:env": "prod", "instance-state-name": "running"}, ` + snap + `}`, `bad: match["instance-state-name"]: ebs-snapper selects instances by state itself`},
+		{"duplicate minimum", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day", "minimum": 0}}`,
+			`bad: snapshot.minimum: the key is given 2 times with different values (5, then 0)`},
+		{"past year", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "0 0 1 1 ? 2020"}}`,
+			`bad: snapshot.frequency: never fires after `},
+		{"one-second retention", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "1 second", "minimum": 5, "frequency": "1 day"}}`,
+			`bad: snapshot.retention: is shorter than one day, the floor`},
+		{"one-second frequency", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 second"}}`,
+			`bad: snapshot.frequency: is shorter than one hour, the floor`},
+		{"clock-form retention", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "12:00", "minimum": 5, "frequency": "1 day"}}`,
+			`"12:00" is a clock form read as 12m0s: m:ss`},
+		{"ignore entry not an id", `{"match": {"tag:env": "prod"}, ` + snap + `, "ignore": ["web-1"]}`,
+			`bad: ignore[0]: must be an instance, volume or snapshot id`},
+		{"weekday 0 in six fields", `{"match": {"tag:env": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "0 5 ? * 0 *"}}`,
+			`0 is not a weekday in the six-field (EventBridge) dialect`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &configstore.Memory{}
+			_, err := configure(t, s, "", "-s", "-a", testAccount, "bad", tc.json)
+			if ExitCode(err) != ExitError || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v (exit %d), want exit 1 and %q", err, ExitCode(err), tc.want)
+			}
+			if items, _ := s.List(context.Background(), testAccount); len(items) != 0 {
+				t.Errorf("stored %+v, want nothing", items)
+			}
+		})
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// The cron dialect is that of parse-crontab 0.21.3, which ebs_snapper used,
-// checked against the library's own answers in testdata/oracle, with one
-// bug fixed: there a bare L also matched the day numbered like the previous
+// The five-field cron dialect is that of parse-crontab 0.21.3, which
+// ebs_snapper used, checked against the library's own answers in
+// testdata/oracle, with one bug fixed: there a bare L also matched the day numbered like the previous
 // month's last day (July 30, March 28); here it is the last day. It is our
 // own small parser rather than github.com/adhocore/gronx because gronx
 // differs where it matters: it joins day-of-month and day-of-week with OR
@@ -19,6 +19,8 @@ import (
 // spells "last Friday" 5L instead of L5, and searches by bumping a time
 // field by field with iteration caps, which is slow and can give up.
 // Fields are bit sets, so Next skips whole months, days and hours at once.
+// Six-field expressions (with a year) read their day fields as Amazon
+// EventBridge does instead: see cron_aws.go.
 
 const (
 	cronMinYear = 1970
@@ -42,6 +44,10 @@ type cronSchedule struct {
 	// domAny and dowAny record "*" or "?" in the day fields: both restricted
 	// means days must match both, unlike classic cron (see bothDays).
 	domAny, dowAny bool
+	// sixField marks the EventBridge dialect (see cron_aws.go); domQuestion
+	// and dowQuestion record a "?" there, and numericDow a day-of-week
+	// written with numbers, whose meaning differs from ebs_snapper's.
+	sixField, domQuestion, dowQuestion, numericDow bool
 	// dowDays[w] and lastDowDays[w] are the days of a month that starts on
 	// weekday w selected by dow+nthDow and by lastDow; computed once so
 	// that Next does no per-day work.
@@ -82,11 +88,13 @@ const (
 
 // fieldSet is what one field parses to; bit v-min of set is value v.
 type fieldSet struct {
-	set     [3]uint64
-	any     bool
-	lastDom bool
-	lastDow uint8
-	nthDow  [7]uint8
+	set [3]uint64
+	any bool
+	// question is a lone "?"; numeric is a weekday written as a number.
+	question, numeric bool
+	lastDom           bool
+	lastDow           uint8
+	nthDow            [7]uint8
 }
 
 func (f *fieldSet) add(v, min int) { f.set[(v-min)/64] |= 1 << ((v - min) % 64) }
@@ -103,12 +111,19 @@ func parseCron(text string) (*cronSchedule, error) {
 	case len(fields) != 5 && len(fields) != 6:
 		return nil, fmt.Errorf("a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 (and year), got %d", len(fields))
 	}
-	if len(fields) == 5 {
+	sixField := len(fields) == 6
+	if !sixField {
 		fields = append(fields, "*")
 	}
 	var sets [len(cronFields)]fieldSet
 	for i, text := range fields {
-		set, err := parseCronField(i, text)
+		var set fieldSet
+		var err error
+		if sixField && (i == fieldDom || i == fieldDow) {
+			set, err = parseAWSDayField(i, text)
+		} else {
+			set, err = parseCronField(i, text)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", cronFields[i].name, text, err)
 		}
@@ -126,6 +141,11 @@ func parseCron(text string) (*cronSchedule, error) {
 		nthDow:  sets[fieldDow].nthDow,
 		domAny:  sets[fieldDom].any,
 		dowAny:  sets[fieldDow].any,
+
+		sixField:    sixField,
+		domQuestion: sets[fieldDom].question,
+		dowQuestion: sets[fieldDow].question,
+		numericDow:  sets[fieldDow].numeric,
 	}
 	for first := range 7 {
 		for d := 1; d <= 31; d++ {

@@ -74,7 +74,8 @@ func formatDuration(d time.Duration) string {
 
 func FuzzParseFrequency(f *testing.F) {
 	for _, s := range []string{"12 hours", "0 1 ? * SUN", "@hourly", "30 * * * *", "0 0 L * *", "0 0 * * L5",
-		"0 1 ? * sun#1", "0 5 * * ? *", "0 0 13 * 5", "0 0 29 2 *", "0 0 1 1 * 2030", "*/7 1-5 */3 jan-mar sat-sun"} {
+		"0 1 ? * sun#1", "0 5 * * ? *", "0 0 13 * 5", "0 0 29 2 *", "0 0 1 1 * 2030", "*/7 1-5 */3 jan-mar sat-sun",
+		"0 5 ? * 2-6 *", "15 10 ? * 6L 2019-2022", "0 9 ? * 2#1 *", "0 0 ? * L *", "0 0 L * ? *", "0 5 ? * 0 *", "0 0 ? * 3#1,6#3 *"} {
 		f.Add(s, int64(24*60*365*46))
 	}
 	f.Fuzz(func(t *testing.T, s string, minutes int64) {
@@ -118,6 +119,9 @@ func FuzzParse(f *testing.F) {
 		`{"match": {}, "snapshot": {"retention": "5 months", "minimum": -1, "frequency": "0 0 30 2 *"}, "x": 1}`,
 		`{"match": {"a": "b"}, "snapshot": {"retention": "1d", "minimum": 5.0, "frequency": "1d"}, "ignore_retention": "0", "replication": "YES"}`,
 		`{, 123 bare words :: }`, `[]`, `null`,
+		`{"match": {"tags:env": "prod", "instance-state-name": "running", "tag:a": " "}, "snapshot": {"retention": "12:00", "minimum": 5, "frequency": "1 second", "minimum": 0}, "ignore": ["web-1", "i-0123456789abcdef0"]}`,
+		`{"match": {"tag:a": ["x", "x"], "tag:a": ["x", "x"]}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "0 5 ? * MON-FRI *"}, "x": {"y": 1, "y": 2}}`,
+		`{"match": {"tag:a": "b"}, "snapshot": {"retention": "1d", "minimum": 1, "frequency": "0 0 * * * 2030"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -147,6 +151,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkStanza(t, s)
+		checkStrict(t, s)
 		if !cmp.Equal(s, stored) {
 			t.Errorf("Parse and ParseStored disagree: %s", cmp.Diff(s, stored))
 		}
@@ -168,6 +173,25 @@ func checkStanza(t *testing.T, s Stanza) {
 	for _, m := range s.Match {
 		if strings.TrimSpace(m.Name) == "" || len(m.Values) == 0 {
 			t.Errorf("accepted filter %+v", m)
+		}
+	}
+}
+
+// checkStrict asserts what Parse guarantees beyond ParseStored: the floors,
+// EC2 filter names and resource ids.
+func checkStrict(t *testing.T, s Stanza) {
+	t.Helper()
+	if s.Retention < RetentionFloor || !s.Frequency.IsCron() && s.Frequency.Every() < FrequencyFloor {
+		t.Errorf("Parse accepted retention %v, frequency %q below the floors", s.Retention, s.Frequency)
+	}
+	for _, m := range s.Match {
+		if msg := filterNameProblem(m.Name); msg != "" {
+			t.Errorf("Parse accepted filter %q: %s", m.Name, msg)
+		}
+	}
+	for _, id := range s.Ignore {
+		if !resourceID.MatchString(id) {
+			t.Errorf("Parse accepted ignore entry %q", id)
 		}
 	}
 }

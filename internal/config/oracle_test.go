@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,6 +84,9 @@ func TestCronMatchesParseCrontab(t *testing.T) {
 		t.Fatalf("only %d golden records", len(records))
 	}
 	for _, r := range records {
+		if !sameInBothDialects(r.Expr) {
+			continue
+		}
 		from, err := time.Parse(time.RFC3339, r.From)
 		if err != nil {
 			t.Fatal(err)
@@ -110,4 +114,16 @@ func TestCronMatchesParseCrontab(t *testing.T) {
 			t.Errorf("Next(%q, %s) = %s, %v; want %s", r.Expr, r.From, got.Format(time.RFC3339), ok, *r.Next)
 		}
 	}
+}
+
+// sameInBothDialects reports whether parse-crontab's reading of expr is
+// still ours: always for five fields; for six, whose day fields are now
+// read as EventBridge reads them (cron_aws.go), only when day-of-week is
+// "*" or "?" and day-of-month has no "?" in a list.
+func sameInBothDialects(expr string) bool {
+	f := strings.Fields(strings.ToLower(expr))
+	if len(f) != 6 {
+		return true
+	}
+	return (f[4] == "*" || f[4] == "?") && (f[2] == "?" || !strings.Contains(f[2], "?"))
 }

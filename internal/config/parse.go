@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,22 +57,45 @@ func (e *ValidationError) Error() string {
 
 // Parse parses and validates a stanza strictly, as "configure -s" must
 // before storing it: every problem is reported at once in a
-// *ValidationError, and unknown keys are errors.
+// *ValidationError, each naming its JSON path. Refused: unknown keys,
+// duplicate keys, match keys that are not EC2 DescribeInstances filter
+// names (or tag:<key>), instance-state filters, empty or blank match
+// values, ignore entries that are not instance, volume or snapshot ids, a
+// retention under one day (RetentionFloor) or a frequency under one hour
+// (FrequencyFloor), and a six-field cron without exactly one "?" day
+// field. Parse does not read the clock; ParseAt also refuses a cron that
+// never fires again.
 func Parse(id string, data []byte) (Stanza, error) {
-	s, _, err := parse(id, data, true)
+	return ParseAt(id, data, time.Time{})
+}
+
+// ParseAt is Parse, and also refuses a cron frequency that never fires
+// after now (a year field wholly in the past, say "0 0 1 1 ? 2020"). The
+// caller passes the clock; the zero time skips that check.
+func ParseAt(id string, data []byte, now time.Time) (Stanza, error) {
+	p := &parser{id: id, strict: true, now: now}
+	s, _, err := p.parse(data)
 	return s, err
 }
 
 // ParseStored parses a stanza already stored in DynamoDB, possibly written
 // by ebs_snapper, which checked little. It accepts what has one clear
 // meaning and returns a warning for each such leniency: unknown keys
-// (ignored), ignore_retention as "true"/"false"/"yes"/"no"/"1"/"0" or 0/1,
-// minimum as an integral float or an integer string, replication other
-// than "yes"/"no" (off, as in ebs_snapper), and both cron day fields
-// restricted. What would change behaviour dangerously stays a
-// *ValidationError.
+// (ignored), duplicate keys whose values are all equal, ignore_retention
+// as "true"/"false"/"yes"/"no"/"1"/"0" or 0/1, minimum as an integral
+// float or an integer string, replication other than "yes"/"no" (off, as
+// in ebs_snapper), both cron day fields restricted or a six-field cron
+// without exactly one "?", empty or blank match values and ignore entries
+// that are not ids (kept as written), and a retention or frequency below
+// its floor (honoured as written). It also warns about a six-field cron
+// with numeric weekdays, which ebs_snapper read differently (0 = Sunday).
+// What is ambiguous or would change behaviour dangerously stays a
+// *ValidationError: duplicate keys with different values (never guess a
+// minimum), unknown EC2 filter names (EC2 rejects the listing anyway) and
+// instance-state filters.
 func ParseStored(id string, data []byte) (Stanza, []Problem, error) {
-	return parse(id, data, false)
+	p := &parser{id: id}
+	return p.parse(data)
 }
 
 // parser collects problems. In strict mode a leniency is an error; in
@@ -79,8 +103,10 @@ func ParseStored(id string, data []byte) (Stanza, []Problem, error) {
 type parser struct {
 	id     string
 	strict bool
-	errs   []Problem
-	warns  []Problem
+	// now, when not zero, is the time after which a cron must still fire.
+	now   time.Time
+	errs  []Problem
+	warns []Problem
 }
 
 func (p *parser) fail(path, msg string, got json.RawMessage) {
@@ -115,8 +141,8 @@ var (
 	snapshotKeys = []string{"retention", "minimum", "frequency"}
 )
 
-func parse(id string, data []byte, strict bool) (Stanza, []Problem, error) {
-	p := &parser{id: id, strict: strict}
+func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
+	id := p.id
 	s := Stanza{ID: id}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
@@ -133,6 +159,7 @@ func parse(id string, data []byte, strict bool) (Stanza, []Problem, error) {
 		p.fail("$", "must be a JSON object", compact(data))
 		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
 	}
+	p.duplicates(data)
 	s.Match = p.match(top)
 	p.snapshot(top, &s)
 	s.Ignore = p.ignore(top)
@@ -199,6 +226,10 @@ func (p *parser) unknown(obj map[string]json.RawMessage, parent string, known []
 	}
 }
 
+// matchPath names a match key; EC2 filter names ("tag:env") are always
+// bracketed.
+func matchPath(name string) string { return "match[" + strconv.Quote(name) + "]" }
+
 func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 	raw, ok := top["match"]
 	if !ok {
@@ -216,16 +247,24 @@ func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 	}
 	var filters []inventory.Filter
 	for _, name := range sortedKeys(m) {
-		at := path("match", name)
+		at := matchPath(name)
 		if strings.TrimSpace(name) == "" {
 			p.fail(at, "the filter name must not be empty", m[name])
 			continue
+		}
+		// An unknown name makes EC2 reject the listing, and a state
+		// filter fights the engine's own: both invalid, also when stored.
+		nameOK := true
+		if msg := filterNameProblem(name); msg != "" {
+			p.fail(at, msg, nil)
+			nameOK = false
 		}
 		var values []string
 		switch kind(m[name]) {
 		case '"':
 			var v string
 			_ = json.Unmarshal(m[name], &v)
+			p.blank(at, v, m[name])
 			values = []string{v}
 		case '[':
 			if !p.flatten(at, m[name], &values) {
@@ -239,9 +278,19 @@ func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 			p.fail(at, "must be a string or a list of strings", m[name])
 			continue
 		}
-		filters = append(filters, inventory.Filter{Name: name, Values: values})
+		if nameOK {
+			filters = append(filters, inventory.Filter{Name: name, Values: values})
+		}
 	}
 	return filters
+}
+
+// blank reports an empty or blank match value: EC2 matches it only
+// against an exactly equal value, which is rarely what was meant.
+func (p *parser) blank(at, v string, raw json.RawMessage) {
+	if strings.TrimSpace(v) == "" {
+		p.lenient(at, "must not be empty or only white space", "passed to EC2 as written, as ebs_snapper did", raw)
+	}
 }
 
 // flatten appends the strings of a list to out, flattening nested lists
@@ -256,6 +305,7 @@ func (p *parser) flatten(at string, raw json.RawMessage, out *[]string) bool {
 		case '"':
 			var v string
 			_ = json.Unmarshal(item, &v)
+			p.blank(itemAt, v, item)
 			*out = append(*out, v)
 		case '[':
 			ok = p.flatten(itemAt, item, out) && ok
@@ -265,6 +315,25 @@ func (p *parser) flatten(at string, raw json.RawMessage, out *[]string) bool {
 		}
 	}
 	return ok
+}
+
+// duplicates reports every key given twice or more: invalid when the
+// values differ (JSON readers keep one, so the stanza could mean either;
+// a minimum is never guessed), a leniency when they are all equal.
+func (p *parser) duplicates(data []byte) {
+	for _, d := range duplicateKeys(data) {
+		msg := fmt.Sprintf("the key is given %d times", len(d.values))
+		if d.same() {
+			p.lenient(d.path, msg, "read once, as every copy is equal", nil)
+			continue
+		}
+		vals := make([]string, len(d.values))
+		for i, v := range d.values {
+			vals[i] = string(v)
+		}
+		p.fail(d.path, msg+" with different values ("+strings.Join(vals, ", then ")+
+			"); JSON readers keep only one of them, so the stanza could mean either: keep the one you mean", nil)
+	}
 }
 
 func (p *parser) snapshot(top map[string]json.RawMessage, s *Stanza) {
@@ -299,40 +368,6 @@ func (p *parser) required(m map[string]json.RawMessage, key, what string) (strin
 		return "", false
 	}
 	return v, true
-}
-
-func (p *parser) retention(m map[string]json.RawMessage) (d time.Duration) {
-	v, ok := p.required(m, "retention", `a duration such as "4 days"`)
-	if !ok {
-		return 0
-	}
-	d, err := ParseDuration(v)
-	switch {
-	case err != nil:
-		p.fail("snapshot.retention", err.Error(), m["retention"])
-	case d <= 0:
-		p.fail("snapshot.retention", "must be positive", m["retention"])
-	}
-	return d
-}
-
-func (p *parser) frequency(m map[string]json.RawMessage) Frequency {
-	v, ok := p.required(m, "frequency", `a duration such as "12 hours" or a cron expression such as "0 1 * * sun"`)
-	if !ok {
-		return Frequency{}
-	}
-	f, err := ParseFrequency(v)
-	switch {
-	case err != nil:
-		p.fail("snapshot.frequency", err.Error(), m["frequency"])
-	case !f.IsCron() && f.Every() <= 0:
-		p.fail("snapshot.frequency", "must be positive", m["frequency"])
-	case f.IsCron() && f.cron.bothDays():
-		p.lenient("snapshot.frequency",
-			"restricts both day-of-month and day-of-week, so it fires only on days that match both (as ebs_snapper did; classic cron fires on either); set the one you do not mean to ?",
-			"read as days that match both", m["frequency"])
-	}
-	return f
 }
 
 func (p *parser) minimum(m map[string]json.RawMessage) int {
@@ -390,10 +425,18 @@ func (p *parser) ignore(top map[string]json.RawMessage) []string {
 			p.fail(fmt.Sprintf("ignore[%d]", i), "must be an instance, volume or snapshot id string", item)
 			continue
 		}
+		if !resourceID.MatchString(id) {
+			p.lenient(fmt.Sprintf("ignore[%d]", i), "must be an instance, volume or snapshot id (i-, vol- or snap- and 8 or 17 hex digits)",
+				"kept, but it matches no resource", item)
+		}
 		ids = append(ids, id)
 	}
 	return ids
 }
+
+// resourceID is the form of EC2 instance, volume and snapshot ids: a
+// prefix and 8 (older) or 17 lower-case hex digits.
+var resourceID = regexp.MustCompile(`^(i|vol|snap)-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 func (p *parser) ignoreRetention(top map[string]json.RawMessage) bool {
 	const msg = "must be true or false"

@@ -272,24 +272,37 @@ func TestDynamoListReadsEveryPage(t *testing.T) {
 	}
 }
 
-// An item written behind the tool's back with a configuration that is not
-// a string must not break the listing of the account's other stanzas.
+// Items written behind the tool's back with a configuration that is
+// missing or not a string must not break the listing of the account's
+// other stanzas, and each must say what is wrong with it (issue 10, item
+// 10): the attribute, the type found and the type wanted.
 func TestDynamoItemWithNonStringConfiguration(t *testing.T) {
 	d, client := newDynamo(t, table, true)
 	ctx := motoserver.Context(t)
 	if err := d.Put(ctx, configstore.Item{AccountID: "112233445566", ID: "good", Configuration: dailyTagged}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(table),
-		Item: map[string]types.AttributeValue{
+	const want = `want a string (S) holding the stanza's JSON`
+	broken := map[string]struct {
+		conf types.AttributeValue
+		msg  string
+	}{
+		"binary":  {&types.AttributeValueMemberB{Value: []byte(dailyTagged)}, `binary: attribute "configuration" is binary (B); ` + want},
+		"map":     {&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"match": &types.AttributeValueMemberS{Value: "x"}}}, `map: attribute "configuration" is a map (M); ` + want},
+		"missing": {nil, `missing: attribute "configuration" is missing; ` + want},
+		"number":  {&types.AttributeValueMemberN{Value: "5"}, `number: attribute "configuration" is a number (N); ` + want},
+	}
+	for id, b := range broken {
+		item := map[string]types.AttributeValue{
 			"aws_account_id": &types.AttributeValueMemberS{Value: "112233445566"},
-			"id":             &types.AttributeValueMemberS{Value: "map"},
-			"configuration":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"match": &types.AttributeValueMemberS{Value: "x"}}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+			"id":             &types.AttributeValueMemberS{Value: id},
+		}
+		if b.conf != nil {
+			item["configuration"] = b.conf
+		}
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	loaded, err := configstore.Load(ctx, d, "112233445566")
 	if err != nil {
@@ -298,7 +311,17 @@ func TestDynamoItemWithNonStringConfiguration(t *testing.T) {
 	if len(loaded.Stanzas) != 1 || loaded.Stanzas[0].ID != "good" {
 		t.Errorf("stanzas = %+v, want only good", loaded.Stanzas)
 	}
-	if len(loaded.Invalid) != 1 || loaded.Invalid[0].ID != "map" {
-		t.Errorf("invalid = %+v, want map", loaded.Invalid)
+	if len(loaded.Invalid) != len(broken) {
+		t.Fatalf("invalid = %+v, want %d", loaded.Invalid, len(broken))
+	}
+	for _, inv := range loaded.Invalid {
+		var attrErr *configstore.AttributeError
+		if !errors.As(inv.Err, &attrErr) || inv.Err.Error() != broken[inv.ID].msg {
+			t.Errorf("%s: error %T %q, want *configstore.AttributeError %q", inv.ID, inv.Err, inv.Err, broken[inv.ID].msg)
+		}
+	}
+	it, ok, err := d.Get(ctx, "112233445566", "number")
+	if err != nil || !ok || it.Broken == nil || it.Broken.Error() != broken["number"].msg {
+		t.Errorf("Get(number) = %+v, %v, %v; want the item with its AttributeError", it, ok, err)
 	}
 }

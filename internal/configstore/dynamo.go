@@ -173,8 +173,9 @@ func key(account, id string) map[string]types.AttributeValue {
 
 // decode reads an item attribute by attribute rather than with
 // attributevalue.UnmarshalMap, so that one item written behind the tool's
-// back with a non-string configuration cannot fail the whole listing: its
-// configuration reads as empty, which Load reports as invalid for that id.
+// back with a missing or non-string configuration cannot fail the whole
+// listing: Item.Broken says what is wrong, and Load reports that id as
+// invalid.
 func decode(av map[string]types.AttributeValue) Item {
 	text := func(name string) string {
 		if s, ok := av[name].(*types.AttributeValueMemberS); ok {
@@ -182,5 +183,39 @@ func decode(av map[string]types.AttributeValue) Item {
 		}
 		return ""
 	}
-	return Item{AccountID: text(attrAccount), ID: text(attrID), Configuration: text(attrConfiguration)}
+	it := Item{AccountID: text(attrAccount), ID: text(attrID), Configuration: text(attrConfiguration)}
+	if _, ok := av[attrConfiguration].(*types.AttributeValueMemberS); !ok {
+		it.Broken = &AttributeError{ID: it.ID, Found: dynamoType(av[attrConfiguration])}
+	}
+	return it
+}
+
+// dynamoType returns the DynamoDB type code of an attribute value, "" for
+// none.
+func dynamoType(v types.AttributeValue) string {
+	switch v.(type) {
+	case nil:
+		return ""
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberM:
+		return "M"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	}
+	return "?"
 }

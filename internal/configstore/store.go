@@ -26,6 +26,39 @@ type Item struct {
 	AccountID     string
 	ID            string
 	Configuration string
+	// Broken, when not nil, says that the item's configuration attribute
+	// is missing or not a string (the item was written straight into the
+	// table); Configuration is then empty. Put ignores it.
+	Broken *AttributeError
+}
+
+// AttributeError says what is wrong with a stored item's configuration
+// attribute, which must be a DynamoDB string (S) holding the stanza's
+// JSON text.
+type AttributeError struct {
+	ID string
+	// Found is the attribute's DynamoDB type ("N", "B", "M", …), or ""
+	// when the item has no such attribute.
+	Found string
+}
+
+// dynamoTypes names DynamoDB's attribute types (DynamoDB Developer Guide,
+// "Supported data types and naming rules").
+var dynamoTypes = map[string]string{
+	"N": "a number", "B": "binary", "BOOL": "a boolean", "NULL": "null", "M": "a map", "L": "a list",
+	"SS": "a string set", "NS": "a number set", "BS": "a binary set",
+}
+
+func (e *AttributeError) Error() string {
+	const want = `want a string (S) holding the stanza's JSON`
+	if e.Found == "" {
+		return fmt.Sprintf("%s: attribute %q is missing; %s", e.ID, attrConfiguration, want)
+	}
+	what, ok := dynamoTypes[e.Found]
+	if !ok {
+		what = "of another type"
+	}
+	return fmt.Sprintf("%s: attribute %q is %s (%s); %s", e.ID, attrConfiguration, what, e.Found, want)
 }
 
 // Store holds stanzas per account. Implementations are safe for concurrent
@@ -58,7 +91,8 @@ type Loaded struct {
 // Invalid is a stored item that could not be parsed.
 type Invalid struct {
 	ID string
-	// Err is a *config.ValidationError listing every problem.
+	// Err is a *config.ValidationError listing every problem, or an
+	// *AttributeError when the item holds no stanza text at all.
 	Err error
 }
 
@@ -85,8 +119,12 @@ func Load(ctx context.Context, s Store, account string) (Loaded, error) {
 
 // Parse parses a stored item leniently with config.ParseStored and logs
 // each leniency it accepted as a warning, so that an operator can tidy the
-// stanza before a stricter reader meets it.
+// stanza before a stricter reader meets it. An item without stanza text
+// returns its *AttributeError.
 func Parse(ctx context.Context, it Item) (config.Stanza, error) {
+	if it.Broken != nil {
+		return config.Stanza{}, it.Broken
+	}
 	st, warnings, err := config.ParseStored(it.ID, []byte(it.Configuration))
 	for _, w := range warnings {
 		slog.WarnContext(ctx, "stored stanza read leniently", "config_id", it.ID, "problem", w.String())
