@@ -6,8 +6,9 @@
 // (original-behaviour.md §16): any DeleteOn date in the past is due, not
 // only the last 7 days; the DeleteOn tag itself is compared with the UTC
 // date; the per-volume count goes down with every planned delete, so one
-// run never crosses the minimum; error-state snapshots never count as
-// backups; the newest usable snapshot of a volume is never deleted; and
+// run never crosses the minimum; only completed snapshots count as backups
+// (toward the minimum and as the newest), a pending one is never deleted;
+// the newest completed snapshot of a volume is never deleted; and
 // ignored instances, volumes and snapshots are kept even with
 // ignore_retention.
 package retention
@@ -52,8 +53,8 @@ type Input struct {
 type VolumePolicy struct {
 	ConfigID   string
 	InstanceID string
-	// Minimum is how many usable (not error-state) snapshots of the volume
-	// clean leaves in place, counting those without a DeleteOn tag.
+	// Minimum is how many completed snapshots of the volume clean leaves
+	// in place, counting those without a DeleteOn tag.
 	Minimum int
 }
 
