@@ -112,6 +112,7 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 			VolumeID:   vol,
 			InstanceID: v.instanceID,
 			ConfigID:   v.policy.ConfigID,
+			ConfigIDs:  v.policy.ConfigIDs,
 			StartTime:  s.StartTime,
 			DeleteOn:   deleteOn,
 		}
@@ -237,6 +238,23 @@ func oldestFirst(a, b inventory.Snapshot) int {
 	da, _ := a.Tag(DeleteOnTag)
 	db, _ := b.Tag(DeleteOnTag)
 	return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(da, db), cmp.Compare(a.ID, b.ID))
+}
+
+// NeverDue returns the ids, sorted, of the snapshots whose DeleteOn tag is
+// not a YYYY-MM-DD date ("2026-13-45", "tomorrow", "", "2026/11/01"):
+// Plan keeps them (rule 1), and so will every later run, so they live
+// until someone fixes or removes the tag. Reports name them.
+func NeverDue(snaps []inventory.Snapshot) []string {
+	var ids []string
+	for _, s := range snaps {
+		if v, ok := s.Tag(DeleteOnTag); ok {
+			if _, ok := parseDate(v); !ok {
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // parseDate reads a DeleteOn value. time.Parse with DateOnly is strict:

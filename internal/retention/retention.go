@@ -49,9 +49,13 @@ type Input struct {
 	AMISnapshots map[string]string
 }
 
-// VolumePolicy is the stanza that governs a volume.
+// VolumePolicy is the rule that governs a volume.
 type VolumePolicy struct {
-	ConfigID   string
+	// ConfigID is the stanza whose minimum this is.
+	ConfigID string
+	// ConfigIDs lists every stanza governing the volume when there are
+	// several (sorted; Minimum is the largest of theirs), nil otherwise.
+	ConfigIDs  []string
 	InstanceID string
 	// Minimum is how many completed snapshots of the volume clean leaves
 	// in place, counting those without a DeleteOn tag.
@@ -69,11 +73,14 @@ const (
 // Decision is the verdict on one candidate snapshot (one carrying a
 // DeleteOn tag).
 type Decision struct {
-	SnapshotID string    `json:"snapshot_id"`
-	VolumeID   string    `json:"volume_id"`
-	InstanceID string    `json:"instance_id,omitempty"`
-	ConfigID   string    `json:"config_id,omitempty"`
-	StartTime  time.Time `json:"start_time"`
+	SnapshotID string `json:"snapshot_id"`
+	VolumeID   string `json:"volume_id"`
+	InstanceID string `json:"instance_id,omitempty"`
+	ConfigID   string `json:"config_id,omitempty"`
+	// ConfigIDs is the volume policy's ConfigIDs: every stanza governing
+	// the volume when there are several.
+	ConfigIDs []string  `json:"config_ids,omitempty"`
+	StartTime time.Time `json:"start_time"`
 	// DeleteOn is the raw value of the snapshot's first DeleteOn tag.
 	DeleteOn string `json:"delete_on"`
 	Action   Action `json:"action"`
