@@ -6,12 +6,8 @@ package cli
 // fake in internal/snapper.)
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
@@ -79,31 +76,18 @@ func TestDailyRunAtTheSameClockTimeDoesNotSkip(t *testing.T) {
 // instance exists.
 func rejectFilterProxy(t *testing.T, target, name string) string {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forward := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	rejection := fmt.Sprintf(`<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>The filter '%s' is invalid</Message></Error></Errors><RequestID>x</RequestID></Response>`, name)
+	srv := ebstest.NewFaultProxy(target, func(action string, form url.Values) (int, string, bool) {
+		if action != "DescribeInstances" {
+			return 0, "", false
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if form.Get("Action") == "DescribeInstances" {
-			for k, v := range form {
-				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
-					w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-					w.WriteHeader(http.StatusBadRequest)
-					fmt.Fprintf(w, `<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>The filter '%s' is invalid</Message></Error></Errors><RequestID>x</RequestID></Response>`, name)
-					return
-				}
+		for k, v := range form {
+			if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
+				return http.StatusBadRequest, rejection, true
 			}
 		}
-		forward.ServeHTTP(w, r)
-	}))
+		return 0, "", false
+	})
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -81,7 +81,7 @@ type rule func(v *volume, c *candidate) (a Action, reason string, ok bool)
 
 // rules are tried in order, the first one that decides wins; the last one
 // always decides. A new retention rule (keep daily, keep weekly, …) is a
-// new row here. Only minimumRule deletes a usable snapshot of a volume
+// new row here. Only minimumRule deletes a completed snapshot of a volume
 // with a known minimum, and it lowers the count when it does; whatever the
 // other rules keep stays counted, so the count is what will remain.
 var rules = []rule{
