@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -67,14 +69,16 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 	g.SetLimit(4)
 	for i, c := range env.clients {
 		g.Go(func() error {
-			inv, err := snapper.BuildInventory(gctx, c, stanzas, 0)
+			// The snapshots too (one paginated listing): those whose DeleteOn
+			// is not a date are kept forever, and the operator must hear of it.
+			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots)
 			if err != nil {
 				if ebs.IsRegionUnavailable(err) {
 					return nil
 				}
 				return err
 			}
-			// Every running or stopped instance, to find backup-tagged ones
+			// Every instance that still exists, to find backup-tagged ones
 			// that no stanza covers.
 			all, err := c.Instances(gctx, nil)
 			if err != nil {
@@ -89,7 +93,8 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 	}
 
 	matchedSomewhere := map[string]bool{}
-	var conflicts, untracked []string
+	rejected := map[string][]string{} // stanza id → "region: error"
+	var conflicts, untracked, neverDue []string
 	for _, rc := range checks {
 		if rc.inv == nil {
 			continue
@@ -98,17 +103,23 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 		for _, id := range rc.inv.Unmatched {
 			unmatched[id] = true
 		}
+		for _, r := range rc.inv.Rejected {
+			unmatched[r.ConfigID] = true
+			rejected[r.ConfigID] = append(rejected[r.ConfigID], rc.inv.Name+": "+r.Error)
+		}
 		for _, st := range stanzas {
 			if !unmatched[st.ID] {
 				matchedSomewhere[st.ID] = true
 			}
 		}
 		for _, c := range rc.inv.Conflicts {
-			conflicts = append(conflicts, fmt.Sprintf("instance %s in %s is matched by stanzas %s; %s governs it",
-				c.InstanceID, c.Region, strings.Join(c.ConfigIDs, ", "), c.ConfigIDs[0]))
+			conflicts = append(conflicts, conflictFinding(env.policy, c))
+		}
+		if ids := retention.NeverDue(rc.inv.Snapshots); len(ids) > 0 {
+			neverDue = append(neverDue, neverDueFinding(rc.inv.Name, ids))
 		}
 		for _, inst := range rc.all {
-			if _, covered := rc.inv.Assigned[inst.ID]; covered {
+			if _, covered := rc.inv.Matched[inst.ID]; covered {
 				continue
 			}
 			for _, t := range inst.Tags {
@@ -120,13 +131,33 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 		}
 	}
 	for _, s := range stanzas {
+		if errs := rejected[s.ID]; len(errs) > 0 {
+			findings = append(findings, fmt.Sprintf("stanza %s: EC2 rejected its match in %d regions, so it governs nothing there (e.g. %s)", s.ID, len(errs), errs[0]))
+			continue
+		}
 		if !matchedSomewhere[s.ID] {
 			findings = append(findings, fmt.Sprintf("%s was configured, but didn't match any instances (stanza %s)", s.MatchDescription(), s.ID))
 		}
 	}
 	sort.Strings(conflicts)
 	sort.Strings(untracked)
-	return append(append(findings, conflicts...), untracked...), nil
+	sort.Strings(neverDue)
+	return slices.Concat(findings, conflicts, untracked, neverDue), nil
+}
+
+// conflictFinding says which stanzas match an instance and what they
+// resolve to (snapper.Policy.Govern).
+func conflictFinding(p snapper.Policy, c snapper.Conflict) string {
+	g := p.Govern(c.ConfigIDs)
+	return fmt.Sprintf("instance %s in %s is matched by stanzas %s; the safer rule of each governs it: minimum %d (%s), retention %s (%s), and the frequency that fires soonest",
+		c.InstanceID, c.Region, strings.Join(c.ConfigIDs, ", "), g.Minimum, g.MinimumID, g.Retention, g.RetentionID)
+}
+
+// neverDueFinding names the snapshots of a region that clean keeps forever
+// because their DeleteOn tag is not a date.
+func neverDueFinding(region string, ids []string) string {
+	return fmt.Sprintf("%d snapshots in %s have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s",
+		len(ids), region, strings.Join(ids, ", "))
 }
 
 func isNo(v string) bool {

@@ -140,7 +140,8 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 	if len(snaps[other[0].VolumeIDs[0]]) != 0 {
 		t.Error("an instance not matched by the stanza was snapshotted")
 	}
-	wantDeleteOn := time.Now().UTC().Add(96 * time.Hour).Format(time.DateOnly)
+	// The first UTC date on which the 4 days have passed.
+	wantDeleteOn := time.Now().UTC().Add(96*time.Hour).AddDate(0, 0, 1).Format(time.DateOnly)
 	for _, vol := range web[0].VolumeIDs {
 		if len(snaps[vol]) != 1 {
 			t.Fatalf("%s: %d snapshots, want 1", vol, len(snaps[vol]))
@@ -182,10 +183,11 @@ func TestSnapshotCronFrequency(t *testing.T) {
 	if got := e.run(0, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("first run created %d, want 1", got)
 	}
-	before := fire.Add(-time.Minute).Format(time.RFC3339)
+	// Due from the slack (10 minutes for a daily cron) before the fire.
+	before := fire.Add(-11 * time.Minute).Format(time.RFC3339)
 	after := fire.Add(time.Minute).Format(time.RFC3339)
 	if got := e.run(0, "snapshot", "--now", before).Regions[0].Summary.Created; got != 0 {
-		t.Errorf("a minute before the cron fires: created %d, want 0", got)
+		t.Errorf("11 minutes before the cron fires: created %d, want 0", got)
 	}
 	if got := e.run(0, "snapshot", "--now", after).Regions[0].Summary.Created; got != 1 {
 		t.Errorf("a minute after the cron fires: created %d, want 1", got)
@@ -295,7 +297,7 @@ func TestCleanKeepsOrphansUnlessIgnoreRetention(t *testing.T) {
 	for _, r := range e.run(0, "clean").Regions[0].Clean {
 		want := "minimum unknown"
 		if r.SnapshotID == newest {
-			want = "newest snapshot"
+			want = "newest completed snapshot"
 		}
 		if r.Action != "keep" || !strings.Contains(r.Reason, want) {
 			t.Errorf("orphan %s: %s (%s), want kept: %s", r.SnapshotID, r.Action, r.Reason, want)
@@ -383,7 +385,7 @@ func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan exit %d", code)
 	}
-	for _, want := range []string{"REGION", "create", "due since", "kept: newest snapshot of"} {
+	for _, want := range []string{"REGION", "create", "due since", "kept: newest completed snapshot of"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, stdout)
 		}

@@ -51,9 +51,11 @@ func newSnapshotCommand(g *globalOptions) *cobra.Command {
 		Short: "Take the snapshots that are due",
 		Long: `Take a snapshot of every volume of every running or stopped instance a
 stanza matches, when the volume has no snapshot yet or its latest one is
-older than the stanza's frequency (or the cron expression has fired since).
-Each snapshot is created with all its tags in one call: DeleteOn (today +
-retention, UTC) and the tags inherited from the instance and volume.
+older than the stanza's frequency (or the cron expression has fired since),
+less a slack of min(10 minutes, 10 % of the period) for the run's own latency.
+Each snapshot is created with all its tags in one call: DeleteOn (the first
+UTC date on which the whole retention has passed) and the tags inherited
+from the instance and volume.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: cobra.NoArgs,
@@ -72,9 +74,11 @@ func newCleanCommand(g *globalOptions) *cobra.Command {
 		Short: "Delete the snapshots whose DeleteOn date has come, keeping each volume's minimum",
 		Long: `Delete every snapshot owned by the account whose DeleteOn tag holds a date
 that is today (UTC) or earlier, oldest first per volume, while the volume
-keeps more snapshots than its stanza's minimum. Never deleted: the newest
-snapshot of a volume, a snapshot backing an AMI, anything ignored, and
-snapshots whose minimum is unknown (unless a stanza sets ignore_retention).
+keeps more completed snapshots than its stanza's minimum. Never deleted: the
+newest completed snapshot of a volume, a pending snapshot, a snapshot backing
+an AMI, anything ignored, and snapshots whose minimum is unknown (unless a
+stanza sets ignore_retention). Snapshots of any instance that still exists
+(every state but terminated) keep their stanza's minimum.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: cobra.NoArgs,
@@ -166,7 +170,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
 	}
 	if n := rep.Failed(); n > 0 || len(env.invalid) > 0 {
-		return fmt.Errorf("%w: %d actions or regions failed, %d stored stanzas are invalid", ErrPartial, n, len(env.invalid))
+		return fmt.Errorf("%w: %d actions, regions or stanzas (rejected by EC2) failed, %d stored stanzas are invalid", ErrPartial, n, len(env.invalid))
 	}
 	return nil
 }
@@ -245,11 +249,11 @@ func printReport(w io.Writer, out output) {
 				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
 			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
-				dash(r.ConfigID), r.Action, dash(r.Status), withError(reason, r.Error))
+				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Clean {
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
-				dash(r.ConfigID), r.Action, dash(r.Status), withError(r.Reason, r.Error))
+				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(r.Reason, r.Error))
 		}
 	}
 	tw.Flush()
@@ -261,7 +265,7 @@ func printReport(w io.Writer, out output) {
 	fmt.Fprintln(tw, "REGION\tCREATE\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {
-		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Conflicts) == 0 && rr.Skipped == "" && rr.Error == "" {
+		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
 			idle++
 			continue
 		}
@@ -274,7 +278,10 @@ func printReport(w io.Writer, out output) {
 			note = "error: " + rr.Error
 		}
 		for _, cf := range rr.Conflicts {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s (the safer rule of each applies)", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))
+		}
+		for _, st := range rr.InvalidStanzas {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("invalid stanza %s: %s", st.ConfigID, st.Error)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, d, rr.Summary.Kept, rr.Summary.Failed, note)
 	}
@@ -282,6 +289,21 @@ func printReport(w io.Writer, out output) {
 	if idle > 0 {
 		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
 	}
+	for _, rr := range out.Regions {
+		if n := len(rr.NeverDue); n > 0 {
+			fmt.Fprintf(w, "%s: %d snapshots have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s\n",
+				rr.Region, n, strings.Join(rr.NeverDue, ", "))
+		}
+	}
+}
+
+// configs is the CONFIG column: the deciding stanza, or every stanza
+// governing the row when there are several ("db+workers").
+func configs(id string, ids []string) string {
+	if len(ids) > 1 {
+		return strings.Join(ids, "+")
+	}
+	return dash(id)
 }
 
 func countPlanned(rr snapper.RegionReport) (create, del int) {

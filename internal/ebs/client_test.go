@@ -82,9 +82,9 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 3 of every 5 instances are running or stopped.
-	if len(got) != 1500 || f.Calls(ebstest.OpDescribeInstances) != 2 {
-		t.Errorf("got %d instances in %d calls, want 1500 in 2", len(got), f.Calls(ebstest.OpDescribeInstances))
+	// 4 of every 5 instances still exist (are not terminated).
+	if len(got) != 2000 || f.Calls(ebstest.OpDescribeInstances) != 2 {
+		t.Errorf("got %d instances in %d calls, want 2000 in 2", len(got), f.Calls(ebstest.OpDescribeInstances))
 	}
 	want := inventory.Instance{
 		ID: "i-00001", ImageID: "ami-1", State: "stopped",
@@ -96,7 +96,7 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 	}
 	wantFilters := []ec2types.Filter{
 		{Name: aws.String("tag:Backup"), Values: []string{"y*"}},
-		{Name: aws.String("instance-state-name"), Values: []string{"running", "stopped"}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "shutting-down", "stopping", "stopped"}},
 	}
 	in := (*inputs)[0]
 	if diff := cmp.Diff(wantFilters, in.Filters, cmp.AllowUnexported(ec2types.Filter{})); diff != "" || aws.ToInt32(in.MaxResults) != 1000 {
@@ -109,7 +109,7 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 		filters []inventory.Filter
 		want    int
 	}{
-		{"no filters", nil, 1501},
+		{"no filters", nil, 2001},
 		{"tag on nothing", []inventory.Filter{{Name: "tag:Backup", Values: []string{"no"}}}, 0},
 		{"names ANDed, values ORed", []inventory.Filter{
 			{Name: "tag:Name", Values: []string{"web-1", "web-2", "web-11?"}},

@@ -2,8 +2,11 @@ package ebs
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // EC2 error codes. This block is the only place in the project that spells
@@ -91,6 +94,18 @@ func IsRegionUnavailable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// filterRejected wraps a DescribeInstances error with
+// inventory.ErrFilterRejected when EC2 refused the request's filters
+// (InvalidParameterValue, "The filter 'tags:env' is invalid"): that is the
+// stanza's fault, and the engine reports that stanza instead of failing
+// the region. Any other error is returned as it is.
+func filterRejected(err error) error {
+	if code(err) == CodeInvalidParameterValue {
+		return fmt.Errorf("%w: %w", inventory.ErrFilterRejected, err)
+	}
+	return err
 }
 
 func code(err error) string {

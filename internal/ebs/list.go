@@ -32,16 +32,24 @@ func (c *Client) Regions(ctx context.Context) ([]string, error) {
 	return regions, nil
 }
 
-// Instances returns the running and stopped instances that match filters
-// (names ANDed, values ORed, wildcards allowed), as EC2 orders them.
-// Terminated and transitional instances are never returned.
+// liveStates are every instance state but terminated (EC2's
+// InstanceStateName values): an instance in any of them still owns its
+// volumes, so its stanza must keep protecting their snapshots.
+var liveStates = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
+
+// Instances returns the instances that match filters (names ANDed, values
+// ORed, wildcards allowed) in every state but terminated, with their state,
+// as EC2 orders them: one paginated listing with a server-side
+// instance-state-name filter. An error EC2 answers with
+// InvalidParameterValue (an unknown filter name such as "tags:env") wraps
+// inventory.ErrFilterRejected.
 //
 // IAM: ec2:DescribeInstances.
 func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error) {
 	in := &ec2.DescribeInstancesInput{
 		Filters: append(toSDKFilters(filters), ec2types.Filter{
 			Name:   aws.String("instance-state-name"),
-			Values: []string{"running", "stopped"},
+			Values: liveStates,
 		}),
 		MaxResults: aws.Int32(maxInstancesPage),
 	}
@@ -50,7 +58,7 @@ func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]i
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe instances matching %s in %s: %w", describeFilters(filters), c.region, err)
+			return nil, fmt.Errorf("describe instances matching %s in %s: %w", describeFilters(filters), c.region, filterRejected(err))
 		}
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {

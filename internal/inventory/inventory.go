@@ -5,7 +5,19 @@
 // converts SDK types into it at the boundary.
 package inventory
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrFilterRejected marks an instance listing that EC2 refused because of
+// the filters it was given (such as an unknown filter name, "tags:env").
+// The EC2 adapter wraps it; the engine then reports the stanza whose match
+// it was as invalid in that region and lists the other stanzas. It lives
+// here, with the domain types both sides share, rather than next to the
+// engine's BuildInventory: the adapter importing the engine would make an
+// import cycle with the engine's tests, which drive the adapter.
+var ErrFilterRejected = errors.New("EC2 rejected the stanza's match filters")
 
 // Tag is one EC2 tag. Order matters where tags are copied to a snapshot,
 // so tags travel as slices, never maps.
@@ -21,12 +33,21 @@ type Filter struct {
 	Values []string `json:"values"`
 }
 
-// Instance is a running or stopped EC2 instance.
+// Instance states the engine tells apart (EC2's InstanceStateName).
+const (
+	InstanceRunning = "running"
+	InstanceStopped = "stopped"
+)
+
+// Instance is an EC2 instance that still exists: in any state but
+// terminated.
 type Instance struct {
 	ID      string
 	ImageID string
-	State   string
-	Tags    []Tag
+	// State is EC2's instance-state-name: pending, running,
+	// shutting-down, stopping or stopped.
+	State string
+	Tags  []Tag
 	// VolumeIDs are the EBS volumes of its block-device mappings, in
 	// device order. Instance-store volumes never appear.
 	VolumeIDs []string

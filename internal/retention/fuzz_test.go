@@ -51,7 +51,7 @@ func fuzzInput(data []byte) Input {
 			in.Volumes[vol] = VolumePolicy{ConfigID: "cfg", InstanceID: inst, Minimum: r.intn(5)}
 		}
 	}
-	states := []string{inventory.StateCompleted, inventory.StatePending, inventory.StateError}
+	states := []string{inventory.StateCompleted, inventory.StatePending, inventory.StateError, "recoverable"}
 	garbage := []string{"", "tomorrow", "2026-11-5", "2026-02-29", "2026-11-26Z"}
 	for i := range r.intn(16) {
 		s := inventory.Snapshot{
@@ -91,7 +91,7 @@ func fuzzInput(data []byte) Input {
 
 // FuzzPlan checks Plan's invariants (planChecked: input untouched, order
 // of Snapshots irrelevant; checkInvariants: each candidate decided once,
-// minimum held, newest usable, AMI-backed, ignored and not-due snapshots
+// minimum of completed snapshots held, newest completed, pending, AMI-backed, ignored and not-due snapshots
 // kept, every reason well formed) on random regions.
 func FuzzPlan(f *testing.F) {
 	for _, seed := range [][]byte{

@@ -145,7 +145,7 @@ func TestPlanGolden(t *testing.T) {
 	}
 	var changed []Decision
 	for i, d := range withIR {
-		if d != plain[i] {
+		if !cmp.Equal(d, plain[i]) {
 			changed = append(changed, d)
 			if _, known := governed[d.VolumeID]; known {
 				t.Errorf("ignore_retention changed %s of governed volume %s: %q -> %q",

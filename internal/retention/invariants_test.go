@@ -28,10 +28,11 @@ var reasonForms = []struct {
 	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
 	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
 	{"backs AMI", Keep, regexp.MustCompile(`^kept: backs \S+$`)},
-	{"newest", Keep, regexp.MustCompile(`^kept: newest snapshot of \S*$`)},
-	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ snapshots of \S*\)$`)},
+	{"not completed", Keep, regexp.MustCompile(`^kept: snapshot is ".*", not a completed backup yet$`)},
+	{"newest", Keep, regexp.MustCompile(`^kept: newest completed snapshot of \S*$`)},
+	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ completed snapshots of \S*\)$`)},
 	{"minimum unknown", Keep, regexp.MustCompile(`^kept: minimum unknown, volume \S* is not attached to an instance any stanza matches$`)},
-	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ snapshots > minimum \d+$`)},
+	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
 	{"error state", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
 	{"ignore_retention", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
 }
@@ -142,6 +143,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{ignored(in, in.VolumeInstance[vol]), "instance " + in.VolumeInstance[vol] + " is ignored"},
 			{ignored(in, in.Volumes[vol].InstanceID), "policy's instance " + in.Volumes[vol].InstanceID + " is ignored"},
 			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
+			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 		} {
 			if bad.broken {
@@ -150,10 +152,11 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		}
 	}
 
-	// Per volume: the newest usable snapshot stays, and a known minimum
-	// holds: usable snapshots left >= min(minimum, usable before), with
-	// equality whenever a candidate was kept only for the minimum (the
-	// plan deletes all it may).
+	// Per volume: the newest completed snapshot stays, and a known minimum
+	// holds: completed snapshots left >= min(minimum, completed before),
+	// with equality whenever a candidate was kept only for the minimum (the
+	// plan deletes all it may). Pending snapshots never count: they are
+	// not backups until they complete.
 	type tally struct {
 		newest               inventory.Snapshot
 		before, after        int
@@ -166,7 +169,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			v = &tally{}
 			vols[s.VolumeID] = v
 		}
-		if s.State == inventory.StateError {
+		if s.State != inventory.StateCompleted {
 			continue
 		}
 		v.before++
@@ -184,7 +187,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	}
 	for vol, v := range vols {
 		if v.used && deleted[v.newest.ID] {
-			t.Errorf("deleted %s, the newest usable snapshot of %s", v.newest.ID, vol)
+			t.Errorf("deleted %s, the newest completed snapshot of %s", v.newest.ID, vol)
 		}
 		p, known := in.Volumes[vol]
 		if !known {
@@ -192,10 +195,10 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		}
 		floor := min(p.Minimum, v.before)
 		if v.after < floor {
-			t.Errorf("%s: %d usable snapshots left, want at least min(minimum %d, %d before)", vol, v.after, p.Minimum, v.before)
+			t.Errorf("%s: %d completed snapshots left, want at least min(minimum %d, %d before)", vol, v.after, p.Minimum, v.before)
 		}
 		if v.keptForMinimum && v.after != floor {
-			t.Errorf("%s: kept a snapshot for minimum %d but left %d of %d usable", vol, p.Minimum, v.after, v.before)
+			t.Errorf("%s: kept a snapshot for minimum %d but left %d of %d completed", vol, p.Minimum, v.after, v.before)
 		}
 	}
 
@@ -206,7 +209,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		s, vol := snaps[d.SnapshotID], d.VolumeID
 		p, known := in.Volumes[vol]
 		ami, backs := in.AMISnapshots[s.ID]
-		usable := s.State != inventory.StateError
+		completed := s.State == inventory.StateCompleted
 		minimum := strings.Contains(d.Reason, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
 			strings.HasSuffix(d.Reason, fmt.Sprintf(" minimum %d", p.Minimum))
 		var holds bool
@@ -225,12 +228,14 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			}
 		case "backs AMI":
 			holds = backs && d.Reason == "kept: backs "+ami
+		case "not completed":
+			holds = !completed && s.State != inventory.StateError && d.Reason == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
 		case "newest":
 			holds = vols[vol].used && vols[vol].newest.ID == s.ID
 		case "minimum reached", "above minimum":
-			holds = known && usable && minimum
+			holds = known && completed && minimum
 		case "error state":
-			holds = known && !usable
+			holds = known && s.State == inventory.StateError
 		case "minimum unknown":
 			holds = !known && !in.IgnoreRetention
 		case "ignore_retention":

@@ -21,13 +21,20 @@ import (
 //     UTC date of in.Now;
 //  2. an ignored snapshot, volume or instance is kept;
 //  3. a snapshot that backs an AMI is kept;
-//  4. the newest usable (not error-state) snapshot of its volume is kept;
-//  5. if the volume's minimum is unknown (no entry in in.Volumes), the
+//  4. a snapshot that is neither completed nor in error (pending, or any
+//     other state EC2 may report) is kept: it is not a backup yet, and it
+//     may become the only one;
+//  5. the newest completed snapshot of its volume is kept;
+//  6. if the volume's minimum is unknown (no entry in in.Volumes), the
 //     snapshot is deleted when in.IgnoreRetention is set, kept otherwise;
-//  6. an error-state snapshot is deleted without counting toward the
+//  7. an error-state snapshot is deleted without counting toward the
 //     minimum;
-//  7. it is deleted while the volume has more usable snapshots than its
+//  8. it is deleted while the volume has more completed snapshots than its
 //     minimum, each delete lowering that count, and kept after.
+//
+// Only completed snapshots count toward the minimum and as the newest: a
+// pending snapshot can still fail, and counting it let ebs_snapper's rule
+// delete the last restore point while its successor was being taken.
 //
 // Plan never mutates in and never reads the clock, so the same input
 // always gives the same plan.
@@ -54,10 +61,11 @@ type volume struct {
 	instanceID string // for the decisions
 	// ignoredInstance is the ignored instance the volume belongs to, or "".
 	ignoredInstance string
-	// newest is the id of the newest usable snapshot, or "" if none.
+	// newest is the id of the newest completed snapshot, or "" if none.
 	newest string
-	// usable counts the usable snapshots not (yet) planned for deletion.
-	usable int
+	// completed counts the completed snapshots not (yet) planned for
+	// deletion.
+	completed int
 }
 
 // candidate is a snapshot with a DeleteOn tag.
@@ -73,7 +81,7 @@ type rule func(v *volume, c *candidate) (a Action, reason string, ok bool)
 
 // rules are tried in order, the first one that decides wins; the last one
 // always decides. A new retention rule (keep daily, keep weekly, …) is a
-// new row here. Only minimumRule deletes a usable snapshot of a volume
+// new row here. Only minimumRule deletes a completed snapshot of a volume
 // with a known minimum, and it lowers the count when it does; whatever the
 // other rules keep stays counted, so the count is what will remain.
 var rules = []rule{
@@ -81,6 +89,7 @@ var rules = []rule{
 	notDueRule,
 	ignoredRule,
 	amiRule,
+	notCompletedRule,
 	newestRule,
 	unknownMinimumRule,
 	errorStateRule,
@@ -103,6 +112,7 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 			VolumeID:   vol,
 			InstanceID: v.instanceID,
 			ConfigID:   v.policy.ConfigID,
+			ConfigIDs:  v.policy.ConfigIDs,
 			StartTime:  s.StartTime,
 			DeleteOn:   deleteOn,
 		}
@@ -135,8 +145,8 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 		}
 	}
 	for _, s := range snaps {
-		if usable(s) {
-			v.usable++
+		if s.State == inventory.StateCompleted {
+			v.completed++
 			v.newest = s.ID
 		}
 	}
@@ -173,8 +183,17 @@ func amiRule(v *volume, c *candidate) (Action, string, bool) {
 	return Keep, keptBacksAMI(ami), ok
 }
 
+// notCompletedRule keeps a snapshot EC2 has not finished (pending) or
+// reports in a state this tool does not know: deleting it could leave the
+// volume with no backup if the completed ones go too. Error-state
+// snapshots pass on to the rules that delete them.
+func notCompletedRule(_ *volume, c *candidate) (Action, string, bool) {
+	s := c.snap.State
+	return Keep, keptNotCompleted(s), s != inventory.StateCompleted && s != inventory.StateError
+}
+
 // newestRule is restic's "refusing to delete last snapshot": whatever the
-// minimum and ignore_retention say, a volume keeps one usable backup.
+// minimum and ignore_retention say, a volume keeps one completed backup.
 func newestRule(v *volume, c *candidate) (Action, string, bool) {
 	return Keep, keptNewest(v.id), c.snap.ID == v.newest
 }
@@ -193,35 +212,49 @@ func unknownMinimumRule(v *volume, c *candidate) (Action, string, bool) {
 }
 
 // errorStateRule deletes a due snapshot that failed: it is no backup, so it
-// neither counts toward the minimum nor lowers the count.
+// neither counts toward the minimum nor lowers the count. Every other
+// state but completed was kept by notCompletedRule.
 func errorStateRule(_ *volume, c *candidate) (Action, string, bool) {
-	return Delete, deleteErrorState(c.deleteOn), !usable(c.snap)
+	return Delete, deleteErrorState(c.deleteOn), c.snap.State != inventory.StateCompleted
 }
 
-// minimumRule deletes while more usable snapshots than the minimum remain.
+// minimumRule deletes while more completed snapshots than the minimum remain.
 // Candidates arrive oldest first, so the oldest go first, and the count
 // goes down with each delete so that one run never crosses the minimum
 // (ebs_snapper compared every candidate with the count taken before the
 // run).
 func minimumRule(v *volume, c *candidate) (Action, string, bool) {
-	if n := v.usable; n > v.policy.Minimum {
-		v.usable--
+	if n := v.completed; n > v.policy.Minimum {
+		v.completed--
 		return Delete, deleteAboveMinimum(c.deleteOn, n, v.policy.Minimum), true
 	}
-	return Keep, keptMinimumReached(v.policy.Minimum, v.usable, v.id), true
+	return Keep, keptMinimumReached(v.policy.Minimum, v.completed, v.id), true
 }
 
-// usable reports whether a snapshot is a backup one can restore from (or
-// will be, once pending completes).
-func usable(s inventory.Snapshot) bool { return s.State != inventory.StateError }
-
 // oldestFirst orders snapshots by StartTime, then DeleteOn, then id, so
-// the last usable one is the newest. EC2 stamps whole seconds, so snapshots
+// the last completed one is the newest. EC2 stamps whole seconds, so snapshots
 // taken together tie on StartTime; the one due first is then the older.
 func oldestFirst(a, b inventory.Snapshot) int {
 	da, _ := a.Tag(DeleteOnTag)
 	db, _ := b.Tag(DeleteOnTag)
 	return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(da, db), cmp.Compare(a.ID, b.ID))
+}
+
+// NeverDue returns the ids, sorted, of the snapshots whose DeleteOn tag is
+// not a YYYY-MM-DD date ("2026-13-45", "tomorrow", "", "2026/11/01"):
+// Plan keeps them (rule 1), and so will every later run, so they live
+// until someone fixes or removes the tag. Reports name them.
+func NeverDue(snaps []inventory.Snapshot) []string {
+	var ids []string
+	for _, s := range snaps {
+		if v, ok := s.Tag(DeleteOnTag); ok {
+			if _, ok := parseDate(v); !ok {
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // parseDate reads a DeleteOn value. time.Parse with DateOnly is strict:

@@ -112,9 +112,9 @@ func TestPlanReferenceTable(t *testing.T) {
 			snap("s3", "vol-1", 3, past), snap("s1", "vol-1", 1, past),
 			snap("s4", "vol-1", 4, future), snap("s2", "vol-1", 2, past)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 4 snapshots > minimum 2"),
-			deleted("s2", "due since 2026-11-20, 3 snapshots > minimum 2"),
-			kept("s3", "kept: minimum 2 reached (2 snapshots of vol-1)"),
+			deleted("s1", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
+			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
 			kept("s4", "kept: not due until 2026-12-01"),
 		},
 	}, {
@@ -122,8 +122,8 @@ func TestPlanReferenceTable(t *testing.T) {
 		in: input(map[string]int{"vol-1": 3},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3)),
 		want: []verdict{
-			kept("s1", "kept: minimum 3 reached (3 snapshots of vol-1)"),
-			kept("s2", "kept: minimum 3 reached (3 snapshots of vol-1)"),
+			kept("s1", "kept: minimum 3 reached (3 completed snapshots of vol-1)"),
+			kept("s2", "kept: minimum 3 reached (3 completed snapshots of vol-1)"),
 		},
 	}, {
 		// Rows 4 and 5: int(minimum) failing cannot happen here, since
@@ -135,9 +135,9 @@ func TestPlanReferenceTable(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past)),
 			func(in *Input) { in.IgnoreRetention = true }),
 		want: []verdict{
-			kept("s1", "kept: minimum 3 reached (3 snapshots of vol-1)"),
-			kept("s2", "kept: minimum 3 reached (3 snapshots of vol-1)"),
-			kept("s3", "kept: newest snapshot of vol-1"),
+			kept("s1", "kept: minimum 3 reached (3 completed snapshots of vol-1)"),
+			kept("s2", "kept: minimum 3 reached (3 completed snapshots of vol-1)"),
+			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "row 6 volume not governed, ignore_retention off: kept (as ebs_snapper, which logged an analysis error)",
@@ -145,7 +145,7 @@ func TestPlanReferenceTable(t *testing.T) {
 			snap("s1", "vol-9", 1, past), snap("s2", "vol-9", 2, past)),
 		want: []verdict{
 			kept("s1", "kept: minimum unknown, volume vol-9 is not attached to an instance any stanza matches"),
-			kept("s2", "kept: newest snapshot of vol-9"),
+			kept("s2", "kept: newest completed snapshot of vol-9"),
 		},
 	}, {
 		name: "row 7 volume not governed, ignore_retention on: deleted except the newest (ebs_snapper deleted all)",
@@ -155,7 +155,7 @@ func TestPlanReferenceTable(t *testing.T) {
 		want: []verdict{
 			deleted("s1", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
 			deleted("s2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
-			kept("s3", "kept: newest snapshot of vol-9"),
+			kept("s3", "kept: newest completed snapshot of vol-9"),
 		},
 	}})
 }
@@ -169,9 +169,9 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
 			snap("s4", "vol-1", 4, future), snap("s5", "vol-1", 5, future), snap("s6", "vol-1", 6, future)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 6 snapshots > minimum 5"),
-			kept("s2", "kept: minimum 5 reached (5 snapshots of vol-1)"),
-			kept("s3", "kept: minimum 5 reached (5 snapshots of vol-1)"),
+			deleted("s1", "due since 2026-11-20, 6 completed snapshots > minimum 5"),
+			kept("s2", "kept: minimum 5 reached (5 completed snapshots of vol-1)"),
+			kept("s3", "kept: minimum 5 reached (5 completed snapshots of vol-1)"),
 			kept("s4", "kept: not due until 2026-12-01"),
 			kept("s5", "kept: not due until 2026-12-01"),
 			kept("s6", "kept: not due until 2026-12-01"),
@@ -182,9 +182,9 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2025-01-01"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-18"),
 			snap("s3", "vol-1", 3, "DeleteOn=2026-11-19"), snap("s4", "vol-1", 4)),
 		want: []verdict{
-			deleted("s1", "due since 2025-01-01, 4 snapshots > minimum 0"),
-			deleted("s2", "due since 2026-11-18, 3 snapshots > minimum 0"),
-			deleted("s3", "due since 2026-11-19, 2 snapshots > minimum 0"),
+			deleted("s1", "due since 2025-01-01, 4 completed snapshots > minimum 0"),
+			deleted("s2", "due since 2026-11-18, 3 completed snapshots > minimum 0"),
+			deleted("s3", "due since 2026-11-19, 2 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "future DeleteOn with another date-valued tag: kept (ebs_snapper's independent tag filters matched it)",
@@ -198,7 +198,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s2", "vol-1", 2, "DeleteOn=2026-11-01", future), snap("s3", "vol-1", 3)),
 		want: []verdict{
 			kept("s1", "kept: not due until 2026-12-01"),
-			deleted("s2", "due since 2026-11-01, 3 snapshots > minimum 0"),
+			deleted("s2", "due since 2026-11-01, 3 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "ignored instance with ignore_retention: kept (ebs_snapper deleted it as an orphan)",
@@ -231,7 +231,7 @@ func TestPlanFixes(t *testing.T) {
 		want: []verdict{
 			kept("s1", "kept: snapshot s1 is ignored"),
 			deleted("s2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
-			kept("s3", "kept: newest snapshot of vol-9"),
+			kept("s3", "kept: newest completed snapshot of vol-9"),
 		},
 	}, {
 		name: "ignored snapshot of a governed volume: kept and still counted",
@@ -240,8 +240,8 @@ func TestPlanFixes(t *testing.T) {
 			func(in *Input) { in.Ignore = set("s1") }),
 		want: []verdict{
 			kept("s1", "kept: snapshot s1 is ignored"),
-			deleted("s2", "due since 2026-11-20, 3 snapshots > minimum 1"),
-			kept("s3", "kept: newest snapshot of vol-1"),
+			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 1"),
+			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "backs an AMI: kept and counted (ebs_snapper tried and logged InvalidSnapshot.InUse)",
@@ -250,16 +250,16 @@ func TestPlanFixes(t *testing.T) {
 			func(in *Input) { in.AMISnapshots = map[string]string{"s1": "ami-1"} }),
 		want: []verdict{
 			kept("s1", "kept: backs ami-1"),
-			deleted("s2", "due since 2026-11-20, 3 snapshots > minimum 0"),
-			kept("s3", "kept: newest snapshot of vol-1"),
+			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 0"),
+			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "newest kept with minimum 0 (ebs_snapper deleted every due snapshot)",
 		in: input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 2 snapshots > minimum 0"),
-			kept("s2", "kept: newest snapshot of vol-1"),
+			deleted("s1", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			kept("s2", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "newest is the newest usable: an error-state newer one does not count",
@@ -267,8 +267,8 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past),
 			inState(inventory.StateError, snap("s3", "vol-1", 3, past))),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 2 snapshots > minimum 0"),
-			kept("s2", "kept: newest snapshot of vol-1"),
+			deleted("s1", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			kept("s2", "kept: newest completed snapshot of vol-1"),
 			deleted("s3", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
 		},
 	}, {
@@ -278,8 +278,8 @@ func TestPlanFixes(t *testing.T) {
 			snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past), snap("s4", "vol-1", 4, future)),
 		want: []verdict{
 			deleted("e1", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
-			deleted("s2", "due since 2026-11-20, 3 snapshots > minimum 2"),
-			kept("s3", "kept: minimum 2 reached (2 snapshots of vol-1)"),
+			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
 			kept("s4", "kept: not due until 2026-12-01"),
 		},
 	}, {
@@ -299,16 +299,41 @@ func TestPlanFixes(t *testing.T) {
 			kept("e2", "kept: snapshot e2 is ignored"),
 			kept("e3", "kept: backs ami-3"),
 			kept("e4", "kept: not due until 2026-12-01"),
-			kept("s5", "kept: newest snapshot of vol-1"),
+			kept("s5", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
-		name: "pending snapshots counted",
-		in: input(map[string]int{"vol-1": 2},
-			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past),
-			inState(inventory.StatePending, snap("p3", "vol-1", 3))),
+		// Issue 10, item 2: ebs_snapper (and this tool before) counted
+		// the pending one and deleted the only restore point.
+		name: "pending snapshot is not a backup: the due completed one stays",
+		in: input(map[string]int{"vol-1": 1},
+			snap("s1", "vol-1", 1, past),
+			inState(inventory.StatePending, snap("p2", "vol-1", 2, past))),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 3 snapshots > minimum 2"),
-			kept("s2", "kept: minimum 2 reached (2 snapshots of vol-1)"),
+			kept("s1", "kept: newest completed snapshot of vol-1"),
+			kept("p2", `kept: snapshot is "pending", not a completed backup yet`),
+		},
+	}, {
+		name: "pending snapshots do not count toward the minimum",
+		in: input(map[string]int{"vol-1": 2},
+			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
+			inState(inventory.StatePending, snap("p4", "vol-1", 4))),
+		want: []verdict{
+			deleted("s1", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			kept("s2", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
+			kept("s3", "kept: newest completed snapshot of vol-1"),
+		},
+	}, {
+		name: "pending orphan is kept even with ignore_retention, and so is any unknown state",
+		in: with(input(nil,
+			snap("s1", "vol-9", 1, past), snap("s2", "vol-9", 2, past),
+			inState(inventory.StatePending, snap("p3", "vol-9", 3, past)),
+			inState("recoverable", snap("r4", "vol-9", 4, past))),
+			func(in *Input) { in.IgnoreRetention = true }),
+		want: []verdict{
+			deleted("s1", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
+			kept("s2", "kept: newest completed snapshot of vol-9"),
+			kept("p3", `kept: snapshot is "pending", not a completed backup yet`),
+			kept("r4", `kept: snapshot is "recoverable", not a completed backup yet`),
 		},
 	}, {
 		name: "DeleteOn that is not YYYY-MM-DD: kept, value quoted",
@@ -335,7 +360,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-26"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-27"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 25, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-26, 3 snapshots > minimum 0"),
+			deleted("s1", "due since 2026-11-26, 3 completed snapshots > minimum 0"),
 			kept("s2", "kept: not due until 2026-11-27"),
 		},
 	}, {
@@ -344,7 +369,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-25"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-26"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 26, 1, 0, 0, 0, time.FixedZone("MSK", 3*3600)) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-25, 3 snapshots > minimum 0"),
+			deleted("s1", "due since 2026-11-25, 3 completed snapshots > minimum 0"),
 			kept("s2", "kept: not due until 2026-11-26"),
 		},
 	}, {
@@ -353,7 +378,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-26"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-27"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-26, 3 snapshots > minimum 0"),
+			deleted("s1", "due since 2026-11-26, 3 completed snapshots > minimum 0"),
 			kept("s2", "kept: not due until 2026-11-27"),
 		},
 	}})
@@ -372,8 +397,8 @@ func TestPlanRules(t *testing.T) {
 		in: input(map[string]int{"vol-1": 0},
 			snap("snap-b", "vol-1", 1, past), snap("snap-a", "vol-1", 1, past)),
 		want: []verdict{
-			deleted("snap-a", "due since 2026-11-20, 2 snapshots > minimum 0"),
-			kept("snap-b", "kept: newest snapshot of vol-1"),
+			deleted("snap-a", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			kept("snap-b", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "volumes counted apart, decisions by volume then time",
@@ -381,11 +406,11 @@ func TestPlanRules(t *testing.T) {
 			snap("b1", "vol-2", 1, past), snap("a1", "vol-1", 1, past), snap("b2", "vol-2", 2, past),
 			snap("a2", "vol-1", 2, past), snap("b3", "vol-2", 3), snap("a3", "vol-1", 3, past)),
 		want: []verdict{
-			deleted("a1", "due since 2026-11-20, 3 snapshots > minimum 1"),
-			deleted("a2", "due since 2026-11-20, 2 snapshots > minimum 1"),
-			kept("a3", "kept: newest snapshot of vol-1"),
-			deleted("b1", "due since 2026-11-20, 3 snapshots > minimum 0"),
-			deleted("b2", "due since 2026-11-20, 2 snapshots > minimum 0"),
+			deleted("a1", "due since 2026-11-20, 3 completed snapshots > minimum 1"),
+			deleted("a2", "due since 2026-11-20, 2 completed snapshots > minimum 1"),
+			kept("a3", "kept: newest completed snapshot of vol-1"),
+			deleted("b1", "due since 2026-11-20, 3 completed snapshots > minimum 0"),
+			deleted("b2", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "a bad date is reported before anything else",
@@ -432,7 +457,7 @@ func TestPlanRules(t *testing.T) {
 			snap("s1", "vol-9", 1, past), inState(inventory.StateError, snap("e2", "vol-9", 2, past))),
 			func(in *Input) { in.IgnoreRetention = true }),
 		want: []verdict{
-			kept("s1", "kept: newest snapshot of vol-9"),
+			kept("s1", "kept: newest completed snapshot of vol-9"),
 			deleted("e2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
 		},
 	}, {
@@ -457,11 +482,11 @@ func TestPlanRules(t *testing.T) {
 			snap("s4", "vol-1", 4, future), snap("s5", "vol-1", 5, past)),
 			func(in *Input) { in.AMISnapshots = map[string]string{"s3": "ami-3"} }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 5 snapshots > minimum 3"),
-			deleted("s2", "due since 2026-11-20, 4 snapshots > minimum 3"),
+			deleted("s1", "due since 2026-11-20, 5 completed snapshots > minimum 3"),
+			deleted("s2", "due since 2026-11-20, 4 completed snapshots > minimum 3"),
 			kept("s3", "kept: backs ami-3"),
 			kept("s4", "kept: not due until 2026-12-01"),
-			kept("s5", "kept: newest snapshot of vol-1"),
+			kept("s5", "kept: newest completed snapshot of vol-1"),
 		},
 	}})
 }
@@ -481,15 +506,15 @@ func TestPlanDecisionFields(t *testing.T) {
 	at := func(day int) time.Time { return time.Date(2026, 11, day, 3, 0, 0, 0, time.UTC) }
 	want := []Decision{
 		{SnapshotID: "u1", VolumeID: "", StartTime: at(1), DeleteOn: "2026-11-20", Action: Keep,
-			Reason: "kept: newest snapshot of "},
+			Reason: "kept: newest completed snapshot of "},
 		{SnapshotID: "s1", VolumeID: "vol-1", InstanceID: "i-gov", ConfigID: "cfg-a", StartTime: at(1), DeleteOn: "2026-11-20",
-			Action: Delete, Reason: "due since 2026-11-20, 2 snapshots > minimum 0"},
+			Action: Delete, Reason: "due since 2026-11-20, 2 completed snapshots > minimum 0"},
 		{SnapshotID: "s2", VolumeID: "vol-1", InstanceID: "i-gov", ConfigID: "cfg-a", StartTime: at(2), DeleteOn: "2026-11-20",
-			Action: Keep, Reason: "kept: newest snapshot of vol-1"},
+			Action: Keep, Reason: "kept: newest completed snapshot of vol-1"},
 		{SnapshotID: "t1", VolumeID: "vol-8", InstanceID: "i-8", StartTime: at(1), DeleteOn: "2026-11-20",
 			Action: Keep, Reason: "kept: minimum unknown, volume vol-8 is not attached to an instance any stanza matches"},
 		{SnapshotID: "t2", VolumeID: "vol-8", InstanceID: "i-8", StartTime: at(2), DeleteOn: "2026-11-20",
-			Action: Keep, Reason: "kept: newest snapshot of vol-8"},
+			Action: Keep, Reason: "kept: newest completed snapshot of vol-8"},
 	}
 	if diff := cmp.Diff(want, planChecked(t, in)); diff != "" {
 		t.Errorf("Plan() mismatch (-want +got):\n%s", diff)

@@ -19,10 +19,14 @@ func keptIgnoredSnapshot(id string) string { return "kept: snapshot " + id + " i
 func keptIgnoredVolume(vol string) string  { return "kept: volume " + vol + " is ignored" }
 func keptIgnoredInstance(i string) string  { return "kept: instance " + i + " is ignored" }
 func keptBacksAMI(ami string) string       { return "kept: backs " + ami }
-func keptNewest(vol string) string         { return "kept: newest snapshot of " + vol }
+func keptNewest(vol string) string         { return "kept: newest completed snapshot of " + vol }
+
+func keptNotCompleted(state string) string {
+	return fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", state)
+}
 
 func keptMinimumReached(minimum, count int, vol string) string {
-	return fmt.Sprintf("kept: minimum %d reached (%d snapshots of %s)", minimum, count, vol)
+	return fmt.Sprintf("kept: minimum %d reached (%d completed snapshots of %s)", minimum, count, vol)
 }
 
 func keptMinimumUnknown(vol string) string {
@@ -30,7 +34,7 @@ func keptMinimumUnknown(vol string) string {
 }
 
 func deleteAboveMinimum(deleteOn string, count, minimum int) string {
-	return fmt.Sprintf("due since %s, %d snapshots > minimum %d", deleteOn, count, minimum)
+	return fmt.Sprintf("due since %s, %d completed snapshots > minimum %d", deleteOn, count, minimum)
 }
 
 func deleteErrorState(deleteOn string) string {

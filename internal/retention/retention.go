@@ -6,8 +6,9 @@
 // (original-behaviour.md §16): any DeleteOn date in the past is due, not
 // only the last 7 days; the DeleteOn tag itself is compared with the UTC
 // date; the per-volume count goes down with every planned delete, so one
-// run never crosses the minimum; error-state snapshots never count as
-// backups; the newest usable snapshot of a volume is never deleted; and
+// run never crosses the minimum; only completed snapshots count as backups
+// (toward the minimum and as the newest), a pending one is never deleted;
+// the newest completed snapshot of a volume is never deleted; and
 // ignored instances, volumes and snapshots are kept even with
 // ignore_retention.
 package retention
@@ -48,12 +49,16 @@ type Input struct {
 	AMISnapshots map[string]string
 }
 
-// VolumePolicy is the stanza that governs a volume.
+// VolumePolicy is the rule that governs a volume.
 type VolumePolicy struct {
-	ConfigID   string
+	// ConfigID is the stanza whose minimum this is.
+	ConfigID string
+	// ConfigIDs lists every stanza governing the volume when there are
+	// several (sorted; Minimum is the largest of theirs), nil otherwise.
+	ConfigIDs  []string
 	InstanceID string
-	// Minimum is how many usable (not error-state) snapshots of the volume
-	// clean leaves in place, counting those without a DeleteOn tag.
+	// Minimum is how many completed snapshots of the volume clean leaves
+	// in place, counting those without a DeleteOn tag.
 	Minimum int
 }
 
@@ -68,11 +73,14 @@ const (
 // Decision is the verdict on one candidate snapshot (one carrying a
 // DeleteOn tag).
 type Decision struct {
-	SnapshotID string    `json:"snapshot_id"`
-	VolumeID   string    `json:"volume_id"`
-	InstanceID string    `json:"instance_id,omitempty"`
-	ConfigID   string    `json:"config_id,omitempty"`
-	StartTime  time.Time `json:"start_time"`
+	SnapshotID string `json:"snapshot_id"`
+	VolumeID   string `json:"volume_id"`
+	InstanceID string `json:"instance_id,omitempty"`
+	ConfigID   string `json:"config_id,omitempty"`
+	// ConfigIDs is the volume policy's ConfigIDs: every stanza governing
+	// the volume when there are several.
+	ConfigIDs []string  `json:"config_ids,omitempty"`
+	StartTime time.Time `json:"start_time"`
 	// DeleteOn is the raw value of the snapshot's first DeleteOn tag.
 	DeleteOn string `json:"delete_on"`
 	Action   Action `json:"action"`

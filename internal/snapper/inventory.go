@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -29,14 +30,18 @@ type EC2 interface {
 // paginated listing per kind of resource, never a call per snapshot.
 type Region struct {
 	Name string
-	// Instances are the running and stopped instances some stanza matches.
+	// Instances are the instances some stanza matches, in every state but
+	// terminated: an instance that still exists governs its volumes.
 	Instances map[string]inventory.Instance
-	// Assigned maps each matched instance to the stanza that governs it.
-	Assigned map[string]string
+	// Matched maps each matched instance to the ids of the stanzas that
+	// match it, sorted; several ids resolve to the safer rule (see Govern).
+	Matched map[string][]string
 	// Conflicts lists instances that several stanzas match.
 	Conflicts []Conflict
 	// Unmatched lists the ids of stanzas that matched no instance here.
 	Unmatched []string
+	// Rejected lists the stanzas whose match EC2 refused here, by id.
+	Rejected []RejectedStanza
 	// Snapshots are all snapshots the account owns in the region.
 	Snapshots []inventory.Snapshot
 	// AMISnapshots maps snapshot ids backing the account's AMIs to the AMI.
@@ -44,11 +49,19 @@ type Region struct {
 }
 
 // Conflict is an instance matched by more than one stanza; ConfigIDs is
-// sorted and the first one governs the instance.
+// sorted. Together they govern it with the safer of each rule (Govern).
 type Conflict struct {
 	Region     string   `json:"region"`
 	InstanceID string   `json:"instance_id"`
 	ConfigIDs  []string `json:"config_ids"`
+}
+
+// RejectedStanza is a stanza whose instance listing EC2 refused in a
+// region (inventory.ErrFilterRejected): it matches nothing there and is
+// reported as invalid, while the other stanzas run.
+type RejectedStanza struct {
+	ConfigID string `json:"config_id"`
+	Error    string `json:"error"`
 }
 
 // Need says which listings an inventory holds besides the instances, so
@@ -63,20 +76,27 @@ const (
 )
 
 // BuildInventory lists one region: the instances of each stanza (one
-// paginated DescribeInstances per stanza) and, as need says, every snapshot
-// the account owns (one paginated DescribeSnapshots) and the snapshots
-// behind the account's AMIs. The listings run concurrently. Any failure
-// fails the whole inventory: planning on a partial picture could delete
-// snapshots whose minimum was simply not seen.
+// paginated DescribeInstances per stanza, every state but terminated) and,
+// as need says, every snapshot the account owns (one paginated
+// DescribeSnapshots) and the snapshots behind the account's AMIs. The
+// listings run concurrently. A stanza whose listing EC2 rejects
+// (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
+// other failure fails the whole inventory: planning on a partial picture
+// could delete snapshots whose minimum was simply not seen.
 func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Region, error) {
-	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Assigned: map[string]string{}}
+	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
+	rejected := make([]error, len(stanzas))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
 		// DescribeInstances token bucket with everything else in the account.
 		for i, s := range stanzas {
 			inst, err := ec2.Instances(gctx, s.Match)
+			if errors.Is(err, inventory.ErrFilterRejected) {
+				rejected[i] = err
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("instances of stanza %s: %w", s.ID, err)
 			}
@@ -102,28 +122,31 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
 	}
 
-	matchedBy := map[string][]string{}
 	for i, s := range stanzas {
-		if len(matches[i]) == 0 {
+		switch {
+		case rejected[i] != nil:
+			r.Rejected = append(r.Rejected, RejectedStanza{ConfigID: s.ID, Error: rejected[i].Error()})
+			slog.ErrorContext(ctx, "stanza's match rejected by EC2; the other stanzas go on",
+				"region", r.Name, "config_id", s.ID, "error", rejected[i])
+		case len(matches[i]) == 0:
 			r.Unmatched = append(r.Unmatched, s.ID)
 		}
 		for _, inst := range matches[i] {
 			r.Instances[inst.ID] = inst
-			matchedBy[inst.ID] = append(matchedBy[inst.ID], s.ID)
+			r.Matched[inst.ID] = append(r.Matched[inst.ID], s.ID)
 		}
 	}
-	for id, cfgs := range matchedBy {
+	for id, cfgs := range r.Matched {
 		sort.Strings(cfgs)
-		r.Assigned[id] = cfgs[0]
 		if len(cfgs) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Region: r.Name, InstanceID: id, ConfigIDs: cfgs})
-			slog.WarnContext(ctx, "instance matched by several stanzas; the first id governs it",
-				"region", r.Name, "instance_id", id, "config_ids", cfgs, "config_id", cfgs[0])
+			slog.WarnContext(ctx, "instance matched by several stanzas; the safer of each rule governs it",
+				"region", r.Name, "instance_id", id, "config_ids", cfgs)
 		}
 	}
 	sort.Slice(r.Conflicts, func(i, j int) bool { return r.Conflicts[i].InstanceID < r.Conflicts[j].InstanceID })
 	slog.InfoContext(ctx, "inventory built", "region", r.Name, "stanzas", len(stanzas),
-		"instances", len(r.Instances), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
+		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
 	return r, nil
 }
 

@@ -2,9 +2,12 @@ package snapper
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/schedule"
 )
@@ -17,10 +20,15 @@ const (
 
 // SnapshotDecision is the verdict on one volume of a matched instance.
 type SnapshotDecision struct {
-	Region       string     `json:"region"`
-	InstanceID   string     `json:"instance_id"`
-	VolumeID     string     `json:"volume_id"`
-	ConfigID     string     `json:"config_id"`
+	Region     string `json:"region"`
+	InstanceID string `json:"instance_id"`
+	VolumeID   string `json:"volume_id"`
+	// ConfigID is the stanza whose frequency decided (the one that fires
+	// soonest when several govern the volume).
+	ConfigID string `json:"config_id"`
+	// ConfigIDs lists, sorted, every stanza governing the volume when
+	// there are several; empty otherwise.
+	ConfigIDs    []string   `json:"config_ids,omitempty"`
 	Action       string     `json:"action"`
 	Reason       string     `json:"reason"`
 	LastSnapshot *time.Time `json:"last_snapshot,omitempty"`
@@ -57,36 +65,119 @@ func NewPolicy(stanzas []config.Stanza, invalid int) Policy {
 	return p
 }
 
+// Governance is what several stanzas governing one volume say together,
+// the safer reading of each rule: the largest minimum and the longest
+// retention win (ties go to the first id). The frequency that fires
+// soonest wins too, which PlanSnapshots decides per volume.
+type Governance struct {
+	// ConfigIDs are the stanzas involved, sorted.
+	ConfigIDs []string
+	// Minimum is the largest minimum, set by stanza MinimumID.
+	Minimum   int
+	MinimumID string
+	// Retention is the longest retention, set by stanza RetentionID.
+	Retention   time.Duration
+	RetentionID string
+}
+
+// Govern combines the stanzas with the given ids (sorted, each in
+// p.Stanzas) into one rule.
+func (p Policy) Govern(ids []string) Governance {
+	g := Governance{ConfigIDs: ids}
+	for i, id := range ids {
+		s := p.Stanzas[id]
+		if i == 0 || s.Minimum > g.Minimum {
+			g.Minimum, g.MinimumID = s.Minimum, id
+		}
+		if i == 0 || s.Retention > g.Retention {
+			g.Retention, g.RetentionID = s.Retention, id
+		}
+	}
+	return g
+}
+
+// several returns ids when there is more than one, for the report's
+// config_ids, and nil otherwise.
+func several(ids []string) []string {
+	if len(ids) > 1 {
+		return ids
+	}
+	return nil
+}
+
+// governed is, per volume of a matched instance that is not ignored, the
+// stanzas of every such instance it is attached to (sorted, unique) and
+// the first such instance in id order. Instances and volumes are resolved
+// by one rule: a volume attached to two instances is governed by the
+// stanzas of both, as an instance matched by two stanzas is by both.
+func governed(r *Region, p Policy) (stanzas map[string][]string, instance map[string]string) {
+	stanzas, instance = map[string][]string{}, map[string]string{}
+	for _, instID := range sortedKeys(r.Instances) {
+		if p.Ignore[instID] {
+			continue
+		}
+		for _, vol := range r.Instances[instID].VolumeIDs {
+			if _, ok := instance[vol]; !ok {
+				instance[vol] = instID
+			}
+			stanzas[vol] = slices.Compact(slices.Sorted(slices.Values(slices.Concat(stanzas[vol], r.Matched[instID]))))
+		}
+	}
+	return stanzas, instance
+}
+
+// snapshottable reports whether new snapshots are taken of an instance in
+// this state: running or stopped, as ebs_snapper did. Instances in other
+// states (pending, stopping, shutting-down) still govern their volumes'
+// clean-up.
+func snapshottable(state string) bool {
+	return state == inventory.InstanceRunning || state == inventory.InstanceStopped
+}
+
 // PlanSnapshots decides, for every volume of every matched instance, whether
 // a snapshot is due at now. It is pure and deterministic: instances and
 // volumes are visited in id and device order, and a volume attached to
-// several matched instances is planned once, with the first instance.
+// several matched instances is planned once, with the first instance that
+// is running or stopped. When several stanzas govern a volume, the
+// frequency that fires soonest decides and the new snapshot gets the
+// longest retention.
 func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 	latest := latestSnapshots(r.Snapshots)
+	stanzas, _ := governed(r, p)
 	plannedWith := map[string]string{}
 	var out []SnapshotDecision
 	for _, instID := range sortedKeys(r.Instances) {
 		inst := r.Instances[instID]
-		stanza := p.Stanzas[r.Assigned[instID]]
 		for _, vol := range inst.VolumeIDs {
-			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: stanza.ID, Action: Skip}
-			if t, ok := latest[vol]; ok {
-				d.LastSnapshot = &t
+			ids := stanzas[vol]
+			if p.Ignore[instID] {
+				ids = r.Matched[instID]
+			}
+			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: ids[0], ConfigIDs: several(ids), Action: Skip}
+			last, hasLast := latest[vol]
+			if hasLast {
+				d.LastSnapshot = &last
 			}
 			switch {
 			case p.Ignore[instID]:
-				d.Reason = fmt.Sprintf("instance %s is ignored", instID)
+				d.Reason = reasonIgnored("instance", instID)
 			case p.Ignore[vol]:
-				d.Reason = fmt.Sprintf("volume %s is ignored", vol)
+				d.Reason = reasonIgnored("volume", vol)
 			case plannedWith[vol] != "":
-				d.Reason = fmt.Sprintf("planned with instance %s (volume attached to both)", plannedWith[vol])
+				d.Reason = reasonPlannedWith(plannedWith[vol])
+			case !snapshottable(inst.State):
+				d.Reason = reasonInstanceState(instID, inst.State)
 			default:
 				plannedWith[vol] = instID
-				due := schedule.Due(stanza.Frequency, latest[vol], d.LastSnapshot != nil, now)
-				d.Reason = due.Reason
+				id, due := soonest(p, ids, last, hasLast, now)
+				d.ConfigID, d.Reason = id, due.Reason
 				if due.Due {
+					g := p.Govern(ids)
 					d.Action = Create
-					d.DeleteOn = DeleteOnDate(now, stanza.Retention)
+					d.DeleteOn = DeleteOnDate(now, g.Retention)
+					if len(ids) > 1 {
+						d.Reason += reasonGoverned(ids, id, g.RetentionID)
+					}
 				}
 			}
 			out = append(out, d)
@@ -95,13 +186,49 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 	return out
 }
 
-// DeleteOnDate is the DeleteOn tag value of a snapshot taken at now: the UTC
-// date of now + retention.
+// soonest evaluates the frequency of each stanza in ids and returns the
+// one that fires soonest: a due one before one that is not, then the
+// earliest Next (a cron that never fires again last), then the first id.
+func soonest(p Policy, ids []string, last time.Time, hasLast bool, now time.Time) (string, schedule.Decision) {
+	var bestID string
+	var best schedule.Decision
+	for i, id := range ids {
+		d := schedule.Due(p.Stanzas[id].Frequency, last, hasLast, now)
+		if i == 0 || sooner(d, best) {
+			bestID, best = id, d
+		}
+	}
+	return bestID, best
+}
+
+func sooner(a, b schedule.Decision) bool {
+	switch {
+	case a.Due != b.Due:
+		return a.Due
+	case a.Next.IsZero() != b.Next.IsZero():
+		return b.Next.IsZero()
+	}
+	return a.Next.Before(b.Next)
+}
+
+// DeleteOnDate is the DeleteOn tag value of a snapshot taken at now: the
+// first UTC date on which the whole retention has passed. Clean deletes a
+// snapshot from 00:00 UTC of its DeleteOn date, so the date is now +
+// retention rounded up to a UTC midnight: "4 days" at 23:30Z keeps the
+// snapshot 4 days 30 minutes, "12 hours" at 20:00Z keeps it 28 hours.
+// (ebs_snapper wrote the date of now + retention, which clean reached up
+// to a day early.)
 func DeleteOnDate(now time.Time, retention time.Duration) string {
-	return now.Add(retention).UTC().Format(time.DateOnly)
+	t := now.Add(retention).UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if day.Before(t) {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day.Format(time.DateOnly)
 }
 
 // PlanClean decides the fate of every snapshot carrying a DeleteOn tag.
+// A volume governed by several stanzas keeps their largest minimum.
 func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	in := retention.Input{
 		Now:             now,
@@ -113,20 +240,34 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		AMISnapshots:    r.AMISnapshots,
 	}
 	for _, instID := range sortedKeys(r.Instances) {
-		stanza := p.Stanzas[r.Assigned[instID]]
 		for _, vol := range r.Instances[instID].VolumeIDs {
 			if _, seen := in.VolumeInstance[vol]; !seen {
 				in.VolumeInstance[vol] = instID
 			}
-			if p.Ignore[instID] {
-				continue
-			}
-			// A volume attached to several instances keeps the largest
-			// minimum of their stanzas: the safe reading.
-			if cur, ok := in.Volumes[vol]; !ok || stanza.Minimum > cur.Minimum {
-				in.Volumes[vol] = retention.VolumePolicy{ConfigID: stanza.ID, InstanceID: instID, Minimum: stanza.Minimum}
-			}
 		}
 	}
+	stanzas, instance := governed(r, p)
+	for vol, ids := range stanzas {
+		g := p.Govern(ids)
+		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol], Minimum: g.Minimum}
+	}
 	return retention.Plan(in)
+}
+
+// The reasons of snapshot decisions that schedule does not give, one
+// constructor per form.
+
+func reasonIgnored(kind, id string) string { return fmt.Sprintf("%s %s is ignored", kind, id) }
+
+func reasonPlannedWith(instID string) string {
+	return fmt.Sprintf("planned with instance %s (volume attached to both)", instID)
+}
+
+func reasonInstanceState(instID, state string) string {
+	return fmt.Sprintf("instance %s is %s: snapshots are taken of running or stopped instances only", instID, state)
+}
+
+func reasonGoverned(ids []string, frequencyID, retentionID string) string {
+	return fmt.Sprintf("; stanzas %s govern it: frequency of %s (fires soonest), retention of %s (longest)",
+		strings.Join(ids, ", "), frequencyID, retentionID)
 }

@@ -23,10 +23,15 @@ func stanza(t *testing.T, id, frequency string, minimum int, ignore ...string) c
 		Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}
 }
 
+// region is a region of running instances, each matched by the one
+// stanza assigned to it.
 func region(instances map[string][]string, assigned map[string]string, snaps ...inventory.Snapshot) *Region {
-	r := &Region{Name: "us-east-1", Instances: map[string]inventory.Instance{}, Assigned: assigned, Snapshots: snaps}
+	r := &Region{Name: "us-east-1", Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}, Snapshots: snaps}
 	for id, vols := range instances {
-		r.Instances[id] = inventory.Instance{ID: id, ImageID: "ami-1", VolumeIDs: vols}
+		r.Instances[id] = inventory.Instance{ID: id, ImageID: "ami-1", State: inventory.InstanceRunning, VolumeIDs: vols}
+	}
+	for id, cfg := range assigned {
+		r.Matched[id] = []string{cfg}
 	}
 	return r
 }
@@ -108,8 +113,8 @@ func TestPlanSnapshots(t *testing.T) {
 				if d.Reason == "" {
 					t.Errorf("%s/%s: decision without a reason", d.InstanceID, d.VolumeID)
 				}
-				if d.Action == Create && d.DeleteOn != "2026-11-29" {
-					t.Errorf("%s: DeleteOn = %q, want 2026-11-29 (now + 4 days)", d.VolumeID, d.DeleteOn)
+				if d.Action == Create && d.DeleteOn != "2026-11-30" {
+					t.Errorf("%s: DeleteOn = %q, want 2026-11-30 (now + 4 days, rounded up to a UTC midnight)", d.VolumeID, d.DeleteOn)
 				}
 			}
 		})
@@ -132,10 +137,40 @@ func TestPlanSnapshotsCron(t *testing.T) {
 
 func TestDeleteOnDateIsUTC(t *testing.T) {
 	est := time.FixedZone("EST", -5*3600)
-	// 21:00 EST on the 25th is 02:00 UTC on the 26th.
+	// 21:00 EST on the 25th is 02:00 UTC on the 26th; a day later is
+	// 02:00 UTC on the 27th, so the first whole UTC date is the 28th.
 	got := DeleteOnDate(time.Date(2026, 11, 25, 21, 0, 0, 0, est), 24*time.Hour)
-	if got != "2026-11-27" {
-		t.Errorf("DeleteOnDate = %s, want 2026-11-27", got)
+	if got != "2026-11-28" {
+		t.Errorf("DeleteOnDate = %s, want 2026-11-28", got)
+	}
+}
+
+// Issue 10, item 4: clean deletes from 00:00Z of the DeleteOn date, so
+// every snapshot is kept at least its whole retention.
+func TestDeleteOnDateKeepsTheWholeRetention(t *testing.T) {
+	for _, tc := range []struct {
+		now       string
+		retention time.Duration
+		want      string
+	}{
+		{"2026-11-25T23:30:00Z", 4 * 24 * time.Hour, "2026-11-30"}, // was 2026-11-29: 3 days 30 minutes
+		{"2026-11-25T20:00:00Z", 12 * time.Hour, "2026-11-27"},     // was 2026-11-26: 4 hours
+		{"2026-11-25T00:00:00Z", 4 * 24 * time.Hour, "2026-11-29"}, // exactly midnight: that date
+		{"2026-11-25T00:00:01Z", 24 * time.Hour, "2026-11-27"},
+		{"2026-12-31T06:00:00Z", 7 * 24 * time.Hour, "2027-01-08"},
+	} {
+		now, err := time.Parse(time.RFC3339, tc.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := DeleteOnDate(now, tc.retention)
+		if got != tc.want {
+			t.Errorf("DeleteOnDate(%s, %s) = %s, want %s", tc.now, tc.retention, got, tc.want)
+		}
+		deletable, _ := time.Parse(time.DateOnly, got)
+		if kept := deletable.Sub(now); kept < tc.retention || kept >= tc.retention+24*time.Hour {
+			t.Errorf("DeleteOnDate(%s, %s) = %s keeps the snapshot %s", tc.now, tc.retention, got, kept)
+		}
 	}
 }
 

@@ -80,7 +80,13 @@ type RegionReport struct {
 	Snapshots []SnapshotRow `json:"snapshots,omitempty"`
 	Clean     []CleanRow    `json:"clean,omitempty"`
 	Conflicts []Conflict    `json:"conflicts,omitempty"`
-	Summary   Summary       `json:"summary"`
+	// InvalidStanzas are the stanzas whose match EC2 rejected in this
+	// region; the others ran. Each one counts as a failure.
+	InvalidStanzas []RejectedStanza `json:"invalid_stanzas,omitempty"`
+	// NeverDue lists, for clean and plan, the snapshots whose DeleteOn tag
+	// is not a YYYY-MM-DD date: clean keeps them, now and on every run.
+	NeverDue []string `json:"never_due,omitempty"`
+	Summary  Summary  `json:"summary"`
 }
 
 // Summary counts the outcome of a region's run.
@@ -99,11 +105,12 @@ type Report struct {
 	Regions []RegionReport `json:"regions"`
 }
 
-// Failed counts failed actions and failed regions.
+// Failed counts failed actions, failed regions and the stanzas a region
+// rejected.
 func (r Report) Failed() int {
 	n := 0
 	for _, rr := range r.Regions {
-		n += rr.Summary.Failed
+		n += rr.Summary.Failed + len(rr.InvalidStanzas)
 		if rr.Error != "" {
 			n++
 		}
@@ -185,7 +192,15 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		rr.Error = err.Error()
 		return rr
 	}
-	rr.Conflicts = inv.Conflicts
+	rr.Conflicts, rr.InvalidStanzas = inv.Conflicts, inv.Rejected
+	if len(inv.Rejected) > 0 && p.IgnoreRetention {
+		// The rejected stanzas' instances look unmatched here, so their
+		// snapshots would look like orphans: as with a stored stanza that
+		// is invalid, orphan deletion waits until the stanza is fixed.
+		p.IgnoreRetention = false
+		slog.WarnContext(ctx, "ignore_retention held back in this region: a rejected stanza's instances would look like orphans",
+			"region", rr.Region)
+	}
 	execute := !opts.DryRun && job != JobPlan
 	if job != JobClean {
 		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
@@ -195,6 +210,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	if job != JobSnapshot {
 		rr.Clean = rowsForClean(PlanClean(inv, p, opts.Now))
+		rr.NeverDue = retention.NeverDue(inv.Snapshots)
 		if execute {
 			deleteSnapshots(ctx, ec2, rr.Clean, opts)
 		}

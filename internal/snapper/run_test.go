@@ -3,6 +3,7 @@ package snapper
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	if want := "Created from i-a by EbsSnapper(test) for ami-1 from vol-a1"; a1.Description != want {
 		t.Errorf("description = %q, want %q", a1.Description, want)
 	}
-	if diff := cmp.Diff(tags("DeleteOn", "2026-11-29", "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
+	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
 		t.Errorf("tags mismatch (-want +got):\n%s", diff)
 	}
 	if _, ok := byVolume["vol-c1"]; ok {
@@ -220,8 +221,8 @@ func TestBuildInventoryResolvesConflictsDeterministically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := inv.Assigned["i-a"]; got != "a-daily" {
-		t.Errorf("i-a governed by %q, want a-daily (first id)", got)
+	if got := inv.Matched["i-a"]; !slices.Equal(got, []string{"a-daily", "b-weekly"}) {
+		t.Errorf("i-a matched by %q, want both stanzas, sorted", got)
 	}
 	want := []Conflict{{Region: "us-east-1", InstanceID: "i-a", ConfigIDs: []string{"a-daily", "b-weekly"}}}
 	if diff := cmp.Diff(want, inv.Conflicts); diff != "" {

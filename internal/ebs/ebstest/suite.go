@@ -96,7 +96,7 @@ func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Cl
 		filters []inventory.Filter
 		want    []string
 	}{
-		{"no filter: running and stopped only", nil, []string{"db-1", "web-1", "web-2", "web-3"}},
+		{"no filter: every instance but the terminated", nil, []string{"db-1", "web-1", "web-2", "web-3"}},
 		{"star wildcard", []inventory.Filter{filter("tag:Name", "web-*")}, []string{"web-1", "web-2", "web-3"}},
 		{"question mark is one character", []inventory.Filter{filter("tag:Name", "???-1")}, []string{"web-1"}},
 		{"no implicit prefix match", []inventory.Filter{filter("tag:Name", "web")}, nil},

@@ -21,16 +21,35 @@ const throttleBody = `<Response><Errors><Error><Code>RequestLimitExceeded</Code>
 // throttles. The caller closes the server. Like httptest.NewServer, it
 // panics when it cannot start (here also on a target that is not a URL).
 func NewThrottleProxy(target string, failFirst map[string]int) *httptest.Server {
-	u, err := url.Parse(target)
-	if err != nil {
-		panic("ebstest: throttle proxy target: " + err.Error())
-	}
-	forward := httputil.NewSingleHostReverseProxy(u)
 	var mu sync.Mutex
 	left := make(map[string]int, len(failFirst))
 	for action, n := range failFirst {
 		left[action] = n
 	}
+	return NewFaultProxy(target, func(action string, _ url.Values) (int, string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if left[action] <= 0 {
+			return 0, "", false
+		}
+		left[action]--
+		return http.StatusServiceUnavailable, throttleBody, true
+	})
+}
+
+// NewFaultProxy starts a loopback HTTP server in front of target that asks
+// fault about every EC2 request (its Action and whole query-protocol form):
+// when fault says ok, the proxy answers with that HTTP status and XML body
+// (an EC2 error response) instead of forwarding. Everything else reaches
+// target unchanged. It stages answers the emulator cannot give, such as
+// EC2 rejecting a filter. The caller closes the server; like
+// httptest.NewServer, it panics when it cannot start.
+func NewFaultProxy(target string, fault func(action string, form url.Values) (status int, body string, ok bool)) *httptest.Server {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic("ebstest: fault proxy target: " + err.Error())
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// EC2's query protocol names the operation in the form body; read
 		// it, then hand the same bytes on.
@@ -41,17 +60,10 @@ func NewThrottleProxy(target string, failFirst map[string]int) *httptest.Server 
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
-		action := form.Get("Action")
-		mu.Lock()
-		throttle := left[action] > 0
-		if throttle {
-			left[action]--
-		}
-		mu.Unlock()
-		if throttle {
+		if status, answer, ok := fault(form.Get("Action"), form); ok {
 			w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, throttleBody)
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, answer)
 			return
 		}
 		forward.ServeHTTP(w, r)
