@@ -1,7 +1,7 @@
 // Package motoserver runs moto, the AWS emulator, in server mode on
 // 127.0.0.1 for integration tests and the demo. Tests share one server per
-// test binary (started by RunTests from TestMain) and reset its state
-// before each test through Require.
+// test binary (started by the first Require, stopped by RunTests from
+// TestMain) and reset its state before each test through Require.
 //
 // moto is looked up in this order: $MOTO_PYTHON, the machine's python3,
 // then the repository's .venv (made by scripts/ensure-moto.sh). Without it
@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -220,39 +220,49 @@ func (s *Server) waitReady(limit time.Duration) error {
 	return fmt.Errorf("moto did not answer on %s within %s; its log:\n%s", s.URL, limit, out)
 }
 
-var shared *Server
-var startErr error
+var (
+	// inMain is set by RunTests; Require refuses to start a server that
+	// nothing would stop.
+	inMain    bool
+	startOnce sync.Once
+	shared    *Server
+	startErr  error
+)
 
-// RunTests is for TestMain: it starts one server for the test binary, runs
-// the tests and stops the server, whatever the outcome. Under -short it
-// starts nothing: every emulator test will skip.
+// RunTests is for TestMain: it runs the tests and stops the server that
+// the first Require started, whatever the outcome. The server starts
+// lazily, so a test binary whose selected tests need no emulator (under
+// -short, or with -run naming unit tests) never pays moto's start-up.
 func RunTests(m *testing.M) int {
-	flag.Parse()
-	if !testing.Short() {
-		shared, startErr = Start()
-	}
-	if shared != nil {
-		defer shared.Stop()
-	}
+	inMain = true
+	defer func() {
+		if shared != nil {
+			shared.Stop()
+		}
+	}()
 	return m.Run()
 }
 
-// Require returns the shared server with its state reset, for a test that
-// needs the emulator. It skips the test under -short (an explicit request
-// for no emulator, honoured even with CI=true), and when moto is not
-// available, except under CI=true, where that is a failure. It fails the
-// test when the shared server has died.
+// Require returns the test binary's shared server (started by the first
+// call) with its state reset, for a test that needs the emulator. It skips
+// the test under -short (an explicit request for no emulator, honoured
+// even with CI=true), and when moto is not available, except under
+// CI=true, where that is a failure. It fails the test when the shared
+// server has died.
 func Require(t testing.TB) *Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("emulator test: skipped under -short")
 	}
-	if shared == nil {
-		err := startErr
-		if err == nil {
-			err = errors.New("motoserver.RunTests was not called from TestMain")
+	startOnce.Do(func() {
+		if !inMain {
+			startErr = errors.New("motoserver.RunTests was not called from TestMain")
+			return
 		}
-		skipWithout(t, err)
+		shared, startErr = Start()
+	})
+	if startErr != nil {
+		skipWithout(t, startErr)
 	}
 	if err := shared.Err(); err != nil {
 		t.Fatal(err)
