@@ -400,8 +400,11 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 	e.stanza("web", webStanza)
 
 	// Two throttles per action, absorbed by the SDK's retries.
-	proxy := ebstest.NewThrottleProxy(e.srv.URL, map[string]int{"DescribeInstances": 2, "DescribeSnapshots": 2, "CreateSnapshot": 2})
-	defer proxy.Close()
+	var rules []ebstest.Rule
+	for _, action := range []string{"DescribeInstances", "DescribeSnapshots", "CreateSnapshot"} {
+		rules = append(rules, ebstest.Rule{Action: action, Fault: ebstest.Throttle, First: 2})
+	}
+	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: rules})
 	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy.URL, "snapshot", "--region", "us-east-1", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
