@@ -71,9 +71,9 @@ func (e *engineEnv) snapshot(vol string, tags ...inventory.Tag) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	// moto stamps whole seconds: keep creation order visible in StartTime,
-	// since clean deletes oldest first.
-	time.Sleep(1100 * time.Millisecond)
+	// No pause between snapshots: moto stamps whole seconds, so snapshots
+	// seeded together tie on StartTime, and retention then orders them by
+	// DeleteOn. Seed each volume's snapshots in DeleteOn order.
 	return id
 }
 
@@ -132,7 +132,10 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 		VolumeTags: []inventory.Tag{{Key: "Service", Value: "Baz"}, {Key: "DeleteOn", Value: "1999-01-01"}}})
 	other := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "no"}}})
 
-	out := e.run(0, "snapshot")
+	// One instant for the run and the expected DeleteOn, so that the test
+	// holds when it runs across midnight UTC.
+	start := time.Now().UTC()
+	out := e.run(0, "snapshot", "--now", start.Format(time.RFC3339))
 	if got := out.Regions[0].Summary.Created; got != 2 {
 		t.Fatalf("created %d snapshots, want 2", got)
 	}
@@ -140,8 +143,13 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 	if len(snaps[other[0].VolumeIDs[0]]) != 0 {
 		t.Error("an instance not matched by the stanza was snapshotted")
 	}
-	// The first UTC date on which the 4 days have passed.
-	wantDeleteOn := time.Now().UTC().Add(96*time.Hour).AddDate(0, 0, 1).Format(time.DateOnly)
+	// The first UTC date on which the 4 days have passed (--now has whole
+	// seconds): the next midnight after start + 96h, unless that is one.
+	expires := start.Truncate(time.Second).Add(96 * time.Hour)
+	wantDeleteOn := expires.Format(time.DateOnly)
+	if !expires.Equal(expires.Truncate(24 * time.Hour)) {
+		wantDeleteOn = expires.Truncate(24*time.Hour).AddDate(0, 0, 1).Format(time.DateOnly)
+	}
 	for _, vol := range web[0].VolumeIDs {
 		if len(snaps[vol]) != 1 {
 			t.Fatalf("%s: %d snapshots, want 1", vol, len(snaps[vol]))
@@ -158,10 +166,11 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 	}
 
 	// Not due again before 12 hours; due after.
-	if got := e.run(0, "snapshot", "--now", at(11*time.Hour)).Regions[0].Summary.Created; got != 0 {
+	later := func(d time.Duration) string { return start.Add(d).Format(time.RFC3339) }
+	if got := e.run(0, "snapshot", "--now", later(11*time.Hour)).Regions[0].Summary.Created; got != 0 {
 		t.Errorf("11 hours later: created %d, want 0", got)
 	}
-	if got := e.run(0, "snapshot", "--now", at(13*time.Hour)).Regions[0].Summary.Created; got != 2 {
+	if got := e.run(0, "snapshot", "--now", later(13*time.Hour)).Regions[0].Summary.Created; got != 2 {
 		t.Errorf("13 hours later: created %d, want 2", got)
 	}
 	for _, ss := range e.snapshots() {
@@ -398,8 +407,11 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 	e.stanza("web", webStanza)
 
 	// Two throttles per action, absorbed by the SDK's retries.
-	proxy := ebstest.NewThrottleProxy(e.srv.URL, map[string]int{"DescribeInstances": 2, "DescribeSnapshots": 2, "CreateSnapshot": 2})
-	defer proxy.Close()
+	var rules []ebstest.Rule
+	for _, action := range []string{"DescribeInstances", "DescribeSnapshots", "CreateSnapshot"} {
+		rules = append(rules, ebstest.Rule{Action: action, Fault: ebstest.Throttle, First: 2})
+	}
+	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: rules})
 	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy.URL, "snapshot", "--region", "us-east-1", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

@@ -7,7 +7,7 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -76,20 +76,19 @@ func TestDailyRunAtTheSameClockTimeDoesNotSkip(t *testing.T) {
 // instance exists.
 func rejectFilterProxy(t *testing.T, target, name string) string {
 	t.Helper()
-	rejection := fmt.Sprintf(`<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>The filter '%s' is invalid</Message></Error></Errors><RequestID>x</RequestID></Response>`, name)
-	srv := ebstest.NewFaultProxy(target, func(action string, form url.Values) (int, string, bool) {
-		if action != "DescribeInstances" {
-			return 0, "", false
-		}
-		for k, v := range form {
-			if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
-				return http.StatusBadRequest, rejection, true
+	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
+		Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt,
+		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
+		When: func(form url.Values) bool {
+			for k, v := range form {
+				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
+					return true
+				}
 			}
-		}
-		return 0, "", false
-	})
-	t.Cleanup(srv.Close)
-	return srv.URL
+			return false
+		},
+	}}})
+	return p.URL
 }
 
 // Item 3 at run time: a stanza whose filter EC2 rejects is an invalid

@@ -1,7 +1,7 @@
 // Package motoserver runs moto, the AWS emulator, in server mode on
 // 127.0.0.1 for integration tests and the demo. Tests share one server per
-// test binary (started by RunTests from TestMain) and reset its state
-// before each test through Require.
+// test binary (started by the first Require, stopped by RunTests from
+// TestMain) and reset its state before each test through Require.
 //
 // moto is looked up in this order: $MOTO_PYTHON, the machine's python3,
 // then the repository's .venv (made by scripts/ensure-moto.sh). Without it
@@ -9,6 +9,7 @@
 package motoserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,21 +38,56 @@ const AccountID = "123456789012"
 
 // Server is one running moto server.
 type Server struct {
-	URL string
-	cmd *exec.Cmd
-	log *os.File
+	URL  string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{} // closed when the moto process has exited
 }
 
+// startAttempts bounds how often Start picks a new port after moto found
+// its port taken.
+const startAttempts = 5
+
+// errPortTaken says moto could not bind the port it was given.
+var errPortTaken = errors.New("port taken")
+
 // Start launches moto on a free loopback port and waits until it answers.
+//
+// The port is picked by binding port 0 and closing the listener, and moto
+// binds it a moment later: go test runs packages in parallel, so another
+// test binary's moto can take the same port in between. That moto would
+// answer our readiness probe, so Start only trusts a server whose own log
+// says it is listening, and when moto exits because the port is taken it
+// retries on another port (up to 5 times).
 func Start() (*Server, error) {
 	py, err := findPython()
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	return start(py, freePort, startAttempts)
+}
+
+func start(py string, pickPort func() (int, error), attempts int) (*Server, error) {
+	var errs []error
+	for range attempts {
+		port, err := pickPort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := launch(py, port)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errPortTaken) {
+			return nil, err
+		}
+		errs = append(errs, err)
 	}
+	return nil, fmt.Errorf("start moto: %w", errors.Join(errs...))
+}
+
+// launch starts moto on port and waits until it is ready.
+func launch(py string, port int) (*Server, error) {
 	logf, err := os.CreateTemp("", "moto-*.log")
 	if err != nil {
 		return nil, err
@@ -63,9 +100,16 @@ func Start() (*Server, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
+		os.Remove(logf.Name())
 		return nil, fmt.Errorf("start moto with %s: %w", py, err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: logf}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: logf, done: make(chan struct{})}
+	go func() {
+		// Wait is the only way to learn that moto exited; Err reads the
+		// outcome once done is closed.
+		_ = cmd.Wait()
+		close(s.done)
+	}()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		s.Stop()
 		return nil, err
@@ -126,62 +170,117 @@ func (s *Server) Reset() error {
 
 // Stop ends the server and removes its log.
 func (s *Server) Stop() {
-	if s.cmd.Process != nil {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		_ = s.cmd.Wait()
-	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.done
 	s.log.Close()
 	os.Remove(s.log.Name())
 }
 
+// Err is nil while the moto process runs; once it has exited, Err says how
+// and quotes its log, so a test fails with moto's own last words instead
+// of a refused connection.
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+		out, _ := os.ReadFile(s.log.Name())
+		return fmt.Errorf("moto on %s exited (%s); its log:\n%s", s.URL, s.cmd.ProcessState, out)
+	default:
+		return nil
+	}
+}
+
+// waitReady waits until this moto process, and not another one that took
+// the port, answers: its log must say it listens on s.URL before an HTTP
+// probe counts. It returns errPortTaken when moto exited because the port
+// was in use.
 func (s *Server) waitReady(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
+	listening := "Running on " + s.URL
+	probe := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.URL + "/moto-api/data.json")
+		select {
+		case <-s.done:
+			out, _ := os.ReadFile(s.log.Name())
+			if bytes.Contains(out, []byte("Address already in use")) {
+				return fmt.Errorf("moto on %s: %w", s.URL, errPortTaken)
+			}
+			return s.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if out, _ := os.ReadFile(s.log.Name()); !bytes.Contains(out, []byte(listening)) {
+			continue
+		}
+		resp, err := probe.Get(s.URL + "/moto-api/data.json")
 		if err == nil {
 			resp.Body.Close()
 			return nil
 		}
-		if s.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	out, _ := os.ReadFile(s.log.Name())
 	return fmt.Errorf("moto did not answer on %s within %s; its log:\n%s", s.URL, limit, out)
 }
 
-var shared *Server
-var startErr error
+var (
+	// inMain is set by RunTests; Require refuses to start a server that
+	// nothing would stop.
+	inMain    bool
+	startOnce sync.Once
+	shared    *Server
+	startErr  error
+)
 
-// RunTests is for TestMain: it starts one server for the test binary, runs
-// the tests and stops the server, whatever the outcome.
+// RunTests is for TestMain: it runs the tests and stops the server that
+// the first Require started, whatever the outcome. The server starts
+// lazily, so a test binary whose selected tests need no emulator (under
+// -short, or with -run naming unit tests) never pays moto's start-up.
 func RunTests(m *testing.M) int {
-	shared, startErr = Start()
-	if shared != nil {
-		defer shared.Stop()
-	}
+	inMain = true
+	defer func() {
+		if shared != nil {
+			shared.Stop()
+		}
+	}()
 	return m.Run()
 }
 
-// Require returns the shared server with its state reset. When moto is not
-// available the test is skipped, or failed under CI=true.
+// Require returns the test binary's shared server (started by the first
+// call) with its state reset, for a test that needs the emulator. It skips
+// the test under -short (an explicit request for no emulator, honoured
+// even with CI=true), and when moto is not available, except under
+// CI=true, where that is a failure. It fails the test when the shared
+// server has died.
 func Require(t testing.TB) *Server {
 	t.Helper()
-	if shared == nil {
-		err := startErr
-		if err == nil {
-			err = errors.New("motoserver.RunTests was not called from TestMain")
+	if testing.Short() {
+		t.Skip("emulator test: skipped under -short")
+	}
+	startOnce.Do(func() {
+		if !inMain {
+			startErr = errors.New("motoserver.RunTests was not called from TestMain")
+			return
 		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto is required under CI: %v", err)
-		}
-		t.Skipf("moto not available: %v", err)
+		shared, startErr = Start()
+	})
+	if startErr != nil {
+		skipWithout(t, startErr)
+	}
+	if err := shared.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if err := shared.Reset(); err != nil {
 		t.Fatal(err)
 	}
 	return shared
+}
+
+// skipWithout skips t because moto is not available (err says why), or
+// fails it under CI=true, where every emulator test must run.
+func skipWithout(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("moto is required under CI: %v", err)
+	}
+	t.Skipf("moto not available: %v", err)
 }
 
 // Context returns a context bounded so a hung emulator fails the test

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,25 +191,86 @@ func TestRunOneRegionFailingDoesNotStopOthers(t *testing.T) {
 	}
 }
 
+// cancelWhileCreating is an EC2 whose first two CreateSnapshot calls meet,
+// cancel the run together and then complete (they were already on the
+// wire: EC2 acts on them whatever the caller's context). It records every
+// create that starts after the cancellation.
+type cancelWhileCreating struct {
+	EC2
+	cancel   context.CancelFunc
+	inFlight sync.WaitGroup // the first two creates, until both have started
+	once     sync.Once
+
+	mu          sync.Mutex
+	started     int
+	afterCancel []string
+}
+
+func (c *cancelWhileCreating) CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error) {
+	c.mu.Lock()
+	c.started++
+	first := c.started <= 2
+	if !first {
+		c.afterCancel = append(c.afterCancel, volumeID)
+	}
+	c.mu.Unlock()
+	if !first {
+		return c.EC2.CreateSnapshot(ctx, volumeID, description, tags)
+	}
+	c.inFlight.Done()
+	c.inFlight.Wait()
+	c.once.Do(c.cancel)
+	return c.EC2.CreateSnapshot(context.WithoutCancel(ctx), volumeID, description, tags)
+}
+
+// TestRunStopsStartingWorkWhenCancelled cancels a run (a signal, a
+// deadline) while two creates are in flight with two more due: nothing may
+// start afterwards, the two in flight finish and are reported done with
+// their snapshot ids, and the two never reached are reported as not
+// started.
 func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 	f := webFleet()
 	ctx, cancel := context.WithCancel(t.Context())
-	// Cancel as the inventory finishes: nothing may be created afterwards.
-	f.OnCall = func(op string, _ any) error {
-		if op == ebstest.OpDescribeVolumes {
-			cancel()
-		}
-		return nil
-	}
+	defer cancel()
+	ec2 := &cancelWhileCreating{EC2: client(f, "us-east-1"), cancel: cancel}
+	ec2.inFlight.Add(2)
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
-	rep := Run(ctx, JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
-	if n := f.Calls(ebstest.OpCreateSnapshot); n != 0 {
-		t.Errorf("%d snapshots started after cancellation", n)
+	opts := engineOptions(now)
+	opts.Workers = 2
+	rep := Run(ctx, JobSnapshot, []EC2{ec2}, p, opts)
+
+	if len(ec2.afterCancel) != 0 {
+		t.Errorf("snapshots of %v started after cancellation", ec2.afterCancel)
 	}
+	created := map[string]string{}
+	for _, s := range f.Snapshots() {
+		created[s.VolumeID] = s.ID
+	}
+	if len(created) != 2 {
+		t.Errorf("EC2 holds snapshots of %v, want the two in flight", created)
+	}
+	var done, notStarted int
 	for _, r := range rep.Regions[0].Snapshots {
-		if r.Action == Create && r.Status != StatusFailed {
-			t.Errorf("%s: status %q, want failed (not started)", r.VolumeID, r.Status)
+		if r.Action != Create {
+			continue
 		}
+		id, ok := created[r.VolumeID]
+		switch {
+		case ok && r.Status == StatusDone && r.SnapshotID == id:
+			done++
+		case ok:
+			t.Errorf("%s: in flight at cancellation and created as %s, reported %q %q %q", r.VolumeID, id, r.Status, r.SnapshotID, r.Error)
+		case strings.Contains(r.Status+": "+r.Error, "not started"):
+			notStarted++
+		default:
+			t.Errorf("%s: never reached, reported %q %q; want not started", r.VolumeID, r.Status, r.Error)
+		}
+	}
+	if done != 2 || notStarted != 2 {
+		t.Errorf("%d rows done and %d not started, want 2 and 2", done, notStarted)
+	}
+	if got := rep.Regions[0].Summary.Created; got != 2 {
+		t.Errorf("summary counts %d created, want the 2 that finished", got)
 	}
 }
 
