@@ -117,6 +117,7 @@ actions failed, the others were done).`,
 		newSnapshotCommand(g),
 		newCleanCommand(g),
 		newPlanCommand(g),
+		newDeployCommand(g),
 	)
 	return root
 }

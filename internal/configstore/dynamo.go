@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
 
 // The original's attribute names: renaming any of them would orphan every
@@ -23,45 +26,72 @@ const (
 // become ACTIVE (seconds on DynamoDB, immediate in moto).
 const createTableWait = 5 * time.Minute
 
+// QueryAPI is the read path of the scheduled jobs (CLI runs and the
+// Lambda workers): Query, and nothing else, so that the Lambda role can be
+// granted dynamodb:Query alone (IAMActions).
+type QueryAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	// Options gives the client's region, which error messages name.
+	Options() dynamodb.Options
+}
+
 // DynamoAPI lists exactly the DynamoDB operations the store calls, with
 // the SDK's signatures, so that *dynamodb.Client satisfies it and a test
-// can wrap one to count or fail calls.
+// can wrap one to count or fail calls. Only configure and the test set-up
+// need more than QueryAPI.
 type DynamoAPI interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	QueryAPI
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
-	// Options gives the client's region, which error messages name.
-	Options() dynamodb.Options
+}
+
+// IAMActions returns the DynamoDB actions of the read path (QueryAPI),
+// sorted: what the Lambda role needs on the table.
+func IAMActions() []string {
+	return awsclient.IAMActions("dynamodb", reflect.TypeFor[QueryAPI]())
 }
 
 var (
 	_ DynamoAPI = (*dynamodb.Client)(nil)
 	_ Store     = (*Dynamo)(nil)
+	_ Lister    = (*Reader)(nil)
 )
+
+// Reader lists the stanzas of a DynamoDB table with Query alone: what a
+// scheduled job needs, and all a Lambda role built from IAMActions allows.
+type Reader struct {
+	query QueryAPI
+	table string
+}
+
+// NewReader returns the read-only store on the named table.
+func NewReader(api QueryAPI, table string) *Reader {
+	return &Reader{query: api, table: table}
+}
 
 // Dynamo is the Store on a DynamoDB table. Reads are strongly consistent,
 // so that "configure -s" followed by "configure -l" shows the new stanza.
 type Dynamo struct {
-	api   DynamoAPI
-	table string
+	Reader
+	api DynamoAPI
 }
 
 // NewDynamo returns the store on the named table.
 func NewDynamo(api DynamoAPI, table string) *Dynamo {
-	return &Dynamo{api: api, table: table}
+	return &Dynamo{Reader: Reader{query: api, table: table}, api: api}
 }
 
 // List queries the account's partition page by page (the original read
 // only the first 1 MB page and silently dropped the rest). DynamoDB returns
 // a partition in range-key order, so the items come sorted by id.
-func (d *Dynamo) List(ctx context.Context, account string) ([]Item, error) {
+func (d *Reader) List(ctx context.Context, account string) ([]Item, error) {
 	if account == "" {
 		return nil, errEmptyKey
 	}
-	p := dynamodb.NewQueryPaginator(d.api, &dynamodb.QueryInput{
+	p := dynamodb.NewQueryPaginator(d.query, &dynamodb.QueryInput{
 		TableName:                 aws.String(d.table),
 		KeyConditionExpression:    aws.String("#account = :account"),
 		ExpressionAttributeNames:  map[string]string{"#account": attrAccount},
@@ -153,11 +183,11 @@ func (d *Dynamo) CreateTable(ctx context.Context) error {
 	return nil
 }
 
-func (d *Dynamo) region() string { return d.api.Options().Region }
+func (d *Reader) region() string { return d.query.Options().Region }
 
 // wrap names the table and region in err, and turns a missing table, the
 // usual first-run mistake, into advice.
-func (d *Dynamo) wrap(err error, what string) error {
+func (d *Reader) wrap(err error, what string) error {
 	var missing *types.ResourceNotFoundException
 	if errors.As(err, &missing) {
 		return fmt.Errorf("configuration table %q not found in %s: deploy the stack, or pass --table/EBS_SNAPPER_TABLE: %w", d.table, d.region(), err)

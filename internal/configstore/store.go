@@ -61,12 +61,18 @@ func (e *AttributeError) Error() string {
 	return fmt.Sprintf("%s: attribute %q is %s (%s); %s", e.ID, attrConfiguration, what, e.Found, want)
 }
 
-// Store holds stanzas per account. Implementations are safe for concurrent
-// use.
-type Store interface {
+// Lister lists an account's stanzas: all that Load, and so a scheduled
+// job, needs. Implementations are safe for concurrent use.
+type Lister interface {
 	// List returns every item of the account, sorted by id; none is an
 	// empty result, not an error.
 	List(ctx context.Context, account string) ([]Item, error)
+}
+
+// Store holds stanzas per account. Implementations are safe for concurrent
+// use.
+type Store interface {
+	Lister
 	// Get returns the item stored under id, and whether there is one.
 	Get(ctx context.Context, account, id string) (Item, bool, error)
 	// Put stores the item, replacing any item with the same account and id.
@@ -100,7 +106,7 @@ type Invalid struct {
 // reported in Loaded.Invalid and never hides the others: the original
 // failed the whole account for one bad item. Every id is its own stanza,
 // even when two ids hold identical JSON (the original collapsed those).
-func Load(ctx context.Context, s Store, account string) (Loaded, error) {
+func Load(ctx context.Context, s Lister, account string) (Loaded, error) {
 	items, err := s.List(ctx, account)
 	if err != nil {
 		return Loaded{}, fmt.Errorf("load the configuration of account %s: %w", account, err)

@@ -15,10 +15,14 @@ package ebs
 
 import (
 	"context"
+	"reflect"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"golang.org/x/time/rate"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
 
 // EC2API lists exactly the EC2 operations the project calls, with the SDK's
@@ -126,3 +130,15 @@ func withRetryer(r aws.Retryer) []func(*ec2.Options) {
 
 // Region is the region the client serves.
 func (c *Client) Region() string { return c.region }
+
+// IAMActions returns the IAM actions the adapter can call, sorted: one per
+// EC2API operation, plus ec2:CreateTags, because CreateSnapshot tags the
+// snapshot in the same call and EC2 authorises tagging on create as
+// CreateTags with the condition ec2:CreateAction=CreateSnapshot (EC2 User
+// Guide, "Grant permission to tag Amazon EC2 resources during creation").
+// The deploy package checks the Lambda role against it.
+func IAMActions() []string {
+	actions := append(awsclient.IAMActions("ec2", reflect.TypeFor[EC2API]()), "ec2:CreateTags")
+	slices.Sort(actions)
+	return actions
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
+)
+
+// deployOptions are the flags of deploy: the original's -a, -n, -m, -o and
+// this port's additions.
+type deployOptions struct {
+	account                    string
+	noBuild, noUpload, noStack bool
+	region                     string
+	parameters                 []string
+	zip                        string
+	arch                       string
+	printTemplate              bool
+	delete                     bool
+}
+
+// versionVar is the variable -ldflags -X stamps the version into.
+const versionVar = "github.com/ebs-snapper/ebs-snapper/internal/cli.Version"
+
+func newDeployCommand(g *globalOptions) *cobra.Command {
+	o := &deployOptions{}
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Install or update the scheduled ebs-snapper stack in an account and region",
+		Long: `deploy installs ebs-snapper in the account's region as a CloudFormation
+stack named ebs-snapper-<account>: the configuration table (retained when
+the stack is deleted), six Lambda functions running this binary as
+bootstrap, three SNS topics, three schedules and the error alarms.
+
+It packages the code (--zip, else this binary when it is a static Linux
+build of the architecture, else a cross-build with the Go toolchain from
+the source tree), uploads it to the private bucket
+ebs-snapper-<account>-<region>, creates or updates the stack (keeping
+every parameter set earlier), then updates and publishes each function's
+code. A deploy with nothing to change changes nothing and says so. Over a
+stack made by the Python ebs_snapper it upgrades in place and keeps the
+table and its stanzas.
+
+--delete removes the stack and the code bucket; the table stays.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDeploy(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.account, "aws_account_id", "a", "", "account to deploy to (default: discovered with STS GetCallerIdentity)")
+	f.BoolVarP(&o.noBuild, "no_build", "n", false, "do not package the binary: use --zip")
+	f.BoolVarP(&o.noUpload, "no_upload", "m", false, "do not upload code: the stack uses the code already in the bucket, functions keep theirs")
+	f.BoolVarP(&o.noStack, "no_stack", "o", false, "do not create or update the stack (still upload and update the functions' code)")
+	f.StringVar(&o.region, "region", "", "region to deploy to (default: the AWS configuration's region, else us-east-1)")
+	f.StringArrayVar(&o.parameters, "parameter", nil, "template parameter Key=Value (repeatable); see --print-template")
+	f.StringVar(&o.zip, "zip", "", "deploy this zip (holding bootstrap) instead of packaging the binary")
+	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
+	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
+	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
+	return cmd
+}
+
+// check checks the command line without touching AWS.
+func (o *deployOptions) check() (map[string]string, error) {
+	if o.arch != "" && !slices.Contains(deploy.Architectures, o.arch) {
+		return nil, usagef("--arch %q: want %s", o.arch, strings.Join(deploy.Architectures, " or "))
+	}
+	if o.delete && (o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0) {
+		return nil, usagef("--delete takes only -a and --region")
+	}
+	if o.noBuild && o.zip == "" && !o.noUpload {
+		return nil, usagef("-n/--no_build needs --zip (or -m/--no_upload to keep the code already uploaded)")
+	}
+	params := map[string]string{}
+	for _, kv := range o.parameters {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--parameter %q: want Key=Value", kv)
+		}
+		if _, dup := params[k]; dup {
+			return nil, usagef("--parameter %s given twice", k)
+		}
+		params[k] = v
+	}
+	if err := deploy.CheckParameters(params); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return params, nil
+}
+
+func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
+	if o.printTemplate {
+		_, err := g.stdout.Write(deploy.Template())
+		return err
+	}
+	params, err := o.check()
+	if err != nil {
+		return err
+	}
+	cfg, err := loadAWS(ctx, o.region, nil)
+	if err != nil {
+		return err
+	}
+	if o.account == "" {
+		if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	opts := deploy.Options{
+		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
+		NoUpload: o.noUpload, NoStack: o.noStack,
+		Version: Version, VersionVar: versionVar,
+		Out: g.stdout, Progress: g.stderr,
+	}
+	clients := deploy.NewClients(cfg)
+	if o.delete {
+		return deploy.Delete(ctx, clients, opts)
+	}
+	if err := deploy.Run(ctx, clients, opts); err != nil {
+		return fmt.Errorf("deploy to %s: %w", cfg.Region, err)
+	}
+	return nil
+}

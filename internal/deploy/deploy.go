@@ -1,0 +1,227 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Clients are the AWS clients of one deployment region.
+type Clients struct {
+	S3             S3API
+	CloudFormation CloudFormationAPI
+	Lambda         LambdaAPI
+}
+
+// NewClients builds the clients from cfg (awsclient.Load with the
+// deployment region). With a custom endpoint (AWS_ENDPOINT_URL, an
+// emulator) S3 is addressed path-style, since bucket host names do not
+// resolve there.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		S3:             s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		CloudFormation: cfn.NewFromConfig(cfg),
+		Lambda:         lambda.NewFromConfig(cfg),
+	}
+}
+
+// Options is one deploy.
+type Options struct {
+	Account string
+	Region  string
+	// Arch is arm64 or x86_64; "" keeps the stack's (arm64 for a new one).
+	Arch string
+	// Parameters are the operator's template parameter values (names
+	// checked with CheckParameters).
+	Parameters map[string]string
+	// ZipPath is a prepared code zip; "" packages the binary (Package).
+	ZipPath string
+	// NoUpload keeps the code in the bucket as it is (and the functions'
+	// code too); NoStack leaves the stack alone.
+	NoUpload, NoStack bool
+	// Version and VersionVar stamp a cross-built binary and name the
+	// published versions.
+	Version, VersionVar string
+
+	// Out gets what was done, one line per step; Progress gets the
+	// waiting lines and a failed stack's events.
+	Out, Progress io.Writer
+}
+
+// CheckParameters validates --parameter names against the template's and
+// keeps deploy's own parameters out of the operator's hands.
+func CheckParameters(params map[string]string) error {
+	names := ParameterNames()
+	for _, k := range sortedKeys(params) {
+		switch {
+		case k == ParamBucket || k == ParamKey:
+			return fmt.Errorf("--parameter %s: deploy sets it (the code bucket and key); use --zip for other code", k)
+		case k == ParamArchitecture:
+			return fmt.Errorf("--parameter %s: use --arch", k)
+		case !slices.Contains(names, k):
+			return fmt.Errorf("--parameter %s: the template has no such parameter; it has %s", k, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// Run deploys: package, bucket and upload, stack, functions' code. It
+// prints one line per step on Out, and a last line saying whether
+// anything changed.
+func Run(ctx context.Context, c Clients, opts Options) error {
+	name := StackName(opts.Account)
+	bucket := BucketName(opts.Account, opts.Region)
+	stack, err := describeStack(ctx, c.CloudFormation, name, opts.Region)
+	if err != nil {
+		return err
+	}
+	arch := opts.Arch
+	if arch == "" && stack != nil {
+		arch, _ = stackParameter(stack, ParamArchitecture)
+	}
+	if arch == "" || !slices.Contains(Architectures, arch) {
+		// A stack made by the Python tool has no Architecture.
+		arch = Architectures[0]
+	}
+	key := CodeKey(arch)
+	changed := false
+	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
+
+	var code *Code
+	if !opts.NoUpload {
+		pkg, err := Package(ctx, PackageOptions{Arch: arch, ZipPath: opts.ZipPath, Version: opts.Version, VersionVar: opts.VersionVar})
+		if err != nil {
+			return err
+		}
+		code = &pkg
+		say("code: %s for %s, %d bytes (%s)", "bootstrap", arch, len(pkg.Zip), pkg.Source)
+		created, err := ensureBucket(ctx, c.S3, bucket, opts.Region)
+		if err != nil {
+			return err
+		}
+		if created {
+			changed = true
+			say("bucket %s: created (private, encrypted)", bucket)
+		} else {
+			say("bucket %s: exists", bucket)
+		}
+		uploaded, err := upload(ctx, c.S3, bucket, key, pkg)
+		if err != nil {
+			return err
+		}
+		if uploaded {
+			changed = true
+			say("upload s3://%s/%s: done", bucket, key)
+		} else {
+			say("upload s3://%s/%s: skipped, already up to date", bucket, key)
+		}
+	} else if !opts.NoStack {
+		etag, err := objectETag(ctx, c.S3, bucket, key)
+		if err != nil {
+			return err
+		}
+		if etag == "" {
+			return fmt.Errorf("-m/--no_upload: there is no code at s3://%s/%s to deploy; deploy once without -m", bucket, key)
+		}
+	}
+
+	haveStack := stack != nil
+	if !opts.NoStack {
+		set := map[string]string{ParamBucket: bucket, ParamKey: key, ParamArchitecture: arch}
+		for k, v := range opts.Parameters {
+			set[k] = v
+		}
+		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, opts.Progress)
+		if err != nil {
+			return err
+		}
+		switch res {
+		case stackCreated:
+			changed, haveStack = true, true
+			say("stack %s (%s): created", name, opts.Region)
+		case stackUpdated:
+			changed = true
+			say("stack %s (%s): updated", name, opts.Region)
+		default:
+			say("stack %s (%s): no changes", name, opts.Region)
+		}
+	}
+
+	switch {
+	case code == nil:
+		say("functions: code left as it is (-m/--no_upload)")
+	case !haveStack:
+		say("functions: none, stack %s does not exist (deploy without -o/--no_stack creates it)", name)
+	default:
+		fns, err := functionNames(ctx, c.CloudFormation, name)
+		if err != nil {
+			return err
+		}
+		for _, fn := range fns {
+			r, err := publishCode(ctx, c.Lambda, fn, bucket, key, *code, opts.Version)
+			if err != nil {
+				return err
+			}
+			if !r.changed() {
+				say("function %s: up to date", fn)
+				continue
+			}
+			changed = true
+			var did []string
+			if r.Updated {
+				did = append(did, "code updated")
+			}
+			if r.Published != "" {
+				did = append(did, "published version "+r.Published)
+			}
+			if len(r.Deleted) > 0 {
+				did = append(did, "deleted old versions "+strings.Join(r.Deleted, ", "))
+			}
+			say("function %s: %s", fn, strings.Join(did, ", "))
+		}
+	}
+	if changed {
+		say("deployed ebs-snapper %s to %s in %s", opts.Version, name, opts.Region)
+	} else {
+		say("nothing changed: %s in %s is up to date", name, opts.Region)
+	}
+	return nil
+}
+
+// Delete removes the stack and the code bucket of the account and region,
+// and says that the configuration table stays.
+func Delete(ctx context.Context, c Clients, opts Options) error {
+	name := StackName(opts.Account)
+	bucket := BucketName(opts.Account, opts.Region)
+	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
+	stack, err := describeStack(ctx, c.CloudFormation, name, opts.Region)
+	if err != nil {
+		return err
+	}
+	if stack == nil {
+		say("stack %s (%s): none", name, opts.Region)
+	} else {
+		if err := deleteStack(ctx, c.CloudFormation, name, opts.Region, opts.Progress); err != nil {
+			return err
+		}
+		say("stack %s (%s): deleted", name, opts.Region)
+	}
+	n, existed, err := removeBucket(ctx, c.S3, bucket, opts.Region)
+	if err != nil {
+		return err
+	}
+	if existed {
+		say("bucket %s: emptied (%d objects) and deleted", bucket, n)
+	} else {
+		say("bucket %s: none", bucket)
+	}
+	say("table %s (%s) is retained with its stanzas; to remove it too: aws dynamodb delete-table --table-name %s --region %s", Table, opts.Region, Table, opts.Region)
+	return nil
+}

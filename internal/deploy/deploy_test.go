@@ -1,0 +1,177 @@
+package deploy
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+)
+
+func TestRunningBinaryFitsOnlyAStaticLinuxBuildOfTheArchitecture(t *testing.T) {
+	for _, tc := range []struct {
+		goos, goarch, cgo, target string
+		want                      bool
+	}{
+		{"linux", "arm64", "0", "arm64", true},
+		{"linux", "amd64", "0", "amd64", true},
+		{"linux", "amd64", "0", "arm64", false},
+		{"linux", "amd64", "1", "amd64", false},
+		{"darwin", "arm64", "0", "arm64", false},
+	} {
+		if got := fits(tc.goos, tc.goarch, tc.cgo, tc.target); got != tc.want {
+			t.Errorf("fits(%s/%s cgo=%s, %s) = %v, want %v", tc.goos, tc.goarch, tc.cgo, tc.target, got, tc.want)
+		}
+	}
+}
+
+func TestZipIsDeterministicAndExecutable(t *testing.T) {
+	a, err := zipBootstrap([]byte("binary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := zipBootstrap([]byte("binary"))
+	if !bytes.Equal(a, b) {
+		t.Error("the same binary gave two different zips: a re-deploy would upload again")
+	}
+	if err := checkZip(a); err != nil {
+		t.Errorf("checkZip of our own zip: %v", err)
+	}
+}
+
+func TestCheckZipRejectsWhatLambdaCannotRun(t *testing.T) {
+	mk := func(name string, mode os.FileMode) []byte {
+		var buf bytes.Buffer
+		w := zip.NewWriter(&buf)
+		h := &zip.FileHeader{Name: name}
+		h.SetMode(mode)
+		f, _ := w.CreateHeader(h)
+		f.Write([]byte("x"))
+		w.Close()
+		return buf.Bytes()
+	}
+	for name, tc := range map[string]struct {
+		zip  []byte
+		want string
+	}{
+		"not a zip":      {[]byte("hello"), "not a zip"},
+		"no bootstrap":   {mk("main", 0o755), "no bootstrap"},
+		"not executable": {mk("bootstrap", 0o644), "not executable"},
+	} {
+		if err := checkZip(tc.zip); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: checkZip = %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestCheckParameters(t *testing.T) {
+	if err := CheckParameters(map[string]string{"CostCenter": "ops", "LambdaMemorySnapshot": "512"}); err != nil {
+		t.Errorf("valid parameters: %v", err)
+	}
+	for k, want := range map[string]string{
+		"LambdaMemory":    "no such parameter",
+		ParamBucket:       "deploy sets it",
+		ParamKey:          "deploy sets it",
+		ParamArchitecture: "use --arch",
+	} {
+		if err := CheckParameters(map[string]string{k: "x"}); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), k) {
+			t.Errorf("--parameter %s: %v, want an error naming it and saying %q", k, err, want)
+		}
+	}
+}
+
+// TestPackageCrossBuilds builds the real bootstrap once, from this source
+// tree, for the architecture the running test binary is not. With a cold
+// build cache that compiles the whole SDK for another platform (minutes on
+// a busy 2-core machine), so it runs only with EBS_SNAPPER_BUILD_TEST=1.
+func TestPackageCrossBuilds(t *testing.T) {
+	if os.Getenv("EBS_SNAPPER_BUILD_TEST") != "1" {
+		t.Skip("cross-compiles the binary; set EBS_SNAPPER_BUILD_TEST=1 to run it")
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "go.mod")); err != nil {
+		t.Skip("not in the source tree")
+	}
+	arch := "arm64"
+	if runtime.GOARCH == "arm64" {
+		arch = "x86_64"
+	}
+	code, err := Package(context.Background(), PackageOptions{Arch: arch, Version: "v9.9.9-test", VersionVar: "github.com/ebs-snapper/ebs-snapper/internal/cli.Version"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(code.Source, "built for linux/") {
+		t.Errorf("source %q, want a build", code.Source)
+	}
+	r, err := zip.NewReader(bytes.NewReader(code.Zip), int64(len(code.Zip)))
+	if err != nil || len(r.File) != 1 || r.File[0].Name != "bootstrap" {
+		t.Fatalf("zip: %v %v", err, r)
+	}
+	f, _ := r.File[0].Open()
+	bin, _ := io.ReadAll(f)
+	if !bytes.HasPrefix(bin, []byte("\x7fELF")) || !bytes.Contains(bin, []byte("v9.9.9-test")) {
+		t.Errorf("bootstrap is not a Linux binary stamped with the version (%d bytes)", len(bin))
+	}
+}
+
+// fakeCFN answers DescribeStacks with one stack and UpdateStack with err.
+type fakeCFN struct {
+	CloudFormationAPI
+	stack     cfntypes.Stack
+	updateErr error
+	updates   int
+}
+
+func (f *fakeCFN) DescribeStacks(context.Context, *cfn.DescribeStacksInput, ...func(*cfn.Options)) (*cfn.DescribeStacksOutput, error) {
+	return &cfn.DescribeStacksOutput{Stacks: []cfntypes.Stack{f.stack}}, nil
+}
+
+func (f *fakeCFN) GetTemplate(context.Context, *cfn.GetTemplateInput, ...func(*cfn.Options)) (*cfn.GetTemplateOutput, error) {
+	return &cfn.GetTemplateOutput{TemplateBody: aws.String(`{"older": "template"}`)}, nil
+}
+
+func (f *fakeCFN) UpdateStack(context.Context, *cfn.UpdateStackInput, ...func(*cfn.Options)) (*cfn.UpdateStackOutput, error) {
+	f.updates++
+	return &cfn.UpdateStackOutput{}, f.updateErr
+}
+
+func TestApplyStackStatuses(t *testing.T) {
+	noUpdates := &smithy.GenericAPIError{Code: "ValidationError", Message: "No updates are to be performed."}
+	for _, tc := range []struct {
+		status    cfntypes.StackStatus
+		updateErr error
+		want      stackResult
+		wantErr   string
+		updates   int
+	}{
+		// Real CloudFormation's answer to an update that changes nothing.
+		{status: cfntypes.StackStatusUpdateComplete, updateErr: noUpdates, want: stackUnchanged, updates: 1},
+		// A failed update rolled back: the stack takes updates again.
+		{status: cfntypes.StackStatusUpdateRollbackComplete, updateErr: noUpdates, want: stackUnchanged, updates: 1},
+		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (ebs-snapper deploy --delete"},
+		{status: cfntypes.StackStatusUpdateInProgress, wantErr: "is busy"},
+		{status: cfntypes.StackStatusUpdateRollbackFailed, wantErr: "continue-update-rollback"},
+		{status: cfntypes.StackStatusUpdateComplete, updateErr: errors.New("boom"), wantErr: "boom", updates: 1},
+	} {
+		f := &fakeCFN{stack: cfntypes.Stack{StackName: aws.String("s"), StackStatus: tc.status}, updateErr: tc.updateErr}
+		got, err := applyStack(context.Background(), f, &f.stack, "s", "eu-west-1", map[string]string{}, io.Discard)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want %q", tc.status, err, tc.wantErr)
+		case tc.wantErr == "" && (err != nil || got != tc.want):
+			t.Errorf("%s: %v, %v; want %v", tc.status, got, err, tc.want)
+		}
+		if f.updates != tc.updates {
+			t.Errorf("%s: %d UpdateStack calls, want %d", tc.status, f.updates, tc.updates)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+// Package deploy installs ebs-snapper in an AWS account and region: it
+// packages the binary as a Lambda zip (bootstrap for provided.al2023),
+// keeps it in a private code bucket, creates or updates the CloudFormation
+// stack of template.json, pushes the code to the stack's functions and
+// publishes a version, and removes all of it again except the
+// configuration table.
+//
+//	clients := deploy.NewClients(cfg)
+//	err := deploy.Run(ctx, clients, deploy.Options{Account: "123456789012", Region: "eu-west-1", ...})
+//
+// The stack keeps the Python ebs_snapper's name (ebs-snapper-<account>) and
+// the table's logical id, so deploying over a stack the Python tool made
+// upgrades it in place and keeps the stanzas.
+package deploy
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+//go:embed template.json
+var templateJSON []byte
+
+// Template returns the CloudFormation template (JSON), as embedded in the
+// binary and printed by "deploy --print-template".
+func Template() []byte { return slices.Clone(templateJSON) }
+
+// The template's parameters that deploy itself sets on every create and
+// update; the operator chooses them through --zip and --arch.
+const (
+	ParamBucket       = "LambdaS3Bucket"
+	ParamKey          = "LambdaS3Key"
+	ParamArchitecture = "Architecture"
+)
+
+// Architectures the template accepts (its Architecture parameter), the
+// first being the default.
+var Architectures = []string{"arm64", "x86_64"}
+
+// Table is the configuration table the template creates and retains: the
+// original's name.
+const Table = "ebs_snapshot_configuration"
+
+// StackName is the stack of an account: the Python ebs_snapper's name, so
+// that deploy updates a stack it made instead of making a second one.
+func StackName(account string) string { return "ebs-snapper-" + account }
+
+// BucketName is the private code bucket of an account and region (S3
+// bucket names are global, so both are in it).
+func BucketName(account, region string) string { return "ebs-snapper-" + account + "-" + region }
+
+// CodeKey is the S3 key of the code zip for an architecture: a change of
+// architecture changes the key, so CloudFormation replaces code and
+// architecture together.
+func CodeKey(arch string) string { return "ebs-snapper-" + arch + ".zip" }
+
+// Parameter is one parameter of the template.
+type Parameter struct {
+	Name        string
+	Description string
+	// Default is the template's default, as CloudFormation reads it (a
+	// number as its decimal text); HasDefault is false for parameters
+	// deploy must pass.
+	Default    string
+	HasDefault bool
+}
+
+// Parameters returns the template's parameters, sorted by name.
+func Parameters() []Parameter {
+	var t struct {
+		Parameters map[string]struct {
+			Description string
+			Default     any
+		}
+	}
+	if err := json.Unmarshal(templateJSON, &t); err != nil {
+		// The template is embedded and tested: this is a build defect.
+		panic(fmt.Sprintf("embedded template.json: %v", err))
+	}
+	var ps []Parameter
+	for name, p := range t.Parameters {
+		ps = append(ps, Parameter{
+			Name: name, Description: p.Description,
+			Default: fmt.Sprint(p.Default), HasDefault: p.Default != nil,
+		})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	return ps
+}
+
+// ParameterNames returns the names of the template's parameters, sorted.
+func ParameterNames() []string {
+	var names []string
+	for _, p := range Parameters() {
+		names = append(names, p.Name)
+	}
+	return names
+}

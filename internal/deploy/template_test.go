@@ -1,0 +1,150 @@
+package deploy_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
+)
+
+// TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
+// PATH; make test sets CFN_LINT from scripts/ensure-cfn-lint.sh, which pins
+// the release) on the embedded template: any error, warning or
+// informational finding fails. Without cfn-lint the test skips, except
+// under CI=true.
+func TestTemplatePassesCfnLint(t *testing.T) {
+	lint := os.Getenv("CFN_LINT")
+	if lint == "" {
+		lint, _ = exec.LookPath("cfn-lint")
+	}
+	if lint == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("cfn-lint is required under CI (scripts/ensure-cfn-lint.sh installs it)")
+		}
+		t.Skip("cfn-lint not found (scripts/ensure-cfn-lint.sh installs it; or set CFN_LINT)")
+	}
+	path := filepath.Join(t.TempDir(), "template.json")
+	if err := os.WriteFile(path, deploy.Template(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lint, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --version: %v\n%s", lint, err, out)
+	}
+	t.Logf("%s", out)
+	if out, err := exec.Command(lint, "--", path).CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint found problems (%v):\n%s", err, out)
+	}
+}
+
+// TestFunctionsFollowTheHandlerContract checks what the handler reads from
+// its environment and what the runtime needs, function by function.
+func TestFunctionsFollowTheHandlerContract(t *testing.T) {
+	tpl := parseTemplate(t)
+	type function struct {
+		FunctionName  map[string]string
+		Runtime       string
+		Handler       string
+		Architectures []map[string]string
+		MemorySize    map[string]string
+		Timeout       map[string]string
+		Environment   struct{ Variables map[string]any }
+	}
+	ref := func(s string) string { b, _ := json.Marshal(map[string]string{"Ref": s}); return string(b) }
+	for _, tc := range []struct {
+		id, handler, memory, timeout, topic, rule string
+	}{
+		{"FanoutCreateSnapshotFunction", "fanout-snapshot", "LambdaMemoryFanout", "FanoutTimeout", "CreateSnapshotTopic", "ScheduledRuleReplicationFunction"},
+		{"FanoutCleanSnapshotFunction", "fanout-clean", "LambdaMemoryFanout", "FanoutTimeout", "CleanSnapshotTopic", ""},
+		{"FanoutReplicationSnapshotFunction", "fanout-replication", "LambdaMemoryFanout", "FanoutTimeout", "ReplicationSnapshotTopic", ""},
+		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotTopic", ""},
+		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotTopic", ""},
+		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotTopic", ""},
+	} {
+		r, ok := tpl.Resources[tc.id]
+		if !ok || r.Type != "AWS::Lambda::Function" {
+			t.Errorf("%s: missing or not a function", tc.id)
+			continue
+		}
+		var f function
+		if err := json.Unmarshal(r.Properties, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || len(f.Architectures) != 1 || f.Architectures[0]["Ref"] != deploy.ParamArchitecture {
+			t.Errorf("%s: runtime %q handler %q architectures %v", tc.id, f.Runtime, f.Handler, f.Architectures)
+		}
+		if f.MemorySize["Ref"] != tc.memory || f.Timeout["Ref"] != tc.timeout {
+			t.Errorf("%s: memory %v timeout %v, want refs to %s and %s", tc.id, f.MemorySize, f.Timeout, tc.memory, tc.timeout)
+		}
+		if f.FunctionName["Fn::Sub"] != "${AWS::StackName}-"+tc.handler {
+			t.Errorf("%s: name %v", tc.id, f.FunctionName)
+		}
+		env := map[string]string{}
+		for k, v := range f.Environment.Variables {
+			b, _ := json.Marshal(v)
+			env[k] = string(b)
+		}
+		want := map[string]string{
+			"EBS_SNAPPER_HANDLER":   `"` + tc.handler + `"`,
+			"EBS_SNAPPER_TABLE":     ref("EbsSnapshotConfigurationTable"),
+			"EBS_SNAPPER_TOPIC_ARN": ref(tc.topic),
+		}
+		if tc.rule != "" {
+			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)
+		}
+		for k, v := range want {
+			if env[k] != v {
+				t.Errorf("%s: %s = %s, want %s", tc.id, k, env[k], v)
+			}
+		}
+		if len(env) != len(want) {
+			t.Errorf("%s: environment %v, want exactly %v", tc.id, env, want)
+		}
+	}
+}
+
+func TestTableIsRetainedWithTheOriginalsKeys(t *testing.T) {
+	var tpl struct {
+		Resources map[string]struct {
+			Type, DeletionPolicy, UpdateReplacePolicy string
+			Properties                                struct {
+				TableName   string
+				BillingMode string
+				KeySchema   []struct{ AttributeName, KeyType string }
+			}
+		}
+	}
+	if err := json.Unmarshal(deploy.Template(), &tpl); err != nil {
+		t.Fatal(err)
+	}
+	tab := tpl.Resources["EbsSnapshotConfigurationTable"]
+	keys, _ := json.Marshal(tab.Properties.KeySchema)
+	if tab.Type != "AWS::DynamoDB::Table" || tab.DeletionPolicy != "Retain" || tab.UpdateReplacePolicy != "Retain" ||
+		tab.Properties.TableName != deploy.Table || tab.Properties.BillingMode != "PAY_PER_REQUEST" ||
+		string(keys) != `[{"AttributeName":"aws_account_id","KeyType":"HASH"},{"AttributeName":"id","KeyType":"RANGE"}]` {
+		t.Errorf("table: %+v", tab)
+	}
+}
+
+func TestParameters(t *testing.T) {
+	names := deploy.ParameterNames()
+	for _, n := range []string{deploy.ParamBucket, deploy.ParamKey, deploy.ParamArchitecture, "CostCenter", "AlarmTopicArn", "WorkerTimeout"} {
+		if !slices.Contains(names, n) {
+			t.Errorf("parameters %v lack %s", names, n)
+		}
+	}
+	for _, p := range deploy.Parameters() {
+		switch {
+		case p.Name == deploy.ParamArchitecture && p.Default != deploy.Architectures[0]:
+			t.Errorf("Architecture defaults to %q, want %q", p.Default, deploy.Architectures[0])
+		case p.Name == "WorkerTimeout" && p.Default != "900":
+			t.Errorf("WorkerTimeout defaults to %q, want 900", p.Default)
+		case (p.Name == deploy.ParamBucket || p.Name == deploy.ParamKey) && p.HasDefault:
+			t.Errorf("%s has a default: deploy must always pass it", p.Name)
+		}
+	}
+}
