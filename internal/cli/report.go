@@ -79,6 +79,10 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	var grace *time.Duration
 	if o.grace != "" {
 		d, err := config.ParseDuration(o.grace)
+		if err != nil {
+			// Also Go's forms, such as "0" (no grace) or "1h30m".
+			d, err = time.ParseDuration(o.grace)
+		}
 		if err != nil || d < 0 {
 			return usagef("--grace: want a duration such as \"6 hours\" or \"90m\", got %q", o.grace)
 		}
