@@ -68,13 +68,9 @@ Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
 }
 
 func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
-	now := time.Now()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
-		}
-		now = t
+	now, err := o.evaluationTime()
+	if err != nil {
+		return err
 	}
 	var grace *time.Duration
 	if o.grace != "" {

@@ -117,14 +117,22 @@ type output struct {
 	Figures []report.Figures `json:"figures"`
 }
 
+// evaluationTime is --now, or the clock when it is not given.
+func (o *runOptions) evaluationTime() (time.Time, error) {
+	if o.now == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.now)
+	if err != nil {
+		return time.Time{}, usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
+	}
+	return t, nil
+}
+
 func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
-	now := time.Now()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
-		}
-		now = t
+	now, err := o.evaluationTime()
+	if err != nil {
+		return err
 	}
 	calls := &awsclient.Calls{}
 	cfg, err := loadAWS(ctx, g.toolRegion, calls)
