@@ -15,7 +15,8 @@ build: ## build bin/ebs-snapper
 demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/snapshot/clean
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) scripts/demo.sh
 
-test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration) with -race
+test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, headless browser) with -race
+	@if [ "$$CI" = true ] || [ "$${BROWSER_TESTS:-}" = 1 ]; then scripts/ensure-chromium.sh; fi
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) $(GO) test -race -count=1 -timeout 20m ./...
 
 test-short: ## unit tests only (no emulator)

@@ -30,7 +30,9 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECR
 export AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: piped or logged output stays plain.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 run() { step "ebs-snapper $*"; "$bin" "$@" || echo "(exit code $?)"; }
 
 step "seed the emulator (moto on 127.0.0.1:$port)"
@@ -45,3 +47,5 @@ run snapshot
 run clean --region us-east-1
 step "13 hours later, the next scheduled run would do this:"
 run plan --region us-east-1 --now "$(date -u -d '+13 hours' +%Y-%m-%dT%H:%M:%SZ)"
+step "and is every volume still protected 30 hours from now? (exit 4: late)"
+run report --region us-east-1 --now "$(date -u -d '+30 hours' +%Y-%m-%dT%H:%M:%SZ)"

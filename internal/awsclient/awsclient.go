@@ -64,6 +64,9 @@ func Load(ctx context.Context, region string, calls *Calls) (aws.Config, error) 
 type Calls struct {
 	mu     sync.Mutex
 	counts map[string]*Count
+	// throttledIn counts throttled calls by region, for the per-region
+	// ThrottledCalls figure.
+	throttledIn map[string]int
 }
 
 // Count is one row of Calls.Snapshot.
@@ -89,16 +92,17 @@ func (c *Calls) register(stack *middleware.Stack) error {
 			if throttled {
 				slog.DebugContext(ctx, "throttled; the SDK retries", "operation", op, "region", awsmiddleware.GetRegion(ctx), "error", err)
 			}
-			c.add(op, throttled)
+			c.add(op, awsmiddleware.GetRegion(ctx), throttled)
 			return out, md, err
 		}), middleware.After)
 }
 
-func (c *Calls) add(op string, throttled bool) {
+func (c *Calls) add(op, region string, throttled bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.counts == nil {
 		c.counts = map[string]*Count{}
+		c.throttledIn = map[string]int{}
 	}
 	n := c.counts[op]
 	if n == nil {
@@ -108,7 +112,15 @@ func (c *Calls) add(op string, throttled bool) {
 	n.Calls++
 	if throttled {
 		n.Throttled++
+		c.throttledIn[region]++
 	}
+}
+
+// ThrottledIn returns how many calls to region AWS throttled.
+func (c *Calls) ThrottledIn(region string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.throttledIn[region]
 }
 
 // Get returns the count of one "Service.Operation".

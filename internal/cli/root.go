@@ -27,6 +27,8 @@ const (
 	ExitError   = 1
 	ExitUsage   = 2
 	ExitPartial = 3
+	// ExitLate is report's status when some volume is late or missing.
+	ExitLate = 4
 )
 
 // UsageError is a mistake in the command line: a missing argument, a
@@ -51,6 +53,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, ErrPartial):
 		return ExitPartial
+	case errors.Is(err, ErrRPOBreach):
+		return ExitLate
 	default:
 		return ExitError
 	}
@@ -89,7 +93,8 @@ from the standard AWS chain; AWS_ENDPOINT_URL points every call at
 another endpoint (an emulator such as moto).
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
-actions failed, the others were done).`,
+actions failed, the others were done), 4 (report) some volume is late or
+missing a snapshot.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
@@ -118,6 +123,7 @@ actions failed, the others were done).`,
 		newCleanCommand(g),
 		newPlanCommand(g),
 		newDeployCommand(g),
+		newReportCommand(g),
 	)
 	return root
 }

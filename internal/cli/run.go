@@ -20,6 +20,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -115,16 +116,27 @@ type output struct {
 	// APICalls counts the AWS calls of the run by operation, retries
 	// included: what the run cost against the account's rate limits.
 	APICalls []awsclient.Count `json:"api_calls"`
+	// Figures are the run's counts per region, as the Lambda workers
+	// publish them in EMF (see docs/report.md).
+	Figures []report.Figures `json:"figures"`
+}
+
+// evaluationTime is --now, or the clock when it is not given.
+func (o *runOptions) evaluationTime() (time.Time, error) {
+	if o.now == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.now)
+	if err != nil {
+		return time.Time{}, usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
+	}
+	return t, nil
 }
 
 func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
-	now := time.Now()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return usagef("--now: want an RFC 3339 time such as 2026-11-25T06:00:00Z, got %q", o.now)
-		}
-		now = t
+	now, err := o.evaluationTime()
+	if err != nil {
+		return err
 	}
 	calls := &awsclient.Calls{}
 	cfg, err := loadAWS(ctx, g.toolRegion, calls)
@@ -144,14 +156,28 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		}
 		return nil
 	}
-	rep := snapper.Run(ctx, job, env.clients, env.policy, snapper.Options{
+	opts := snapper.Options{
 		Now:         now,
 		DryRun:      o.dryRun,
 		Version:     Version,
 		Unavailable: ebs.IsRegionUnavailable,
 		InUse:       func(err error) bool { return errors.Is(err, ebs.ErrInUse) },
-	})
-	out := output{Report: rep, Account: env.account, InvalidStanzas: env.invalid, APICalls: calls.Snapshot()}
+	}
+	var bars *progress
+	if !o.json {
+		bars = newProgress(g.stderr)
+	}
+	bars.hook(&opts)
+	if bars != nil {
+		// Log lines go above the bars while they are drawn.
+		setupLogging(bars.writer(), g.verbosity)
+	}
+	rep := snapper.Run(ctx, job, env.clients, env.policy, opts)
+	if bars != nil {
+		bars.finish()
+		setupLogging(g.stderr, g.verbosity)
+	}
+	out := output{Report: rep, Account: env.account, InvalidStanzas: env.invalid, APICalls: calls.Snapshot(), Figures: runFigures(rep, calls)}
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
 	if o.json {
 		enc := json.NewEncoder(g.stdout)

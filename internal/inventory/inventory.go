@@ -53,11 +53,13 @@ type Instance struct {
 	VolumeIDs []string
 }
 
-// Volume is an EBS volume; only its tags are needed (they are copied to
-// new snapshots).
+// Volume is an EBS volume: its tags are copied to new snapshots, its size
+// bounds what its snapshots can store (the report's storage estimate).
 type Volume struct {
 	ID   string
 	Tags []Tag
+	// Size is the volume's size in GiB (DescribeVolumes' Size).
+	Size int32
 }
 
 // Snapshot states as EC2 reports them.
@@ -75,6 +77,10 @@ type Snapshot struct {
 	StartTime   time.Time
 	Description string
 	Tags        []Tag
+	// VolumeSize is the source volume's size in GiB when the snapshot was
+	// taken (DescribeSnapshots' VolumeSize); known even once the volume
+	// is deleted.
+	VolumeSize int32
 }
 
 // Tag returns the value of the first tag with the given key.

@@ -55,6 +55,24 @@ type Options struct {
 	Unavailable func(error) bool
 	// InUse reports DeleteSnapshot errors meaning an AMI uses the snapshot.
 	InUse func(error) bool
+	// OnPlanned and OnActionDone, when set, follow a region's mutating
+	// actions for a progress display: OnPlanned once with how many are
+	// about to run, OnActionDone once per action that ran (failed or not).
+	// They are called from the run's goroutines.
+	OnPlanned    func(region string, actions int)
+	OnActionDone func(region string, failed bool)
+}
+
+func (o Options) planned(region string, n int) {
+	if o.OnPlanned != nil && n > 0 {
+		o.OnPlanned(region, n)
+	}
+}
+
+func (o Options) actionDone(region string, status *string) {
+	if o.OnActionDone != nil {
+		o.OnActionDone(region, *status == StatusFailed)
+	}
 }
 
 // SnapshotRow is a snapshot decision and what became of it.
@@ -254,6 +272,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 	if len(due) == 0 {
 		return
 	}
+	opts.planned(ec2.Region(), len(due))
 	vols, err := ec2.Volumes(ctx, due)
 	if err != nil {
 		for i := range rows {
@@ -272,6 +291,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		if r.Action != Create {
 			return
 		}
+		defer opts.actionDone(r.Region, &r.Status)
 		tags, ok := volTags[r.VolumeID]
 		if !ok {
 			r.Status, r.Error = StatusFailed, "volume no longer exists"
@@ -300,11 +320,19 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 // gone counts as deleted (the adapter maps NotFound to success); one that an
 // AMI uses is skipped and reported.
 func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options) {
+	n := 0
+	for _, r := range rows {
+		if r.Action == retention.Delete {
+			n++
+		}
+	}
+	opts.planned(ec2.Region(), n)
 	forEach(ctx, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
 		if r.Action != retention.Delete {
 			return
 		}
+		defer opts.actionDone(ec2.Region(), &r.Status)
 		err := ec2.DeleteSnapshot(ctx, r.SnapshotID)
 		switch {
 		case err == nil:

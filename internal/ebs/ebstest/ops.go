@@ -152,6 +152,7 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 			VolumeId: aws.String(v.ID),
 			State:    ec2types.VolumeStateInUse,
 			Tags:     ebs.ToSDKTags(v.Tags),
+			Size:     aws.Int32(v.Size),
 		})
 	}
 	return out, nil
@@ -411,5 +412,6 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		Description: aws.String(s.Description),
 		OwnerId:     aws.String(s.owner),
 		Tags:        ebs.ToSDKTags(s.Tags),
+		VolumeSize:  aws.Int32(s.VolumeSize),
 	}
 }

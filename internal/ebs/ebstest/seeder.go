@@ -37,6 +37,10 @@ type InstanceSpec struct {
 	VolumeTags []inventory.Tag
 }
 
+// DefaultVolumeSize is the size in GiB of a staged instance's root volume:
+// moto's default root volume size, which the fake copies.
+const DefaultVolumeSize = 8
+
 // DefaultImageID is the AMI instances are launched from; moto accepts any.
 const DefaultImageID = "ami-0123456789abcdef0"
 
@@ -64,7 +68,7 @@ func (s fakeSeeder) Instance(_ testing.TB, spec InstanceSpec) inventory.Instance
 		Tags:      spec.Tags,
 		VolumeIDs: []string{s.f.seedID("vol", func(id string) bool { _, ok := s.f.volumes.get(id); return ok })},
 	}
-	s.f.AddVolume(inventory.Volume{ID: inst.VolumeIDs[0], Tags: spec.VolumeTags})
+	s.f.AddVolume(inventory.Volume{ID: inst.VolumeIDs[0], Tags: spec.VolumeTags, Size: DefaultVolumeSize})
 	s.f.AddInstance(inst)
 	return inst
 }

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// isTerminal reports whether w is a terminal (a tty, not a pipe or file).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress draws one live line per region of a snapshot or clean run on a
+// terminal: actions done / planned, failed, rate and ETA. It is fed by the
+// run's OnPlanned and OnActionDone hooks.
+type progress struct {
+	p    *mpb.Progress
+	mu   sync.Mutex
+	bars map[string]*regionBar
+}
+
+type regionBar struct {
+	bar    *mpb.Bar
+	failed atomic.Int64
+	start  time.Time
+}
+
+// newProgress returns a progress display on w, or nil when w is not a
+// terminal: logs and redirected output stay free of control codes.
+func newProgress(w io.Writer) *progress {
+	if !isTerminal(w) {
+		return nil
+	}
+	return &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30)), bars: map[string]*regionBar{}}
+}
+
+// hook sets opts' progress hooks; a nil progress leaves them unset.
+func (pr *progress) hook(opts *snapper.Options) {
+	if pr == nil {
+		return
+	}
+	opts.OnPlanned, opts.OnActionDone = pr.planned, pr.done
+}
+
+// writer is where logs go while the bars are drawn: above them.
+func (pr *progress) writer() io.Writer { return pr.p }
+
+func (pr *progress) planned(region string, n int) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if rb := pr.bars[region]; rb != nil {
+		// snapshot then clean in one run: the region's total grows.
+		rb.bar.SetTotal(rb.bar.Current()+int64(n), false)
+		return
+	}
+	rb := &regionBar{start: time.Now()}
+	rb.bar = pr.p.AddBar(int64(n),
+		mpb.PrependDecorators(decor.Name(region, decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncSpace)),
+		mpb.AppendDecorators(
+			decor.Any(func(decor.Statistics) string { return fmt.Sprintf("failed %d", rb.failed.Load()) }, decor.WCSyncSpace),
+			decor.Any(func(s decor.Statistics) string {
+				return fmt.Sprintf("%.1f/s", float64(s.Current)/max(time.Since(rb.start).Seconds(), 1e-3))
+			}, decor.WCSyncSpace),
+			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done"),
+		))
+	pr.bars[region] = rb
+}
+
+func (pr *progress) done(region string, failed bool) {
+	pr.mu.Lock()
+	rb := pr.bars[region]
+	pr.mu.Unlock()
+	if rb == nil {
+		return
+	}
+	if failed {
+		rb.failed.Add(1)
+	}
+	rb.bar.Increment()
+}
+
+// finish ends every bar (actions a cancelled run never reached leave a
+// bar short of its total) and draws the final lines.
+func (pr *progress) finish() {
+	if pr == nil {
+		return
+	}
+	pr.mu.Lock()
+	for _, rb := range pr.bars {
+		if !rb.bar.Completed() {
+			rb.bar.Abort(false)
+		}
+	}
+	pr.mu.Unlock()
+	pr.p.Wait()
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// ErrRPOBreach reports that some matched volume is late or missing. It
+// exits with ExitLate.
+var ErrRPOBreach = errors.New("some volumes are late or missing a snapshot")
+
+// reportOptions are the flags of report.
+type reportOptions struct {
+	runOptions
+	html  string
+	grace string
+}
+
+func newReportCommand(g *globalOptions) *cobra.Command {
+	o := &reportOptions{}
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Show whether every matched volume has a recent enough snapshot (RPO), and coverage",
+		Long: `Show, per region and stanza, every volume of every matched instance with its
+newest completed snapshot and a status:
+
+  ok       the newest completed snapshot is younger than the period + grace
+  late     it is older (or nothing completed since a first attempt that old)
+  missing  the volume has no snapshot at all
+  failed   the latest attempt ended in error
+  pending  the only snapshots are still in progress
+
+The period is the stanza's frequency, or for a cron expression the gap
+between its fires before and after now; the grace defaults to one period.
+Also listed: orphaned snapshots (of deleted volumes or volumes no matched
+instance holds), snapshots without a DeleteOn tag, and an upper bound of
+the storage. It reads the same inventory as snapshot and clean (plus one
+batched DescribeVolumes per region for sizes) and changes nothing.
+
+Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
+3 some regions could not be read, 4 some volume is late or missing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runReport(cmd.Context(), g, o)
+		},
+	}
+	o.addFlags(cmd, false)
+	f := cmd.Flags()
+	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file")
+	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
+	return cmd
+}
+
+func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
+	now, err := o.evaluationTime()
+	if err != nil {
+		return err
+	}
+	var grace *time.Duration
+	if o.grace != "" {
+		d, err := config.ParseDuration(o.grace)
+		if err != nil {
+			// Also Go's forms, such as "0" (no grace) or "1h30m".
+			d, err = time.ParseDuration(o.grace)
+		}
+		if err != nil || d < 0 {
+			return usagef("--grace: want a duration such as \"6 hours\" or \"90m\", got %q", o.grace)
+		}
+		grace = &d
+	}
+	cfg, err := loadAWS(ctx, g.toolRegion, nil)
+	if err != nil {
+		return err
+	}
+	env, err := loadEnvironment(ctx, g, cfg, o.account, o.regions)
+	if err != nil {
+		return err
+	}
+	stanzas := make([]config.Stanza, 0, len(env.policy.Stanzas))
+	for _, id := range sortedIDs(env.policy.Stanzas) {
+		stanzas = append(stanzas, env.policy.Stanzas[id])
+	}
+	regions := make([]report.Region, len(env.clients))
+	var eg errgroup.Group
+	eg.SetLimit(4)
+	for i, c := range env.clients {
+		eg.Go(func() error {
+			regions[i] = reportRegion(ctx, c, stanzas, env.policy, now, grace)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	rep := report.New(env.account, now, grace, regions)
+	rep.InvalidStanzas = env.invalid
+
+	if o.html != "" {
+		if err := writeHTML(o.html, rep); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := report.WriteText(g.stdout, rep); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range regions {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	switch {
+	case rep.Breach():
+		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
+	case failed > 0 && failed == len(regions):
+		return fmt.Errorf("every region failed, e.g. %s: %s", regions[0].Region, regions[0].Error)
+	case failed > 0 || len(env.invalid) > 0:
+		return fmt.Errorf("%w: %d regions could not be read, %d stored stanzas are invalid", ErrPartial, failed, len(env.invalid))
+	}
+	return nil
+}
+
+// reportRegion reads one region, with the listings snapshot uses plus one
+// batched DescribeVolumes (sizes, and which source volumes still exist).
+func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, now time.Time, grace *time.Duration) report.Region {
+	name := c.Region()
+	if len(stanzas) == 0 {
+		return report.Region{Region: name, Skipped: "no valid configuration stanza"}
+	}
+	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots)
+	if err != nil {
+		if ebs.IsRegionUnavailable(err) {
+			return report.Region{Region: name, Skipped: "region not enabled for the account"}
+		}
+		slog.ErrorContext(ctx, "region failed", "region", name, "error", err)
+		return report.Region{Region: name, Error: err.Error()}
+	}
+	var ids []string
+	for _, inst := range inv.Instances {
+		ids = append(ids, inst.VolumeIDs...)
+	}
+	for _, s := range inv.Snapshots {
+		ids = append(ids, s.VolumeID)
+	}
+	var volumes map[string]inventory.Volume
+	if len(ids) > 0 {
+		vols, err := c.Volumes(ctx, ids)
+		if err != nil {
+			// Sizes and deleted-or-unmatched are extras: report without them.
+			slog.WarnContext(ctx, "volumes not listed: sizes and orphan reasons unknown", "region", name, "error", err)
+		} else {
+			volumes = make(map[string]inventory.Volume, len(vols))
+			for _, v := range vols {
+				volumes[v.ID] = v
+			}
+		}
+	}
+	return report.ForRegion(inv, p, report.Options{Now: now, Grace: grace, Volumes: volumes})
+}
+
+func writeHTML(path string, rep report.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	if err := report.WriteHTML(f, rep); err != nil {
+		f.Close()
+		return fmt.Errorf("--html: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--html: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// runFigures are a snapshot or clean run's figures per region that ran,
+// the same the Lambda workers publish in EMF.
+func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
+	out := []report.Figures{}
+	for _, rr := range rep.Regions {
+		if rr.Skipped != "" || rep.DryRun {
+			continue
+		}
+		a := &report.ActionFigures{ThrottledCalls: calls.ThrottledIn(rr.Region)}
+		count := func(status, errText string, done *int) {
+			switch {
+			case notStarted(status, errText):
+				a.ActionsNotStarted++
+			case status == snapper.StatusDone:
+				*done++
+			case status == snapper.StatusFailed:
+				a.ActionsFailed++
+			}
+		}
+		for _, r := range rr.Snapshots {
+			count(r.Status, r.Error, &a.SnapshotsCreated)
+		}
+		for _, r := range rr.Clean {
+			count(r.Status, r.Error, &a.SnapshotsDeleted)
+		}
+		if rr.Error != "" {
+			a.ActionsFailed++
+		}
+		out = append(out, report.Figures{Region: rr.Region, Actions: a})
+	}
+	return out
+}
+
+// notStarted recognises an action the run never reached: the engine marks
+// it with status "not started", or as failed with an error saying so.
+func notStarted(status, errText string) bool {
+	return status == "not started" || strings.HasPrefix(errText, "not started")
+}

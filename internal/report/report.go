@@ -1,0 +1,377 @@
+// Package report answers "is every volume I care about backed up recently
+// enough, and what does it cost me": per region and stanza, each matched
+// volume's newest completed snapshot against its stanza's frequency, the
+// coverage figures, orphaned snapshots, snapshots no clean-up will ever
+// delete and a storage bound. It is pure: it reads an inventory the caller
+// built (the same one snapshot and clean build) and the time it is given,
+// so a Lambda worker can compute it on its own inventory; rendering as
+// text, JSON, HTML and CloudWatch Embedded Metric Format lives here too.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// Status is a matched volume's protection status.
+type Status string
+
+// Statuses, worst first: the order in which tables list volumes.
+const (
+	// Late: the newest completed snapshot is older than the period plus
+	// the grace, or no snapshot completed although the first attempt is
+	// that old.
+	Late Status = "late"
+	// Missing: the volume has no snapshot at all, in any state.
+	Missing Status = "missing"
+	// Failed: the latest attempt ended in state error.
+	Failed Status = "failed"
+	// Pending: no snapshot completed yet; the ones taken are in progress.
+	Pending Status = "pending"
+	// OK: the newest completed snapshot is recent enough.
+	OK Status = "ok"
+)
+
+var statusRank = map[Status]int{Late: 0, Missing: 1, Failed: 2, Pending: 3, OK: 4}
+
+// Breach reports whether the status breaks the recovery point objective:
+// late or missing. These set the report command's exit status 4 and feed
+// the VolumesLate and VolumesMissing metrics.
+func (s Status) Breach() bool { return s == Late || s == Missing }
+
+// Options tune the computation for one region.
+type Options struct {
+	// Now is the evaluation time (UTC or not; ages are differences).
+	Now time.Time
+	// Grace is added to a volume's period before it counts as late; nil
+	// means one period, so a daily volume is late after two days.
+	Grace *time.Duration
+	// Volumes are the region's volumes by id, from one batched
+	// DescribeVolumes of the matched volumes and the snapshots' source
+	// volumes. They give sizes and tell a deleted source volume from one
+	// no stanza matches; nil when not listed (orphans then say only that
+	// no matched instance holds the volume).
+	Volumes map[string]inventory.Volume
+}
+
+// Region is the report for one region.
+type Region struct {
+	Region string `json:"region"`
+	// Skipped or Error say why the region has no figures (set by the
+	// caller when its inventory could not be built).
+	Skipped string `json:"skipped,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Volumes are the matched volumes, worst status first, then by stanza
+	// and volume id.
+	Volumes []Volume `json:"volumes"`
+	// Ignored counts volumes of matched instances that an ignore list
+	// names (the volume or its instance): not counted in the coverage.
+	Ignored int `json:"ignored"`
+	// Coverage sums the region; ByConfig per stanza, by id.
+	Coverage Coverage   `json:"coverage"`
+	ByConfig []Coverage `json:"by_config"`
+	// Orphans are the snapshots of volumes no matched instance holds,
+	// grouped by source volume.
+	Orphans []Orphan `json:"orphans"`
+	// NoDeleteOn are the snapshots without a DeleteOn tag: clean never
+	// deletes them.
+	NoDeleteOn []SnapshotRef `json:"no_delete_on"`
+	// StorageUpperBoundGiB is the sum of the sizes of every volume that
+	// has a snapshot (matched or orphaned), in GiB: an upper bound of what
+	// one full copy per volume stores, not a bill (see docs/report.md).
+	StorageUpperBoundGiB int64 `json:"storage_upper_bound_gib"`
+}
+
+// Volume is one matched volume's protection.
+type Volume struct {
+	VolumeID   string `json:"volume_id"`
+	InstanceID string `json:"instance_id"`
+	ConfigID   string `json:"config_id"`
+	Frequency  string `json:"frequency"`
+	// PeriodSeconds is the frequency's period (for cron, the gap between
+	// the fires before and after now); LimitSeconds adds the grace.
+	PeriodSeconds int64 `json:"period_seconds"`
+	LimitSeconds  int64 `json:"limit_seconds"`
+	// RetentionSeconds is the stanza's retention: the HTML timeline's
+	// window.
+	RetentionSeconds int64  `json:"retention_seconds"`
+	Status           Status `json:"status"`
+	Reason           string `json:"reason"`
+	// Newest is the start time of the newest completed snapshot (UTC);
+	// AgeSeconds its age at Now.
+	Newest     *time.Time `json:"newest_completed,omitempty"`
+	AgeSeconds *int64     `json:"age_seconds,omitempty"`
+	// SizeGiB is the volume's size, 0 when unknown.
+	SizeGiB int32  `json:"size_gib"`
+	Counts  Counts `json:"snapshots"`
+	// Timeline lists the volume's snapshots, oldest first.
+	Timeline []SnapshotRef `json:"timeline"`
+}
+
+// Counts summarise a volume's snapshots.
+type Counts struct {
+	Count     int        `json:"count"`
+	Completed int        `json:"completed"`
+	Pending   int        `json:"pending"`
+	Error     int        `json:"error"`
+	Oldest    *time.Time `json:"oldest,omitempty"`
+	Newest    *time.Time `json:"newest,omitempty"`
+}
+
+// SnapshotRef is one snapshot as the report shows it.
+type SnapshotRef struct {
+	SnapshotID string    `json:"snapshot_id"`
+	VolumeID   string    `json:"volume_id"`
+	State      string    `json:"state"`
+	StartTime  time.Time `json:"start_time"`
+	DeleteOn   string    `json:"delete_on,omitempty"`
+}
+
+// Orphan is the snapshots of one volume that no matched instance holds.
+type Orphan struct {
+	VolumeID string `json:"volume_id"`
+	// Reason is "volume deleted", "volume not attached to a matched
+	// instance" or, when volumes were not listed, "no matched instance
+	// holds the volume".
+	Reason  string `json:"reason"`
+	SizeGiB int32  `json:"size_gib"`
+	Counts  Counts `json:"snapshots"`
+}
+
+// Coverage counts matched volumes by status; Percent is OK over Matched
+// (100 when nothing is matched: nothing is unprotected).
+type Coverage struct {
+	ConfigID string  `json:"config_id,omitempty"`
+	Matched  int     `json:"matched"`
+	OK       int     `json:"ok"`
+	Late     int     `json:"late"`
+	Missing  int     `json:"missing"`
+	Pending  int     `json:"pending"`
+	Failed   int     `json:"failed"`
+	Percent  float64 `json:"percent"`
+}
+
+func (c *Coverage) add(s Status) {
+	c.Matched++
+	switch s {
+	case OK:
+		c.OK++
+	case Late:
+		c.Late++
+	case Missing:
+		c.Missing++
+	case Pending:
+		c.Pending++
+	case Failed:
+		c.Failed++
+	}
+}
+
+func (c *Coverage) merge(o Coverage) {
+	c.Matched += o.Matched
+	c.OK += o.OK
+	c.Late += o.Late
+	c.Missing += o.Missing
+	c.Pending += o.Pending
+	c.Failed += o.Failed
+}
+
+func (c *Coverage) finish() {
+	c.Percent = 100
+	if c.Matched > 0 {
+		c.Percent = float64(c.OK) * 100 / float64(c.Matched)
+	}
+}
+
+// ForRegion computes the report of one region from its inventory (built
+// with snapper.NeedSnapshots) and the policy. The volumes, and the stanza
+// governing each, are those snapshot plans (snapper.PlanSnapshots): a
+// volume of several matched instances appears once; ignored ones are
+// counted apart.
+func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
+	bySource := map[string][]inventory.Snapshot{}
+	for _, s := range inv.Snapshots {
+		bySource[s.VolumeID] = append(bySource[s.VolumeID], s)
+	}
+	for _, ss := range bySource {
+		slices.SortFunc(ss, func(a, b inventory.Snapshot) int {
+			return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(a.ID, b.ID))
+		})
+	}
+
+	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{}}
+	held := map[string]bool{}
+	byConfig := map[string]*Coverage{}
+	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {
+		if held[d.VolumeID] {
+			continue
+		}
+		held[d.VolumeID] = true
+		if p.Ignore[d.InstanceID] || p.Ignore[d.VolumeID] {
+			r.Ignored++
+			continue
+		}
+		stanza := p.Stanzas[d.ConfigID]
+		v := judge(d.VolumeID, bySource[d.VolumeID], stanza.Frequency, opts)
+		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, d.ConfigID, stanza.Frequency.String()
+		v.RetentionSeconds = seconds(stanza.Retention)
+		v.SizeGiB = opts.Volumes[d.VolumeID].Size
+		r.Volumes = append(r.Volumes, v)
+		if byConfig[d.ConfigID] == nil {
+			byConfig[d.ConfigID] = &Coverage{ConfigID: d.ConfigID}
+		}
+		byConfig[d.ConfigID].add(v.Status)
+	}
+	slices.SortFunc(r.Volumes, func(a, b Volume) int {
+		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]),
+			cmp.Compare(a.ConfigID, b.ConfigID), cmp.Compare(a.VolumeID, b.VolumeID))
+	})
+	for _, id := range sortedKeys(byConfig) {
+		c := *byConfig[id]
+		c.finish()
+		r.ByConfig = append(r.ByConfig, c)
+		r.Coverage.merge(c)
+	}
+	r.Coverage.finish()
+
+	for _, vol := range sortedKeys(bySource) {
+		ss := bySource[vol]
+		size := opts.Volumes[vol].Size
+		if size == 0 {
+			size = ss[len(ss)-1].VolumeSize
+		}
+		r.StorageUpperBoundGiB += int64(size)
+		for _, s := range ss {
+			if _, ok := s.Tag("DeleteOn"); !ok {
+				r.NoDeleteOn = append(r.NoDeleteOn, ref(s))
+			}
+		}
+		if held[vol] {
+			continue
+		}
+		r.Orphans = append(r.Orphans, Orphan{VolumeID: vol, Reason: orphanReason(vol, opts.Volumes), SizeGiB: size, Counts: count(ss)})
+	}
+	return r
+}
+
+func orphanReason(vol string, volumes map[string]inventory.Volume) string {
+	switch _, exists := volumes[vol]; {
+	case volumes == nil:
+		return "no matched instance holds the volume"
+	case exists:
+		return "volume not attached to a matched instance"
+	default:
+		return "volume deleted"
+	}
+}
+
+// judge decides a volume's status from its snapshots, oldest first.
+func judge(vol string, ss []inventory.Snapshot, f config.Frequency, opts Options) Volume {
+	v := Volume{VolumeID: vol, Counts: count(ss), Timeline: make([]SnapshotRef, 0, len(ss))}
+	for _, s := range ss {
+		v.Timeline = append(v.Timeline, ref(s))
+	}
+	period, ok := Period(f, opts.Now)
+	if !ok {
+		v.Status, v.Reason = OK, fmt.Sprintf("frequency %q never fires again: freshness not judged", f.String())
+		if len(ss) == 0 {
+			v.Status, v.Reason = Missing, "no snapshot"
+		}
+		return v
+	}
+	grace := period
+	if opts.Grace != nil {
+		grace = *opts.Grace
+	}
+	limit := period + grace
+	v.PeriodSeconds, v.LimitSeconds = seconds(period), seconds(limit)
+
+	var newest *inventory.Snapshot
+	for i := range ss {
+		if ss[i].State == inventory.StateCompleted {
+			newest = &ss[i]
+		}
+	}
+	if newest != nil {
+		t := newest.StartTime.UTC()
+		age := seconds(opts.Now.Sub(t))
+		v.Newest, v.AgeSeconds = &t, &age
+	}
+	if len(ss) == 0 {
+		v.Status, v.Reason = Missing, "no snapshot"
+		return v
+	}
+	latest := ss[len(ss)-1]
+	switch {
+	case newest != nil && opts.Now.Sub(newest.StartTime) > limit:
+		v.Status = Late
+		v.Reason = fmt.Sprintf("newest completed snapshot %s is %s old, over %s (period %s + grace %s)",
+			newest.ID, human(opts.Now.Sub(newest.StartTime)), human(limit), human(period), human(grace))
+	case newest == nil && opts.Now.Sub(ss[0].StartTime) > limit:
+		v.Status = Late
+		v.Reason = fmt.Sprintf("no snapshot completed since the first attempt %s, %s ago (over %s)",
+			ss[0].ID, human(opts.Now.Sub(ss[0].StartTime)), human(limit))
+	case latest.State == inventory.StateError:
+		v.Status, v.Reason = Failed, fmt.Sprintf("latest snapshot %s ended in error", latest.ID)
+	case newest == nil:
+		v.Status, v.Reason = Pending, fmt.Sprintf("first snapshot %s is still %s", latest.ID, latest.State)
+	default:
+		v.Status = OK
+		v.Reason = fmt.Sprintf("newest completed snapshot %s is %s old (limit %s)", newest.ID, human(opts.Now.Sub(newest.StartTime)), human(limit))
+	}
+	return v
+}
+
+func count(ss []inventory.Snapshot) Counts {
+	c := Counts{Count: len(ss)}
+	for _, s := range ss {
+		switch s.State {
+		case inventory.StateCompleted:
+			c.Completed++
+		case inventory.StateError:
+			c.Error++
+		default:
+			c.Pending++
+		}
+	}
+	if len(ss) > 0 {
+		oldest, newest := ss[0].StartTime.UTC(), ss[len(ss)-1].StartTime.UTC()
+		c.Oldest, c.Newest = &oldest, &newest
+	}
+	return c
+}
+
+func ref(s inventory.Snapshot) SnapshotRef {
+	d, _ := s.Tag("DeleteOn")
+	return SnapshotRef{SnapshotID: s.ID, VolumeID: s.VolumeID, State: s.State, StartTime: s.StartTime.UTC(), DeleteOn: d}
+}
+
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+// human prints a duration rounded to what an operator reads: "2d3h",
+// "5h10m", "42m".
+func human(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	switch {
+	case days > 0 && rest.Truncate(time.Hour) > 0:
+		return fmt.Sprintf("%dd%dh", days, rest/time.Hour)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case d >= time.Hour && d%time.Hour != 0:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	default:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
