@@ -10,11 +10,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 )
@@ -130,38 +129,36 @@ nothing is stored), 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			// The check loads its own clients and discovers the account
-			// itself when -a is not given.
-			var store configstore.Store
-			if r.action != "check" {
-				cfg, err := loadAWS(ctx, g.toolRegion, nil)
-				if err != nil {
+			src, err := awsSources(ctx, g, nil)
+			if err != nil {
+				return err
+			}
+			// The check loads the whole environment and discovers the
+			// account itself when -a is not given.
+			if r.action != "check" && o.account == "" {
+				if o.account, err = src.Identify(ctx); err != nil {
 					return err
 				}
-				if o.account == "" {
-					if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
-						return err
-					}
-				}
-				store = configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
 			}
-			return runConfigure(ctx, g, o, store, args, cmd.InOrStdin(), g.stdout)
+			return runConfigure(ctx, g, o, src, args, cmd.InOrStdin(), g.stdout)
 		},
 	}
 	o.addFlags(cmd)
 	return cmd
 }
 
-// runConfigure runs one configure action on store for opts.account and
-// writes the original's outputs to out; in is standard input for "-s ID -".
-func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, store configstore.Store, args []string, in io.Reader, out io.Writer) error {
+// runConfigure runs one configure action on src's store for opts.account
+// and writes the original's outputs to out; in is standard input for
+// "-s ID -". Only the check uses src's other sources.
+func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, src account.Sources, args []string, in io.Reader, out io.Writer) error {
 	r, err := opts.request(args)
 	if err != nil {
 		return err
 	}
+	store := src.Store
 	switch r.action {
 	case "check":
-		return runCheck(ctx, g, opts.account, opts.extra, out)
+		return runCheck(ctx, src, opts.account, opts.extra, out)
 	case "list":
 		return listStanzas(ctx, store, opts.account, out)
 	case "get":

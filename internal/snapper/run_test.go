@@ -2,7 +2,6 @@ package snapper
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +20,7 @@ import (
 
 // engineOptions are the Options the CLI passes, with the test clock.
 func engineOptions(at time.Time) Options {
-	return Options{
-		Now: at, Version: "test",
-		Unavailable: ebs.IsRegionUnavailable,
-		InUse:       func(err error) bool { return errors.Is(err, ebs.ErrInUse) },
-	}
+	return Options{Now: at, Version: "test"}
 }
 
 func client(f *ebstest.Fake, region string) EC2 {
@@ -205,9 +200,12 @@ func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 		t.Errorf("%d snapshots started after cancellation", n)
 	}
 	for _, r := range rep.Regions[0].Snapshots {
-		if r.Action == Create && r.Status != StatusFailed {
-			t.Errorf("%s: status %q, want failed (not started)", r.VolumeID, r.Status)
+		if r.Action == Create && r.Status != StatusNotStarted {
+			t.Errorf("%s: status %q, want not started", r.VolumeID, r.Status)
 		}
+	}
+	if got := rep.Regions[0].Summary; got != (Summary{NotStarted: 4}) || rep.Failed() != 0 {
+		t.Errorf("summary = %+v, Failed() = %d; want 4 not started, which are no failure", got, rep.Failed())
 	}
 }
 
