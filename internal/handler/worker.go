@@ -75,7 +75,9 @@ func recordRegion(ctx context.Context, i int, rec events.SNSEventRecord) (string
 
 // stopStarting returns a channel closed Margin before ctx's deadline (the
 // invocation deadline under Lambda), for snapper.Options.StopStarting, and
-// a function that releases its timer. Without a deadline it never closes.
+// a function that releases its timer. Without a deadline it never closes;
+// when Margin is not less than the time left, a fifth of that time is the
+// margin.
 // The context itself is left alone: calls in flight at the margin keep it
 // and finish.
 func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
@@ -83,10 +85,19 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 	if !ok {
 		return nil, func() {}
 	}
+	margin, remaining := h.cfg.Margin, time.Until(deadline)
+	if margin >= remaining {
+		// A function timeout at or below the margin would never start
+		// anything: keep a fifth of the time instead, as 60 s is of the
+		// original's 300 s timeout.
+		margin = remaining / 5
+		slog.WarnContext(ctx, "deadline margin exceeds the invocation's time: using a fifth of it",
+			"margin", h.cfg.Margin.String(), "remaining_ms", remaining.Milliseconds())
+	}
 	stop := make(chan struct{})
-	t := time.AfterFunc(time.Until(deadline.Add(-h.cfg.Margin)), func() {
+	t := time.AfterFunc(remaining-margin, func() {
 		slog.WarnContext(ctx, "deadline margin reached: no new action starts",
-			"margin", h.cfg.Margin.String(), "remaining_ms", time.Until(deadline).Milliseconds())
+			"margin", margin.String(), "remaining_ms", time.Until(deadline).Milliseconds())
 		close(stop)
 	})
 	return stop, func() { t.Stop() }
