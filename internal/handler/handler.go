@@ -123,13 +123,13 @@ func checkName(name string) error {
 // that Lambda counts it in the function's Errors metric.
 func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) error {
 	start := time.Now()
-	slog.InfoContext(ctx, "invoked", "handler", h.cfg.Name)
+	slog.InfoContext(ctx, "invoked")
 	err := h.invoke(ctx, event)
 	if err != nil {
-		slog.ErrorContext(ctx, "invocation failed", "handler", h.cfg.Name, "error", err, "duration_ms", time.Since(start).Milliseconds())
+		slog.ErrorContext(ctx, "invocation failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
 		return err
 	}
-	slog.InfoContext(ctx, "completed", "handler", h.cfg.Name, "duration_ms", time.Since(start).Milliseconds())
+	slog.InfoContext(ctx, "completed", "duration_ms", time.Since(start).Milliseconds())
 	return nil
 }
 
