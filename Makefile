@@ -4,13 +4,25 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/ebs-snapper/ebs-snapper/internal/cli.Version=$(VERSION)
 
-.PHONY: help build demo test test-short vet fmt-check bench fuzz clean
+.PHONY: help build lambda demo test test-short vet fmt-check bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/ebs-snapper
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebs-snapper ./cmd/ebs-snapper
+
+# Lambda architecture: arm64 (default) or x86_64, as Lambda spells them.
+ARCH ?= arm64
+# Recursive (=), so a wrong ARCH fails only the lambda target.
+LAMBDA_GOARCH = $(or $(if $(filter arm64,$(ARCH)),arm64),$(if $(filter x86_64,$(ARCH)),amd64),$(error ARCH=$(ARCH): want arm64 or x86_64))
+
+lambda: ## build dist/bootstrap and dist/ebs-snapper-lambda-$(ARCH).zip for provided.al2023 (ARCH=arm64|x86_64)
+	@mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags "$(LDFLAGS)" -o dist/bootstrap ./cmd/ebs-snapper
+	rm -f dist/ebs-snapper-lambda-$(ARCH).zip
+	cd dist && zip -q -X ebs-snapper-lambda-$(ARCH).zip bootstrap
+	@echo "dist/ebs-snapper-lambda-$(ARCH).zip (bootstrap, $(ARCH), version $(VERSION))"
 
 demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/snapshot/clean
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) scripts/demo.sh

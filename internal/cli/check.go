@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,8 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -23,18 +24,14 @@ const backupTag = "backup"
 
 // runCheck is configure -c: it prints one "<prefix>: <finding>" line per
 // problem in the account's configuration, and nothing when all is well.
-func runCheck(ctx context.Context, g *globalOptions, account, extra string, out io.Writer) error {
-	cfg, err := loadAWS(ctx, g.toolRegion, nil)
+func runCheck(ctx context.Context, src account.Sources, acct, extra string, out io.Writer) error {
+	env, err := loadEnvironment(ctx, src, acct, nil)
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, g, cfg, account, nil)
-	if err != nil {
-		return err
-	}
-	prefix := env.account
+	prefix := env.Account
 	if extra != "" {
-		prefix = extra + "," + env.account
+		prefix = extra + "," + env.Account
 	}
 	findings, err := checkFindings(ctx, env)
 	if err != nil {
@@ -52,28 +49,28 @@ type regionCheck struct {
 	all []inventory.Instance
 }
 
-func checkFindings(ctx context.Context, env *environment) ([]string, error) {
+func checkFindings(ctx context.Context, env *account.Environment) ([]string, error) {
 	var findings []string
-	for _, msg := range env.invalid {
+	for _, msg := range env.InvalidMessages() {
 		findings = append(findings, "Found a snapshot configuration that isn't valid: "+strings.ReplaceAll(msg, "\n", "; "))
 	}
-	if len(env.policy.Stanzas) == 0 {
+	if len(env.Policy.Stanzas) == 0 {
 		return append(findings, "No configurations existed for this account"), nil
 	}
-	stanzas := make([]config.Stanza, 0, len(env.policy.Stanzas))
-	for _, id := range sortedIDs(env.policy.Stanzas) {
-		stanzas = append(stanzas, env.policy.Stanzas[id])
+	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
+	for _, id := range sortedIDs(env.Policy.Stanzas) {
+		stanzas = append(stanzas, env.Policy.Stanzas[id])
 	}
-	checks := make([]regionCheck, len(env.clients))
+	checks := make([]regionCheck, len(env.Clients))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for i, c := range env.clients {
+	for i, c := range env.Clients {
 		g.Go(func() error {
 			// The snapshots too (one paginated listing): those whose DeleteOn
 			// is not a date are kept forever, and the operator must hear of it.
 			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots)
 			if err != nil {
-				if ebs.IsRegionUnavailable(err) {
+				if errors.Is(err, inventory.ErrRegionUnavailable) {
 					return nil
 				}
 				return err
@@ -113,7 +110,7 @@ func checkFindings(ctx context.Context, env *environment) ([]string, error) {
 			}
 		}
 		for _, c := range rc.inv.Conflicts {
-			conflicts = append(conflicts, conflictFinding(env.policy, c))
+			conflicts = append(conflicts, conflictFinding(env.Policy, c))
 		}
 		if ids := retention.NeverDue(rc.inv.Snapshots); len(ids) > 0 {
 			neverDue = append(neverDue, neverDueFinding(rc.inv.Name, ids))

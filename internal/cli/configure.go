@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 )
@@ -132,22 +132,21 @@ invalid (it is printed as stored; its problems go to stderr).`,
 			if err != nil {
 				return err
 			}
-			// The check loads its own clients and discovers the account
-			// itself when -a is not given.
-			var store configstore.Store
-			if r.action != "check" {
-				cfg, err := loadAWS(ctx, g.toolRegion, nil)
-				if err != nil {
+			cfg, err := loadAWS(ctx, g.toolRegion, nil)
+			if err != nil {
+				return err
+			}
+			src := account.FromAWS(cfg, g.table)
+			// configure writes too; the engine's Sources only read.
+			store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
+			// The check loads the whole environment and discovers the
+			// account itself when -a is not given.
+			if r.action != "check" && o.account == "" {
+				if o.account, err = src.Identify(ctx); err != nil {
 					return err
 				}
-				if o.account == "" {
-					if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
-						return err
-					}
-				}
-				store = configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
 			}
-			return runConfigure(ctx, g, o, store, args, cmd.InOrStdin(), g.stdout)
+			return runConfigure(ctx, g, o, src, store, args, cmd.InOrStdin(), g.stdout)
 		},
 	}
 	o.addFlags(cmd)
@@ -155,15 +154,16 @@ invalid (it is printed as stored; its problems go to stderr).`,
 }
 
 // runConfigure runs one configure action on store for opts.account and
-// writes the original's outputs to out; in is standard input for "-s ID -".
-func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, store configstore.Store, args []string, in io.Reader, out io.Writer) error {
+// writes the original's outputs to out; in is standard input for
+// "-s ID -". Only the check uses src, the engine's read-only sources.
+func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, src account.Sources, store configstore.Store, args []string, in io.Reader, out io.Writer) error {
 	r, err := opts.request(args)
 	if err != nil {
 		return err
 	}
 	switch r.action {
 	case "check":
-		return runCheck(ctx, g, opts.account, opts.extra, out)
+		return runCheck(ctx, src, opts.account, opts.extra, out)
 	case "list":
 		return listStanzas(ctx, store, opts.account, out)
 	case "get":

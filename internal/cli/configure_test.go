@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 )
@@ -41,7 +42,7 @@ func configure(t *testing.T, store configstore.Store, stdin string, argv ...stri
 		t.Fatalf("flags %v: %v", argv, err)
 	}
 	var out bytes.Buffer
-	err := runConfigure(context.Background(), &globalOptions{}, o, store, cmd.Flags().Args(), strings.NewReader(stdin), &out)
+	err := runConfigure(context.Background(), &globalOptions{}, o, account.Sources{Store: store}, store, cmd.Flags().Args(), strings.NewReader(stdin), &out)
 	return out.String(), err
 }
 

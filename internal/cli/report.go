@@ -84,30 +84,31 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 		grace = &d
 	}
-	cfg, err := loadAWS(ctx, g.toolRegion, nil)
+	src, err := awsSources(ctx, g, nil)
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, g, cfg, o.account, o.regions)
+	env, err := loadEnvironment(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
 	}
-	stanzas := make([]config.Stanza, 0, len(env.policy.Stanzas))
-	for _, id := range sortedIDs(env.policy.Stanzas) {
-		stanzas = append(stanzas, env.policy.Stanzas[id])
+	invalid := env.InvalidMessages()
+	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
+	for _, id := range sortedIDs(env.Policy.Stanzas) {
+		stanzas = append(stanzas, env.Policy.Stanzas[id])
 	}
-	regions := make([]report.Region, len(env.clients))
+	regions := make([]report.Region, len(env.Clients))
 	var eg errgroup.Group
 	eg.SetLimit(4)
-	for i, c := range env.clients {
+	for i, c := range env.Clients {
 		eg.Go(func() error {
-			regions[i] = reportRegion(ctx, c, stanzas, env.policy, now, grace)
+			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, now, grace)
 			return nil
 		})
 	}
 	_ = eg.Wait()
-	rep := report.New(env.account, now, grace, regions)
-	rep.InvalidStanzas = env.invalid
+	rep := report.New(env.Account, now, grace, regions)
+	rep.InvalidStanzas = invalid
 
 	if o.html != "" {
 		if err := writeHTML(o.html, rep); err != nil {
@@ -138,8 +139,8 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
 	case failed > 0 && failed == len(regions):
 		return fmt.Errorf("every region failed, e.g. %s: %s", regions[0].Region, regions[0].Error)
-	case failed > 0 || len(env.invalid) > 0:
-		return fmt.Errorf("%w: %d regions could not be read, %d stored stanzas are invalid", ErrPartial, failed, len(env.invalid))
+	case failed > 0 || len(invalid) > 0:
+		return fmt.Errorf("%w: %d regions could not be read, %d stored stanzas are invalid", ErrPartial, failed, len(invalid))
 	}
 	return nil
 }

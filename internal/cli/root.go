@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
 
@@ -145,6 +146,17 @@ func setupLogging(w io.Writer, verbosity int) {
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+}
+
+// awsSources wires the account's sources (STS, the configuration table,
+// EC2) to the SDK configuration of the tool region; calls, when non-nil,
+// counts every API call.
+func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (account.Sources, error) {
+	cfg, err := loadAWS(ctx, g.toolRegion, calls)
+	if err != nil {
+		return account.Sources{}, err
+	}
+	return account.FromAWS(cfg, g.table), nil
 }
 
 // loadAWS loads the SDK configuration for a region ("" = the configured

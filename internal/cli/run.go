@@ -7,19 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -61,7 +56,7 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), g, o, snapper.JobSnapshot)
+			return runJobWithAWS(cmd.Context(), g, o, snapper.JobSnapshot)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -84,7 +79,7 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), g, o, snapper.JobClean)
+			return runJobWithAWS(cmd.Context(), g, o, snapper.JobClean)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -101,7 +96,7 @@ func newPlanCommand(g *globalOptions) *cobra.Command {
 keep), each with its reason. Makes no change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), g, o, snapper.JobPlan)
+			return runJobWithAWS(cmd.Context(), g, o, snapper.JobPlan)
 		},
 	}
 	o.addFlags(cmd, false)
@@ -133,35 +128,42 @@ func (o *runOptions) evaluationTime() (time.Time, error) {
 	return t, nil
 }
 
-func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+// runJobWithAWS runs job against the AWS account of the standard
+// credential chain, counting its API calls.
+func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+	calls := &awsclient.Calls{}
+	src, err := awsSources(ctx, g, calls)
+	if err != nil {
+		return err
+	}
+	return runJob(ctx, g, o, job, src, calls)
+}
+
+// runJob loads the account from src and runs job in its regions; calls,
+// when non-nil, holds the API call counts the report shows.
+func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job, src account.Sources, calls *awsclient.Calls) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
 	}
-	calls := &awsclient.Calls{}
-	cfg, err := loadAWS(ctx, g.toolRegion, calls)
+	env, err := loadEnvironment(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, g, cfg, o.account, o.regions)
-	if err != nil {
-		return err
-	}
-	if len(env.policy.Stanzas) == 0 {
+	invalid := env.InvalidMessages()
+	if len(env.Policy.Stanzas) == 0 {
 		// Without a valid stanza nothing is matched and no minimum is known:
 		// there is nothing to snapshot and nothing clean may delete.
-		fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.account)
-		if len(env.invalid) > 0 {
-			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(env.invalid, "\n"))
+		fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
+		if len(invalid) > 0 {
+			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(invalid, "\n"))
 		}
 		return nil
 	}
 	opts := snapper.Options{
-		Now:         now,
-		DryRun:      o.dryRun,
-		Version:     Version,
-		Unavailable: ebs.IsRegionUnavailable,
-		InUse:       func(err error) bool { return errors.Is(err, ebs.ErrInUse) },
+		Now:     now,
+		DryRun:  o.dryRun,
+		Version: Version,
 	}
 	var bars *progress
 	if !o.json {
@@ -172,12 +174,15 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		// Log lines go above the bars while they are drawn.
 		setupLogging(bars.writer(), g.verbosity)
 	}
-	rep := snapper.Run(ctx, job, env.clients, env.policy, opts)
+	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
 	if bars != nil {
 		bars.finish()
 		setupLogging(g.stderr, g.verbosity)
 	}
-	out := output{Report: rep, Account: env.account, InvalidStanzas: env.invalid, APICalls: calls.Snapshot(), Figures: runFigures(rep, calls)}
+	out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: runFigures(rep, calls)}
+	if calls != nil {
+		out.APICalls = calls.Snapshot()
+	}
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
 	if o.json {
 		enc := json.NewEncoder(g.stdout)
@@ -195,8 +200,8 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if failed := failedRegions(rep); len(failed) == len(rep.Regions) && len(failed) > 0 {
 		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
 	}
-	if n := rep.Failed(); n > 0 || len(env.invalid) > 0 {
-		return fmt.Errorf("%w: %d actions, regions or stanzas (rejected by EC2) failed, %d stored stanzas are invalid", ErrPartial, n, len(env.invalid))
+	if n := rep.Failed(); n > 0 || len(invalid) > 0 {
+		return fmt.Errorf("%w: %d actions, regions or stanzas (rejected by EC2) failed, %d stored stanzas are invalid", ErrPartial, n, len(invalid))
 	}
 	return nil
 }
@@ -211,53 +216,14 @@ func failedRegions(rep snapper.Report) []snapper.RegionReport {
 	return out
 }
 
-// environment is what every engine command loads before it plans.
-type environment struct {
-	account string
-	policy  snapper.Policy
-	invalid []string
-	clients []snapper.EC2
-}
-
-// loadEnvironment reads the account's stanzas (reporting the invalid ones
-// without stopping) and prepares one EC2 client per region.
-func loadEnvironment(ctx context.Context, g *globalOptions, cfg aws.Config, account string, regions []string) (*environment, error) {
-	var err error
-	if account == "" {
-		if account, err = awsclient.AccountID(ctx, cfg); err != nil {
-			return nil, err
-		}
+// loadEnvironment loads the account through the composition root; a
+// --region the account has not enabled is a usage error.
+func loadEnvironment(ctx context.Context, src account.Sources, acct string, regions []string) (*account.Environment, error) {
+	env, err := account.Load(ctx, src, account.Request{Account: acct, Regions: regions})
+	if errors.Is(err, account.ErrRegionNotEnabled) {
+		return nil, usagef("--region %v", err)
 	}
-	store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
-	loaded, err := configstore.Load(ctx, store, account)
-	if err != nil {
-		return nil, err
-	}
-	env := &environment{account: account, policy: snapper.NewPolicy(loaded.Stanzas, len(loaded.Invalid))}
-	for _, inv := range loaded.Invalid {
-		slog.ErrorContext(ctx, "invalid stanza skipped", "config_id", inv.ID, "error", inv.Err)
-		env.invalid = append(env.invalid, inv.Err.Error())
-	}
-	wanted := slices.ContainsFunc(loaded.Stanzas, func(s config.Stanza) bool { return s.IgnoreRetention })
-	if wanted && !env.policy.IgnoreRetention {
-		slog.WarnContext(ctx, "ignore_retention held back for this run: an invalid stanza's instances would look like orphans")
-	}
-	enabled, err := ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(regions) == 0 {
-		regions = enabled
-	}
-	for _, r := range regions {
-		if !slices.Contains(enabled, r) {
-			return nil, usagef("--region %q: not a region enabled for this account (enabled: %s)", r, strings.Join(enabled, ", "))
-		}
-	}
-	for _, r := range slices.Compact(slices.Sorted(slices.Values(regions))) {
-		env.clients = append(env.clients, ebs.NewForRegion(cfg, r, ebs.Options{}))
-	}
-	return env, nil
+	return env, err
 }
 
 // printReport writes the human-readable report: one row per decision, then
@@ -302,6 +268,9 @@ func printReport(w io.Writer, out output) {
 		note := rr.Skipped
 		if rr.Error != "" {
 			note = "error: " + rr.Error
+		}
+		if rr.Summary.NotStarted > 0 {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d not started", rr.Summary.NotStarted)
 		}
 		for _, cf := range rr.Conflicts {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s (the safer rule of each applies)", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))

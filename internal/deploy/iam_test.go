@@ -9,6 +9,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/handler"
 )
 
 // runtimeActions are what the Lambda runtime itself does with the
@@ -18,13 +19,6 @@ import (
 // reference) and is not listed.
 var runtimeActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 
-// pendingHandlerActions stand for internal/handler, which publishes the
-// per-region jobs and toggles the replication rule.
-//
-// COORDINATOR: when internal/handler lands with its IAMActions(), replace
-// this list with handler.IAMActions in lambdaActions below.
-var pendingHandlerActions = []string{"events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"}
-
 // lambdaActions is every IAM action the Lambda path can call: one list per
 // adapter package the functions use, each computed from that package's API
 // interface.
@@ -33,7 +27,7 @@ func lambdaActions() []string {
 	for _, actions := range [][]string{
 		ebs.IAMActions(),
 		configstore.IAMActions(), // the read path only: configure's writes stay out of the role
-		pendingHandlerActions,
+		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule
 		runtimeActions,
 	} {
 		all = append(all, actions...)

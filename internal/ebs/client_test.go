@@ -254,9 +254,11 @@ func TestDeleteSnapshot(t *testing.T) {
 	}{
 		{"deleted", nil, "snap-1", nil},
 		{"already gone counts as deleted", nil, "snap-gone", nil},
-		{"backs an AMI", nil, "snap-ami", func(err error) bool { return errors.Is(err, ebs.ErrInUse) && strings.Contains(err.Error(), "ami-1") }},
+		{"backs an AMI", nil, "snap-ami", func(err error) bool {
+			return errors.Is(err, inventory.ErrSnapshotInUse) && strings.Contains(err.Error(), "ami-1")
+		}},
 		{"throttled", &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded}, "snap-1", ebs.IsThrottle},
-		{"other API error", &smithy.GenericAPIError{Code: "InternalError"}, "snap-1", func(err error) bool { return !errors.Is(err, ebs.ErrInUse) }},
+		{"other API error", &smithy.GenericAPIError{Code: "InternalError"}, "snap-1", func(err error) bool { return !errors.Is(err, inventory.ErrSnapshotInUse) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &ebstest.Fake{}
@@ -298,12 +300,32 @@ func TestListErrorsNameRegion(t *testing.T) {
 		{ebstest.OpDescribeSnapshots, "describe snapshots owned by self", func(c *ebs.Client) error { _, err := c.Snapshots(t.Context()); return err }},
 		{ebstest.OpDescribeVolumes, "describe volumes vol-1… (1 ids)", func(c *ebs.Client) error { _, err := c.Volumes(t.Context(), []string{"vol-1"}); return err }},
 		{ebstest.OpDescribeImages, "describe images owned by self", func(c *ebs.Client) error { _, err := c.ImageSnapshots(t.Context()); return err }},
+		{ebstest.OpCreateSnapshot, "create snapshot of vol-1", func(c *ebs.Client) error {
+			_, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn)
+			return err
+		}},
+		{ebstest.OpDeleteSnapshot, "delete snapshot snap-1", func(c *ebs.Client) error { return c.DeleteSnapshot(t.Context(), "snap-1") }},
 	} {
 		f := &ebstest.Fake{}
+		f.AddVolume(inventory.Volume{ID: "vol-1"})
+		f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
 		f.Fail(tc.op, 1, throttle)
 		err := tc.call(ebs.New(f, region, ebs.Options{}))
 		if !ebs.IsThrottle(err) || !strings.HasPrefix(err.Error(), tc.words+" in "+region+": ") && !strings.HasPrefix(err.Error(), tc.words+" from "+region+": ") {
 			t.Errorf("%s: got %q, want a throttle starting %q", tc.op, err, tc.words)
+		}
+
+		// A region the account cannot use is the domain sentinel the engine
+		// checks, for every regional call; DescribeRegions is not
+		// classified, as there AuthFailure means bad credentials.
+		for _, code := range []string{ebs.CodeAuthFailure, ebs.CodeOptInRequired} {
+			f.Fail(tc.op, 1, &smithy.GenericAPIError{Code: code})
+			err = tc.call(ebs.New(f, region, ebs.Options{}))
+			var api smithy.APIError
+			regional := tc.op != ebstest.OpDescribeRegions
+			if got := errors.Is(err, inventory.ErrRegionUnavailable); got != regional || !errors.As(err, &api) || api.ErrorCode() != code {
+				t.Errorf("%s %s: got %v; want ErrRegionUnavailable %v and the AWS error kept", tc.op, code, err, regional)
+			}
 		}
 	}
 }

@@ -37,12 +37,12 @@ const (
 	CodeUnsupportedOperation        = "UnsupportedOperation"
 )
 
-// Sentinel errors the Client wraps around the AWS error, so callers can
-// test with errors.Is and still reach the smithy.APIError with errors.As.
+// Sentinel errors the Client wraps around the AWS error (see classify), so
+// callers can test with errors.Is and still reach the smithy.APIError with
+// errors.As. The domain sentinels the engine checks,
+// inventory.ErrRegionUnavailable and inventory.ErrSnapshotInUse, are
+// wrapped the same way.
 var (
-	// ErrInUse marks a snapshot EC2 refuses to delete because a registered
-	// AMI uses it. Such a snapshot is skipped and reported, never an abort.
-	ErrInUse = errors.New("snapshot is in use by an AMI")
 	// ErrNotFound marks a resource that does not exist (any more).
 	ErrNotFound = errors.New("not found")
 	// ErrNoTags is returned, without calling EC2, when asked to create a
@@ -89,6 +89,9 @@ func IsSnapshotRateLimit(err error) bool {
 // account (not enabled, or not opted in). The original treats such a
 // region as empty, and so do we.
 func IsRegionUnavailable(err error) bool {
+	if errors.Is(err, inventory.ErrRegionUnavailable) {
+		return true
+	}
 	switch code(err) {
 	case CodeAuthFailure, CodeOptInRequired:
 		return true
@@ -106,6 +109,26 @@ func filterRejected(err error) error {
 		return fmt.Errorf("%w: %w", inventory.ErrFilterRejected, err)
 	}
 	return err
+}
+
+// classify wraps err with the sentinel its EC2 error code stands for
+// (inventory.ErrRegionUnavailable, inventory.ErrSnapshotInUse,
+// ErrNotFound), keeping the AWS error reachable with errors.As. Every
+// Client method passes its errors through it, so the engine never needs to
+// know an AWS error code. Other errors are returned unchanged.
+func classify(err error) error {
+	var sentinel error
+	switch c := code(err); {
+	case c == CodeAuthFailure, c == CodeOptInRequired:
+		sentinel = inventory.ErrRegionUnavailable
+	case c == CodeSnapshotInUse:
+		sentinel = inventory.ErrSnapshotInUse
+	case notFoundCodes[c]:
+		sentinel = ErrNotFound
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
 func code(err error) string {

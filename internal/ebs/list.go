@@ -22,6 +22,8 @@ const selfOwner = "self"
 func (c *Client) Regions(ctx context.Context) ([]string, error) {
 	out, err := c.api.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	if err != nil {
+		// Not classified: an AuthFailure here means bad credentials, not a
+		// region the account cannot use.
 		return nil, fmt.Errorf("describe regions from %s: %w", c.region, err)
 	}
 	regions := make([]string, 0, len(out.Regions))
@@ -58,7 +60,7 @@ func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]i
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe instances matching %s in %s: %w", describeFilters(filters), c.region, filterRejected(err))
+			return nil, fmt.Errorf("describe instances matching %s in %s: %w", describeFilters(filters), c.region, classify(filterRejected(err)))
 		}
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {
@@ -82,7 +84,7 @@ func (c *Client) Snapshots(ctx context.Context) ([]inventory.Snapshot, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, err)
+			return nil, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, classify(err))
 		}
 		for _, s := range page.Snapshots {
 			snaps = append(snaps, fromSDKSnapshot(s))
@@ -109,7 +111,7 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("describe volumes %s… (%d ids) in %s: %w", chunk[0], len(chunk), c.region, err)
+				return nil, fmt.Errorf("describe volumes %s… (%d ids) in %s: %w", chunk[0], len(chunk), c.region, classify(err))
 			}
 			for _, v := range page.Volumes {
 				volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size)})
@@ -134,7 +136,7 @@ func (c *Client) ImageSnapshots(ctx context.Context) (map[string]string, error) 
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe images owned by self in %s: %w", c.region, err)
+			return nil, fmt.Errorf("describe images owned by self in %s: %w", c.region, classify(err))
 		}
 		for _, img := range page.Images {
 			for _, bdm := range img.BlockDeviceMappings {

@@ -18,7 +18,8 @@ import (
 // without calling EC2.
 // The description is cut to 254 characters as the original did. It waits
 // for a token of the client's CreateSnapshot bucket first. A volume that no
-// longer exists gives an error matching ErrNotFound.
+// longer exists gives an error matching ErrNotFound; an account that
+// cannot use the region, one matching inventory.ErrRegionUnavailable.
 //
 // IAM: ec2:CreateSnapshot and ec2:CreateTags (EC2 authorises tagging on
 // create as CreateTags).
@@ -37,18 +38,15 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 			Tags:         ToSDKTags(tags),
 		}},
 	}, c.createOpts...)
-	switch {
-	case err == nil:
-		return fromCreateSnapshot(out), nil
-	case IsNotFound(err):
-		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w: %w", volumeID, c.region, ErrNotFound, err)
-	default:
-		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, err)
+	if err != nil {
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, classify(err))
 	}
+	return fromCreateSnapshot(out), nil
 }
 
 // DeleteSnapshot deletes a snapshot. One that is already gone counts as
-// deleted (nil). One that backs an AMI gives an error matching ErrInUse.
+// deleted (nil). One that backs an AMI gives an error matching
+// inventory.ErrSnapshotInUse.
 // It waits for a token of the client's DeleteSnapshot bucket first.
 //
 // IAM: ec2:DeleteSnapshot.
@@ -57,14 +55,10 @@ func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
 		return fmt.Errorf("delete snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
 	}
 	_, err := c.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}, c.deleteOpts...)
-	switch {
-	case err == nil, code(err) == CodeSnapshotNotFound:
+	if err == nil || code(err) == CodeSnapshotNotFound {
 		return nil
-	case code(err) == CodeSnapshotInUse:
-		return fmt.Errorf("delete snapshot %s in %s: %w: %w", id, c.region, ErrInUse, err)
-	default:
-		return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, err)
 	}
+	return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, classify(err))
 }
 
 // truncate cuts s to at most n characters (not bytes: EC2 counts

@@ -60,7 +60,7 @@ func BenchmarkMotoFleet(b *testing.B) {
 			b.Fatal(err)
 		}
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})}
-		opts := Options{Version: "bench", Now: time.Now(), InUse: func(error) bool { return false }}
+		opts := Options{Version: "bench", Now: time.Now()}
 
 		measure := func(name string, job Job, p Policy, want func(Summary) bool) {
 			before := calls.Snapshot()

@@ -5,6 +5,7 @@ package snapper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -35,6 +36,11 @@ const (
 	StatusDone    = "done"
 	StatusFailed  = "failed"
 	StatusSkipped = "skipped" // EC2 refused in a way that is not a failure (snapshot in use)
+	// StatusNotStarted marks an action the run never reached because it
+	// stopped starting work (Options.StopStarting fired, or the context
+	// ended). It is not a failure: re-planning on the next run, or a
+	// continuation, finds the same action due again.
+	StatusNotStarted = "not started"
 )
 
 // Options tune a run.
@@ -50,11 +56,13 @@ type Options struct {
 	Workers int
 	// RegionWorkers bounds how many regions run at once.
 	RegionWorkers int
-	// Unavailable reports errors meaning the region is not enabled for the
-	// account (AuthFailure, OptInRequired): such a region is skipped.
-	Unavailable func(error) bool
-	// InUse reports DeleteSnapshot errors meaning an AMI uses the snapshot.
-	InUse func(error) bool
+	// StopStarting, once closed, stops the run from starting anything new:
+	// no region, listing or action starts after it, while the calls in
+	// flight keep ctx and finish. Actions never reached are reported with
+	// StatusNotStarted. It is separate from ctx so that a Lambda worker can
+	// stop starting work a margin before its deadline while its last calls
+	// still complete. Nil never fires.
+	StopStarting <-chan struct{}
 	// OnPlanned and OnActionDone, when set, follow a region's mutating
 	// actions for a progress display: OnPlanned once with how many are
 	// about to run, OnActionDone once per action that ran (failed or not).
@@ -113,6 +121,8 @@ type Summary struct {
 	Deleted int `json:"deleted"`
 	Kept    int `json:"kept"`
 	Failed  int `json:"failed"`
+	// NotStarted counts actions the run never reached (not failures).
+	NotStarted int `json:"not_started"`
 }
 
 // Report is the outcome of a run in every region.
@@ -178,17 +188,15 @@ func withDefaults(o Options) Options {
 	if o.RegionWorkers <= 0 {
 		o.RegionWorkers = 4
 	}
-	if o.Unavailable == nil {
-		o.Unavailable = func(error) bool { return false }
-	}
-	if o.InUse == nil {
-		o.InUse = func(error) bool { return false }
-	}
 	return o
 }
 
 func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p Policy, opts Options) RegionReport {
 	rr := RegionReport{Region: ec2.Region()}
+	if stopped(ctx, opts.StopStarting) {
+		rr.Skipped = regionNotStarted
+		return rr
+	}
 	if len(stanzas) == 0 {
 		// Without a stanza nothing is matched and no minimum is known: a
 		// clean could only keep everything, so skip the listings.
@@ -201,7 +209,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
-		if opts.Unavailable(err) {
+		if errors.Is(err, inventory.ErrRegionUnavailable) {
 			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)
 			rr.Skipped = "region not enabled for the account"
 			return rr
@@ -272,6 +280,17 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 	if len(due) == 0 {
 		return
 	}
+	// Whatever is still planned when this returns was never reached.
+	defer func() {
+		for i := range rows {
+			if rows[i].Status == StatusPlanned {
+				rows[i].Status = StatusNotStarted
+			}
+		}
+	}()
+	if stopped(ctx, opts.StopStarting) {
+		return
+	}
 	opts.planned(ec2.Region(), len(due))
 	vols, err := ec2.Volumes(ctx, due)
 	if err != nil {
@@ -286,7 +305,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 	for _, v := range vols {
 		volTags[v.ID] = v.Tags
 	}
-	forEach(ctx, opts.Workers, len(rows), func(i int) {
+	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
 		if r.Action != Create {
 			return
@@ -309,11 +328,6 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
 			"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
 	})
-	for i := range rows {
-		if rows[i].Status == StatusPlanned {
-			rows[i].Status, rows[i].Error = StatusFailed, notStarted
-		}
-	}
 }
 
 // deleteSnapshots deletes the planned snapshots. A snapshot that is already
@@ -327,7 +341,7 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		}
 	}
 	opts.planned(ec2.Region(), n)
-	forEach(ctx, opts.Workers, len(rows), func(i int) {
+	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
 		if r.Action != retention.Delete {
 			return
@@ -338,7 +352,7 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		case err == nil:
 			r.Status = StatusDone
 			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
-		case opts.InUse(err):
+		case errors.Is(err, inventory.ErrSnapshotInUse):
 			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
 			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
 		default:
@@ -348,26 +362,46 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 	})
 	for i := range rows {
 		if rows[i].Status == StatusPlanned {
-			rows[i].Status, rows[i].Error = StatusFailed, notStarted
+			rows[i].Status = StatusNotStarted
 		}
 	}
 }
 
-// notStarted marks actions a cancelled run never reached.
-const notStarted = "not started: the run was cancelled or ran out of time"
+// regionNotStarted is RegionReport.Skipped for a region the run never
+// reached.
+const regionNotStarted = "not started: the run stopped starting new work"
+
+// stopped reports whether the run must start nothing more: ctx is done
+// (signal, deadline) or stop was closed.
+func stopped(ctx context.Context, stop <-chan struct{}) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
-// done (signal, Lambda deadline) it starts nothing more, so the callers'
-// rows still "planned" afterwards were never reached.
-func forEach(ctx context.Context, workers, n int, fn func(i int)) {
+// done (signal) or stop is closed (deadline margin) it starts nothing more
+// and waits for the calls in flight, so the callers' rows still "planned"
+// afterwards were never reached.
+func forEach(ctx context.Context, stop <-chan struct{}, workers, n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, workers)
 	for i := 0; i < n; i++ {
 		select {
 		case <-ctx.Done():
+		case <-stop:
+		case sem <- struct{}{}:
+		}
+		// select picks at random among ready cases: check again, so that
+		// nothing starts once stop has fired, even with a worker free.
+		if stopped(ctx, stop) {
 			wg.Wait()
 			return
-		case sem <- struct{}{}:
 		}
 		wg.Add(1)
 		go func() {
@@ -386,6 +420,8 @@ func summarize(rr RegionReport) Summary {
 			s.Created++
 		case StatusFailed:
 			s.Failed++
+		case StatusNotStarted:
+			s.NotStarted++
 		}
 	}
 	for _, r := range rr.Clean {
@@ -394,6 +430,8 @@ func summarize(rr RegionReport) Summary {
 			s.Deleted++
 		case r.Status == StatusFailed:
 			s.Failed++
+		case r.Status == StatusNotStarted:
+			s.NotStarted++
 		case r.Action == retention.Keep || r.Status == StatusSkipped:
 			s.Kept++
 		}

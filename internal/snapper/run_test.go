@@ -2,7 +2,6 @@ package snapper
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -23,11 +22,7 @@ import (
 
 // engineOptions are the Options the CLI passes, with the test clock.
 func engineOptions(at time.Time) Options {
-	return Options{
-		Now: at, Version: "test",
-		Unavailable: ebs.IsRegionUnavailable,
-		InUse:       func(err error) bool { return errors.Is(err, ebs.ErrInUse) },
-	}
+	return Options{Now: at, Version: "test"}
 }
 
 func client(f *ebstest.Fake, region string) EC2 {
@@ -260,7 +255,7 @@ func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 			done++
 		case ok:
 			t.Errorf("%s: in flight at cancellation and created as %s, reported %q %q %q", r.VolumeID, id, r.Status, r.SnapshotID, r.Error)
-		case strings.Contains(r.Status+": "+r.Error, "not started"):
+		case r.Status == StatusNotStarted:
 			notStarted++
 		default:
 			t.Errorf("%s: never reached, reported %q %q; want not started", r.VolumeID, r.Status, r.Error)
@@ -271,6 +266,9 @@ func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 	}
 	if got := rep.Regions[0].Summary.Created; got != 2 {
 		t.Errorf("summary counts %d created, want the 2 that finished", got)
+	}
+	if got := rep.Regions[0].Summary; got.NotStarted != 2 || got.Failed != 0 || rep.Failed() != 0 {
+		t.Errorf("summary = %+v, Failed() = %d; want 2 not started, which are no failure", got, rep.Failed())
 	}
 }
 

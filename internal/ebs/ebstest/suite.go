@@ -303,7 +303,7 @@ func testImageBackedSnapshot(ctx context.Context, t *testing.T, tg Target, c *eb
 	if diff := cmp.Diff(map[string]string{snap: ami}, backing); diff != "" {
 		t.Errorf("ImageSnapshots (-want +got):\n%s", diff)
 	}
-	if err := c.DeleteSnapshot(ctx, snap); !errors.Is(err, ebs.ErrInUse) {
+	if err := c.DeleteSnapshot(ctx, snap); !errors.Is(err, inventory.ErrSnapshotInUse) {
 		t.Errorf("delete of %s backing %s: got %v, want ErrInUse", snap, ami, err)
 	}
 }

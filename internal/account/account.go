@@ -1,0 +1,138 @@
+// Package account is the composition root that the CLI and the Lambda
+// handlers share: it loads what every engine run needs about one AWS
+// account — the account id, its configuration stanzas (valid and invalid)
+// and one EC2 client per region to work on — from Sources.
+//
+// FromAWS wires Sources to AWS (STS, DynamoDB, EC2); tests wire them to
+// the in-memory fake (ebstest) and store (configstore.Memory):
+//
+//	env, err := account.Load(ctx, account.FromAWS(cfg, table), account.Request{})
+//	rep := snapper.Run(ctx, snapper.JobSnapshot, env.Clients, env.Policy, opts)
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// ErrRegionNotEnabled is returned by Load when a requested region is not
+// one the account has enabled (a typo, or an opt-in region left off).
+var ErrRegionNotEnabled = errors.New("not a region enabled for this account")
+
+// Sources are where an Environment comes from. Each field is required.
+type Sources struct {
+	// Store lists the configuration stanzas. Read-only on purpose: the
+	// Lambda role may only Query the table (configstore.IAMActions).
+	Store configstore.Lister
+	// Identify returns the account id of the caller.
+	Identify func(ctx context.Context) (string, error)
+	// Regions returns the regions enabled for the account, sorted.
+	Regions func(ctx context.Context) ([]string, error)
+	// EC2 returns the EC2 client of one region; it makes no call.
+	EC2 func(region string) snapper.EC2
+}
+
+// FromAWS wires Sources to AWS with cfg (as awsclient.Load returns it):
+// the stanzas in DynamoDB table in cfg.Region (read with Query only), the account id from STS
+// GetCallerIdentity, the enabled regions from EC2 DescribeRegions in
+// cfg.Region, and ebs clients with the default rate limits.
+func FromAWS(cfg aws.Config, table string) Sources {
+	return Sources{
+		Store:    configstore.NewReader(dynamodb.NewFromConfig(cfg), table),
+		Identify: func(ctx context.Context) (string, error) { return awsclient.AccountID(ctx, cfg) },
+		Regions:  ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions,
+		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, ebs.Options{}) },
+	}
+}
+
+// Request says which account and regions to load.
+type Request struct {
+	// Account is the account whose stanzas to read; "" asks Identify.
+	Account string
+	// Regions limits the run to these regions, each of which must be
+	// enabled (else ErrRegionNotEnabled); none means every enabled region.
+	Regions []string
+}
+
+// Environment is what an engine run needs about the account.
+type Environment struct {
+	// Account is the account id the stanzas were read for.
+	Account string
+	// Policy combines the valid stanzas.
+	Policy snapper.Policy
+	// Invalid are the stored stanzas that could not be used, sorted by id;
+	// each was logged at error level. They never stop the valid ones.
+	Invalid []configstore.Invalid
+	// Regions are the regions to work on, sorted and distinct.
+	Regions []string
+	// Clients holds one EC2 client per region of Regions, in that order.
+	Clients []snapper.EC2
+}
+
+// Load reads the account's stanzas (reporting the invalid ones without
+// stopping), lists the enabled regions and prepares one EC2 client per
+// region to work on. Errors name what failed: account discovery, the
+// configuration table, DescribeRegions, or a requested region that is not
+// enabled (wrapping ErrRegionNotEnabled).
+func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
+	account := req.Account
+	if account == "" {
+		var err error
+		if account, err = src.Identify(ctx); err != nil {
+			return nil, err
+		}
+	}
+	loaded, err := configstore.Load(ctx, src.Store, account)
+	if err != nil {
+		return nil, err
+	}
+	env := &Environment{Account: account, Policy: snapper.NewPolicy(loaded.Stanzas, len(loaded.Invalid)), Invalid: loaded.Invalid}
+	for _, inv := range loaded.Invalid {
+		slog.ErrorContext(ctx, "invalid stanza skipped", "config_id", inv.ID, "error", inv.Err)
+	}
+	wanted := slices.ContainsFunc(loaded.Stanzas, func(s config.Stanza) bool { return s.IgnoreRetention })
+	if wanted && !env.Policy.IgnoreRetention {
+		slog.WarnContext(ctx, "ignore_retention held back for this run: an invalid stanza's instances would look like orphans")
+	}
+	enabled, err := src.Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	regions := req.Regions
+	if len(regions) == 0 {
+		regions = enabled
+	}
+	for _, r := range regions {
+		if !slices.Contains(enabled, r) {
+			return nil, fmt.Errorf("%q: %w (enabled: %s)", r, ErrRegionNotEnabled, strings.Join(enabled, ", "))
+		}
+	}
+	env.Regions = slices.Compact(slices.Sorted(slices.Values(regions)))
+	for _, r := range env.Regions {
+		env.Clients = append(env.Clients, src.EC2(r))
+	}
+	return env, nil
+}
+
+// InvalidMessages returns the error text of each invalid stanza, in id
+// order, for reports.
+func (e *Environment) InvalidMessages() []string {
+	var msgs []string
+	for _, inv := range e.Invalid {
+		msgs = append(msgs, inv.Err.Error())
+	}
+	return msgs
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// fakeAccount is two regions of fakes: one backup-tagged instance in
+// eu-west-1, one in us-west-2 tagged backup=true that no stanza matches,
+// and the README's stanza.
+func fakeAccount(t *testing.T) (map[string]*ebstest.Fake, *configstore.Memory) {
+	t.Helper()
+	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	fakes := map[string]*ebstest.Fake{"eu-west-1": {Now: clock}, "us-west-2": {Now: clock}}
+	fakes["eu-west-1"].AddInstance(inventory.Instance{ID: "i-web", ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}, VolumeIDs: []string{"vol-1", "vol-2"}})
+	fakes["us-west-2"].AddInstance(inventory.Instance{ID: "i-db", ImageID: "ami-1", Tags: []inventory.Tag{{Key: "Backup", Value: "true"}}, VolumeIDs: []string{"vol-3"}})
+	store := &configstore.Memory{}
+	if err := store.Put(t.Context(), configstore.Item{AccountID: ebstest.AccountID, ID: "tagged_instances", Configuration: taggedInstancesCompact}); err != nil {
+		t.Fatal(err)
+	}
+	return fakes, store
+}
+
+// runJob and runCheck take the account's sources as a dependency, so the
+// whole command runs here on fakes.
+func TestRunJobOnFakes(t *testing.T) {
+	fakes, store := fakeAccount(t)
+	var stdout bytes.Buffer
+	g := &globalOptions{stdout: &stdout}
+	err := runJob(t.Context(), g, &runOptions{json: true, now: "2026-11-25T12:00:00Z"}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out output
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("%v in %s", err, stdout.String())
+	}
+	if out.Account != ebstest.AccountID || out.Job != "snapshot" || len(out.Regions) != 2 {
+		t.Fatalf("report %+v, want a snapshot run of account %s in 2 regions", out, ebstest.AccountID)
+	}
+	if got := out.Regions[0].Summary.Created; got != 2 || len(fakes["eu-west-1"].Snapshots()) != 2 {
+		t.Errorf("eu-west-1: %d created, %d snapshots; want 2", got, len(fakes["eu-west-1"].Snapshots()))
+	}
+
+	err = runJob(t.Context(), g, &runOptions{regions: []string{"eu-west-3"}}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	var usage *UsageError
+	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--region") {
+		t.Errorf("unknown region: got %v, want a usage error naming --region", err)
+	}
+}
+
+func TestRunCheckOnFakes(t *testing.T) {
+	fakes, store := fakeAccount(t)
+	var out bytes.Buffer
+	if err := runCheck(t.Context(), accounttest.Sources(fakes, store), "", "", &out); err != nil {
+		t.Fatal(err)
+	}
+	want := ebstest.AccountID + ": tag:Backup, value:true was tagged on an instance, but no configuration exists (instance i-db in us-west-2)\n"
+	if out.String() != want {
+		t.Errorf("check printed\n%q\nwant\n%q", out.String(), want)
+	}
+}

@@ -1,0 +1,85 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+)
+
+// The environment of a function, as the CloudFormation template sets it.
+const (
+	// RuntimeAPIEnv is set by Lambda (and its runtime interface emulator)
+	// for the runtime: its presence makes the binary serve a handler
+	// instead of being the CLI.
+	RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
+	// NameEnv names the handler the function serves (Handler names).
+	NameEnv = "EBS_SNAPPER_HANDLER"
+	// TableEnv is the configuration table, in the function's region.
+	TableEnv = "EBS_SNAPPER_TABLE"
+	// TopicEnv is the SNS topic ARN: a fan-out publishes to it; a worker
+	// is subscribed to it.
+	TopicEnv = "EBS_SNAPPER_TOPIC_ARN"
+	// ReplicationRuleEnv is the name of the replication pipeline's
+	// EventBridge rule (snapshot fan-out only).
+	ReplicationRuleEnv = "EBS_SNAPPER_REPLICATION_RULE"
+	// MarginEnv optionally overrides DefaultMargin, as a Go duration
+	// ("90s", "2m").
+	MarginEnv = "EBS_SNAPPER_DEADLINE_MARGIN"
+	// LogLevelEnv is debug, info (the default), warn or error.
+	LogLevelEnv = "LOG_LEVEL"
+)
+
+// FromEnvironment sets the default logger to JSON on stdout (NewLogger)
+// and builds the Handler the function's environment names, with AWS
+// clients for the function's region (AWS_REGION) and the account id from
+// STS GetCallerIdentity, asked once here rather than at every invocation.
+// getenv is os.Getenv outside tests. Errors name the variable at fault.
+func FromEnvironment(ctx context.Context, getenv func(string) string, version string) (*Handler, error) {
+	level := new(slog.LevelVar)
+	slog.SetDefault(NewLogger(os.Stdout, level).With("handler", getenv(NameEnv)))
+	if v := getenv(LogLevelEnv); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
+		}
+	}
+	cfg := Config{
+		Name:            getenv(NameEnv),
+		TopicARN:        getenv(TopicEnv),
+		ReplicationRule: getenv(ReplicationRuleEnv),
+		Version:         version,
+	}
+	if v := getenv(MarginEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s=%q: want a positive Go duration such as 60s or 2m", MarginEnv, v)
+		}
+		cfg.Margin = d
+	}
+	table := getenv(TableEnv)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
+	}
+	// Check the name before any AWS call, so a typo fails fast and clearly.
+	if err := checkName(cfg.Name); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.Load(ctx, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Sources = account.FromAWS(awsCfg, table)
+	cfg.SNS = sns.NewFromConfig(awsCfg)
+	cfg.Events = eventbridge.NewFromConfig(awsCfg)
+	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
+		return nil, err
+	}
+	return New(cfg)
+}

@@ -1,0 +1,106 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+)
+
+// fanout publishes one message per enabled region to the pipeline's topic,
+// without the original's 5 s sleeps (SNS takes far more than one publish a
+// second, and each worker throttles its own region). The snapshot fan-out
+// first switches the replication rule. Its event is only logged: what to do
+// depends on the function, not on the event. One region's failed publish
+// never stops the others; the invocation then fails.
+func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
+	var ev events.CloudWatchEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		slog.WarnContext(ctx, "event is not a scheduled event; fanning out anyway", "error", err)
+	}
+	slog.InfoContext(ctx, "fan-out", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
+	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
+	if err != nil {
+		return fmt.Errorf("%s: %w", h.cfg.Name, err)
+	}
+	var errs []error
+	if h.cfg.Name == FanoutSnapshot {
+		errs = append(errs, h.syncReplicationRule(ctx, env))
+	}
+	if len(env.Policy.Stanzas) == 0 {
+		// The workers would find nothing to do in any region.
+		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account)
+		return errors.Join(errs...)
+	}
+	published := 0
+	for _, region := range env.Regions {
+		if err := h.publish(ctx, region); err != nil {
+			slog.ErrorContext(ctx, "publish failed", "region", region, "error", err)
+			errs = append(errs, err)
+			continue
+		}
+		published++
+	}
+	slog.InfoContext(ctx, "fanned out", "topic", h.cfg.TopicARN, "regions", published)
+	return errors.Join(errs...)
+}
+
+// Message returns the body of the fan-out message for region exactly as
+// the original serialised it, {"region": "<r>"} with a space after the
+// colon, so that either version's workers read either version's messages.
+func Message(region string) string {
+	r, _ := json.Marshal(region) // a string always marshals
+	return `{"region": ` + string(r) + `}`
+}
+
+// publish sends one region's message.
+//
+// IAM: sns:Publish on the topic.
+func (h *Handler) publish(ctx context.Context, region string) error {
+	_, err := h.cfg.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.cfg.TopicARN), Message: aws.String(Message(region))})
+	if err != nil {
+		return fmt.Errorf("publish region %s to %s: %w", region, h.cfg.TopicARN, err)
+	}
+	return nil
+}
+
+// syncReplicationRule enables the replication rule when any valid stanza
+// says "replication": "yes" and disables it otherwise, as the original's
+// snapshot fan-out did (reference §4). It reads the rule's state first, so
+// an unchanged state costs no write.
+//
+// IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the rule.
+func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environment) error {
+	rule := h.cfg.ReplicationRule
+	out, err := h.cfg.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(rule)})
+	if err != nil {
+		return fmt.Errorf("describe the replication rule %s: %w", rule, err)
+	}
+	want := false
+	for _, s := range env.Policy.Stanzas {
+		want = want || s.Replication
+	}
+	enabled := out.State != ebtypes.RuleStateDisabled
+	switch {
+	case want && !enabled:
+		slog.InfoContext(ctx, "enabling snapshot replication due to configuration", "rule", rule)
+		if _, err := h.cfg.Events.EnableRule(ctx, &eventbridge.EnableRuleInput{Name: aws.String(rule)}); err != nil {
+			return fmt.Errorf("enable the replication rule %s: %w", rule, err)
+		}
+	case !want && enabled:
+		slog.InfoContext(ctx, "disabling snapshot replication due to configuration", "rule", rule)
+		if _, err := h.cfg.Events.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: aws.String(rule)}); err != nil {
+			return fmt.Errorf("disable the replication rule %s: %w", rule, err)
+		}
+	}
+	return nil
+}

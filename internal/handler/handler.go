@@ -1,0 +1,142 @@
+// Package handler is ebs-snapper's Lambda runtime: the one binary, zipped
+// as bootstrap for provided.al2023, serves every function of the stack,
+// each picking its role from EBS_SNAPPER_HANDLER.
+//
+// Fan-outs (EventBridge scheduled events) publish one SNS message
+// {"region": "<r>"} per enabled region; workers (SNS events) run the engine
+// for the region of each message, stop starting new actions a margin before
+// the invocation deadline, and return an error when actions failed so that
+// the function's Errors metric and its alarm see it. See docs/lambda.md.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// Handler names, the values of EBS_SNAPPER_HANDLER.
+const (
+	FanoutSnapshot    = "fanout-snapshot"
+	FanoutClean       = "fanout-clean"
+	FanoutReplication = "fanout-replication"
+	Snapshot          = "snapshot"
+	Clean             = "clean"
+	Replication       = "replication"
+)
+
+// DefaultMargin is how long before the invocation deadline a worker stops
+// starting new actions, leaving time for the calls in flight (each bounded
+// by the SDK's retryer) and the report. The original stopped at one minute
+// left too (reference §11).
+const DefaultMargin = 60 * time.Second
+
+// Config is what a Handler needs. Which fields are required depends on
+// Name; New says which one is missing.
+type Config struct {
+	// Name is one of the handler names above.
+	Name string
+	// Sources load the account (stanzas, regions, EC2 clients).
+	Sources account.Sources
+	// Account is the account id whose stanzas to read; "" asks
+	// Sources.Identify at every invocation.
+	Account string
+	// TopicARN is the SNS topic a fan-out publishes to (required for
+	// fan-outs).
+	TopicARN string
+	// SNS publishes the fan-out messages (required for fan-outs).
+	SNS SNSAPI
+	// ReplicationRule is the name of the EventBridge rule of the
+	// replication pipeline, which the snapshot fan-out enables when any
+	// valid stanza asks for replication and disables otherwise (required
+	// for fanout-snapshot), through Events.
+	ReplicationRule string
+	Events          EventsAPI
+	// Margin is how long before the invocation deadline a worker stops
+	// starting new actions; zero means DefaultMargin.
+	Margin time.Duration
+	// Version goes into new snapshots' descriptions.
+	Version string
+}
+
+// Handler serves one Lambda function. Invoke is what lambda.Start calls.
+type Handler struct {
+	cfg    Config
+	invoke func(ctx context.Context, event json.RawMessage) error
+}
+
+// New checks cfg for its handler and returns the Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Margin == 0 {
+		cfg.Margin = DefaultMargin
+	}
+	if cfg.Margin < 0 {
+		return nil, fmt.Errorf("deadline margin %s: must not be negative", cfg.Margin)
+	}
+	if err := checkName(cfg.Name); err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg}
+	switch cfg.Name {
+	case FanoutSnapshot, FanoutClean, FanoutReplication:
+		if cfg.TopicARN == "" || cfg.SNS == nil {
+			return nil, fmt.Errorf("handler %s: the SNS topic to publish to is not set (%s)", cfg.Name, TopicEnv)
+		}
+		if cfg.Name == FanoutSnapshot && (cfg.ReplicationRule == "" || cfg.Events == nil) {
+			return nil, fmt.Errorf("handler %s: the replication rule is not set (%s)", cfg.Name, ReplicationRuleEnv)
+		}
+		h.invoke = h.fanout
+	case Snapshot:
+		h.invoke = func(ctx context.Context, event json.RawMessage) error {
+			return h.worker(ctx, event, snapper.JobSnapshot)
+		}
+	case Clean:
+		h.invoke = func(ctx context.Context, event json.RawMessage) error { return h.worker(ctx, event, snapper.JobClean) }
+	case Replication:
+		h.invoke = h.replication
+	}
+	return h, nil
+}
+
+var names = []string{FanoutSnapshot, FanoutClean, FanoutReplication, Snapshot, Clean, Replication}
+
+// checkName fails unless name is one of the handler names.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("no handler named: set %s to one of %s", NameEnv, strings.Join(names, ", "))
+	case !slices.Contains(names, name):
+		return fmt.Errorf("unknown handler %q in %s: want one of %s", name, NameEnv, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// Invoke handles one event. It returns an error when the invocation failed
+// (some action or region failed, or the account could not be loaded), so
+// that Lambda counts it in the function's Errors metric.
+func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) error {
+	start := time.Now()
+	slog.InfoContext(ctx, "invoked")
+	err := h.invoke(ctx, event)
+	if err != nil {
+		slog.ErrorContext(ctx, "invocation failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
+		return err
+	}
+	slog.InfoContext(ctx, "completed", "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// replication is the worker of the replication pipeline, which is not
+// ported yet: its rule stays disabled unless a stanza asks for replication,
+// and then it logs instead of failing, so no alarm fires for it.
+func (h *Handler) replication(ctx context.Context, _ json.RawMessage) error {
+	slog.WarnContext(ctx, "replication is not implemented yet: nothing done")
+	return nil
+}

@@ -1,0 +1,410 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+const (
+	dailyStanza       = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
+	replicatingStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}, "replication": "yes"}`
+	topicARN          = "arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic"
+)
+
+// captureLogs sends the default logger's JSON lines to the returned buffer
+// for the test's duration.
+func captureLogs(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	prev := slog.Default()
+	slog.SetDefault(NewLogger(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), slog.LevelDebug))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return &buf
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// snsEvent is testdata/sns-event.json, an SNS event as SNS delivers it to
+// Lambda, with one record per message.
+func snsEvent(t *testing.T, messages ...string) json.RawMessage {
+	t.Helper()
+	var ev map[string][]map[string]any
+	readJSON(t, "testdata/sns-event.json", &ev)
+	template := ev["Records"][0]
+	ev["Records"] = nil
+	for _, m := range messages {
+		rec := map[string]any{}
+		for k, v := range template {
+			rec[k] = v
+		}
+		sns := map[string]any{}
+		for k, v := range template["Sns"].(map[string]any) {
+			sns[k] = v
+		}
+		sns["Message"] = m
+		rec["Sns"] = sns
+		ev["Records"] = append(ev["Records"], rec)
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func readJSON(t *testing.T, path string, v any) json.RawMessage {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	return raw
+}
+
+// fakeWorld is an account on fakes: in us-west-2 one instance tagged
+// backup=yes with the given number of volumes; us-east-1 is empty.
+func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ebstest.Fake, *configstore.Memory) {
+	t.Helper()
+	fakes := map[string]*ebstest.Fake{"us-east-1": {}, "us-west-2": {}}
+	var ids []string
+	for i := range volumes {
+		ids = append(ids, fmt.Sprintf("vol-%04d", i))
+	}
+	fakes["us-west-2"].AddInstance(inventory.Instance{ID: "i-web", ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}, VolumeIDs: ids})
+	store := &configstore.Memory{}
+	if stanza != "" {
+		if err := store.Put(t.Context(), configstore.Item{AccountID: ebstest.AccountID, ID: "daily", Configuration: stanza}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fakes, store
+}
+
+func newHandler(t *testing.T, cfg Config) *Handler {
+	t.Helper()
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// invokeCtx is a Lambda invocation's context: request id and deadline.
+func invokeCtx(t *testing.T, requestID string, timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID})
+}
+
+func TestWorkerSnapshotsItsRegion(t *testing.T) {
+	fakes, store := fakeWorld(t, 2, dailyStanza)
+	logs := captureLogs(t)
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Version: "test"})
+	if err := h.Invoke(invokeCtx(t, "req-1", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fakes["us-west-2"].Snapshots()); n != 2 {
+		t.Errorf("%d snapshots in us-west-2, want 2", n)
+	}
+	if calls := fakes["us-east-1"].AllCalls(); len(calls) != 0 {
+		t.Errorf("the worker touched another region: %v", calls)
+	}
+	// Every line is JSON, and those logged during the invocation carry its
+	// request id; the report is one line with the DESIGN keys.
+	var finished map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if rec["request_id"] != "req-1" {
+			t.Errorf("log line without the request id: %q", line)
+		}
+		if rec["msg"] == "run finished" {
+			finished = rec
+		}
+	}
+	if finished["region"] != "us-west-2" || finished["created"] != 2.0 || finished["not_started"] != 0.0 {
+		t.Errorf("report line %v, want region us-west-2 and created 2", finished)
+	}
+}
+
+// Records are decoded as the original did (reference §8): anything without
+// a region to work on is logged and skipped, never fatal.
+func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		event json.RawMessage
+		logs  []string
+	}{
+		{"console test event", json.RawMessage(`{"key1": "value1", "key2": "value2", "key3": "value3"}`), []string{"must be invoked from its SNS topic"}},
+		{"record without Sns", json.RawMessage(`{"Records": [{"EventSource": "aws:sns"}]}`), []string{"no Sns section"}},
+		{"empty message", snsEvent(t, ""), []string{"no message"}},
+		{"message not JSON", snsEvent(t, "us-west-2"), []string{"not a JSON object"}},
+		{"message without region", snsEvent(t, `{"instance_id": "i-1"}`), []string{`names no \"region\"`}},
+		{"one bad record, one good", snsEvent(t, "oops", Message("us-west-2")), []string{"not a JSON object", `"created":1`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fakes, store := fakeWorld(t, 1, dailyStanza)
+			logs := captureLogs(t)
+			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
+			if err := h.Invoke(invokeCtx(t, "req-2", 5*time.Minute), tc.event); err != nil {
+				t.Fatalf("got %v, want a normal return", err)
+			}
+			for _, want := range tc.logs {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("logs lack %q:\n%s", want, logs)
+				}
+			}
+			wantSnaps := strings.Count(strings.Join(tc.logs, " "), `"created":1`)
+			if n := len(fakes["us-west-2"].Snapshots()); n != wantSnaps {
+				t.Errorf("%d snapshots, want %d", n, wantSnaps)
+			}
+		})
+	}
+}
+
+// A failed action fails the invocation, so the Errors metric and the
+// alarm see it; the error names the region.
+func TestWorkerFailsWhenActionsFail(t *testing.T) {
+	fakes, store := fakeWorld(t, 2, dailyStanza)
+	fakes["us-west-2"].Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "InternalError"})
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
+	err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, Message("us-west-2")))
+	if err == nil || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "1 actions failed") {
+		t.Errorf("got %v, want an error naming the region and the failed action", err)
+	}
+	if n := len(fakes["us-west-2"].Snapshots()); n != 1 {
+		t.Errorf("%d snapshots, want the other volume snapshotted", n)
+	}
+
+	// A region the account has not enabled is an error too.
+	err = h.Invoke(invokeCtx(t, "req-4", 5*time.Minute), snsEvent(t, Message("mars-north-1")))
+	if err == nil || !strings.Contains(err.Error(), "mars-north-1") {
+		t.Errorf("got %v, want an error naming the region", err)
+	}
+}
+
+// A function timeout not above the margin still leaves the worker time to
+// work: a fifth of it becomes the margin.
+func TestWorkerMarginAboveTheTimeout(t *testing.T) {
+	fakes, store := fakeWorld(t, 2, dailyStanza)
+	logs := captureLogs(t)
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
+	if err := h.Invoke(invokeCtx(t, "req-10", 30*time.Second), snsEvent(t, Message("us-west-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fakes["us-west-2"].Snapshots()); n != 2 || !strings.Contains(logs.String(), "using a fifth of it") {
+		t.Errorf("%d snapshots, want 2 and a warning; logs:\n%s", n, logs)
+	}
+}
+
+// A worker whose deadline is too short for its region stops starting
+// snapshots at deadline - margin, reports the rest as not started (no
+// failure) and returns before the deadline.
+func TestWorkerStopsStartingBeforeTheDeadline(t *testing.T) {
+	const volumes = 40
+	const slow = 50 * time.Millisecond
+	fakes, store := fakeWorld(t, volumes, dailyStanza)
+	fakes["us-west-2"].OnCall = func(op string, _ any) error {
+		if op == ebstest.OpCreateSnapshot {
+			time.Sleep(slow)
+		}
+		return nil
+	}
+	logs := captureLogs(t)
+	// 40 volumes at 8 in flight take 250 ms; the deadline is 400 ms away
+	// and work stops starting after about 100 ms.
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Margin: 300 * time.Millisecond})
+	const timeout = 400 * time.Millisecond
+	ctx := invokeCtx(t, "req-5", timeout)
+	deadline, _ := ctx.Deadline()
+	if err := h.Invoke(ctx, snsEvent(t, Message("us-west-2"))); err != nil {
+		t.Fatalf("got %v, want no error: actions not started are no failure", err)
+	}
+	if left := time.Until(deadline); left < 100*time.Millisecond {
+		t.Errorf("returned %s before the deadline, want at least 100ms (the margin less the calls in flight)", left)
+	}
+	created := len(fakes["us-west-2"].Snapshots())
+	if created == 0 || created == volumes {
+		t.Errorf("%d of %d volumes snapshotted, want some but not all", created, volumes)
+	}
+	want := fmt.Sprintf(`"created":%d,"deleted":0,"kept":0,"failed":0,"not_started":%d`, created, volumes-created)
+	if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "deadline margin reached") {
+		t.Errorf("logs lack %s and the margin warning:\n%s", want, logs)
+	}
+}
+
+// recordingSNS records the messages published to each topic.
+type recordingSNS struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+func (r *recordingSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if aws.ToString(in.TopicArn) != topicARN {
+		return nil, fmt.Errorf("published to %s", aws.ToString(in.TopicArn))
+	}
+	r.messages = append(r.messages, aws.ToString(in.Message))
+	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
+}
+
+// fakeRule is one EventBridge rule, recording the calls made to it.
+type fakeRule struct {
+	state ebtypes.RuleState
+	calls []string
+}
+
+func (f *fakeRule) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
+	f.calls = append(f.calls, "DescribeRule "+aws.ToString(in.Name))
+	return &eventbridge.DescribeRuleOutput{Name: in.Name, State: f.state}, nil
+}
+
+func (f *fakeRule) EnableRule(_ context.Context, in *eventbridge.EnableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error) {
+	f.calls = append(f.calls, "EnableRule "+aws.ToString(in.Name))
+	f.state = ebtypes.RuleStateEnabled
+	return &eventbridge.EnableRuleOutput{}, nil
+}
+
+func (f *fakeRule) DisableRule(_ context.Context, in *eventbridge.DisableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DisableRuleOutput, error) {
+	f.calls = append(f.calls, "DisableRule "+aws.ToString(in.Name))
+	f.state = ebtypes.RuleStateDisabled
+	return &eventbridge.DisableRuleOutput{}, nil
+}
+
+func TestFanoutPublishesOneMessagePerRegion(t *testing.T) {
+	for _, name := range []string{FanoutSnapshot, FanoutClean, FanoutReplication} {
+		t.Run(name, func(t *testing.T) {
+			fakes, store := fakeWorld(t, 1, dailyStanza)
+			captureLogs(t)
+			pub := &recordingSNS{}
+			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+				ReplicationRule: "replication-rule", Events: &fakeRule{state: ebtypes.RuleStateDisabled}})
+			if err := h.Invoke(invokeCtx(t, "req-6", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{`{"region": "us-east-1"}`, `{"region": "us-west-2"}`}
+			slices.Sort(pub.messages)
+			if diff := cmp.Diff(want, pub.messages); diff != "" {
+				t.Errorf("messages (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// Without a valid stanza every worker would find nothing to do.
+	fakes, _ := fakeWorld(t, 1, "")
+	pub := &recordingSNS{}
+	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, &configstore.Memory{}), TopicARN: topicARN, SNS: pub})
+	if err := h.Invoke(invokeCtx(t, "req-7", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil || len(pub.messages) != 0 {
+		t.Errorf("no stanza: got %v and %d messages, want none", err, len(pub.messages))
+	}
+}
+
+// The snapshot fan-out switches the replication rule from the stanzas, and
+// writes only when the state changes.
+func TestFanoutSnapshotSwitchesTheReplicationRule(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stanza string
+		state  ebtypes.RuleState
+		want   []string
+	}{
+		{"replication asked, rule disabled", replicatingStanza, ebtypes.RuleStateDisabled, []string{"DescribeRule r", "EnableRule r"}},
+		{"replication asked, rule enabled", replicatingStanza, ebtypes.RuleStateEnabled, []string{"DescribeRule r"}},
+		{"no replication, rule enabled", dailyStanza, ebtypes.RuleStateEnabled, []string{"DescribeRule r", "DisableRule r"}},
+		{"no replication, rule disabled", dailyStanza, ebtypes.RuleStateDisabled, []string{"DescribeRule r"}},
+		{"no valid stanza, rule enabled", "", ebtypes.RuleStateEnabled, []string{"DescribeRule r", "DisableRule r"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fakes, store := fakeWorld(t, 1, tc.stanza)
+			captureLogs(t)
+			rule := &fakeRule{state: tc.state}
+			h := newHandler(t, Config{Name: FanoutSnapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{},
+				ReplicationRule: "r", Events: rule})
+			if err := h.Invoke(invokeCtx(t, "req-8", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, rule.calls); diff != "" {
+				t.Errorf("EventBridge calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewNamesWhatIsMissing(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "EBS_SNAPPER_HANDLER"},
+		{Config{Name: "snapshots"}, `unknown handler "snapshots"`},
+		{Config{Name: FanoutClean}, "EBS_SNAPPER_TOPIC_ARN"},
+		{Config{Name: FanoutSnapshot, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_REPLICATION_RULE"},
+		{Config{Name: Clean, Margin: -time.Second}, "must not be negative"},
+	} {
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want an error with %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestReplicationWorkerIsALoggedNoOp(t *testing.T) {
+	logs := captureLogs(t)
+	h := newHandler(t, Config{Name: Replication})
+	if err := h.Invoke(invokeCtx(t, "req-9", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "not implemented yet") {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+func TestIAMActions(t *testing.T) {
+	want := []string{"events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"}
+	if diff := cmp.Diff(want, IAMActions()); diff != "" {
+		t.Errorf("IAM actions (-want +got):\n%s", diff)
+	}
+}
+
+func TestMessageIsTheOriginalSerialisation(t *testing.T) {
+	if got := Message("eu-west-1"); got != `{"region": "eu-west-1"}` {
+		t.Errorf("Message = %s", got)
+	}
+}

@@ -1,0 +1,182 @@
+package handler
+
+// Integration tests against moto: the handlers with real AWS clients, real
+// event payloads and a real SNS→SQS delivery. moto cannot invoke Lambda
+// functions (no Docker), so the handlers are called in process here and the
+// built bootstrap runs under the runtime interface emulator in rie_test.go.
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
+
+const motoTable = "ebs_snapshot_configuration"
+
+// motoAccount is moto with the configuration table holding stanza, and
+// the SDK configuration the handlers use.
+func motoAccount(t *testing.T, stanza string) (context.Context, aws.Config) {
+	t.Helper()
+	srv := motoserver.Require(t)
+	ctx := motoserver.Context(t)
+	cfg := srv.Config(t)
+	store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), motoTable)
+	if err := store.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "daily", Configuration: stanza}); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, cfg
+}
+
+// launchInRegion starts one instance tagged backup=yes with two volumes in
+// region.
+func launchInRegion(t *testing.T, ctx context.Context, cfg aws.Config, region string) (*ec2.Client, fleet.Instance) {
+	t.Helper()
+	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
+	insts, err := fleet.Launch(ctx, api, fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, insts[0]
+}
+
+// snapshotsOf returns the ids of the snapshots of the volume.
+func snapshotsOf(t *testing.T, ctx context.Context, api *ec2.Client, volumeID string) []string {
+	t.Helper()
+	snaps, err := ebs.New(api, "", ebs.Options{}).Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range snaps {
+		if s.VolumeID == volumeID {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+func TestMotoWorkerSnapshotsTheDueVolumesOfItsRegion(t *testing.T) {
+	ctx, cfg := motoAccount(t, dailyStanza)
+	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
+	east, other := launchInRegion(t, ctx, cfg, "eu-west-1")
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Snapshot, Sources: account.FromAWS(cfg, motoTable), Version: "test"})
+	// The payload as SNS delivers it, naming us-west-2.
+	if err := h.Invoke(invokeCtx(t, "req-moto-1", 5*time.Minute), readJSON(t, "testdata/sns-event.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range inst.VolumeIDs {
+		if got := snapshotsOf(t, ctx, west, v); len(got) != 1 {
+			t.Errorf("volume %s has %d snapshots, want 1", v, len(got))
+		}
+	}
+	if got := snapshotsOf(t, ctx, east, other.VolumeIDs[0]); len(got) != 0 {
+		t.Errorf("a volume of another region was snapshotted: %v", got)
+	}
+	// A second delivery of the same message finds nothing due.
+	if err := h.Invoke(invokeCtx(t, "req-moto-2", 5*time.Minute), readJSON(t, "testdata/sns-event.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshotsOf(t, ctx, west, inst.VolumeIDs[0]); len(got) != 1 {
+		t.Errorf("after a second delivery %d snapshots, want still 1", len(got))
+	}
+}
+
+// TestMotoFanoutPublishesOneMessagePerRegion follows the fan-out's messages
+// through a real SNS topic into an SQS queue, and the replication rule
+// through EventBridge.
+func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
+	ctx, cfg := motoAccount(t, replicatingStanza)
+	snsAPI, sqsAPI, events := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
+	topic, err := snsAPI.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("CreateSnapshotTopic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := sqsAPI.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("worker")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueARN := "arn:aws:sqs:us-east-1:" + motoserver.AccountID + ":worker"
+	if _, err := snsAPI.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("replication"), ScheduleExpression: aws.String("rate(30 minutes)"),
+		State: ebtypes.RuleStateDisabled}); err != nil {
+		t.Fatal(err)
+	}
+	captureLogs(t)
+	src := account.FromAWS(cfg, motoTable)
+	h := newHandler(t, Config{Name: FanoutSnapshot, Sources: src, TopicARN: aws.ToString(topic.TopicArn), SNS: snsAPI,
+		ReplicationRule: "replication", Events: events})
+	if err := h.Invoke(invokeCtx(t, "req-moto-3", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+
+	regions, err := src.Regions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range regions {
+		want = append(want, `{"region": "`+r+`"}`)
+	}
+	var got []string
+	for len(got) < len(want) {
+		out, err := sqsAPI.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			break
+		}
+		for _, m := range out.Messages {
+			got = append(got, aws.ToString(m.Body))
+			if _, err := sqsAPI.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages through SNS→SQS (-want +got):\n%s", diff)
+	}
+	rule, err := events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("replication")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rule.State != ebtypes.RuleStateEnabled {
+		t.Errorf("replication rule %s, want ENABLED: a stanza asks for replication", rule.State)
+	}
+	// Every message decodes as the workers decode it.
+	for _, m := range got {
+		var msg regionMessage
+		if err := json.Unmarshal([]byte(m), &msg); err != nil || !slices.Contains(regions, msg.Region) {
+			t.Errorf("message %s: %v", m, err)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+// rieModule is the Lambda runtime interface emulator, built from the Go
+// module proxy (no Docker needed).
+const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// TestBootstrapUnderTheRuntimeEmulator builds bootstrap as `make lambda`
+// does (for this machine's architecture) and runs it under the Lambda
+// runtime interface emulator as the snapshot worker, against moto, with an
+// SNS event for a seeded region. Elsewhere than CI it skips when the
+// emulator cannot be built; under CI=true that is a failure.
+func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the emulator and provided.al2023 are Linux only")
+	}
+	srv := motoserver.Require(t)
+	ctx, cfg := motoAccount(t, dailyStanza)
+	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
+
+	dir := t.TempDir()
+	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
+	apiAddr, invokeAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
+	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"),
+		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
+		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	waitListening(t, invokeAddr, &out)
+
+	// One invocation at a time: the emulator cannot take concurrent ones.
+	resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
+		bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "errorMessage") {
+		t.Fatalf("invoke: HTTP %d %s\n%s", resp.StatusCode, body, &out)
+	}
+
+	for _, v := range inst.VolumeIDs {
+		if got := snapshotsOf(t, ctx, west, v); len(got) != 1 {
+			t.Errorf("volume %s has %d snapshots, want 1", v, len(got))
+		}
+	}
+	var finished map[string]any
+	for line := range strings.Lines(out.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "run finished" {
+			finished = rec
+		}
+	}
+	if id, _ := finished["request_id"].(string); id == "" || finished["region"] != "us-west-2" || finished["created"] != 2.0 {
+		t.Errorf("no JSON report line with a request id, region us-west-2 and created 2 in the output:\n%s", &out)
+	}
+}
+
+// buildBootstrap builds cmd/ebs-snapper as the Lambda bootstrap for this
+// machine's architecture, with the flags of `make lambda`.
+func buildBootstrap(t *testing.T, dir string) string {
+	t.Helper()
+	root, err := motoserver.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, "./cmd/ebs-snapper")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build bootstrap: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// buildRIE installs the emulator from the module proxy into dir (the Go
+// build cache makes later builds quick).
+func buildRIE(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command("go", "install", rieModule)
+	cmd.Dir = dir // outside this module: its go.mod must not apply
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the runtime interface emulator is required under CI: %v\n%s", err, out)
+		}
+		t.Skipf("cannot build the runtime interface emulator: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "aws-lambda-rie")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitListening(t *testing.T, addr string, out fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("the emulator does not listen on %s; its output:\n%s", addr, out)
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,22 @@
+package inventory
+
+import "errors"
+
+// Domain sentinels that the EC2 adapter (package ebs) wraps around AWS
+// errors and the engine (package snapper) tests with errors.Is. They live
+// here, in the package both already import, rather than in snapper: the
+// engine's own tests use the adapter, and Go forbids the import cycle an
+// adapter importing the engine would make. Because they are values the
+// adapter always wraps, no caller has to remember to inject a classifier:
+// a handler that wires a bare ebs.Client gets the same behaviour as the CLI.
+var (
+	// ErrRegionUnavailable marks an error meaning the region is not usable
+	// by the account (EC2 AuthFailure or OptInRequired: not enabled, not
+	// opted in). The original treated such a region as empty; the engine
+	// skips it and reports why, without counting a failure.
+	ErrRegionUnavailable = errors.New("region not enabled for the account")
+	// ErrSnapshotInUse marks a DeleteSnapshot that EC2 refused because a
+	// registered AMI uses the snapshot (InvalidSnapshot.InUse). Such a
+	// snapshot is skipped and reported, never an abort.
+	ErrSnapshotInUse = errors.New("snapshot is in use by an AMI")
+)
