@@ -53,8 +53,7 @@ type Instance struct {
 	VolumeIDs []string
 }
 
-// Volume is an EBS volume; only its tags are needed (they are copied to
-// new snapshots).
+// Volume is an EBS volume: its tags are copied to new snapshots.
 type Volume struct {
 	ID   string
 	Tags []Tag
@@ -67,6 +66,12 @@ const (
 	StateError     = "error"
 )
 
+// Snapshot storage tiers as EC2 reports them (Snapshot.StorageTier).
+const (
+	TierStandard = "standard"
+	TierArchive  = "archive"
+)
+
 // Snapshot is an EBS snapshot owned by the account.
 type Snapshot struct {
 	ID          string
@@ -75,6 +80,9 @@ type Snapshot struct {
 	StartTime   time.Time
 	Description string
 	Tags        []Tag
+	// StorageTier is "standard", "archive", or "" when EC2 did not say
+	// (read as standard).
+	StorageTier string
 }
 
 // Tag returns the value of the first tag with the given key.
