@@ -78,6 +78,7 @@ func fromSDKSnapshot(s ec2types.Snapshot) inventory.Snapshot {
 		StartTime:   aws.ToTime(s.StartTime),
 		Description: aws.ToString(s.Description),
 		Tags:        fromSDKTags(s.Tags),
+		StorageTier: string(s.StorageTier),
 	}
 }
 

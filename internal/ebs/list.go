@@ -119,6 +119,52 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 	return volumes, nil
 }
 
+// VolumesMatching returns the volumes that match filters (DescribeVolumes
+// filter names, ANDed; values ORed with * and ? wildcards): one paginated
+// listing, evaluated by EC2.
+//
+// IAM: ec2:DescribeVolumes.
+func (c *Client) VolumesMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Volume, error) {
+	in := &ec2.DescribeVolumesInput{Filters: toSDKFilters(filters), MaxResults: aws.Int32(maxVolumesPage)}
+	var volumes []inventory.Volume
+	p := ec2.NewDescribeVolumesPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe volumes matching %s in %s: %w", describeFilters(filters), c.region, filterRejected(err))
+		}
+		for _, v := range page.Volumes {
+			volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Type: string(v.VolumeType)})
+		}
+	}
+	return volumes, nil
+}
+
+// SnapshotsMatching returns the account's snapshots that match filters
+// (DescribeSnapshots filter names): one paginated listing, evaluated by
+// EC2.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error) {
+	in := &ec2.DescribeSnapshotsInput{
+		OwnerIds:   []string{selfOwner},
+		Filters:    toSDKFilters(filters),
+		MaxResults: aws.Int32(maxSnapshotsPage),
+	}
+	var snaps []inventory.Snapshot
+	p := ec2.NewDescribeSnapshotsPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe snapshots matching %s in %s: %w", describeFilters(filters), c.region, filterRejected(err))
+		}
+		for _, s := range page.Snapshots {
+			snaps = append(snaps, fromSDKSnapshot(s))
+		}
+	}
+	return snaps, nil
+}
+
 // ImageSnapshots maps every EBS snapshot that backs one of the account's
 // AMIs to that AMI's id. Such snapshots cannot be deleted while the AMI is
 // registered.

@@ -57,6 +57,9 @@ type Instance struct {
 type Volume struct {
 	ID   string
 	Tags []Tag
+	// Type is the EBS volume type (gp3, st1, …), which exclude_volumes
+	// may filter on.
+	Type string
 }
 
 // Snapshot states as EC2 reports them.

@@ -28,7 +28,7 @@ import (
 //   - adopt: on a governed volume whose policy sets Adopt, a completed
 //     snapshot without DeleteOn (and not made by AWS Backup, which EC2
 //     refuses to delete) becomes a candidate due on the date of StartTime
-//     + retention, rounded up to a UTC midnight as snapshot does.
+//   - retention, rounded up to a UTC midnight as snapshot does.
 //
 // Each candidate then goes through rules, in order, until one decides:
 //

@@ -138,8 +138,8 @@ type Decision struct {
 	DeleteOn string `json:"delete_on"`
 	// Adopted is true for a snapshot without DeleteOn that the stanza's
 	// adopt setting made a candidate.
-	Adopted bool `json:"adopted,omitempty"`
-	Action   Action `json:"action"`
+	Adopted bool   `json:"adopted,omitempty"`
+	Action  Action `json:"action"`
 	// Reason is one sentence: it starts with "kept: " for Keep, with
 	// "due since " for Delete and with "archive: " for Archive (see
 	// reasons.go for every form).

@@ -39,6 +39,8 @@ const (
 	OpDescribeImages    = "DescribeImages"
 	OpCreateSnapshot    = "CreateSnapshot"
 	OpDeleteSnapshot    = "DeleteSnapshot"
+	// OpModifySnapshotTier is the archive call, which moto lacks.
+	OpModifySnapshotTier = "ModifySnapshotTier"
 )
 
 // Fake is an in-memory EC2 for one region. The zero value is ready to use
