@@ -59,7 +59,8 @@ const (
 
 // Orphans is a stanza's "orphans" setting.
 type Orphans struct {
-	// Mode is OrphansKeep (also for ""), OrphansRetain or OrphansKeepLast.
+	// Mode is OrphansKeep, OrphansRetain, OrphansKeepLast, or "" when the
+	// stanza does not say: then ignore_retention decides, as before.
 	Mode string
 	// KeepLast is N of {"keep_last": N}, at least 1.
 	KeepLast int

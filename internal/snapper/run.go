@@ -93,8 +93,11 @@ type RegionReport struct {
 type Summary struct {
 	Created int `json:"created"`
 	Deleted int `json:"deleted"`
-	Kept    int `json:"kept"`
-	Failed  int `json:"failed"`
+	// Kept counts kept snapshots, archived ones included.
+	Kept int `json:"kept"`
+	// Archived counts snapshots moved to the archive tier.
+	Archived int `json:"archived"`
+	Failed   int `json:"failed"`
 }
 
 // Report is the outcome of a run in every region.
@@ -179,7 +182,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages
+		need |= NeedImages | NeedAdopted
 	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
@@ -234,7 +237,7 @@ func rowsForClean(ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
 		rows[i] = CleanRow{Decision: d}
-		if d.Action == retention.Delete {
+		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
 	}
@@ -279,7 +282,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		}
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
-		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, inst.Tags, tags))
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags))
 		if err != nil {
 			r.Status, r.Error = StatusFailed, err.Error()
 			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
@@ -302,6 +305,10 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options) {
 	forEach(ctx, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
+		if r.Action == retention.Archive {
+			archiveSnapshot(ctx, ec2, r)
+			return
+		}
 		if r.Action != retention.Delete {
 			return
 		}
@@ -323,6 +330,17 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 			rows[i].Status, rows[i].Error = StatusFailed, notStarted
 		}
 	}
+}
+
+// archiveSnapshot moves a planned snapshot to the archive tier.
+func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
+	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		return
+	}
+	r.Status = StatusDone
+	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // notStarted marks actions a cancelled run never reached.
@@ -362,11 +380,14 @@ func summarize(rr RegionReport) Summary {
 	}
 	for _, r := range rr.Clean {
 		switch {
+		case r.Status == StatusDone && r.Action == retention.Archive:
+			s.Archived++
+			s.Kept++
 		case r.Status == StatusDone:
 			s.Deleted++
 		case r.Status == StatusFailed:
 			s.Failed++
-		case r.Action == retention.Keep || r.Status == StatusSkipped:
+		case r.Action != retention.Delete || r.Status == StatusSkipped:
 			s.Kept++
 		}
 	}
