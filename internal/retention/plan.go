@@ -11,7 +11,8 @@ import (
 )
 
 // Plan returns one Decision per candidate snapshot of in.Snapshots,
-// sorted by VolumeID, then StartTime, DeleteOn and SnapshotID: each
+// sorted by VolumeID, then StartTime, DeleteOn tag (none first) and
+// SnapshotID: each
 // volume's snapshots oldest first, the order in which they are considered
 // for deletion. A candidate carries a DeleteOn tag, or is adopted (see
 // below). Other snapshots get no decision but count toward their volume's
@@ -49,7 +50,7 @@ import (
 //  9. it is deleted while the volume has more completed snapshots than its
 //     minimum, each delete lowering that count, and kept after.
 //
-// Two post-passes follow. Tiers: a completed snapshot that rule 9 deletes
+// Two post-passes follow. Tiers: a completed snapshot that rule 9 decides
 // is kept when a tier of the volume's policy keeps it ("kept: monthly
 // 2026-10"). The tiers only ever turn deletes into keeps and the minimum
 // is counted as if they kept nothing, so adding a tier never deletes
@@ -114,10 +115,11 @@ type rule func(v *volume, c *candidate) (a Action, reason string, ok bool)
 
 // step is a row of the rules table. archivable marks the rules whose
 // keeps the archive pass may move to the archive tier: what is kept for a
-// time that can be known (not due yet, or by a tier).
+// time that can be known (not due yet, or by a tier). tiered marks the
+// rule whose verdict the tiers override (the minimum's).
 type step struct {
-	decide     rule
-	archivable bool
+	decide             rule
+	archivable, tiered bool
 }
 
 // rules are tried in order, the first one that decides wins; the last one
@@ -127,16 +129,16 @@ type step struct {
 // minimum, and it lowers the count when it does; whatever the other rules
 // keep stays counted, so the count is what will remain.
 var rules = []step{
-	{badDateRule, false},
-	{notDueRule, true},
-	{ignoredRule, false},
-	{amiRule, false},
-	{notCompletedRule, false},
-	{newestRule, false},
-	{orphansKeepRule, false},
-	{unknownMinimumRule, false},
-	{errorStateRule, false},
-	{minimumRule, false},
+	{badDateRule, false, false},
+	{notDueRule, true, false},
+	{ignoredRule, false, false},
+	{amiRule, false, false},
+	{notCompletedRule, false, false},
+	{newestRule, false, false},
+	{orphansKeepRule, false, false},
+	{unknownMinimumRule, false, false},
+	{errorStateRule, false, false},
+	{minimumRule, false, true},
 }
 
 func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapshot) []Decision {
@@ -158,14 +160,16 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 			DeleteOn:   c.deleteOn,
 			Adopted:    c.adopted,
 		}
-		archivable := false
+		archivable, tiered := false, false
 		for _, r := range rules {
 			if a, reason, ok := r.decide(v, c); ok {
-				d.Action, d.Reason, archivable = a, reason, r.archivable
+				d.Action, d.Reason, archivable, tiered = a, reason, r.archivable, r.tiered
 				break
 			}
 		}
-		if k := v.tiers[s.ID]; k != nil && d.Action == Delete && s.State == inventory.StateCompleted {
+		// The minimum has decided as if the tiers kept nothing; a tier
+		// keeps what it would delete, and names itself where both keep.
+		if k := v.tiers[s.ID]; k != nil && tiered {
 			d.Action, d.Reason, archivable = Keep, keptByTiers(k), true
 		}
 		if archivable {
