@@ -155,3 +155,45 @@ func TestGovernUnionsTiers(t *testing.T) {
 		t.Errorf("archive_after %v when b does not archive, want 0", g.ArchiveAfter)
 	}
 }
+
+// TestSixtyDaysOfDailies is issue 8's fleet: 60 daily snapshots of a
+// volume, all due, under keep_daily 7, keep_weekly 4, keep_monthly 2 and
+// minimum 3; clean keeps exactly the 7 last days, the newest of the two
+// ISO weeks before them and of October, each naming its tier. It runs on
+// the fake: moto stamps StartTime with its own clock (see
+// docs/retention.md, "Testing").
+func TestSixtyDaysOfDailies(t *testing.T) {
+	f := webFleet()
+	for k := range 60 {
+		start := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).AddDate(0, 0, -k)
+		f.AddSnapshot(inventory.Snapshot{ID: "snap-" + start.Format("0102"), VolumeID: "vol-b1", State: inventory.StateCompleted,
+			StartTime: start, Tags: tags("DeleteOn", start.AddDate(0, 0, 1).Format(time.DateOnly), retention.ConfigIDTag, "daily")}, "")
+	}
+	st := stanza(t, "daily", "1 day", 3)
+	st.Tiers = retention.Tiers{Daily: 7, Weekly: 4, Monthly: 2}
+	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
+	kept := map[string]string{}
+	for _, r := range rep.Regions[0].Clean {
+		if r.Action == retention.Keep {
+			kept[r.SnapshotID] = r.Reason
+		}
+	}
+	want := map[string]string{
+		"snap-1031": "kept: monthly 2026-10",
+		"snap-1108": "kept: weekly 2026-W45",
+		"snap-1115": "kept: weekly 2026-W46",
+		"snap-1119": "kept: daily 2026-11-19",
+		"snap-1120": "kept: daily 2026-11-20",
+		"snap-1121": "kept: daily 2026-11-21",
+		"snap-1122": "kept: daily 2026-11-22, weekly 2026-W47",
+		"snap-1123": "kept: daily 2026-11-23",
+		"snap-1124": "kept: daily 2026-11-24",
+		"snap-1125": "kept: not due until 2026-11-26",
+	}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	if got := len(f.Snapshots()); got != 10 {
+		t.Errorf("%d snapshots left, want 10", got)
+	}
+}
