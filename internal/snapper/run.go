@@ -119,8 +119,11 @@ type RegionReport struct {
 type Summary struct {
 	Created int `json:"created"`
 	Deleted int `json:"deleted"`
-	Kept    int `json:"kept"`
-	Failed  int `json:"failed"`
+	// Kept counts kept snapshots, archived ones included.
+	Kept int `json:"kept"`
+	// Archived counts snapshots moved to the archive tier.
+	Archived int `json:"archived"`
+	Failed   int `json:"failed"`
 	// NotStarted counts actions the run never reached (not failures).
 	NotStarted int `json:"not_started"`
 }
@@ -205,7 +208,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages
+		need |= NeedImages | NeedAdopted
 	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
@@ -260,7 +263,7 @@ func rowsForClean(ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
 		rows[i] = CleanRow{Decision: d}
-		if d.Action == retention.Delete {
+		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
 	}
@@ -318,7 +321,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		}
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
-		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, inst.Tags, tags))
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags))
 		if err != nil {
 			r.Status, r.Error = StatusFailed, err.Error()
 			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
@@ -343,6 +346,10 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 	opts.planned(ec2.Region(), n)
 	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
+		if r.Action == retention.Archive {
+			archiveSnapshot(ctx, ec2, r)
+			return
+		}
 		if r.Action != retention.Delete {
 			return
 		}
@@ -382,6 +389,17 @@ func stopped(ctx context.Context, stop <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// archiveSnapshot moves a planned snapshot to the archive tier.
+func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
+	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		return
+	}
+	r.Status = StatusDone
+	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
@@ -426,13 +444,16 @@ func summarize(rr RegionReport) Summary {
 	}
 	for _, r := range rr.Clean {
 		switch {
+		case r.Status == StatusDone && r.Action == retention.Archive:
+			s.Archived++
+			s.Kept++
 		case r.Status == StatusDone:
 			s.Deleted++
 		case r.Status == StatusFailed:
 			s.Failed++
 		case r.Status == StatusNotStarted:
 			s.NotStarted++
-		case r.Action == retention.Keep || r.Status == StatusSkipped:
+		case r.Action != retention.Delete || r.Status == StatusSkipped:
 			s.Kept++
 		}
 	}
