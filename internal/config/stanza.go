@@ -31,6 +31,15 @@ type Stanza struct {
 	IgnoreRetention bool
 	// Replication is true when the stanza says "replication": "yes".
 	Replication bool
+	// ReplicationCopyTags copies every user tag of an original to its
+	// replica ("replication_copy_tags": true), not only Name.
+	ReplicationCopyTags bool
+	// ReplicationKMSKeys maps destination regions to the KMS key (id,
+	// alias or ARN) their copies are encrypted with; nil when none.
+	ReplicationKMSKeys map[string]string
+	// ReplicationRetention, when not zero, dates a replica's DeleteOn from
+	// its original's start time instead of copying the original's.
+	ReplicationRetention time.Duration
 }
 
 // MatchDescription renders the match the way ebs_snapper's sanity check
