@@ -24,6 +24,9 @@ type EC2 interface {
 	ImageSnapshots(ctx context.Context) (map[string]string, error)
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id string) error
+	// CopySnapshot copies sourceID of sourceRegion into this region,
+	// tagged in the same call (see replicate.go).
+	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
 }
 
 // Region is the inventory of one region for one run: built once, with one

@@ -251,6 +251,7 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		g := p.Govern(ids)
 		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol], Minimum: g.Minimum}
 	}
+	withReplicaVolumes(&in, p)
 	return retention.Plan(in)
 }
 
