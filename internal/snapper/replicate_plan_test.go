@@ -110,7 +110,9 @@ func TestPlanReplicationCopyCarriesTagsAndDescription(t *testing.T) {
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web", "team", "a"), ""},
 		{"replication_retention dates DeleteOn from the original's start", func(s *config.Stanza) { s.ReplicationRetention = 30 * 24 * time.Hour },
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-26", "Name", "web"), ""},
-		{"replication_kms_key for the destination", func(s *config.Stanza) { s.ReplicationKMSKeys = map[string]string{west: "alias/dr", "eu-west-1": "alias/eu"} },
+		{"replication_kms_key for the destination", func(s *config.Stanza) {
+			s.ReplicationKMSKeys = map[string]string{west: "alias/dr", "eu-west-1": "alias/eu"}
+		},
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web"), "alias/dr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
