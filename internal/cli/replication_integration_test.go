@@ -5,7 +5,6 @@ package cli
 // source's VolumeId and copies no tag of the source).
 
 import (
-	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -21,18 +20,10 @@ import (
 
 const drStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours"}, "replication": "yes"%s}`
 
-// runRegions runs the binary over both regions and decodes its report.
+// runRegions runs the binary over both regions.
 func (e *engineEnv) runRegions(wantCode int, args ...string) output {
 	e.t.Helper()
-	stdout, stderr, code := runBinary(e.t, e.srv, "", append(args, "--json", "--region", "us-east-1", "--region", "us-west-2")...)
-	if code != wantCode {
-		e.t.Fatalf("ebs-snapper %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
-	}
-	var out output
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
-		e.t.Fatalf("decode report: %v\n%s", err, stdout)
-	}
-	return out
+	return e.runIn([]string{"us-east-1", "us-west-2"}, wantCode, args...)
 }
 
 // west is an EC2 client of us-west-2 on moto.
