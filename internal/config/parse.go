@@ -137,7 +137,7 @@ func gotValue(raw json.RawMessage) any {
 }
 
 var (
-	stanzaKeys = []string{"match", "snapshot", "ignore", "ignore_retention", "replication",
+	stanzaKeys = []string{"match", "snapshot", "ignore", "ignore_retention", "replication", keyCopyTags, keyKMSKey, keyRetention,
 		"retention_tiers", "orphans", "exclude", "exclude_volumes", "adopt", "archive_after"}
 	snapshotKeys = []string{"retention", "minimum", "frequency"}
 )
@@ -166,6 +166,7 @@ func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
 	s.Ignore = p.ignore(top)
 	s.IgnoreRetention = p.ignoreRetention(top)
 	s.Replication = p.replication(top)
+	p.replicationExtras(top, &s)
 	p.lifecycle(top, &s)
 	p.unknown(top, "", stanzaKeys)
 	if len(p.errs) > 0 {

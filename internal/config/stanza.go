@@ -48,6 +48,15 @@ type Stanza struct {
 	// ArchiveAfter, when positive, moves snapshots kept at least this long
 	// to the EBS archive tier ("archive_after").
 	ArchiveAfter time.Duration
+	// ReplicationCopyTags copies every user tag of an original to its
+	// replica ("replication_copy_tags": true), not only Name.
+	ReplicationCopyTags bool
+	// ReplicationKMSKeys maps destination regions to the KMS key (id,
+	// alias or ARN) their copies are encrypted with; nil when none.
+	ReplicationKMSKeys map[string]string
+	// ReplicationRetention, when not zero, dates a replica's DeleteOn from
+	// its original's start time instead of copying the original's.
+	ReplicationRetention time.Duration
 }
 
 // Orphans modes ("orphans" in a stanza).

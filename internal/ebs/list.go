@@ -111,6 +111,20 @@ func (c *Client) snapshots(ctx context.Context, filters []inventory.Filter, what
 	return snaps, nil
 }
 
+// HasSnapshots reports whether the account owns any snapshot in the
+// region, with one DescribeSnapshots call of the smallest page EC2 takes
+// (MaxResults 5, OwnerIds self): the replication fan-out's test for a
+// region worth a worker.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) HasSnapshots(ctx context.Context) (bool, error) {
+	out, err := c.api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{selfOwner}, MaxResults: aws.Int32(5)})
+	if err != nil {
+		return false, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, classify(err))
+	}
+	return len(out.Snapshots) > 0, nil
+}
+
 // Volumes returns the volumes with the given ids (duplicates are asked
 // once). Ids that no longer exist are simply absent from the result.
 //

@@ -19,4 +19,10 @@ var (
 	// registered AMI uses the snapshot (InvalidSnapshot.InUse). Such a
 	// snapshot is skipped and reported, never an abort.
 	ErrSnapshotInUse = errors.New("snapshot is in use by an AMI")
+	// ErrCopyLimit marks a CopySnapshot that EC2 refused because the
+	// destination region has too many copies in progress
+	// (ResourceLimitExceeded, "Too many snapshot copies in progress"; 20
+	// per destination region, reference/field.md §4). Not a failure: the
+	// copy is made on a later run.
+	ErrCopyLimit = errors.New("too many snapshot copies in progress in the destination region")
 )

@@ -32,6 +32,9 @@ type EC2 interface {
 	SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error)
 	// ArchiveSnapshot moves a snapshot to the EBS archive tier.
 	ArchiveSnapshot(ctx context.Context, id string) error
+	// CopySnapshot copies sourceID of sourceRegion into this region,
+	// tagged in the same call (see replicate.go).
+	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
 }
 
 // Region is the inventory of one region for one run: built once, with one

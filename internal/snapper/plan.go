@@ -309,6 +309,7 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol],
 			Minimum: g.Minimum, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter}
 	}
+	withReplicaVolumes(&in, p)
 	return retention.Plan(in)
 }
 

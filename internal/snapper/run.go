@@ -26,8 +26,12 @@ const (
 	JobSnapshot Job = iota
 	// JobClean plans and deletes the expired snapshots.
 	JobClean
-	// JobPlan plans both and changes nothing.
+	// JobPlan plans both and changes nothing; with a stanza saying
+	// "replication": "yes", it plans replication too.
 	JobPlan
+	// JobReplicate copies tagged snapshots to their destination regions
+	// and deletes the replicas whose original is gone (replicate.go).
+	JobReplicate
 )
 
 // Row statuses.
@@ -41,6 +45,10 @@ const (
 	// ended). It is not a failure: re-planning on the next run, or a
 	// continuation, finds the same action due again.
 	StatusNotStarted = "not started"
+	// StatusDeferred marks a copy EC2 refused for the copies already in
+	// progress in its destination (inventory.ErrCopyLimit), or one not
+	// tried after such a refusal: a later run makes it. Not a failure.
+	StatusDeferred = "deferred"
 )
 
 // Options tune a run.
@@ -69,6 +77,10 @@ type Options struct {
 	// They are called from the run's goroutines.
 	OnPlanned    func(region string, actions int)
 	OnActionDone func(region string, failed bool)
+	// Remote returns the EC2 client of a region outside the run's, which
+	// replication lists and copies into, or nil when the account has not
+	// enabled that region. Nil means no region outside the run's.
+	Remote func(region string) EC2
 }
 
 func (o Options) planned(region string, n int) {
@@ -112,7 +124,10 @@ type RegionReport struct {
 	// NeverDue lists, for clean and plan, the snapshots whose DeleteOn tag
 	// is not a YYYY-MM-DD date: clean keeps them, now and on every run.
 	NeverDue []string `json:"never_due,omitempty"`
-	Summary  Summary  `json:"summary"`
+	// Replication holds the replication decisions of the region's tagged
+	// snapshots (JobReplicate, and JobPlan when replication is on).
+	Replication []ReplicationRow `json:"replication,omitempty"`
+	Summary     Summary          `json:"summary"`
 }
 
 // Summary counts the outcome of a region's run.
@@ -126,6 +141,10 @@ type Summary struct {
 	Failed   int `json:"failed"`
 	// NotStarted counts actions the run never reached (not failures).
 	NotStarted int `json:"not_started"`
+	// Copied counts replicas made; Deferred the copies left for a later
+	// run because of the destination's copy limit (not failures).
+	Copied   int `json:"copied"`
+	Deferred int `json:"deferred"`
 }
 
 // Report is the outcome of a run in every region.
@@ -158,6 +177,10 @@ func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Option
 	for _, id := range sortedKeys(policy.Stanzas) {
 		stanzas = append(stanzas, policy.Stanzas[id])
 	}
+	if job == JobReplicate {
+		rep.Regions = runReplication(ctx, regions, policy, opts)
+		return rep
+	}
 	g := errgroup.Group{}
 	g.SetLimit(opts.RegionWorkers)
 	for i, ec2 := range regions {
@@ -167,6 +190,9 @@ func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Option
 		})
 	}
 	_ = g.Wait()
+	if job == JobPlan && policy.Replicating() {
+		planReplication(ctx, rep.Regions, regions, policy, opts)
+	}
 	return rep
 }
 
@@ -176,6 +202,8 @@ func (j Job) String() string {
 		return "snapshot"
 	case JobClean:
 		return "clean"
+	case JobReplicate:
+		return "replication"
 	default:
 		return "plan"
 	}
@@ -457,5 +485,6 @@ func summarize(rr RegionReport) Summary {
 			s.Kept++
 		}
 	}
+	countReplication(&s, rr.Replication)
 	return s
 }

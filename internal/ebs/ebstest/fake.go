@@ -41,6 +41,7 @@ const (
 	OpDeleteSnapshot    = "DeleteSnapshot"
 	// OpModifySnapshotTier is the archive call, which moto lacks.
 	OpModifySnapshotTier = "ModifySnapshotTier"
+	OpCopySnapshot       = "CopySnapshot"
 )
 
 // Fake is an in-memory EC2 for one region. The zero value is ready to use
@@ -63,6 +64,25 @@ type Fake struct {
 	faults    map[string][]fault
 	calls     map[string]int
 	nextID    uint64
+	// peers are the fakes of the other regions, by region name, that
+	// CopySnapshot reads its source from (see Link).
+	peers map[string]*Fake
+}
+
+// Link makes the fakes one account across regions: a CopySnapshot in any of
+// them reads its SourceRegion's snapshot from the fake of that region.
+// Ids stay distinct across the linked fakes because each numbers its own
+// from a different offset.
+func Link(fakes map[string]*Fake) {
+	offset := uint64(0)
+	for _, region := range slices.Sorted(maps.Keys(fakes)) {
+		f := fakes[region]
+		f.mu.Lock()
+		f.peers = fakes
+		f.nextID += offset
+		f.mu.Unlock()
+		offset += 1 << 40
+	}
 }
 
 var _ ebs.EC2API = (*Fake)(nil)
@@ -70,6 +90,8 @@ var _ ebs.EC2API = (*Fake)(nil)
 type ownedSnapshot struct {
 	inventory.Snapshot
 	owner string
+	// kmsKeyID is the key of an encrypted copy ("" when unencrypted).
+	kmsKeyID string
 }
 
 type image struct {

@@ -448,5 +448,70 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		Tags:        ebs.ToSDKTags(s.Tags),
 		VolumeSize:  aws.Int32(s.VolumeSize),
 		StorageTier: ec2types.StorageTier(cmp.Or(s.StorageTier, inventory.TierStandard)),
+		Encrypted:   aws.Bool(s.kmsKeyID != ""),
+		KmsKeyId:    kmsKey(s.kmsKeyID),
 	}
+}
+
+func kmsKey(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return aws.String(id)
+}
+
+// CopySnapshot copies a snapshot of the account from the linked fake of
+// SourceRegion (see Link) into this one, as moto does: the copy is
+// completed at once, keeps the source's VolumeId and size, carries only the
+// tags of TagSpecifications (never the source's) and, with KmsKeyId, is
+// encrypted with that key. A source region that is not linked, or a
+// snapshot missing there or owned by another account, is
+// InvalidSnapshot.NotFound.
+func (f *Fake) CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, _ ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error) {
+	if err := f.begin(ctx, OpCopySnapshot, in); err != nil {
+		return nil, err
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeDryRunOperation, "Request would have succeeded, but DryRun flag is set."))
+	}
+	tags, err := specTags(in.TagSpecifications)
+	if err != nil {
+		return nil, opError(OpCopySnapshot, err)
+	}
+	if n := utf8.RuneCountInString(aws.ToString(in.Description)); n > maxDescription {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription))
+	}
+	if in.KmsKeyId != nil && !aws.ToBool(in.Encrypted) {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeInvalidParameterCombination, "KmsKeyId requires Encrypted"))
+	}
+	srcID := aws.ToString(in.SourceSnapshotId)
+	f.mu.Lock()
+	src := f.peers[aws.ToString(in.SourceRegion)]
+	f.mu.Unlock()
+	var orig ownedSnapshot
+	found := false
+	if src != nil {
+		src.mu.Lock()
+		orig, found = src.snapshots.get(srcID)
+		src.mu.Unlock()
+	}
+	if !found || orig.owner != AccountID {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeSnapshotNotFound, "The snapshot '%s' does not exist in %s.", srcID, aws.ToString(in.SourceRegion)))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := ownedSnapshot{owner: AccountID, kmsKeyID: aws.ToString(in.KmsKeyId), Snapshot: inventory.Snapshot{
+		ID: f.newID("snap", func(id string) bool {
+			_, taken := f.snapshots.get(id)
+			return taken
+		}),
+		VolumeID:    orig.VolumeID,
+		VolumeSize:  orig.VolumeSize,
+		State:       inventory.StateCompleted,
+		StartTime:   f.now().UTC(),
+		Description: aws.ToString(in.Description),
+		Tags:        tags,
+	}}
+	f.snapshots.put(s.ID, s)
+	return &ec2.CopySnapshotOutput{SnapshotId: aws.String(s.ID), Tags: ebs.ToSDKTags(tags)}, nil
 }

@@ -21,7 +21,12 @@ import (
 type Target struct {
 	API  ebs.EC2API
 	Seed Seeder
+	// Peer is the same account's EC2 API in PeerRegion, for copies.
+	Peer ebs.EC2API
 }
+
+// PeerRegion is the region of Target.Peer.
+const PeerRegion = "us-west-2"
 
 // suiteRegion only names the region in messages: the API decides where
 // calls go.
@@ -46,6 +51,7 @@ func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"SnapshotTagFilters", testSnapshotTagFilters},
 		{"ImageBackedSnapshot", testImageBackedSnapshot},
 		{"Regions", testRegions},
+		{"CopySnapshotAcrossRegions", testCopySnapshot},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			tg := newTarget(t)
@@ -315,5 +321,56 @@ func testRegions(ctx context.Context, t *testing.T, _ Target, c *ebs.Client) {
 	}
 	if !slices.IsSorted(regions) || !slices.Contains(regions, "us-east-1") {
 		t.Errorf("got %v, want a sorted list holding us-east-1", regions)
+	}
+}
+
+func testCopySnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	orig, err := c.CreateSnapshot(ctx, vol, "original", tags("DeleteOn", "2026-12-01", "Name", "web-1", "team", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := ebs.New(tg.Peer, PeerRegion, ebs.Options{})
+	if _, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "untagged", "", nil); !errors.Is(err, ebs.ErrNoTags) {
+		t.Fatalf("untagged copy: got %v, want ErrNoTags", err)
+	}
+	want := tags("replication_src_region", suiteRegion, "replication_snapshot_id", orig.ID, "DeleteOn", "2026-12-01")
+	cp, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "copy of original", "", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "encrypted copy", "alias/dr", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := dst.Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]inventory.Snapshot{}
+	for _, s := range listed {
+		byID[s.ID] = s
+	}
+	got, ok := byID[cp.ID]
+	if !ok || len(listed) != 2 {
+		t.Fatalf("destination lists %+v, want the two copies %s and %s", listed, cp.ID, enc.ID)
+	}
+	// Only the requested tags: EC2 never copies the source's.
+	if diff := cmp.Diff(sortedTags(want), sortedTags(got.Tags)); diff != "" {
+		t.Errorf("copy's tags (-want +got):\n%s", diff)
+	}
+	if got.Description != "copy of original" || got.VolumeID != vol {
+		t.Errorf("copy %+v: want description %q and the source's volume %s", got, "copy of original", vol)
+	}
+	out, err := tg.Peer.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("snapshot-id"), Values: []string{enc.ID}}}})
+	if err != nil || len(out.Snapshots) != 1 {
+		t.Fatalf("describe %s: %v, %v", enc.ID, out, err)
+	}
+	if s := out.Snapshots[0]; !aws.ToBool(s.Encrypted) || !strings.HasSuffix(aws.ToString(s.KmsKeyId), "alias/dr") {
+		t.Errorf("encrypted copy: Encrypted %v, KmsKeyId %q; want true and alias/dr", aws.ToBool(s.Encrypted), aws.ToString(s.KmsKeyId))
+	}
+	if _, err := dst.CopySnapshot(ctx, suiteRegion, "snap-0123456789abcdef0", "gone", "", want); !ebs.IsNotFound(err) {
+		t.Errorf("copy of a missing snapshot: got %v, want a not-found error", err)
 	}
 }
