@@ -68,6 +68,11 @@ type Options struct {
 	// on the simulator's clock (ebstest.Fake.PendingFor); zero completes
 	// them at once.
 	PendingFor time.Duration
+	// Latency holds every answer this long (time.Sleep: real time, or
+	// the bubble's virtual time inside a testing/synctest bubble), as
+	// EC2's round trip does; without it a virtual-time client would send
+	// its Describe pages faster than any real one can.
+	Latency time.Duration
 	// Now is the simulator's clock, for the buckets' refills and the
 	// snapshots' StartTime and completion. nil means a virtual clock that
 	// starts at Epoch and moves only with Advance. Pass time.Now inside a
@@ -264,6 +269,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.count(action, func(c *Counts) { c.Throttled++ })
 		s.writeError(w, "", http.StatusServiceUnavailable, ebs.CodeRequestLimitExceeded, "Request limit exceeded.")
 		return
+	}
+	if s.opts.Latency > 0 {
+		time.Sleep(s.opts.Latency)
 	}
 	out, err := h(r.Context(), f, form)
 	if err != nil {
