@@ -9,6 +9,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
@@ -46,11 +49,10 @@ func inBubble(b *testing.B, f func(t *testing.T)) {
 	}
 }
 
-// seedSimFleet seeds instances × 2 volumes tagged backup=yes, each volume
-// with 3 snapshots 13 hours, 2 days and 5 days old at bubbleEpoch, tagged
-// DeleteOn 4 days after they were taken: every volume is due a snapshot,
-// and each has one expired snapshot above the minimum of 1.
-func seedSimFleet(f *ebstest.Fake, instances int) (volumes, snapshots int) {
+// seedFleet seeds instances × 2 volumes tagged backup=yes, each volume
+// with one snapshot of each age at now, tagged DeleteOn 4 days after it
+// was taken, and returns the number of snapshots.
+func seedFleet(f *ebstest.Fake, instances int, now time.Time, ages ...time.Duration) int {
 	n := 0
 	for i := range instances {
 		inst := inventory.Instance{ID: fmt.Sprintf("i-%017x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
@@ -58,8 +60,8 @@ func seedSimFleet(f *ebstest.Fake, instances int) (volumes, snapshots int) {
 			vol := fmt.Sprintf("vol-%016x%d", i, v)
 			inst.VolumeIDs = append(inst.VolumeIDs, vol)
 			f.AddVolume(inventory.Volume{ID: vol, Tags: []inventory.Tag{{Key: "Name", Value: vol}}})
-			for _, age := range []time.Duration{13 * time.Hour, 48 * time.Hour, 120 * time.Hour} {
-				start := bubbleEpoch.Add(-age)
+			for _, age := range ages {
+				start := now.Add(-age)
 				f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%016x", n), VolumeID: vol, StartTime: start,
 					Tags: []inventory.Tag{{Key: "DeleteOn", Value: start.Add(96 * time.Hour).Format(time.DateOnly)}}}, "")
 				n++
@@ -67,7 +69,33 @@ func seedSimFleet(f *ebstest.Fake, instances int) (volumes, snapshots int) {
 		}
 		f.AddInstance(inst)
 	}
-	return instances * 2, n
+	return n
+}
+
+// bubbleRetryer is awsclient's retryer (adaptive mode, awsclient.MaxAttempts
+// attempts) made safe for a synctest bubble. When the adaptive rate limiter
+// lacks a token it sleeps the exact time until the next one, which float
+// rounding can make 0 ns; in real time a little time has passed by the
+// next try, in a bubble none has, and the loop would spin at one instant
+// for ever. Here it fails instead (FailOnNoAttemptTokens) and the wrapper
+// sleeps a millisecond (a real timer's granularity) before trying again.
+func bubbleRetryer() aws.Retryer {
+	return noSpin{retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.FailOnNoAttemptTokens = true
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = awsclient.MaxAttempts })
+	})}
+}
+
+type noSpin struct{ *retry.AdaptiveMode }
+
+func (r noSpin) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	for {
+		release, err := r.AdaptiveMode.GetAttemptToken(ctx)
+		if err == nil || ctx.Err() != nil {
+			return release, err
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // simCase is one benchmarked run.
@@ -110,10 +138,13 @@ func runSimCase(b *testing.B, c simCase) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg.Retryer = bubbleRetryer
 	for b.Loop() {
 		b.StopTimer()
 		sim := ec2sim.New(ec2sim.Options{Regions: []string{simRegion}, Buckets: true, Latency: simLatency, Now: time.Now})
-		_, snapshots := seedSimFleet(sim.Region(simRegion), c.volumes/2)
+		// Every volume is due a snapshot (the newest is 13 hours old) and
+		// has one expired snapshot above the minimum of 1 (5 days old).
+		snapshots := seedFleet(sim.Region(simRegion), c.volumes/2, bubbleEpoch, 13*time.Hour, 48*time.Hour, 120*time.Hour)
 		b.StartTimer()
 
 		var virtual time.Duration
@@ -145,8 +176,13 @@ func runSimCase(b *testing.B, c simCase) {
 			throttled += n.Throttled
 		}
 		done := sum.Created + sum.Deleted
-		// EC2's bucket allows its burst at once, then its refill rate.
-		boundTime := time.Duration(float64(c.volumes-ebs.DefaultBurst) / ebs.DefaultRate * float64(time.Second))
+		// EC2's bucket allows its burst at once (none when drained), then
+		// its refill rate.
+		burst := ebs.DefaultBurst
+		if c.drained {
+			burst = 0
+		}
+		boundTime := time.Duration(float64(c.volumes-burst) / ebs.DefaultRate * float64(time.Second))
 		b.ReportMetric(virtual.Seconds(), "virtual-s")
 		b.ReportMetric(boundTime.Seconds(), "bound-s")
 		b.ReportMetric(virtual.Seconds()/boundTime.Seconds(), "x-bound")
@@ -191,24 +227,10 @@ func BenchmarkSimDrainedBucket(b *testing.B) {
 // heap's high-water mark above what the fake itself holds: what a Lambda
 // needs for a region this size.
 func BenchmarkPlanner(b *testing.B) {
-	const instances, perVolume = 10_000, 5
+	const instances = 10_000
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	f := &ebstest.Fake{Now: func() time.Time { return base }}
-	n := 0
-	for i := range instances {
-		inst := inventory.Instance{ID: fmt.Sprintf("i-%08x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
-		for v := range 2 {
-			vol := fmt.Sprintf("vol-%08x%d", i, v)
-			inst.VolumeIDs = append(inst.VolumeIDs, vol)
-			for s := range perVolume {
-				start := base.Add(-time.Duration(perVolume-s)*24*time.Hour - time.Hour)
-				f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%08x", n), VolumeID: vol, StartTime: start,
-					Tags: []inventory.Tag{{Key: "DeleteOn", Value: start.Add(96 * time.Hour).Format(time.DateOnly)}}}, "")
-				n++
-			}
-		}
-		f.AddInstance(inst)
-	}
+	n := seedFleet(f, instances, base, 25*time.Hour, 49*time.Hour, 73*time.Hour, 97*time.Hour, 121*time.Hour)
 	region := []EC2{ebs.New(f, simRegion, ebs.Options{})}
 	b.ReportAllocs()
 	for b.Loop() {
