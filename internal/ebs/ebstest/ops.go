@@ -243,7 +243,8 @@ func (f *Fake) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, 
 }
 
 // CreateSnapshot snapshots an existing volume: the snapshot is completed at
-// once (as in moto), tagged from TagSpecifications, stamped with Now.
+// once (as in moto) unless PendingFor is set, tagged from
+// TagSpecifications, stamped with Now.
 func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, _ ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
 	if err := f.begin(ctx, OpCreateSnapshot, in); err != nil {
 		return nil, err
@@ -255,8 +256,8 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 	if err != nil {
 		return nil, opError(OpCreateSnapshot, err)
 	}
-	if n := utf8.RuneCountInString(aws.ToString(in.Description)); n > maxDescription {
-		return nil, opError(OpCreateSnapshot, apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription))
+	if err := checkDescription(in.Description); err != nil {
+		return nil, opError(OpCreateSnapshot, err)
 	}
 	volumeID := aws.ToString(in.VolumeId)
 	f.mu.Lock()
@@ -264,19 +265,7 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 	if _, ok := f.volumes.get(volumeID); !ok {
 		return nil, opError(OpCreateSnapshot, apiError(ebs.CodeVolumeNotFound, "The volume '%s' does not exist.", volumeID))
 	}
-	s := ownedSnapshot{owner: AccountID, Snapshot: inventory.Snapshot{
-		ID: f.newID("snap", func(id string) bool {
-			_, taken := f.snapshots.get(id)
-			return taken
-		}),
-		VolumeID:    volumeID,
-		State:       inventory.StateCompleted,
-		StartTime:   f.now().UTC(),
-		Description: aws.ToString(in.Description),
-		Tags:        tags,
-	}}
-	f.snapshots.put(s.ID, s)
-	sdk := toSDKSnapshot(s)
+	sdk := toSDKSnapshot(f.newSnapshot(volumeID, aws.ToString(in.Description), tags))
 	return &ec2.CreateSnapshotOutput{
 		SnapshotId:  sdk.SnapshotId,
 		VolumeId:    sdk.VolumeId,
@@ -286,6 +275,24 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 		OwnerId:     sdk.OwnerId,
 		Tags:        sdk.Tags,
 	}, nil
+}
+
+// newSnapshot stores a snapshot the fake creates now, owned by AccountID.
+// Callers hold f.mu.
+func (f *Fake) newSnapshot(volumeID, description string, tags []inventory.Tag) ownedSnapshot {
+	s := ownedSnapshot{owner: AccountID, Snapshot: inventory.Snapshot{
+		ID: f.newID("snap", func(id string) bool {
+			_, taken := f.snapshots.get(id)
+			return taken
+		}),
+		VolumeID:    volumeID,
+		StartTime:   f.now().UTC(),
+		Description: description,
+		Tags:        tags,
+	}}
+	s.State = f.created(s.ID, s.StartTime)
+	f.snapshots.put(s.ID, s)
+	return s
 }
 
 // DeleteSnapshot deletes one of the account's snapshots. A snapshot that is
@@ -358,6 +365,13 @@ func specTags(specs []ec2types.TagSpecification) ([]inventory.Tag, error) {
 		return nil, apiError(ebs.CodeTagLimitExceeded, "The maximum number of Tags for a resource has been reached (%d > %d).", len(tags), maxTags)
 	}
 	return tags, nil
+}
+
+func checkDescription(d *string) error {
+	if n := utf8.RuneCountInString(aws.ToString(d)); n > maxDescription {
+		return apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription)
+	}
+	return nil
 }
 
 // pageSize checks MaxResults against EC2's range for the call; nil means

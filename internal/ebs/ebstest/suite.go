@@ -23,6 +23,12 @@ type Target struct {
 	Seed Seeder
 	// Peer is the same account's EC2 API in PeerRegion, for copies.
 	Peer ebs.EC2API
+	// IgnoresMaxResults says the target answers every snapshot and volume
+	// in one page whatever MaxResults asks, as moto 5.2.1 does for
+	// DescribeSnapshots and DescribeVolumes (reference/emulator.md; it
+	// pages DescribeInstances): those two paging checks then skip, since
+	// a NextToken loop cannot be observed there.
+	IgnoresMaxResults bool
 }
 
 // PeerRegion is the region of Target.Peer.
@@ -52,6 +58,7 @@ func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"ImageBackedSnapshot", testImageBackedSnapshot},
 		{"Regions", testRegions},
 		{"CopySnapshotAcrossRegions", testCopySnapshot},
+		{"Pagination", testPagination},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			tg := newTarget(t)
@@ -372,5 +379,98 @@ func testCopySnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Clien
 	}
 	if _, err := dst.CopySnapshot(ctx, suiteRegion, "snap-0123456789abcdef0", "gone", "", want); !ebs.IsNotFound(err) {
 		t.Errorf("copy of a missing snapshot: got %v, want a not-found error", err)
+	}
+}
+
+// testPagination pages through each listing with EC2's smallest page: the
+// pages hold at most MaxResults, a NextToken leads to the next page, the
+// last page has none, and together the pages hold every result once.
+func testPagination(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	const n, size = 7, 5
+	var instances, volumes, snapshots []string
+	for range n {
+		inst := tg.Seed.Instance(t, InstanceSpec{Tags: tags("Page", "yes")})
+		instances, volumes = append(instances, inst.ID), append(volumes, inst.VolumeIDs[0])
+		s, err := c.CreateSnapshot(ctx, inst.VolumeIDs[0], "paged", tags("DeleteOn", "2026-12-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snapshots = append(snapshots, s.ID)
+	}
+	pageSize := aws.Int32(size)
+	for _, l := range []struct {
+		name    string
+		ignored bool // the target answers one page whatever MaxResults says
+		want    []string
+		page    func(token *string) ([]string, *string, error)
+	}{
+		{"DescribeInstances", false, instances, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: pageSize, NextToken: token,
+				Filters: []ec2types.Filter{{Name: aws.String("tag:Page"), Values: []string{"yes"}}}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, r := range out.Reservations {
+				for _, i := range r.Instances {
+					ids = append(ids, aws.ToString(i.InstanceId))
+				}
+			}
+			return ids, out.NextToken, nil
+		}},
+		{"DescribeVolumes", tg.IgnoresMaxResults, volumes, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{MaxResults: pageSize, NextToken: token,
+				Filters: []ec2types.Filter{{Name: aws.String("volume-id"), Values: volumes}}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, v := range out.Volumes {
+				ids = append(ids, aws.ToString(v.VolumeId))
+			}
+			return ids, out.NextToken, nil
+		}},
+		{"DescribeSnapshots", tg.IgnoresMaxResults, snapshots, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{MaxResults: pageSize, NextToken: token, OwnerIds: []string{"self"}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, s := range out.Snapshots {
+				ids = append(ids, aws.ToString(s.SnapshotId))
+			}
+			return ids, out.NextToken, nil
+		}},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			if l.ignored {
+				t.Skipf("the target ignores MaxResults on %s: one page holds everything", l.name)
+			}
+			var got []string
+			var sizes []int
+			var token *string
+			for {
+				ids, next, err := l.page(token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, sizes = append(got, ids...), append(sizes, len(ids))
+				if next == nil {
+					break
+				}
+				if len(sizes) > n {
+					t.Fatalf("more than %d pages: %v", n, sizes)
+				}
+				token = next
+			}
+			if want := []int{size, n - size}; !slices.Equal(sizes, want) {
+				t.Errorf("page sizes %v, want %v", sizes, want)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(l.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("paged ids %v, want each of %v once", got, want)
+			}
+		})
 	}
 }
