@@ -25,6 +25,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
 const (
@@ -114,8 +115,13 @@ func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ebstest.Fa
 	return fakes, store
 }
 
+// newHandler returns the Handler of cfg; a worker whose cfg has no SNS
+// client gets a recording one on topicARN and leases in memory.
 func newHandler(t *testing.T, cfg Config) *Handler {
 	t.Helper()
+	if (cfg.Name == Snapshot || cfg.Name == Clean) && cfg.SNS == nil {
+		cfg.TopicARN, cfg.SNS, cfg.Leases = topicARN, &recordingSNS{}, &lease.Memory{}
+	}
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -378,6 +384,9 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 		{Config{Name: FanoutClean}, "EBS_SNAPPER_TOPIC_ARN"},
 		{Config{Name: FanoutSnapshot, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_REPLICATION_RULE"},
 		{Config{Name: Clean, Margin: -time.Second}, "must not be negative"},
+		{Config{Name: Clean, MaxHops: -1}, "must not be negative"},
+		{Config{Name: Snapshot}, "for continuations, is not set (EBS_SNAPPER_TOPIC_ARN)"},
+		{Config{Name: Clean, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_LEASE_TABLE"},
 	} {
 		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error with %q", tc.cfg, err, tc.want)
