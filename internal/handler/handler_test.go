@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,23 +35,14 @@ const (
 
 // captureLogs sends the default logger's JSON lines to the returned buffer
 // for the test's duration.
-func captureLogs(t *testing.T) *bytes.Buffer {
+func captureLogs(t *testing.T) *lockedBuffer {
 	t.Helper()
-	var buf bytes.Buffer
-	var mu sync.Mutex
+	var buf lockedBuffer
 	prev := slog.Default()
-	slog.SetDefault(NewLogger(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), slog.LevelDebug))
+	slog.SetDefault(NewLogger(&buf, slog.LevelDebug))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	return &buf
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // snsEvent is testdata/sns-event.json, an SNS event as SNS delivers it to
 // Lambda, with one record per message.

@@ -8,13 +8,16 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -23,19 +26,24 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
 
-const motoTable = "ebs_snapshot_configuration"
+const (
+	motoTable  = "ebs_snapshot_configuration"
+	leaseTable = "ebs_snapper_lease"
+)
 
-// motoAccount is moto with the configuration table holding stanza, and
-// the SDK configuration the handlers use.
+// motoAccount is moto with the configuration table holding stanza and an
+// empty lease table, and the SDK configuration the handlers use.
 func motoAccount(t *testing.T, stanza string) (context.Context, aws.Config) {
 	t.Helper()
 	srv := motoserver.Require(t)
@@ -46,6 +54,15 @@ func motoAccount(t *testing.T, stanza string) (context.Context, aws.Config) {
 		t.Fatal(err)
 	}
 	if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "daily", Configuration: stanza}); err != nil {
+		t.Fatal(err)
+	}
+	// As the stack's template declares it.
+	if _, err := dynamodb.NewFromConfig(cfg).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(leaseTable),
+		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String(lease.KeyAttribute), AttributeType: dbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String(lease.KeyAttribute), KeyType: dbtypes.KeyTypeHash}},
+		BillingMode:          dbtypes.BillingModePayPerRequest,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return ctx, cfg
@@ -178,5 +195,62 @@ func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
 		if err := json.Unmarshal([]byte(m), &msg); err != nil || !slices.Contains(regions, msg.Region) {
 			t.Errorf("message %s: %v", m, err)
 		}
+	}
+}
+
+// Two snapshot workers started together on one region, with the lease in
+// moto's DynamoDB: the region's volumes are snapshotted once, counted in
+// CreateSnapshot calls, and one worker is turned away.
+func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
+	ctx, _ := motoAccount(t, dailyStanza)
+	calls := &awsclient.Calls{}
+	cfg, err := awsclient.Load(ctx, "us-east-1", calls) // the environment points at moto
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = "us-west-2" })
+	insts, err := fleet.Launch(ctx, api, fleet.Group{Count: 3, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := captureLogs(t)
+	leases := lease.NewDynamo(dynamodb.NewFromConfig(cfg), leaseTable)
+	start := make(chan struct{})
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		h := newHandler(t, Config{Name: Snapshot, Sources: account.FromAWS(cfg, motoTable), TopicARN: topicARN, SNS: &recordingSNS{},
+			Leases: leases, Calls: calls, Metrics: logs})
+		ctx := invokeCtx(t, fmt.Sprintf("req-moto-together-%d", i), 5*time.Minute)
+		wg.Go(func() {
+			<-start
+			errs[i] = h.Invoke(ctx, readJSON(t, "testdata/sns-event.json", nil))
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	volumes := 0
+	for _, inst := range insts {
+		for _, v := range inst.VolumeIDs {
+			volumes++
+			if got := snapshotsOf(t, ctx, api, v); len(got) != 1 {
+				t.Errorf("volume %s has %d snapshots, want 1", v, len(got))
+			}
+		}
+	}
+	if n := calls.Get("EC2.CreateSnapshot").Calls; n != volumes {
+		t.Errorf("%d CreateSnapshot calls, want %d", n, volumes)
+	}
+	if n := len(logLines(t, logs, "region busy: another worker holds its lease and does the work")); n != 1 {
+		t.Errorf("%d workers turned away, want 1", n)
+	}
+	// The lease was released at the end: the next scheduled run may start.
+	if err := leases.Acquire(ctx, lease.Lease{Key: lease.Key(Snapshot, "us-west-2"), Holder: "next", Expires: time.Now().Add(time.Minute)}, "", time.Now()); err != nil {
+		t.Errorf("after both: %v", err)
 	}
 }
