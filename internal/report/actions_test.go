@@ -9,7 +9,9 @@ import (
 )
 
 func TestActionsOf(t *testing.T) {
-	snap := func(status, errText string) snapper.SnapshotRow { return snapper.SnapshotRow{Status: status, Error: errText} }
+	snap := func(status, errText string) snapper.SnapshotRow {
+		return snapper.SnapshotRow{Status: status, Error: errText}
+	}
 	clean := func(status string) snapper.CleanRow { return snapper.CleanRow{Status: status} }
 	rr := snapper.RegionReport{
 		Region: "us-west-2",
