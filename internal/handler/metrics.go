@@ -57,9 +57,4 @@ func (h *Handler) emit(ctx context.Context, figs ...report.Figures) {
 // throttledIn is how many calls to region AWS has throttled so far in this
 // execution environment; a worker's figure is the difference over its run
 // (Lambda runs one invocation at a time per environment).
-func (h *Handler) throttledIn(region string) int {
-	if h.cfg.Calls == nil {
-		return 0
-	}
-	return h.cfg.Calls.ThrottledIn(region)
-}
+func (h *Handler) throttledIn(region string) int { return h.cfg.Calls.ThrottledIn(region) }
