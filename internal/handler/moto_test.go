@@ -8,7 +8,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"slices"
 	"sync"
@@ -33,6 +32,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
@@ -198,9 +198,26 @@ func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
 	}
 }
 
-// Two snapshot workers started together on one region, with the lease in
-// moto's DynamoDB: the region's volumes are snapshotted once, counted in
-// CreateSnapshot calls, and one worker is turned away.
+// holdingEC2 holds the first CreateSnapshot of a run until release is
+// closed, and closes reached when it gets there.
+type holdingEC2 struct {
+	snapper.EC2
+	once             sync.Once
+	reached, release chan struct{}
+}
+
+func (e *holdingEC2) CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error) {
+	e.once.Do(func() { close(e.reached); <-e.release })
+	return e.EC2.CreateSnapshot(ctx, volumeID, description, tags)
+}
+
+// Two snapshot workers on one region, with the lease in moto's DynamoDB:
+// the second starts while the first has planned and is about to create
+// (held there), so without the lease both would snapshot every volume.
+// The volumes are snapshotted once, counted in CreateSnapshot calls, and
+// the second worker is turned away. (The two do not race their PutItems:
+// moto's conditional writes are not atomic under concurrent requests, as
+// DynamoDB's are; the race itself is tested on lease.Memory.)
 func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 	ctx, _ := motoAccount(t, dailyStanza)
 	calls := &awsclient.Calls{}
@@ -215,25 +232,33 @@ func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 	}
 	logs := captureLogs(t)
 	leases := lease.NewDynamo(dynamodb.NewFromConfig(cfg), leaseTable)
-	start := make(chan struct{})
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range errs {
-		h := newHandler(t, Config{Name: Snapshot, Sources: account.FromAWS(cfg, motoTable), TopicARN: topicARN, SNS: &recordingSNS{},
-			Leases: leases, Calls: calls, Metrics: logs})
-		ctx := invokeCtx(t, fmt.Sprintf("req-moto-together-%d", i), 5*time.Minute)
-		wg.Go(func() {
-			<-start
-			errs[i] = h.Invoke(ctx, readJSON(t, "testdata/sns-event.json", nil))
-		})
+	worker := func(src account.Sources) *Handler {
+		return newHandler(t, Config{Name: Snapshot, Sources: src, TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases, Calls: calls})
 	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+	held := &holdingEC2{reached: make(chan struct{}), release: make(chan struct{})}
+	first := account.FromAWS(cfg, motoTable)
+	regionEC2 := first.EC2
+	first.EC2 = func(region string) snapper.EC2 { held.EC2 = regionEC2(region); return held }
+
+	done := make(chan error, 1)
+	go func() {
+		done <- worker(first).Invoke(invokeCtx(t, "req-moto-first", 5*time.Minute), readJSON(t, "testdata/sns-event.json", nil))
+	}()
+	select {
+	case <-held.reached:
+	case err := <-done:
+		t.Fatalf("the first worker ended before creating: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the first worker never reached CreateSnapshot")
 	}
+	if err := worker(account.FromAWS(cfg, motoTable)).Invoke(invokeCtx(t, "req-moto-second", 5*time.Minute), readJSON(t, "testdata/sns-event.json", nil)); err != nil {
+		t.Error(err)
+	}
+	close(held.release)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+
 	volumes := 0
 	for _, inst := range insts {
 		for _, v := range inst.VolumeIDs {
@@ -246,8 +271,9 @@ func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 	if n := calls.Get("EC2.CreateSnapshot").Calls; n != volumes {
 		t.Errorf("%d CreateSnapshot calls, want %d", n, volumes)
 	}
-	if n := len(logLines(t, logs, "region busy: another worker holds its lease and does the work")); n != 1 {
-		t.Errorf("%d workers turned away, want 1", n)
+	busy := logLines(t, logs, "region busy: another worker holds its lease and does the work")
+	if len(busy) != 1 || busy[0]["request_id"] != "req-moto-second" {
+		t.Errorf("turned away: %v, want the second worker", busy)
 	}
 	// The lease was released at the end: the next scheduled run may start.
 	if err := leases.Acquire(ctx, lease.Lease{Key: lease.Key(Snapshot, "us-west-2"), Holder: "next", Expires: time.Now().Add(time.Minute)}, "", time.Now()); err != nil {
