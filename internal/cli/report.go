@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -206,33 +205,7 @@ func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
 		if rr.Skipped != "" || rep.DryRun {
 			continue
 		}
-		a := &report.ActionFigures{ThrottledCalls: calls.ThrottledIn(rr.Region)}
-		count := func(status, errText string, done *int) {
-			switch {
-			case notStarted(status, errText):
-				a.ActionsNotStarted++
-			case status == snapper.StatusDone:
-				*done++
-			case status == snapper.StatusFailed:
-				a.ActionsFailed++
-			}
-		}
-		for _, r := range rr.Snapshots {
-			count(r.Status, r.Error, &a.SnapshotsCreated)
-		}
-		for _, r := range rr.Clean {
-			count(r.Status, r.Error, &a.SnapshotsDeleted)
-		}
-		if rr.Error != "" {
-			a.ActionsFailed++
-		}
-		out = append(out, report.Figures{Region: rr.Region, Actions: a})
+		out = append(out, report.Figures{Region: rr.Region, Actions: report.ActionsOf(rr, calls.ThrottledIn(rr.Region))})
 	}
 	return out
-}
-
-// notStarted recognises an action the run never reached: the engine marks
-// it with status "not started", or as failed with an error saying so.
-func notStarted(status, errText string) bool {
-	return status == "not started" || strings.HasPrefix(errText, "not started")
 }

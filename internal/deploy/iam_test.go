@@ -10,6 +10,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/handler"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
 // runtimeActions are what the Lambda runtime itself does with the
@@ -27,7 +28,8 @@ func lambdaActions() []string {
 	for _, actions := range [][]string{
 		ebs.IAMActions(),
 		configstore.IAMActions(), // the read path only: configure's writes stay out of the role
-		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule
+		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule; workers publish continuations
+		lease.IAMActions(),       // workers take and release their region's lease
 		runtimeActions,
 	} {
 		all = append(all, actions...)
@@ -163,6 +165,8 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		condition             map[string]map[string]string
 	}{
 		{"ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
+		{"OneWorkerPerRegion", "dynamodb:PutItem", `{"Fn::GetAtt":["LeaseTable","Arn"]}`, nil},
+		{"OneWorkerPerRegion", "dynamodb:DeleteItem", `{"Fn::GetAtt":["LeaseTable","Arn"]}`, nil},
 		{"SnapshotVolumes", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*"}`, nil},
 		{"CreateOnlyExpiringSnapshots", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
 			map[string]map[string]string{"Null": {"aws:RequestTag/DeleteOn": "false"}}},
@@ -193,6 +197,14 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		want, _ := json.Marshal(tc.condition)
 		if string(got) != string(want) {
 			t.Errorf("%s: condition %s, want %s", tc.sid, got, want)
+		}
+	}
+	// The configuration table is only read: the lease's writes go to the
+	// lease table alone.
+	for _, st := range stmts {
+		res, _ := json.Marshal(st.Resource)
+		if strings.Contains(string(res), "EbsSnapshotConfigurationTable") && !slices.Equal(st.actions(), []string{"dynamodb:Query"}) {
+			t.Errorf("statement %s grants %v on the configuration table, want dynamodb:Query only", st.Sid, st.actions())
 		}
 	}
 	// Any other mutating EC2 grant, or one on every resource, would widen

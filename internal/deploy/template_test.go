@@ -6,9 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 )
 
 // TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
@@ -96,6 +99,9 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		if tc.rule != "" {
 			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)
 		}
+		if tc.timeout == "WorkerTimeout" {
+			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
+		}
 		for k, v := range want {
 			if env[k] != v {
 				t.Errorf("%s: %s = %s, want %s", tc.id, k, env[k], v)
@@ -147,4 +153,98 @@ func TestParameters(t *testing.T) {
 			t.Errorf("%s has a default: deploy must always pass it", p.Name)
 		}
 	}
+}
+
+// The lease table is keyed and expires as package lease reads and writes
+// it, apart from the configuration table, and goes with the stack.
+func TestLeaseTable(t *testing.T) {
+	var tab struct {
+		Type, DeletionPolicy string
+		Properties           struct {
+			TableName               string
+			BillingMode             string
+			KeySchema               []struct{ AttributeName, KeyType string }
+			TimeToLiveSpecification struct {
+				AttributeName string
+				Enabled       bool
+			}
+		}
+	}
+	if err := json.Unmarshal(mustResource(t, "LeaseTable"), &tab); err != nil {
+		t.Fatal(err)
+	}
+	p := tab.Properties
+	if tab.Type != "AWS::DynamoDB::Table" || tab.DeletionPolicy != "Delete" || p.TableName == deploy.Table || p.BillingMode != "PAY_PER_REQUEST" ||
+		len(p.KeySchema) != 1 || p.KeySchema[0].AttributeName != lease.KeyAttribute || p.KeySchema[0].KeyType != "HASH" ||
+		p.TimeToLiveSpecification.AttributeName != lease.ExpiresAttribute || !p.TimeToLiveSpecification.Enabled {
+		t.Errorf("lease table: %+v", tab)
+	}
+}
+
+// The RPO alarm fires on VolumesLate + VolumesMissing > 0 over the
+// no-dimension metrics the workers' EMF lines publish (report.EMF), and
+// notifies the optional alarm topic.
+func TestRPOAlarm(t *testing.T) {
+	var alarm struct {
+		Type       string
+		Properties struct {
+			Metrics []struct {
+				Id, Expression string
+				ReturnData     bool
+				MetricStat     *struct {
+					Metric struct {
+						Namespace, MetricName string
+						Dimensions            []any
+					}
+					Stat string
+				}
+			}
+			Threshold          float64
+			ComparisonOperator string
+			AlarmActions       json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(mustResource(t, "RpoBreachAlarm"), &alarm); err != nil {
+		t.Fatal(err)
+	}
+	metrics := map[string]string{}
+	var expr string
+	for _, m := range alarm.Properties.Metrics {
+		switch {
+		case m.MetricStat != nil:
+			if m.MetricStat.Metric.Namespace != report.Namespace || len(m.MetricStat.Metric.Dimensions) != 0 || m.ReturnData {
+				t.Errorf("metric %s: %+v, want namespace %s with no dimension, not returned", m.Id, m.MetricStat, report.Namespace)
+			}
+			metrics[m.Id] = m.MetricStat.Metric.MetricName
+		case m.ReturnData:
+			expr = m.Expression
+		}
+	}
+	ids := map[string]string{}
+	for id, name := range metrics {
+		ids[name] = id
+	}
+	if expr != ids["VolumesLate"]+" + "+ids["VolumesMissing"] || len(metrics) != 2 {
+		t.Errorf("alarm expression %q over %v, want VolumesLate + VolumesMissing", expr, metrics)
+	}
+	if alarm.Properties.Threshold != 0 || alarm.Properties.ComparisonOperator != "GreaterThanThreshold" {
+		t.Errorf("alarm %s %v, want > 0", alarm.Properties.ComparisonOperator, alarm.Properties.Threshold)
+	}
+	if !strings.Contains(string(alarm.Properties.AlarmActions), `"AlarmTopicArn"`) {
+		t.Errorf("alarm actions %s, want the alarm topic", alarm.Properties.AlarmActions)
+	}
+}
+
+// mustResource returns the raw JSON of a template resource.
+func mustResource(t *testing.T, id string) []byte {
+	t.Helper()
+	var tpl struct{ Resources map[string]json.RawMessage }
+	if err := json.Unmarshal(deploy.Template(), &tpl); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := tpl.Resources[id]
+	if !ok {
+		t.Fatalf("no resource %s", id)
+	}
+	return r
 }

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
 // The environment of a function, as the CloudFormation template sets it.
@@ -25,8 +28,13 @@ const (
 	// TableEnv is the configuration table, in the function's region.
 	TableEnv = "EBS_SNAPPER_TABLE"
 	// TopicEnv is the SNS topic ARN: a fan-out publishes to it; a worker
-	// is subscribed to it.
+	// is subscribed to it and publishes its continuations to it.
 	TopicEnv = "EBS_SNAPPER_TOPIC_ARN"
+	// LeaseTableEnv is the lease table (workers), in the function's region.
+	LeaseTableEnv = "EBS_SNAPPER_LEASE_TABLE"
+	// MaxHopsEnv optionally overrides DefaultMaxHops (workers), a
+	// non-negative integer; 0 makes no continuation.
+	MaxHopsEnv = "EBS_SNAPPER_MAX_HOPS"
 	// ReplicationRuleEnv is the name of the replication pipeline's
 	// EventBridge rule (snapshot fan-out only).
 	ReplicationRuleEnv = "EBS_SNAPPER_REPLICATION_RULE"
@@ -44,7 +52,9 @@ const (
 // getenv is os.Getenv outside tests. Errors name the variable at fault.
 func FromEnvironment(ctx context.Context, getenv func(string) string, version string) (*Handler, error) {
 	level := new(slog.LevelVar)
-	slog.SetDefault(NewLogger(os.Stdout, level).With("handler", getenv(NameEnv)))
+	// The log records and the EMF lines share stdout, one Write per line.
+	stdout := &syncWriter{w: os.Stdout}
+	slog.SetDefault(NewLogger(stdout, level).With("handler", getenv(NameEnv)))
 	if v := getenv(LogLevelEnv); v != "" {
 		if err := level.UnmarshalText([]byte(v)); err != nil {
 			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
@@ -63,6 +73,14 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 		}
 		cfg.Margin = d
 	}
+	cfg.MaxHops = DefaultMaxHops
+	if v := getenv(MaxHopsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s=%q: want a whole number of continuations, 0 or more", MaxHopsEnv, v)
+		}
+		cfg.MaxHops = n
+	}
 	table := getenv(TableEnv)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
@@ -71,12 +89,17 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsclient.Load(ctx, "", nil)
+	cfg.Calls = &awsclient.Calls{}
+	awsCfg, err := awsclient.Load(ctx, "", cfg.Calls)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Sources = account.FromAWS(awsCfg, table)
 	cfg.SNS = sns.NewFromConfig(awsCfg)
+	if t := getenv(LeaseTableEnv); t != "" {
+		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)
+	}
+	cfg.Metrics = stdout
 	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	published := 0
 	for _, region := range regions {
-		if err := h.publish(ctx, region); err != nil {
+		if err := h.publish(ctx, region, Message(region)); err != nil {
 			slog.ErrorContext(ctx, "publish failed", "region", region, "error", err)
 			errs = append(errs, err)
 			continue
@@ -104,11 +104,12 @@ func Message(region string) string {
 	return `{"region": ` + string(r) + `}`
 }
 
-// publish sends one region's message.
+// publish sends one region's message to the topic: a fan-out's, or a
+// worker's continuation to its own topic.
 //
 // IAM: sns:Publish on the topic.
-func (h *Handler) publish(ctx context.Context, region string) error {
-	_, err := h.cfg.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.cfg.TopicARN), Message: aws.String(Message(region))})
+func (h *Handler) publish(ctx context.Context, region, body string) error {
+	_, err := h.cfg.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.cfg.TopicARN), Message: aws.String(body)})
 	if err != nil {
 		return fmt.Errorf("publish region %s to %s: %w", region, h.cfg.TopicARN, err)
 	}

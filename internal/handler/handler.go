@@ -4,21 +4,27 @@
 //
 // Fan-outs (EventBridge scheduled events) publish one SNS message
 // {"region": "<r>"} per enabled region; workers (SNS events) run the engine
-// for the region of each message, stop starting new actions a margin before
-// the invocation deadline, and return an error when actions failed so that
-// the function's Errors metric and its alarm see it. See docs/lambda.md.
+// for the region of each message, one worker per pipeline and region at a
+// time (a lease), stop starting new actions a margin before the invocation
+// deadline and hand what is left to a continuation on their own topic,
+// write their figures as CloudWatch EMF lines, and return an error when
+// actions failed so that the function's Errors metric and its alarm see
+// it. See docs/lambda.md.
 package handler
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -48,11 +54,25 @@ type Config struct {
 	// Account is the account id whose stanzas to read; "" asks
 	// Sources.Identify at every invocation.
 	Account string
-	// TopicARN is the SNS topic a fan-out publishes to (required for
-	// fan-outs).
+	// TopicARN is the SNS topic a fan-out publishes to, and a worker's
+	// own topic, where it publishes its continuations (required for both).
 	TopicARN string
-	// SNS publishes the fan-out messages (required for fan-outs).
+	// SNS publishes the fan-out messages and the continuations (required
+	// for fan-outs and workers).
 	SNS SNSAPI
+	// Leases hold one worker per pipeline and region at a time (required
+	// for workers).
+	Leases lease.Store
+	// MaxHops is how many continuations one chain publishes at most; 0
+	// publishes none (FromEnvironment's default is DefaultMaxHops).
+	MaxHops int
+	// Metrics receives the workers' CloudWatch EMF lines, one Write per
+	// line; nil writes none. Under Lambda it is stdout, shared with the
+	// logger (FromEnvironment).
+	Metrics io.Writer
+	// Calls counts the AWS calls of the function's clients, for the
+	// ThrottledCalls figure; nil counts none.
+	Calls *awsclient.Calls
 	// ReplicationRule is the name of the EventBridge rule of the
 	// replication pipeline, which the snapshot fan-out enables when any
 	// valid stanza asks for replication and disables otherwise (required
@@ -80,6 +100,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Margin < 0 {
 		return nil, fmt.Errorf("deadline margin %s: must not be negative", cfg.Margin)
 	}
+	if cfg.MaxHops < 0 {
+		return nil, fmt.Errorf("max hops %d: must not be negative", cfg.MaxHops)
+	}
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
@@ -93,15 +116,13 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("handler %s: the replication rule is not set (%s)", cfg.Name, ReplicationRuleEnv)
 		}
 		h.invoke = h.fanout
-	case Snapshot:
-		h.invoke = func(ctx context.Context, event json.RawMessage) error {
-			return h.worker(ctx, event, snapper.JobSnapshot)
+	case Snapshot, Clean, Replication:
+		if err := h.checkChain(); err != nil {
+			return nil, err
 		}
-	case Clean:
-		h.invoke = func(ctx context.Context, event json.RawMessage) error { return h.worker(ctx, event, snapper.JobClean) }
-	case Replication:
+		job := map[string]snapper.Job{Snapshot: snapper.JobSnapshot, Clean: snapper.JobClean, Replication: snapper.JobReplicate}[cfg.Name]
 		h.invoke = func(ctx context.Context, event json.RawMessage) error {
-			return h.worker(ctx, event, snapper.JobReplicate)
+			return h.worker(ctx, event, cfg.Name, h.engine(job))
 		}
 	}
 	return h, nil

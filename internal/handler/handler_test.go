@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
 const (
@@ -36,23 +36,14 @@ const (
 
 // captureLogs sends the default logger's JSON lines to the returned buffer
 // for the test's duration.
-func captureLogs(t *testing.T) *bytes.Buffer {
+func captureLogs(t *testing.T) *lockedBuffer {
 	t.Helper()
-	var buf bytes.Buffer
-	var mu sync.Mutex
+	var buf lockedBuffer
 	prev := slog.Default()
-	slog.SetDefault(NewLogger(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), slog.LevelDebug))
+	slog.SetDefault(NewLogger(&buf, slog.LevelDebug))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	return &buf
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // snsEvent is testdata/sns-event.json, an SNS event as SNS delivers it to
 // Lambda, with one record per message.
@@ -115,8 +106,13 @@ func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ebstest.Fa
 	return fakes, store
 }
 
+// newHandler returns the Handler of cfg; a worker whose cfg has no SNS
+// client gets a recording one on topicARN and leases in memory.
 func newHandler(t *testing.T, cfg Config) *Handler {
 	t.Helper()
+	if (cfg.Name == Snapshot || cfg.Name == Clean) && cfg.SNS == nil {
+		cfg.TopicARN, cfg.SNS, cfg.Leases = topicARN, &recordingSNS{}, &lease.Memory{}
+	}
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +379,9 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 		{Config{Name: FanoutClean}, "EBS_SNAPPER_TOPIC_ARN"},
 		{Config{Name: FanoutSnapshot, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_REPLICATION_RULE"},
 		{Config{Name: Clean, Margin: -time.Second}, "must not be negative"},
+		{Config{Name: Clean, MaxHops: -1}, "must not be negative"},
+		{Config{Name: Snapshot}, "for continuations, is not set (EBS_SNAPPER_TOPIC_ARN)"},
+		{Config{Name: Clean, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_LEASE_TABLE"},
 	} {
 		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error with %q", tc.cfg, err, tc.want)
@@ -426,7 +425,7 @@ func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
 	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
 		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store)})
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: &lease.Memory{}})
 	if err := h.Invoke(invokeCtx(t, "req-9", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,8 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"),
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
-		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic")
+		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
+		LeaseTableEnv+"="+leaseTable)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -86,6 +87,28 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	if id, _ := finished["request_id"].(string); id == "" || finished["region"] != "us-west-2" || finished["created"] != 2.0 {
 		t.Errorf("no JSON report line with a request id, region us-west-2 and created 2 in the output:\n%s", &out)
 	}
+	// The EMF lines share stdout with the log records, each on its own line.
+	var region map[string]any
+	for _, doc := range emfLines(t, linesFrom(out.String(), "{")) {
+		if doc["ConfigId"] == nil {
+			region = doc
+		}
+	}
+	if region["Region"] != "us-west-2" || region["SnapshotsCreated"] != 2.0 || region["VolumesMatched"] != 2.0 {
+		t.Errorf("no EMF line of the region with 2 snapshots created and 2 volumes matched in the output:\n%s", &out)
+	}
+}
+
+// linesFrom keeps the lines of out that start with prefix: the bootstrap's
+// JSON lines, without the emulator's own log lines.
+func linesFrom(out, prefix string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, prefix) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // buildBootstrap builds cmd/ebs-snapper as the Lambda bootstrap for this

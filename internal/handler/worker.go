@@ -16,17 +16,13 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// regionMessage is the body of a fan-out message.
-type regionMessage struct {
-	Region string `json:"region"`
-}
-
-// worker runs job for the region of each SNS record. A record without an
+// worker runs one pipeline for the region of each SNS record, one hop of
+// the region's chain each (runHop): run does the work. A record without an
 // Sns section, a message or a region, or whose message is not JSON, is
 // logged and skipped, as the original did (reference §8), except that a
 // non-JSON message no longer crashes the invocation. An event without
 // Records (a console test event) is logged and returns normally.
-func (h *Handler) worker(ctx context.Context, event json.RawMessage, job snapper.Job) error {
+func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
 	var ev events.SNSEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return fmt.Errorf("decode the event as an SNS event: %w", err)
@@ -39,23 +35,23 @@ func (h *Handler) worker(ctx context.Context, event json.RawMessage, job snapper
 	defer release()
 	var errs []error
 	for i, rec := range ev.Records {
-		region, ok := recordRegion(ctx, i, rec)
+		msg, ok := recordMessage(ctx, i, rec)
 		if !ok {
 			continue
 		}
-		if err := h.runRegion(ctx, job, region, stop); err != nil {
+		if err := h.runHop(ctx, pipeline, msg, stop, run); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// recordRegion returns the region an SNS record names, or logs why it
-// names none.
-func recordRegion(ctx context.Context, i int, rec events.SNSEventRecord) (string, bool) {
-	skip := func(why string, args ...any) (string, bool) {
+// recordMessage returns the message of an SNS record, or logs why it has
+// none a worker can use.
+func recordMessage(ctx context.Context, i int, rec events.SNSEventRecord) (regionMessage, bool) {
+	skip := func(why string, args ...any) (regionMessage, bool) {
 		slog.WarnContext(ctx, "SNS record skipped: "+why, append([]any{"record", i, "message_id", rec.SNS.MessageID}, args...)...)
-		return "", false
+		return regionMessage{}, false
 	}
 	if reflect.ValueOf(rec.SNS).IsZero() {
 		return skip("no Sns section")
@@ -70,7 +66,10 @@ func recordRegion(ctx context.Context, i int, rec events.SNSEventRecord) (string
 	if msg.Region == "" {
 		return skip(`message names no "region"`, "message", rec.SNS.Message)
 	}
-	return msg.Region, true
+	if msg.Hop < 0 {
+		return skip(`"hop" is negative`, "message", rec.SNS.Message)
+	}
+	return msg, true
 }
 
 // stopStarting returns a channel closed Margin before ctx's deadline (the
@@ -103,34 +102,47 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 	return stop, func() { t.Stop() }
 }
 
-// runRegion runs job in one region and logs its report. It returns an
-// error when actions or the region failed, or when stored stanzas are
-// invalid, so that the invocation counts as failed and the alarm fires;
-// actions not started before the deadline margin are not a failure.
-func (h *Handler) runRegion(ctx context.Context, job snapper.Job, region string, stop <-chan struct{}) error {
-	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account, Regions: []string{region}})
-	if err != nil {
-		return fmt.Errorf("%s in %s: %w", job, region, err)
+// engine returns the regionRun of a snapshot or clean worker: the CLI's
+// engine in one region. The run's report is logged as one "run finished"
+// line and its figures written as EMF lines. The error says when actions
+// or the region failed, or when stored stanzas are invalid, so that the
+// invocation counts as failed and the alarm fires; actions not started
+// before the deadline margin are not a failure, they are what is left.
+func (h *Handler) engine(job snapper.Job) regionRun {
+	return func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error) {
+		env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account, Regions: []string{region}})
+		if err != nil {
+			return remaining{}, fmt.Errorf("%s in %s: %w", job, region, err)
+		}
+		var invalid error
+		if n := len(env.Invalid); n > 0 {
+			invalid = fmt.Errorf("%s in %s: %d stored stanzas are invalid (each logged), e.g. %w", job, region, n, env.Invalid[0].Err)
+		}
+		if len(env.Policy.Stanzas) == 0 {
+			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
+			return remaining{}, invalid
+		}
+		throttled := h.throttledIn(region)
+		var inv *snapper.Region
+		opts := snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote}
+		if job == snapper.JobSnapshot {
+			// Run returns after its goroutines, so inv is safe to read then.
+			opts.OnInventory = func(r *snapper.Region) { inv = r }
+		}
+		rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+		rr := rep.Regions[0]
+		s := rr.Summary
+		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
+			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "skipped", rr.Skipped, "region_error", rr.Error)
+		h.emit(ctx, runFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
+		var failed error
+		switch {
+		case rr.Error != "":
+			failed = fmt.Errorf("%s in %s failed: %s", job, region, rr.Error)
+		case s.Failed > 0:
+			failed = fmt.Errorf("%s in %s: %d actions failed (each logged)", job, region, s.Failed)
+		}
+		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
+		return left, errors.Join(failed, invalid)
 	}
-	var invalid error
-	if n := len(env.Invalid); n > 0 {
-		invalid = fmt.Errorf("%s in %s: %d stored stanzas are invalid (each logged), e.g. %w", job, region, n, env.Invalid[0].Err)
-	}
-	if len(env.Policy.Stanzas) == 0 {
-		slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
-		return invalid
-	}
-	rep := snapper.Run(ctx, job, env.Clients, env.Policy, snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote})
-	rr := rep.Regions[0]
-	s := rr.Summary
-	slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
-		"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "skipped", rr.Skipped, "region_error", rr.Error)
-	var failed error
-	switch {
-	case rr.Error != "":
-		failed = fmt.Errorf("%s in %s failed: %s", job, region, rr.Error)
-	case s.Failed > 0:
-		failed = fmt.Errorf("%s in %s: %d actions failed (each logged)", job, region, s.Failed)
-	}
-	return errors.Join(failed, invalid)
 }

@@ -81,6 +81,11 @@ type Options struct {
 	// replication lists and copies into, or nil when the account has not
 	// enabled that region. Nil means no region outside the run's.
 	Remote func(region string) EC2
+	// OnInventory, when set, receives each region's inventory once it is
+	// built, before planning, so that a caller can judge RPO freshness
+	// (package report) without listing the region again. It is called from
+	// the run's goroutines and must not modify inv.
+	OnInventory func(inv *Region)
 }
 
 func (o Options) planned(region string, n int) {
@@ -250,6 +255,9 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		return rr
 	}
 	rr.Conflicts, rr.InvalidStanzas = inv.Conflicts, inv.Rejected
+	if opts.OnInventory != nil {
+		opts.OnInventory(inv)
+	}
 	if len(inv.Rejected) > 0 && p.IgnoreRetention {
 		// The rejected stanzas' instances look unmatched here, so their
 		// snapshots would look like orphans: as with a stored stanza that

@@ -1,0 +1,42 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+)
+
+// ActionsOf counts the outcome of a snapshot or clean run in one region
+// (the CLI's --json figures and the Lambda workers' EMF lines): snapshots
+// created and deleted, failed actions (a failed region counts as one), and
+// actions never reached. throttled is how many of the region's calls AWS
+// throttled, counted by the caller's SDK middleware.
+func ActionsOf(rr snapper.RegionReport, throttled int) *ActionFigures {
+	a := &ActionFigures{ThrottledCalls: throttled}
+	count := func(status, errText string, done *int) {
+		switch {
+		case notStarted(status, errText):
+			a.ActionsNotStarted++
+		case status == snapper.StatusDone:
+			*done++
+		case status == snapper.StatusFailed:
+			a.ActionsFailed++
+		}
+	}
+	for _, r := range rr.Snapshots {
+		count(r.Status, r.Error, &a.SnapshotsCreated)
+	}
+	for _, r := range rr.Clean {
+		count(r.Status, r.Error, &a.SnapshotsDeleted)
+	}
+	if rr.Error != "" {
+		a.ActionsFailed++
+	}
+	return a
+}
+
+// notStarted recognises an action the run never reached: the engine marks
+// it with status "not started", or as failed with an error saying so.
+func notStarted(status, errText string) bool {
+	return status == snapper.StatusNotStarted || strings.HasPrefix(errText, snapper.StatusNotStarted)
+}
