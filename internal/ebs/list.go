@@ -75,16 +75,31 @@ func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]i
 //
 // IAM: ec2:DescribeSnapshots.
 func (c *Client) Snapshots(ctx context.Context) ([]inventory.Snapshot, error) {
+	return c.FindSnapshots(ctx, nil)
+}
+
+// FindSnapshots returns the snapshots the account owns in the region that
+// match filters (DescribeSnapshots filter names such as
+// "tag:ebs-snapper:run" or "snapshot-id"; names ANDed, values ORed), with
+// one paginated listing filtered server-side. No filter lists them all.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) FindSnapshots(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error) {
 	in := &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{selfOwner},
 		MaxResults: aws.Int32(maxSnapshotsPage),
+	}
+	what := "owned by self"
+	if len(filters) > 0 {
+		in.Filters = toSDKFilters(filters)
+		what += " matching " + describeFilters(filters)
 	}
 	var snaps []inventory.Snapshot
 	p := ec2.NewDescribeSnapshotsPaginator(c.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, classify(err))
+			return nil, fmt.Errorf("describe snapshots %s in %s: %w", what, c.region, classify(err))
 		}
 		for _, s := range page.Snapshots {
 			snaps = append(snaps, fromSDKSnapshot(s))

@@ -24,6 +24,10 @@ type EC2 interface {
 	ImageSnapshots(ctx context.Context) (map[string]string, error)
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id string) error
+	// FindSnapshots lists the snapshots the account owns that match
+	// filters (DescribeSnapshots filter names), with one paginated
+	// listing: how a run settles calls whose answer was lost.
+	FindSnapshots(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error)
 }
 
 // Region is the inventory of one region for one run: built once, with one
