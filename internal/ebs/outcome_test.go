@@ -56,8 +56,10 @@ func (b *ec2Backend) count(action string) int {
 // project's kind of retryer (adaptive, several attempts) minus the waits.
 func sdkClient(endpoint string) *ebs.Client {
 	cfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{AccessKeyID: "a", SecretAccessKey: "b"}, nil }),
+		Region: "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "a", SecretAccessKey: "b"}, nil
+		}),
 		BaseEndpoint: aws.String(endpoint),
 		Retryer: func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
