@@ -161,9 +161,10 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		return nil
 	}
 	opts := snapper.Options{
-		Now:     now,
-		DryRun:  o.dryRun,
-		Version: Version,
+		Now:      now,
+		DryRun:   o.dryRun,
+		Version:  Version,
+		RunToken: snapper.NewRunToken(time.Now()),
 	}
 	var bars *progress
 	if !o.json {
@@ -174,7 +175,9 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		// Log lines go above the bars while they are drawn.
 		setupLogging(bars.writer(), g.verbosity)
 	}
+	interrupted, runEnded := g.interrupt.startRun(&opts)
 	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	runEnded()
 	if bars != nil {
 		bars.finish()
 		setupLogging(g.stderr, g.verbosity)
@@ -193,6 +196,14 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		}
 	} else {
 		printReport(g.stdout, out)
+	}
+	if interrupted() {
+		notStarted := 0
+		for _, rr := range rep.Regions {
+			notStarted += rr.Summary.NotStarted
+		}
+		return fmt.Errorf("%w: %d actions not started (not failures: the next run takes them), %d failed or unknown",
+			ErrInterrupted, notStarted, rep.Failed())
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -253,6 +264,9 @@ func printReport(w io.Writer, out output) {
 	fmt.Fprintln(w)
 	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
+	if out.RunToken != "" {
+		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
+	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tCREATE\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
@@ -271,6 +285,9 @@ func printReport(w io.Writer, out output) {
 		}
 		if rr.Summary.NotStarted > 0 {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d not started", rr.Summary.NotStarted)
+		}
+		if rr.Summary.Unknown > 0 {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d outcome unknown (see each row)", rr.Summary.Unknown)
 		}
 		for _, cf := range rr.Conflicts {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s (the safer rule of each applies)", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))
