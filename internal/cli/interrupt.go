@@ -64,7 +64,7 @@ type runWatch struct {
 	token string
 	stop  chan struct{}
 
-	mu                       sync.Mutex
+	mu                         sync.Mutex
 	started, finished, failedN int // mutating calls
 }
 
