@@ -213,7 +213,9 @@ func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
 				a.ActionsNotStarted++
 			case status == snapper.StatusDone:
 				*done++
-			case status == snapper.StatusFailed:
+			case status == snapper.StatusFailed, status == snapper.StatusUnknown:
+				// An outcome even the settling listing could not establish
+				// needs attention as a failure does.
 				a.ActionsFailed++
 			}
 		}
