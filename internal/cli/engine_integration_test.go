@@ -160,7 +160,7 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 		if got := aws.ToString(s.Description); got != wantDesc {
 			t.Errorf("description = %q, want %q", got, wantDesc)
 		}
-		want := map[string]string{"DeleteOn": wantDeleteOn, "Name": "Foo", "Service": "Baz", "backup": "yes", snapper.RunTag: out.RunToken}
+		want := map[string]string{"DeleteOn": wantDeleteOn, "ebs-snapper:config-id": "web", "Name": "Foo", "Service": "Baz", "backup": "yes", snapper.RunTag: out.RunToken}
 		if got := tagMap(s.Tags); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s tags = %v, want %v", vol, got, want)
 		}

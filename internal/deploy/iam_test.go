@@ -170,6 +170,8 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}},
 		{"DeleteOnlyExpiringSnapshots", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
+		{"ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
 		{"ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
 	} {
 		s, ok := bySid[tc.sid]

@@ -35,6 +35,9 @@ const (
 	CodeTagLimitExceeded            = "TagLimitExceeded"
 	CodeDryRunOperation             = "DryRunOperation"
 	CodeUnsupportedOperation        = "UnsupportedOperation"
+	// CodeIncorrectState is ModifySnapshotTier's answer for a snapshot
+	// that is not completed or already archived.
+	CodeIncorrectState = "IncorrectState"
 )
 
 // Sentinel errors the Client wraps around the AWS error (see classify), so

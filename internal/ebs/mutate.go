@@ -26,8 +26,8 @@ import (
 // errors proving EC2 did not act (throttles, refused connections, 4xx); an
 // error after the request may have reached EC2 (reset, EOF, timeout,
 // cancelled context, 5xx) is not retried and matches
-// inventory.ErrOutcomeUnknown: the caller settles it with FindSnapshots
-// (the run tag) instead of re-issuing it blindly.
+// inventory.ErrOutcomeUnknown: the caller settles it with one listing
+// (SnapshotsMatching on the run tag) instead of re-issuing it blindly.
 //
 // IAM: ec2:CreateSnapshot and ec2:CreateTags (EC2 authorises tagging on
 // create as CreateTags).
@@ -70,6 +70,28 @@ func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
 		return nil
 	}
 	return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, outcome(err))
+}
+
+// ArchiveSnapshot moves a completed snapshot to the EBS archive tier
+// (ModifySnapshotTier with StorageTier=archive). EC2 answers at once and
+// archives in the background (up to 72 hours), during which DescribeSnapshots
+// still reports StorageTier "standard". It waits for a token of the
+// client's DeleteSnapshot bucket: both are mutating snapshot calls a run
+// makes in bulk.
+//
+// IAM: ec2:ModifySnapshotTier.
+func (c *Client) ArchiveSnapshot(ctx context.Context, id string) error {
+	if err := c.delete.Wait(ctx); err != nil {
+		return fmt.Errorf("archive snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
+	}
+	_, err := c.api.ModifySnapshotTier(ctx, &ec2.ModifySnapshotTierInput{
+		SnapshotId:  aws.String(id),
+		StorageTier: ec2types.TargetStorageTierArchive,
+	}, c.deleteOpts...)
+	if err != nil {
+		return fmt.Errorf("archive snapshot %s in %s: %w", id, c.region, err)
+	}
+	return nil
 }
 
 // truncate cuts s to at most n characters (not bytes: EC2 counts

@@ -60,6 +60,9 @@ type Volume struct {
 	Tags []Tag
 	// Size is the volume's size in GiB (DescribeVolumes' Size).
 	Size int32
+	// Type is the EBS volume type (gp3, st1, …), which exclude_volumes
+	// may filter on.
+	Type string
 }
 
 // Snapshot states as EC2 reports them.
@@ -67,6 +70,12 @@ const (
 	StatePending   = "pending"
 	StateCompleted = "completed"
 	StateError     = "error"
+)
+
+// Snapshot storage tiers as EC2 reports them (Snapshot.StorageTier).
+const (
+	TierStandard = "standard"
+	TierArchive  = "archive"
 )
 
 // Snapshot is an EBS snapshot owned by the account.
@@ -81,6 +90,9 @@ type Snapshot struct {
 	// taken (DescribeSnapshots' VolumeSize); known even once the volume
 	// is deleted.
 	VolumeSize int32
+	// StorageTier is "standard", "archive", or "" when EC2 did not say
+	// (read as standard).
+	StorageTier string
 }
 
 // Tag returns the value of the first tag with the given key.

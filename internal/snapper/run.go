@@ -146,8 +146,11 @@ type RegionReport struct {
 type Summary struct {
 	Created int `json:"created"`
 	Deleted int `json:"deleted"`
-	Kept    int `json:"kept"`
-	Failed  int `json:"failed"`
+	// Kept counts kept snapshots, archived ones included.
+	Kept int `json:"kept"`
+	// Archived counts snapshots moved to the archive tier.
+	Archived int `json:"archived"`
+	Failed   int `json:"failed"`
 	// NotStarted counts actions the run never reached (not failures).
 	NotStarted int `json:"not_started"`
 	// Unknown counts actions whose outcome even the settling listing could
@@ -247,7 +250,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages
+		need |= NeedImages | NeedAdopted
 	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
@@ -302,7 +305,7 @@ func rowsForClean(ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
 		rows[i] = CleanRow{Decision: d}
-		if d.Action == retention.Delete {
+		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
 	}
@@ -355,7 +358,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		}
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
-		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, inst.Tags, tags), opts.RunToken))
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
 		switch {
 		case err == nil:
 			r.Status, r.SnapshotID, r.Error = StatusDone, snap.ID, ""
@@ -415,6 +418,10 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 	}
 	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
+		if r.Action == retention.Archive {
+			archiveSnapshot(ctx, ec2, r)
+			return
+		}
 		if r.Action != retention.Delete {
 			return
 		}
@@ -445,6 +452,17 @@ func stopped(ctx context.Context, stop <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// archiveSnapshot moves a planned snapshot to the archive tier.
+func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
+	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		return
+	}
+	r.Status = StatusDone
+	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
@@ -491,6 +509,9 @@ func summarize(rr RegionReport) Summary {
 	}
 	for _, r := range rr.Clean {
 		switch {
+		case r.Status == StatusDone && r.Action == retention.Archive:
+			s.Archived++
+			s.Kept++
 		case r.Status == StatusDone:
 			s.Deleted++
 		case r.Status == StatusFailed:
@@ -499,7 +520,7 @@ func summarize(rr RegionReport) Summary {
 			s.NotStarted++
 		case r.Status == StatusUnknown:
 			s.Unknown++
-		case r.Action == retention.Keep || r.Status == StatusSkipped:
+		case r.Action != retention.Delete || r.Status == StatusSkipped:
 			s.Kept++
 		}
 	}

@@ -120,7 +120,7 @@ func settleCreates(ctx context.Context, ec2 EC2, rows []SnapshotRow, create func
 		verb:   "created",
 		fields: func(r *SnapshotRow) (*string, *string) { return &r.Status, &r.Error },
 		acted: func(ctx context.Context, idx []int) (map[int]bool, error) {
-			found, err := ec2.FindSnapshots(ctx, []inventory.Filter{{Name: "tag:" + RunTag, Values: []string{opts.RunToken}}})
+			found, err := ec2.SnapshotsMatching(ctx, []inventory.Filter{{Name: "tag:" + RunTag, Values: []string{opts.RunToken}}})
 			if err != nil {
 				return nil, err
 			}
@@ -159,7 +159,7 @@ func settleDeletes(ctx context.Context, ec2 EC2, rows []CleanRow, del func(conte
 			}
 			exists := map[string]bool{}
 			for chunk := range slices.Chunk(ids, snapshotIDChunk) {
-				found, err := ec2.FindSnapshots(ctx, []inventory.Filter{{Name: "snapshot-id", Values: chunk}})
+				found, err := ec2.SnapshotsMatching(ctx, []inventory.Filter{{Name: "snapshot-id", Values: chunk}})
 				if err != nil {
 					return nil, err
 				}

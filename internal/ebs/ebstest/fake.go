@@ -39,6 +39,8 @@ const (
 	OpDescribeImages    = "DescribeImages"
 	OpCreateSnapshot    = "CreateSnapshot"
 	OpDeleteSnapshot    = "DeleteSnapshot"
+	// OpModifySnapshotTier is the archive call, which moto lacks.
+	OpModifySnapshotTier = "ModifySnapshotTier"
 )
 
 // Fake is an in-memory EC2 for one region. The zero value is ready to use
@@ -94,14 +96,22 @@ func (f *Fake) AddInstance(inst inventory.Instance) {
 	f.instances.put(inst.ID, inst)
 	for _, v := range inst.VolumeIDs {
 		if _, ok := f.volumes.get(v); !ok {
-			f.volumes.put(v, inventory.Volume{ID: v})
+			f.volumes.put(v, inventory.Volume{ID: v, Type: defaultVolumeType})
 		}
 	}
 }
 
-// AddVolume seeds a volume, or replaces one with the same id.
+// defaultVolumeType is what EC2 (and moto) report for a volume created
+// without a type.
+const defaultVolumeType = "gp2"
+
+// AddVolume seeds a volume, or replaces one with the same id; Type
+// defaults to gp2.
 func (f *Fake) AddVolume(v inventory.Volume) {
 	mustID("volume", v.ID)
+	if v.Type == "" {
+		v.Type = defaultVolumeType
+	}
 	v.Tags = slices.Clone(v.Tags)
 	f.mu.Lock()
 	defer f.mu.Unlock()

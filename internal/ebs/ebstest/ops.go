@@ -1,6 +1,7 @@
 package ebstest
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -36,7 +37,8 @@ var instanceFields = fields[inventory.Instance]{
 
 var volumeFields = fields[inventory.Volume]{
 	attrs: map[string]func(inventory.Volume) []string{
-		"volume-id": func(v inventory.Volume) []string { return []string{v.ID} },
+		"volume-id":   func(v inventory.Volume) []string { return []string{v.ID} },
+		"volume-type": func(v inventory.Volume) []string { return []string{v.Type} },
 	},
 	tags: func(v inventory.Volume) []inventory.Tag { return v.Tags },
 }
@@ -48,6 +50,9 @@ var snapshotFields = fields[ownedSnapshot]{
 		"status":      func(s ownedSnapshot) []string { return []string{s.State} },
 		"owner-id":    func(s ownedSnapshot) []string { return []string{s.owner} },
 		"description": func(s ownedSnapshot) []string { return []string{s.Description} },
+		"storage-tier": func(s ownedSnapshot) []string {
+			return []string{cmp.Or(s.StorageTier, inventory.TierStandard)}
+		},
 	},
 	tags: func(s ownedSnapshot) []inventory.Tag { return s.Tags },
 }
@@ -149,10 +154,11 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 	out := &ec2.DescribeVolumesOutput{NextToken: token(next)}
 	for _, v := range page {
 		out.Volumes = append(out.Volumes, ec2types.Volume{
-			VolumeId: aws.String(v.ID),
-			State:    ec2types.VolumeStateInUse,
-			Tags:     ebs.ToSDKTags(v.Tags),
-			Size:     aws.Int32(v.Size),
+			VolumeId:   aws.String(v.ID),
+			State:      ec2types.VolumeStateInUse,
+			Tags:       ebs.ToSDKTags(v.Tags),
+			Size:       aws.Int32(v.Size),
+			VolumeType: ec2types.VolumeType(v.Type),
 		})
 	}
 	return out, nil
@@ -305,6 +311,34 @@ func (f *Fake) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, 
 	return &ec2.DeleteSnapshotOutput{}, nil
 }
 
+// ModifySnapshotTier archives one of the account's completed snapshots
+// (StorageTier=archive is the only target EC2 accepts). Unlike EC2, which
+// archives in the background, the fake reports the new tier at once. A
+// missing snapshot is InvalidSnapshot.NotFound; one already archived or
+// not completed is IncorrectState, as in EC2. moto does not model this
+// call, so tests of the archive tier run on the fake only.
+func (f *Fake) ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, _ ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error) {
+	if err := f.begin(ctx, OpModifySnapshotTier, in); err != nil {
+		return nil, err
+	}
+	if in.StorageTier != ec2types.TargetStorageTierArchive {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeInvalidParameterValue, "The storage tier '%s' is invalid", in.StorageTier))
+	}
+	id := aws.ToString(in.SnapshotId)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.snapshots.get(id)
+	if !ok || s.owner != AccountID {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeSnapshotNotFound, "The snapshot '%s' does not exist.", id))
+	}
+	if s.State != inventory.StateCompleted || s.StorageTier == inventory.TierArchive {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeIncorrectState, "The snapshot '%s' is %s in the %q tier", id, s.State, s.StorageTier))
+	}
+	s.StorageTier = inventory.TierArchive
+	f.snapshots.put(id, s)
+	return &ec2.ModifySnapshotTierOutput{SnapshotId: aws.String(id), TieringStartTime: aws.Time(f.now())}, nil
+}
+
 // specTags validates TagSpecifications as EC2 does and returns their tags.
 func specTags(specs []ec2types.TagSpecification) ([]inventory.Tag, error) {
 	var tags []inventory.Tag
@@ -413,5 +447,6 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		OwnerId:     aws.String(s.owner),
 		Tags:        ebs.ToSDKTags(s.Tags),
 		VolumeSize:  aws.Int32(s.VolumeSize),
+		StorageTier: ec2types.StorageTier(cmp.Or(s.StorageTier, inventory.TierStandard)),
 	}
 }
