@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -30,14 +28,9 @@ func main() {
 		lambda.Start(h.Invoke)
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ebs-snapper:", err)
-		if errors.Is(err, context.Canceled) {
-			os.Exit(130)
-		}
-	}
-	os.Exit(cli.ExitCode(err))
+	// Buffered: a second signal must reach the CLI while it handles the
+	// first (signal.Notify drops what a full channel cannot take).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	os.Exit(cli.Main(os.Stdout, os.Stderr, sigs))
 }

@@ -22,8 +22,14 @@ import (
 // instances no stanza covers, as the original did.
 const backupTag = "backup"
 
+// ErrFindings reports that configure -c printed findings, one line each.
+// It exits with ExitPartial, so that a pipeline can gate on the check.
+var ErrFindings = errors.New("the configuration check reported findings")
+
 // runCheck is configure -c: it prints one "<prefix>: <finding>" line per
 // problem in the account's configuration, and nothing when all is well.
+// It returns ErrFindings when it printed any, and another error when it
+// could not check.
 func runCheck(ctx context.Context, src account.Sources, acct, extra string, out io.Writer) error {
 	env, err := loadEnvironment(ctx, src, acct, nil)
 	if err != nil {
@@ -39,6 +45,9 @@ func runCheck(ctx context.Context, src account.Sources, acct, extra string, out 
 	}
 	for _, f := range findings {
 		fmt.Fprintf(out, "%s: %s\n", prefix, f)
+	}
+	if len(findings) > 0 {
+		return fmt.Errorf("%w: %d", ErrFindings, len(findings))
 	}
 	return nil
 }

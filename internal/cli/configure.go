@@ -120,7 +120,12 @@ in -t/--tool_region, else the AWS configuration's region, else us-east-1.
 
 Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
 nothing is stored), 2 usage error, 3 with -g when the stored stanza is
-invalid (it is printed as stored; its problems go to stderr).`,
+invalid (it is printed as stored; its problems go to stderr).
+With -c: 0 when the check finds nothing, 3 when it prints any finding (an
+invalid stanza, a stanza matching no instance or rejected by EC2, an
+instance tagged backup that no stanza covers, an instance several stanzas
+match, snapshots whose DeleteOn is not a date), 1 when it could not check;
+so "configure -c" can gate a deployment pipeline.`,
 		Example: `  ebs-snapper configure -l
   ebs-snapper configure -g -a 112233445566 tagged_instances
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'

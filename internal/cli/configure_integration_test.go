@@ -194,10 +194,10 @@ func TestConfigureBinaryBrokenItemsSayWhatIsWrong(t *testing.T) {
 	runSteps(t, srv, []cliStep{{args: []string{"configure", "-g", "-a", testAccount, "broken-1"}, code: ExitPartial,
 		stderr: `broken-1: attribute "configuration" is a number (N); ` + want}})
 	unquoted := strings.NewReplacer(`\"`, `"`)
-	// -c reports findings with exit 0 (check.go's rule); a run exits 3.
+	// -c and a run both exit 3 on invalid stanzas.
 	for _, args := range [][]string{{"configure", "-c", "-a", testAccount}, {"plan", "-a", testAccount}} {
 		stdout, stderr, code := runBinary(t, srv, "", args...)
-		if want := map[bool]int{true: ExitOK, false: ExitPartial}[args[0] == "configure"]; code != want {
+		if want := ExitPartial; code != want {
 			t.Errorf("%v: exit %d, want %d; stderr:\n%s", args, code, want, stderr)
 		}
 		for _, msg := range messages {
@@ -277,7 +277,7 @@ func TestConfigureBinaryUsage(t *testing.T) {
 func TestConfigureBinaryCheckPrefix(t *testing.T) {
 	srv, _ := motoTable(t, DefaultTable)
 	stdout, stderr, code := runBinary(t, srv, "", "configure", "-c", "-e", "customer", "-a", testAccount)
-	if code != ExitOK || !strings.HasPrefix(stdout, "customer,112233445566: ") {
-		t.Errorf("configure -c: exit %d, stdout %q, stderr:\n%s\nwant exit 0 and findings prefixed with customer,112233445566", code, stdout, stderr)
+	if code != ExitPartial || !strings.HasPrefix(stdout, "customer,112233445566: ") {
+		t.Errorf("configure -c: exit %d, stdout %q, stderr:\n%s\nwant exit 3 and findings prefixed with customer,112233445566", code, stdout, stderr)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // engineEnv is moto with the configuration table and SDK clients for
@@ -169,7 +170,7 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 		if got := aws.ToString(s.Description); got != wantDesc {
 			t.Errorf("description = %q, want %q", got, wantDesc)
 		}
-		want := map[string]string{"DeleteOn": wantDeleteOn, "ebs-snapper:config-id": "web", "Name": "Foo", "Service": "Baz", "backup": "yes"}
+		want := map[string]string{"DeleteOn": wantDeleteOn, "ebs-snapper:config-id": "web", "Name": "Foo", "Service": "Baz", "backup": "yes", snapper.RunTag: out.RunToken}
 		if got := tagMap(s.Tags); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s tags = %v, want %v", vol, got, want)
 		}

@@ -56,6 +56,10 @@ func ExitCode(err error) int {
 		return ExitPartial
 	case errors.Is(err, ErrRPOBreach):
 		return ExitLate
+	case errors.Is(err, ErrFindings):
+		return ExitPartial
+	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
+		return ExitInterrupted
 	default:
 		return ExitError
 	}
@@ -67,6 +71,9 @@ type globalOptions struct {
 	version    bool
 	toolRegion string
 	table      string
+	// interrupt turns signals into a graceful stop of engine runs; nil
+	// when the commands run without Main (tests).
+	interrupt *interruption
 
 	stdout io.Writer
 	stderr io.Writer
@@ -78,9 +85,14 @@ const TableEnv = "EBS_SNAPPER_TABLE"
 // DefaultTable is the original's hard-coded table name.
 const DefaultTable = "ebs_snapshot_configuration"
 
-// NewRootCommand builds the ebs-snapper command tree.
+// NewRootCommand builds the ebs-snapper command tree, without signal
+// handling (Main adds it).
 func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOptions{stdout: stdout, stderr: stderr}
+	return newRoot(stdout, stderr, nil)
+}
+
+func newRoot(stdout, stderr io.Writer, in *interruption) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr, interrupt: in}
 	root := &cobra.Command{
 		Use:   "ebs-snapper",
 		Short: "Scheduled EBS snapshots of tagged EC2 instances, and their safe clean-up",
@@ -94,8 +106,12 @@ from the standard AWS chain; AWS_ENDPOINT_URL points every call at
 another endpoint (an emulator such as moto).
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
-actions failed, the others were done), 4 (report) some volume is late or
-missing a snapshot.`,
+actions failed, the others were done; configure -c: a finding), 4
+(report) some volume is late or missing a snapshot, 130 interrupted.
+
+Ctrl-C (or SIGTERM) during snapshot, clean or plan starts nothing new,
+lets the calls already sent finish (up to 10 s), prints the report and
+exits 130; a second Ctrl-C aborts at once.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {

@@ -187,10 +187,11 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		return nil
 	}
 	opts := snapper.Options{
-		Now:     now,
-		DryRun:  o.dryRun,
-		Version: Version,
-		Remote:  env.Remote,
+		Now:      now,
+		DryRun:   o.dryRun,
+		Version:  Version,
+		Remote:   env.Remote,
+		RunToken: snapper.NewRunToken(time.Now()),
 	}
 	var bars *progress
 	if !o.json {
@@ -201,7 +202,9 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		// Log lines go above the bars while they are drawn.
 		setupLogging(bars.writer(), g.verbosity)
 	}
+	interrupted, runEnded := g.interrupt.startRun(&opts)
 	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	runEnded()
 	if bars != nil {
 		bars.finish()
 		setupLogging(g.stderr, g.verbosity)
@@ -220,6 +223,14 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		}
 	} else {
 		printReport(g.stdout, out)
+	}
+	if interrupted() {
+		notStarted := 0
+		for _, rr := range rep.Regions {
+			notStarted += rr.Summary.NotStarted
+		}
+		return fmt.Errorf("%w: %d actions not started (not failures: the next run takes them), %d failed or unknown",
+			ErrInterrupted, notStarted, rep.Failed())
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -288,6 +299,9 @@ func printReport(w io.Writer, out output) {
 	fmt.Fprintln(w)
 	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
+	if out.RunToken != "" {
+		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
+	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tCREATE\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
@@ -309,6 +323,9 @@ func printReport(w io.Writer, out output) {
 		}
 		if rr.Summary.NotStarted > 0 {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d not started", rr.Summary.NotStarted)
+		}
+		if rr.Summary.Unknown > 0 {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d outcome unknown (see each row)", rr.Summary.Unknown)
 		}
 		for _, cf := range rr.Conflicts {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s (the safer rule of each applies)", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))

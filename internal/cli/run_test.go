@@ -62,8 +62,8 @@ func TestRunJobOnFakes(t *testing.T) {
 func TestRunCheckOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var out bytes.Buffer
-	if err := runCheck(t.Context(), accounttest.Sources(fakes, store), "", "", &out); err != nil {
-		t.Fatal(err)
+	if err := runCheck(t.Context(), accounttest.Sources(fakes, store), "", "", &out); !errors.Is(err, ErrFindings) || ExitCode(err) != ExitPartial {
+		t.Fatalf("got %v (exit %d), want ErrFindings, exit 3", err, ExitCode(err))
 	}
 	want := ebstest.AccountID + ": tag:Backup, value:true was tagged on an instance, but no configuration exists (instance i-db in us-west-2)\n"
 	if out.String() != want {

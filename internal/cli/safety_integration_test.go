@@ -118,7 +118,7 @@ func TestRejectedFilterIsAnInvalidStanza(t *testing.T) {
 		t.Errorf("plan: exit %d, table without the invalid stanza:\n%s", code, stdout)
 	}
 	stdout, stderr, code = runBinaryWithEndpoint(t, e.srv, proxy, "configure", "-c")
-	if code != 0 || !strings.Contains(stdout, "stanza a-prod: EC2 rejected its match in ") {
+	if code != ExitPartial || !strings.Contains(stdout, "stanza a-prod: EC2 rejected its match in ") {
 		t.Errorf("configure -c: exit %d, findings:\n%s\n%s", code, stdout, stderr)
 	}
 }
@@ -179,7 +179,7 @@ func TestNeverDueSnapshotsAreCountedAndNamed(t *testing.T) {
 		t.Errorf("%d snapshots left, want all 4 kept", left)
 	}
 	stdout, stderr, code = runBinary(t, e.srv, "", "configure", "-c")
-	if code != 0 || !strings.Contains(stdout, "4 snapshots in us-east-1 have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: "+strings.Join(ids, ", ")) {
+	if code != ExitPartial || !strings.Contains(stdout, "4 snapshots in us-east-1 have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: "+strings.Join(ids, ", ")) {
 		t.Errorf("configure -c: exit %d, findings lack the never-due snapshots:\n%s\n%s", code, stdout, stderr)
 	}
 }

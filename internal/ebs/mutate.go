@@ -3,6 +3,7 @@ package ebs
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -21,6 +22,13 @@ import (
 // longer exists gives an error matching ErrNotFound; an account that
 // cannot use the region, one matching inventory.ErrRegionUnavailable.
 //
+// CreateSnapshot takes no idempotency token, so the SDK retries it only on
+// errors proving EC2 did not act (throttles, refused connections, 4xx); an
+// error after the request may have reached EC2 (reset, EOF, timeout,
+// cancelled context, 5xx) is not retried and matches
+// inventory.ErrOutcomeUnknown: the caller settles it with one listing
+// (SnapshotsMatching on the run tag) instead of re-issuing it blindly.
+//
 // IAM: ec2:CreateSnapshot and ec2:CreateTags (EC2 authorises tagging on
 // create as CreateTags).
 func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error) {
@@ -37,16 +45,19 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 			ResourceType: ec2types.ResourceTypeSnapshot,
 			Tags:         ToSDKTags(tags),
 		}},
-	}, c.createOpts...)
+	}, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
 	if err != nil {
-		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, classify(err))
+		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, outcome(err))
 	}
 	return fromCreateSnapshot(out), nil
 }
 
 // DeleteSnapshot deletes a snapshot. One that is already gone counts as
 // deleted (nil). One that backs an AMI gives an error matching
-// inventory.ErrSnapshotInUse.
+// inventory.ErrSnapshotInUse. Deleting is idempotent, so the SDK retries
+// it as usual (a retry after a lost answer finds it gone: nil); an error
+// after the request may have reached EC2 that its retries did not settle
+// matches inventory.ErrOutcomeUnknown.
 // It waits for a token of the client's DeleteSnapshot bucket first.
 //
 // IAM: ec2:DeleteSnapshot.
@@ -58,7 +69,7 @@ func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
 	if err == nil || code(err) == CodeSnapshotNotFound {
 		return nil
 	}
-	return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, classify(err))
+	return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, outcome(err))
 }
 
 // ArchiveSnapshot moves a completed snapshot to the EBS archive tier

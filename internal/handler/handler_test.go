@@ -199,7 +199,9 @@ func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 // alarm see it; the error names the region.
 func TestWorkerFailsWhenActionsFail(t *testing.T) {
 	fakes, store := fakeWorld(t, 2, dailyStanza)
-	fakes["us-west-2"].Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "InternalError"})
+	// A refusal (a client fault): a 5xx would be an unknown outcome, which
+	// the run settles by listing and re-issuing.
+	fakes["us-west-2"].Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
 	err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, Message("us-west-2")))

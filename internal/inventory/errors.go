@@ -25,4 +25,12 @@ var (
 	// per destination region, reference/field.md §4). Not a failure: the
 	// copy is made on a later run.
 	ErrCopyLimit = errors.New("too many snapshot copies in progress in the destination region")
+	// ErrOutcomeUnknown marks a mutating call (CreateSnapshot,
+	// DeleteSnapshot) whose request may have reached EC2 but whose answer
+	// never came: the connection broke after the request was sent, the
+	// attempt timed out or its context was cancelled, or EC2 answered with
+	// a 5xx. EC2 may or may not have acted. The engine settles such a call
+	// with one listing before it reports it; it never counts it as done or
+	// failed on a guess.
+	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached EC2 but its answer was lost")
 )

@@ -19,7 +19,9 @@ func ActionsOf(rr snapper.RegionReport, throttled int) *ActionFigures {
 			a.ActionsNotStarted++
 		case status == snapper.StatusDone:
 			*done++
-		case status == snapper.StatusFailed:
+		case status == snapper.StatusFailed, status == snapper.StatusUnknown:
+			// An outcome even the settling listing could not establish
+			// needs attention as a failure does.
 			a.ActionsFailed++
 		}
 	}

@@ -49,7 +49,18 @@ const (
 	// progress in its destination (inventory.ErrCopyLimit), or one not
 	// tried after such a refusal: a later run makes it. Not a failure.
 	StatusDeferred = "deferred"
+	// StatusUnknown marks an action whose request may have reached EC2
+	// but whose answer was lost (inventory.ErrOutcomeUnknown). A run
+	// settles every such row with one listing before it reports (see
+	// settleCreates and settleDeletes); a row keeps this status only when
+	// that listing itself failed, and it counts as a failure then.
+	StatusUnknown = "unknown"
 )
+
+// DefaultSettleTimeout bounds the listing (and re-issues) that settle
+// unknown outcomes when the run's context has already ended (a deadline,
+// or the CLI's grace period after Ctrl-C).
+const DefaultSettleTimeout = 10 * time.Second
 
 // Options tune a run.
 type Options struct {
@@ -86,6 +97,22 @@ type Options struct {
 	// (package report) without listing the region again. It is called from
 	// the run's goroutines and must not modify inv.
 	OnInventory func(inv *Region)
+	// OnActionStart, when set, is called as each mutating action starts,
+	// so that a caller can count the calls in flight (started, not yet
+	// done). It is called from the run's goroutines.
+	OnActionStart func(region string)
+	// RunToken marks every snapshot the run creates (tag RunTag, set in
+	// the CreateSnapshot call). Empty means NewRunToken(time.Now()).
+	RunToken string
+	// SettleTimeout bounds the settlement of unknown outcomes once ctx has
+	// ended; zero means DefaultSettleTimeout.
+	SettleTimeout time.Duration
+}
+
+func (o Options) actionStart(region string) {
+	if o.OnActionStart != nil {
+		o.OnActionStart(region)
+	}
 }
 
 func (o Options) planned(region string, n int) {
@@ -150,22 +177,28 @@ type Summary struct {
 	// run because of the destination's copy limit (not failures).
 	Copied   int `json:"copied"`
 	Deferred int `json:"deferred"`
+	// Unknown counts actions whose outcome even the settling listing could
+	// not establish (StatusUnknown); Report.Failed counts them.
+	Unknown int `json:"unknown,omitempty"`
 }
 
 // Report is the outcome of a run in every region.
 type Report struct {
-	Job     string         `json:"job"`
-	Now     time.Time      `json:"now"`
-	DryRun  bool           `json:"dry_run"`
-	Regions []RegionReport `json:"regions"`
+	Job    string    `json:"job"`
+	Now    time.Time `json:"now"`
+	DryRun bool      `json:"dry_run"`
+	// RunToken is the value of the RunTag on every snapshot the run
+	// created (snapshot runs that change something only).
+	RunToken string         `json:"run_token,omitempty"`
+	Regions  []RegionReport `json:"regions"`
 }
 
-// Failed counts failed actions, failed regions and the stanzas a region
-// rejected.
+// Failed counts failed actions, actions whose outcome stayed unknown,
+// failed regions and the stanzas a region rejected.
 func (r Report) Failed() int {
 	n := 0
 	for _, rr := range r.Regions {
-		n += rr.Summary.Failed + len(rr.InvalidStanzas)
+		n += rr.Summary.Failed + rr.Summary.Unknown + len(rr.InvalidStanzas)
 		if rr.Error != "" {
 			n++
 		}
@@ -178,6 +211,9 @@ func (r Report) Failed() int {
 func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Options) Report {
 	opts = withDefaults(opts)
 	rep := Report{Job: job.String(), Now: opts.Now.UTC(), DryRun: opts.DryRun || job == JobPlan, Regions: make([]RegionReport, len(regions))}
+	if job == JobSnapshot && !rep.DryRun {
+		rep.RunToken = opts.RunToken
+	}
 	stanzas := make([]config.Stanza, 0, len(policy.Stanzas))
 	for _, id := range sortedKeys(policy.Stanzas) {
 		stanzas = append(stanzas, policy.Stanzas[id])
@@ -223,6 +259,12 @@ func withDefaults(o Options) Options {
 	}
 	if o.RegionWorkers <= 0 {
 		o.RegionWorkers = 4
+	}
+	if o.RunToken == "" {
+		o.RunToken = NewRunToken(time.Now())
+	}
+	if o.SettleTimeout <= 0 {
+		o.SettleTimeout = DefaultSettleTimeout
 	}
 	return o
 }
@@ -344,12 +386,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 	for _, v := range vols {
 		volTags[v.ID] = v.Tags
 	}
-	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
-		r := &rows[i]
-		if r.Action != Create {
-			return
-		}
-		defer opts.actionDone(r.Region, &r.Status)
+	create := func(ctx context.Context, r *SnapshotRow) {
 		tags, ok := volTags[r.VolumeID]
 		if !ok {
 			r.Status, r.Error = StatusFailed, "volume no longer exists"
@@ -357,16 +394,32 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		}
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
-		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags))
-		if err != nil {
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
+		switch {
+		case err == nil:
+			r.Status, r.SnapshotID, r.Error = StatusDone, snap.ID, ""
+			slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
+				"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
+		case errors.Is(err, inventory.ErrOutcomeUnknown):
+			r.Status, r.Error = StatusUnknown, err.Error()
+			slog.WarnContext(ctx, "snapshot outcome unknown: the run's listing settles it", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+		case notSent(ctx, err):
+			r.Status, r.Error = StatusNotStarted, ""
+		default:
 			r.Status, r.Error = StatusFailed, err.Error()
 			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+		}
+	}
+	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
+		r := &rows[i]
+		if r.Action != Create {
 			return
 		}
-		r.Status, r.SnapshotID = StatusDone, snap.ID
-		slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
-			"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
+		opts.actionStart(r.Region)
+		defer opts.actionDone(r.Region, &r.Status)
+		create(ctx, r)
 	})
+	settleCreates(ctx, ec2, rows, create, opts)
 }
 
 // deleteSnapshots deletes the planned snapshots. A snapshot that is already
@@ -380,6 +433,25 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		}
 	}
 	opts.planned(ec2.Region(), n)
+	del := func(ctx context.Context, r *CleanRow) {
+		err := ec2.DeleteSnapshot(ctx, r.SnapshotID)
+		switch {
+		case err == nil:
+			r.Status, r.Error = StatusDone, ""
+			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+		case errors.Is(err, inventory.ErrSnapshotInUse):
+			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
+			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
+		case errors.Is(err, inventory.ErrOutcomeUnknown):
+			r.Status, r.Error = StatusUnknown, err.Error()
+			slog.WarnContext(ctx, "delete outcome unknown: the run's listing settles it", "snapshot_id", r.SnapshotID, "error", err)
+		case notSent(ctx, err):
+			r.Status, r.Error = StatusNotStarted, ""
+		default:
+			r.Status, r.Error = StatusFailed, err.Error()
+			slog.ErrorContext(ctx, "delete failed", "snapshot_id", r.SnapshotID, "error", err)
+		}
+	}
 	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
 		if r.Action == retention.Archive {
@@ -389,20 +461,11 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		if r.Action != retention.Delete {
 			return
 		}
+		opts.actionStart(ec2.Region())
 		defer opts.actionDone(ec2.Region(), &r.Status)
-		err := ec2.DeleteSnapshot(ctx, r.SnapshotID)
-		switch {
-		case err == nil:
-			r.Status = StatusDone
-			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
-		case errors.Is(err, inventory.ErrSnapshotInUse):
-			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
-			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
-		default:
-			r.Status, r.Error = StatusFailed, err.Error()
-			slog.ErrorContext(ctx, "delete failed", "snapshot_id", r.SnapshotID, "error", err)
-		}
+		del(ctx, r)
 	})
+	settleDeletes(ctx, ec2, rows, del, opts)
 	for i := range rows {
 		if rows[i].Status == StatusPlanned {
 			rows[i].Status = StatusNotStarted
@@ -476,6 +539,8 @@ func summarize(rr RegionReport) Summary {
 			s.Failed++
 		case StatusNotStarted:
 			s.NotStarted++
+		case StatusUnknown:
+			s.Unknown++
 		}
 	}
 	for _, r := range rr.Clean {
@@ -489,6 +554,8 @@ func summarize(rr RegionReport) Summary {
 			s.Failed++
 		case r.Status == StatusNotStarted:
 			s.NotStarted++
+		case r.Status == StatusUnknown:
+			s.Unknown++
 		case r.Action != retention.Delete || r.Status == StatusSkipped:
 			s.Kept++
 		}

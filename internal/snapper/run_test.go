@@ -22,8 +22,11 @@ import (
 
 // engineOptions are the Options the CLI passes, with the test clock.
 func engineOptions(at time.Time) Options {
-	return Options{Now: at, Version: "test"}
+	return Options{Now: at, Version: "test", RunToken: testRun}
 }
+
+// testRun is the run token of the engine tests.
+const testRun = "20261125T060000Z-0000000000000001"
 
 func client(f *ebstest.Fake, region string) EC2 {
 	return ebs.New(f, region, ebs.Options{CreateRate: -1, DeleteRate: -1})
@@ -56,7 +59,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	if want := "Created from i-a by EbsSnapper(test) for ami-1 from vol-a1"; a1.Description != want {
 		t.Errorf("description = %q, want %q", a1.Description, want)
 	}
-	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "ebs-snapper:config-id", "daily", "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
+	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "ebs-snapper:config-id", "daily", RunTag, testRun, "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
 		t.Errorf("tags mismatch (-want +got):\n%s", diff)
 	}
 	if _, ok := byVolume["vol-c1"]; ok {
