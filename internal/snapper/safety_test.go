@@ -262,3 +262,25 @@ func TestConflictingStanzasTakeTheLongestRetentionFromAnotherStanza(t *testing.T
 		t.Error("vol-a1 not snapshotted though stanza daily is due")
 	}
 }
+
+// An ignored instance protects its volumes' snapshots also when a volume is
+// attached to another instance as well (EBS Multi-Attach), whichever of the
+// two ids sorts first.
+func TestIgnoredInstanceProtectsASharedVolume(t *testing.T) {
+	for _, ignored := range []string{"i-a", "i-z"} {
+		t.Run(ignored, func(t *testing.T) {
+			f := webFleet()
+			f.AddInstance(inventory.Instance{ID: "i-z", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1"}})
+			for i := range 4 {
+				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-a1", inventory.StateCompleted, time.Duration(200-10*i)*time.Hour, "2026-11-20"), "")
+			}
+			p := NewPolicy([]config.Stanza{stanza(t, "s", "1 day", 1, ignored)}, 0)
+			rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+			for _, r := range rep.Regions[0].Clean {
+				if r.Action == retention.Delete || !strings.Contains(r.Reason, "instance "+ignored+" is ignored") {
+					t.Errorf("%s: %s (%s); want kept: instance %s is ignored", r.SnapshotID, r.Action, r.Reason, ignored)
+				}
+			}
+		})
+	}
+}
