@@ -21,13 +21,16 @@ type regionMessage struct {
 	Region string `json:"region"`
 }
 
-// worker runs job for the region of each SNS record. A record without an
-// Sns section, a message or a region, or whose message is not JSON, is
-// logged and skipped, as the original did (reference §8), except that a
-// non-JSON message no longer crashes the invocation. An event without
+// worker runs job for the region of each SNS record. A record that is not
+// an SNS record, or without an Sns section, a message or a region, or whose
+// message is not JSON, is logged and skipped, as the original did
+// (reference §8), except that a non-JSON message no longer crashes the
+// invocation. An event without
 // Records (a console test event) is logged and returns normally.
 func (h *Handler) worker(ctx context.Context, event json.RawMessage, job snapper.Job) error {
-	var ev events.SNSEvent
+	// Records are decoded one by one, so that one of the wrong shape is
+	// skipped like any other unusable record instead of failing the rest.
+	var ev struct{ Records []json.RawMessage }
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return fmt.Errorf("decode the event as an SNS event: %w", err)
 	}
@@ -38,7 +41,12 @@ func (h *Handler) worker(ctx context.Context, event json.RawMessage, job snapper
 	stop, release := h.stopStarting(ctx)
 	defer release()
 	var errs []error
-	for i, rec := range ev.Records {
+	for i, raw := range ev.Records {
+		var rec events.SNSEventRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			slog.WarnContext(ctx, "SNS record skipped: not an SNS record", "record", i, "error", err)
+			continue
+		}
 		region, ok := recordRegion(ctx, i, rec)
 		if !ok {
 			continue
@@ -65,7 +73,7 @@ func recordRegion(ctx context.Context, i int, rec events.SNSEventRecord) (string
 	}
 	var msg regionMessage
 	if err := json.Unmarshal([]byte(rec.SNS.Message), &msg); err != nil {
-		return skip("message is not a JSON object", "message", rec.SNS.Message, "error", err)
+		return skip(`message is not a JSON object with a string "region"`, "message", rec.SNS.Message, "error", err)
 	}
 	if msg.Region == "" {
 		return skip(`message names no "region"`, "message", rec.SNS.Message)
