@@ -174,6 +174,9 @@ func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 		{"message not JSON", snsEvent(t, "us-west-2"), []string{"not a JSON object"}},
 		{"message without region", snsEvent(t, `{"instance_id": "i-1"}`), []string{`names no \"region\"`}},
 		{"one bad record, one good", snsEvent(t, "oops", Message("us-west-2")), []string{"not a JSON object", `"created":1`}},
+		{"region not a string", snsEvent(t, `{"region": 5}`), []string{`message is not a JSON object with a string \"region\"`}},
+		{"record of the wrong shape, one good", json.RawMessage(`{"Records": [{"Sns": "oops"}, {"Sns": {"Message": "{\"region\": \"us-west-2\"}"}}]}`),
+			[]string{"not an SNS record", `"created":1`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fakes, store := fakeWorld(t, 1, dailyStanza)

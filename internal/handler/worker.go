@@ -17,13 +17,16 @@ import (
 )
 
 // worker runs one pipeline for the region of each SNS record, one hop of
-// the region's chain each (runHop): run does the work. A record without an
-// Sns section, a message or a region, or whose message is not JSON, is
-// logged and skipped, as the original did (reference §8), except that a
-// non-JSON message no longer crashes the invocation. An event without
-// Records (a console test event) is logged and returns normally.
+// the region's chain each (runHop): run does the work. A record that is not
+// an SNS record, or without an Sns section, a message or a region, or whose
+// message is not JSON, is logged and skipped, as the original did
+// (reference §8), except that a non-JSON message no longer crashes the
+// invocation. An event without Records (a console test event) is logged
+// and returns normally.
 func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
-	var ev events.SNSEvent
+	// Records are decoded one by one, so that one of the wrong shape is
+	// skipped like any other unusable record instead of failing the rest.
+	var ev struct{ Records []json.RawMessage }
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return fmt.Errorf("decode the event as an SNS event: %w", err)
 	}
@@ -34,7 +37,12 @@ func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline st
 	stop, release := h.stopStarting(ctx)
 	defer release()
 	var errs []error
-	for i, rec := range ev.Records {
+	for i, raw := range ev.Records {
+		var rec events.SNSEventRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			slog.WarnContext(ctx, "SNS record skipped: not an SNS record", "record", i, "error", err)
+			continue
+		}
 		msg, ok := recordMessage(ctx, i, rec)
 		if !ok {
 			continue
@@ -61,7 +69,7 @@ func recordMessage(ctx context.Context, i int, rec events.SNSEventRecord) (regio
 	}
 	var msg regionMessage
 	if err := json.Unmarshal([]byte(rec.SNS.Message), &msg); err != nil {
-		return skip("message is not a JSON object", "message", rec.SNS.Message, "error", err)
+		return skip(`message is not a JSON object with a string "region"`, "message", rec.SNS.Message, "error", err)
 	}
 	if msg.Region == "" {
 		return skip(`message names no "region"`, "message", rec.SNS.Message)

@@ -296,9 +296,12 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 			in.Orphans[id] = orphanPolicy(s)
 		}
 	}
+	// A volume attached to several instances (EBS Multi-Attach) names an
+	// ignored one when there is one, so that ignoring an instance protects
+	// its volumes whichever id sorts first.
 	for _, instID := range sortedKeys(r.Instances) {
 		for _, vol := range r.Instances[instID].VolumeIDs {
-			if _, seen := in.VolumeInstance[vol]; !seen {
+			if cur, seen := in.VolumeInstance[vol]; !seen || p.Ignore[instID] && !p.Ignore[cur] {
 				in.VolumeInstance[vol] = instID
 			}
 		}

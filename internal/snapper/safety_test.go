@@ -237,3 +237,50 @@ func TestNeverDueSnapshotsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// The frequency and the retention of conflicting stanzas are chosen
+// separately: when the stanza that fires soonest has the shorter retention,
+// the new snapshot still gets the longest one.
+func TestConflictingStanzasTakeTheLongestRetentionFromAnotherStanza(t *testing.T) {
+	daily := stanza(t, "daily", "1 day", 1) // fires soonest, 4-day retention
+	weekly := matching(stanza(t, "weekly", "1w", 1), "Name", "Foo")
+	weekly.Retention = 30 * 24 * time.Hour
+	f := webFleet()
+	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 30*time.Hour, "2026-11-28"), "")
+	rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{daily, weekly}, 0), engineOptions(now))
+	var planned bool
+	for _, r := range rep.Regions[0].Snapshots {
+		if r.VolumeID != "vol-a1" {
+			continue
+		}
+		planned = r.Action == Create
+		if r.ConfigID != "daily" || r.DeleteOn != "2026-12-26" || !strings.Contains(r.Reason, "retention of weekly (longest)") {
+			t.Errorf("%s: %s by %q, DeleteOn %s, reason %q; want daily's frequency with weekly's 30-day retention (DeleteOn 2026-12-26)", r.VolumeID, r.Action, r.ConfigID, r.DeleteOn, r.Reason)
+		}
+	}
+	if !planned {
+		t.Error("vol-a1 not snapshotted though stanza daily is due")
+	}
+}
+
+// An ignored instance protects its volumes' snapshots also when a volume is
+// attached to another instance as well (EBS Multi-Attach), whichever of the
+// two ids sorts first.
+func TestIgnoredInstanceProtectsASharedVolume(t *testing.T) {
+	for _, ignored := range []string{"i-a", "i-z"} {
+		t.Run(ignored, func(t *testing.T) {
+			f := webFleet()
+			f.AddInstance(inventory.Instance{ID: "i-z", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1"}})
+			for i := range 4 {
+				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-a1", inventory.StateCompleted, time.Duration(200-10*i)*time.Hour, "2026-11-20"), "")
+			}
+			p := NewPolicy([]config.Stanza{stanza(t, "s", "1 day", 1, ignored)}, 0)
+			rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+			for _, r := range rep.Regions[0].Clean {
+				if r.Action == retention.Delete || !strings.Contains(r.Reason, "instance "+ignored+" is ignored") {
+					t.Errorf("%s: %s (%s); want kept: instance %s is ignored", r.SnapshotID, r.Action, r.Reason, ignored)
+				}
+			}
+		})
+	}
+}
