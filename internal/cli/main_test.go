@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func runBinary(t testing.TB, srv *motoserver.Server, stdin string, args ...strin
 // env (later entries win).
 func runBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), args...)
+	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), withUnsafeNow(args)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
@@ -96,4 +97,19 @@ func runBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (std
 		t.Fatalf("run ebs-snapper %s: %v", strings.Join(args, " "), err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// withUnsafeNow adds --unsafe-now to a snapshot, clean or replication run
+// that sets --now and is not a dry run: moto stamps snapshots with its own
+// clock, so the integration tests move the tool's clock instead, which the
+// CLI refuses for real runs without that flag.
+func withUnsafeNow(args []string) []string {
+	if len(args) == 0 || !slices.Contains(args, "--now") || slices.Contains(args, "--dry-run") || slices.Contains(args, "--unsafe-now") {
+		return args
+	}
+	switch args[0] {
+	case "snapshot", "clean", "replication":
+		return append(slices.Clone(args), "--unsafe-now")
+	}
+	return args
 }

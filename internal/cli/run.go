@@ -27,6 +27,8 @@ type runOptions struct {
 	now     string
 	dryRun  bool
 	json    bool
+	// unsafeNow lets --now drive a run that changes snapshots.
+	unsafeNow bool
 }
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
@@ -37,6 +39,7 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
+		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
 	}
 }
 
@@ -154,6 +157,19 @@ func (o *runOptions) evaluationTime() (time.Time, error) {
 	return t, nil
 }
 
+// checkNow refuses --now on a run that changes snapshots unless
+// --unsafe-now says the operator means it: what is due and the DeleteOn
+// dates of new snapshots both follow --now, so "clean --now <next year>"
+// would delete snapshots before their retention has passed, and
+// "snapshot --now <last year>" would tag new ones with a DeleteOn already
+// past. Dry runs and plan only preview, so --now is safe there.
+func (o *runOptions) checkNow(job snapper.Job) error {
+	if o.now == "" || o.dryRun || job == snapper.JobPlan || o.unsafeNow {
+		return nil
+	}
+	return usagef("--now %s: a %s run takes what is due and the DeleteOn dates of new snapshots from --now, so a time other than the clock's can delete snapshots early or date new ones short; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job)
+}
+
 // runJobWithAWS runs job against the AWS account of the standard
 // credential chain, counting its API calls.
 func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
@@ -170,6 +186,9 @@ func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job sna
 func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job, src account.Sources, calls *awsclient.Calls) error {
 	now, err := o.evaluationTime()
 	if err != nil {
+		return err
+	}
+	if err := o.checkNow(job); err != nil {
 		return err
 	}
 	env, err := loadEnvironment(ctx, src, o.account, o.regions)

@@ -37,7 +37,7 @@ func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
 	g := &globalOptions{stdout: &stdout}
-	err := runJob(t.Context(), g, &runOptions{json: true, now: "2026-11-25T12:00:00Z"}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), g, &runOptions{json: true, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +56,35 @@ func TestRunJobOnFakes(t *testing.T) {
 	var usage *UsageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--region") {
 		t.Errorf("unknown region: got %v, want a usage error naming --region", err)
+	}
+}
+
+// --now moves what is due and the DeleteOn of new snapshots, so a run that
+// changes snapshots refuses it unless --unsafe-now says so; previews take it.
+func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
+	const nextYear = "2027-11-25T12:00:00Z"
+	for _, job := range []snapper.Job{snapper.JobSnapshot, snapper.JobClean, snapper.JobReplicate} {
+		fakes, store := fakeAccount(t)
+		g := &globalOptions{stdout: &bytes.Buffer{}}
+		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job, accounttest.Sources(fakes, store), nil)
+		var usage *UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--unsafe-now") {
+			t.Errorf("%s --now: got %v, want a usage error naming --unsafe-now", job, err)
+		}
+		for _, f := range fakes {
+			if n := f.Calls(ebstest.OpCreateSnapshot) + f.Calls(ebstest.OpDeleteSnapshot) + f.Calls(ebstest.OpDescribeInstances); n != 0 {
+				t.Errorf("%s --now refused after %d EC2 calls, want none", job, n)
+			}
+		}
+		for _, o := range []*runOptions{{now: nextYear, dryRun: true}, {now: nextYear, unsafeNow: true}} {
+			if err := runJob(t.Context(), g, o, job, accounttest.Sources(fakes, store), nil); err != nil {
+				t.Errorf("%s %+v: %v, want it accepted", job, *o, err)
+			}
+		}
+	}
+	if err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{now: nextYear}, snapper.JobPlan,
+		accounttest.Sources(fakeAccount(t)), nil); err != nil {
+		t.Errorf("plan --now: %v, want it accepted", err)
 	}
 }
 
