@@ -109,8 +109,17 @@ func (c *Client) snapshots(ctx context.Context, filters []inventory.Filter, what
 			return nil, fmt.Errorf("describe snapshots %s in %s: %w", what, c.region, classify(filterRejected(err)))
 		}
 		snaps := make([]inventory.Snapshot, len(page.Snapshots))
+		n := 0
+		for _, s := range page.Snapshots {
+			n += len(s.Tags)
+		}
+		// One tag array per page, not one per snapshot: 100,000 small
+		// allocations fewer for a region of 100,000 snapshots.
+		tags := make([]inventory.Tag, 0, n)
 		for i, s := range page.Snapshots {
-			snaps[i] = fromSDKSnapshot(s)
+			var own []inventory.Tag
+			own, tags = appendSDKTags(tags, s.Tags)
+			snaps[i] = fromSDKSnapshot(s, own)
 		}
 		pages = append(pages, snaps)
 	}
