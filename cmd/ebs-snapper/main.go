@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,6 +20,12 @@ import (
 
 func main() {
 	if os.Getenv(handler.RuntimeAPIEnv) != "" {
+		// Go's collector lets the heap grow to twice what is live before it
+		// collects (GOGC=100), which can outgrow the function's memory; a
+		// soft limit makes it collect sooner instead (docs/performance.md).
+		if limit, ok := memoryLimit(os.Getenv); ok {
+			debug.SetMemoryLimit(limit)
+		}
 		h, err := handler.FromEnvironment(context.Background(), os.Getenv, cli.Version)
 		if err != nil {
 			// FromEnvironment set the JSON logger first; Lambda reports the
@@ -33,4 +41,25 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	os.Exit(cli.Main(os.Stdout, os.Stderr, sigs))
+}
+
+// lambdaMemoryEnv is the function's configured memory in MB, set by the
+// Lambda runtime ("Defined runtime environment variables", Lambda
+// Developer Guide).
+const lambdaMemoryEnv = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+
+// memoryLimit is the Go runtime's soft memory limit for a Lambda function,
+// in bytes: 80 % of the function's memory, the rest left to the binary,
+// goroutine stacks and what the runtime has not returned yet. ok is false
+// when GOMEMLIMIT is set (the operator's choice wins) or the memory size
+// is missing or not a positive number.
+func memoryLimit(getenv func(string) string) (limit int64, ok bool) {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	mb, err := strconv.ParseInt(getenv(lambdaMemoryEnv), 10, 64)
+	if err != nil || mb <= 0 {
+		return 0, false
+	}
+	return mb << 20 * 8 / 10, true
 }

@@ -53,6 +53,21 @@ func fromSDKTags(tags []ec2types.Tag) []inventory.Tag {
 	return out
 }
 
+// appendSDKTags converts tags onto the end of arena and returns them, as a
+// slice whose capacity ends with them (appending to it copies rather than
+// overwrite the next snapshot's tags), nil when there are none, and the
+// grown arena.
+func appendSDKTags(arena []inventory.Tag, tags []ec2types.Tag) (own, grown []inventory.Tag) {
+	if len(tags) == 0 {
+		return nil, arena
+	}
+	start := len(arena)
+	for _, t := range tags {
+		arena = append(arena, inventory.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+	}
+	return arena[start:len(arena):len(arena)], arena
+}
+
 func fromSDKInstance(i ec2types.Instance) inventory.Instance {
 	inst := inventory.Instance{
 		ID:      aws.ToString(i.InstanceId),
@@ -70,14 +85,16 @@ func fromSDKInstance(i ec2types.Instance) inventory.Instance {
 	return inst
 }
 
-func fromSDKSnapshot(s ec2types.Snapshot) inventory.Snapshot {
+// fromSDKSnapshot converts s, whose tags the caller converted (see
+// appendSDKTags).
+func fromSDKSnapshot(s ec2types.Snapshot, tags []inventory.Tag) inventory.Snapshot {
 	return inventory.Snapshot{
 		ID:          aws.ToString(s.SnapshotId),
 		VolumeID:    aws.ToString(s.VolumeId),
 		State:       string(s.State),
 		StartTime:   aws.ToTime(s.StartTime),
 		Description: aws.ToString(s.Description),
-		Tags:        fromSDKTags(s.Tags),
+		Tags:        tags,
 		VolumeSize:  aws.ToInt32(s.VolumeSize),
 		StorageTier: string(s.StorageTier),
 	}

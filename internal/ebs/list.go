@@ -97,18 +97,33 @@ func (c *Client) snapshots(ctx context.Context, filters []inventory.Filter, what
 	if len(filters) > 0 {
 		in.Filters = toSDKFilters(filters)
 	}
-	var snaps []inventory.Snapshot
+	// EC2 does not say how many snapshots there are, and appending a
+	// region's 100,000 to one slice allocates about five times their
+	// size as it grows: each page is converted into its own slice and
+	// the pages are joined once at the end.
+	var pages [][]inventory.Snapshot
 	p := ec2.NewDescribeSnapshotsPaginator(c.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("describe snapshots %s in %s: %w", what, c.region, classify(filterRejected(err)))
 		}
+		snaps := make([]inventory.Snapshot, len(page.Snapshots))
+		n := 0
 		for _, s := range page.Snapshots {
-			snaps = append(snaps, fromSDKSnapshot(s))
+			n += len(s.Tags)
 		}
+		// One tag array per page, not one per snapshot: 100,000 small
+		// allocations fewer for a region of 100,000 snapshots.
+		tags := make([]inventory.Tag, 0, n)
+		for i, s := range page.Snapshots {
+			var own []inventory.Tag
+			own, tags = appendSDKTags(tags, s.Tags)
+			snaps[i] = fromSDKSnapshot(s, own)
+		}
+		pages = append(pages, snaps)
 	}
-	return snaps, nil
+	return slices.Concat(pages...), nil
 }
 
 // HasSnapshots reports whether the account owns any snapshot in the

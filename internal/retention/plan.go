@@ -2,7 +2,6 @@ package retention
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -67,16 +66,47 @@ import (
 // Plan never mutates in and never reads the clock, so the same input
 // always gives the same plan.
 func Plan(in Input) []Decision {
-	byVolume := map[string][]inventory.Snapshot{}
-	for _, s := range in.Snapshots {
-		byVolume[s.VolumeID] = append(byVolume[s.VolumeID], s)
+	// A region holds 100,000 snapshots and more, so the plan copies none
+	// of them per volume: it sorts their indices by volume, copies one
+	// volume at a time into a scratch slice reused for the next (the
+	// rules sort it and read it), and fills one output slice sized up
+	// front, where appending would allocate about five times its final
+	// size as it grows.
+	order := make([]int, len(in.Snapshots))
+	for i := range order {
+		order[i] = i
 	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(in.Snapshots[a].VolumeID, in.Snapshots[b].VolumeID) })
 	today := utcDate(in.Now)
-	var out []Decision
-	for _, vol := range slices.Sorted(maps.Keys(byVolume)) {
-		out = append(out, planVolume(&in, today, vol, byVolume[vol])...)
+	out := make([]Decision, 0, candidates(&in))
+	var scratch []inventory.Snapshot
+	for start := 0; start < len(order); {
+		vol := in.Snapshots[order[start]].VolumeID
+		scratch = scratch[:0]
+		for ; start < len(order) && in.Snapshots[order[start]].VolumeID == vol; start++ {
+			scratch = append(scratch, in.Snapshots[order[start]])
+		}
+		out = planVolume(out, &in, today, vol, scratch)
 	}
 	return out
+}
+
+// candidates is how many decisions Plan can make at most: the snapshots
+// with a DeleteOn tag, or all of them when some volume adopts snapshots
+// without it.
+func candidates(in *Input) int {
+	for _, p := range in.Volumes {
+		if p.Adopt != nil {
+			return len(in.Snapshots)
+		}
+	}
+	n := 0
+	for _, s := range in.Snapshots {
+		if _, ok := s.Tag(DeleteOnTag); ok {
+			n++
+		}
+	}
+	return n
 }
 
 // volume is the state of one volume while its candidates are decided.
@@ -103,7 +133,7 @@ type volume struct {
 
 // candidate is a snapshot with a DeleteOn tag or an adopted one.
 type candidate struct {
-	snap     inventory.Snapshot
+	snap     *inventory.Snapshot
 	deleteOn string
 	date     time.Time // the parsed DeleteOn, valid when dateOK
 	dateOK   bool
@@ -141,11 +171,13 @@ var rules = []step{
 	{minimumRule, false, true},
 }
 
-func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapshot) []Decision {
+// planVolume appends the decisions on one volume's snapshots to out and
+// returns it; it sorts snaps.
+func planVolume(out []Decision, in *Input, today time.Time, vol string, snaps []inventory.Snapshot) []Decision {
 	slices.SortFunc(snaps, oldestFirst)
 	v := newVolume(in, today, vol, snaps)
-	var out []Decision
-	for _, s := range snaps {
+	for i := range snaps {
+		s := &snaps[i]
 		c, ok := v.candidate(s)
 		if !ok {
 			continue
@@ -162,7 +194,7 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 		}
 		archivable, tiered := false, false
 		for _, r := range rules {
-			if a, reason, ok := r.decide(v, c); ok {
+			if a, reason, ok := r.decide(v, &c); ok {
 				d.Action, d.Reason, archivable, tiered = a, reason, r.archivable, r.tiered
 				break
 			}
@@ -173,7 +205,7 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 			d.Action, d.Reason, archivable = Keep, keptByTiers(k), true
 		}
 		if archivable {
-			v.archive(c, &d)
+			v.archive(&c, &d)
 		}
 		if c.adopted {
 			d.Reason += adoptedSuffix(v.policy.Adopt.Retention)
@@ -215,25 +247,25 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 }
 
 // candidate returns s as a candidate: with its DeleteOn tag, or adopted.
-func (v *volume) candidate(s inventory.Snapshot) (*candidate, bool) {
+func (v *volume) candidate(s *inventory.Snapshot) (candidate, bool) {
 	if deleteOn, ok := s.Tag(DeleteOnTag); ok {
-		c := &candidate{snap: s, deleteOn: deleteOn}
+		c := candidate{snap: s, deleteOn: deleteOn}
 		c.date, c.dateOK = parseDate(deleteOn)
 		return c, true
 	}
 	a := v.policy.Adopt
 	if a == nil || s.State != inventory.StateCompleted || madeByAWSBackup(s) || (a.Only != nil && !a.Only[s.ID]) {
-		return nil, false
+		return candidate{}, false
 	}
 	date := DueDate(s.StartTime, a.Retention)
 	d, _ := parseDate(date)
-	return &candidate{snap: s, deleteOn: date, date: d, dateOK: true, adopted: true}, true
+	return candidate{snap: s, deleteOn: date, date: d, dateOK: true, adopted: true}, true
 }
 
 // madeByAWSBackup reports a snapshot of an AWS Backup recovery point:
 // EC2's DeleteSnapshot refuses it, AWS Backup's lifecycle deletes it. Such
 // snapshots carry aws:backup:source-resource.
-func madeByAWSBackup(s inventory.Snapshot) bool {
+func madeByAWSBackup(s *inventory.Snapshot) bool {
 	for _, t := range s.Tags {
 		if strings.HasPrefix(t.Key, "aws:backup:") {
 			return true
@@ -262,12 +294,22 @@ func (v *volume) archive(c *candidate, d *Decision) {
 	d.Action, d.Reason = Archive, archiveReason(d.Reason, after, earliest)
 }
 
+// Each rule builds its reason only when it decides: one reason per
+// candidate is kept, and building the others too allocated most of a
+// large region's plan.
+
 func badDateRule(_ *volume, c *candidate) (Action, string, bool) {
-	return Keep, keptBadDate(c.deleteOn), !c.dateOK
+	if c.dateOK {
+		return "", "", false
+	}
+	return Keep, keptBadDate(c.deleteOn), true
 }
 
 func notDueRule(v *volume, c *candidate) (Action, string, bool) {
-	return Keep, keptNotDue(c.deleteOn), c.date.After(v.today)
+	if !c.date.After(v.today) {
+		return "", "", false
+	}
+	return Keep, keptNotDue(c.deleteOn), true
 }
 
 // ignoredRule wins over everything that could delete, ignore_retention
@@ -289,7 +331,10 @@ func ignoredRule(v *volume, c *candidate) (Action, string, bool) {
 // so the plan says what will happen rather than what will fail.
 func amiRule(v *volume, c *candidate) (Action, string, bool) {
 	ami, ok := v.in.AMISnapshots[c.snap.ID]
-	return Keep, keptBacksAMI(ami), ok
+	if !ok {
+		return "", "", false
+	}
+	return Keep, keptBacksAMI(ami), true
 }
 
 // notCompletedRule keeps a snapshot EC2 has not finished (pending) or
@@ -298,19 +343,28 @@ func amiRule(v *volume, c *candidate) (Action, string, bool) {
 // snapshots pass on to the rules that delete them.
 func notCompletedRule(_ *volume, c *candidate) (Action, string, bool) {
 	s := c.snap.State
-	return Keep, keptNotCompleted(s), s != inventory.StateCompleted && s != inventory.StateError
+	if s == inventory.StateCompleted || s == inventory.StateError {
+		return "", "", false
+	}
+	return Keep, keptNotCompleted(s), true
 }
 
 // newestRule is restic's "refusing to delete last snapshot": whatever the
 // minimum and ignore_retention say, a volume keeps one completed backup.
 func newestRule(v *volume, c *candidate) (Action, string, bool) {
-	return Keep, keptNewest(v.id), c.snap.ID == v.newest
+	if c.snap.ID != v.newest {
+		return "", "", false
+	}
+	return Keep, keptNewest(v.id), true
 }
 
 // orphansKeepRule keeps every candidate of a volume no stanza governs
 // when an orphans policy of the stanzas that made its snapshots is "keep".
 func orphansKeepRule(v *volume, _ *candidate) (Action, string, bool) {
-	return Keep, keptOrphans(v.keepOrphans, v.id), v.keepOrphans != ""
+	if v.keepOrphans == "" {
+		return "", "", false
+	}
+	return Keep, keptOrphans(v.keepOrphans, v.id), true
 }
 
 // unknownMinimumRule handles volumes no stanza governs (gone, detached, or
@@ -330,7 +384,10 @@ func unknownMinimumRule(v *volume, c *candidate) (Action, string, bool) {
 // neither counts toward the minimum nor lowers the count. Every other
 // state but completed was kept by notCompletedRule.
 func errorStateRule(_ *volume, c *candidate) (Action, string, bool) {
-	return Delete, deleteErrorState(c.deleteOn), c.snap.State != inventory.StateCompleted
+	if c.snap.State == inventory.StateCompleted {
+		return "", "", false
+	}
+	return Delete, deleteErrorState(c.deleteOn), true
 }
 
 // minimumRule deletes while more completed snapshots than the minimum remain.

@@ -336,11 +336,17 @@ func LimitCopies(plans [][]ReplicationDecision, pending map[string]int) {
 // DeleteOn and no volume tag; clean leaves them to replication.
 func withReplicaVolumes(in *retention.Input, p Policy) {
 	id, minimum := replicaMinimum(p)
-	snaps := slices.Clone(in.Snapshots)
-	for i, s := range snaps {
+	// The snapshots are copied only when there is a replica to re-file: a
+	// region's 100,000 cost 13 MB a copy (Input's are the inventory's,
+	// which the planners must not change).
+	snaps, copied := in.Snapshots, false
+	for i, s := range in.Snapshots {
 		vol, ok := s.Tag(ReplicationVolumeTag)
 		if _, replica := s.Tag(ReplicationSourceTag); !ok || !replica || vol == "" {
 			continue
+		}
+		if !copied {
+			snaps, copied = slices.Clone(snaps), true
 		}
 		snaps[i].VolumeID = vol
 		if _, governed := in.Volumes[vol]; !governed {
