@@ -133,7 +133,7 @@ func Parse(ctx context.Context, it Item) (config.Stanza, error) {
 	}
 	st, warnings, err := config.ParseStored(it.ID, []byte(it.Configuration))
 	for _, w := range warnings {
-		slog.WarnContext(ctx, "stored stanza read leniently", "config_id", it.ID, "problem", w.String())
+		slog.WarnContext(ctx, "stored stanza: check this", "config_id", it.ID, "problem", w.String())
 	}
 	return st, err
 }
