@@ -68,12 +68,14 @@ func strList(v any) []string {
 
 type resource struct {
 	Type       string
+	Condition  string
 	Properties json.RawMessage
 	DependsOn  any
 }
 
 type template struct {
 	Parameters map[string]json.RawMessage
+	Conditions map[string]json.RawMessage
 	Resources  map[string]resource
 }
 
@@ -217,5 +219,34 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Deleting snapshots without DeleteOn (those "adopt" manages) widens the
+// role, so it is a policy of its own that exists only when the operator
+// sets AllowAdoptedDeletes=true.
+func TestAdoptedDeletesAreOptIn(t *testing.T) {
+	tpl := parseTemplate(t)
+	res := tpl.Resources["AdoptedSnapshotsPolicy"]
+	if res.Type != "AWS::IAM::Policy" || res.Condition != "DeletesAdopted" {
+		t.Fatalf("AdoptedSnapshotsPolicy: type %q, condition %q; want an AWS::IAM::Policy under DeletesAdopted", res.Type, res.Condition)
+	}
+	var props struct {
+		PolicyDocument struct{ Statement []statement }
+	}
+	if err := json.Unmarshal(res.Properties, &props); err != nil {
+		t.Fatal(err)
+	}
+	if st := props.PolicyDocument.Statement; len(st) != 1 || !slices.Equal(st[0].actions(), []string{"ec2:DeleteSnapshot"}) {
+		t.Errorf("AdoptedSnapshotsPolicy grants %+v, want ec2:DeleteSnapshot only", st)
+	}
+	cond, _ := json.Marshal(tpl.Conditions["DeletesAdopted"])
+	if string(cond) != `{"Fn::Equals":[{"Ref":"AllowAdoptedDeletes"},"true"]}` {
+		t.Errorf("DeletesAdopted = %s, want AllowAdoptedDeletes equal to true", cond)
+	}
+	var p struct{ Default string }
+	_ = json.Unmarshal(tpl.Parameters["AllowAdoptedDeletes"], &p)
+	if p.Default != "false" {
+		t.Errorf("AllowAdoptedDeletes defaults to %q, want false", p.Default)
 	}
 }
