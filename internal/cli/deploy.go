@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 )
 
@@ -22,6 +24,7 @@ type deployOptions struct {
 	zip                        string
 	arch                       string
 	printTemplate              bool
+	printImportTemplate        bool
 	delete                     bool
 }
 
@@ -47,7 +50,10 @@ code. A deploy with nothing to change changes nothing and says so. Over a
 stack made by the Python ebs_snapper it upgrades in place and keeps the
 table and its stanzas.
 
---delete removes the stack and the code bucket; the table stays.`,
+--delete removes the stack and the code bucket; the table stays. A later
+deploy in that region finds the table and stops before changing anything,
+with the commands that import it into the new stack
+(--print-import-template) or back it up and delete it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDeploy(cmd.Context(), g, o)
@@ -63,6 +69,7 @@ table and its stanzas.
 	f.StringVar(&o.zip, "zip", "", "deploy this zip (holding bootstrap) instead of packaging the binary")
 	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
 	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
+	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
 	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
 	return cmd
 }
@@ -100,12 +107,19 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		_, err := g.stdout.Write(deploy.Template())
 		return err
 	}
+	if o.printImportTemplate {
+		_, err := g.stdout.Write(deploy.ImportTemplate())
+		return err
+	}
 	params, err := o.check()
 	if err != nil {
 		return err
 	}
 	cfg, err := loadAWS(ctx, o.region, nil)
 	if err != nil {
+		return err
+	}
+	if err := checkRegion(ctx, g, o.region, cfg.Region); err != nil {
 		return err
 	}
 	if o.account == "" {
@@ -125,6 +139,33 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
 		return fmt.Errorf("deploy to %s: %w", cfg.Region, err)
+	}
+	return nil
+}
+
+// checkRegion refuses a deployment region that is not a region name, or
+// not one the account has enabled (EC2 DescribeRegions, asked in the tool
+// region as the other commands do, since an unknown region has no
+// endpoint): a usage error naming --region, or the AWS configuration when
+// the region came from there.
+func checkRegion(ctx context.Context, g *globalOptions, flag, region string) error {
+	from := "--region"
+	if flag == "" {
+		from = "the AWS configuration's region (AWS_REGION or the profile; set --region)"
+	}
+	if !config.IsRegionName(region) {
+		return usagef("%s %q: not a region name such as eu-west-1", from, region)
+	}
+	src, err := awsSources(ctx, g, nil)
+	if err != nil {
+		return err
+	}
+	enabled, err := src.Regions(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(enabled, region) {
+		return usagef("%s %q: %v (enabled: %s)", from, region, account.ErrRegionNotEnabled, strings.Join(enabled, ", "))
 	}
 	return nil
 }

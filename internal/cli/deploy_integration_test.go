@@ -190,8 +190,8 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 
 	deployStep(t, srv, []string{
 		"stack " + deployStack + " (" + deployRegion + "): deleted",
-		"bucket " + deployBucket + ": emptied (1 objects) and deleted",
-		"table " + DefaultTable + " (" + deployRegion + ") is retained",
+		"bucket " + deployBucket + ": emptied (1 object) and deleted",
+		"table " + DefaultTable + " (" + deployRegion + ") is retained with its stanzas; a later deploy here stops before changing anything",
 	}, "--delete")
 	if _, err := d.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(DefaultTable)}); err != nil {
 		t.Errorf("the table is gone after --delete: %v", err)
@@ -201,6 +201,40 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 	}
 	if _, err := d.cfn.DescribeStacks(ctx, &cfn.DescribeStacksInput{StackName: aws.String(deployStack)}); err == nil {
 		t.Errorf("the stack is still there after --delete")
+	}
+
+	// Deploying again finds the retained table, which the new stack could
+	// not create: it stops before uploading, and says how to import it.
+	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--zip", zipPath)
+	for _, w := range []string{
+		"the configuration table already exists outside the stack: table " + DefaultTable + " in " + deployRegion,
+		"ebs-snapper deploy --print-import-template > table.json",
+		"--change-set-type IMPORT --template-body file://table.json",
+		`"LogicalResourceId":"EbsSnapshotConfigurationTable","ResourceIdentifier":{"TableName":"` + DefaultTable + `"}`,
+		"ebs-snapper configure -t " + deployRegion + " -l",
+	} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("deploy over the retained table: stderr lacks %q", w)
+		}
+	}
+	if code != 1 || stdout != "" {
+		t.Errorf("deploy over the retained table: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	if _, err := d.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(deployBucket)}); err == nil {
+		t.Errorf("deploy over the retained table created the code bucket before stopping")
+	}
+}
+
+func TestDeployBinaryRefusesAnUnknownRegion(t *testing.T) {
+	srv := motoserver.Require(t)
+	for region, want := range map[string]string{
+		"xx-nowhere-1": `--region "xx-nowhere-1": not a region enabled for this account (enabled: `,
+		"eu_west_1":    `--region "eu_west_1": not a region name such as eu-west-1`,
+	} {
+		_, stderr, code := runBinary(t, srv, "", "deploy", "--region", region, "--zip", codeZip(t, "#!/bin/sh\n"))
+		if code != ExitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("deploy --region %s: exit %d, stderr %q; want exit %d and %q", region, code, stderr, ExitUsage, want)
+		}
 	}
 }
 

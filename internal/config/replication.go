@@ -18,6 +18,10 @@ const (
 // us-gov-west-1.
 var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
+// IsRegionName reports whether name has the form of an AWS region name
+// (not whether the region exists).
+func IsRegionName(name string) bool { return regionName.MatchString(name) }
+
 // kmsKey is what CopySnapshot's KmsKeyId accepts: a key id (UUID or
 // multi-Region mrk-…), an alias name, or a key or alias ARN (EC2 API
 // reference, CopySnapshot, KmsKeyId).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -18,6 +19,7 @@ type Clients struct {
 	S3             S3API
 	CloudFormation CloudFormationAPI
 	Lambda         LambdaAPI
+	DynamoDB       DynamoDBAPI
 }
 
 // NewClients builds the clients from cfg (awsclient.Load with the
@@ -29,6 +31,7 @@ func NewClients(cfg aws.Config) Clients {
 		S3:             s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 		CloudFormation: cfn.NewFromConfig(cfg),
 		Lambda:         lambda.NewFromConfig(cfg),
+		DynamoDB:       dynamodb.NewFromConfig(cfg),
 	}
 }
 
@@ -74,13 +77,25 @@ func CheckParameters(params map[string]string) error {
 
 // Run deploys: package, bucket and upload, stack, functions' code. It
 // prints one line per step on Out, and a last line saying whether
-// anything changed.
+// anything changed. When the stack is to be created but the configuration
+// table already exists, it stops before doing anything with an error
+// wrapping ErrTableOutsideStack that gives the commands to import or
+// remove the table.
 func Run(ctx context.Context, c Clients, opts Options) error {
 	name := StackName(opts.Account)
 	bucket := BucketName(opts.Account, opts.Region)
 	stack, err := describeStack(ctx, c.CloudFormation, name, opts.Region)
 	if err != nil {
 		return err
+	}
+	if stack == nil && !opts.NoStack {
+		exists, err := tableExists(ctx, c.DynamoDB, opts.Region)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return tableOutsideStack(opts.Account, opts.Region)
+		}
 	}
 	arch := opts.Arch
 	if arch == "" && stack != nil {
@@ -218,10 +233,15 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 		return err
 	}
 	if existed {
-		say("bucket %s: emptied (%d objects) and deleted", bucket, n)
+		objects := "objects"
+		if n == 1 {
+			objects = "object"
+		}
+		say("bucket %s: emptied (%d %s) and deleted", bucket, n, objects)
 	} else {
 		say("bucket %s: none", bucket)
 	}
-	say("table %s (%s) is retained with its stanzas; to remove it too: aws dynamodb delete-table --table-name %s --region %s", Table, opts.Region, Table, opts.Region)
+	say("table %s (%s) is retained with its stanzas; a later deploy here stops before changing anything and gives the commands to import it into the new stack (or to back it up and delete it)", Table, opts.Region)
+	say("to remove the table too: aws dynamodb delete-table --table-name %s --region %s", Table, opts.Region)
 	return nil
 }

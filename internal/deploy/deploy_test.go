@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -172,6 +174,33 @@ func TestApplyStackStatuses(t *testing.T) {
 		}
 		if f.updates != tc.updates {
 			t.Errorf("%s: %d UpdateStack calls, want %d", tc.status, f.updates, tc.updates)
+		}
+	}
+}
+
+// fakeDynamoDB answers DescribeTable with err (nil: the table exists).
+type fakeDynamoDB struct{ err error }
+
+func (f fakeDynamoDB) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{}, f.err
+}
+
+// TestTableExists: a missing table lets the stack create it; any other
+// answer than "exists" or "not found" (no permission, throttling) stops
+// deploy rather than guessing.
+func TestTableExists(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err     error
+		want    bool
+		wantErr string
+	}{
+		"exists":    {want: true},
+		"not found": {err: &ddbtypes.ResourceNotFoundException{Message: aws.String("Requested resource not found")}},
+		"denied":    {err: &smithy.GenericAPIError{Code: "AccessDeniedException"}, wantErr: "look up table " + Table + " in eu-west-1: "},
+	} {
+		got, err := tableExists(context.Background(), fakeDynamoDB{tc.err}, "eu-west-1")
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: %v, %v; want %v, %q", name, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,8 +18,8 @@ import (
 // TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
 // PATH; make test sets CFN_LINT from scripts/ensure-cfn-lint.sh, which pins
 // the release) on the embedded template: any error, warning or
-// informational finding fails. Without cfn-lint the test skips, except
-// under CI=true.
+// informational finding fails; the same for the import template. Without
+// cfn-lint the test skips, except under CI=true.
 func TestTemplatePassesCfnLint(t *testing.T) {
 	lint := os.Getenv("CFN_LINT")
 	if lint == "" {
@@ -30,17 +31,19 @@ func TestTemplatePassesCfnLint(t *testing.T) {
 		}
 		t.Skip("cfn-lint not found (scripts/ensure-cfn-lint.sh installs it; or set CFN_LINT)")
 	}
-	path := filepath.Join(t.TempDir(), "template.json")
-	if err := os.WriteFile(path, deploy.Template(), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	out, err := exec.Command(lint, "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s --version: %v\n%s", lint, err, out)
 	}
 	t.Logf("%s", out)
-	if out, err := exec.Command(lint, "--", path).CombinedOutput(); err != nil {
-		t.Errorf("cfn-lint found problems (%v):\n%s", err, out)
+	for name, body := range map[string][]byte{"template.json": deploy.Template(), "import.json": deploy.ImportTemplate()} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(lint, "--", path).CombinedOutput(); err != nil {
+			t.Errorf("cfn-lint found problems in %s (%v):\n%s", name, err, out)
+		}
 	}
 }
 
@@ -133,6 +136,37 @@ func TestTableIsRetainedWithTheOriginalsKeys(t *testing.T) {
 		tab.Properties.TableName != deploy.Table || tab.Properties.BillingMode != "PAY_PER_REQUEST" ||
 		string(keys) != `[{"AttributeName":"aws_account_id","KeyType":"HASH"},{"AttributeName":"id","KeyType":"RANGE"}]` {
 		t.Errorf("table: %+v", tab)
+	}
+}
+
+// TestImportTemplateHoldsOnlyTheTable: a resource import may hold only the
+// resources it imports, each with a DeletionPolicy, and the table must be
+// the full template's so that the deploy after the import changes nothing
+// in it.
+func TestImportTemplateHoldsOnlyTheTable(t *testing.T) {
+	type template struct {
+		Parameters, Conditions, Resources map[string]any
+	}
+	var full, imp template
+	if err := json.Unmarshal(deploy.Template(), &full); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(deploy.ImportTemplate(), &imp); err != nil {
+		t.Fatal(err)
+	}
+	const table = "EbsSnapshotConfigurationTable"
+	if len(imp.Resources) != 1 || !reflect.DeepEqual(imp.Resources[table], full.Resources[table]) {
+		t.Errorf("import template resources %v, want only the full template's %s", imp.Resources, table)
+	}
+	for name, v := range imp.Parameters {
+		if !reflect.DeepEqual(v, full.Parameters[name]) {
+			t.Errorf("parameter %s: %v, want the full template's %v", name, v, full.Parameters[name])
+		}
+	}
+	for name, v := range imp.Conditions {
+		if !reflect.DeepEqual(v, full.Conditions[name]) {
+			t.Errorf("condition %s: %v, want the full template's %v", name, v, full.Conditions[name])
+		}
 	}
 }
 
