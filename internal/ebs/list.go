@@ -114,7 +114,7 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 				return nil, fmt.Errorf("describe volumes %s… (%d ids) in %s: %w", chunk[0], len(chunk), c.region, classify(err))
 			}
 			for _, v := range page.Volumes {
-				volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size)})
+				volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size), Type: string(v.VolumeType)})
 			}
 		}
 	}

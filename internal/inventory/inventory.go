@@ -60,6 +60,9 @@ type Volume struct {
 	Tags []Tag
 	// Size is the volume's size in GiB (DescribeVolumes' Size).
 	Size int32
+	// Type is EC2's volume type (gp3, st1, ...; DescribeVolumes'
+	// VolumeType): st1 and sc1 allow one pending snapshot, not five.
+	Type string
 }
 
 // Snapshot states as EC2 reports them.

@@ -41,6 +41,10 @@ const (
 	// ended). It is not a failure: re-planning on the next run, or a
 	// continuation, finds the same action due again.
 	StatusNotStarted = "not started"
+	// StatusDeferred marks a create EC2 refused for a per-volume limit
+	// (inventory.ErrTryLater). It is not a failure: the next run plans
+	// the volume again.
+	StatusDeferred = "deferred"
 )
 
 // Options tune a run.
@@ -207,6 +211,9 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	if job != JobSnapshot {
 		need |= NeedImages
 	}
+	if job != JobClean {
+		need |= NeedVolumeTypes
+	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
@@ -319,6 +326,10 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, inst.Tags, tags))
+		if errors.Is(err, inventory.ErrTryLater) {
+			r.Status, r.Error = StatusDeferred, err.Error()
+			return
+		}
 		if err != nil {
 			r.Status, r.Error = StatusFailed, err.Error()
 			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 )
 
 // Fault is what a Proxy does to a request a Rule picks.
@@ -120,29 +122,18 @@ type ProxyOptions struct {
 // (form is the request's Query API parameters): the bucket's key (requests
 // with one key share the bucket), its capacity (burst) and refill rate in
 // tokens a second, and ok=false for actions the proxy leaves unlimited.
-// Source: "Request throttling for the Amazon EC2 API", EC2 Developer Guide
-// (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html): each
-// action has its own bucket; non-mutating actions called without a filter
-// and without pagination draw on a smaller one.
+// The table is ebs.BucketFor's, the one the client's limiters use; a
+// request with a Filter.*, MaxResults or NextToken parameter counts as
+// filtered.
 func Bucket(action string, form url.Values) (key string, burst int, refill float64, ok bool) {
-	switch action {
-	case "CreateSnapshot", "CreateSnapshots", "DeleteSnapshot":
-		return action, 100, 5, true
-	case "CreateTags", "DeleteTags":
-		return action, 100, 10, true
-	case "CopySnapshot":
-		// Not listed: EC2's default for mutating actions.
-		return action, 50, 5, true
-	}
-	if !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "Get") {
-		return "", 0, 0, false
-	}
+	filtered := false
 	for k := range form {
 		if strings.HasPrefix(k, "Filter.") || k == "MaxResults" || k == "NextToken" {
-			return action, 100, 20, true
+			filtered = true
 		}
 	}
-	return action + " (unfiltered)", 50, 10, true
+	b, ok := ebs.BucketFor(action, filtered)
+	return b.Key, b.Burst, b.Refill, ok
 }
 
 // ActionCounts are what a Proxy did with one action's requests.
