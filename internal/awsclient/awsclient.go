@@ -1,6 +1,6 @@
 // Package awsclient loads the AWS SDK configuration once per process: the
 // standard credential chain and profiles, AWS_ENDPOINT_URL for emulators
-// (the SDK reads it itself), adaptive retries for throttling, and a
+// (the SDK reads it itself), retries tuned for throttling (Retryer), and a
 // middleware that counts API calls by service and operation.
 package awsclient
 
@@ -39,30 +39,32 @@ const (
 	MaxBackoff = 10 * time.Second
 )
 
-// Retryer returns the retryer of every AWS call: adaptive mode (a
-// client-side rate that backs off when AWS throttles, on top of standard
-// retries), MaxAttempts attempts at most, MaxBackoff between them, and no
-// client-side retry quota.
+// Retryer returns the retryer of every AWS call: the SDK's standard
+// retryer with MaxAttempts attempts at most, MaxBackoff between them, and
+// no client-side retry quota.
 //
-// Why no quota: the SDK's standard retryer draws every retry from a bucket
-// of 500 tokens shared by all calls of the client (14 a retry, 5 a
-// throttled one, refunded when the retry succeeds, +1 for a call that
-// succeeds at once) and stops retrying while the bucket is empty, so that
-// a client facing a service outage backs off. A snapshot run is the
-// opposite case: thousands of independent calls against a service that is
-// up but throttles, where every abandoned retry is a volume without its
-// snapshot. Measured on 2,000 volumes with 20 % of calls throttled and
-// 9 % failing otherwise (docs/performance.md), the default quota ran dry
-// and failed calls that one more attempt would have done; without it none
-// failed. What bounds retries instead: MaxAttempts, the backoff, the
-// client-side bucket limiters (package ebs) and the run's deadline.
+// Why no quota: the standard retryer draws every retry from a bucket of
+// 500 tokens shared by all calls of the client (14 a retry, 5 a throttled
+// one, refunded when the retry succeeds, +1 for a call that succeeds at
+// once) and stops retrying while the bucket is empty, so that a client
+// facing a service outage backs off. A snapshot run is the opposite case:
+// thousands of independent calls against a service that is up but
+// throttles, where every abandoned retry is a volume without its snapshot
+// (docs/performance.md has the run that shows it). What bounds retries
+// instead: MaxAttempts, the backoff, the run's deadline, and the pace the
+// EC2 adapter keeps (package ebs paces every attempt to EC2's bucket).
+//
+// Why not adaptive mode: its client-side rate is one rate for every call
+// sharing the retryer, cut by 30 % at each throttle whatever bucket the
+// throttle came from, while the EC2 adapter already paces each EC2 bucket
+// at its published rate; and while its bucket is a rounding error short
+// of a token it asks to wait 0 s and spins (aws/retry's
+// adaptiveRateLimit.AcquireToken), which never yields on a virtual clock.
 func Retryer() aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = MaxAttempts
-			so.MaxBackoff = MaxBackoff
-			so.RateLimiter = ratelimit.None
-		})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = MaxAttempts
+		so.MaxBackoff = MaxBackoff
+		so.RateLimiter = ratelimit.None
 	})
 }
 

@@ -158,9 +158,10 @@ func New(api EC2API, region string, opts Options) *Client {
 // would bounce off an empty bucket.
 //
 // CreateSnapshot and DeleteSnapshot each get their own retryer from
-// cfg.Retryer: adaptive mode slows a retryer down after throttles, and EC2
-// throttles each API from its own bucket, so a throttled DeleteSnapshot
-// must not slow down CreateSnapshot or the Describe calls.
+// cfg.Retryer: a retryer with state (adaptive mode's rate, a retry quota)
+// slows down after throttles, and EC2 throttles each API from its own
+// bucket, so a throttled DeleteSnapshot must not slow down CreateSnapshot
+// or the Describe calls.
 func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 	mw := newAttempts(opts)
 	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {

@@ -183,6 +183,18 @@ func NewProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		t.Fatalf("ebstest proxy: target %q is not a loopback URL", target)
 	}
+	p := newFaults(t, opts)
+	p.forward = httputil.NewSingleHostReverseProxy(u)
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.URL = p.srv.URL
+	t.Cleanup(p.Close)
+	return p
+}
+
+// newFaults returns a Proxy's rules, buckets and counts, without a
+// server; it fails t on a rule without a fault.
+func newFaults(t testing.TB, opts ProxyOptions) *Proxy {
+	t.Helper()
 	for i, r := range opts.Rules {
 		if r.Fault < Throttle || r.Fault > Reject || r.Rate < 0 || r.Rate > 1 {
 			t.Fatalf("ebstest proxy: rule %d (%+v): want a Fault and a Rate between 0 and 1", i, r)
@@ -194,22 +206,21 @@ func NewProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	p := &Proxy{
-		forward: httputil.NewSingleHostReverseProxy(u),
+	return &Proxy{
 		opts:    opts,
 		rnd:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		matched: make([]int, len(opts.Rules)),
 		buckets: map[string]*rate.Limiter{},
 		counts:  map[string]*ActionCounts{},
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	p.URL = p.srv.URL
-	t.Cleanup(p.Close)
-	return p
 }
 
 // Close stops the proxy; closing it twice is harmless.
-func (p *Proxy) Close() { p.srv.Close() }
+func (p *Proxy) Close() {
+	if p.srv != nil {
+		p.srv.Close()
+	}
+}
 
 // Counts returns a copy of the counts so far, by EC2 action.
 func (p *Proxy) Counts() map[string]ActionCounts {
