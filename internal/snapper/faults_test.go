@@ -40,7 +40,7 @@ type fleetRun struct {
 	attempts       int   // EC2 requests, retries included
 	throttled      int   // answered RequestLimitExceeded (rules and buckets)
 	bucketThrottle int   // of which by an empty bucket
-	hangs          int // attempts that never got an answer
+	hangs          int   // attempts that never got an answer
 	elapsed        time.Duration
 	missing        int // volumes without a snapshot after the runs
 	sample         string
@@ -159,4 +159,3 @@ func TestFleetUnderFaultsDefaultRetryQuota(t *testing.T) {
 		t.Errorf("no call failed for the retry quota; the default quota no longer runs dry on this run")
 	}
 }
-
