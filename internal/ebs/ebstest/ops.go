@@ -1,6 +1,7 @@
 package ebstest
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -153,6 +154,8 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 			State:    ec2types.VolumeStateInUse,
 			Tags:     ebs.ToSDKTags(v.Tags),
 			Size:     aws.Int32(v.Size),
+			// EC2's and moto's default type for a volume created without one.
+			VolumeType: ec2types.VolumeType(cmp.Or(v.Type, string(ec2types.VolumeTypeGp2))),
 		})
 	}
 	return out, nil

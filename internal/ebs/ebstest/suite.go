@@ -161,7 +161,7 @@ func testVolumesByID(ctx context.Context, t *testing.T, tg Target, c *ebs.Client
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: DefaultVolumeSize}, {ID: b.VolumeIDs[0], Size: DefaultVolumeSize}}
+	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: DefaultVolumeSize, Type: "gp2"}, {ID: b.VolumeIDs[0], Size: DefaultVolumeSize, Type: "gp2"}}
 	slices.SortFunc(got, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	slices.SortFunc(want, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	if diff := cmp.Diff(want, got); diff != "" {
