@@ -86,6 +86,10 @@ type Environment struct {
 	Regions []string
 	// Clients holds one EC2 client per region of Regions, in that order.
 	Clients []snapper.EC2
+	// Remote returns the EC2 client of any region the account has enabled,
+	// or nil for one it has not: replication reaches the regions its tags
+	// name through it (snapper.Options.Remote).
+	Remote func(region string) snapper.EC2
 }
 
 // Load reads the account's stanzas (reporting the invalid ones without
@@ -127,6 +131,12 @@ func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
 		}
 	}
 	env.Regions = slices.Compact(slices.Sorted(slices.Values(regions)))
+	env.Remote = func(region string) snapper.EC2 {
+		if !slices.Contains(enabled, region) {
+			return nil
+		}
+		return src.EC2(region)
+	}
 	for _, r := range env.Regions {
 		env.Clients = append(env.Clients, src.EC2(r))
 	}

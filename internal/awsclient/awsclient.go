@@ -150,8 +150,12 @@ func (c *Calls) add(op, region string, throttled bool) {
 	}
 }
 
-// ThrottledIn returns how many calls to region AWS throttled.
+// ThrottledIn returns how many calls to region AWS throttled; 0 on a nil
+// *Calls (a run that does not count its calls, such as one on fakes).
 func (c *Calls) ThrottledIn(region string) int {
+	if c == nil {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.throttledIn[region]

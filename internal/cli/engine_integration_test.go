@@ -94,10 +94,20 @@ func (e *engineEnv) snapshots() map[string][]ec2types.Snapshot {
 	return by
 }
 
-// run runs the binary and decodes its --json report.
+// run runs the binary in us-east-1 and decodes its --json report.
 func (e *engineEnv) run(wantCode int, args ...string) output {
 	e.t.Helper()
-	stdout, stderr, code := runBinary(e.t, e.srv, "", append(args, "--json", "--region", "us-east-1")...)
+	return e.runIn([]string{"us-east-1"}, wantCode, args...)
+}
+
+// runIn runs the binary in regions and decodes its --json report.
+func (e *engineEnv) runIn(regions []string, wantCode int, args ...string) output {
+	e.t.Helper()
+	args = append(args, "--json")
+	for _, r := range regions {
+		args = append(args, "--region", r)
+	}
+	stdout, stderr, code := runBinary(e.t, e.srv, "", args...)
 	if code != wantCode {
 		e.t.Fatalf("ebs-snapper %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
 	}
@@ -159,7 +169,7 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 		if got := aws.ToString(s.Description); got != wantDesc {
 			t.Errorf("description = %q, want %q", got, wantDesc)
 		}
-		want := map[string]string{"DeleteOn": wantDeleteOn, "Name": "Foo", "Service": "Baz", "backup": "yes"}
+		want := map[string]string{"DeleteOn": wantDeleteOn, "ebs-snapper:config-id": "web", "Name": "Foo", "Service": "Baz", "backup": "yes"}
 		if got := tagMap(s.Tags); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s tags = %v, want %v", vol, got, want)
 		}

@@ -86,6 +86,30 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 	return cmd
 }
 
+func newReplicationCommand(g *globalOptions) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "replication",
+		Short: "Copy snapshots tagged replication_dst_region to that region, and delete replicas whose original is gone",
+		Long: `In each region, copy every completed snapshot tagged replication_dst_region=D
+into region D once, with replication_src_region, replication_snapshot_id,
+replication_volume_id, DeleteOn and Name set in the same call (all user tags
+with replication_copy_tags; encrypted with replication_kms_key's key for D),
+and delete every replica whose original no longer exists in its source
+region or no longer asks for this region. Pending and error snapshots and
+ignored ids are left alone. At most 20 copies are in flight per destination
+region: what does not fit is copied on a later run. See docs/replication.md.
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runJobWithAWS(cmd.Context(), g, o, snapper.JobReplicate)
+		},
+	}
+	o.addFlags(cmd, true)
+	return cmd
+}
+
 func newPlanCommand(g *globalOptions) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
@@ -93,7 +117,9 @@ func newPlanCommand(g *globalOptions) *cobra.Command {
 		Short: "Show what snapshot and clean would do, with the reason for every decision",
 		Long: `Show both plans as one table: a row per volume of every matched instance
 (create or skip) and a row per snapshot carrying a DeleteOn tag (delete or
-keep), each with its reason. Makes no change.`,
+keep), each with its reason; when a stanza says "replication": "yes", a row
+per snapshot carrying a replication tag too (copy, defer, delete-replica,
+keep or skip). Makes no change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runJobWithAWS(cmd.Context(), g, o, snapper.JobPlan)
@@ -164,6 +190,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		Now:     now,
 		DryRun:  o.dryRun,
 		Version: Version,
+		Remote:  env.Remote,
 	}
 	var bars *progress
 	if !o.json {
@@ -247,6 +274,14 @@ func printReport(w io.Writer, out output) {
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
 				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(r.Reason, r.Error))
 		}
+		for _, r := range rr.Replication {
+			reason := r.Reason
+			if r.ReplicaID != "" {
+				reason += " -> " + r.ReplicaID
+			}
+			fmt.Fprintf(tw, "%s\t%s (%s)\t-\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.Role,
+				r.Action, dash(r.Status), withError(reason, r.Error))
+		}
 	}
 	tw.Flush()
 
@@ -254,20 +289,23 @@ func printReport(w io.Writer, out output) {
 	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tCREATE\tDELETE\tKEEP\tFAILED\tNOTE")
+	fmt.Fprintln(tw, "REGION\tCREATE\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {
-		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
+		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Replication)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
 			idle++
 			continue
 		}
-		c, d := rr.Summary.Created, rr.Summary.Deleted
+		c, cp, d := rr.Summary.Created, rr.Summary.Copied, rr.Summary.Deleted
 		if out.DryRun {
-			c, d = countPlanned(rr)
+			c, cp, d = countPlanned(rr)
 		}
 		note := rr.Skipped
 		if rr.Error != "" {
 			note = "error: " + rr.Error
+		}
+		if n := rr.Summary.Deferred; n > 0 && !out.DryRun {
+			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d copies deferred (destination's copy limit)", n)
 		}
 		if rr.Summary.NotStarted > 0 {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d not started", rr.Summary.NotStarted)
@@ -278,7 +316,7 @@ func printReport(w io.Writer, out output) {
 		for _, st := range rr.InvalidStanzas {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("invalid stanza %s: %s", st.ConfigID, st.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, d, rr.Summary.Kept, rr.Summary.Failed, note)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
 	}
 	tw.Flush()
 	if idle > 0 {
@@ -301,7 +339,7 @@ func configs(id string, ids []string) string {
 	return dash(id)
 }
 
-func countPlanned(rr snapper.RegionReport) (create, del int) {
+func countPlanned(rr snapper.RegionReport) (create, copies, del int) {
 	for _, r := range rr.Snapshots {
 		if r.Action == snapper.Create {
 			create++
@@ -312,7 +350,15 @@ func countPlanned(rr snapper.RegionReport) (create, del int) {
 			del++
 		}
 	}
-	return create, del
+	for _, r := range rr.Replication {
+		switch r.Action {
+		case snapper.Copy:
+			copies++
+		case snapper.DeleteReplica:
+			del++
+		}
+	}
+	return create, copies, del
 }
 
 func dash(s string) string {

@@ -82,11 +82,11 @@ func walkJSON(dec *json.Decoder, data []byte, at string, out *[]duplicateKey) er
 	return nil
 }
 
-// keyPath is path, with the keys of match (EC2 filter names such as
-// "tag:env") always bracketed.
+// keyPath is path, with the keys of match, exclude, exclude_volumes and
+// adopt (EC2 filter names such as "tag:env") always bracketed.
 func keyPath(at, key string) string {
-	if at == "match" {
-		return matchPath(key)
+	if slices.Contains(filterKeys, at) {
+		return filterPath(at, key)
 	}
 	return path(at, key)
 }

@@ -137,7 +137,8 @@ func gotValue(raw json.RawMessage) any {
 }
 
 var (
-	stanzaKeys   = []string{"match", "snapshot", "ignore", "ignore_retention", "replication"}
+	stanzaKeys = []string{"match", "snapshot", "ignore", "ignore_retention", "replication", keyCopyTags, keyKMSKey, keyRetention,
+		"retention_tiers", "orphans", "exclude", "exclude_volumes", "adopt", "archive_after"}
 	snapshotKeys = []string{"retention", "minimum", "frequency"}
 )
 
@@ -165,6 +166,8 @@ func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
 	s.Ignore = p.ignore(top)
 	s.IgnoreRetention = p.ignoreRetention(top)
 	s.Replication = p.replication(top)
+	p.replicationExtras(top, &s)
+	p.lifecycle(top, &s)
 	p.unknown(top, "", stanzaKeys)
 	if len(p.errs) > 0 {
 		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
@@ -228,7 +231,11 @@ func (p *parser) unknown(obj map[string]json.RawMessage, parent string, known []
 
 // matchPath names a match key; EC2 filter names ("tag:env") are always
 // bracketed.
-func matchPath(name string) string { return "match[" + strconv.Quote(name) + "]" }
+func matchPath(name string) string { return filterPath("match", name) }
+
+// filterPath names a key of an object of EC2 filters (match, exclude,
+// exclude_volumes, adopt), always bracketed.
+func filterPath(parent, name string) string { return parent + "[" + strconv.Quote(name) + "]" }
 
 func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 	raw, ok := top["match"]
@@ -236,18 +243,26 @@ func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 		p.fail("match", "is required", nil)
 		return nil
 	}
+	filters, keys := p.filters("match", raw, `must be an object of EC2 filter names to values, e.g. {"tag:backup": "yes"}`, filterNameProblem)
+	if keys == 0 {
+		p.fail("match", "must name at least one EC2 filter (an empty match selects nothing)", raw)
+	}
+	return filters
+}
+
+// filters reads an object of EC2 filter names to a value or a list of
+// values, at path at; problem says what is wrong with a name ("" when EC2
+// accepts it). It returns the valid filters and the number of keys, -1
+// when raw is not an object.
+func (p *parser) filters(at string, raw json.RawMessage, notObject string, problem func(string) string) ([]inventory.Filter, int) {
 	var m map[string]json.RawMessage
 	if kind(raw) != '{' || json.Unmarshal(raw, &m) != nil {
-		p.fail("match", `must be an object of EC2 filter names to values, e.g. {"tag:backup": "yes"}`, raw)
-		return nil
-	}
-	if len(m) == 0 {
-		p.fail("match", "must name at least one EC2 filter (an empty match selects nothing)", raw)
-		return nil
+		p.fail(at, notObject, raw)
+		return nil, -1
 	}
 	var filters []inventory.Filter
 	for _, name := range sortedKeys(m) {
-		at := matchPath(name)
+		at := filterPath(at, name)
 		if strings.TrimSpace(name) == "" {
 			p.fail(at, "the filter name must not be empty", m[name])
 			continue
@@ -255,7 +270,7 @@ func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 		// An unknown name makes EC2 reject the listing, and a state
 		// filter fights the engine's own: both invalid, also when stored.
 		nameOK := true
-		if msg := filterNameProblem(name); msg != "" {
+		if msg := problem(name); msg != "" {
 			p.fail(at, msg, nil)
 			nameOK = false
 		}
@@ -282,7 +297,7 @@ func (p *parser) match(top map[string]json.RawMessage) []inventory.Filter {
 			filters = append(filters, inventory.Filter{Name: name, Values: values})
 		}
 	}
-	return filters
+	return filters, len(m)
 }
 
 // blank reports an empty or blank match value: EC2 matches it only

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
 // Stanza is one parsed, valid configuration stanza.
@@ -31,7 +32,59 @@ type Stanza struct {
 	IgnoreRetention bool
 	// Replication is true when the stanza says "replication": "yes".
 	Replication bool
+	// Tiers ("retention_tiers") keep snapshots beyond DeleteOn and the
+	// minimum, evaluated at clean time; zero when absent.
+	Tiers retention.Tiers
+	// Orphans says what clean does with the snapshots this stanza made of
+	// volumes no stanza governs any more (default: keep them).
+	Orphans Orphans
+	// Exclude drops matched instances that match any one of these
+	// DescribeInstances filters; ExcludeVolumes drops their volumes that
+	// match any one of these DescribeVolumes filters. Nil when absent.
+	Exclude, ExcludeVolumes []inventory.Filter
+	// Adopt makes clean manage snapshots without DeleteOn of the stanza's
+	// volumes, as if tagged with StartTime + Retention.
+	Adopt Adopt
+	// ArchiveAfter, when positive, moves snapshots kept at least this long
+	// to the EBS archive tier ("archive_after").
+	ArchiveAfter time.Duration
+	// ReplicationCopyTags copies every user tag of an original to its
+	// replica ("replication_copy_tags": true), not only Name.
+	ReplicationCopyTags bool
+	// ReplicationKMSKeys maps destination regions to the KMS key (id,
+	// alias or ARN) their copies are encrypted with; nil when none.
+	ReplicationKMSKeys map[string]string
+	// ReplicationRetention, when not zero, dates a replica's DeleteOn from
+	// its original's start time instead of copying the original's.
+	ReplicationRetention time.Duration
 }
+
+// Orphans modes ("orphans" in a stanza).
+const (
+	OrphansKeep     = "keep"
+	OrphansRetain   = "retain"
+	OrphansKeepLast = "keep_last"
+)
+
+// Orphans is a stanza's "orphans" setting.
+type Orphans struct {
+	// Mode is OrphansKeep, OrphansRetain, OrphansKeepLast, or "" when the
+	// stanza does not say: then ignore_retention decides, as before.
+	Mode string
+	// KeepLast is N of {"keep_last": N}, at least 1.
+	KeepLast int
+}
+
+// Adopt is a stanza's "adopt" setting: off (zero), true (All), or a
+// DescribeSnapshots filter object selecting the snapshots to adopt (names
+// ANDed, like match).
+type Adopt struct {
+	All     bool
+	Filters []inventory.Filter
+}
+
+// On reports whether the stanza adopts anything.
+func (a Adopt) On() bool { return a.All || len(a.Filters) > 0 }
 
 // MatchDescription renders the match the way ebs_snapper's sanity check
 // did: "<filter>, value:<value>" per filter, joined by ", ", in filter name

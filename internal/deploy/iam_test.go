@@ -170,6 +170,14 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}},
 		{"DeleteOnlyExpiringSnapshots", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
+		{"ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
+		{"CopyOnlyTaggedReplicas", "ec2:CopySnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"Null": {"aws:RequestTag/replication_snapshot_id": "false", "aws:RequestTag/replication_src_region": "false"}}},
+		{"TagCopiesAtCreation", "ec2:CreateTags", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CopySnapshot"}}},
+		{"DeleteReplicas", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
 		{"ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
 	} {
 		s, ok := bySid[tc.sid]

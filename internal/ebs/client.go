@@ -36,6 +36,8 @@ type EC2API interface {
 	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, optFns ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error)
+	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
 }
 
 var _ EC2API = (*ec2.Client)(nil)
@@ -184,8 +186,9 @@ func (c *Client) Region() string { return c.region }
 
 // IAMActions returns the IAM actions the adapter can call, sorted: one per
 // EC2API operation, plus ec2:CreateTags, because CreateSnapshot tags the
-// snapshot in the same call and EC2 authorises tagging on create as
-// CreateTags with the condition ec2:CreateAction=CreateSnapshot (EC2 User
+// snapshot in the same call (and CopySnapshot its copy) and EC2 authorises
+// tagging on create as CreateTags with the condition
+// ec2:CreateAction=CreateSnapshot or CopySnapshot (EC2 User
 // Guide, "Grant permission to tag Amazon EC2 resources during creation").
 // The deploy package checks the Lambda role against it.
 func IAMActions() []string {

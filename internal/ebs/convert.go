@@ -79,6 +79,7 @@ func fromSDKSnapshot(s ec2types.Snapshot) inventory.Snapshot {
 		Description: aws.ToString(s.Description),
 		Tags:        fromSDKTags(s.Tags),
 		VolumeSize:  aws.ToInt32(s.VolumeSize),
+		StorageTier: string(s.StorageTier),
 	}
 }
 

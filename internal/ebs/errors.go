@@ -27,6 +27,10 @@ const (
 	CodeSnapshotPerVolumeRate   = "SnapshotCreationPerVolumeRateExceeded"
 	CodeConcurrentSnapshotLimit = "ConcurrentSnapshotLimitExceeded"
 
+	// CodeResourceLimitExceeded answers a CopySnapshot over the limit of
+	// copies in progress per destination region.
+	CodeResourceLimitExceeded = "ResourceLimitExceeded"
+
 	CodeAuthFailure   = "AuthFailure"
 	CodeOptInRequired = "OptInRequired"
 
@@ -35,6 +39,9 @@ const (
 	CodeTagLimitExceeded            = "TagLimitExceeded"
 	CodeDryRunOperation             = "DryRunOperation"
 	CodeUnsupportedOperation        = "UnsupportedOperation"
+	// CodeIncorrectState is ModifySnapshotTier's answer for a snapshot
+	// that is not completed or already archived.
+	CodeIncorrectState = "IncorrectState"
 )
 
 // Sentinel errors the Client wraps around the AWS error (see classify), so
@@ -107,6 +114,16 @@ func IsRegionUnavailable(err error) bool {
 func filterRejected(err error) error {
 	if code(err) == CodeInvalidParameterValue {
 		return fmt.Errorf("%w: %w", inventory.ErrFilterRejected, err)
+	}
+	return err
+}
+
+// copyLimit wraps a CopySnapshot error with inventory.ErrCopyLimit when
+// EC2 refused the copy for the number of copies in progress
+// (ResourceLimitExceeded); any other error is returned as it is.
+func copyLimit(err error) error {
+	if code(err) == CodeResourceLimitExceeded {
+		return fmt.Errorf("%w: %w", inventory.ErrCopyLimit, err)
 	}
 	return err
 }

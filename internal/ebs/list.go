@@ -75,22 +75,54 @@ func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]i
 //
 // IAM: ec2:DescribeSnapshots.
 func (c *Client) Snapshots(ctx context.Context) ([]inventory.Snapshot, error) {
+	return c.snapshots(ctx, nil, "owned by self")
+}
+
+// SnapshotsMatching returns the account's snapshots that match filters
+// (DescribeSnapshots filter names): one paginated listing, evaluated by
+// EC2.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error) {
+	return c.snapshots(ctx, filters, "matching "+describeFilters(filters))
+}
+
+// snapshots lists the account's snapshots that match filters; what names
+// the listing in errors.
+func (c *Client) snapshots(ctx context.Context, filters []inventory.Filter, what string) ([]inventory.Snapshot, error) {
 	in := &ec2.DescribeSnapshotsInput{
 		OwnerIds:   []string{selfOwner},
 		MaxResults: aws.Int32(maxSnapshotsPage),
+	}
+	if len(filters) > 0 {
+		in.Filters = toSDKFilters(filters)
 	}
 	var snaps []inventory.Snapshot
 	p := ec2.NewDescribeSnapshotsPaginator(c.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, classify(err))
+			return nil, fmt.Errorf("describe snapshots %s in %s: %w", what, c.region, classify(filterRejected(err)))
 		}
 		for _, s := range page.Snapshots {
 			snaps = append(snaps, fromSDKSnapshot(s))
 		}
 	}
 	return snaps, nil
+}
+
+// HasSnapshots reports whether the account owns any snapshot in the
+// region, with one DescribeSnapshots call of the smallest page EC2 takes
+// (MaxResults 5, OwnerIds self): the replication fan-out's test for a
+// region worth a worker.
+//
+// IAM: ec2:DescribeSnapshots.
+func (c *Client) HasSnapshots(ctx context.Context) (bool, error) {
+	out, err := c.api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{selfOwner}, MaxResults: aws.Int32(5)})
+	if err != nil {
+		return false, fmt.Errorf("describe snapshots owned by self in %s: %w", c.region, classify(err))
+	}
+	return len(out.Snapshots) > 0, nil
 }
 
 // Volumes returns the volumes with the given ids (duplicates are asked
@@ -103,19 +135,37 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 	// A volume-id filter, unlike VolumeIds, does not fail the whole call
 	// when one volume was deleted since the instances were listed.
 	for chunk := range slices.Chunk(ids, volumeIDChunk) {
-		in := &ec2.DescribeVolumesInput{
-			Filters:    []ec2types.Filter{{Name: aws.String("volume-id"), Values: chunk}},
-			MaxResults: aws.Int32(maxVolumesPage),
+		vols, err := c.volumes(ctx, []inventory.Filter{{Name: "volume-id", Values: chunk}}, fmt.Sprintf("%s… (%d ids)", chunk[0], len(chunk)))
+		if err != nil {
+			return nil, err
 		}
-		p := ec2.NewDescribeVolumesPaginator(c.api, in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("describe volumes %s… (%d ids) in %s: %w", chunk[0], len(chunk), c.region, classify(err))
-			}
-			for _, v := range page.Volumes {
-				volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size), Type: string(v.VolumeType)})
-			}
+		volumes = append(volumes, vols...)
+	}
+	return volumes, nil
+}
+
+// VolumesMatching returns the volumes that match filters (DescribeVolumes
+// filter names, ANDed; values ORed with * and ? wildcards): one paginated
+// listing, evaluated by EC2.
+//
+// IAM: ec2:DescribeVolumes.
+func (c *Client) VolumesMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Volume, error) {
+	return c.volumes(ctx, filters, "matching "+describeFilters(filters))
+}
+
+// volumes lists the volumes that match filters; what names the listing in
+// errors.
+func (c *Client) volumes(ctx context.Context, filters []inventory.Filter, what string) ([]inventory.Volume, error) {
+	in := &ec2.DescribeVolumesInput{Filters: toSDKFilters(filters), MaxResults: aws.Int32(maxVolumesPage)}
+	var volumes []inventory.Volume
+	p := ec2.NewDescribeVolumesPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe volumes %s in %s: %w", what, c.region, classify(filterRejected(err)))
+		}
+		for _, v := range page.Volumes {
+			volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size), Type: string(v.VolumeType)})
 		}
 	}
 	return volumes, nil

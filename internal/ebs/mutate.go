@@ -61,6 +61,28 @@ func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
 	return fmt.Errorf("delete snapshot %s in %s: %w", id, c.region, classify(err))
 }
 
+// ArchiveSnapshot moves a completed snapshot to the EBS archive tier
+// (ModifySnapshotTier with StorageTier=archive). EC2 answers at once and
+// archives in the background (up to 72 hours), during which DescribeSnapshots
+// still reports StorageTier "standard". It waits for a token of the
+// client's DeleteSnapshot bucket: both are mutating snapshot calls a run
+// makes in bulk.
+//
+// IAM: ec2:ModifySnapshotTier.
+func (c *Client) ArchiveSnapshot(ctx context.Context, id string) error {
+	if err := c.delete.Wait(ctx); err != nil {
+		return fmt.Errorf("archive snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
+	}
+	_, err := c.api.ModifySnapshotTier(ctx, &ec2.ModifySnapshotTierInput{
+		SnapshotId:  aws.String(id),
+		StorageTier: ec2types.TargetStorageTierArchive,
+	}, c.deleteOpts...)
+	if err != nil {
+		return fmt.Errorf("archive snapshot %s in %s: %w", id, c.region, err)
+	}
+	return nil
+}
+
 // truncate cuts s to at most n characters (not bytes: EC2 counts
 // characters, and a cut inside a UTF-8 sequence would be rejected).
 func truncate(s string, n int) string {
@@ -72,4 +94,43 @@ func truncate(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// CopySnapshot copies snapshot sourceID of sourceRegion into the client's
+// region (the destination: EC2 copies are requested there, with
+// SourceRegion set), carrying all tags in the same call so that no
+// untagged replica ever exists; with no tags it returns ErrNoTags without
+// calling EC2. The description is cut to 254 characters. A non-empty
+// kmsKeyID (key id, alias or ARN in the destination region) makes the copy
+// encrypted with that key. The copy may be pending when this returns.
+// Too many copies in progress into the region gives an error matching
+// inventory.ErrCopyLimit; a destination the account cannot use, one
+// matching inventory.ErrRegionUnavailable; a source gone, ErrNotFound.
+//
+// No client-side rate limiter: EC2 keeps at most 20 copies in flight per
+// destination region (reference/field.md §4), so a run asks for far fewer
+// copies than CopySnapshot's bucket of 50 (the default mutating bucket).
+//
+// IAM: ec2:CopySnapshot and ec2:CreateTags (ec2:CreateAction=CopySnapshot).
+func (c *Client) CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error) {
+	if len(tags) == 0 {
+		return inventory.Snapshot{}, fmt.Errorf("copy snapshot %s of %s to %s: %w", sourceID, sourceRegion, c.region, ErrNoTags)
+	}
+	in := &ec2.CopySnapshotInput{
+		SourceRegion:     aws.String(sourceRegion),
+		SourceSnapshotId: aws.String(sourceID),
+		Description:      aws.String(truncate(description, maxDescription)),
+		TagSpecifications: []ec2types.TagSpecification{{
+			ResourceType: ec2types.ResourceTypeSnapshot,
+			Tags:         ToSDKTags(tags),
+		}},
+	}
+	if kmsKeyID != "" {
+		in.Encrypted, in.KmsKeyId = aws.Bool(true), aws.String(kmsKeyID)
+	}
+	out, err := c.api.CopySnapshot(ctx, in, c.createOpts...)
+	if err != nil {
+		return inventory.Snapshot{}, fmt.Errorf("copy snapshot %s of %s to %s: %w", sourceID, sourceRegion, c.region, classify(copyLimit(err)))
+	}
+	return inventory.Snapshot{ID: aws.ToString(out.SnapshotId), Description: description, Tags: fromSDKTags(out.Tags)}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // fanout publishes one message per enabled region to the pipeline's topic,
@@ -41,8 +42,14 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account)
 		return errors.Join(errs...)
 	}
+	regions := env.Regions
+	if h.cfg.Name == FanoutReplication {
+		var err error
+		regions, err = regionsWithSnapshots(ctx, env)
+		errs = append(errs, err)
+	}
 	published := 0
-	for _, region := range env.Regions {
+	for _, region := range regions {
 		if err := h.publish(ctx, region); err != nil {
 			slog.ErrorContext(ctx, "publish failed", "region", region, "error", err)
 			errs = append(errs, err)
@@ -52,6 +59,41 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	slog.InfoContext(ctx, "fanned out", "topic", h.cfg.TopicARN, "regions", published)
 	return errors.Join(errs...)
+}
+
+// snapshotProbe is how the replication fan-out asks a region whether the
+// account owns snapshots there; ebs.Client implements it.
+type snapshotProbe interface {
+	HasSnapshots(ctx context.Context) (bool, error)
+}
+
+// regionsWithSnapshots returns the regions of env where the account owns
+// some snapshot, as the original's replication fan-out chose them: only
+// there can an original or a replica be. It costs one DescribeSnapshots of
+// five results per region. A region that is not enabled is left out; one
+// whose probe fails otherwise is kept (its worker reports the failure)
+// and the error is returned with the others.
+func regionsWithSnapshots(ctx context.Context, env *account.Environment) ([]string, error) {
+	var out []string
+	var errs []error
+	for i, region := range env.Regions {
+		probe, ok := env.Clients[i].(snapshotProbe)
+		if !ok {
+			return nil, fmt.Errorf("the EC2 client of %s cannot list snapshots for the replication fan-out", region)
+		}
+		has, err := probe.HasSnapshots(ctx)
+		switch {
+		case errors.Is(err, inventory.ErrRegionUnavailable):
+			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", region)
+		case err != nil:
+			slog.ErrorContext(ctx, "snapshot probe failed; fanning out anyway", "region", region, "error", err)
+			errs = append(errs, err)
+			out = append(out, region)
+		case has:
+			out = append(out, region)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // Message returns the body of the fan-out message for region exactly as

@@ -100,7 +100,9 @@ func New(cfg Config) (*Handler, error) {
 	case Clean:
 		h.invoke = func(ctx context.Context, event json.RawMessage) error { return h.worker(ctx, event, snapper.JobClean) }
 	case Replication:
-		h.invoke = h.replication
+		h.invoke = func(ctx context.Context, event json.RawMessage) error {
+			return h.worker(ctx, event, snapper.JobReplicate)
+		}
 	}
 	return h, nil
 }
@@ -130,13 +132,5 @@ func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) error {
 		return err
 	}
 	slog.InfoContext(ctx, "completed", "duration_ms", time.Since(start).Milliseconds())
-	return nil
-}
-
-// replication is the worker of the replication pipeline, which is not
-// ported yet: its rule stays disabled unless a stanza asks for replication,
-// and then it logs instead of failing, so no alarm fires for it.
-func (h *Handler) replication(ctx context.Context, _ json.RawMessage) error {
-	slog.WarnContext(ctx, "replication is not implemented yet: nothing done")
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -313,6 +314,10 @@ func TestFanoutPublishesOneMessagePerRegion(t *testing.T) {
 	for _, name := range []string{FanoutSnapshot, FanoutClean, FanoutReplication} {
 		t.Run(name, func(t *testing.T) {
 			fakes, store := fakeWorld(t, 1, dailyStanza)
+			for region, f := range fakes {
+				// Replication fans out to the regions holding snapshots.
+				f.AddSnapshot(inventory.Snapshot{ID: "snap-" + region, VolumeID: "vol-0000"}, "")
+			}
 			captureLogs(t)
 			pub := &recordingSNS{}
 			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
@@ -385,14 +390,59 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 	}
 }
 
-func TestReplicationWorkerIsALoggedNoOp(t *testing.T) {
-	logs := captureLogs(t)
-	h := newHandler(t, Config{Name: Replication})
+// The replication fan-out publishes only for the regions where the account
+// owns snapshots, asking each with one smallest-page listing.
+func TestFanoutReplicationSkipsRegionsWithoutSnapshots(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	fakes["eu-west-1"] = &ebstest.Fake{}
+	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-1", VolumeID: "vol-0000"}, "")
+	fakes["us-east-1"].AddSnapshot(inventory.Snapshot{ID: "snap-2", VolumeID: "vol-9"}, "999999999999") // not the account's
+	var pages []int32
+	for _, f := range fakes {
+		f.OnCall = func(op string, in any) error {
+			if op == ebstest.OpDescribeSnapshots {
+				pages = append(pages, aws.ToInt32(in.(*ec2.DescribeSnapshotsInput).MaxResults))
+			}
+			return nil
+		}
+	}
+	captureLogs(t)
+	pub := &recordingSNS{}
+	h := newHandler(t, Config{Name: FanoutReplication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub})
+	if err := h.Invoke(invokeCtx(t, "req-8", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`{"region": "us-west-2"}`}; !slices.Equal(want, pub.messages) {
+		t.Errorf("messages %v, want %v", pub.messages, want)
+	}
+	if want := []int32{5, 5, 5}; !slices.Equal(want, pages) {
+		t.Errorf("DescribeSnapshots page sizes %v, want one call of 5 per region", pages)
+	}
+}
+
+func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	ebstest.Link(fakes)
+	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
+		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store)})
 	if err := h.Invoke(invokeCtx(t, "req-9", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "not implemented yet") {
-		t.Errorf("logs:\n%s", logs)
+	copies := fakes["us-east-1"].Snapshots()
+	if len(copies) != 1 {
+		t.Fatalf("snapshots in us-east-1: %+v, want one replica", copies)
+	}
+	if id, _ := copies[0].Tag("replication_snapshot_id"); id != "snap-orig" {
+		t.Errorf("replica tags %v", copies[0].Tags)
+	}
+	// The destination's worker keeps it; nothing is copied twice.
+	if err := h.Invoke(invokeCtx(t, "req-10", 5*time.Minute), snsEvent(t, Message("us-east-1"), Message("us-west-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fakes["us-east-1"].Snapshots()); n != 1 {
+		t.Errorf("%d snapshots in us-east-1 after a second run, want 1", n)
 	}
 }
 

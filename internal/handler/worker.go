@@ -120,7 +120,7 @@ func (h *Handler) runRegion(ctx context.Context, job snapper.Job, region string,
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
 		return invalid
 	}
-	rep := snapper.Run(ctx, job, env.Clients, env.Policy, snapper.Options{Version: h.cfg.Version, StopStarting: stop})
+	rep := snapper.Run(ctx, job, env.Clients, env.Policy, snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote})
 	rr := rep.Regions[0]
 	s := rr.Summary
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,

@@ -26,4 +26,10 @@ var (
 	// 5, 1 for st1/sc1). Retrying at once fails again; the engine marks the
 	// volume deferred, not failed, and the next run plans it again.
 	ErrTryLater = errors.New("EC2 asks to try this volume later")
+	// ErrCopyLimit marks a CopySnapshot that EC2 refused because the
+	// destination region has too many copies in progress
+	// (ResourceLimitExceeded, "Too many snapshot copies in progress"; 20
+	// per destination region, reference/field.md §4). Not a failure: the
+	// copy is made on a later run.
+	ErrCopyLimit = errors.New("too many snapshot copies in progress in the destination region")
 )

@@ -60,8 +60,9 @@ type Volume struct {
 	Tags []Tag
 	// Size is the volume's size in GiB (DescribeVolumes' Size).
 	Size int32
-	// Type is EC2's volume type (gp3, st1, ...; DescribeVolumes'
-	// VolumeType): st1 and sc1 allow one pending snapshot, not five.
+	// Type is the EBS volume type (gp3, st1, …; DescribeVolumes'
+	// VolumeType), which exclude_volumes may filter on; st1 and sc1 allow
+	// one pending snapshot, not five.
 	Type string
 }
 
@@ -70,6 +71,12 @@ const (
 	StatePending   = "pending"
 	StateCompleted = "completed"
 	StateError     = "error"
+)
+
+// Snapshot storage tiers as EC2 reports them (Snapshot.StorageTier).
+const (
+	TierStandard = "standard"
+	TierArchive  = "archive"
 )
 
 // Snapshot is an EBS snapshot owned by the account.
@@ -84,6 +91,9 @@ type Snapshot struct {
 	// taken (DescribeSnapshots' VolumeSize); known even once the volume
 	// is deleted.
 	VolumeSize int32
+	// StorageTier is "standard", "archive", or "" when EC2 did not say
+	// (read as standard).
+	StorageTier string
 }
 
 // Tag returns the value of the first tag with the given key.

@@ -48,7 +48,25 @@ func fuzzInput(data []byte) Input {
 			in.VolumeInstance[vol] = inst
 		default:
 			in.VolumeInstance[vol] = inst
-			in.Volumes[vol] = VolumePolicy{ConfigID: "cfg", InstanceID: inst, Minimum: r.intn(5)}
+			p := VolumePolicy{ConfigID: "cfg", InstanceID: inst, Minimum: r.intn(5), Tiers: fuzzTiers(&r)}
+			if r.intn(3) == 0 {
+				p.Adopt = &Adopt{Retention: time.Duration(r.intn(10)) * 24 * time.Hour}
+			}
+			if r.intn(3) == 0 {
+				p.ArchiveAfter = time.Duration(1+r.intn(5)) * 24 * time.Hour
+			}
+			in.Volumes[vol] = p
+		}
+	}
+	in.Orphans = map[string]OrphanPolicy{}
+	for _, id := range []string{"web", "db"} {
+		switch r.intn(4) {
+		case 1:
+			in.Orphans[id] = OrphanPolicy{Keep: true, Name: "keep"}
+		case 2:
+			in.Orphans[id] = OrphanPolicy{Minimum: r.intn(4), Tiers: fuzzTiers(&r), Name: "retain"}
+		case 3:
+			in.Orphans[id] = OrphanPolicy{Minimum: 1 + r.intn(3), Name: "keep_last"}
 		}
 	}
 	states := []string{inventory.StateCompleted, inventory.StatePending, inventory.StateError, "recoverable"}
@@ -58,7 +76,7 @@ func fuzzInput(data []byte) Input {
 			ID:        fmt.Sprintf("snap-%02d", i),
 			VolumeID:  fmt.Sprintf("vol-%d", r.intn(nVol+1)),
 			State:     states[r.intn(len(states))],
-			StartTime: base.Add(-time.Duration(r.intn(20)) * 12 * time.Hour),
+			StartTime: base.Add(-time.Duration(r.intn(20)) * time.Duration(1+r.intn(3)*100) * 12 * time.Hour),
 		}
 		if r.intn(5) == 0 {
 			s.Tags = append(s.Tags, inventory.Tag{Key: "Expires", Value: "2020-01-01"})
@@ -73,6 +91,14 @@ func fuzzInput(data []byte) Input {
 		}
 		if r.intn(8) == 0 {
 			in.AMISnapshots[s.ID] = "ami-" + s.ID
+		}
+		switch r.intn(6) {
+		case 0:
+			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: "web"})
+		case 1:
+			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: "db"})
+		case 2:
+			s.StorageTier = inventory.TierArchive
 		}
 		in.Snapshots = append(in.Snapshots, s)
 	}
@@ -104,6 +130,38 @@ func FuzzPlan(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		planChecked(t, fuzzInput(data))
+		in := fuzzInput(data)
+		got := planChecked(t, in)
+		// Adding a rule (more of any tier, on every policy) only adds
+		// keeps.
+		r := fuzzReader(data[min(len(data), 7):])
+		more := cloneInput(in)
+		extra := fuzzTiers(&r)
+		for vol, p := range more.Volumes {
+			p.Tiers = p.Tiers.Union(extra)
+			more.Volumes[vol] = p
+		}
+		for id, o := range more.Orphans {
+			o.Tiers = o.Tiers.Union(extra)
+			more.Orphans[id] = o
+		}
+		after := map[string]Action{}
+		for _, d := range planChecked(t, more) {
+			after[d.SnapshotID] = d.Action
+		}
+		for _, d := range got {
+			if d.Action != Delete && after[d.SnapshotID] == Delete {
+				t.Errorf("%s kept with tiers %+v, deleted after adding %+v: %s", d.SnapshotID, in.Volumes[d.VolumeID].Tiers, extra, d.Reason)
+			}
+		}
 	})
+}
+
+// fuzzTiers is usually no tiers, else small counts of each.
+func fuzzTiers(r *fuzzReader) Tiers {
+	if r.intn(2) == 0 {
+		return Tiers{}
+	}
+	return Tiers{Last: r.intn(3), Hourly: r.intn(3), Daily: r.intn(4), Weekly: r.intn(3), Monthly: r.intn(3),
+		Yearly: r.intn(2), Within: time.Duration(r.intn(3)) * 30 * time.Hour}
 }

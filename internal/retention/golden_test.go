@@ -161,7 +161,9 @@ func TestPlanGolden(t *testing.T) {
 
 	// The fixture is only worth its size if it exercises every outcome.
 	forms := map[string]int{}
-	for _, d := range slices.Concat(plain, withIR) {
+	lifecycle := planChecked(t, lifecycleFleet())
+	checkGolden(t, "fleet_lifecycle.golden.json", lifecycle)
+	for _, d := range slices.Concat(plain, withIR, lifecycle) {
 		forms[reasonForm(d)]++
 	}
 	for _, f := range reasonForms {
@@ -169,6 +171,45 @@ func TestPlanGolden(t *testing.T) {
 			t.Errorf("no decision in the fleet fixture gives a %q reason", f.name)
 		}
 	}
+}
+
+// lifecycleFleet is the fleet with issue 8's rules: tiers on a third of
+// the governed volumes (weekly 20 with archive_after 7 days on some),
+// adopt on every seventh, and the gone volumes' snapshots naming stanzas
+// whose orphans policies are keep, retain and keep_last 2.
+func lifecycleFleet() Input {
+	in := fleet(false)
+	in.Orphans = map[string]OrphanPolicy{
+		"daily":  {Keep: true, Name: "keep"},
+		"hourly": {Minimum: 3, Tiers: Tiers{Daily: 2}, Name: "retain"},
+		"weekly": {Minimum: 2, Name: "keep_last 2"},
+	}
+	configs := []string{"daily", "hourly", "weekly"}
+	for i, s := range in.Snapshots {
+		var v int
+		fmt.Sscanf(s.VolumeID, "vol-%d", &v)
+		if v%20 == 0 && mix(i, 12)%4 != 0 {
+			in.Snapshots[i].Tags = append(slices.Clone(s.Tags), inventory.Tag{Key: ConfigIDTag, Value: configs[(v/20)%3]})
+		}
+		if mix(i, 13)%5 == 0 {
+			in.Snapshots[i].StorageTier = inventory.TierArchive
+		}
+	}
+	for vol, p := range in.Volumes {
+		var v int
+		fmt.Sscanf(vol, "vol-%d", &v)
+		switch v % 6 {
+		case 1:
+			p.Tiers = Tiers{Daily: 3, Weekly: 2, Last: 2}
+		case 4:
+			p.Tiers, p.ArchiveAfter = Tiers{Weekly: 20, Within: 36 * time.Hour}, 7*24*time.Hour
+		}
+		if v%7 == 0 {
+			p.Adopt = &Adopt{Retention: 5 * 24 * time.Hour}
+		}
+		in.Volumes[vol] = p
+	}
+	return in
 }
 
 func checkGolden(t *testing.T, file string, ds []Decision) {

@@ -35,12 +35,20 @@ var reasonForms = []struct {
 	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
 	{"error state", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
 	{"ignore_retention", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
+	{"tier", Keep, regexp.MustCompile(`^kept: (last \d+ of \d+|hourly \d{4}-\d\d-\d\dT\d\d|daily \d{4}-\d\d-\d\d|weekly \d{4}-W\d\d|monthly \d{4}-\d\d|yearly \d{4}|within \S+ of the newest)(, .+)?$`)},
+	{"orphans keep", Keep, regexp.MustCompile(`^kept: orphans ".+" of stanza .+, volume \S* is not attached to an instance any stanza matches$`)},
+	{"archive", Archive, regexp.MustCompile(`^archive: .+; older than archive_after \S+, no rule deletes it before \d{4}-\d\d-\d\d$`)},
 }
+
+// suffixes end the reasons of adopted snapshots and of volumes an orphans
+// policy governs; reasonForm looks at what comes before them.
+var suffixes = regexp.MustCompile(`(; adopted: no DeleteOn tag, due StartTime \+ \S+)?(; orphans .+)?$`)
 
 // reasonForm names the form of a reason, or "" if it has none.
 func reasonForm(d Decision) string {
+	reason := suffixes.ReplaceAllString(d.Reason, "")
 	for _, f := range reasonForms {
-		if f.action == d.Action && f.re.MatchString(d.Reason) {
+		if f.action == d.Action && f.re.MatchString(reason) {
 			return f.name
 		}
 	}
@@ -81,6 +89,7 @@ func cloneInput(in Input) Input {
 	out.VolumeInstance = maps.Clone(in.VolumeInstance)
 	out.Ignore = maps.Clone(in.Ignore)
 	out.AMISnapshots = maps.Clone(in.AMISnapshots)
+	out.Orphans = maps.Clone(in.Orphans)
 	return out
 }
 
@@ -102,6 +111,12 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	for i, d := range got {
 		s, ok := snaps[d.SnapshotID]
 		deleteOn, tagged := s.Tag(DeleteOnTag)
+		if a := eff(in, d.VolumeID).policy.Adopt; ok && !tagged && a != nil {
+			// Adopted: due on the first UTC midnight after StartTime +
+			// retention.
+			due := s.StartTime.Add(a.Retention).UTC()
+			deleteOn, tagged = due.Add(24*time.Hour-time.Nanosecond).Format(time.DateOnly), d.Adopted
+		}
 		switch {
 		case !ok || !tagged:
 			t.Errorf("decision for %s, which is not a candidate", d.SnapshotID)
@@ -123,6 +138,10 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			t.Errorf("no decision for candidate %s", id)
 		}
 	}
+	tierKept := map[string]bool{}
+	for vol := range eff(in, "").all(in) {
+		maps.Copy(tierKept, refTierKeeps(eff(in, vol).policy.Tiers, in.Snapshots, vol))
+	}
 
 	// What is deleted is due and unprotected.
 	deleted := map[string]bool{}
@@ -132,7 +151,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		}
 		deleted[d.SnapshotID] = true
 		s, vol := snaps[d.SnapshotID], d.VolumeID
-		_, known := in.Volumes[vol]
+		e := eff(in, vol)
+		known := e.known
 		for _, bad := range []struct {
 			broken bool
 			what   string
@@ -145,6 +165,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
 			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
+			{e.keepAll, "its orphans policy is keep"},
+			{tierKept[s.ID], "a tier keeps it"},
 		} {
 			if bad.broken {
 				t.Errorf("deleted %s: %s", s.ID, bad.what)
@@ -189,15 +211,18 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		if v.used && deleted[v.newest.ID] {
 			t.Errorf("deleted %s, the newest completed snapshot of %s", v.newest.ID, vol)
 		}
-		p, known := in.Volumes[vol]
-		if !known {
+		e := eff(in, vol)
+		p := e.policy
+		if !e.known {
 			continue
 		}
 		floor := min(p.Minimum, v.before)
 		if v.after < floor {
 			t.Errorf("%s: %d completed snapshots left, want at least min(minimum %d, %d before)", vol, v.after, p.Minimum, v.before)
 		}
-		if v.keptForMinimum && v.after != floor {
+		// Tiers keep beyond the minimum, which is counted as if they kept
+		// nothing: only without tiers is the minimum exact.
+		if v.keptForMinimum && v.after != floor && p.Tiers.Empty() {
 			t.Errorf("%s: kept a snapshot for minimum %d but left %d of %d completed", vol, p.Minimum, v.after, v.before)
 		}
 	}
@@ -207,11 +232,13 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	// pretext (such as "not due" on the due date).
 	for _, d := range got {
 		s, vol := snaps[d.SnapshotID], d.VolumeID
-		p, known := in.Volumes[vol]
+		e := eff(in, vol)
+		p, known := e.policy, e.known
 		ami, backs := in.AMISnapshots[s.ID]
 		completed := s.State == inventory.StateCompleted
-		minimum := strings.Contains(d.Reason, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
-			strings.HasSuffix(d.Reason, fmt.Sprintf(" minimum %d", p.Minimum))
+		bare := suffixes.ReplaceAllString(d.Reason, "")
+		minimum := strings.Contains(bare, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
+			strings.HasSuffix(bare, fmt.Sprintf(" minimum %d", p.Minimum))
 		var holds bool
 		switch reasonForm(d) {
 		case "bad date":
@@ -219,17 +246,17 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "not due":
 			holds = isDate(d.DeleteOn) && d.DeleteOn > today
 		case "ignored snapshot":
-			holds = in.Ignore[s.ID] && d.Reason == "kept: snapshot "+s.ID+" is ignored"
+			holds = in.Ignore[s.ID] && bare == "kept: snapshot "+s.ID+" is ignored"
 		case "ignored volume":
-			holds = in.Ignore[vol] && d.Reason == "kept: volume "+vol+" is ignored"
+			holds = in.Ignore[vol] && bare == "kept: volume "+vol+" is ignored"
 		case "ignored instance":
 			for _, i := range []string{in.VolumeInstance[vol], p.InstanceID} {
-				holds = holds || (ignored(in, i) && d.Reason == "kept: instance "+i+" is ignored")
+				holds = holds || (ignored(in, i) && bare == "kept: instance "+i+" is ignored")
 			}
 		case "backs AMI":
-			holds = backs && d.Reason == "kept: backs "+ami
+			holds = backs && bare == "kept: backs "+ami
 		case "not completed":
-			holds = !completed && s.State != inventory.StateError && d.Reason == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
+			holds = !completed && s.State != inventory.StateError && bare == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
 		case "newest":
 			holds = vols[vol].used && vols[vol].newest.ID == s.ID
 		case "minimum reached", "above minimum":
@@ -239,12 +266,101 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "minimum unknown":
 			holds = !known && !in.IgnoreRetention
 		case "ignore_retention":
-			holds = !known && in.IgnoreRetention
+			holds = !known && !e.keepAll && in.IgnoreRetention
+		case "tier":
+			holds = tierKept[s.ID] && completed
+		case "orphans keep":
+			holds = e.keepAll
+		case "archive":
+			holds = p.ArchiveAfter > 0 && completed && !(vols[vol].used && vols[vol].newest.ID == s.ID) &&
+				s.StorageTier != inventory.TierArchive && in.Now.Sub(s.StartTime) >= p.ArchiveAfter
+		}
+		if form := reasonForm(d); form == "minimum unknown" && e.keepAll {
+			holds = false
 		}
 		if !holds {
 			t.Errorf("%s: %s with reason %q, which does not hold", s.ID, d.Action, d.Reason)
 		}
 	}
+}
+
+// effective is a volume's policy as the invariants see it, worked out
+// apart from Plan: in.Volumes, else the orphans policies of the stanzas
+// its snapshots name.
+type effective struct {
+	policy  VolumePolicy
+	known   bool // a minimum applies
+	keepAll bool // an orphans policy "keep" applies
+	in      Input
+}
+
+func eff(in Input, vol string) effective {
+	if p, ok := in.Volumes[vol]; ok {
+		return effective{policy: p, known: true, in: in}
+	}
+	e := effective{in: in}
+	for _, s := range in.Snapshots {
+		id, tagged := s.Tag(ConfigIDTag)
+		o, valid := in.Orphans[id]
+		if s.VolumeID != vol || !tagged || !valid {
+			continue
+		}
+		e.keepAll = e.keepAll || o.Keep
+		e.known = true
+		e.policy.Minimum = max(e.policy.Minimum, o.Minimum)
+		e.policy.Tiers = e.policy.Tiers.Union(o.Tiers)
+	}
+	if e.keepAll {
+		return effective{keepAll: true, in: in}
+	}
+	return e
+}
+
+// all lists every volume of the input.
+func (e effective) all(in Input) map[string]bool {
+	vols := map[string]bool{}
+	for _, s := range in.Snapshots {
+		vols[s.VolumeID] = true
+	}
+	return vols
+}
+
+// refTierKeeps is restic's rule written plainly: per tier, the newest
+// completed snapshot of each bucket, the newest buckets first, as many as
+// the count.
+func refTierKeeps(t Tiers, all []inventory.Snapshot, vol string) map[string]bool {
+	var done []inventory.Snapshot
+	for _, s := range all {
+		if s.VolumeID == vol && s.State == inventory.StateCompleted {
+			done = append(done, s)
+		}
+	}
+	slices.SortFunc(done, func(a, b inventory.Snapshot) int { return oldestFirst(b, a) }) // newest first
+	keep := map[string]bool{}
+	for i := range min(t.Last, len(done)) {
+		keep[done[i].ID] = true
+	}
+	week := func(x time.Time) string { y, w := x.UTC().ISOWeek(); return fmt.Sprint(y, w) }
+	layout := func(l string) func(time.Time) string { return func(x time.Time) string { return x.UTC().Format(l) } }
+	for _, tier := range []struct {
+		n   int
+		key func(time.Time) string
+	}{{t.Hourly, layout("2006010215")}, {t.Daily, layout("20060102")}, {t.Weekly, week}, {t.Monthly, layout("200601")}, {t.Yearly, layout("2006")}} {
+		var buckets []string
+		for _, s := range done {
+			k := tier.key(s.StartTime)
+			if !slices.Contains(buckets, k) && len(buckets) < tier.n {
+				buckets = append(buckets, k)
+				keep[s.ID] = true
+			}
+		}
+	}
+	for _, s := range done {
+		if t.Within > 0 && done[0].StartTime.Sub(s.StartTime) <= t.Within {
+			keep[s.ID] = true
+		}
+	}
+	return keep
 }
 
 // ignored reports whether an instance id is set and ignored.
@@ -257,8 +373,15 @@ func decisionLess(a, b Decision) bool {
 	if !a.StartTime.Equal(b.StartTime) {
 		return a.StartTime.Before(b.StartTime)
 	}
-	if a.DeleteOn != b.DeleteOn {
-		return a.DeleteOn < b.DeleteOn
+	// Adopted snapshots carry no DeleteOn tag: they sort as "".
+	tag := func(d Decision) string {
+		if d.Adopted {
+			return ""
+		}
+		return d.DeleteOn
+	}
+	if tag(a) != tag(b) {
+		return tag(a) < tag(b)
 	}
 	return a.SnapshotID < b.SnapshotID
 }

@@ -4,18 +4,34 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
-// Plan returns one Decision per snapshot of in.Snapshots that carries a
-// DeleteOn tag, sorted by VolumeID, then StartTime, DeleteOn and SnapshotID: each
+// Plan returns one Decision per candidate snapshot of in.Snapshots,
+// sorted by VolumeID, then StartTime, DeleteOn tag (none first) and
+// SnapshotID: each
 // volume's snapshots oldest first, the order in which they are considered
-// for deletion. Snapshots without DeleteOn get no decision but count
-// toward their volume's minimum.
+// for deletion. A candidate carries a DeleteOn tag, or is adopted (see
+// below). Other snapshots get no decision but count toward their volume's
+// minimum and fill the tiers' buckets.
 //
-// Each candidate goes through rules, in order, until one decides:
+// Two pre-passes prepare each volume:
+//
+//   - orphans: a volume that is not in in.Volumes takes the orphans policy
+//     (in.Orphans) of the stanzas its snapshots name in ConfigIDTag: "keep"
+//     keeps every candidate, "retain" and {"keep_last": N} give it a
+//     minimum and tiers as if it were governed. When several stanzas are
+//     named, the safer reading wins: keep over anything, else the largest
+//     minimum and the union of the tiers.
+//   - adopt: on a governed volume whose policy sets Adopt, a completed
+//     snapshot without DeleteOn (and not made by AWS Backup, which EC2
+//     refuses to delete) becomes a candidate due on the date of StartTime
+//   - retention, rounded up to a UTC midnight as snapshot does.
+//
+// Each candidate then goes through rules, in order, until one decides:
 //
 //  1. a DeleteOn that is not YYYY-MM-DD is kept, and so is one after the
 //     UTC date of in.Now;
@@ -25,16 +41,28 @@ import (
 //     other state EC2 may report) is kept: it is not a backup yet, and it
 //     may become the only one;
 //  5. the newest completed snapshot of its volume is kept;
-//  6. if the volume's minimum is unknown (no entry in in.Volumes), the
-//     snapshot is deleted when in.IgnoreRetention is set, kept otherwise;
-//  7. an error-state snapshot is deleted without counting toward the
+//  6. a volume whose orphans policy is "keep" keeps it;
+//  7. if the volume's minimum is unknown (no entry in in.Volumes and no
+//     orphans policy), the snapshot is deleted when in.IgnoreRetention is
+//     set, kept otherwise;
+//  8. an error-state snapshot is deleted without counting toward the
 //     minimum;
-//  8. it is deleted while the volume has more completed snapshots than its
+//  9. it is deleted while the volume has more completed snapshots than its
 //     minimum, each delete lowering that count, and kept after.
 //
-// Only completed snapshots count toward the minimum and as the newest: a
-// pending snapshot can still fail, and counting it let ebs_snapper's rule
-// delete the last restore point while its successor was being taken.
+// Two post-passes follow. Tiers: a completed snapshot that rule 9 decides
+// is kept when a tier of the volume's policy keeps it ("kept: monthly
+// 2026-10"). The tiers only ever turn deletes into keeps and the minimum
+// is counted as if they kept nothing, so adding a tier never deletes
+// anything that was kept before. Archive: on a volume with ArchiveAfter, a
+// completed snapshot kept because it is not due yet or by a tier, at least
+// ArchiveAfter old, in the standard tier, not the volume's newest, and
+// that no rule could delete within ArchiveMinimum, is archived.
+//
+// Only completed snapshots count toward the minimum, as the newest and in
+// the tiers: a pending snapshot can still fail, and counting it let
+// ebs_snapper's rule delete the last restore point while its successor was
+// being taken.
 //
 // Plan never mutates in and never reads the clock, so the same input
 // always gives the same plan.
@@ -57,43 +85,60 @@ type volume struct {
 	today      time.Time
 	id         string
 	policy     VolumePolicy
-	known      bool   // policy is in in.Volumes: the minimum is known
+	known      bool   // policy is in in.Volumes or from orphans: the minimum is known
 	instanceID string // for the decisions
 	// ignoredInstance is the ignored instance the volume belongs to, or "".
 	ignoredInstance string
+	// keepOrphans names the "keep" orphans policy that keeps everything,
+	// or "".
+	keepOrphans string
 	// newest is the id of the newest completed snapshot, or "" if none.
 	newest string
 	// completed counts the completed snapshots not (yet) planned for
 	// deletion.
 	completed int
+	// tiers are the snapshots the policy's tiers keep.
+	tiers map[string]*tierKeep
 }
 
-// candidate is a snapshot with a DeleteOn tag.
+// candidate is a snapshot with a DeleteOn tag or an adopted one.
 type candidate struct {
 	snap     inventory.Snapshot
 	deleteOn string
 	date     time.Time // the parsed DeleteOn, valid when dateOK
 	dateOK   bool
+	adopted  bool
 }
 
 // rule decides a candidate (ok) or lets the next rule look at it.
 type rule func(v *volume, c *candidate) (a Action, reason string, ok bool)
 
+// step is a row of the rules table. archivable marks the rules whose
+// keeps the archive pass may move to the archive tier: what is kept for a
+// time that can be known (not due yet, or by a tier). tiered marks the
+// rule whose verdict the tiers override (the minimum's).
+type step struct {
+	decide             rule
+	archivable, tiered bool
+}
+
 // rules are tried in order, the first one that decides wins; the last one
-// always decides. A new retention rule (keep daily, keep weekly, …) is a
-// new row here. Only minimumRule deletes a completed snapshot of a volume
-// with a known minimum, and it lowers the count when it does; whatever the
-// other rules keep stays counted, so the count is what will remain.
-var rules = []rule{
-	badDateRule,
-	notDueRule,
-	ignoredRule,
-	amiRule,
-	notCompletedRule,
-	newestRule,
-	unknownMinimumRule,
-	errorStateRule,
-	minimumRule,
+// always decides. A new retention rule is a new row here (or a pre- or
+// post-pass in planVolume when it must see the whole volume). Only
+// minimumRule deletes a completed snapshot of a volume with a known
+// minimum, and it lowers the count when it does; whatever the other rules
+// keep stays counted, so the count is what will remain.
+var rules = []step{
+	{badDateRule, false, false},
+	{notDueRule, true, false},
+	{ignoredRule, false, false},
+	{amiRule, false, false},
+	{notCompletedRule, false, false},
+	{newestRule, false, false},
+	{orphansKeepRule, false, false},
+	{unknownMinimumRule, false, false},
+	{errorStateRule, false, false},
+	{minimumRule, false, true},
 }
 
 func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapshot) []Decision {
@@ -101,12 +146,10 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 	v := newVolume(in, today, vol, snaps)
 	var out []Decision
 	for _, s := range snaps {
-		deleteOn, ok := s.Tag(DeleteOnTag)
+		c, ok := v.candidate(s)
 		if !ok {
 			continue
 		}
-		c := &candidate{snap: s, deleteOn: deleteOn}
-		c.date, c.dateOK = parseDate(deleteOn)
 		d := Decision{
 			SnapshotID: s.ID,
 			VolumeID:   vol,
@@ -114,13 +157,29 @@ func planVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsh
 			ConfigID:   v.policy.ConfigID,
 			ConfigIDs:  v.policy.ConfigIDs,
 			StartTime:  s.StartTime,
-			DeleteOn:   deleteOn,
+			DeleteOn:   c.deleteOn,
+			Adopted:    c.adopted,
 		}
+		archivable, tiered := false, false
 		for _, r := range rules {
-			if a, reason, ok := r(v, c); ok {
-				d.Action, d.Reason = a, reason
+			if a, reason, ok := r.decide(v, c); ok {
+				d.Action, d.Reason, archivable, tiered = a, reason, r.archivable, r.tiered
 				break
 			}
+		}
+		// The minimum has decided as if the tiers kept nothing; a tier
+		// keeps what it would delete, and names itself where both keep.
+		if k := v.tiers[s.ID]; k != nil && tiered {
+			d.Action, d.Reason, archivable = Keep, keptByTiers(k), true
+		}
+		if archivable {
+			v.archive(c, &d)
+		}
+		if c.adopted {
+			d.Reason += adoptedSuffix(v.policy.Adopt.Retention)
+		}
+		if v.policy.Orphans != "" {
+			d.Reason += orphansSuffix(v.policy.Orphans)
 		}
 		out = append(out, d)
 	}
@@ -134,6 +193,7 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 	v.instanceID = v.policy.InstanceID
 	if !v.known {
 		v.instanceID = in.VolumeInstance[vol]
+		v.policy, v.keepOrphans, v.known = orphanPolicy(in.Orphans, snaps)
 	}
 	// The policy's instance is not ignored when the caller builds Volumes
 	// as documented; checking it too keeps the protection independent of
@@ -150,7 +210,56 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 			v.newest = s.ID
 		}
 	}
+	v.tiers = keepByTiers(v.policy.Tiers, snaps, in.Now)
 	return v
+}
+
+// candidate returns s as a candidate: with its DeleteOn tag, or adopted.
+func (v *volume) candidate(s inventory.Snapshot) (*candidate, bool) {
+	if deleteOn, ok := s.Tag(DeleteOnTag); ok {
+		c := &candidate{snap: s, deleteOn: deleteOn}
+		c.date, c.dateOK = parseDate(deleteOn)
+		return c, true
+	}
+	a := v.policy.Adopt
+	if a == nil || s.State != inventory.StateCompleted || madeByAWSBackup(s) || (a.Only != nil && !a.Only[s.ID]) {
+		return nil, false
+	}
+	date := DueDate(s.StartTime, a.Retention)
+	d, _ := parseDate(date)
+	return &candidate{snap: s, deleteOn: date, date: d, dateOK: true, adopted: true}, true
+}
+
+// madeByAWSBackup reports a snapshot of an AWS Backup recovery point:
+// EC2's DeleteSnapshot refuses it, AWS Backup's lifecycle deletes it. Such
+// snapshots carry aws:backup:source-resource.
+func madeByAWSBackup(s inventory.Snapshot) bool {
+	for _, t := range s.Tags {
+		if strings.HasPrefix(t.Key, "aws:backup:") {
+			return true
+		}
+	}
+	return false
+}
+
+// archive turns a kept decision into Archive when the volume's policy
+// archives, the snapshot is old enough, completed, in the standard tier,
+// not the newest, and no rule could delete it within ArchiveMinimum: its
+// DeleteOn and the release of every tier keeping it are that far ahead.
+func (v *volume) archive(c *candidate, d *Decision) {
+	s, after := c.snap, v.policy.ArchiveAfter
+	if after <= 0 || s.State != inventory.StateCompleted || s.ID == v.newest ||
+		(s.StorageTier != "" && s.StorageTier != inventory.TierStandard) || v.in.Now.Sub(s.StartTime) < after {
+		return
+	}
+	earliest := c.date
+	if k := v.tiers[s.ID]; k != nil && k.release.After(earliest) {
+		earliest = k.release
+	}
+	if earliest.Before(v.in.Now.Add(ArchiveMinimum)) {
+		return
+	}
+	d.Action, d.Reason = Archive, archiveReason(d.Reason, after, earliest)
 }
 
 func badDateRule(_ *volume, c *candidate) (Action, string, bool) {
@@ -196,6 +305,12 @@ func notCompletedRule(_ *volume, c *candidate) (Action, string, bool) {
 // minimum and ignore_retention say, a volume keeps one completed backup.
 func newestRule(v *volume, c *candidate) (Action, string, bool) {
 	return Keep, keptNewest(v.id), c.snap.ID == v.newest
+}
+
+// orphansKeepRule keeps every candidate of a volume no stanza governs
+// when an orphans policy of the stanzas that made its snapshots is "keep".
+func orphansKeepRule(v *volume, _ *candidate) (Action, string, bool) {
+	return Keep, keptOrphans(v.keepOrphans, v.id), v.keepOrphans != ""
 }
 
 // unknownMinimumRule handles volumes no stanza governs (gone, detached, or
@@ -255,6 +370,19 @@ func NeverDue(snaps []inventory.Snapshot) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// DueDate is the DeleteOn date of a snapshot taken at start and kept for
+// retention: the first UTC date on which the whole retention has passed,
+// YYYY-MM-DD. Clean deletes from 00:00 UTC of that date, so the date is
+// start + retention rounded up to a UTC midnight.
+func DueDate(start time.Time, retention time.Duration) string {
+	t := start.Add(retention).UTC()
+	day := utcDate(t)
+	if day.Before(t) {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day.Format(time.DateOnly)
 }
 
 // parseDate reads a DeleteOn value. time.Parse with DateOnly is strict:

@@ -1,6 +1,10 @@
 package retention
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // The reason of every decision, one constructor per form, so that the
 // wording lives in one place. Callers (CLI tables, JSON output, logs) show
@@ -43,4 +47,21 @@ func deleteErrorState(deleteOn string) string {
 
 func deleteIgnoreRetention(deleteOn string) string {
 	return "due since " + deleteOn + ", minimum unknown and ignore_retention is set"
+}
+
+func keptOrphans(policy, vol string) string {
+	return "kept: orphans " + policy + ", volume " + vol + " is not attached to an instance any stanza matches"
+}
+
+// orphansSuffix ends the reasons of a volume decided by an orphans policy.
+func orphansSuffix(policy string) string { return "; orphans " + policy }
+
+// adoptedSuffix ends the reasons of an adopted snapshot.
+func adoptedSuffix(retention time.Duration) string {
+	return "; adopted: no DeleteOn tag, due StartTime + " + formatDuration(retention)
+}
+
+func archiveReason(kept string, after time.Duration, earliest time.Time) string {
+	return fmt.Sprintf("archive: %s; older than archive_after %s, no rule deletes it before %s",
+		strings.TrimPrefix(kept, "kept: "), formatDuration(after), earliest.UTC().Format(time.DateOnly))
 }

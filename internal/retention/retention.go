@@ -22,6 +22,17 @@ import (
 // DeleteOnTag is the tag holding a snapshot's expiry date, YYYY-MM-DD (UTC).
 const DeleteOnTag = "DeleteOn"
 
+// ConfigIDTag holds the id of the stanza that made a snapshot. Clean reads
+// it when the volume no longer tells which stanza applies (volume deleted,
+// instance no longer matched, volume excluded): that stanza's orphans
+// policy decides. Snapshots made by ebs_snapper (Python) do not carry it.
+const ConfigIDTag = "ebs-snapper:config-id"
+
+// ArchiveMinimum is how long EBS bills an archived snapshot at the least
+// (90 days, "Archive Amazon EBS snapshots", EBS User Guide): Plan never
+// archives a snapshot that could be deleted sooner.
+const ArchiveMinimum = 90 * 24 * time.Hour
+
 // Input is everything clean knows about one region.
 type Input struct {
 	// Now is the evaluation time; a DeleteOn date is due when it is Now's
@@ -47,6 +58,34 @@ type Input struct {
 	IgnoreRetention bool
 	// AMISnapshots maps snapshot ids that back an AMI to the AMI id.
 	AMISnapshots map[string]string
+	// Orphans maps the id of each valid stanza to its orphans policy. A
+	// volume that is not in Volumes takes the policy of the stanzas its
+	// snapshots name in ConfigIDTag; with none, the old rule applies
+	// (kept, or deleted when due under IgnoreRetention).
+	Orphans map[string]OrphanPolicy
+}
+
+// OrphanPolicy is a stanza's "orphans" setting: what clean does with the
+// snapshots it made of a volume no stanza governs any more.
+type OrphanPolicy struct {
+	// Keep keeps them all ("keep", the default).
+	Keep bool
+	// Minimum and Tiers apply as to a governed volume ("retain" gives the
+	// stanza's own; {"keep_last": N} gives Minimum N and no tiers).
+	Minimum int
+	Tiers   Tiers
+	// Name is the setting as written: "keep", "retain", "keep_last 3".
+	Name string
+}
+
+// Adopt says which snapshots without DeleteOn clean manages on a volume,
+// as if tagged with the date of StartTime + Retention.
+type Adopt struct {
+	// Retention is the governing stanza's retention.
+	Retention time.Duration
+	// Only, when not nil, holds the ids of the snapshots the stanza's adopt
+	// filter selects; nil adopts every snapshot without DeleteOn.
+	Only map[string]bool
 }
 
 // VolumePolicy is the rule that governs a volume.
@@ -60,6 +99,16 @@ type VolumePolicy struct {
 	// Minimum is how many completed snapshots of the volume clean leaves
 	// in place, counting those without a DeleteOn tag.
 	Minimum int
+	// Tiers keep snapshots that DeleteOn and the minimum would let go.
+	Tiers Tiers
+	// Adopt, when set, makes snapshots without DeleteOn candidates.
+	Adopt *Adopt
+	// ArchiveAfter, when positive, moves kept snapshots at least this old
+	// to the EBS archive tier (see Plan).
+	ArchiveAfter time.Duration
+	// Orphans, set by Plan for a volume no stanza governs, names the
+	// orphans policy that gave this policy; reasons end with it.
+	Orphans string
 }
 
 // Action is what clean does with a candidate.
@@ -68,6 +117,9 @@ type Action string
 const (
 	Delete Action = "delete"
 	Keep   Action = "keep"
+	// Archive keeps the snapshot and moves it to the EBS archive tier
+	// (ModifySnapshotTier).
+	Archive Action = "archive"
 )
 
 // Decision is the verdict on one candidate snapshot (one carrying a
@@ -81,15 +133,21 @@ type Decision struct {
 	// the volume when there are several.
 	ConfigIDs []string  `json:"config_ids,omitempty"`
 	StartTime time.Time `json:"start_time"`
-	// DeleteOn is the raw value of the snapshot's first DeleteOn tag.
+	// DeleteOn is the raw value of the snapshot's first DeleteOn tag, or
+	// for an adopted snapshot the date of StartTime + retention.
 	DeleteOn string `json:"delete_on"`
-	Action   Action `json:"action"`
-	// Reason is one sentence: it starts with "kept: " for Keep and with
-	// "due since " for Delete (see reasons.go for every form).
+	// Adopted is true for a snapshot without DeleteOn that the stanza's
+	// adopt setting made a candidate.
+	Adopted bool   `json:"adopted,omitempty"`
+	Action  Action `json:"action"`
+	// Reason is one sentence: it starts with "kept: " for Keep, with
+	// "due since " for Delete and with "archive: " for Archive (see
+	// reasons.go for every form).
 	Reason string `json:"reason"`
 }
 
-// Count returns how many decisions delete and how many keep.
+// Count returns how many decisions delete and how many keep (archived
+// snapshots are kept).
 func Count(ds []Decision) (deleted, kept int) {
 	for _, d := range ds {
 		if d.Action == Delete {

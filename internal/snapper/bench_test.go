@@ -36,12 +36,26 @@ func benchStanza(b *testing.B, minimum int) Policy {
 		Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}}, 0)
 }
 
-// BenchmarkMotoFleet runs one snapshot run and one clean run over 500
-// instances × 2 volumes in moto and reports EC2 calls by action and wall
-// time. The rate limiters are off: this measures the engine and the
-// emulator, not EC2's token buckets. Figures go to docs/performance.md.
+// BenchmarkMotoFleet runs one snapshot run, a second one 13 hours later and
+// one clean run over fleets of 100, 500 and 2,000 volumes (2 an instance)
+// in moto and reports the EC2 calls of each run beside their lower bound
+// (every listing one page, as moto answers, and one call per action) and
+// its wall time. The rate limiters are off: this measures the engine and
+// the emulator, not EC2's token buckets. moto slows down with many tagged
+// snapshots, so the 2,000-volume fleet runs only with
+// EBS_SNAPPER_BENCH_LARGE=1. Figures go to docs/performance.md.
 func BenchmarkMotoFleet(b *testing.B) {
-	const instances, volumes = 500, 2
+	for _, volumes := range []int{100, 500, 2000} {
+		b.Run(fmt.Sprintf("volumes=%d", volumes), func(b *testing.B) {
+			if volumes > 500 && os.Getenv("EBS_SNAPPER_BENCH_LARGE") == "" {
+				b.Skip("set EBS_SNAPPER_BENCH_LARGE=1 for the 2,000-volume moto fleet (minutes)")
+			}
+			benchMotoFleet(b, volumes/2, 2)
+		})
+	}
+}
+
+func benchMotoFleet(b *testing.B, instances, volumes int) {
 	for b.Loop() {
 		srv := motoserver.Require(b)
 		srv.SetEnv(b)
@@ -71,8 +85,23 @@ func BenchmarkMotoFleet(b *testing.B) {
 			if rep.Regions[0].Error != "" || !want(s) {
 				b.Fatalf("%s: unexpected outcome %+v %s", name, s, rep.Regions[0].Error)
 			}
+			byOp := diffCalls(before, calls.Snapshot())
+			made := 0
+			for _, n := range byOp {
+				made += n
+			}
+			// One page per listing (moto pages no snapshot or volume
+			// listing), plus one call per action.
+			bound := 2 + instances*volumes
+			if job == JobSnapshot {
+				bound += (instances*volumes + 499) / 500
+			} else {
+				bound++ // DescribeImages
+			}
 			b.ReportMetric(elapsed.Seconds(), name+"-s")
-			b.Logf("%s: %s, summary %+v, EC2 calls %s", name, elapsed.Round(time.Millisecond), s, diffCalls(before, calls.Snapshot()))
+			b.ReportMetric(float64(made), name+"-calls")
+			b.ReportMetric(float64(bound), name+"-bound")
+			b.Logf("%s: %s, summary %+v, EC2 calls %v", name, elapsed.Round(time.Millisecond), s, byOp)
 		}
 		p := benchStanza(b, 1)
 		measure("snapshot", JobSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
@@ -146,16 +175,17 @@ func BenchmarkFakeFleet(b *testing.B) {
 	}
 }
 
-// diffCalls renders the calls made between two counter snapshots.
-func diffCalls(before, after []awsclient.Count) string {
+// diffCalls returns the calls made between two counter snapshots, by
+// operation.
+func diffCalls(before, after []awsclient.Count) map[string]int {
 	was := map[string]int{}
 	for _, c := range before {
 		was[c.Operation] = c.Calls
 	}
-	out := ""
+	out := map[string]int{}
 	for _, c := range after {
 		if d := c.Calls - was[c.Operation]; d > 0 {
-			out += fmt.Sprintf("%s=%d ", c.Operation, d)
+			out[c.Operation] = d
 		}
 	}
 	return out

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -24,6 +26,15 @@ type EC2 interface {
 	ImageSnapshots(ctx context.Context) (map[string]string, error)
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id string) error
+	// VolumesMatching and SnapshotsMatching list what EC2 filters select
+	// (exclude_volumes, adopt): one paginated listing per filter set.
+	VolumesMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Volume, error)
+	SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error)
+	// ArchiveSnapshot moves a snapshot to the EBS archive tier.
+	ArchiveSnapshot(ctx context.Context, id string) error
+	// CopySnapshot copies sourceID of sourceRegion into this region,
+	// tagged in the same call (see replicate.go).
+	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
 }
 
 // Region is the inventory of one region for one run: built once, with one
@@ -50,6 +61,28 @@ type Region struct {
 	// snapshot may start (those with pending snapshots, see
 	// NeedVolumeTypes) to their EC2 volume type.
 	VolumeTypes map[string]string
+	// Excluded are the instances some stanza matches but every such
+	// stanza excludes ("exclude"), with the first exclusion's reason.
+	Excluded map[string]Exclusion
+	// ExcludedVolumes maps a stanza id to the volumes its exclude_volumes
+	// selects, each with the reason ("excluded by volume-type=st1|sc1").
+	ExcludedVolumes map[string]map[string]string
+	// Adoptable maps the id of a stanza whose adopt is a filter to the ids
+	// of the snapshots that filter selects (NeedAdopted).
+	Adoptable map[string]map[string]bool
+}
+
+// Exclusion is an instance a stanza matches and excludes.
+type Exclusion struct {
+	Instance inventory.Instance
+	ConfigID string
+	// Reason is "excluded by <filter>=<values>", values joined by "|".
+	Reason string
+}
+
+// exclusionReason renders the filter that excluded an instance or volume.
+func exclusionReason(f inventory.Filter) string {
+	return "excluded by " + f.Name + "=" + strings.Join(f.Values, "|")
 }
 
 // Conflict is an instance matched by more than one stanza; ConfigIDs is
@@ -83,6 +116,8 @@ const (
 	// asked for, after the listings, so a region without pending
 	// snapshots pays no call for it.
 	NeedVolumeTypes
+	// NeedAdopted lists the snapshots each filter-adopt stanza selects.
+	NeedAdopted
 )
 
 // BuildInventory lists one region: the instances of each stanza (one
@@ -96,13 +131,14 @@ const (
 func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Region, error) {
 	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
+	excluded := make([]map[string]string, len(stanzas))
 	rejected := make([]error, len(stanzas))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
 		// DescribeInstances token bucket with everything else in the account.
 		for i, s := range stanzas {
-			inst, err := ec2.Instances(gctx, s.Match)
+			inst, ex, err := stanzaInstances(gctx, ec2, s)
 			if errors.Is(err, inventory.ErrFilterRejected) {
 				rejected[i] = err
 				continue
@@ -110,10 +146,46 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			if err != nil {
 				return fmt.Errorf("instances of stanza %s: %w", s.ID, err)
 			}
-			matches[i] = inst
+			matches[i], excluded[i] = inst, ex
 		}
 		return nil
 	})
+	excludedVolumes := make([]map[string]string, len(stanzas))
+	if slices.ContainsFunc(stanzas, func(s config.Stanza) bool { return len(s.ExcludeVolumes) > 0 }) {
+		g.Go(func() error {
+			for i, s := range stanzas {
+				ex, err := matchingVolumes(gctx, ec2, s.ExcludeVolumes)
+				if errors.Is(err, inventory.ErrFilterRejected) {
+					rejected[i] = err
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("excluded volumes of stanza %s: %w", s.ID, err)
+				}
+				excludedVolumes[i] = ex
+			}
+			return nil
+		})
+	}
+	adoptable := make([]map[string]bool, len(stanzas))
+	if need&NeedAdopted != 0 {
+		g.Go(func() error {
+			for i, s := range stanzas {
+				if len(s.Adopt.Filters) == 0 {
+					continue
+				}
+				snaps, err := ec2.SnapshotsMatching(gctx, s.Adopt.Filters)
+				if err != nil {
+					return fmt.Errorf("snapshots stanza %s adopts: %w", s.ID, err)
+				}
+				adoptable[i] = map[string]bool{}
+				for _, sn := range snaps {
+					adoptable[i][sn.ID] = true
+				}
+			}
+			return nil
+		})
+	}
 	if need&NeedSnapshots != 0 {
 		g.Go(func() error {
 			snaps, err := ec2.Snapshots(gctx)
@@ -132,7 +204,14 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
 	}
 
+	r.Excluded, r.ExcludedVolumes, r.Adoptable = map[string]Exclusion{}, map[string]map[string]string{}, map[string]map[string]bool{}
 	for i, s := range stanzas {
+		if excludedVolumes[i] != nil {
+			r.ExcludedVolumes[s.ID] = excludedVolumes[i]
+		}
+		if adoptable[i] != nil {
+			r.Adoptable[s.ID] = adoptable[i]
+		}
 		switch {
 		case rejected[i] != nil:
 			r.Rejected = append(r.Rejected, RejectedStanza{ConfigID: s.ID, Error: rejected[i].Error()})
@@ -141,9 +220,24 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		case len(matches[i]) == 0:
 			r.Unmatched = append(r.Unmatched, s.ID)
 		}
+		if rejected[i] != nil {
+			continue
+		}
 		for _, inst := range matches[i] {
+			if reason, ok := excluded[i][inst.ID]; ok {
+				if _, seen := r.Excluded[inst.ID]; !seen {
+					r.Excluded[inst.ID] = Exclusion{Instance: inst, ConfigID: s.ID, Reason: reason}
+				}
+				continue
+			}
 			r.Instances[inst.ID] = inst
 			r.Matched[inst.ID] = append(r.Matched[inst.ID], s.ID)
+		}
+	}
+	// An instance another stanza still matches is governed by that one.
+	for id := range r.Excluded {
+		if _, matched := r.Instances[id]; matched {
+			delete(r.Excluded, id)
 		}
 	}
 	for id, cfgs := range r.Matched {
@@ -212,6 +306,50 @@ func newestStarts(snaps []inventory.Snapshot) map[string]time.Time {
 		}
 	}
 	return newest
+}
+
+// stanzaInstances lists the instances s matches and, for each of its
+// exclude filters, those that match it too (one listing per filter, the
+// match ANDed with it, evaluated by EC2), with the reason of the first.
+func stanzaInstances(ctx context.Context, ec2 EC2, s config.Stanza) ([]inventory.Instance, map[string]string, error) {
+	inst, err := ec2.Instances(ctx, s.Match)
+	if err != nil || len(inst) == 0 || len(s.Exclude) == 0 {
+		return inst, nil, err
+	}
+	excluded := map[string]string{}
+	for _, f := range s.Exclude {
+		ex, err := ec2.Instances(ctx, append(slices.Clone(s.Match), f))
+		if err != nil {
+			return nil, nil, fmt.Errorf("exclude %s: %w", f.Name, err)
+		}
+		for _, i := range ex {
+			if _, seen := excluded[i.ID]; !seen {
+				excluded[i.ID] = exclusionReason(f)
+			}
+		}
+	}
+	return inst, excluded, nil
+}
+
+// matchingVolumes lists, for each filter, the volumes EC2 says match it,
+// with the reason of the first filter that does.
+func matchingVolumes(ctx context.Context, ec2 EC2, filters []inventory.Filter) (map[string]string, error) {
+	if len(filters) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, f := range filters {
+		vols, err := ec2.VolumesMatching(ctx, []inventory.Filter{f})
+		if err != nil {
+			return nil, fmt.Errorf("exclude_volumes %s: %w", f.Name, err)
+		}
+		for _, v := range vols {
+			if _, seen := out[v.ID]; !seen {
+				out[v.ID] = exclusionReason(f)
+			}
+		}
+	}
+	return out, nil
 }
 
 // latestSnapshots returns, per volume, the start time of its newest

@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -67,8 +68,12 @@ func NewPolicy(stanzas []config.Stanza, invalid int) Policy {
 
 // Governance is what several stanzas governing one volume say together,
 // the safer reading of each rule: the largest minimum and the longest
-// retention win (ties go to the first id). The frequency that fires
-// soonest wins too, which PlanSnapshots decides per volume.
+// retention win (ties go to the first id), the tiers keep what any of
+// them keeps (the largest count of each tier), snapshots without DeleteOn
+// are adopted only when every stanza adopts them, and snapshots are
+// archived only when every stanza archives, after the longest
+// archive_after. The frequency that fires soonest wins too, which
+// PlanSnapshots decides per volume.
 type Governance struct {
 	// ConfigIDs are the stanzas involved, sorted.
 	ConfigIDs []string
@@ -78,12 +83,20 @@ type Governance struct {
 	// Retention is the longest retention, set by stanza RetentionID.
 	Retention   time.Duration
 	RetentionID string
+	// Tiers is the union of the stanzas' retention tiers.
+	Tiers retention.Tiers
+	// Adopt is true when every stanza adopts; AdoptAll when every one
+	// adopts all (no filter).
+	Adopt, AdoptAll bool
+	// ArchiveAfter is the longest archive_after, zero unless every stanza
+	// sets one.
+	ArchiveAfter time.Duration
 }
 
 // Govern combines the stanzas with the given ids (sorted, each in
 // p.Stanzas) into one rule.
 func (p Policy) Govern(ids []string) Governance {
-	g := Governance{ConfigIDs: ids}
+	g := Governance{ConfigIDs: ids, Adopt: true, AdoptAll: true}
 	for i, id := range ids {
 		s := p.Stanzas[id]
 		if i == 0 || s.Minimum > g.Minimum {
@@ -91,6 +104,12 @@ func (p Policy) Govern(ids []string) Governance {
 		}
 		if i == 0 || s.Retention > g.Retention {
 			g.Retention, g.RetentionID = s.Retention, id
+		}
+		g.Tiers = g.Tiers.Union(s.Tiers)
+		g.Adopt = g.Adopt && s.Adopt.On()
+		g.AdoptAll = g.AdoptAll && s.Adopt.All
+		if i == 0 || (g.ArchiveAfter > 0 && s.ArchiveAfter > g.ArchiveAfter) || s.ArchiveAfter == 0 {
+			g.ArchiveAfter = s.ArchiveAfter
 		}
 	}
 	return g
@@ -109,21 +128,36 @@ func several(ids []string) []string {
 // stanzas of every such instance it is attached to (sorted, unique) and
 // the first such instance in id order. Instances and volumes are resolved
 // by one rule: a volume attached to two instances is governed by the
-// stanzas of both, as an instance matched by two stanzas is by both.
-func governed(r *Region, p Policy) (stanzas map[string][]string, instance map[string]string) {
-	stanzas, instance = map[string][]string{}, map[string]string{}
+// stanzas of both, as an instance matched by two stanzas is by both. A
+// stanza whose exclude_volumes selects the volume does not govern it;
+// a volume every stanza excludes is in excluded, with the first reason.
+func governed(r *Region, p Policy) (stanzas map[string][]string, instance, excluded map[string]string) {
+	stanzas, instance, excluded = map[string][]string{}, map[string]string{}, map[string]string{}
 	for _, instID := range sortedKeys(r.Instances) {
 		if p.Ignore[instID] {
 			continue
 		}
 		for _, vol := range r.Instances[instID].VolumeIDs {
+			ids := slices.DeleteFunc(slices.Clone(r.Matched[instID]), func(id string) bool {
+				reason, ex := r.ExcludedVolumes[id][vol]
+				if ex && excluded[vol] == "" {
+					excluded[vol] = reason
+				}
+				return ex
+			})
+			if len(ids) == 0 {
+				continue
+			}
 			if _, ok := instance[vol]; !ok {
 				instance[vol] = instID
 			}
-			stanzas[vol] = slices.Compact(slices.Sorted(slices.Values(slices.Concat(stanzas[vol], r.Matched[instID]))))
+			stanzas[vol] = slices.Compact(slices.Sorted(slices.Values(slices.Concat(stanzas[vol], ids))))
 		}
 	}
-	return stanzas, instance
+	for vol := range stanzas {
+		delete(excluded, vol)
+	}
+	return stanzas, instance, excluded
 }
 
 // snapshottable reports whether new snapshots are taken of an instance in
@@ -147,14 +181,14 @@ func snapshottable(state string) bool {
 func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 	latest := latestSnapshots(r.Snapshots)
 	newest, pending := newestStarts(r.Snapshots), pendingSnapshots(r.Snapshots)
-	stanzas, _ := governed(r, p)
+	stanzas, _, excluded := governed(r, p)
 	plannedWith := map[string]string{}
 	var out []SnapshotDecision
 	for _, instID := range sortedKeys(r.Instances) {
 		inst := r.Instances[instID]
 		for _, vol := range inst.VolumeIDs {
 			ids := stanzas[vol]
-			if p.Ignore[instID] {
+			if p.Ignore[instID] || len(ids) == 0 {
 				ids = r.Matched[instID]
 			}
 			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: ids[0], ConfigIDs: several(ids), Action: Skip}
@@ -167,6 +201,8 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 				d.Reason = reasonIgnored("instance", instID)
 			case p.Ignore[vol]:
 				d.Reason = reasonIgnored("volume", vol)
+			case excluded[vol] != "":
+				d.Reason = excluded[vol]
 			case plannedWith[vol] != "":
 				d.Reason = reasonPlannedWith(plannedWith[vol])
 			case !snapshottable(inst.State):
@@ -185,6 +221,16 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 						d.Reason += reasonGoverned(ids, id, g.RetentionID)
 					}
 				}
+			}
+			out = append(out, d)
+		}
+	}
+	for _, instID := range sortedKeys(r.Excluded) {
+		ex := r.Excluded[instID]
+		for _, vol := range ex.Instance.VolumeIDs {
+			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: ex.ConfigID, Action: Skip, Reason: ex.Reason}
+			if last, ok := latest[vol]; ok {
+				d.LastSnapshot = &last
 			}
 			out = append(out, d)
 		}
@@ -263,17 +309,16 @@ func sooner(a, b schedule.Decision) bool {
 // snapshot 4 days 30 minutes, "12 hours" at 20:00Z keeps it 28 hours.
 // (ebs_snapper wrote the date of now + retention, which clean reached up
 // to a day early.)
-func DeleteOnDate(now time.Time, retention time.Duration) string {
-	t := now.Add(retention).UTC()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	if day.Before(t) {
-		day = day.AddDate(0, 0, 1)
-	}
-	return day.Format(time.DateOnly)
+func DeleteOnDate(now time.Time, keep time.Duration) string {
+	return retention.DueDate(now, keep)
 }
 
-// PlanClean decides the fate of every snapshot carrying a DeleteOn tag.
-// A volume governed by several stanzas keeps their largest minimum.
+// PlanClean decides the fate of every snapshot carrying a DeleteOn tag
+// (and of those a stanza adopts). A volume governed by several stanzas
+// keeps their largest minimum and the union of their tiers (Govern). A
+// volume no stanza governs follows the orphans policy of the stanzas
+// named by its snapshots' ConfigIDTag, except stanzas EC2 rejected in this
+// region: their instances only look unmatched.
 func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	in := retention.Input{
 		Now:             now,
@@ -283,6 +328,18 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		Ignore:          p.Ignore,
 		IgnoreRetention: p.IgnoreRetention,
 		AMISnapshots:    r.AMISnapshots,
+		Orphans:         map[string]retention.OrphanPolicy{},
+	}
+	rejected := map[string]bool{}
+	for _, st := range r.Rejected {
+		rejected[st.ConfigID] = true
+	}
+	for id, s := range p.Stanzas {
+		// Without an orphans key a stanza means what it meant before:
+		// ignore_retention decides, as for ebs_snapper's snapshots.
+		if !rejected[id] && s.Orphans.Mode != "" {
+			in.Orphans[id] = orphanPolicy(s)
+		}
 	}
 	for _, instID := range sortedKeys(r.Instances) {
 		for _, vol := range r.Instances[instID].VolumeIDs {
@@ -291,12 +348,52 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 			}
 		}
 	}
-	stanzas, instance := governed(r, p)
+	stanzas, instance, _ := governed(r, p)
 	for vol, ids := range stanzas {
 		g := p.Govern(ids)
-		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol], Minimum: g.Minimum}
+		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol],
+			Minimum: g.Minimum, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter}
 	}
+	withReplicaVolumes(&in, p)
 	return retention.Plan(in)
+}
+
+// adopt is the volume's retention.Adopt: nil unless every stanza adopts;
+// with filters, the snapshots every filter selects.
+func adopt(r *Region, g Governance) *retention.Adopt {
+	if !g.Adopt {
+		return nil
+	}
+	a := &retention.Adopt{Retention: g.Retention}
+	if g.AdoptAll {
+		return a
+	}
+	for _, id := range g.ConfigIDs {
+		sel, ok := r.Adoptable[id]
+		if !ok {
+			continue // adopts all
+		}
+		if a.Only == nil {
+			a.Only = maps.Clone(sel)
+			continue
+		}
+		maps.DeleteFunc(a.Only, func(snap string, _ bool) bool { return !sel[snap] })
+	}
+	if a.Only == nil {
+		a.Only = map[string]bool{}
+	}
+	return a
+}
+
+// orphanPolicy is a stanza's orphans setting for the retention planner.
+func orphanPolicy(s config.Stanza) retention.OrphanPolicy {
+	switch s.Orphans.Mode {
+	case config.OrphansRetain:
+		return retention.OrphanPolicy{Minimum: s.Minimum, Tiers: s.Tiers, Name: config.OrphansRetain}
+	case config.OrphansKeepLast:
+		return retention.OrphanPolicy{Minimum: s.Orphans.KeepLast, Name: fmt.Sprintf("%s %d", config.OrphansKeepLast, s.Orphans.KeepLast)}
+	}
+	return retention.OrphanPolicy{Keep: true, Name: config.OrphansKeep}
 }
 
 // The reasons of snapshot decisions that schedule does not give, one

@@ -26,8 +26,12 @@ const (
 	JobSnapshot Job = iota
 	// JobClean plans and deletes the expired snapshots.
 	JobClean
-	// JobPlan plans both and changes nothing.
+	// JobPlan plans both and changes nothing; with a stanza saying
+	// "replication": "yes", it plans replication too.
 	JobPlan
+	// JobReplicate copies tagged snapshots to their destination regions
+	// and deletes the replicas whose original is gone (replicate.go).
+	JobReplicate
 )
 
 // Row statuses.
@@ -41,9 +45,11 @@ const (
 	// ended). It is not a failure: re-planning on the next run, or a
 	// continuation, finds the same action due again.
 	StatusNotStarted = "not started"
-	// StatusDeferred marks a create EC2 refused for a per-volume limit
-	// (inventory.ErrTryLater). It is not a failure: the next run plans
-	// the volume again.
+	// StatusDeferred marks a copy EC2 refused for the copies already in
+	// progress in its destination (inventory.ErrCopyLimit), or one not
+	// tried after such a refusal, and a create EC2 refused for a
+	// per-volume limit (inventory.ErrTryLater): a later run makes it. Not
+	// a failure.
 	StatusDeferred = "deferred"
 )
 
@@ -73,6 +79,10 @@ type Options struct {
 	// They are called from the run's goroutines.
 	OnPlanned    func(region string, actions int)
 	OnActionDone func(region string, failed bool)
+	// Remote returns the EC2 client of a region outside the run's, which
+	// replication lists and copies into, or nil when the account has not
+	// enabled that region. Nil means no region outside the run's.
+	Remote func(region string) EC2
 }
 
 func (o Options) planned(region string, n int) {
@@ -116,17 +126,27 @@ type RegionReport struct {
 	// NeverDue lists, for clean and plan, the snapshots whose DeleteOn tag
 	// is not a YYYY-MM-DD date: clean keeps them, now and on every run.
 	NeverDue []string `json:"never_due,omitempty"`
-	Summary  Summary  `json:"summary"`
+	// Replication holds the replication decisions of the region's tagged
+	// snapshots (JobReplicate, and JobPlan when replication is on).
+	Replication []ReplicationRow `json:"replication,omitempty"`
+	Summary     Summary          `json:"summary"`
 }
 
 // Summary counts the outcome of a region's run.
 type Summary struct {
 	Created int `json:"created"`
 	Deleted int `json:"deleted"`
-	Kept    int `json:"kept"`
-	Failed  int `json:"failed"`
+	// Kept counts kept snapshots, archived ones included.
+	Kept int `json:"kept"`
+	// Archived counts snapshots moved to the archive tier.
+	Archived int `json:"archived"`
+	Failed   int `json:"failed"`
 	// NotStarted counts actions the run never reached (not failures).
 	NotStarted int `json:"not_started"`
+	// Copied counts replicas made; Deferred the copies left for a later
+	// run because of the destination's copy limit (not failures).
+	Copied   int `json:"copied"`
+	Deferred int `json:"deferred"`
 }
 
 // Report is the outcome of a run in every region.
@@ -159,6 +179,10 @@ func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Option
 	for _, id := range sortedKeys(policy.Stanzas) {
 		stanzas = append(stanzas, policy.Stanzas[id])
 	}
+	if job == JobReplicate {
+		rep.Regions = runReplication(ctx, regions, policy, opts)
+		return rep
+	}
 	g := errgroup.Group{}
 	g.SetLimit(opts.RegionWorkers)
 	for i, ec2 := range regions {
@@ -168,6 +192,9 @@ func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Option
 		})
 	}
 	_ = g.Wait()
+	if job == JobPlan && policy.Replicating() {
+		planReplication(ctx, rep.Regions, regions, policy, opts)
+	}
 	return rep
 }
 
@@ -177,6 +204,8 @@ func (j Job) String() string {
 		return "snapshot"
 	case JobClean:
 		return "clean"
+	case JobReplicate:
+		return "replication"
 	default:
 		return "plan"
 	}
@@ -209,7 +238,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages
+		need |= NeedImages | NeedAdopted
 	}
 	if job != JobClean {
 		need |= NeedVolumeTypes
@@ -267,7 +296,7 @@ func rowsForClean(ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
 		rows[i] = CleanRow{Decision: d}
-		if d.Action == retention.Delete {
+		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
 	}
@@ -325,7 +354,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		}
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
-		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, inst.Tags, tags))
+		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags))
 		if errors.Is(err, inventory.ErrTryLater) {
 			r.Status, r.Error = StatusDeferred, err.Error()
 			return
@@ -354,6 +383,10 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 	opts.planned(ec2.Region(), n)
 	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
+		if r.Action == retention.Archive {
+			archiveSnapshot(ctx, ec2, r)
+			return
+		}
 		if r.Action != retention.Delete {
 			return
 		}
@@ -393,6 +426,17 @@ func stopped(ctx context.Context, stop <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// archiveSnapshot moves a planned snapshot to the archive tier.
+func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
+	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		return
+	}
+	r.Status = StatusDone
+	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
@@ -437,15 +481,19 @@ func summarize(rr RegionReport) Summary {
 	}
 	for _, r := range rr.Clean {
 		switch {
+		case r.Status == StatusDone && r.Action == retention.Archive:
+			s.Archived++
+			s.Kept++
 		case r.Status == StatusDone:
 			s.Deleted++
 		case r.Status == StatusFailed:
 			s.Failed++
 		case r.Status == StatusNotStarted:
 			s.NotStarted++
-		case r.Action == retention.Keep || r.Status == StatusSkipped:
+		case r.Action != retention.Delete || r.Status == StatusSkipped:
 			s.Kept++
 		}
 	}
+	countReplication(&s, rr.Replication)
 	return s
 }

@@ -56,7 +56,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	if want := "Created from i-a by EbsSnapper(test) for ami-1 from vol-a1"; a1.Description != want {
 		t.Errorf("description = %q, want %q", a1.Description, want)
 	}
-	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
+	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "ebs-snapper:config-id", "daily", "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {
 		t.Errorf("tags mismatch (-want +got):\n%s", diff)
 	}
 	if _, ok := byVolume["vol-c1"]; ok {

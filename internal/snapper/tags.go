@@ -24,12 +24,14 @@ var billingKeys = []string{
 }
 
 // SnapshotTags returns the tags of a new snapshot: DeleteOn first, then
+// retention.ConfigIDTag with configID (the stanza that made it, which
+// clean reads once the volume no longer tells), then
 // replication_dst_region when inherited, then the billing keys in their fixed
 // order, then the remaining instance tags and volume tags in first-seen
 // order. A volume tag overrides an instance tag of the same key. Empty
 // values, keys containing "aws:" (reserved by AWS) and inherited DeleteOn
-// tags are dropped, each key appears once, and the list stops at 50.
-func SnapshotTags(deleteOn string, instanceTags, volumeTags []inventory.Tag) []inventory.Tag {
+// and config-id tags are dropped, each key appears once, and the list stops at 50.
+func SnapshotTags(deleteOn, configID string, instanceTags, volumeTags []inventory.Tag) []inventory.Tag {
 	order := append([]string(nil), billingKeys...)
 	values := map[string]string{}
 	for _, tags := range [][]inventory.Tag{instanceTags, volumeTags} {
@@ -43,13 +45,13 @@ func SnapshotTags(deleteOn string, instanceTags, volumeTags []inventory.Tag) []i
 	inherited := make([]inventory.Tag, 0, len(order))
 	for _, k := range order {
 		v, ok := values[k]
-		if !ok || v == "" || strings.Contains(k, "aws:") || k == retention.DeleteOnTag {
+		if !ok || v == "" || strings.Contains(k, "aws:") || k == retention.DeleteOnTag || k == retention.ConfigIDTag {
 			continue
 		}
 		inherited = append(inherited, inventory.Tag{Key: k, Value: v})
 	}
 
-	out := []inventory.Tag{{Key: retention.DeleteOnTag, Value: deleteOn}}
+	out := []inventory.Tag{{Key: retention.DeleteOnTag, Value: deleteOn}, {Key: retention.ConfigIDTag, Value: configID}}
 	if v, ok := inventory.TagValue(inherited, ReplicationDestinationTag); ok {
 		out = append(out, inventory.Tag{Key: ReplicationDestinationTag, Value: v})
 	}

@@ -30,29 +30,29 @@ func TestSnapshotTags(t *testing.T) {
 			name:     "original test_perform_snapshot",
 			instance: tags("Name", "Foo", "Service", "Bar", "backup", "yes"),
 			vol:      tags("Service", "Baz"),
-			want:     tags("DeleteOn", "2026-11-29", "Name", "Foo", "Service", "Baz", "backup", "yes"),
+			want:     tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "Name", "Foo", "Service", "Baz", "backup", "yes"),
 		},
 		{
-			name:     "empty values, aws: keys and stray DeleteOn dropped",
-			instance: tags("Owner", "", "aws:cloudformation:stack-name", "s", "team:aws:x", "y", "DeleteOn", "2020-01-01", "env", "prod"),
+			name:     "empty values, aws: keys and stray DeleteOn and config-id dropped",
+			instance: tags("Owner", "", "aws:cloudformation:stack-name", "s", "team:aws:x", "y", "DeleteOn", "2020-01-01", "env", "prod", "ebs-snapper:config-id", "old"),
 			vol:      tags("Project", "p"),
-			want:     tags("DeleteOn", "2026-11-29", "Project", "p", "env", "prod"),
+			want:     tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "Project", "p", "env", "prod"),
 		},
 		{
 			name:     "replication destination kept ahead of billing keys, once",
 			instance: tags("Name", "db", "replication_dst_region", "us-west-2"),
-			want:     tags("DeleteOn", "2026-11-29", "replication_dst_region", "us-west-2", "Name", "db"),
+			want:     tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "replication_dst_region", "us-west-2", "Name", "db"),
 		},
 		{
 			name:     "volume adds keys after instance keys",
 			instance: tags("a", "1", "b", "2"),
 			vol:      tags("c", "3", "a", "9"),
-			want:     tags("DeleteOn", "2026-11-29", "a", "9", "b", "2", "c", "3"),
+			want:     tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "a", "9", "b", "2", "c", "3"),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := SnapshotTags("2026-11-29", tt.instance, tt.vol)
+			got := SnapshotTags("2026-11-29", "web", tt.instance, tt.vol)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("SnapshotTags() mismatch (-want +got):\n%s", diff)
 			}
@@ -61,7 +61,8 @@ func TestSnapshotTags(t *testing.T) {
 }
 
 // The original's test_calculate_relevant_tags, with a strong assertion:
-// exactly 50 tags, DeleteOn first, billing tags kept, the overflow cut.
+// exactly 50 tags, DeleteOn and the config id first, billing tags kept,
+// the overflow cut.
 func TestSnapshotTagsCapAt50(t *testing.T) {
 	instance := tags("Foo", "Bar", "BusinessUnit", "Dept1")
 	for i := 0; i < 8; i++ {
@@ -71,12 +72,12 @@ func TestSnapshotTagsCapAt50(t *testing.T) {
 	for i := 0; i < 47; i++ {
 		vol = append(vol, inventory.Tag{Key: fmt.Sprintf("foo-%d", i), Value: fmt.Sprintf("bar-%d", 100+i)})
 	}
-	got := SnapshotTags("2026-11-25", instance, vol)
+	got := SnapshotTags("2026-11-25", "web", instance, vol)
 	if len(got) != MaxTags {
 		t.Fatalf("got %d tags, want %d", len(got), MaxTags)
 	}
-	want := tags("DeleteOn", "2026-11-25", "BusinessUnit", "Dept2", "Cluster", "Bank", "Foo", "Baz")
-	if diff := cmp.Diff(want, got[:4]); diff != "" {
+	want := tags("DeleteOn", "2026-11-25", "ebs-snapper:config-id", "web", "BusinessUnit", "Dept2", "Cluster", "Bank", "Foo", "Baz")
+	if diff := cmp.Diff(want, got[:5]); diff != "" {
 		t.Errorf("first tags mismatch (-want +got):\n%s", diff)
 	}
 	seen := map[string]bool{}
@@ -86,9 +87,9 @@ func TestSnapshotTagsCapAt50(t *testing.T) {
 		}
 		seen[tg.Key] = true
 	}
-	// 4 leading tags + foo-0..foo-45 = 50: foo-46 is the one cut.
-	if !seen["foo-45"] || seen["foo-46"] {
-		t.Errorf("cap cut the wrong tag: foo-45 present=%v, foo-46 present=%v", seen["foo-45"], seen["foo-46"])
+	// 5 leading tags + foo-0..foo-44 = 50: foo-45 is the first one cut.
+	if !seen["foo-44"] || seen["foo-45"] {
+		t.Errorf("cap cut the wrong tag: foo-44 present=%v, foo-45 present=%v", seen["foo-44"], seen["foo-45"])
 	}
 }
 

@@ -38,7 +38,11 @@ const (
 	OpDescribeSnapshots = "DescribeSnapshots"
 	OpDescribeImages    = "DescribeImages"
 	OpCreateSnapshot    = "CreateSnapshot"
+	OpCreateSnapshots   = "CreateSnapshots"
+	OpCopySnapshot      = "CopySnapshot"
 	OpDeleteSnapshot    = "DeleteSnapshot"
+	// OpModifySnapshotTier is the archive call, which moto lacks.
+	OpModifySnapshotTier = "ModifySnapshotTier"
 )
 
 // Fake is an in-memory EC2 for one region. The zero value is ready to use
@@ -50,6 +54,12 @@ type Fake struct {
 	// queue) with the operation name and its *ec2.XInput; a non-nil error
 	// is returned as the call's result and the call has no effect.
 	OnCall func(op string, input any) error
+	// PendingFor keeps the snapshots the fake creates (CreateSnapshot,
+	// CreateSnapshots, CopySnapshot) pending until Now reaches their
+	// StartTime plus PendingFor; zero completes them at once, as moto
+	// does. Set it before the first call and keep it: snapshots complete
+	// in the order they were created.
+	PendingFor time.Duration
 
 	mu        sync.Mutex
 	regions   []string
@@ -61,6 +71,33 @@ type Fake struct {
 	faults    map[string][]fault
 	calls     map[string]int
 	nextID    uint64
+	// peers are the fakes of the other regions, by region name, that
+	// CopySnapshot reads its source from (see Link).
+	peers map[string]*Fake
+	// pending lists the ids of created snapshots still pending, oldest
+	// first, with the time each completes.
+	pending []pendingSnapshot
+}
+
+// Link makes the fakes one account across regions: a CopySnapshot in any of
+// them reads its SourceRegion's snapshot from the fake of that region.
+// Ids stay distinct across the linked fakes because each numbers its own
+// from a different offset.
+func Link(fakes map[string]*Fake) {
+	offset := uint64(0)
+	for _, region := range slices.Sorted(maps.Keys(fakes)) {
+		f := fakes[region]
+		f.mu.Lock()
+		f.peers = fakes
+		f.nextID += offset
+		f.mu.Unlock()
+		offset += 1 << 40
+	}
+}
+
+type pendingSnapshot struct {
+	id  string
+	due time.Time
 }
 
 var _ ebs.EC2API = (*Fake)(nil)
@@ -68,6 +105,8 @@ var _ ebs.EC2API = (*Fake)(nil)
 type ownedSnapshot struct {
 	inventory.Snapshot
 	owner string
+	// kmsKeyID is the key of an encrypted copy ("" when unencrypted).
+	kmsKeyID string
 }
 
 type image struct {
@@ -94,14 +133,22 @@ func (f *Fake) AddInstance(inst inventory.Instance) {
 	f.instances.put(inst.ID, inst)
 	for _, v := range inst.VolumeIDs {
 		if _, ok := f.volumes.get(v); !ok {
-			f.volumes.put(v, inventory.Volume{ID: v})
+			f.volumes.put(v, inventory.Volume{ID: v, Type: defaultVolumeType})
 		}
 	}
 }
 
-// AddVolume seeds a volume, or replaces one with the same id.
+// defaultVolumeType is what EC2 (and moto) report for a volume created
+// without a type.
+const defaultVolumeType = "gp2"
+
+// AddVolume seeds a volume, or replaces one with the same id; Type
+// defaults to gp2.
 func (f *Fake) AddVolume(v inventory.Volume) {
 	mustID("volume", v.ID)
+	if v.Type == "" {
+		v.Type = defaultVolumeType
+	}
 	v.Tags = slices.Clone(v.Tags)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -183,6 +230,7 @@ func (f *Fake) AllCalls() map[string]int {
 func (f *Fake) Snapshot(id string) (inventory.Snapshot, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	s, ok := f.snapshots.get(id)
 	s.Tags = slices.Clone(s.Tags)
 	return s.Snapshot, ok
@@ -192,6 +240,7 @@ func (f *Fake) Snapshot(id string) (inventory.Snapshot, bool) {
 func (f *Fake) Snapshots() []inventory.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	all := f.snapshots.all()
 	out := make([]inventory.Snapshot, len(all))
 	for i, s := range all {
@@ -213,6 +262,7 @@ func (f *Fake) begin(ctx context.Context, op string, input any) error {
 		f.calls = map[string]int{}
 	}
 	f.calls[op]++
+	f.settle()
 	var injected error
 	if q := f.faults[op]; len(q) > 0 {
 		injected = q[0].err
@@ -244,6 +294,34 @@ func (f *Fake) newID(prefix string, taken func(string) bool) string {
 			return id
 		}
 	}
+}
+
+// created returns the state of a snapshot created now, and queues it to
+// complete after PendingFor. Callers hold f.mu.
+func (f *Fake) created(id string, start time.Time) string {
+	if f.PendingFor <= 0 {
+		return inventory.StateCompleted
+	}
+	f.pending = append(f.pending, pendingSnapshot{id: id, due: start.Add(f.PendingFor)})
+	return inventory.StatePending
+}
+
+// settle completes the pending snapshots whose time has come. Callers
+// hold f.mu.
+func (f *Fake) settle() {
+	if len(f.pending) == 0 {
+		return
+	}
+	now := f.now()
+	n := 0
+	for ; n < len(f.pending) && !now.Before(f.pending[n].due); n++ {
+		id := f.pending[n].id
+		if s, ok := f.snapshots.get(id); ok && s.State == inventory.StatePending {
+			s.State = inventory.StateCompleted
+			f.snapshots.put(id, s)
+		}
+	}
+	f.pending = f.pending[n:]
 }
 
 func (f *Fake) now() time.Time {

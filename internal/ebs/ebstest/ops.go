@@ -37,7 +37,8 @@ var instanceFields = fields[inventory.Instance]{
 
 var volumeFields = fields[inventory.Volume]{
 	attrs: map[string]func(inventory.Volume) []string{
-		"volume-id": func(v inventory.Volume) []string { return []string{v.ID} },
+		"volume-id":   func(v inventory.Volume) []string { return []string{v.ID} },
+		"volume-type": func(v inventory.Volume) []string { return []string{v.Type} },
 	},
 	tags: func(v inventory.Volume) []inventory.Tag { return v.Tags },
 }
@@ -49,6 +50,9 @@ var snapshotFields = fields[ownedSnapshot]{
 		"status":      func(s ownedSnapshot) []string { return []string{s.State} },
 		"owner-id":    func(s ownedSnapshot) []string { return []string{s.owner} },
 		"description": func(s ownedSnapshot) []string { return []string{s.Description} },
+		"storage-tier": func(s ownedSnapshot) []string {
+			return []string{cmp.Or(s.StorageTier, inventory.TierStandard)}
+		},
 	},
 	tags: func(s ownedSnapshot) []inventory.Tag { return s.Tags },
 }
@@ -150,12 +154,11 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 	out := &ec2.DescribeVolumesOutput{NextToken: token(next)}
 	for _, v := range page {
 		out.Volumes = append(out.Volumes, ec2types.Volume{
-			VolumeId: aws.String(v.ID),
-			State:    ec2types.VolumeStateInUse,
-			Tags:     ebs.ToSDKTags(v.Tags),
-			Size:     aws.Int32(v.Size),
-			// EC2's and moto's default type for a volume created without one.
-			VolumeType: ec2types.VolumeType(cmp.Or(v.Type, string(ec2types.VolumeTypeGp2))),
+			VolumeId:   aws.String(v.ID),
+			State:      ec2types.VolumeStateInUse,
+			Tags:       ebs.ToSDKTags(v.Tags),
+			Size:       aws.Int32(v.Size),
+			VolumeType: ec2types.VolumeType(v.Type),
 		})
 	}
 	return out, nil
@@ -240,7 +243,8 @@ func (f *Fake) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, 
 }
 
 // CreateSnapshot snapshots an existing volume: the snapshot is completed at
-// once (as in moto), tagged from TagSpecifications, stamped with Now.
+// once (as in moto) unless PendingFor is set, tagged from
+// TagSpecifications, stamped with Now.
 func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, _ ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
 	if err := f.begin(ctx, OpCreateSnapshot, in); err != nil {
 		return nil, err
@@ -252,8 +256,8 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 	if err != nil {
 		return nil, opError(OpCreateSnapshot, err)
 	}
-	if n := utf8.RuneCountInString(aws.ToString(in.Description)); n > maxDescription {
-		return nil, opError(OpCreateSnapshot, apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription))
+	if err := checkDescription(in.Description); err != nil {
+		return nil, opError(OpCreateSnapshot, err)
 	}
 	volumeID := aws.ToString(in.VolumeId)
 	f.mu.Lock()
@@ -261,19 +265,7 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 	if _, ok := f.volumes.get(volumeID); !ok {
 		return nil, opError(OpCreateSnapshot, apiError(ebs.CodeVolumeNotFound, "The volume '%s' does not exist.", volumeID))
 	}
-	s := ownedSnapshot{owner: AccountID, Snapshot: inventory.Snapshot{
-		ID: f.newID("snap", func(id string) bool {
-			_, taken := f.snapshots.get(id)
-			return taken
-		}),
-		VolumeID:    volumeID,
-		State:       inventory.StateCompleted,
-		StartTime:   f.now().UTC(),
-		Description: aws.ToString(in.Description),
-		Tags:        tags,
-	}}
-	f.snapshots.put(s.ID, s)
-	sdk := toSDKSnapshot(s)
+	sdk := toSDKSnapshot(f.newSnapshot(volumeID, aws.ToString(in.Description), tags))
 	return &ec2.CreateSnapshotOutput{
 		SnapshotId:  sdk.SnapshotId,
 		VolumeId:    sdk.VolumeId,
@@ -283,6 +275,24 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 		OwnerId:     sdk.OwnerId,
 		Tags:        sdk.Tags,
 	}, nil
+}
+
+// newSnapshot stores a snapshot the fake creates now, owned by AccountID.
+// Callers hold f.mu.
+func (f *Fake) newSnapshot(volumeID, description string, tags []inventory.Tag) ownedSnapshot {
+	s := ownedSnapshot{owner: AccountID, Snapshot: inventory.Snapshot{
+		ID: f.newID("snap", func(id string) bool {
+			_, taken := f.snapshots.get(id)
+			return taken
+		}),
+		VolumeID:    volumeID,
+		StartTime:   f.now().UTC(),
+		Description: description,
+		Tags:        tags,
+	}}
+	s.State = f.created(s.ID, s.StartTime)
+	f.snapshots.put(s.ID, s)
+	return s
 }
 
 // DeleteSnapshot deletes one of the account's snapshots. A snapshot that is
@@ -308,6 +318,34 @@ func (f *Fake) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, 
 	return &ec2.DeleteSnapshotOutput{}, nil
 }
 
+// ModifySnapshotTier archives one of the account's completed snapshots
+// (StorageTier=archive is the only target EC2 accepts). Unlike EC2, which
+// archives in the background, the fake reports the new tier at once. A
+// missing snapshot is InvalidSnapshot.NotFound; one already archived or
+// not completed is IncorrectState, as in EC2. moto does not model this
+// call, so tests of the archive tier run on the fake only.
+func (f *Fake) ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, _ ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error) {
+	if err := f.begin(ctx, OpModifySnapshotTier, in); err != nil {
+		return nil, err
+	}
+	if in.StorageTier != ec2types.TargetStorageTierArchive {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeInvalidParameterValue, "The storage tier '%s' is invalid", in.StorageTier))
+	}
+	id := aws.ToString(in.SnapshotId)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.snapshots.get(id)
+	if !ok || s.owner != AccountID {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeSnapshotNotFound, "The snapshot '%s' does not exist.", id))
+	}
+	if s.State != inventory.StateCompleted || s.StorageTier == inventory.TierArchive {
+		return nil, opError(OpModifySnapshotTier, apiError(ebs.CodeIncorrectState, "The snapshot '%s' is %s in the %q tier", id, s.State, s.StorageTier))
+	}
+	s.StorageTier = inventory.TierArchive
+	f.snapshots.put(id, s)
+	return &ec2.ModifySnapshotTierOutput{SnapshotId: aws.String(id), TieringStartTime: aws.Time(f.now())}, nil
+}
+
 // specTags validates TagSpecifications as EC2 does and returns their tags.
 func specTags(specs []ec2types.TagSpecification) ([]inventory.Tag, error) {
 	var tags []inventory.Tag
@@ -327,6 +365,13 @@ func specTags(specs []ec2types.TagSpecification) ([]inventory.Tag, error) {
 		return nil, apiError(ebs.CodeTagLimitExceeded, "The maximum number of Tags for a resource has been reached (%d > %d).", len(tags), maxTags)
 	}
 	return tags, nil
+}
+
+func checkDescription(d *string) error {
+	if n := utf8.RuneCountInString(aws.ToString(d)); n > maxDescription {
+		return apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription)
+	}
+	return nil
 }
 
 // pageSize checks MaxResults against EC2's range for the call; nil means
@@ -416,5 +461,71 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		OwnerId:     aws.String(s.owner),
 		Tags:        ebs.ToSDKTags(s.Tags),
 		VolumeSize:  aws.Int32(s.VolumeSize),
+		StorageTier: ec2types.StorageTier(cmp.Or(s.StorageTier, inventory.TierStandard)),
+		Encrypted:   aws.Bool(s.kmsKeyID != ""),
+		KmsKeyId:    kmsKey(s.kmsKeyID),
 	}
+}
+
+func kmsKey(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return aws.String(id)
+}
+
+// CopySnapshot copies a snapshot of the account from the linked fake of
+// SourceRegion (see Link) into this one, as moto does: the copy is
+// completed at once, keeps the source's VolumeId and size, carries only the
+// tags of TagSpecifications (never the source's) and, with KmsKeyId, is
+// encrypted with that key. A source region that is not linked, or a
+// snapshot missing there or owned by another account, is
+// InvalidSnapshot.NotFound.
+func (f *Fake) CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, _ ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error) {
+	if err := f.begin(ctx, OpCopySnapshot, in); err != nil {
+		return nil, err
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeDryRunOperation, "Request would have succeeded, but DryRun flag is set."))
+	}
+	tags, err := specTags(in.TagSpecifications)
+	if err != nil {
+		return nil, opError(OpCopySnapshot, err)
+	}
+	if n := utf8.RuneCountInString(aws.ToString(in.Description)); n > maxDescription {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeInvalidParameterValue, "Value for parameter Description is %d characters, over %d", n, maxDescription))
+	}
+	if in.KmsKeyId != nil && !aws.ToBool(in.Encrypted) {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeInvalidParameterCombination, "KmsKeyId requires Encrypted"))
+	}
+	srcID := aws.ToString(in.SourceSnapshotId)
+	f.mu.Lock()
+	src := f.peers[aws.ToString(in.SourceRegion)]
+	f.mu.Unlock()
+	var orig ownedSnapshot
+	found := false
+	if src != nil {
+		src.mu.Lock()
+		orig, found = src.snapshots.get(srcID)
+		src.mu.Unlock()
+	}
+	if !found || orig.owner != AccountID {
+		return nil, opError(OpCopySnapshot, apiError(ebs.CodeSnapshotNotFound, "The snapshot '%s' does not exist in %s.", srcID, aws.ToString(in.SourceRegion)))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := ownedSnapshot{owner: AccountID, kmsKeyID: aws.ToString(in.KmsKeyId), Snapshot: inventory.Snapshot{
+		ID: f.newID("snap", func(id string) bool {
+			_, taken := f.snapshots.get(id)
+			return taken
+		}),
+		VolumeID:    orig.VolumeID,
+		VolumeSize:  orig.VolumeSize,
+		State:       inventory.StateCompleted,
+		StartTime:   f.now().UTC(),
+		Description: aws.ToString(in.Description),
+		Tags:        tags,
+	}}
+	f.snapshots.put(s.ID, s)
+	return &ec2.CopySnapshotOutput{SnapshotId: aws.String(s.ID), Tags: ebs.ToSDKTags(tags)}, nil
 }

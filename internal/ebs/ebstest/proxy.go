@@ -2,6 +2,7 @@ package ebstest
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -365,17 +366,33 @@ func (p *Proxy) countsFor(action string) *ActionCounts {
 	return c
 }
 
-// writeError answers as EC2 does: the status and its XML error document
-// (EC2 API Reference, "Error codes for the Amazon EC2 API").
+// writeError answers as EC2 does, with a request id of the proxy's.
 func (p *Proxy) writeError(w http.ResponseWriter, status int, code, message string) {
 	p.mu.Lock()
 	p.reqID++
 	id := fmt.Sprintf("ebstest-proxy-%08d", p.reqID)
 	p.mu.Unlock()
+	WriteError(w, status, code, message, id)
+}
+
+// WriteError answers an EC2 Query API request with an error as EC2 does:
+// the HTTP status and EC2's XML error document (EC2 API Reference, "Error
+// codes for the Amazon EC2 API"), which the SDK turns into a
+// smithy.APIError with this code and message.
+func WriteError(w http.ResponseWriter, status int, code, message, requestID string) {
+	type ec2Error struct {
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	}
+	doc := struct {
+		XMLName   xml.Name   `xml:"Response"`
+		Errors    []ec2Error `xml:"Errors>Error"`
+		RequestID string     `xml:"RequestID"`
+	}{Errors: []ec2Error{{code, message}}, RequestID: requestID}
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`, code, message, id)
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(doc)
 }
 
 // reset closes the client's connection with a TCP RST (linger 0), as a

@@ -288,7 +288,7 @@ func TestProxyRejectWhen(t *testing.T) {
 	}}})
 	status, body, err := call(t, p, "DescribeInstances", "Filter.1.Name", "tags:env")
 	if err != nil || status != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidParameterValue</Code>") ||
-		!strings.Contains(body, "The filter 'tags:env' is invalid") {
+		!strings.Contains(body, "The filter &#39;tags:env&#39; is invalid") {
 		t.Errorf("rejected request: status %d, err %v, body %s", status, err, body)
 	}
 	if status, _, err := call(t, p, "DescribeInstances", "Filter.1.Name", "tag:env"); err != nil || status != http.StatusOK {

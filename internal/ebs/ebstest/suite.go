@@ -21,7 +21,18 @@ import (
 type Target struct {
 	API  ebs.EC2API
 	Seed Seeder
+	// Peer is the same account's EC2 API in PeerRegion, for copies.
+	Peer ebs.EC2API
+	// IgnoresMaxResults says the target answers every snapshot and volume
+	// in one page whatever MaxResults asks, as moto 5.2.1 does for
+	// DescribeSnapshots and DescribeVolumes (reference/emulator.md; it
+	// pages DescribeInstances): those two paging checks then skip, since
+	// a NextToken loop cannot be observed there.
+	IgnoresMaxResults bool
 }
+
+// PeerRegion is the region of Target.Peer.
+const PeerRegion = "us-west-2"
 
 // suiteRegion only names the region in messages: the API decides where
 // calls go.
@@ -46,6 +57,8 @@ func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"SnapshotTagFilters", testSnapshotTagFilters},
 		{"ImageBackedSnapshot", testImageBackedSnapshot},
 		{"Regions", testRegions},
+		{"CopySnapshotAcrossRegions", testCopySnapshot},
+		{"Pagination", testPagination},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			tg := newTarget(t)
@@ -315,5 +328,149 @@ func testRegions(ctx context.Context, t *testing.T, _ Target, c *ebs.Client) {
 	}
 	if !slices.IsSorted(regions) || !slices.Contains(regions, "us-east-1") {
 		t.Errorf("got %v, want a sorted list holding us-east-1", regions)
+	}
+}
+
+func testCopySnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	orig, err := c.CreateSnapshot(ctx, vol, "original", tags("DeleteOn", "2026-12-01", "Name", "web-1", "team", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := ebs.New(tg.Peer, PeerRegion, ebs.Options{})
+	if _, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "untagged", "", nil); !errors.Is(err, ebs.ErrNoTags) {
+		t.Fatalf("untagged copy: got %v, want ErrNoTags", err)
+	}
+	want := tags("replication_src_region", suiteRegion, "replication_snapshot_id", orig.ID, "DeleteOn", "2026-12-01")
+	cp, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "copy of original", "", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "encrypted copy", "alias/dr", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := dst.Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]inventory.Snapshot{}
+	for _, s := range listed {
+		byID[s.ID] = s
+	}
+	got, ok := byID[cp.ID]
+	if !ok || len(listed) != 2 {
+		t.Fatalf("destination lists %+v, want the two copies %s and %s", listed, cp.ID, enc.ID)
+	}
+	// Only the requested tags: EC2 never copies the source's.
+	if diff := cmp.Diff(sortedTags(want), sortedTags(got.Tags)); diff != "" {
+		t.Errorf("copy's tags (-want +got):\n%s", diff)
+	}
+	if got.Description != "copy of original" || got.VolumeID != vol {
+		t.Errorf("copy %+v: want description %q and the source's volume %s", got, "copy of original", vol)
+	}
+	out, err := tg.Peer.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("snapshot-id"), Values: []string{enc.ID}}}})
+	if err != nil || len(out.Snapshots) != 1 {
+		t.Fatalf("describe %s: %v, %v", enc.ID, out, err)
+	}
+	if s := out.Snapshots[0]; !aws.ToBool(s.Encrypted) || !strings.HasSuffix(aws.ToString(s.KmsKeyId), "alias/dr") {
+		t.Errorf("encrypted copy: Encrypted %v, KmsKeyId %q; want true and alias/dr", aws.ToBool(s.Encrypted), aws.ToString(s.KmsKeyId))
+	}
+	if _, err := dst.CopySnapshot(ctx, suiteRegion, "snap-0123456789abcdef0", "gone", "", want); !ebs.IsNotFound(err) {
+		t.Errorf("copy of a missing snapshot: got %v, want a not-found error", err)
+	}
+}
+
+// testPagination pages through each listing with EC2's smallest page: the
+// pages hold at most MaxResults, a NextToken leads to the next page, the
+// last page has none, and together the pages hold every result once.
+func testPagination(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
+	const n, size = 7, 5
+	var instances, volumes, snapshots []string
+	for range n {
+		inst := tg.Seed.Instance(t, InstanceSpec{Tags: tags("Page", "yes")})
+		instances, volumes = append(instances, inst.ID), append(volumes, inst.VolumeIDs[0])
+		s, err := c.CreateSnapshot(ctx, inst.VolumeIDs[0], "paged", tags("DeleteOn", "2026-12-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snapshots = append(snapshots, s.ID)
+	}
+	pageSize := aws.Int32(size)
+	for _, l := range []struct {
+		name    string
+		ignored bool // the target answers one page whatever MaxResults says
+		want    []string
+		page    func(token *string) ([]string, *string, error)
+	}{
+		{"DescribeInstances", false, instances, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: pageSize, NextToken: token,
+				Filters: []ec2types.Filter{{Name: aws.String("tag:Page"), Values: []string{"yes"}}}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, r := range out.Reservations {
+				for _, i := range r.Instances {
+					ids = append(ids, aws.ToString(i.InstanceId))
+				}
+			}
+			return ids, out.NextToken, nil
+		}},
+		{"DescribeVolumes", tg.IgnoresMaxResults, volumes, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{MaxResults: pageSize, NextToken: token,
+				Filters: []ec2types.Filter{{Name: aws.String("volume-id"), Values: volumes}}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, v := range out.Volumes {
+				ids = append(ids, aws.ToString(v.VolumeId))
+			}
+			return ids, out.NextToken, nil
+		}},
+		{"DescribeSnapshots", tg.IgnoresMaxResults, snapshots, func(token *string) ([]string, *string, error) {
+			out, err := tg.API.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{MaxResults: pageSize, NextToken: token, OwnerIds: []string{"self"}})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, s := range out.Snapshots {
+				ids = append(ids, aws.ToString(s.SnapshotId))
+			}
+			return ids, out.NextToken, nil
+		}},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			if l.ignored {
+				t.Skipf("the target ignores MaxResults on %s: one page holds everything", l.name)
+			}
+			var got []string
+			var sizes []int
+			var token *string
+			for {
+				ids, next, err := l.page(token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, sizes = append(got, ids...), append(sizes, len(ids))
+				if next == nil {
+					break
+				}
+				if len(sizes) > n {
+					t.Fatalf("more than %d pages: %v", n, sizes)
+				}
+				token = next
+			}
+			if want := []int{size, n - size}; !slices.Equal(sizes, want) {
+				t.Errorf("page sizes %v, want %v", sizes, want)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(l.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("paged ids %v, want each of %v once", got, want)
+			}
+		})
 	}
 }

@@ -14,16 +14,18 @@ func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
 
 func TestSuiteFake(t *testing.T) {
 	ebstest.RunSuite(t, func(*testing.T) ebstest.Target {
-		f := &ebstest.Fake{}
-		return ebstest.Target{API: f, Seed: f.Seeder()}
+		f, peer := &ebstest.Fake{}, &ebstest.Fake{}
+		ebstest.Link(map[string]*ebstest.Fake{"us-east-1": f, ebstest.PeerRegion: peer})
+		return ebstest.Target{API: f, Seed: f.Seeder(), Peer: peer}
 	})
 }
 
 func TestSuiteMoto(t *testing.T) {
 	motoserver.Require(t)
 	ebstest.RunSuite(t, func(t *testing.T) ebstest.Target {
-		_, api := moto(t)
-		return ebstest.Target{API: api, Seed: ebstest.SDKSeeder(api)}
+		srv, api := moto(t)
+		peer := ec2.NewFromConfig(srv.Config(t), func(o *ec2.Options) { o.Region = ebstest.PeerRegion })
+		return ebstest.Target{API: api, Seed: ebstest.SDKSeeder(api), Peer: peer, IgnoresMaxResults: true}
 	})
 }
 

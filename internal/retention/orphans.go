@@ -1,0 +1,50 @@
+package retention
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// orphanPolicy is the orphans pre-pass for a volume no stanza governs: the
+// policy of the stanzas that made its snapshots (ConfigIDTag), combined
+// the safer way. keep names a "keep" policy that decides everything;
+// known is false when no snapshot names a stanza of orphans, so the old
+// rule (minimum unknown, ignore_retention) applies.
+func orphanPolicy(orphans map[string]OrphanPolicy, snaps []inventory.Snapshot) (p VolumePolicy, keep string, known bool) {
+	named := map[string]bool{}
+	for _, s := range snaps {
+		if id, ok := s.Tag(ConfigIDTag); ok {
+			if _, valid := orphans[id]; valid {
+				named[id] = true
+			}
+		}
+	}
+	if len(named) == 0 {
+		return VolumePolicy{}, "", false
+	}
+	ids := slices.Sorted(maps.Keys(named))
+	var names []string
+	for i, id := range ids {
+		o := orphans[id]
+		names = append(names, fmt.Sprintf("%q of stanza %s", o.Name, id))
+		if o.Keep && keep == "" {
+			keep = names[i]
+		}
+		if i == 0 || o.Minimum > p.Minimum {
+			p.Minimum, p.ConfigID = o.Minimum, id
+		}
+		p.Tiers = p.Tiers.Union(o.Tiers)
+	}
+	if len(ids) > 1 {
+		p.ConfigIDs = ids
+	}
+	if keep != "" {
+		return VolumePolicy{ConfigID: ids[0], ConfigIDs: p.ConfigIDs}, keep, false
+	}
+	p.Orphans = strings.Join(names, ", ")
+	return p, "", true
+}

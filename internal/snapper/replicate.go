@@ -1,0 +1,290 @@
+package snapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// ReplicationRow is a replication decision and what became of it.
+type ReplicationRow struct {
+	ReplicationDecision
+	Status string `json:"status,omitempty"`
+	// ReplicaID is the id of the copy a Copy made.
+	ReplicaID string `json:"replica_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// replicationRun is one replication pass over the run's regions: every
+// region involved is listed once (one paginated DescribeSnapshots owned by
+// self), whether it is one of the run's or only named by a tag, and every
+// lookup is answered from those listings: never a call per snapshot.
+type replicationRun struct {
+	opts Options
+
+	mu      sync.Mutex
+	clients map[string]EC2
+	snaps   map[string][]inventory.Snapshot
+	// failed holds the regions whose listing failed, and why.
+	failed map[string]error
+	// full marks the destinations that answered ErrCopyLimit this run.
+	full map[string]bool
+}
+
+// errNotEnabled stands for a region a tag names that opts.Remote does not
+// know.
+var errNotEnabled = errors.New("not a region enabled for the account")
+
+// runReplication lists, plans and (unless a dry run) executes replication
+// in each region of regions, returning one report per region in order.
+// Regions named by tags but outside the run are reached with opts.Remote.
+// Copies into one destination are capped up front (LimitCopies over every
+// region's plan); a destination that still answers ErrCopyLimit gets no
+// more copies this run.
+func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) []RegionReport {
+	rr := make([]RegionReport, len(regions))
+	for i, ec2 := range regions {
+		rr[i].Region = ec2.Region()
+	}
+	skip := ""
+	switch {
+	case stopped(ctx, opts.StopStarting):
+		skip = regionNotStarted
+	case len(p.Stanzas) == 0:
+		skip = "no valid configuration stanza"
+	}
+	if skip != "" {
+		for i := range rr {
+			rr[i].Skipped = skip
+		}
+		return rr
+	}
+	run := &replicationRun{opts: opts, clients: map[string]EC2{},
+		snaps: map[string][]inventory.Snapshot{}, failed: map[string]error{}, full: map[string]bool{}}
+	for _, ec2 := range regions {
+		run.clients[ec2.Region()] = ec2
+	}
+	run.list(ctx, regions)
+	run.list(ctx, run.remotes())
+	unlisted := map[string]string{}
+	for region, err := range run.failed {
+		unlisted[region] = err.Error()
+	}
+
+	plans := make([][]ReplicationDecision, len(regions))
+	for i := range regions {
+		region := rr[i].Region
+		if err, failed := run.failed[region]; failed {
+			if errors.Is(err, inventory.ErrRegionUnavailable) {
+				rr[i].Skipped = "region not enabled for the account"
+			} else {
+				rr[i].Error = err.Error()
+			}
+			continue
+		}
+		plans[i] = PlanReplication(ReplicationInput{Region: region, Now: opts.Now, Snapshots: run.snaps, Unlisted: unlisted, Policy: p})
+	}
+	LimitCopies(plans, PendingCopies(run.snaps))
+
+	g := errgroup.Group{}
+	g.SetLimit(opts.RegionWorkers)
+	for i := range regions {
+		rr[i].Replication = rowsForReplication(plans[i])
+		if opts.DryRun {
+			rr[i].Summary = summarize(rr[i])
+			continue
+		}
+		g.Go(func() error {
+			run.execute(ctx, regions[i], rr[i].Replication)
+			rr[i].Summary = summarize(rr[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return rr
+}
+
+// planReplication adds the replication plan to a plan run's reports.
+func planReplication(ctx context.Context, reports []RegionReport, regions []EC2, p Policy, opts Options) {
+	opts.DryRun = true
+	for i, r := range runReplication(ctx, regions, p, opts) {
+		reports[i].Replication = r.Replication
+		if reports[i].Error == "" && r.Error != "" {
+			reports[i].Error = "replication: " + r.Error
+		}
+		reports[i].Summary = summarize(reports[i])
+	}
+}
+
+// remotes returns the clients of the regions the listings name in
+// replication tags that are not listed yet, sorted by region. A region
+// opts.Remote does not know is recorded as failed.
+func (run *replicationRun) remotes() []EC2 {
+	named := map[string]bool{}
+	for _, snaps := range run.snaps {
+		for _, s := range snaps {
+			for _, key := range []string{ReplicationSourceTag, ReplicationDestinationTag} {
+				if v, ok := s.Tag(key); ok && v != "" {
+					named[v] = true
+				}
+			}
+		}
+	}
+	var out []EC2
+	for _, region := range sortedKeys(named) {
+		if _, listed := run.snaps[region]; listed {
+			continue
+		}
+		if _, known := run.clients[region]; known {
+			continue // one of the run's regions whose listing failed
+		}
+		var c EC2
+		if run.opts.Remote != nil {
+			c = run.opts.Remote(region)
+		}
+		if c == nil {
+			run.failed[region] = fmt.Errorf("%s: %w", region, errNotEnabled)
+			continue
+		}
+		run.clients[region] = c
+		out = append(out, c)
+	}
+	return out
+}
+
+// list lists the snapshots of each client's region concurrently.
+func (run *replicationRun) list(ctx context.Context, clients []EC2) {
+	g := errgroup.Group{}
+	g.SetLimit(run.opts.RegionWorkers)
+	for _, c := range clients {
+		g.Go(func() error {
+			snaps, err := c.Snapshots(ctx)
+			run.mu.Lock()
+			defer run.mu.Unlock()
+			if err != nil {
+				run.failed[c.Region()] = err
+				slog.ErrorContext(ctx, "replication: snapshot listing failed", "region", c.Region(), "error", err)
+				return nil
+			}
+			run.snaps[c.Region()] = snaps
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func rowsForReplication(ds []ReplicationDecision) []ReplicationRow {
+	rows := make([]ReplicationRow, len(ds))
+	for i, d := range ds {
+		rows[i] = ReplicationRow{ReplicationDecision: d}
+		switch {
+		case d.Problem != "":
+			rows[i].Status, rows[i].Error = StatusFailed, d.Problem
+		case d.Action == Copy || d.Action == DeleteReplica:
+			rows[i].Status = StatusPlanned
+		}
+	}
+	return rows
+}
+
+// execute deletes the region's planned replica deletions first, then
+// makes its planned copies, each into its destination's client, as
+// ebs_snapper did. A copy refused for the destination's copy limit is
+// deferred, and so is every later copy to that destination in this run.
+func (run *replicationRun) execute(ctx context.Context, ec2 EC2, rows []ReplicationRow) {
+	n := 0
+	for _, r := range rows {
+		if r.Status == StatusPlanned {
+			n++
+		}
+	}
+	run.opts.planned(ec2.Region(), n)
+	for _, action := range []string{DeleteReplica, Copy} {
+		forEach(ctx, run.opts.StopStarting, run.opts.Workers, len(rows), func(i int) {
+			r := &rows[i]
+			if r.Action != action || r.Status != StatusPlanned {
+				return
+			}
+			defer run.opts.actionDone(ec2.Region(), &r.Status)
+			if action == DeleteReplica {
+				run.deleteReplica(ctx, ec2, r)
+			} else {
+				run.copy(ctx, r)
+			}
+		})
+	}
+	for i := range rows {
+		if rows[i].Status == StatusPlanned {
+			rows[i].Status = StatusNotStarted
+		}
+	}
+}
+
+func (run *replicationRun) deleteReplica(ctx context.Context, ec2 EC2, r *ReplicationRow) {
+	err := ec2.DeleteSnapshot(ctx, r.SnapshotID)
+	switch {
+	case err == nil:
+		r.Status = StatusDone
+		slog.InfoContext(ctx, "replica deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "reason", r.Reason)
+	case errors.Is(err, inventory.ErrSnapshotInUse):
+		r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
+		slog.WarnContext(ctx, "replica in use, not deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
+	default:
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "replica delete failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
+	}
+}
+
+func (run *replicationRun) copy(ctx context.Context, r *ReplicationRow) {
+	run.mu.Lock()
+	full, dst := run.full[r.Destination], run.clients[r.Destination]
+	run.mu.Unlock()
+	if full {
+		r.Status, r.Error = StatusDeferred, r.Destination+" refused a copy of this run for its copy limit: copied on a later run"
+		return
+	}
+	cp, err := dst.CopySnapshot(ctx, r.Region, r.SnapshotID, r.Description, r.KMSKeyID, r.Tags)
+	switch {
+	case err == nil:
+		r.Status, r.ReplicaID = StatusDone, cp.ID
+		slog.InfoContext(ctx, "snapshot copied", "region", r.Region, "snapshot_id", r.SnapshotID,
+			"destination", r.Destination, "replica_id", cp.ID)
+	case errors.Is(err, inventory.ErrCopyLimit):
+		run.mu.Lock()
+		run.full[r.Destination] = true
+		run.mu.Unlock()
+		r.Status, r.Error = StatusDeferred, err.Error()
+		slog.WarnContext(ctx, "copy limit reached: the rest is copied on a later run", "region", r.Region,
+			"snapshot_id", r.SnapshotID, "destination", r.Destination, "error", err)
+	default:
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "copy failed", "region", r.Region, "snapshot_id", r.SnapshotID,
+			"destination", r.Destination, "error", err)
+	}
+}
+
+// countReplication adds replication rows to a region's summary.
+func countReplication(s *Summary, rows []ReplicationRow) {
+	for _, r := range rows {
+		switch {
+		case r.Status == StatusFailed:
+			s.Failed++
+		case r.Status == StatusNotStarted:
+			s.NotStarted++
+		case r.Status == StatusDeferred || r.Action == Defer:
+			s.Deferred++
+		case r.Status == StatusDone && r.Action == Copy:
+			s.Copied++
+		case r.Status == StatusDone:
+			s.Deleted++
+		case r.Action == Keep || r.Status == StatusSkipped:
+			s.Kept++
+		}
+	}
+}

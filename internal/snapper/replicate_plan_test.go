@@ -1,0 +1,192 @@
+package snapper
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+)
+
+const (
+	east = "us-east-1"
+	west = "us-west-2"
+)
+
+func tagged(id, state string, kv ...string) inventory.Snapshot {
+	return inventory.Snapshot{ID: id, VolumeID: "vol-" + id, State: state, StartTime: now.Add(-time.Hour), Description: "desc of " + id, Tags: tags(kv...)}
+}
+
+type replRow struct{ Snapshot, Role, Action string }
+
+// TestPlanReplicationDecisionTable follows reference §17's replication
+// table, seen from the region planned (here: us-west-2), plus the fixes
+// of §7 (a replica without its id tag, an unlisted region).
+func TestPlanReplicationDecisionTable(t *testing.T) {
+	policy := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2, "snap-ignored")}, 0)
+	for _, tc := range []struct {
+		name       string
+		local      inventory.Snapshot
+		remote     []inventory.Snapshot // us-east-1
+		unlisted   bool                 // us-east-1's listing failed
+		want       string               // action
+		wantReason string
+		problem    bool
+	}{
+		{"replica pending: skip", tagged("snap-r", "pending", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", west)}, false, Skip, "replica is pending", false},
+		{"replica in error: skip", tagged("snap-r", "error", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			nil, false, Skip, "replica is error", false},
+		{"replica whose original still asks: keep", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", west)}, false, Keep, "original snap-o in us-east-1 still asks for us-west-2", false},
+		{"replica whose original is gone: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			nil, false, DeleteReplica, "original snap-o no longer exists in us-east-1", false},
+		{"replica whose original asks for another region: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", "eu-west-1")}, false, DeleteReplica, `no longer asks for us-west-2 (replication_dst_region="eu-west-1")`, false},
+		{"replica whose original lost its tag: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			[]inventory.Snapshot{tagged("snap-o", "completed")}, false, DeleteReplica, "no longer asks for us-west-2", false},
+		{"replica without its id tag: reported, left alone", tagged("snap-r", "completed", "replication_src_region", east),
+			nil, false, Skip, "replica has no replication_snapshot_id tag", true},
+		{"replica whose source cannot be listed: kept, reported", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			nil, true, Keep, "source region us-east-1 could not be listed", true},
+		{"ignored replica: skip", tagged("snap-ignored", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+			nil, false, Skip, "snapshot snap-ignored is ignored", false},
+		{"original pending: skip", tagged("snap-o", "pending", "replication_dst_region", east),
+			nil, false, Skip, "snapshot is pending: copied once completed", false},
+		{"original in error: skip", tagged("snap-o", "error", "replication_dst_region", east),
+			nil, false, Skip, "snapshot is error", false},
+		{"original already copied: nothing", tagged("snap-o", "completed", "replication_dst_region", east),
+			[]inventory.Snapshot{tagged("snap-c", "pending", "replication_src_region", west, "replication_snapshot_id", "snap-o")}, false, Skip, "already copied to us-east-1 as snap-c", false},
+		{"original with a replica of another source only: copy", tagged("snap-o", "completed", "replication_dst_region", east),
+			[]inventory.Snapshot{tagged("snap-c", "completed", "replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-o")}, false, Copy, "completed, asks for us-east-1", false},
+		{"original not copied yet: copy", tagged("snap-o", "completed", "replication_dst_region", east),
+			nil, false, Copy, "completed, asks for us-east-1, no replica there yet", false},
+		{"original whose destination cannot be listed: reported", tagged("snap-o", "completed", "replication_dst_region", east),
+			nil, true, Skip, "destination us-east-1 could not be listed", true},
+		{"original asking for its own region: skip", tagged("snap-o", "completed", "replication_dst_region", west),
+			nil, false, Skip, "names its own region", false},
+		{"ignored original: skip", tagged("snap-ignored", "completed", "replication_dst_region", east),
+			nil, false, Skip, "snapshot snap-ignored is ignored", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := ReplicationInput{Region: west, Now: now, Policy: policy,
+				Snapshots: map[string][]inventory.Snapshot{west: {tc.local}, east: tc.remote}, Unlisted: map[string]string{}}
+			if tc.unlisted {
+				delete(in.Snapshots, east)
+				in.Unlisted[east] = "AuthFailure"
+			}
+			got := PlanReplication(in)
+			if len(got) != 1 {
+				t.Fatalf("got %d decisions, want 1: %+v", len(got), got)
+			}
+			d := got[0]
+			if d.Action != tc.want || !strings.Contains(d.Reason, tc.wantReason) {
+				t.Errorf("got %s (%q), want %s with %q", d.Action, d.Reason, tc.want, tc.wantReason)
+			}
+			if (d.Problem != "") != tc.problem {
+				t.Errorf("problem = %q, want reported: %v", d.Problem, tc.problem)
+			}
+		})
+	}
+}
+
+func TestPlanReplicationCopyCarriesTagsAndDescription(t *testing.T) {
+	orig := tagged("snap-o", "completed", "DeleteOn", "2026-12-01", "Name", "web", "team", "a",
+		"replication_dst_region", west, "replication_snapshot_id", "stale", "aws:x", "y")
+	base := stanza(t, "daily", "12 hours", 2)
+	for _, tc := range []struct {
+		name   string
+		extras func(*config.Stanza)
+		want   []inventory.Tag
+		kms    string
+	}{
+		{"as ebs_snapper, plus the volume and DeleteOn", func(*config.Stanza) {},
+			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web"), ""},
+		{"replication_copy_tags copies the user tags but replication_* and aws:", func(s *config.Stanza) { s.ReplicationCopyTags = true },
+			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web", "team", "a"), ""},
+		{"replication_retention dates DeleteOn from the original's start", func(s *config.Stanza) { s.ReplicationRetention = 30 * 24 * time.Hour },
+			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-26", "Name", "web"), ""},
+		{"replication_kms_key for the destination", func(s *config.Stanza) {
+			s.ReplicationKMSKeys = map[string]string{west: "alias/dr", "eu-west-1": "alias/eu"}
+		},
+			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web"), "alias/dr"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base
+			tc.extras(&s)
+			got := PlanReplication(ReplicationInput{Region: east, Now: now, Policy: NewPolicy([]config.Stanza{s}, 0),
+				Snapshots: map[string][]inventory.Snapshot{east: {orig}, west: nil}})
+			if len(got) != 1 || got[0].Action != Copy {
+				t.Fatalf("got %+v, want one copy", got)
+			}
+			if diff := cmp.Diff(tc.want, got[0].Tags); diff != "" {
+				t.Errorf("tags (-want +got):\n%s", diff)
+			}
+			if got[0].Description != "desc of snap-o" || got[0].KMSKeyID != tc.kms {
+				t.Errorf("description %q, key %q; want %q, %q", got[0].Description, got[0].KMSKeyID, "desc of snap-o", tc.kms)
+			}
+		})
+	}
+}
+
+func TestLimitCopiesCountsPendingCopiesAcrossRegions(t *testing.T) {
+	plan := func(region string, n int) []ReplicationDecision {
+		var out []ReplicationDecision
+		for i := range n {
+			out = append(out, ReplicationDecision{Region: region, SnapshotID: region + "-" + string(rune('a'+i)), Action: Copy, Destination: west})
+		}
+		return out
+	}
+	plans := [][]ReplicationDecision{plan("eu-west-1", 2), plan(east, 3)}
+	var pendingSnaps []inventory.Snapshot
+	for i := range 17 {
+		pendingSnaps = append(pendingSnaps, tagged("snap-p"+string(rune('a'+i)), "pending", "replication_src_region", east))
+	}
+	pendingSnaps = append(pendingSnaps, tagged("snap-mine", "pending")) // a new snapshot, not a copy
+	pending := PendingCopies(map[string][]inventory.Snapshot{west: pendingSnaps})
+	if pending[west] != 17 {
+		t.Fatalf("pending copies = %d, want 17", pending[west])
+	}
+	LimitCopies(plans, pending)
+	var got []string
+	for _, p := range plans {
+		for _, d := range p {
+			got = append(got, d.Action)
+		}
+	}
+	if want := []string{Copy, Copy, Copy, Defer, Defer}; !cmp.Equal(want, got) {
+		t.Errorf("actions = %v, want %v", got, want)
+	}
+	if r := plans[1][2].Reason; !strings.Contains(r, "17 copies in progress") || !strings.Contains(r, "later run") {
+		t.Errorf("defer reason %q", r)
+	}
+}
+
+// Clean in a destination treats replicas per source volume with the
+// largest minimum of the replicating stanzas, and keeps the newest.
+func TestPlanCleanCountsReplicasPerSourceVolume(t *testing.T) {
+	replica := func(id string, age time.Duration, deleteOn string) inventory.Snapshot {
+		s := snap(id, "vol-ffffffff", "completed", age, deleteOn)
+		s.Tags = append(s.Tags, tags("replication_src_region", east, "replication_snapshot_id", "o-"+id, "replication_volume_id", "vol-src")...)
+		return s
+	}
+	small, big := stanza(t, "small", "12 hours", 1), stanza(t, "big", "12 hours", 2)
+	small.Replication, big.Replication = true, true
+	r := region(nil, nil, replica("snap-1", 72*time.Hour, "2026-11-20"), replica("snap-2", 48*time.Hour, "2026-11-20"),
+		replica("snap-3", 24*time.Hour, "2026-11-20"), replica("snap-4", time.Hour, "2026-11-20"))
+	got := PlanClean(r, NewPolicy([]config.Stanza{small, big}, 0), now)
+	var actions []retention.Action
+	for _, d := range got {
+		actions = append(actions, d.Action)
+		if d.VolumeID != "vol-src" || d.ConfigID != "big" {
+			t.Errorf("%s: volume %s config %s, want vol-src and big", d.SnapshotID, d.VolumeID, d.ConfigID)
+		}
+	}
+	if want := []retention.Action{retention.Delete, retention.Delete, retention.Keep, retention.Keep}; !cmp.Equal(want, actions) {
+		t.Errorf("actions = %v, want %v (%+v)", actions, want, got)
+	}
+}
