@@ -84,6 +84,11 @@ func (a *attempts) register(stack *middleware.Stack) error {
 		}), middleware.After); err != nil {
 		return err
 	}
+	if _, ok := stack.Finalize.Get("Retry"); !ok {
+		// A stack that sends nothing, such as the one CopySnapshot runs
+		// to presign its source-region URL: nothing to pace or bound.
+		return nil
+	}
 	if err := stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ebs-snapper-rate-limit", a.wait), "Retry", middleware.After); err != nil {
 		return err
 	}
