@@ -50,11 +50,17 @@ type Sources struct {
 // GetCallerIdentity, the enabled regions from EC2 DescribeRegions in
 // cfg.Region, and ebs clients with the default rate limits.
 func FromAWS(cfg aws.Config, table string) Sources {
+	return FromAWSWith(cfg, table, ebs.Options{})
+}
+
+// FromAWSWith is FromAWS with the EC2 clients' rate limits and attempt
+// timeout set by opts (the --rate flags, EBS_SNAPPER_RATES).
+func FromAWSWith(cfg aws.Config, table string, opts ebs.Options) Sources {
 	return Sources{
 		Store:    configstore.NewReader(dynamodb.NewFromConfig(cfg), table),
 		Identify: func(ctx context.Context) (string, error) { return awsclient.AccountID(ctx, cfg) },
-		Regions:  ebs.NewForRegion(cfg, cfg.Region, ebs.Options{}).Regions,
-		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, ebs.Options{}) },
+		Regions:  ebs.NewForRegion(cfg, cfg.Region, opts).Regions,
+		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, opts) },
 	}
 }
 

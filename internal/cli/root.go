@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -74,6 +76,8 @@ type globalOptions struct {
 	// interrupt turns signals into a graceful stop of engine runs; nil
 	// when the commands run without Main (tests).
 	interrupt *interruption
+	rates     string
+	rateScale float64
 
 	stdout io.Writer
 	stderr io.Writer
@@ -132,6 +136,8 @@ exits 130; a second Ctrl-C aborts at once.`,
 	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
 	pf.StringVarP(&g.toolRegion, "tool_region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
 	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
+	pf.StringVar(&g.rates, "rate", "", "EC2 calls a second per region and action, e.g. CreateSnapshot=3,DeleteSnapshot=4 (default: EC2's refill rates, 5/s for both)")
+	pf.Float64Var(&g.rateScale, "rate-scale", 1, "multiply every EC2 rate (table or --rate): below 1 to leave room for other tools, above 1 where AWS raised the limits")
 	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the version and exit")
 
 	root.AddCommand(
@@ -169,11 +175,28 @@ func setupLogging(w io.Writer, verbosity int) {
 // EC2) to the SDK configuration of the tool region; calls, when non-nil,
 // counts every API call.
 func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (account.Sources, error) {
+	opts, err := g.ec2Options()
+	if err != nil {
+		return account.Sources{}, err
+	}
 	cfg, err := loadAWS(ctx, g.toolRegion, calls)
 	if err != nil {
 		return account.Sources{}, err
 	}
-	return account.FromAWS(cfg, g.table), nil
+	return account.FromAWSWith(cfg, g.table, opts), nil
+}
+
+// ec2Options reads --rate and --rate-scale; a bad value is a usage error
+// naming the flag.
+func (g *globalOptions) ec2Options() (ebs.Options, error) {
+	rates, err := ebs.ParseRates(g.rates)
+	if err != nil {
+		return ebs.Options{}, usagef("--rate: %v", err)
+	}
+	if !(g.rateScale > 0) || math.IsInf(g.rateScale, 0) {
+		return ebs.Options{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
+	}
+	return ebs.Options{Rates: rates, RateScale: g.rateScale}, nil
 }
 
 // loadAWS loads the SDK configuration for a region ("" = the configured

@@ -17,6 +17,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -42,7 +43,8 @@ type EC2API interface {
 var _ EC2API = (*ec2.Client)(nil)
 
 // EC2's CreateSnapshot and DeleteSnapshot buckets: a burst of 100, then 5
-// tokens a second, per account and region (reference/field.md §4.1).
+// tokens a second, per account and region (reference/field.md §4.1; the
+// whole table is BucketFor's).
 const (
 	DefaultRate  = 5
 	DefaultBurst = 100
@@ -63,21 +65,71 @@ const (
 	maxDescription = 254
 )
 
-// Options tunes the client-side rate limiters that keep a run inside EC2's
-// mutating-API buckets, so that the account's other tools are not starved.
+// Options tunes the client-side rate limiters that keep a run just under
+// EC2's request buckets (BucketFor), so that the run does not bounce off
+// them and the account's other tools are not starved, and the timeout of
+// one attempt of a call.
 type Options struct {
 	// CreateRate and DeleteRate are tokens a second for CreateSnapshot and
-	// DeleteSnapshot. Zero means DefaultRate; a negative rate means
-	// unlimited (for emulator benchmarks).
+	// DeleteSnapshot. Zero means the bucket table's rate (DefaultRate); a
+	// negative rate means unlimited (for emulator benchmarks).
 	CreateRate, DeleteRate float64
-	// Burst is the size of both buckets; zero or less means DefaultBurst.
+	// Burst, when positive, is the size of every bucket instead of the
+	// table's (DefaultBurst for the mutating calls).
 	Burst int
+	// Rates sets the rate of the bucket of each named action (a
+	// RateActions entry), in requests a second; a negative rate means
+	// unlimited. It wins over CreateRate and DeleteRate. ParseRates reads
+	// it from a --rate flag or EBS_SNAPPER_RATES.
+	Rates map[string]float64
+	// RateScale multiplies every rate, table or set; zero means 1. A
+	// region whose limits AWS raised (a support case) sets it above 1; a
+	// run sharing the account with other busy tools, below.
+	RateScale float64
+	// AttemptTimeout bounds one attempt of one call made through
+	// NewForRegion: an answer that never comes costs one attempt, which
+	// the SDK retries. Zero means DefaultAttemptTimeout; negative, none.
+	AttemptTimeout time.Duration
+}
+
+// rate returns the limit of b, the bucket of action, under o.
+func (o Options) rate(action string, b Bucket) (rate.Limit, int) {
+	r := b.Refill
+	switch {
+	case action == "CreateSnapshot" && o.CreateRate != 0:
+		r = o.CreateRate
+	case action == "DeleteSnapshot" && o.DeleteRate != 0:
+		r = o.DeleteRate
+	}
+	if set, ok := o.Rates[action]; ok {
+		r = set
+	}
+	burst := b.Burst
+	if o.Burst > 0 {
+		burst = o.Burst
+	}
+	if r < 0 {
+		return rate.Inf, burst
+	}
+	if o.RateScale > 0 {
+		r *= o.RateScale
+	}
+	return rate.Limit(r), burst
+}
+
+func (o Options) limiter(action string) *rate.Limiter {
+	b, _ := BucketFor(action, true)
+	return rate.NewLimiter(o.rate(action, b))
 }
 
 // Client is the EC2 adapter for one region. It is safe for concurrent use.
 type Client struct {
 	api    EC2API
 	region string
+	// create and delete pace CreateSnapshot and DeleteSnapshot calls
+	// through an EC2API that is not the SDK's client (the fake); through
+	// the SDK client (NewForRegion) every attempt of every call is paced
+	// by the attempt middleware instead, and these are unlimited.
 	create *rate.Limiter
 	delete *rate.Limiter
 	// createOpts and deleteOpts are per-call SDK options for the two
@@ -86,39 +138,38 @@ type Client struct {
 	deleteOpts []func(*ec2.Options)
 }
 
-// New returns a Client that calls api for region.
+// New returns a Client that calls api for region. Rates of opts pace its
+// CreateSnapshot and DeleteSnapshot calls; AttemptTimeout is not used
+// (api is not the SDK client, which has the attempts).
 func New(api EC2API, region string, opts Options) *Client {
-	burst := opts.Burst
-	if burst <= 0 {
-		burst = DefaultBurst
-	}
 	return &Client{
 		api:    api,
 		region: region,
-		create: newLimiter(opts.CreateRate, burst),
-		delete: newLimiter(opts.DeleteRate, burst),
+		create: opts.limiter("CreateSnapshot"),
+		delete: opts.limiter("DeleteSnapshot"),
 	}
-}
-
-func newLimiter(perSecond float64, burst int) *rate.Limiter {
-	switch {
-	case perSecond < 0:
-		return rate.NewLimiter(rate.Inf, burst)
-	case perSecond == 0:
-		perSecond = DefaultRate
-	}
-	return rate.NewLimiter(rate.Limit(perSecond), burst)
 }
 
 // NewForRegion builds the SDK client for region from cfg (as returned by
 // awsclient.Load) and wraps it.
 //
+// Every attempt of every call, retries included, first waits for a token
+// of its EC2 bucket's client-side limiter (BucketFor, paced as opts says),
+// then has opts.AttemptTimeout to get its answer (attempts.go): EC2 counts
+// retries against its buckets too, and a retry that skipped the limiter
+// would bounce off an empty bucket.
+//
 // CreateSnapshot and DeleteSnapshot each get their own retryer from
-// cfg.Retryer: adaptive mode slows a retryer down after throttles, and EC2
-// throttles each API from its own bucket, so a throttled DeleteSnapshot
-// must not slow down CreateSnapshot or the Describe calls.
+// cfg.Retryer: a retryer with state (adaptive mode's rate, a retry quota)
+// slows down after throttles, and EC2 throttles each API from its own
+// bucket, so a throttled DeleteSnapshot must not slow down CreateSnapshot
+// or the Describe calls.
 func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
-	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region }), region, opts)
+	mw := newAttempts(opts)
+	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.Region = region
+		o.APIOptions = append(o.APIOptions, mw.register)
+	}), region, Options{CreateRate: -1, DeleteRate: -1})
 	if cfg.Retryer != nil {
 		c.createOpts = withRetryer(cfg.Retryer())
 		c.deleteOpts = withRetryer(cfg.Retryer())

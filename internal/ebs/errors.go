@@ -130,7 +130,7 @@ func copyLimit(err error) error {
 
 // classify wraps err with the sentinel its EC2 error code stands for
 // (inventory.ErrRegionUnavailable, inventory.ErrSnapshotInUse,
-// ErrNotFound), keeping the AWS error reachable with errors.As. Every
+// inventory.ErrTryLater, ErrNotFound), keeping the AWS error reachable with errors.As. Every
 // Client method passes its errors through it, so the engine never needs to
 // know an AWS error code. Other errors are returned unchanged.
 func classify(err error) error {
@@ -140,6 +140,8 @@ func classify(err error) error {
 		sentinel = inventory.ErrRegionUnavailable
 	case c == CodeSnapshotInUse:
 		sentinel = inventory.ErrSnapshotInUse
+	case c == CodeSnapshotPerVolumeRate, c == CodeConcurrentSnapshotLimit:
+		sentinel = inventory.ErrTryLater
 	case notFoundCodes[c]:
 		sentinel = ErrNotFound
 	default:

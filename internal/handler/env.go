@@ -14,6 +14,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
@@ -41,6 +42,10 @@ const (
 	// MarginEnv optionally overrides DefaultMargin, as a Go duration
 	// ("90s", "2m").
 	MarginEnv = "EBS_SNAPPER_DEADLINE_MARGIN"
+	// RatesEnv optionally sets the EC2 calls a second per action, as the
+	// CLI's --rate does ("CreateSnapshot=3,DeleteSnapshot=4"); it is
+	// independent of the stanzas, since the limits are the account's.
+	RatesEnv = "EBS_SNAPPER_RATES"
 	// LogLevelEnv is debug, info (the default), warn or error.
 	LogLevelEnv = "LOG_LEVEL"
 )
@@ -85,6 +90,10 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
 	}
+	rates, err := ebs.ParseRates(getenv(RatesEnv))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", RatesEnv, err)
+	}
 	// Check the name before any AWS call, so a typo fails fast and clearly.
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -94,7 +103,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWS(awsCfg, table)
+	cfg.Sources = account.FromAWSWith(awsCfg, table, ebs.Options{Rates: rates})
 	cfg.SNS = sns.NewFromConfig(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
 		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)

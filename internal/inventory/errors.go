@@ -19,6 +19,13 @@ var (
 	// registered AMI uses the snapshot (InvalidSnapshot.InUse). Such a
 	// snapshot is skipped and reported, never an abort.
 	ErrSnapshotInUse = errors.New("snapshot is in use by an AMI")
+	// ErrTryLater marks a CreateSnapshot that EC2 refused because of a
+	// per-volume limit: too soon after the volume's previous snapshot
+	// (SnapshotCreationPerVolumeRateExceeded; EC2 asks for 15 s) or too
+	// many of its snapshots still pending (ConcurrentSnapshotLimitExceeded:
+	// 5, 1 for st1/sc1). Retrying at once fails again; the engine marks the
+	// volume deferred, not failed, and the next run plans it again.
+	ErrTryLater = errors.New("EC2 asks to try this volume later")
 	// ErrCopyLimit marks a CopySnapshot that EC2 refused because the
 	// destination region has too many copies in progress
 	// (ResourceLimitExceeded, "Too many snapshot copies in progress"; 20

@@ -60,8 +60,9 @@ type Volume struct {
 	Tags []Tag
 	// Size is the volume's size in GiB (DescribeVolumes' Size).
 	Size int32
-	// Type is the EBS volume type (gp3, st1, …), which exclude_volumes
-	// may filter on.
+	// Type is the EBS volume type (gp3, st1, …; DescribeVolumes'
+	// VolumeType), which exclude_volumes may filter on; st1 and sc1 allow
+	// one pending snapshot, not five.
 	Type string
 }
 

@@ -57,6 +57,10 @@ type Region struct {
 	Snapshots []inventory.Snapshot
 	// AMISnapshots maps snapshot ids backing the account's AMIs to the AMI.
 	AMISnapshots map[string]string
+	// VolumeTypes maps the volumes whose type decides whether one more
+	// snapshot may start (those with pending snapshots, see
+	// NeedVolumeTypes) to their EC2 volume type.
+	VolumeTypes map[string]string
 	// Excluded are the instances some stanza matches but every such
 	// stanza excludes ("exclude"), with the first exclusion's reason.
 	Excluded map[string]Exclusion
@@ -106,6 +110,12 @@ const (
 	NeedSnapshots Need = 1 << iota
 	// NeedImages lists the snapshots behind the account's AMIs.
 	NeedImages
+	// NeedVolumeTypes (with NeedSnapshots) reads the type of the matched
+	// volumes that have pending snapshots: st1 and sc1 allow one pending
+	// snapshot, other types five (PlanSnapshots). Only those volumes are
+	// asked for, after the listings, so a region without pending
+	// snapshots pays no call for it.
+	NeedVolumeTypes
 	// NeedAdopted lists the snapshots each filter-adopt stanza selects.
 	NeedAdopted
 )
@@ -239,9 +249,63 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 	}
 	sort.Slice(r.Conflicts, func(i, j int) bool { return r.Conflicts[i].InstanceID < r.Conflicts[j].InstanceID })
+	if need&NeedVolumeTypes != 0 {
+		if err := readVolumeTypes(ctx, ec2, r); err != nil {
+			return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
+		}
+	}
 	slog.InfoContext(ctx, "inventory built", "region", r.Name, "stanzas", len(stanzas),
 		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
 	return r, nil
+}
+
+// readVolumeTypes fills r.VolumeTypes for the matched volumes with
+// pending snapshots, with one batched DescribeVolumes.
+func readVolumeTypes(ctx context.Context, ec2 EC2, r *Region) error {
+	pending := pendingSnapshots(r.Snapshots)
+	var ids []string
+	for _, inst := range r.Instances {
+		for _, vol := range inst.VolumeIDs {
+			if pending[vol] > 0 {
+				ids = append(ids, vol)
+			}
+		}
+	}
+	r.VolumeTypes = map[string]string{}
+	if len(ids) == 0 {
+		return nil
+	}
+	vols, err := ec2.Volumes(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("types of volumes with pending snapshots: %w", err)
+	}
+	for _, v := range vols {
+		r.VolumeTypes[v.ID] = v.Type
+	}
+	return nil
+}
+
+// pendingSnapshots counts each volume's snapshots in pending state.
+func pendingSnapshots(snaps []inventory.Snapshot) map[string]int {
+	n := map[string]int{}
+	for _, s := range snaps {
+		if s.State == inventory.StatePending {
+			n[s.VolumeID]++
+		}
+	}
+	return n
+}
+
+// newestStarts returns, per volume, the start time of its newest snapshot
+// in any state: EC2's per-volume rate counts every snapshot started.
+func newestStarts(snaps []inventory.Snapshot) map[string]time.Time {
+	newest := map[string]time.Time{}
+	for _, s := range snaps {
+		if t, ok := newest[s.VolumeID]; !ok || s.StartTime.After(t) {
+			newest[s.VolumeID] = s.StartTime
+		}
+	}
+	return newest
 }
 
 // stanzaInstances lists the instances s matches and, for each of its

@@ -184,8 +184,12 @@ func snapshottable(state string) bool {
 // is running or stopped. When several stanzas govern a volume, the
 // frequency that fires soonest decides and the new snapshot gets the
 // longest retention.
+//
+// A due volume is still skipped, with the reason, when EC2 would refuse a
+// new snapshot of it (perVolumeLimit): the next run tries again.
 func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 	latest := latestSnapshots(r.Snapshots)
+	newest, pending := newestStarts(r.Snapshots), pendingSnapshots(r.Snapshots)
 	stanzas, _, excluded := governed(r, p)
 	plannedWith := map[string]string{}
 	n := 0
@@ -223,7 +227,9 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 				plannedWith[vol] = instID
 				id, due := soonest(p, ids, last, hasLast, now)
 				d.ConfigID, d.Reason = id, due.Reason
-				if due.Due {
+				if held := perVolumeLimit(newest[vol], pending[vol], r.VolumeTypes[vol], now); due.Due && held != "" {
+					d.Reason += "; " + held
+				} else if due.Due {
 					g := p.Govern(ids)
 					d.Action = Create
 					d.DeleteOn = DeleteOnDate(now, g.Retention)
@@ -246,6 +252,45 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 		}
 	}
 	return out
+}
+
+// EC2's per-volume snapshot limits (EC2 User Guide, "Create Amazon EBS
+// snapshots", and the error codes SnapshotCreationPerVolumeRateExceeded and
+// ConcurrentSnapshotLimitExceeded; reference/field.md §4.2). Neither can be
+// raised.
+const (
+	// MinSnapshotInterval is the least time between the starts of two
+	// snapshots of one volume.
+	MinSnapshotInterval = 15 * time.Second
+	// MaxPendingSnapshots is how many snapshots of one volume may be
+	// pending at once; MaxPendingSnapshotsHDD for throughput-optimised and
+	// cold HDD volumes (st1, sc1).
+	MaxPendingSnapshots    = 5
+	MaxPendingSnapshotsHDD = 1
+)
+
+// perVolumeLimit returns why EC2 would refuse a new snapshot of a volume
+// at now, or "": newest is the start of its newest snapshot in any state
+// (zero for none), pending how many are pending, volType its EC2 type
+// ("" when unknown, which only happens without pending snapshots).
+func perVolumeLimit(newest time.Time, pending int, volType string, now time.Time) string {
+	if !newest.IsZero() && now.Sub(newest) < MinSnapshotInterval {
+		return fmt.Sprintf("held back: its last snapshot started at %s, under %s before now (EC2 allows one snapshot of a volume per %s); the next run takes it",
+			newest.UTC().Format(time.RFC3339), MinSnapshotInterval, MinSnapshotInterval)
+	}
+	limit := MaxPendingSnapshots
+	if volType == "st1" || volType == "sc1" {
+		limit = MaxPendingSnapshotsHDD
+	}
+	if pending >= limit {
+		kind := ""
+		if volType != "" {
+			kind = " for " + volType
+		}
+		return fmt.Sprintf("held back: %d of its snapshots are still pending, EC2 allows %d at once%s; the next run takes it",
+			pending, limit, kind)
+	}
+	return ""
 }
 
 // soonest evaluates the frequency of each stanza in ids and returns the

@@ -47,7 +47,9 @@ const (
 	StatusNotStarted = "not started"
 	// StatusDeferred marks a copy EC2 refused for the copies already in
 	// progress in its destination (inventory.ErrCopyLimit), or one not
-	// tried after such a refusal: a later run makes it. Not a failure.
+	// tried after such a refusal, and a create EC2 refused for a
+	// per-volume limit (inventory.ErrTryLater): a later run makes it. Not
+	// a failure.
 	StatusDeferred = "deferred"
 	// StatusUnknown marks an action whose request may have reached EC2
 	// but whose answer was lost (inventory.ErrOutcomeUnknown). A run
@@ -285,6 +287,9 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	if job != JobSnapshot {
 		need |= NeedImages | NeedAdopted
 	}
+	if job != JobClean {
+		need |= NeedVolumeTypes
+	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
@@ -400,6 +405,9 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 			r.Status, r.SnapshotID, r.Error = StatusDone, snap.ID, ""
 			slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
 				"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
+		case errors.Is(err, inventory.ErrTryLater):
+			// EC2's per-volume limits: the next run takes it.
+			r.Status, r.Error = StatusDeferred, err.Error()
 		case errors.Is(err, inventory.ErrOutcomeUnknown):
 			r.Status, r.Error = StatusUnknown, err.Error()
 			slog.WarnContext(ctx, "snapshot outcome unknown: the run's listing settles it", "region", r.Region, "volume_id", r.VolumeID, "error", err)

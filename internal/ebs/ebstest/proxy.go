@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 )
 
 // Fault is what a Proxy does to a request a Rule picks.
@@ -121,29 +123,18 @@ type ProxyOptions struct {
 // (form is the request's Query API parameters): the bucket's key (requests
 // with one key share the bucket), its capacity (burst) and refill rate in
 // tokens a second, and ok=false for actions the proxy leaves unlimited.
-// Source: "Request throttling for the Amazon EC2 API", EC2 Developer Guide
-// (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html): each
-// action has its own bucket; non-mutating actions called without a filter
-// and without pagination draw on a smaller one.
+// The table is ebs.BucketFor's, the one the client's limiters use; a
+// request with a Filter.*, MaxResults or NextToken parameter counts as
+// filtered.
 func Bucket(action string, form url.Values) (key string, burst int, refill float64, ok bool) {
-	switch action {
-	case "CreateSnapshot", "CreateSnapshots", "DeleteSnapshot":
-		return action, 100, 5, true
-	case "CreateTags", "DeleteTags":
-		return action, 100, 10, true
-	case "CopySnapshot":
-		// Not listed: EC2's default for mutating actions.
-		return action, 50, 5, true
-	}
-	if !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "Get") {
-		return "", 0, 0, false
-	}
+	filtered := false
 	for k := range form {
 		if strings.HasPrefix(k, "Filter.") || k == "MaxResults" || k == "NextToken" {
-			return action, 100, 20, true
+			filtered = true
 		}
 	}
-	return action + " (unfiltered)", 50, 10, true
+	b, ok := ebs.BucketFor(action, filtered)
+	return b.Key, b.Burst, b.Refill, ok
 }
 
 // ActionCounts are what a Proxy did with one action's requests.
@@ -193,6 +184,18 @@ func NewProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		t.Fatalf("ebstest proxy: target %q is not a loopback URL", target)
 	}
+	p := newFaults(t, opts)
+	p.forward = httputil.NewSingleHostReverseProxy(u)
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.URL = p.srv.URL
+	t.Cleanup(p.Close)
+	return p
+}
+
+// newFaults returns a Proxy's rules, buckets and counts, without a
+// server; it fails t on a rule without a fault.
+func newFaults(t testing.TB, opts ProxyOptions) *Proxy {
+	t.Helper()
 	for i, r := range opts.Rules {
 		if r.Fault < Throttle || r.Fault > Reject || r.Rate < 0 || r.Rate > 1 {
 			t.Fatalf("ebstest proxy: rule %d (%+v): want a Fault and a Rate between 0 and 1", i, r)
@@ -204,22 +207,21 @@ func NewProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	p := &Proxy{
-		forward: httputil.NewSingleHostReverseProxy(u),
+	return &Proxy{
 		opts:    opts,
 		rnd:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		matched: make([]int, len(opts.Rules)),
 		buckets: map[string]*rate.Limiter{},
 		counts:  map[string]*ActionCounts{},
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	p.URL = p.srv.URL
-	t.Cleanup(p.Close)
-	return p
 }
 
 // Close stops the proxy; closing it twice is harmless.
-func (p *Proxy) Close() { p.srv.Close() }
+func (p *Proxy) Close() {
+	if p.srv != nil {
+		p.srv.Close()
+	}
+}
 
 // Counts returns a copy of the counts so far, by EC2 action.
 func (p *Proxy) Counts() map[string]ActionCounts {

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// --rate and --rate-scale are checked before any AWS call: a mistake is a
+// usage error naming the flag and the item.
+func TestRateFlagsUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"snapshot", "--rate", "CreateSnapshot=fast"}, `--rate: rate "CreateSnapshot=fast": "fast" is not a number`},
+		{[]string{"clean", "--rate", "Delete=3"}, `--rate: rate "Delete=3": unknown action "Delete"; one of`},
+		{[]string{"plan", "--rate-scale", "0"}, "--rate-scale 0: want a number > 0"},
+		{[]string{"snapshot", "--rate-scale", "x"}, `invalid argument "x" for "--rate-scale"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		root := NewRootCommand(&stdout, &stderr)
+		root.SetArgs(tc.args)
+		err := root.ExecuteContext(t.Context())
+		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: exit %d, %v; want a usage error with %q", tc.args, ExitCode(err), err, tc.want)
+		}
+	}
+}
+
+func TestRateFlagsParsed(t *testing.T) {
+	g := &globalOptions{rates: "CreateSnapshot=3,DeleteSnapshot=4", rateScale: 0.5}
+	opts, err := g.ec2Options()
+	if err != nil || opts.Rates["CreateSnapshot"] != 3 || opts.Rates["DeleteSnapshot"] != 4 || opts.RateScale != 0.5 {
+		t.Errorf("ec2Options = %+v, %v", opts, err)
+	}
+}

@@ -1,0 +1,161 @@
+package snapper
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// faultMix is issue 11's: 20 % of EC2 calls throttled, 5 % answered 500,
+// 2 % reset before and 2 % dropped after forwarding; and the first hangs
+// of DescribeSnapshots and CreateSnapshot never answer (a Delay far past
+// the attempt timeout).
+func faultMix(hangs int) []ebstest.Rule {
+	return []ebstest.Rule{
+		{Action: "DescribeSnapshots", Fault: ebstest.Delay, First: 1, Delay: time.Hour},
+		{Action: "CreateSnapshot", Fault: ebstest.Delay, First: hangs, Delay: time.Hour},
+		{Fault: ebstest.Throttle, Rate: 0.20},
+		{Fault: ebstest.ServerError, Rate: 0.05},
+		{Fault: ebstest.ResetBefore, Rate: 0.02},
+		{Fault: ebstest.DropAfter, Rate: 0.02},
+	}
+}
+
+// fleetRun is what fleetUnderFaults saw.
+type fleetRun struct {
+	created        []int // per run
+	failed         []int // per run
+	quotaFailures  int   // rows failed because the SDK's retry quota ran dry
+	attempts       int   // EC2 requests, retries included
+	throttled      int   // answered RequestLimitExceeded (rules and buckets)
+	bucketThrottle int   // of which by an empty bucket
+	hangs          int   // attempts that never got an answer
+	elapsed        time.Duration
+	missing        int // volumes without a snapshot after the runs
+	sample         string
+}
+
+// fleetUnderFaults snapshots instances×4 volumes through the SDK client
+// over the fake with the fault mix and EC2's buckets, up to three runs a
+// minute apart, on synctest's virtual clock (EC2's real rates: a run takes
+// minutes of virtual time and seconds of real time).
+func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Retryer, opts ebs.Options) fleetRun {
+	var res fleetRun
+	synctest.Test(t, func(t *testing.T) {
+		f := &ebstest.Fake{Now: time.Now}
+		var vols []string
+		for i := range instances {
+			ids := make([]string, 4)
+			for j := range ids {
+				ids[j] = fmt.Sprintf("vol-%05d%d", i, j)
+				vols = append(vols, ids[j])
+			}
+			f.AddInstance(inventory.Instance{ID: fmt.Sprintf("i-%05d", i), ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: ids})
+		}
+		cfg, proxy := ebstest.InProcess(t, f, ebstest.ProxyOptions{Seed: 11, Buckets: true, Rules: faultMix(hangs)})
+		if retryer != nil {
+			cfg.Retryer = retryer
+		}
+		freq, err := config.ParseFrequency("1 day")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := NewPolicy([]config.Stanza{{ID: "daily", Retention: 96 * time.Hour, Minimum: 1, Frequency: freq,
+			Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}}, 0)
+		start := time.Now()
+		for run := range 3 {
+			rep := Run(t.Context(), JobSnapshot, []EC2{ebs.NewForRegion(cfg, "us-east-1", opts)}, p, Options{Now: time.Now(), Version: "test"})
+			rr := rep.Regions[0]
+			if rr.Error != "" {
+				t.Fatalf("run %d: region failed: %s", run+1, rr.Error)
+			}
+			res.created = append(res.created, rr.Summary.Created)
+			res.failed = append(res.failed, rr.Summary.Failed)
+			for _, r := range rr.Snapshots {
+				if r.Status == StatusFailed {
+					if strings.Contains(r.Error, "retry quota exceeded") {
+						res.quotaFailures++
+					}
+					if res.sample == "" {
+						res.sample = r.Error
+					}
+				}
+			}
+			time.Sleep(time.Minute)
+		}
+		res.elapsed = time.Since(start) - 3*time.Minute
+		have := map[string]bool{}
+		for _, s := range f.Snapshots() {
+			have[s.VolumeID] = true
+		}
+		for _, v := range vols {
+			if !have[v] {
+				res.missing++
+			}
+		}
+		for _, c := range proxy.Counts() {
+			res.attempts += c.Attempts
+			res.throttled += c.Faults[ebstest.Throttle] + c.BucketThrottled
+			res.bucketThrottle += c.BucketThrottled
+			res.hangs += c.Faults[ebstest.Delay]
+		}
+	})
+	t.Logf("%d volumes: created per run %v, failed per run %v (%d for the retry quota; e.g. %q); %d attempts, %d throttled (%d by an empty bucket); %s of virtual time",
+		instances*4, res.created, res.failed, res.quotaFailures, res.sample, res.attempts, res.throttled, res.bucketThrottle, res.elapsed.Round(time.Second))
+	return res
+}
+
+// Issue 11, Done when: the fault mix over 2,000 volumes — every due volume
+// done within three runs, retries never abandoned for quota reasons, and
+// responses that never come time out while the run goes on. Paced, the
+// client stays under EC2's buckets; unpaced, half the attempts bounce off
+// them and the retries still get every volume done.
+func TestFleetUnderFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts ebs.Options
+	}{{"paced", ebs.Options{}}, {"unpaced", unpaced}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := fleetUnderFaults(t, 500, 3, nil, tc.opts)
+			if got.missing != 0 || got.quotaFailures != 0 || got.failed[0] != 0 {
+				t.Errorf("%d volumes without a snapshot after three runs, %d failed in the first, %d retries abandoned for the retry quota; want none",
+					got.missing, got.failed[0], got.quotaFailures)
+			}
+			if got.hangs != 4 {
+				t.Errorf("%d attempts hung, want 4 (1 DescribeSnapshots, 3 CreateSnapshot), each timed out and retried", got.hangs)
+			}
+		})
+	}
+}
+
+// unpaced turns the client's limiters off: the run bounces off EC2's
+// buckets, as it does when another tool spends the same buckets.
+var unpaced = ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DescribeInstances": -1, "DescribeSnapshots": -1, "DescribeVolumes": -1}}
+
+// The SDK's default retry quota (500 tokens a client) on the unpaced run:
+// it runs dry and abandons retries, most of the fleet fails, which is why
+// awsclient.Retryer has none. This guards the measurement in
+// docs/performance.md.
+func TestFleetUnderFaultsDefaultRetryQuota(t *testing.T) {
+	withQuota := func() aws.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = awsclient.MaxAttempts
+			so.MaxBackoff = awsclient.MaxBackoff
+		})
+	}
+	got := fleetUnderFaults(t, 500, 0, withQuota, unpaced)
+	if got.quotaFailures == 0 {
+		t.Errorf("no call failed for the retry quota; the default quota no longer runs dry on this run")
+	}
+}
