@@ -43,7 +43,12 @@ type fleetRun struct {
 	hangs          int   // attempts that never got an answer
 	elapsed        time.Duration
 	missing        int // volumes without a snapshot after the runs
-	sample         string
+	duplicates     int // volumes with more than one snapshot (one period)
+	// otherFailures counts failed rows other than settled creates: a
+	// create whose answer was lost twice in a run is honestly "not
+	// created" (the next run takes it); anything else is a defect.
+	otherFailures int
+	sample        string
 }
 
 // fleetUnderFaults snapshots instances×4 volumes through the SDK client
@@ -87,6 +92,9 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 					if strings.Contains(r.Error, "retry quota exceeded") {
 						res.quotaFailures++
 					}
+					if !strings.HasPrefix(r.Error, "not created: ") {
+						res.otherFailures++
+					}
 					if res.sample == "" {
 						res.sample = r.Error
 					}
@@ -95,13 +103,16 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 			time.Sleep(time.Minute)
 		}
 		res.elapsed = time.Since(start) - 3*time.Minute
-		have := map[string]bool{}
+		have := map[string]int{}
 		for _, s := range f.Snapshots() {
-			have[s.VolumeID] = true
+			have[s.VolumeID]++
 		}
 		for _, v := range vols {
-			if !have[v] {
+			switch {
+			case have[v] == 0:
 				res.missing++
+			case have[v] > 1:
+				res.duplicates++
 			}
 		}
 		for _, c := range proxy.Counts() {
@@ -128,9 +139,9 @@ func TestFleetUnderFaults(t *testing.T) {
 	}{{"paced", ebs.Options{}}, {"unpaced", unpaced}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := fleetUnderFaults(t, 500, 3, nil, tc.opts)
-			if got.missing != 0 || got.quotaFailures != 0 || got.failed[0] != 0 {
-				t.Errorf("%d volumes without a snapshot after three runs, %d failed in the first, %d retries abandoned for the retry quota; want none",
-					got.missing, got.failed[0], got.quotaFailures)
+			if got.missing != 0 || got.duplicates != 0 || got.quotaFailures != 0 || got.otherFailures != 0 {
+				t.Errorf("after three runs: %d volumes without a snapshot, %d with two; %d retries abandoned for the retry quota, %d failures other than settled creates; want none",
+					got.missing, got.duplicates, got.quotaFailures, got.otherFailures)
 			}
 			if got.hangs != 4 {
 				t.Errorf("%d attempts hung, want 4 (1 DescribeSnapshots, 3 CreateSnapshot), each timed out and retried", got.hangs)
