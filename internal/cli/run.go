@@ -404,8 +404,11 @@ func dash(s string) string {
 	return s
 }
 
+// withError appends err to reason in brackets, unless it is empty or the
+// reason already is the error (a decision that could not be taken gives its
+// problem as both).
 func withError(reason, err string) string {
-	if err == "" {
+	if err == "" || err == reason {
 		return reason
 	}
 	return reason + " [" + err + "]"

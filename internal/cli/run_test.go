@@ -99,3 +99,19 @@ func TestRunCheckOnFakes(t *testing.T) {
 		t.Errorf("check printed\n%q\nwant\n%q", out.String(), want)
 	}
 }
+
+// TestPrintReportProblemOnce: a replication row whose decision could not be
+// taken carries the problem as both its reason and its error; the text
+// report says it once, not "msg [msg]".
+func TestPrintReportProblemOnce(t *testing.T) {
+	problem := "destination nowhere-1 could not be listed: nowhere-1: not a region enabled for the account"
+	row := snapper.ReplicationRow{Status: snapper.StatusFailed, Error: problem}
+	row.Region, row.SnapshotID, row.Role, row.Action, row.Reason = "us-east-1", "snap-1", snapper.RoleOriginal, snapper.Skip, problem
+	var out output
+	out.Regions = []snapper.RegionReport{{Region: "us-east-1", Replication: []snapper.ReplicationRow{row}}}
+	var buf bytes.Buffer
+	printReport(&buf, out)
+	if n := strings.Count(buf.String(), problem); n != 1 {
+		t.Errorf("problem printed %d times, want once:\n%s", n, buf.String())
+	}
+}
