@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
@@ -113,5 +115,19 @@ func TestPrintReportProblemOnce(t *testing.T) {
 	printReport(&buf, out)
 	if n := strings.Count(buf.String(), problem); n != 1 {
 		t.Errorf("problem printed %d times, want once:\n%s", n, buf.String())
+	}
+}
+
+// TestPartialErrorNamesWhatFailed: the exit-3 message (here: us-west-2
+// cannot list its instances) counts in the right
+// number and leaves out what did not happen ("1 actions …, 0 stored stanzas
+// are invalid" before).
+func TestPartialErrorNamesWhatFailed(t *testing.T) {
+	fakes, store := fakeAccount(t)
+	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
+	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	want := "some actions failed: 1 action, region or stanza (rejected by EC2) failed"
+	if !errors.Is(err, ErrPartial) || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }
