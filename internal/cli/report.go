@@ -139,7 +139,8 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	case failed > 0 && failed == len(regions):
 		return fmt.Errorf("every region failed, e.g. %s: %s", regions[0].Region, regions[0].Error)
 	case failed > 0 || len(invalid) > 0:
-		return fmt.Errorf("%w: %d regions could not be read, %d stored stanzas are invalid", ErrPartial, failed, len(invalid))
+		return partialError(counted(failed, "region could not be read", "regions could not be read"),
+			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -258,7 +260,8 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
 	}
 	if n := rep.Failed(); n > 0 || len(invalid) > 0 {
-		return fmt.Errorf("%w: %d actions, regions or stanzas (rejected by EC2) failed, %d stored stanzas are invalid", ErrPartial, n, len(invalid))
+		return partialError(counted(n, "action, region or stanza (rejected by EC2) failed", "actions, regions or stanzas (rejected by EC2) failed"),
+			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
 	}
 	return nil
 }
@@ -404,8 +407,29 @@ func dash(s string) string {
 	return s
 }
 
+// counted is "1 <one>" or "<n> <many>", and "" for zero, so that a
+// message names only what happened.
+func counted(n int, one, many string) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// partialError is ErrPartial with the non-empty parts, e.g. "some actions
+// failed: 1 action, region or stanza (rejected by EC2) failed".
+func partialError(parts ...string) error {
+	return fmt.Errorf("%w: %s", ErrPartial, strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), ", "))
+}
+
+// withError appends err to reason in brackets, unless it is empty or the
+// reason already is the error (a decision that could not be taken gives its
+// problem as both).
 func withError(reason, err string) string {
-	if err == "" {
+	if err == "" || err == reason {
 		return reason
 	}
 	return reason + " [" + err + "]"

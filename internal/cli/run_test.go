@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
@@ -97,5 +99,35 @@ func TestRunCheckOnFakes(t *testing.T) {
 	want := ebstest.AccountID + ": tag:Backup, value:true was tagged on an instance, but no configuration exists (instance i-db in us-west-2)\n"
 	if out.String() != want {
 		t.Errorf("check printed\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// TestPrintReportProblemOnce: a replication row whose decision could not be
+// taken carries the problem as both its reason and its error; the text
+// report says it once, not "msg [msg]".
+func TestPrintReportProblemOnce(t *testing.T) {
+	problem := "destination nowhere-1 could not be listed: nowhere-1: not a region enabled for the account"
+	row := snapper.ReplicationRow{Status: snapper.StatusFailed, Error: problem}
+	row.Region, row.SnapshotID, row.Role, row.Action, row.Reason = "us-east-1", "snap-1", snapper.RoleOriginal, snapper.Skip, problem
+	var out output
+	out.Regions = []snapper.RegionReport{{Region: "us-east-1", Replication: []snapper.ReplicationRow{row}}}
+	var buf bytes.Buffer
+	printReport(&buf, out)
+	if n := strings.Count(buf.String(), problem); n != 1 {
+		t.Errorf("problem printed %d times, want once:\n%s", n, buf.String())
+	}
+}
+
+// TestPartialErrorNamesWhatFailed: the exit-3 message (here: us-west-2
+// cannot list its instances) counts in the right
+// number and leaves out what did not happen ("1 actions …, 0 stored stanzas
+// are invalid" before).
+func TestPartialErrorNamesWhatFailed(t *testing.T) {
+	fakes, store := fakeAccount(t)
+	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
+	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	want := "some actions failed: 1 action, region or stanza (rejected by EC2) failed"
+	if !errors.Is(err, ErrPartial) || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }
