@@ -169,7 +169,12 @@ func (o *runOptions) checkNow(job snapper.Job) error {
 	if o.now == "" || o.dryRun || job == snapper.JobPlan || o.unsafeNow {
 		return nil
 	}
-	return usagef("--now %s: a %s run takes what is due and the DeleteOn dates of new snapshots from --now, so a time other than the clock's can delete snapshots early or date new ones short; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job)
+	risk := map[snapper.Job]string{
+		snapper.JobSnapshot:  "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
+		snapper.JobClean:     "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
+		snapper.JobReplicate: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
+	}[job]
+	return usagef("--now %s: a %s run %s; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job, risk)
 }
 
 // runJobWithAWS runs job against the AWS account of the standard

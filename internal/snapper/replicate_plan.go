@@ -226,7 +226,10 @@ func planOriginal(in ReplicationInput, settings replicationSettings, s inventory
 // retention has passed since the original's StartTime; Name when the
 // original has one; and with copyTags every other user tag of the
 // original but replication_dst_region (a copy asking to be copied again
-// would loop), other replication_* tags and aws: keys. At most 50.
+// would loop), other replication_* tags, aws: keys and the original's run
+// token (RunTag names the run that created a snapshot, which a copy is
+// not; the config-id tag is kept, so clean in the destination knows the
+// stanza). At most 50.
 func ReplicaTags(src string, orig inventory.Snapshot, copyTags bool, retentionFor time.Duration) []inventory.Tag {
 	out := []inventory.Tag{
 		{Key: ReplicationSourceTag, Value: src},
@@ -248,7 +251,7 @@ func ReplicaTags(src string, orig inventory.Snapshot, copyTags bool, retentionFo
 		if len(out) == MaxTags {
 			break
 		}
-		if t.Key == retention.DeleteOnTag || t.Key == NameTag || strings.HasPrefix(t.Key, "replication_") || strings.Contains(t.Key, "aws:") {
+		if t.Key == retention.DeleteOnTag || t.Key == NameTag || t.Key == RunTag || strings.HasPrefix(t.Key, "replication_") || strings.Contains(t.Key, "aws:") {
 			continue
 		}
 		if _, dup := inventory.TagValue(out, t.Key); !dup {

@@ -96,7 +96,7 @@ func TestPlanReplicationDecisionTable(t *testing.T) {
 
 func TestPlanReplicationCopyCarriesTagsAndDescription(t *testing.T) {
 	orig := tagged("snap-o", "completed", "DeleteOn", "2026-12-01", "Name", "web", "team", "a",
-		"replication_dst_region", west, "replication_snapshot_id", "stale", "aws:x", "y")
+		"replication_dst_region", west, "replication_snapshot_id", "stale", "aws:x", "y", RunTag, "20261130T000000Z-0123456789abcdef")
 	base := stanza(t, "daily", "12 hours", 2)
 	for _, tc := range []struct {
 		name   string
@@ -106,7 +106,7 @@ func TestPlanReplicationCopyCarriesTagsAndDescription(t *testing.T) {
 	}{
 		{"as ebs_snapper, plus the volume and DeleteOn", func(*config.Stanza) {},
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web"), ""},
-		{"replication_copy_tags copies the user tags but replication_* and aws:", func(s *config.Stanza) { s.ReplicationCopyTags = true },
+		{"replication_copy_tags copies the user tags but replication_*, aws: and the run token", func(s *config.Stanza) { s.ReplicationCopyTags = true },
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-01", "Name", "web", "team", "a"), ""},
 		{"replication_retention dates DeleteOn from the original's start", func(s *config.Stanza) { s.ReplicationRetention = 30 * 24 * time.Hour },
 			tags("replication_src_region", east, "replication_snapshot_id", "snap-o", "replication_volume_id", "vol-snap-o", "DeleteOn", "2026-12-26", "Name", "web"), ""},
