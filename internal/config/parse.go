@@ -139,7 +139,7 @@ func gotValue(raw json.RawMessage) any {
 var (
 	stanzaKeys = []string{"match", "snapshot", "ignore", "ignore_retention", "replication", keyCopyTags, keyKMSKey, keyRetention,
 		"retention_tiers", "orphans", "exclude", "exclude_volumes", "adopt", "archive_after"}
-	snapshotKeys = []string{"retention", "minimum", "frequency"}
+	snapshotKeys = []string{"retention", "minimum", "frequency", "multi_volume", "exclude_boot_volume"}
 )
 
 func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
@@ -365,7 +365,27 @@ func (p *parser) snapshot(top map[string]json.RawMessage, s *Stanza) {
 	s.Retention = p.retention(m)
 	s.Minimum = p.minimum(m)
 	s.Frequency = p.frequency(m)
+	s.MultiVolume = p.flag(m, "multi_volume")
+	s.ExcludeBootVolume = p.flag(m, "exclude_boot_volume")
+	if s.ExcludeBootVolume && !s.MultiVolume {
+		p.fail("snapshot.exclude_boot_volume", "needs \"multi_volume\": true (it says which volumes a multi-volume set leaves out)", m["exclude_boot_volume"])
+	}
 	p.unknown(m, "snapshot", snapshotKeys)
+}
+
+// flag returns the boolean at snapshot.<key>, false when absent. These
+// keys are new (the original had none), so both modes want a JSON boolean.
+func (p *parser) flag(m map[string]json.RawMessage, key string) bool {
+	raw, ok := m[key]
+	if !ok {
+		return false
+	}
+	var b bool
+	if kind(raw) == 'n' || json.Unmarshal(raw, &b) != nil {
+		p.fail("snapshot."+key, "must be true or false", raw)
+		return false
+	}
+	return b
 }
 
 // required returns the string value at snapshot.<key>, reporting a missing

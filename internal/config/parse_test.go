@@ -139,7 +139,7 @@ func TestParseProblems(t *testing.T) {
 				`daily: snapshot.retention: must be a duration such as "4 days", got 5`,
 				`daily: snapshot.minimum: must be a non-negative integer, e.g. 5, got 2.5`,
 				`daily: snapshot.frequency: must be a duration such as "12 hours" or a cron expression such as "0 1 * * sun", got 12`,
-				`daily: snapshot.freq: unknown key (known: retention, minimum, frequency), got "1d"`,
+				`daily: snapshot.freq: unknown key (known: retention, minimum, frequency, multi_volume, exclude_boot_volume), got "1d"`,
 			}},
 		{"zero and negative durations", `{"match": {"tag:a": "b"}, "snapshot": {"retention": "0 days", "minimum": "x", "frequency": "-1 day"}}`,
 			[]string{
@@ -260,7 +260,7 @@ func TestParseStored(t *testing.T) {
 			wantWarnings: []string{
 				`s: snapshot.minimum: should be written as an integer; read as 5, got 5.0`,
 				`s: snapshot.frequency: restricts both day-of-month and day-of-week, so it fires only on days that match both (as ebs_snapper did; classic cron fires on either); set the one you do not mean to ?; read as days that match both, got "0 0 13 * 5"`,
-				`s: snapshot.x: unknown key (known: retention, minimum, frequency); ignored, got 1`,
+				`s: snapshot.x: unknown key (known: retention, minimum, frequency, multi_volume, exclude_boot_volume); ignored, got 1`,
 				`s: ignore_retention: must be true or false; read as false (ebs_snapper took any non-empty string as true), got "FALSE"`,
 				`s: replication: must be "yes" or "no"; read as "no": only exactly "yes" turns replication on, as in ebs_snapper, got "YES"`,
 				`s: frobnicate: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after); ignored, got {"a":1}`,

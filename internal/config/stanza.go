@@ -57,6 +57,13 @@ type Stanza struct {
 	// ReplicationRetention, when not zero, dates a replica's DeleteOn from
 	// its original's start time instead of copying the original's.
 	ReplicationRetention time.Duration
+	// MultiVolume ("snapshot.multi_volume": true) snapshots an instance's
+	// due volumes as one crash-consistent set: one EC2 CreateSnapshots
+	// call per instance, all snapshots taken at the same point in time.
+	MultiVolume bool
+	// ExcludeBootVolume ("snapshot.exclude_boot_volume": true, with
+	// multi_volume only) never snapshots the instance's root volume.
+	ExcludeBootVolume bool
 }
 
 // Orphans modes ("orphans" in a stanza).

@@ -35,6 +35,7 @@ type EC2API interface {
 	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
 	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
 	ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, optFns ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error)
 	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
@@ -132,6 +133,9 @@ type Client struct {
 	// by the attempt middleware instead, and these are unlimited.
 	create *rate.Limiter
 	delete *rate.Limiter
+	// createSet paces CreateSnapshots calls (their own EC2 bucket) the
+	// same way.
+	createSet *rate.Limiter
 	// createOpts and deleteOpts are per-call SDK options for the two
 	// mutating calls (their own retryers, see NewForRegion).
 	createOpts []func(*ec2.Options)
@@ -143,10 +147,11 @@ type Client struct {
 // (api is not the SDK client, which has the attempts).
 func New(api EC2API, region string, opts Options) *Client {
 	return &Client{
-		api:    api,
-		region: region,
-		create: opts.limiter("CreateSnapshot"),
-		delete: opts.limiter("DeleteSnapshot"),
+		api:       api,
+		region:    region,
+		create:    opts.limiter("CreateSnapshot"),
+		delete:    opts.limiter("DeleteSnapshot"),
+		createSet: opts.limiter("CreateSnapshots"),
 	}
 }
 
@@ -169,7 +174,7 @@ func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Region = region
 		o.APIOptions = append(o.APIOptions, mw.register)
-	}), region, Options{CreateRate: -1, DeleteRate: -1})
+	}), region, Options{CreateRate: -1, DeleteRate: -1, Rates: map[string]float64{"CreateSnapshots": -1}})
 	if cfg.Retryer != nil {
 		c.createOpts = withRetryer(cfg.Retryer())
 		c.deleteOpts = withRetryer(cfg.Retryer())
@@ -185,8 +190,8 @@ func withRetryer(r aws.Retryer) []func(*ec2.Options) {
 func (c *Client) Region() string { return c.region }
 
 // IAMActions returns the IAM actions the adapter can call, sorted: one per
-// EC2API operation, plus ec2:CreateTags, because CreateSnapshot tags the
-// snapshot in the same call (and CopySnapshot its copy) and EC2 authorises
+// EC2API operation, plus ec2:CreateTags, because CreateSnapshot(s) tags the
+// snapshots in the same call (and CopySnapshot its copy) and EC2 authorises
 // tagging on create as CreateTags with the condition
 // ec2:CreateAction=CreateSnapshot or CopySnapshot (EC2 User
 // Guide, "Grant permission to tag Amazon EC2 resources during creation").

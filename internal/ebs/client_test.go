@@ -89,7 +89,7 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 	want := inventory.Instance{
 		ID: "i-00001", ImageID: "ami-1", State: "stopped",
 		Tags:      []inventory.Tag{{Key: "Name", Value: "web-1"}, {Key: "Backup", Value: "yes"}},
-		VolumeIDs: []string{"vol-00001-b", "vol-00001-a"},
+		VolumeIDs: []string{"vol-00001-b", "vol-00001-a"}, RootVolumeID: "vol-00001-b",
 	}
 	if diff := cmp.Diff(want, got[1]); diff != "" {
 		t.Errorf("second instance (-want +got):\n%s", diff)

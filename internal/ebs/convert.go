@@ -80,6 +80,9 @@ func fromSDKInstance(i ec2types.Instance) inventory.Instance {
 	for _, bdm := range i.BlockDeviceMappings {
 		if bdm.Ebs != nil && aws.ToString(bdm.Ebs.VolumeId) != "" {
 			inst.VolumeIDs = append(inst.VolumeIDs, aws.ToString(bdm.Ebs.VolumeId))
+			if aws.ToString(bdm.DeviceName) == aws.ToString(i.RootDeviceName) {
+				inst.RootVolumeID = aws.ToString(bdm.Ebs.VolumeId)
+			}
 		}
 	}
 	return inst

@@ -52,6 +52,52 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 	return fromCreateSnapshot(out), nil
 }
 
+// CreateSnapshots snapshots the volumes of set in one CreateSnapshots call
+// and returns one snapshot per volume, each with its VolumeID. It waits
+// for a token of the client's CreateSnapshots bucket (EC2's own bucket for
+// this action) first. Like CreateSnapshot it takes no idempotency token:
+// only errors proving EC2 did not act are retried, and any other matches
+// inventory.ErrOutcomeUnknown for the caller to settle by listing. With no
+// tags it returns ErrNoTags without calling EC2.
+//
+// IAM: ec2:CreateSnapshots (on the instance, its volumes and the new
+// snapshots) and ec2:CreateTags.
+func (c *Client) CreateSnapshots(ctx context.Context, set inventory.SnapshotSet) ([]inventory.Snapshot, error) {
+	if len(set.Tags) == 0 {
+		return nil, fmt.Errorf("create snapshots of instance %s in %s: %w", set.InstanceID, c.region, ErrNoTags)
+	}
+	if err := c.createSet.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("create snapshots of instance %s in %s: wait for rate limit: %w", set.InstanceID, c.region, err)
+	}
+	in := &ec2.CreateSnapshotsInput{
+		InstanceSpecification: &ec2types.InstanceSpecification{
+			InstanceId:           aws.String(set.InstanceID),
+			ExcludeBootVolume:    aws.Bool(set.ExcludeBoot),
+			ExcludeDataVolumeIds: set.Exclude,
+		},
+		Description: aws.String(truncate(set.Description, maxDescription)),
+		TagSpecifications: []ec2types.TagSpecification{{
+			ResourceType: ec2types.ResourceTypeSnapshot,
+			Tags:         ToSDKTags(set.Tags),
+		}},
+	}
+	if set.CopyVolumeTags {
+		in.CopyTagsFromSource = ec2types.CopyTagsFromSourceVolume
+	}
+	out, err := c.api.CreateSnapshots(ctx, in, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
+	if err != nil {
+		return nil, fmt.Errorf("create snapshots of instance %s in %s: %w", set.InstanceID, c.region, outcome(err))
+	}
+	snaps := make([]inventory.Snapshot, len(out.Snapshots))
+	for i, s := range out.Snapshots {
+		snaps[i] = inventory.Snapshot{
+			ID: aws.ToString(s.SnapshotId), VolumeID: aws.ToString(s.VolumeId), State: string(s.State),
+			StartTime: aws.ToTime(s.StartTime), Description: aws.ToString(s.Description), Tags: fromSDKTags(s.Tags),
+		}
+	}
+	return snaps, nil
+}
+
 // DeleteSnapshot deletes a snapshot. One that is already gone counts as
 // deleted (nil). One that backs an AMI gives an error matching
 // inventory.ErrSnapshotInUse. Deleting is idempotent, so the SDK retries

@@ -51,6 +51,9 @@ type Instance struct {
 	// VolumeIDs are the EBS volumes of its block-device mappings, in
 	// device order. Instance-store volumes never appear.
 	VolumeIDs []string
+	// RootVolumeID is the EBS volume mounted at the root device
+	// (RootDeviceName), empty when that is not an EBS volume or unknown.
+	RootVolumeID string
 }
 
 // Volume is an EBS volume: its tags are copied to new snapshots, its size
@@ -109,4 +112,18 @@ func TagValue(tags []Tag, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// SnapshotSet asks for a crash-consistent set of snapshots of one
+// instance's volumes (EC2 CreateSnapshots): all its attached EBS volumes
+// but the boot volume when ExcludeBoot and the data volumes in Exclude,
+// all tagged with Tags in the same call and, with CopyVolumeTags, each
+// with its volume's tags too (CopyTagsFromSource=volume).
+type SnapshotSet struct {
+	InstanceID     string
+	ExcludeBoot    bool
+	Exclude        []string
+	Description    string
+	Tags           []Tag
+	CopyVolumeTags bool
 }

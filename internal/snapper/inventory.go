@@ -25,6 +25,9 @@ type EC2 interface {
 	Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error)
 	ImageSnapshots(ctx context.Context) (map[string]string, error)
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
+	// CreateSnapshots snapshots an instance's volumes as one
+	// crash-consistent set, one snapshot per volume (multivolume.go).
+	CreateSnapshots(ctx context.Context, set inventory.SnapshotSet) ([]inventory.Snapshot, error)
 	DeleteSnapshot(ctx context.Context, id string) error
 	// VolumesMatching and SnapshotsMatching list what EC2 filters select
 	// (exclude_volumes, adopt): one paginated listing per filter set.

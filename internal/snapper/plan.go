@@ -221,6 +221,8 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 				d.Reason = excluded[vol]
 			case plannedWith[vol] != "":
 				d.Reason = reasonPlannedWith(plannedWith[vol])
+			case vol == inst.RootVolumeID && bootExcluded(p, ids):
+				d.Reason = reasonBootExcluded
 			case !snapshottable(inst.State):
 				d.Reason = reasonInstanceState(instID, inst.State)
 			default:

@@ -317,7 +317,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	if job != JobClean {
 		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
 		if execute {
-			takeSnapshots(ctx, ec2, inv, rr.Snapshots, opts)
+			takeSnapshots(ctx, ec2, inv, p, rr.Snapshots, opts)
 		}
 	}
 	if job != JobSnapshot {
@@ -356,7 +356,7 @@ func rowsForClean(ds []retention.Decision) []CleanRow {
 // takeSnapshots creates the planned snapshots, each tagged in the same call.
 // Volume tags are read with one batched DescribeVolumes for the due volumes
 // only.
-func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow, opts Options) {
+func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []SnapshotRow, opts Options) {
 	var due []string
 	for _, r := range rows {
 		if r.Action == Create {
@@ -400,27 +400,21 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		inst := inv.Instances[r.InstanceID]
 		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
-		switch {
-		case err == nil:
-			r.Status, r.SnapshotID, r.Error = StatusDone, snap.ID, ""
-			slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
-				"instance_id", r.InstanceID, "snapshot_id", snap.ID, "delete_on", r.DeleteOn)
-		case errors.Is(err, inventory.ErrTryLater):
-			// EC2's per-volume limits: the next run takes it.
-			r.Status, r.Error = StatusDeferred, err.Error()
-		case errors.Is(err, inventory.ErrOutcomeUnknown):
-			r.Status, r.Error = StatusUnknown, err.Error()
-			slog.WarnContext(ctx, "snapshot outcome unknown: the run's listing settles it", "region", r.Region, "volume_id", r.VolumeID, "error", err)
-		case notSent(ctx, err):
-			r.Status, r.Error = StatusNotStarted, ""
-		default:
-			r.Status, r.Error = StatusFailed, err.Error()
-			slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+		createdOr(ctx, r, snap.ID, err)
+	}
+	sets := multiVolumeSets(inv, p, rows, volTags, opts)
+	inSet := map[int]bool{}
+	for _, set := range sets {
+		for _, i := range set.rows {
+			inSet[i] = true
 		}
 	}
+	forEach(ctx, opts.StopStarting, opts.Workers, len(sets), func(k int) {
+		takeSet(ctx, ec2, rows, sets[k], opts)
+	})
 	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
-		if r.Action != Create {
+		if r.Action != Create || inSet[i] {
 			return
 		}
 		opts.actionStart(r.Region)
@@ -428,6 +422,28 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, rows []SnapshotRow
 		create(ctx, r)
 	})
 	settleCreates(ctx, ec2, rows, create, opts)
+}
+
+// createdOr records on r the outcome of the call that was to create its
+// snapshot: id when err is nil.
+func createdOr(ctx context.Context, r *SnapshotRow, id string, err error) {
+	switch {
+	case err == nil:
+		r.Status, r.SnapshotID, r.Error = StatusDone, id, ""
+		slog.InfoContext(ctx, "snapshot created", "region", r.Region, "volume_id", r.VolumeID,
+			"instance_id", r.InstanceID, "snapshot_id", id, "delete_on", r.DeleteOn)
+	case errors.Is(err, inventory.ErrTryLater):
+		// EC2's per-volume limits: the next run takes it.
+		r.Status, r.Error = StatusDeferred, err.Error()
+	case errors.Is(err, inventory.ErrOutcomeUnknown):
+		r.Status, r.Error = StatusUnknown, err.Error()
+		slog.WarnContext(ctx, "snapshot outcome unknown: the run's listing settles it", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+	case notSent(ctx, err):
+		r.Status, r.Error = StatusNotStarted, ""
+	default:
+		r.Status, r.Error = StatusFailed, err.Error()
+		slog.ErrorContext(ctx, "snapshot failed", "region", r.Region, "volume_id", r.VolumeID, "error", err)
+	}
 }
 
 // deleteSnapshots deletes the planned snapshots. A snapshot that is already
