@@ -168,6 +168,12 @@ func truncate(s string, n int) string {
 // destination region (reference/field.md §4), so a run asks for far fewer
 // copies than CopySnapshot's bucket of 50 (the default mutating bucket).
 //
+// CopySnapshot has no ClientToken either: as for CreateSnapshot, the SDK
+// retries it only on an error proving EC2 did not act, and any other
+// failure after sending matches inventory.ErrOutcomeUnknown (the engine
+// settles it by listing the destination's replicas by
+// replication_snapshot_id).
+//
 // IAM: ec2:CopySnapshot and ec2:CreateTags (ec2:CreateAction=CopySnapshot).
 func (c *Client) CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error) {
 	if len(tags) == 0 {
@@ -185,9 +191,9 @@ func (c *Client) CopySnapshot(ctx context.Context, sourceRegion, sourceID, descr
 	if kmsKeyID != "" {
 		in.Encrypted, in.KmsKeyId = aws.Bool(true), aws.String(kmsKeyID)
 	}
-	out, err := c.api.CopySnapshot(ctx, in, c.createOpts...)
+	out, err := c.api.CopySnapshot(ctx, in, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
 	if err != nil {
-		return inventory.Snapshot{}, fmt.Errorf("copy snapshot %s of %s to %s: %w", sourceID, sourceRegion, c.region, classify(copyLimit(err)))
+		return inventory.Snapshot{}, fmt.Errorf("copy snapshot %s of %s to %s: %w", sourceID, sourceRegion, c.region, outcome(copyLimit(err)))
 	}
 	return inventory.Snapshot{ID: aws.ToString(out.SnapshotId), Description: description, Tags: fromSDKTags(out.Tags)}, nil
 }

@@ -88,7 +88,8 @@ func (r unsentOnlyRetryer) GetAttemptToken(ctx context.Context) (func(error) err
 
 var _ aws.RetryerV2 = unsentOnlyRetryer{}
 
-// retryOnlyUnsent is the per-operation option of CreateSnapshot: it wraps
+// retryOnlyUnsent is the per-operation option of CreateSnapshot,
+// CreateSnapshots and CopySnapshot (none takes a ClientToken): it wraps
 // whichever retryer the call would use (the client's, or createOpts') in
 // unsentOnlyRetryer.
 func retryOnlyUnsent(o *ec2.Options) {

@@ -131,3 +131,32 @@ func TestDeleteSnapshotIsRetriedAfterALostAnswer(t *testing.T) {
 		t.Errorf("EC2 got %d deletes, want 2 (the lost one and its retry)", got)
 	}
 }
+
+// CopySnapshot has no idempotency token either: a lost answer is not
+// retried (it would make a second replica) and reports an unknown outcome.
+func TestCopySnapshotRetriesOnlyWhatEC2DidNotDo(t *testing.T) {
+	for _, tc := range []struct {
+		fault       ebstest.Fault
+		wantErr     error // nil: the copy succeeds
+		wantActions int   // copies that reached EC2
+	}{
+		{fault: ebstest.Throttle, wantActions: 1},
+		{fault: ebstest.DropAfter, wantErr: inventory.ErrOutcomeUnknown, wantActions: 1},
+		{fault: ebstest.ServerError, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			b, target := newEC2Backend(t)
+			p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "CopySnapshot", Fault: tc.fault, First: 1}}})
+			_, err := sdkClient(p.URL).CopySnapshot(t.Context(), "us-west-2", "snap-1", "d", "", deleteOn)
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Errorf("got %v; want the copy after a retry", err)
+			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
+				t.Errorf("got %v, want an error matching %v", err, tc.wantErr)
+			}
+			if got := b.count("CopySnapshot"); got != tc.wantActions {
+				t.Errorf("EC2 took %d copies, want %d (a retry after the request reached EC2 makes a second replica)", got, tc.wantActions)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -219,11 +220,65 @@ func (run *replicationRun) execute(ctx context.Context, ec2 EC2, rows []Replicat
 			}
 		})
 	}
+	run.settleCopies(ctx, ec2.Region(), rows)
 	for i := range rows {
 		if rows[i].Status == StatusPlanned {
 			rows[i].Status = StatusNotStarted
 		}
 	}
+}
+
+// settleCopies settles the copies left StatusUnknown (CopySnapshot takes
+// no ClientToken, so a lost answer is never retried) with one listing per
+// destination: its snapshots whose replication_snapshot_id is one of the
+// originals'. A replica found makes the copy done with its id; a copy not
+// found is issued again once while the run may start work, else failed.
+func (run *replicationRun) settleCopies(ctx context.Context, region string, rows []ReplicationRow) {
+	settle(ctx, region, rows, settlement[ReplicationRow]{
+		verb:   "copied",
+		fields: func(r *ReplicationRow) (*string, *string) { return &r.Status, &r.Error },
+		acted: func(ctx context.Context, idx []int) (map[int]bool, error) {
+			byDst := map[string][]int{}
+			for _, i := range idx {
+				byDst[rows[i].Destination] = append(byDst[rows[i].Destination], i)
+			}
+			acted := map[int]bool{}
+			for _, dst := range sortedKeys(byDst) {
+				run.mu.Lock()
+				c := run.clients[dst]
+				run.mu.Unlock()
+				ids := make([]string, len(byDst[dst]))
+				for k, i := range byDst[dst] {
+					ids[k] = rows[i].SnapshotID
+				}
+				replica := map[string]string{}
+				for chunk := range slices.Chunk(ids, snapshotIDChunk) {
+					found, err := c.SnapshotsMatching(ctx, []inventory.Filter{{Name: "tag:" + ReplicationSnapshotIDTag, Values: chunk}})
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", dst, err)
+					}
+					for _, s := range found {
+						if src, _ := s.Tag(ReplicationSourceTag); src == region {
+							id, _ := s.Tag(ReplicationSnapshotIDTag)
+							replica[id] = s.ID
+						}
+					}
+				}
+				for _, i := range byDst[dst] {
+					if id, ok := replica[rows[i].SnapshotID]; ok {
+						rows[i].ReplicaID, acted[i] = id, true
+						slog.InfoContext(ctx, "snapshot copied (its answer was lost; found by its replication tag)", "region", region,
+							"snapshot_id", rows[i].SnapshotID, "destination", dst, "replica_id", id)
+					}
+				}
+			}
+			return acted, nil
+		},
+		missing: func(r *ReplicationRow) string {
+			return fmt.Sprintf("no snapshot in %s carries %s=%s", r.Destination, ReplicationSnapshotIDTag, r.SnapshotID)
+		},
+		redo: run.copy,
+	}, run.opts)
 }
 
 func (run *replicationRun) deleteReplica(ctx context.Context, ec2 EC2, r *ReplicationRow) {
@@ -252,7 +307,7 @@ func (run *replicationRun) copy(ctx context.Context, r *ReplicationRow) {
 	cp, err := dst.CopySnapshot(ctx, r.Region, r.SnapshotID, r.Description, r.KMSKeyID, r.Tags)
 	switch {
 	case err == nil:
-		r.Status, r.ReplicaID = StatusDone, cp.ID
+		r.Status, r.ReplicaID, r.Error = StatusDone, cp.ID, ""
 		slog.InfoContext(ctx, "snapshot copied", "region", r.Region, "snapshot_id", r.SnapshotID,
 			"destination", r.Destination, "replica_id", cp.ID)
 	case errors.Is(err, inventory.ErrCopyLimit):
@@ -262,6 +317,12 @@ func (run *replicationRun) copy(ctx context.Context, r *ReplicationRow) {
 		r.Status, r.Error = StatusDeferred, err.Error()
 		slog.WarnContext(ctx, "copy limit reached: the rest is copied on a later run", "region", r.Region,
 			"snapshot_id", r.SnapshotID, "destination", r.Destination, "error", err)
+	case errors.Is(err, inventory.ErrOutcomeUnknown):
+		r.Status, r.Error = StatusUnknown, err.Error()
+		slog.WarnContext(ctx, "copy outcome unknown: a listing of the destination settles it", "region", r.Region,
+			"snapshot_id", r.SnapshotID, "destination", r.Destination, "error", err)
+	case notSent(ctx, err):
+		r.Status, r.Error = StatusNotStarted, ""
 	default:
 		r.Status, r.Error = StatusFailed, err.Error()
 		slog.ErrorContext(ctx, "copy failed", "region", r.Region, "snapshot_id", r.SnapshotID,
@@ -277,6 +338,8 @@ func countReplication(s *Summary, rows []ReplicationRow) {
 			s.Failed++
 		case r.Status == StatusNotStarted:
 			s.NotStarted++
+		case r.Status == StatusUnknown:
+			s.Unknown++
 		case r.Status == StatusDeferred || r.Action == Defer:
 			s.Deferred++
 		case r.Status == StatusDone && r.Action == Copy:

@@ -117,7 +117,7 @@ func TestRunReplicationReportsARefusingDestinationAndGoesOn(t *testing.T) {
 	// eu-west-1 is not opted in; the first copy into us-west-2 names a
 	// KMS key EC2 cannot use.
 	fakes["eu-west-1"].Fail(ebstest.OpDescribeSnapshots, 1, &smithy.GenericAPIError{Code: "OptInRequired", Message: "not subscribed"})
-	fakes[west].Fail(ebstest.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "KMS key alias/dr not found"})
+	fakes[west].Fail(ebstest.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "KMS key alias/dr not found", Fault: smithy.FaultClient})
 	opts := engineOptions(now)
 	opts.Remote = remote(fakes)
 
@@ -198,7 +198,7 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 	var copies atomic.Int32
 	fakes[west].OnCall = func(op string, _ any) error {
 		if op == ebstest.OpCopySnapshot && copies.Add(1) > 1 {
-			return &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "Too many snapshot copies in progress. The limit is 20 for this destination region."}
+			return &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "Too many snapshot copies in progress. The limit is 20 for this destination region.", Fault: smithy.FaultClient}
 		}
 		return nil
 	}
