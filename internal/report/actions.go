@@ -1,10 +1,6 @@
 package report
 
-import (
-	"strings"
-
-	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
-)
+import "github.com/ebs-snapper/ebs-snapper/internal/snapper"
 
 // ActionsOf counts the outcome of a snapshot or clean run in one region
 // (the CLI's --json figures and the Lambda workers' EMF lines): snapshots
@@ -13,9 +9,9 @@ import (
 // throttled, counted by the caller's SDK middleware.
 func ActionsOf(rr snapper.RegionReport, throttled int) *ActionFigures {
 	a := &ActionFigures{ThrottledCalls: throttled}
-	count := func(status, errText string, done *int) {
+	count := func(status string, done *int) {
 		switch {
-		case notStarted(status, errText):
+		case status == snapper.StatusNotStarted:
 			a.ActionsNotStarted++
 		case status == snapper.StatusDone:
 			*done++
@@ -26,19 +22,13 @@ func ActionsOf(rr snapper.RegionReport, throttled int) *ActionFigures {
 		}
 	}
 	for _, r := range rr.Snapshots {
-		count(r.Status, r.Error, &a.SnapshotsCreated)
+		count(r.Status, &a.SnapshotsCreated)
 	}
 	for _, r := range rr.Clean {
-		count(r.Status, r.Error, &a.SnapshotsDeleted)
+		count(r.Status, &a.SnapshotsDeleted)
 	}
 	if rr.Error != "" {
 		a.ActionsFailed++
 	}
 	return a
-}
-
-// notStarted recognises an action the run never reached: the engine marks
-// it with status "not started", or as failed with an error saying so.
-func notStarted(status, errText string) bool {
-	return status == snapper.StatusNotStarted || strings.HasPrefix(errText, snapper.StatusNotStarted)
 }

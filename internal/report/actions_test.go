@@ -16,11 +16,11 @@ func TestActionsOf(t *testing.T) {
 	rr := snapper.RegionReport{
 		Region: "us-west-2",
 		Snapshots: []snapper.SnapshotRow{snap(snapper.StatusDone, ""), snap(snapper.StatusDone, ""), snap(snapper.StatusFailed, "boom"),
-			snap(snapper.StatusNotStarted, ""), snap(snapper.StatusFailed, "not started: the run stopped"), snap("", "")},
+			snap(snapper.StatusNotStarted, ""), snap(snapper.StatusUnknown, "listing failed"), snap("", "")},
 		Clean: []snapper.CleanRow{clean(snapper.StatusDone), clean(snapper.StatusSkipped), clean(snapper.StatusNotStarted), clean("")},
 		Error: "inventory failed",
 	}
-	want := &ActionFigures{SnapshotsCreated: 2, SnapshotsDeleted: 1, ActionsFailed: 2, ActionsNotStarted: 3, ThrottledCalls: 7}
+	want := &ActionFigures{SnapshotsCreated: 2, SnapshotsDeleted: 1, ActionsFailed: 3, ActionsNotStarted: 2, ThrottledCalls: 7}
 	if diff := cmp.Diff(want, ActionsOf(rr, 7)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
