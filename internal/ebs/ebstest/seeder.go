@@ -149,11 +149,10 @@ func (s sdkSeeder) Image(t testing.TB, inst inventory.Instance) (string, string)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := s.api.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst.ID), Name: aws.String("ebstest-" + inst.ID)})
+	ami, err := s.createImage(ctx, inst.ID, "ebstest-"+inst.ID)
 	if err != nil {
 		t.Fatalf("seed image of %s: %v", inst.ID, err)
 	}
-	ami := aws.ToString(out.ImageId)
 	desc, err := s.api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
 	if err != nil || len(desc.Images) != 1 {
 		t.Fatalf("describe seeded image %s: %v", ami, err)
@@ -165,4 +164,27 @@ func (s sdkSeeder) Image(t testing.TB, inst inventory.Instance) (string, string)
 	}
 	t.Fatalf("seeded image %s has no EBS snapshot", ami)
 	return "", ""
+}
+
+// createImage creates one AMI named name from the instance. CreateImage
+// takes no client token, so the SDK's own retry of an attempt whose answer
+// was lost (a reset connection from a loaded moto) would register a second
+// AMI and a second backing snapshot. So each attempt goes out once, and
+// after a failed one the AMI is looked up by its name before trying again.
+func (s sdkSeeder) createImage(ctx context.Context, instanceID, name string) (string, error) {
+	var err error
+	for range 3 {
+		var out *ec2.CreateImageOutput
+		out, err = s.api.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instanceID), Name: aws.String(name)},
+			func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+		if err == nil {
+			return aws.ToString(out.ImageId), nil
+		}
+		found, lookErr := s.api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"},
+			Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+		if lookErr == nil && len(found.Images) == 1 {
+			return aws.ToString(found.Images[0].ImageId), nil
+		}
+	}
+	return "", err
 }
