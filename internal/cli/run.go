@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 )
 
 // runOptions are the flags of snapshot, clean and plan.
@@ -297,7 +297,7 @@ func printReport(w io.Writer, out output) {
 	for _, msg := range out.InvalidStanzas {
 		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := texttable.New(w)
 	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
 	for _, rr := range out.Regions {
 		for _, r := range rr.Snapshots {
@@ -329,7 +329,7 @@ func printReport(w io.Writer, out output) {
 	if out.RunToken != "" {
 		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
 	}
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw = texttable.New(w)
 	fmt.Fprintln(tw, "REGION\tCREATE\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {

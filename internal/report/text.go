@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 )
 
 // Report is the report of every region of a run.
@@ -58,7 +59,7 @@ func WriteText(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "Coverage as of %s: %d of %d matched volumes ok (%.1f%%); late %d, missing %d, failed %d, pending %d (grace: %s)\n\n",
 		r.Now.Format(time.RFC3339), c.OK, c.Matched, c.Percent, c.Late, c.Missing, c.Failed, c.Pending, r.Grace)
 
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	tw := texttable.New(&b)
 	fmt.Fprintln(tw, "REGION\tSTATUS\tVOLUME\tINSTANCE\tCONFIG\tNEWEST COMPLETED\tAGE\tLIMIT\tSNAPSHOTS\tREASON")
 	for _, rr := range r.Regions {
 		for _, v := range rr.Volumes {
@@ -73,7 +74,7 @@ func WriteText(w io.Writer, r Report) error {
 	tw.Flush()
 
 	fmt.Fprintln(&b)
-	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	tw = texttable.New(&b)
 	fmt.Fprintln(tw, "REGION\tCONFIG\tMATCHED\tOK\tLATE\tMISSING\tFAILED\tPENDING\tCOVERAGE\tNOTE")
 	for _, rr := range r.Regions {
 		note := rr.Skipped
@@ -107,7 +108,7 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	if orphans > 0 {
 		fmt.Fprintf(&b, "\nOrphaned snapshots (no matched instance holds their volume):\n")
-		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		tw = texttable.New(&b)
 		fmt.Fprintln(tw, "REGION\tVOLUME\tREASON\tSNAPSHOTS\tOLDEST\tNEWEST\tSIZE")
 		for _, rr := range r.Regions {
 			for _, o := range rr.Orphans {

@@ -1,0 +1,26 @@
+package texttable
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestTableTrimsLineEndsAndKeepsColumns(t *testing.T) {
+	var b strings.Builder
+	tab := New(&b)
+	fmt.Fprintln(tab, "REGION\tFAILED\tNOTE")
+	fmt.Fprintln(tab, "us-east-1\t0\t")
+	fmt.Fprintln(tab, "eu-west-1\t12\terror: throttled")
+	fmt.Fprint(tab, "last\t1\tno newline")
+	if err := tab.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "REGION     FAILED  NOTE\n" +
+		"us-east-1  0\n" +
+		"eu-west-1  12      error: throttled\n" +
+		"last       1       no newline"
+	if got := b.String(); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
