@@ -71,17 +71,13 @@ const (
 // them and the account's other tools are not starved, and the timeout of
 // one attempt of a call.
 type Options struct {
-	// CreateRate and DeleteRate are tokens a second for CreateSnapshot and
-	// DeleteSnapshot. Zero means the bucket table's rate (DefaultRate); a
-	// negative rate means unlimited (for emulator benchmarks).
-	CreateRate, DeleteRate float64
 	// Burst, when positive, is the size of every bucket instead of the
 	// table's (DefaultBurst for the mutating calls).
 	Burst int
 	// Rates sets the rate of the bucket of each named action (a
-	// RateActions entry), in requests a second; a negative rate means
-	// unlimited. It wins over CreateRate and DeleteRate. ParseRates reads
-	// it from a --rate flag or EBS_SNAPPER_RATES.
+	// RateActions entry), in requests a second, instead of the table's; a
+	// negative rate means unlimited (emulator tests and benchmarks).
+	// ParseRates reads it from a --rate flag or EBS_SNAPPER_RATES.
 	Rates map[string]float64
 	// RateScale multiplies every rate, table or set; zero means 1. A
 	// region whose limits AWS raised (a support case) sets it above 1; a
@@ -96,12 +92,6 @@ type Options struct {
 // rate returns the limit of b, the bucket of action, under o.
 func (o Options) rate(action string, b Bucket) (rate.Limit, int) {
 	r := b.Refill
-	switch {
-	case action == "CreateSnapshot" && o.CreateRate != 0:
-		r = o.CreateRate
-	case action == "DeleteSnapshot" && o.DeleteRate != 0:
-		r = o.DeleteRate
-	}
 	if set, ok := o.Rates[action]; ok {
 		r = set
 	}
@@ -174,7 +164,7 @@ func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Region = region
 		o.APIOptions = append(o.APIOptions, mw.register)
-	}), region, Options{CreateRate: -1, DeleteRate: -1, Rates: map[string]float64{"CreateSnapshots": -1}})
+	}), region, Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1, "CreateSnapshots": -1}})
 	if cfg.Retryer != nil {
 		c.createOpts = withRetryer(cfg.Retryer())
 		c.deleteOpts = withRetryer(cfg.Retryer())

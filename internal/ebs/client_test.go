@@ -338,8 +338,8 @@ func TestRateLimiterOptions(t *testing.T) {
 		burst       int
 	}{
 		{"defaults", ebs.Options{}, 5, 5, 100},
-		{"custom", ebs.Options{CreateRate: 2, DeleteRate: 7, Burst: 10}, 2, 7, 10},
-		{"unlimited", ebs.Options{CreateRate: -1, DeleteRate: -1}, rate.Inf, rate.Inf, 100},
+		{"custom", ebs.Options{Rates: map[string]float64{"CreateSnapshot": 2, "DeleteSnapshot": 7}, Burst: 10}, 2, 7, 10},
+		{"unlimited", ebstest.Unpaced(), rate.Inf, rate.Inf, 100},
 	} {
 		create, del := ebs.New(&ebstest.Fake{}, region, tc.opts).Limiters()
 		if create.Limit() != tc.create || del.Limit() != tc.del || create.Burst() != tc.burst || del.Burst() != tc.burst {
@@ -358,7 +358,7 @@ func TestRateLimiterApplied(t *testing.T) {
 	for i := range 3 {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%d", i)}, "")
 	}
-	c := ebs.New(f, region, ebs.Options{CreateRate: 0.001, DeleteRate: 0.001, Burst: 2})
+	c := ebs.New(f, region, ebs.Options{Rates: map[string]float64{"CreateSnapshot": 0.001, "DeleteSnapshot": 0.001}, Burst: 2})
 	create, del := c.Limiters()
 	for i := range 2 {
 		if _, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn); err != nil {

@@ -70,7 +70,7 @@ func sdkClient(endpoint string) *ebs.Client {
 			})
 		},
 	}
-	return ebs.NewForRegion(cfg, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})
+	return ebs.NewForRegion(cfg, "us-east-1", ebstest.Unpaced())
 }
 
 // CreateSnapshot has no idempotency token: the SDK must retry it only when

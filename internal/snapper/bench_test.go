@@ -73,7 +73,7 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "bench"}}}); err != nil {
 			b.Fatal(err)
 		}
-		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})}
+		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebstest.Unpaced())}
 		opts := Options{Version: "bench", Now: time.Now()}
 
 		measure := func(name string, job Job, p Policy, want func(Summary) bool) {
@@ -140,7 +140,7 @@ func BenchmarkFakeFleet(b *testing.B) {
 			}
 			f.AddInstance(inst)
 		}
-		region := []EC2{ebs.New(f, "us-east-1", ebs.Options{CreateRate: -1, DeleteRate: -1})}
+		region := []EC2{ebs.New(f, "us-east-1", ebstest.Unpaced())}
 		opts := Options{Version: "bench", Now: base}
 		b.StartTimer()
 

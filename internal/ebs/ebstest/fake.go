@@ -102,6 +102,14 @@ type pendingSnapshot struct {
 
 var _ ebs.EC2API = (*Fake)(nil)
 
+// Unpaced returns the ebs.Options of a client over a Fake in a test that
+// counts calls, not time: CreateSnapshot, CreateSnapshots and
+// DeleteSnapshot take no token from a rate limiter; the Describe calls
+// keep the bucket table's rates.
+func Unpaced() ebs.Options {
+	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "CreateSnapshots": -1, "DeleteSnapshot": -1}}
+}
+
 type ownedSnapshot struct {
 	inventory.Snapshot
 	owner string
