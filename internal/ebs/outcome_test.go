@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
@@ -53,7 +54,8 @@ func (b *ec2Backend) count(action string) int {
 }
 
 // sdkClient is the adapter over the real SDK pointed at endpoint, with the
-// project's kind of retryer (adaptive, several attempts) minus the waits.
+// project's kind of retryer (standard, several attempts, no retry quota)
+// minus the waits.
 func sdkClient(endpoint string) *ebs.Client {
 	cfg := aws.Config{
 		Region: "us-east-1",
@@ -62,11 +64,10 @@ func sdkClient(endpoint string) *ebs.Client {
 		}),
 		BaseEndpoint: aws.String(endpoint),
 		Retryer: func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = 5
-					so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-				})
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = 5
+				so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+				so.RateLimiter = ratelimit.None
 			})
 		},
 	}

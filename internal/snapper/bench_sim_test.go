@@ -9,9 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
@@ -22,10 +19,10 @@ import (
 
 // Fleet-scale benchmarks over the EC2 simulator (package ec2sim), on the
 // virtual clock of a testing/synctest bubble: the product's own client
-// (ebs.NewForRegion with its 5/s token buckets, awsclient's adaptive
-// retryer) runs unchanged against EC2's request buckets, and a run of half
-// an hour of virtual time costs the CPU time of its calls. Figures go to
-// docs/performance.md.
+// (ebs.NewForRegion with its per-bucket pacing, awsclient's standard
+// retryer without a retry quota) runs unchanged against EC2's request
+// buckets, and a run of half an hour of virtual time costs the CPU time of
+// its calls. Figures go to docs/performance.md.
 
 // simRegion is the one region the simulated fleets live in.
 const simRegion = "us-east-1"
@@ -77,32 +74,6 @@ func seedFleetOf(f *ebstest.Fake, instances, perInstance int, now time.Time, age
 		f.AddInstance(inst)
 	}
 	return n
-}
-
-// bubbleRetryer is awsclient's retryer (adaptive mode, awsclient.MaxAttempts
-// attempts) made safe for a synctest bubble. When the adaptive rate limiter
-// lacks a token it sleeps the exact time until the next one, which float
-// rounding can make 0 ns; in real time a little time has passed by the
-// next try, in a bubble none has, and the loop would spin at one instant
-// for ever. Here it fails instead (FailOnNoAttemptTokens) and the wrapper
-// sleeps a millisecond (a real timer's granularity) before trying again.
-func bubbleRetryer() aws.Retryer {
-	return noSpin{retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.FailOnNoAttemptTokens = true
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = awsclient.MaxAttempts })
-	})}
-}
-
-type noSpin struct{ *retry.AdaptiveMode }
-
-func (r noSpin) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	for {
-		release, err := r.AdaptiveMode.GetAttemptToken(ctx)
-		if err == nil || ctx.Err() != nil {
-			return release, err
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // simCase is one benchmarked run.
@@ -168,7 +139,6 @@ func runSimCase(b *testing.B, c simCase) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.Retryer = bubbleRetryer
 	for b.Loop() {
 		b.StopTimer()
 		sim := ec2sim.New(ec2sim.Options{Regions: []string{simRegion}, Buckets: true, Latency: simLatency, Now: time.Now})

@@ -231,8 +231,8 @@ func TestCreateSnapshotsAndCopy(t *testing.T) {
 }
 
 // Inside a synctest bubble the simulator runs on the bubble's virtual
-// clock: 300 deletes through the product's client (its 5/s limiter, the
-// SDK's adaptive retryer) take the bucket's 40 virtual seconds and no
+// clock: 300 deletes through the product's client (its 5/s limiter,
+// awsclient's standard retryer) take the bucket's 40 virtual seconds and no
 // real ones, and none is throttled.
 func TestVirtualTimeRun(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEC2SIM")
