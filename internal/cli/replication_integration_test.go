@@ -76,6 +76,16 @@ func TestReplicationCopiesOnceAndRetiresReplicas(t *testing.T) {
 		}
 	}
 
+	// --copy-limit caps the copies a run plans into one destination.
+	limited := rowsByID(e.runRegions(0, "plan", "--copy-limit", "1"))
+	actions := map[string]int{}
+	for _, id := range []string{inherited, direct} {
+		actions[limited[id+"/original"].Action]++
+	}
+	if actions[snapper.Copy] != 1 || actions[snapper.Defer] != 1 {
+		t.Errorf("plan --copy-limit 1: actions %v, want one copy and one defer", actions)
+	}
+
 	out := e.runRegions(0, "replication")
 	if got := out.Regions[0].Summary.Copied; got != 2 {
 		t.Fatalf("copied %d, want 2: %+v", got, out.Regions[0].Replication)

@@ -31,6 +31,9 @@ type runOptions struct {
 	json    bool
 	// unsafeNow lets --now drive a run that changes snapshots.
 	unsafeNow bool
+	// copyLimit is --copy-limit (replication and plan); 0 where the
+	// command has no such flag.
+	copyLimit int
 }
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
@@ -43,6 +46,21 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
 	}
+}
+
+// addCopyLimitFlag adds --copy-limit, for the commands that plan copies.
+func (o *runOptions) addCopyLimitFlag(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&o.copyLimit, "copy-limit", snapper.DefaultCopyLimit,
+		"snapshot copies in progress allowed per destination region: EC2's quota, raise it only where AWS Support raised that quota")
+}
+
+// checkCopyLimit refuses a --copy-limit below 1, which would defer every
+// copy for ever.
+func (o *runOptions) checkCopyLimit(cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("copy-limit"); f != nil && o.copyLimit < 1 {
+		return usagef("--copy-limit %d: want 1 or more (EC2's quota is %d copies in progress per destination region)", o.copyLimit, snapper.DefaultCopyLimit)
+	}
+	return nil
 }
 
 func newSnapshotCommand(g *globalOptions) *cobra.Command {
@@ -103,15 +121,20 @@ with replication_copy_tags; encrypted with replication_kms_key's key for D),
 and delete every replica whose original no longer exists in its source
 region or no longer asks for this region. Pending and error snapshots and
 ignored ids are left alone. At most 20 copies are in flight per destination
-region: what does not fit is copied on a later run. See docs/replication.md.
+region (EC2's quota; --copy-limit where AWS Support raised it): what does not
+fit is copied on a later run. See docs/replication.md.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkCopyLimit(cmd); err != nil {
+				return err
+			}
 			return runJobWithAWS(cmd.Context(), g, o, snapper.JobReplicate)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.addCopyLimitFlag(cmd)
 	return cmd
 }
 
@@ -127,10 +150,14 @@ per snapshot carrying a replication tag too (copy, defer, delete-replica,
 keep or skip). Makes no change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkCopyLimit(cmd); err != nil {
+				return err
+			}
 			return runJobWithAWS(cmd.Context(), g, o, snapper.JobPlan)
 		},
 	}
 	o.addFlags(cmd, false)
+	o.addCopyLimitFlag(cmd)
 	return cmd
 }
 
@@ -213,11 +240,12 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		return nil
 	}
 	opts := snapper.Options{
-		Now:      now,
-		DryRun:   o.dryRun,
-		Version:  Version,
-		Remote:   env.Remote,
-		RunToken: snapper.NewRunToken(time.Now()),
+		Now:       now,
+		DryRun:    o.dryRun,
+		Version:   Version,
+		Remote:    env.Remote,
+		RunToken:  snapper.NewRunToken(time.Now()),
+		CopyLimit: o.copyLimit,
 	}
 	var bars *progress
 	if !o.json {

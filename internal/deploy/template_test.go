@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
@@ -104,6 +106,10 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		}
 		if tc.timeout == "WorkerTimeout" {
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
+			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
+		}
+		if tc.handler == "replication" {
+			want["EBS_SNAPPER_COPY_LIMIT"] = ref("CopyLimit")
 		}
 		for k, v := range want {
 			if env[k] != v {
@@ -172,7 +178,7 @@ func TestImportTemplateHoldsOnlyTheTable(t *testing.T) {
 
 func TestParameters(t *testing.T) {
 	names := deploy.ParameterNames()
-	for _, n := range []string{deploy.ParamBucket, deploy.ParamKey, deploy.ParamArchitecture, "CostCenter", "AlarmTopicArn", "WorkerTimeout"} {
+	for _, n := range []string{deploy.ParamBucket, deploy.ParamKey, deploy.ParamArchitecture, "CostCenter", "AlarmTopicArn", "WorkerTimeout", "CopyLimit", "Ec2Rates"} {
 		if !slices.Contains(names, n) {
 			t.Errorf("parameters %v lack %s", names, n)
 		}
@@ -183,6 +189,10 @@ func TestParameters(t *testing.T) {
 			t.Errorf("Architecture defaults to %q, want %q", p.Default, deploy.Architectures[0])
 		case p.Name == "WorkerTimeout" && p.Default != "900":
 			t.Errorf("WorkerTimeout defaults to %q, want 900", p.Default)
+		case p.Name == "CopyLimit" && p.Default != strconv.Itoa(snapper.DefaultCopyLimit):
+			t.Errorf("CopyLimit defaults to %q, want EC2's quota, %d", p.Default, snapper.DefaultCopyLimit)
+		case p.Name == "Ec2Rates" && (!p.HasDefault || p.Default != ""):
+			t.Errorf("Ec2Rates defaults to %q, want empty (EC2's published rates)", p.Default)
 		case (p.Name == deploy.ParamBucket || p.Name == deploy.ParamKey) && p.HasDefault:
 			t.Errorf("%s has a default: deploy must always pass it", p.Name)
 		}

@@ -46,6 +46,10 @@ const (
 	// CLI's --rate does ("CreateSnapshot=3,DeleteSnapshot=4"); it is
 	// independent of the stanzas, since the limits are the account's.
 	RatesEnv = "EBS_SNAPPER_RATES"
+	// CopyLimitEnv optionally overrides snapper.DefaultCopyLimit, EC2's 20
+	// snapshot copies in progress per destination region (replication
+	// worker), a whole number of 1 or more, where AWS Support raised it.
+	CopyLimitEnv = "EBS_SNAPPER_COPY_LIMIT"
 	// LogLevelEnv is debug, info (the default), warn or error.
 	LogLevelEnv = "LOG_LEVEL"
 )
@@ -85,6 +89,13 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 			return nil, fmt.Errorf("%s=%q: want a whole number of continuations, 0 or more", MaxHopsEnv, v)
 		}
 		cfg.MaxHops = n
+	}
+	if v := getenv(CopyLimitEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s=%q: want a whole number of copies in progress per destination region, 1 or more", CopyLimitEnv, v)
+		}
+		cfg.CopyLimit = n
 	}
 	table := getenv(TableEnv)
 	if table == "" {

@@ -14,3 +14,14 @@ func TestFromEnvironmentRates(t *testing.T) {
 		t.Errorf("FromEnvironment = %v, want an error naming %s and the unknown action", err, RatesEnv)
 	}
 }
+
+// A bad EBS_SNAPPER_COPY_LIMIT fails the function's start the same way.
+func TestFromEnvironmentCopyLimit(t *testing.T) {
+	for _, v := range []string{"0", "-1", "twenty"} {
+		env := map[string]string{NameEnv: Replication, TableEnv: "t", CopyLimitEnv: v}
+		_, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		if err == nil || !strings.Contains(err.Error(), CopyLimitEnv) || !strings.Contains(err.Error(), "1 or more") {
+			t.Errorf("%s=%s: FromEnvironment = %v, want an error naming the variable", CopyLimitEnv, v, err)
+		}
+	}
+}

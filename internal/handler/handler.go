@@ -84,6 +84,10 @@ type Config struct {
 	Margin time.Duration
 	// Version goes into new snapshots' descriptions.
 	Version string
+	// CopyLimit is the replication worker's limit of snapshot copies in
+	// progress per destination region; zero means
+	// snapper.DefaultCopyLimit (EC2's quota).
+	CopyLimit int
 }
 
 // Handler serves one Lambda function. Invoke is what lambda.Start calls.

@@ -450,6 +450,26 @@ func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
 	}
 }
 
+// EBS_SNAPPER_COPY_LIMIT (Config.CopyLimit) replaces EC2's default 20
+// where AWS Support raised the quota.
+func TestReplicationWorkerKeepsItsCopyLimit(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	ebstest.Link(fakes)
+	for i := range 22 {
+		fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-orig%02d", i), VolumeID: "vol-0000",
+			Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
+	}
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{},
+		Leases: &lease.Memory{}, CopyLimit: 21})
+	if err := h.Invoke(invokeCtx(t, "req-11", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fakes["us-east-1"].Snapshots()); n != 21 {
+		t.Errorf("%d replicas in us-east-1, want 21 (the limit of 21; the 22nd is deferred)", n)
+	}
+}
+
 func TestIAMActions(t *testing.T) {
 	want := []string{"events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"}
 	if diff := cmp.Diff(want, IAMActions()); diff != "" {

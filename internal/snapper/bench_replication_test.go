@@ -27,7 +27,7 @@ type replicationCase struct {
 	// retire seeds n replicas in replicaRegion whose originals are gone,
 	// and runs the destination: n delete-replica rows. Otherwise n
 	// completed originals in simRegion ask for replicaRegion, and the run
-	// of simRegion copies MaxCopiesInFlight of them and defers the rest.
+	// of simRegion copies DefaultCopyLimit of them and defers the rest.
 	retire bool
 	n      int
 }
@@ -37,7 +37,7 @@ type replicationCase struct {
 // BenchmarkSimFleet) for 10,000 and 50,000 snapshots:
 //
 //   - copy: every snapshot of the source asks for the destination. One run
-//     lists both regions once and copies MaxCopiesInFlight (EC2's 20 copies
+//     lists both regions once and copies DefaultCopyLimit (EC2's 20 copies
 //     in progress per destination), deferring the rest; its cost is the
 //     listings, whatever the backlog.
 //   - retire: the destination holds a replica of each, whose original is
@@ -93,8 +93,8 @@ func runSimReplication(b *testing.B, c replicationCase) {
 		})
 		b.ReportMetric(time.Since(wall).Seconds(), "wall-s")
 
-		want := Summary{Copied: MaxCopiesInFlight, Deferred: c.n - MaxCopiesInFlight}
-		action, actions := "CopySnapshot", MaxCopiesInFlight
+		want := Summary{Copied: DefaultCopyLimit, Deferred: c.n - DefaultCopyLimit}
+		action, actions := "CopySnapshot", DefaultCopyLimit
 		if c.retire {
 			want = Summary{Deleted: c.n}
 			action, actions = "DeleteSnapshot", c.n
@@ -198,8 +198,8 @@ func runMotoReplication(b *testing.B, c replicationCase) {
 		start := time.Now()
 		rep := Run(ctx, JobReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
 		elapsed := time.Since(start)
-		want := Summary{Copied: MaxCopiesInFlight, Deferred: c.n - MaxCopiesInFlight}
-		action, actions := "CopySnapshot", MaxCopiesInFlight
+		want := Summary{Copied: DefaultCopyLimit, Deferred: c.n - DefaultCopyLimit}
+		action, actions := "CopySnapshot", DefaultCopyLimit
 		if c.retire {
 			want = Summary{Deleted: c.n}
 			action, actions = "DeleteSnapshot", c.n

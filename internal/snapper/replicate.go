@@ -91,7 +91,7 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 		}
 		plans[i] = PlanReplication(ReplicationInput{Region: region, Now: opts.Now, Snapshots: run.snaps, Unlisted: unlisted, Policy: p})
 	}
-	LimitCopies(plans, PendingCopies(run.snaps))
+	LimitCopies(plans, PendingCopies(run.snaps), opts.copyLimit())
 
 	g := errgroup.Group{}
 	g.SetLimit(opts.RegionWorkers)

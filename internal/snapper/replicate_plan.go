@@ -26,17 +26,19 @@ const (
 	NameTag = "Name"
 )
 
-// MaxCopiesInFlight is EC2's limit of snapshot copies in progress per
+// DefaultCopyLimit is EC2's limit of snapshot copies in progress per
 // destination region (Amazon EBS quotas, "Concurrent snapshot copies per
-// destination Region"; reference/field.md §4). A run plans no more copies
-// into a region than this less the copies already pending there.
-const MaxCopiesInFlight = 20
+// destination Region": 20, not adjustable through Service Quotas, AWS
+// Support can raise it; reference/field.md §4). A run plans no more copies
+// into a region than the limit (Options.CopyLimit, this by default) less
+// the copies already pending there.
+const DefaultCopyLimit = 20
 
 // Replication plan actions.
 const (
 	// Copy: copy the original to its destination region.
 	Copy = "copy"
-	// Defer: a copy that does not fit under MaxCopiesInFlight this run; a
+	// Defer: a copy that does not fit under the copy limit this run; a
 	// later run makes it.
 	Defer = "defer"
 	// DeleteReplica: delete a replica whose original is gone or no longer
@@ -301,12 +303,12 @@ func PendingCopies(snapshots map[string][]inventory.Snapshot) map[string]int {
 	return n
 }
 
-// LimitCopies turns the copies that do not fit under MaxCopiesInFlight
-// into Defer decisions, per destination region, in the order given
-// (plans in region order, each sorted by snapshot id): the first copies
-// to a destination take the room pending leaves there. It changes plans
-// in place.
-func LimitCopies(plans [][]ReplicationDecision, pending map[string]int) {
+// LimitCopies turns the copies that do not fit under limit (copies in
+// progress per destination region) into Defer decisions, per destination
+// region, in the order given (plans in region order, each sorted by
+// snapshot id): the first copies to a destination take the room pending
+// leaves there. It changes plans in place.
+func LimitCopies(plans [][]ReplicationDecision, pending map[string]int, limit int) {
 	room := map[string]int{}
 	for _, plan := range plans {
 		for i := range plan {
@@ -315,12 +317,12 @@ func LimitCopies(plans [][]ReplicationDecision, pending map[string]int) {
 				continue
 			}
 			if _, ok := room[d.Destination]; !ok {
-				room[d.Destination] = max(0, MaxCopiesInFlight-pending[d.Destination])
+				room[d.Destination] = max(0, limit-pending[d.Destination])
 			}
 			if room[d.Destination] == 0 {
 				d.Action = Defer
 				d.Reason = fmt.Sprintf("%s already has %d copies in progress and this run starts %d more, the limit is %d: copied on a later run",
-					d.Destination, pending[d.Destination], max(0, MaxCopiesInFlight-pending[d.Destination]), MaxCopiesInFlight)
+					d.Destination, pending[d.Destination], max(0, limit-pending[d.Destination]), limit)
 				d.Tags, d.KMSKeyID = nil, ""
 				continue
 			}

@@ -151,7 +151,7 @@ func TestLimitCopiesCountsPendingCopiesAcrossRegions(t *testing.T) {
 	if pending[west] != 17 {
 		t.Fatalf("pending copies = %d, want 17", pending[west])
 	}
-	LimitCopies(plans, pending)
+	LimitCopies(plans, pending, DefaultCopyLimit)
 	var got []string
 	for _, p := range plans {
 		for _, d := range p {

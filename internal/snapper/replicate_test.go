@@ -188,6 +188,34 @@ func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
 	}
 }
 
+// Where AWS Support raised the quota, Options.CopyLimit takes its place.
+func TestRunReplicationKeepsARaisedCopyLimit(t *testing.T) {
+	fakes := twoRegions(east, west)
+	for i := range 17 {
+		fakes[west].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-p%02d", i), VolumeID: "vol-x", State: inventory.StatePending,
+			Tags: tags("replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-elsewhere")}, "")
+	}
+	for i := range 15 {
+		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%02d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
+	}
+	opts := engineOptions(now)
+	opts.Remote = remote(fakes)
+	opts.CopyLimit = 25
+	rr := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	if got := fakes[west].Calls(ebstest.OpCopySnapshot); got != 8 {
+		t.Errorf("copies issued = %d, want 8 (25 - 17 pending)", got)
+	}
+	if rr.Summary.Copied != 8 || rr.Summary.Deferred != 7 || rr.Summary.Failed != 0 {
+		t.Errorf("summary %+v, want 8 copied, 7 deferred, none failed", rr.Summary)
+	}
+	for _, r := range rr.Replication {
+		if r.Action == Defer && !strings.Contains(r.Reason, "the limit is 25") {
+			t.Errorf("defer reason %q, want it to name the limit of 25", r.Reason)
+			break
+		}
+	}
+}
+
 // Copies other tools started count toward EC2's limit too, unseen: the
 // first ResourceLimitExceeded stops this run's copies to that region.
 func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {

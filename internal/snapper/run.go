@@ -109,6 +109,17 @@ type Options struct {
 	// SettleTimeout bounds the settlement of unknown outcomes once ctx has
 	// ended; zero means DefaultSettleTimeout.
 	SettleTimeout time.Duration
+	// CopyLimit is how many snapshot copies may be in progress in one
+	// destination region (replication); zero means DefaultCopyLimit, EC2's
+	// quota. Set it only where AWS Support raised that quota.
+	CopyLimit int
+}
+
+func (o Options) copyLimit() int {
+	if o.CopyLimit > 0 {
+		return o.CopyLimit
+	}
+	return DefaultCopyLimit
 }
 
 func (o Options) actionStart(region string) {
