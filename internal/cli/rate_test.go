@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// --rate and --rate-scale are checked before any AWS call: a mistake is a
-// usage error naming the flag and the item.
-func TestRateFlagsUsageErrors(t *testing.T) {
+// --rate, --rate-scale and --copy-limit are checked before any AWS call: a
+// mistake is a usage error naming the flag and the item. snapshot and clean
+// plan no copies and have no --copy-limit.
+func TestRunFlagsUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -17,6 +18,10 @@ func TestRateFlagsUsageErrors(t *testing.T) {
 		{[]string{"clean", "--rate", "Delete=3"}, `--rate: rate "Delete=3": unknown action "Delete"; one of`},
 		{[]string{"plan", "--rate-scale", "0"}, "--rate-scale 0: want a number > 0"},
 		{[]string{"snapshot", "--rate-scale", "x"}, `invalid argument "x" for "--rate-scale"`},
+		{[]string{"replication", "--copy-limit", "0"}, "--copy-limit 0: want 1 or more"},
+		{[]string{"plan", "--copy-limit", "-5"}, "--copy-limit -5: want 1 or more"},
+		{[]string{"plan", "--copy-limit", "many"}, `invalid argument "many" for "--copy-limit"`},
+		{[]string{"snapshot", "--copy-limit", "30"}, "unknown flag: --copy-limit"},
 	} {
 		var stdout, stderr bytes.Buffer
 		root := NewRootCommand(&stdout, &stderr)

@@ -131,25 +131,3 @@ func TestPartialErrorNamesWhatFailed(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
-
-// --copy-limit is checked before any AWS call; snapshot and clean plan no
-// copies and have no such flag.
-func TestCopyLimitFlagUsageErrors(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"replication", "--copy-limit", "0"}, "--copy-limit 0: want 1 or more"},
-		{[]string{"plan", "--copy-limit", "-5"}, "--copy-limit -5: want 1 or more"},
-		{[]string{"plan", "--copy-limit", "many"}, `invalid argument "many" for "--copy-limit"`},
-		{[]string{"snapshot", "--copy-limit", "30"}, "unknown flag: --copy-limit"},
-	} {
-		var stdout, stderr bytes.Buffer
-		root := NewRootCommand(&stdout, &stderr)
-		root.SetArgs(tc.args)
-		err := root.ExecuteContext(t.Context())
-		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: exit %d, %v; want a usage error with %q", tc.args, ExitCode(err), err, tc.want)
-		}
-	}
-}

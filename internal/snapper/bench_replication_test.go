@@ -58,12 +58,7 @@ func BenchmarkSimReplication(b *testing.B) {
 }
 
 func runSimReplication(b *testing.B, c replicationCase) {
-	b.Setenv("AWS_ACCESS_KEY_ID", "AKIDEC2SIM")
-	b.Setenv("AWS_SECRET_ACCESS_KEY", "ec2sim")
-	cfg, err := awsclient.Load(context.Background(), simRegion, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := simConfig(b)
 	for b.Loop() {
 		b.StopTimer()
 		sim := ec2sim.New(ec2sim.Options{Regions: []string{simRegion, replicaRegion}, Buckets: true, Latency: simLatency, Now: time.Now})

@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
@@ -132,13 +134,20 @@ func (c simCase) bound(snapshots int) map[string]int {
 	return b
 }
 
-func runSimCase(b *testing.B, c simCase) {
+// simConfig is the product's SDK configuration (awsclient.Load), for
+// clients of the simulator (Sim.InProcess signs with its credentials).
+func simConfig(b *testing.B) aws.Config {
 	b.Setenv("AWS_ACCESS_KEY_ID", "AKIDEC2SIM")
 	b.Setenv("AWS_SECRET_ACCESS_KEY", "ec2sim")
 	cfg, err := awsclient.Load(context.Background(), simRegion, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return cfg
+}
+
+func runSimCase(b *testing.B, c simCase) {
+	cfg := simConfig(b)
 	for b.Loop() {
 		b.StopTimer()
 		sim := ec2sim.New(ec2sim.Options{Regions: []string{simRegion}, Buckets: true, Latency: simLatency, Now: time.Now})

@@ -154,12 +154,18 @@ func TestRunReplicationReportsARefusingDestinationAndGoesOn(t *testing.T) {
 	}
 }
 
-func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
-	fakes := twoRegions(east, west)
-	for i := range 17 {
-		fakes[west].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-p%02d", i), VolumeID: "vol-x", State: inventory.StatePending,
+// addPendingCopies adds n copies in progress from eu-west-1 to f, which
+// count toward f's copy limit.
+func addPendingCopies(f *ebstest.Fake, n int) {
+	for i := range n {
+		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-p%02d", i), VolumeID: "vol-x", State: inventory.StatePending,
 			Tags: tags("replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-elsewhere")}, "")
 	}
+}
+
+func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
+	fakes := twoRegions(east, west)
+	addPendingCopies(fakes[west], 17)
 	for i := range 5 {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
@@ -191,10 +197,7 @@ func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
 // Where AWS Support raised the quota, Options.CopyLimit takes its place.
 func TestRunReplicationKeepsARaisedCopyLimit(t *testing.T) {
 	fakes := twoRegions(east, west)
-	for i := range 17 {
-		fakes[west].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-p%02d", i), VolumeID: "vol-x", State: inventory.StatePending,
-			Tags: tags("replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-elsewhere")}, "")
-	}
+	addPendingCopies(fakes[west], 17)
 	for i := range 15 {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%02d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
