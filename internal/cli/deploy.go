@@ -12,6 +12,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 )
 
 // deployOptions are the flags of deploy: the original's -a, -n, -m, -o and
@@ -98,6 +99,14 @@ func (o *deployOptions) check() (map[string]string, error) {
 	}
 	if err := deploy.CheckParameters(params); err != nil {
 		return nil, usagef("%v", err)
+	}
+	// The workers parse Ec2Rates at start (EBS_SNAPPER_RATES); a value
+	// they refuse would fail every invocation, and CloudFormation cannot
+	// tell.
+	if v, ok := params[deploy.ParamEc2Rates]; ok {
+		if _, err := ebs.ParseRates(v); err != nil {
+			return nil, usagef("--parameter %s=%s: %v", deploy.ParamEc2Rates, v, err)
+		}
 	}
 	return params, nil
 }

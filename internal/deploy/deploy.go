@@ -58,8 +58,9 @@ type Options struct {
 	Out, Progress io.Writer
 }
 
-// CheckParameters validates --parameter names against the template's and
-// keeps deploy's own parameters out of the operator's hands.
+// CheckParameters validates --parameter names against the template's,
+// keeps deploy's own parameters out of the operator's hands, and checks
+// each value against the template's constraints (Parameter.Check).
 func CheckParameters(params map[string]string) error {
 	names := ParameterNames()
 	for _, k := range sortedKeys(params) {
@@ -70,6 +71,13 @@ func CheckParameters(params map[string]string) error {
 			return fmt.Errorf("--parameter %s: use --arch", k)
 		case !slices.Contains(names, k):
 			return fmt.Errorf("--parameter %s: the template has no such parameter; it has %s", k, strings.Join(names, ", "))
+		}
+	}
+	for _, p := range Parameters() {
+		if v, ok := params[p.Name]; ok {
+			if err := p.Check(v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

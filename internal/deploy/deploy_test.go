@@ -92,6 +92,51 @@ func TestCheckParameters(t *testing.T) {
 	}
 }
 
+// Values are checked against the template's own constraints before
+// anything is uploaded, as CloudFormation would check them at CreateStack
+// or UpdateStack.
+func TestCheckParameterValues(t *testing.T) {
+	for _, ok := range []map[string]string{
+		{"CopyLimit": "1"}, {"CopyLimit": "40"}, {"CopyLimit": "9999"},
+		{"AllowAdoptedDeletes": "true"}, {"CostCenter": ""}, {"LambdaMemoryClean": "10240"},
+		{"WorkerTimeout": "60"}, {ParamEc2Rates: "CreateSnapshot=3"},
+	} {
+		if err := CheckParameters(ok); err != nil {
+			t.Errorf("%v: %v, want it accepted", ok, err)
+		}
+	}
+	for _, tc := range []struct{ k, v, want string }{
+		{"CopyLimit", "0", "from 1 to 9999"},
+		{"CopyLimit", "-3", "from 1 to 9999"},
+		{"CopyLimit", "twenty", "from 1 to 9999"},
+		{"CopyLimit", "", "from 1 to 9999"},
+		{"CopyLimit", "020", "from 1 to 9999"},
+		{"CopyLimit", "10000", "from 1 to 9999"},
+		{"AllowAdoptedDeletes", "yes", "want false or true"},
+		{"LambdaMemorySnapshot", "64", "want 128 to 10240"},
+		{"WorkerTimeout", "901", "want 60 to 900"},
+		{"FanoutTimeout", "5m", "want a number"},
+	} {
+		err := CheckParameters(map[string]string{tc.k: tc.v})
+		if err == nil || !strings.Contains(err.Error(), tc.k+"="+tc.v) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: %v, want an error naming it and saying %q", tc.k, tc.v, err, tc.want)
+		}
+	}
+}
+
+// Every default passes its own parameter's constraints (and every pattern
+// compiles): a stack made with the defaults must be valid.
+func TestParameterDefaultsPassTheirConstraints(t *testing.T) {
+	for _, p := range Parameters() {
+		if !p.HasDefault {
+			continue
+		}
+		if err := p.Check(p.Default); err != nil {
+			t.Errorf("%s's default: %v", p.Name, err)
+		}
+	}
+}
+
 // TestPackageCrossBuilds builds the real bootstrap once, from this source
 // tree, for the architecture the running test binary is not. With a cold
 // build cache that compiles the whole SDK for another platform (minutes on

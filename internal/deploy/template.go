@@ -17,8 +17,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 //go:embed template.json
@@ -35,6 +38,11 @@ const (
 	ParamKey          = "LambdaS3Key"
 	ParamArchitecture = "Architecture"
 )
+
+// ParamEc2Rates is the workers' EBS_SNAPPER_RATES, in the syntax of the
+// CLI's --rate: CloudFormation cannot check it, so deploy's caller does
+// (ebs.ParseRates) before a bad value fails every worker's start.
+const ParamEc2Rates = "Ec2Rates"
 
 // Architectures the template accepts (its Architecture parameter), the
 // first being the default.
@@ -66,14 +74,31 @@ type Parameter struct {
 	// deploy must pass.
 	Default    string
 	HasDefault bool
+
+	// The template's constraints on a value, which Check applies as
+	// CloudFormation does.
+	Type           string
+	AllowedValues  []string
+	AllowedPattern string
+	MinValue       *float64
+	MaxValue       *float64
+	// ConstraintDescription says in words what AllowedPattern wants.
+	ConstraintDescription string
 }
 
 // Parameters returns the template's parameters, sorted by name.
 func Parameters() []Parameter {
 	var t struct {
 		Parameters map[string]struct {
-			Description string
-			Default     any
+			Description    string
+			Default        any
+			Type           string
+			AllowedValues  []string
+			AllowedPattern string
+			MinValue       *float64
+			MaxValue       *float64
+
+			ConstraintDescription string
 		}
 	}
 	if err := json.Unmarshal(templateJSON, &t); err != nil {
@@ -85,10 +110,53 @@ func Parameters() []Parameter {
 		ps = append(ps, Parameter{
 			Name: name, Description: p.Description,
 			Default: fmt.Sprint(p.Default), HasDefault: p.Default != nil,
+			Type: p.Type, AllowedValues: p.AllowedValues, AllowedPattern: p.AllowedPattern,
+			MinValue: p.MinValue, MaxValue: p.MaxValue, ConstraintDescription: p.ConstraintDescription,
 		})
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 	return ps
+}
+
+// Check applies the template's constraints on p to v (AllowedValues,
+// AllowedPattern matching the whole value, a Number's MinValue and
+// MaxValue), so that deploy refuses a value before it uploads anything
+// rather than CloudFormation refusing it halfway.
+func (p Parameter) Check(v string) error {
+	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
+		return fmt.Errorf("--parameter %s=%s: want %s", p.Name, v, strings.Join(p.AllowedValues, " or "))
+	}
+	if p.AllowedPattern != "" {
+		re, err := regexp.Compile("^(?:" + p.AllowedPattern + ")$")
+		if err != nil {
+			// The template is embedded and tested: this is a build defect.
+			panic(fmt.Sprintf("embedded template.json: %s: AllowedPattern: %v", p.Name, err))
+		}
+		if !re.MatchString(v) {
+			want := p.ConstraintDescription
+			if want == "" {
+				want = "a value matching " + p.AllowedPattern
+			}
+			return fmt.Errorf("--parameter %s=%s: want %s", p.Name, v, want)
+		}
+	}
+	if p.Type == "Number" {
+		n, err := strconv.ParseFloat(v, 64)
+		switch {
+		case err != nil:
+			return fmt.Errorf("--parameter %s=%s: want a number", p.Name, v)
+		case p.MinValue != nil && n < *p.MinValue, p.MaxValue != nil && n > *p.MaxValue:
+			return fmt.Errorf("--parameter %s=%s: want %s to %s", p.Name, v, bound(p.MinValue), bound(p.MaxValue))
+		}
+	}
+	return nil
+}
+
+func bound(f *float64) string {
+	if f == nil {
+		return "any"
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
 // ParameterNames returns the names of the template's parameters, sorted.

@@ -1,15 +1,37 @@
 package handler
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
+
+// offline points the process's AWS configuration at a port of this machine
+// where nothing answers, so that a check that stops failing makes no call
+// beyond it, and returns a short context for FromEnvironment.
+func offline(t *testing.T) context.Context {
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // A bad EBS_SNAPPER_RATES fails the function's start, naming the variable
 // and the item, before any AWS call.
 func TestFromEnvironmentRates(t *testing.T) {
+	ctx := offline(t)
 	env := map[string]string{NameEnv: Snapshot, TableEnv: "t", RatesEnv: "CreateSnapshot=3,Describe=9"}
-	_, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+	_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
 	if err == nil || !strings.Contains(err.Error(), RatesEnv) || !strings.Contains(err.Error(), `unknown action "Describe"`) {
 		t.Errorf("FromEnvironment = %v, want an error naming %s and the unknown action", err, RatesEnv)
 	}
@@ -17,11 +39,35 @@ func TestFromEnvironmentRates(t *testing.T) {
 
 // A bad EBS_SNAPPER_COPY_LIMIT fails the function's start the same way.
 func TestFromEnvironmentCopyLimit(t *testing.T) {
+	ctx := offline(t)
 	for _, v := range []string{"0", "-1", "twenty"} {
 		env := map[string]string{NameEnv: Replication, TableEnv: "t", CopyLimitEnv: v}
-		_, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
 		if err == nil || !strings.Contains(err.Error(), CopyLimitEnv) || !strings.Contains(err.Error(), "1 or more") {
 			t.Errorf("%s=%s: FromEnvironment = %v, want an error naming the variable", CopyLimitEnv, v, err)
+		}
+	}
+}
+
+// The stack's variables as its defaults set them: EBS_SNAPPER_RATES empty
+// (Ec2Rates "", EC2's published rates) starts the worker, and
+// EBS_SNAPPER_COPY_LIMIT (CopyLimit) reaches the replication worker.
+func TestFromEnvironmentTakesTheStacksVariables(t *testing.T) {
+	motoserver.Require(t).SetEnv(t)
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	for _, tc := range []struct {
+		limit string
+		want  int
+	}{{"20", 20}, {"35", 35}, {"", 0}} {
+		env := map[string]string{NameEnv: Replication, TableEnv: "t", TopicEnv: "arn:aws:sns:us-east-1:123456789012:ReplicationSnapshotTopic",
+			LeaseTableEnv: "lease", RatesEnv: "", CopyLimitEnv: tc.limit}
+		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		if err != nil {
+			t.Fatalf("%s=%q %s=%q: %v", RatesEnv, "", CopyLimitEnv, tc.limit, err)
+		}
+		if h.cfg.CopyLimit != tc.want {
+			t.Errorf("%s=%q: CopyLimit %d, want %d", CopyLimitEnv, tc.limit, h.cfg.CopyLimit, tc.want)
 		}
 	}
 }

@@ -24,3 +24,16 @@ func TestTableTrimsLineEndsAndKeepsColumns(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A last line without '\n' whose last cell is empty loses its padding too.
+func TestTableTrimsAnUnterminatedLastLine(t *testing.T) {
+	var b strings.Builder
+	tab := New(&b)
+	fmt.Fprint(tab, "REGION\tNOTE\nus-east-1\t\t")
+	if err := tab.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "REGION     NOTE\nus-east-1"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

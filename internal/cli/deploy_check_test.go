@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deploy refuses a parameter value before any AWS call: the template's
+// constraints (CloudFormation would refuse them only after the upload) and
+// Ec2Rates, which CloudFormation cannot check and every worker would
+// refuse at start.
+func TestDeployParameterValuesUsageErrors(t *testing.T) {
+	// Were a check missing, the run would reach AWS: keep it on this
+	// machine, where nothing answers, and short.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1",
+		"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	for _, tc := range []struct{ param, want string }{
+		{"CopyLimit=0", "--parameter CopyLimit=0: want a whole number of copies from 1 to 9999"},
+		{"AllowAdoptedDeletes=yes", "--parameter AllowAdoptedDeletes=yes: want false or true"},
+		{"LambdaMemorySnapshot=64", "--parameter LambdaMemorySnapshot=64: want 128 to 10240"},
+		{"Ec2Rates=CreateSnapshot=fast", `--parameter Ec2Rates=CreateSnapshot=fast: rate "CreateSnapshot=fast": "fast" is not a number`},
+		{"Ec2Rates=Delete=3", `unknown action "Delete"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		root := NewRootCommand(&stdout, &stderr)
+		root.SetArgs([]string{"deploy", "--region", "eu-west-1", "-a", "123456789012", "--parameter", tc.param})
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := root.ExecuteContext(ctx)
+		cancel()
+		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("deploy --parameter %s: exit %d, %v; want a usage error with %q", tc.param, ExitCode(err), err, tc.want)
+		}
+	}
+}
