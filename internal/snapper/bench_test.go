@@ -73,7 +73,12 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "bench"}}}); err != nil {
 			b.Fatal(err)
 		}
-		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebstest.Unpaced())}
+		// moto answers one DescribeSnapshots over 4,000 tagged snapshots in
+		// over a minute (EC2 pages 1,000 a call in about a second), past
+		// the product's per-attempt timeout: give its attempts longer.
+		ec2opts := ebstest.Unpaced()
+		ec2opts.AttemptTimeout = 15 * time.Minute
+		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ec2opts)}
 		opts := Options{Version: "bench", Now: time.Now()}
 
 		measure := func(name string, job Job, p Policy, want func(Summary) bool) {
