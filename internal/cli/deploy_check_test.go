@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
 // deploy refuses a parameter value before any AWS call: the template's
@@ -15,13 +17,7 @@ import (
 func TestDeployParameterValuesUsageErrors(t *testing.T) {
 	// Were a check missing, the run would reach AWS: keep it on this
 	// machine, where nothing answers, and short.
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1",
-		"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	motoserver.Offline(t)
 	for _, tc := range []struct{ param, want string }{
 		{"CopyLimit=0", "--parameter CopyLimit=0: want a whole number of copies from 1 to 9999"},
 		{"AllowAdoptedDeletes=yes", "--parameter AllowAdoptedDeletes=yes: want false or true"},

@@ -10,17 +10,11 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
-// offline points the process's AWS configuration at a port of this machine
-// where nothing answers, so that a check that stops failing makes no call
-// beyond it, and returns a short context for FromEnvironment.
+// offline keeps FromEnvironment's AWS calls on this machine, where
+// nothing answers (motoserver.Offline), should a check before them
+// regress, and returns a short context for it.
 func offline(t *testing.T) context.Context {
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	motoserver.Offline(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx

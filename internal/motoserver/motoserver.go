@@ -94,7 +94,14 @@ func launch(py string, port int) (*Server, error) {
 	}
 	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
-	cmd.Env = append(os.Environ(), "MOTO_EC2_LOAD_DEFAULT_AMIS=false")
+	// The test binary's AWS_* settings (RunTests's offline ones, or a
+	// test's) are for clients of moto, not for moto itself.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "MOTO_EC2_LOAD_DEFAULT_AMIS=false")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Kill moto with its parent even when the test binary panics or is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -120,8 +127,24 @@ func launch(py string, port int) (*Server, error) {
 // Env is the environment a process needs to talk to this server and
 // nowhere else: endpoint, static credentials, a region, and no IMDS.
 func (s *Server) Env() []string {
+	return envFor(s.URL)
+}
+
+// OfflineEndpoint is a loopback address where nothing listens.
+const OfflineEndpoint = "http://127.0.0.1:1"
+
+// Offline points the process's AWS configuration at OfflineEndpoint, for
+// a test that must make no AWS call: were a check it relies on to
+// regress, the call fails on this machine instead of reaching AWS (or the
+// instance metadata endpoint). RunTests applies it to the whole test
+// binary; SetEnv replaces it with a server's for one test.
+func Offline(t testing.TB) {
+	setEnv(t, envFor(OfflineEndpoint))
+}
+
+func envFor(endpoint string) []string {
 	return []string{
-		"AWS_ENDPOINT_URL=" + s.URL,
+		"AWS_ENDPOINT_URL=" + endpoint,
 		"AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_SESSION_TOKEN=",
@@ -136,7 +159,11 @@ func (s *Server) Env() []string {
 
 // SetEnv applies Env to the current process (for in-process SDK clients).
 func (s *Server) SetEnv(t testing.TB) {
-	for _, kv := range s.Env() {
+	setEnv(t, s.Env())
+}
+
+func setEnv(t testing.TB, env []string) {
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
@@ -233,7 +260,15 @@ var (
 // the first Require started, whatever the outcome. The server starts
 // lazily, so a test binary whose selected tests need no emulator (under
 // -short, or with -run naming unit tests) never pays moto's start-up.
+//
+// Before any test runs it points the process's AWS configuration at
+// OfflineEndpoint (as Offline does), so that a test that neither asks for
+// the server nor means to call AWS can never reach AWS.
 func RunTests(m *testing.M) int {
+	for _, kv := range envFor(OfflineEndpoint) {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
 	inMain = true
 	defer func() {
 		if shared != nil {
