@@ -171,7 +171,9 @@ func checkRegion(ctx context.Context, g *globalOptions, flag, region string) err
 	}
 	enabled, err := src.Regions(ctx)
 	if err != nil {
-		return err
+		// A well-formed region that does not exist has no endpoint, and
+		// when it is also the tool region this listing is what fails.
+		return fmt.Errorf("check %s %q: list the regions enabled for the account: %w", from, region, err)
 	}
 	if !slices.Contains(enabled, region) {
 		return usagef("%s %q: %v (enabled: %s)", from, region, account.ErrRegionNotEnabled, strings.Join(enabled, ", "))

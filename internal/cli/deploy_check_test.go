@@ -36,3 +36,21 @@ func TestDeployParameterValuesUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// A region from the AWS configuration that EC2 cannot be reached in fails
+// with a message naming where the region came from and what failed, not a
+// bare connection error.
+func TestDeployUnreachableConfiguredRegion(t *testing.T) {
+	motoserver.Offline(t)
+	t.Setenv("AWS_REGION", "xx-east-9")
+	var stdout, stderr bytes.Buffer
+	root := NewRootCommand(&stdout, &stderr)
+	root.SetArgs([]string{"deploy", "-a", "123456789012"})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	want := `check the AWS configuration's region (AWS_REGION or the profile; set --region) "xx-east-9": list the regions enabled for the account:`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("deploy with AWS_REGION=xx-east-9: %v; want an error starting %q", err, want)
+	}
+}
