@@ -55,7 +55,7 @@ table and its stanzas.
 deploy in that region finds the table and stops before changing anything,
 with the commands that import it into the new stack
 (--print-import-template) or back it up and delete it.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDeploy(cmd.Context(), g, o)
 		},
@@ -111,7 +111,28 @@ func (o *deployOptions) check() (map[string]string, error) {
 	return params, nil
 }
 
+// checkPrint refuses --print-template and --print-import-template together
+// or with the flags of a deployment, which they would silently ignore.
+func (o *deployOptions) checkPrint() error {
+	if o.printTemplate && o.printImportTemplate {
+		return usagef("--print-template and --print-import-template: give one")
+	}
+	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 {
+		flag := "--print-template"
+		if o.printImportTemplate {
+			flag = "--print-import-template"
+		}
+		return usagef("%s prints the template and exits: it takes none of --delete, -n, -m, -o, --zip, --arch, --parameter", flag)
+	}
+	return nil
+}
+
 func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
+	if o.printTemplate || o.printImportTemplate {
+		if err := o.checkPrint(); err != nil {
+			return err
+		}
+	}
 	if o.printTemplate {
 		_, err := g.stdout.Write(deploy.Template())
 		return err

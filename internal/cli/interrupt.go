@@ -29,7 +29,7 @@ const GracePeriod = 10 * time.Second
 
 // Main runs the CLI with os.Args and returns the process exit status.
 // sigs delivers SIGINT and SIGTERM (main subscribes them): the first one
-// stops a snapshot, clean or plan run gracefully (nothing new starts, the
+// stops a snapshot, clean, replication or plan run gracefully (nothing new starts, the
 // calls in flight finish within GracePeriod, the report is printed, exit
 // ExitInterrupted) and cancels any other command at once; a second one
 // aborts the process at once with ExitInterrupted.

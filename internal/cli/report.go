@@ -54,7 +54,7 @@ batched DescribeVolumes per region for sizes) and changes nothing.
 
 Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
 3 some regions could not be read, 4 some volume is late or missing.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReport(cmd.Context(), g, o)
 		},

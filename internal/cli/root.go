@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
@@ -113,9 +114,9 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
 actions failed, the others were done; configure -c: a finding), 4
 (report) some volume is late or missing a snapshot, 130 interrupted.
 
-Ctrl-C (or SIGTERM) during snapshot, clean or plan starts nothing new,
-lets the calls already sent finish (up to 10 s), prints the report and
-exits 130; a second Ctrl-C aborts at once.`,
+Ctrl-C (or SIGTERM) during snapshot, clean, replication or plan starts
+nothing new, lets the calls already sent finish (up to 10 s), prints the
+report and exits 130; a second Ctrl-C aborts at once.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
@@ -149,7 +150,33 @@ exits 130; a second Ctrl-C aborts at once.`,
 		newDeployCommand(g),
 		newReportCommand(g),
 	)
+	// A word the command line does not take (an unknown command, an
+	// argument to a command that takes none) is a usage error, exit 2, as
+	// an unknown flag is; cobra's own checks return plain errors (exit 1).
+	root.Args = unknownCommand
+	root.SuggestionsMinimumDistance = 2
 	return root
+}
+
+// unknownCommand refuses any argument of the root command: with Args set,
+// cobra hands an unknown command name to the root instead of failing.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+	}
+	return usagef("%s", msg)
+}
+
+// noArgs is cobra.NoArgs as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
 }
 
 func envOr(key, def string) string {

@@ -77,7 +77,7 @@ UTC date on which the whole retention has passed) and the tags inherited
 from the instance and volume.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runJobWithAWS(cmd.Context(), g, o, snapper.JobSnapshot)
 		},
@@ -100,7 +100,7 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 (every state but terminated) keep their stanza's minimum.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runJobWithAWS(cmd.Context(), g, o, snapper.JobClean)
 		},
@@ -125,7 +125,7 @@ region (EC2's quota; --copy-limit where AWS Support raised it): what does not
 fit is copied on a later run. See docs/replication.md.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
@@ -148,7 +148,7 @@ func newPlanCommand(g *globalOptions) *cobra.Command {
 keep), each with its reason; when a stanza says "replication": "yes", a row
 per snapshot carrying a replication tag too (copy, defer, delete-replica,
 keep or skip). Makes no change.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
