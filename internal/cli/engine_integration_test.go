@@ -384,6 +384,21 @@ func TestBadStanzaDoesNotStopGoodOnes(t *testing.T) {
 	}
 }
 
+// With no valid stanza a run does nothing, and --json still prints the
+// report's shape (no region, the invalid stanzas), so a script can parse it.
+func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
+	e := newEngineEnv(t)
+	out := e.run(0, "plan")
+	if out.Job != "plan" || len(out.Regions) != 0 || out.Account != motoserver.AccountID {
+		t.Errorf("plan --json with no stanza: job %q, %d regions, account %q", out.Job, len(out.Regions), out.Account)
+	}
+	e.stanza("b-garbage", `{, 123 bare words :: }`)
+	out = e.run(ExitPartial, "clean")
+	if len(out.Regions) != 0 || len(out.InvalidStanzas) != 1 || !strings.Contains(out.InvalidStanzas[0], "b-garbage") {
+		t.Errorf("clean --json with only an invalid stanza: %d regions, invalid %q", len(out.Regions), out.InvalidStanzas)
+	}
+}
+
 func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	e := newEngineEnv(t)
 	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})

@@ -233,7 +233,20 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if len(env.Policy.Stanzas) == 0 {
 		// Without a valid stanza nothing is matched and no minimum is known:
 		// there is nothing to snapshot and nothing clean may delete.
-		fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
+		if o.json {
+			// The report's usual shape, with no region, so that a script
+			// reading --json always gets JSON.
+			rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+			out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: []report.Figures{}, APICalls: []awsclient.Count{}}
+			if calls != nil {
+				out.APICalls = calls.Snapshot()
+			}
+			if err := writeJSON(g.stdout, out); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
+		}
 		if len(invalid) > 0 {
 			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(invalid, "\n"))
 		}
@@ -269,10 +282,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	}
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
+		if err := writeJSON(g.stdout, out); err != nil {
 			return err
 		}
 	} else {
@@ -297,6 +307,14 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
 	}
 	return nil
+}
+
+// writeJSON writes out as indented JSON, with <, > and & as they are.
+func writeJSON(w io.Writer, out output) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
 }
 
 func failedRegions(rep snapper.Report) []snapper.RegionReport {
