@@ -1,19 +1,12 @@
 package cli
 
-import (
-	"bytes"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // --rate, --rate-scale and --copy-limit are checked before any AWS call: a
 // mistake is a usage error naming the flag and the item. snapshot and clean
 // plan no copies and have no --copy-limit.
 func TestRunFlagsUsageErrors(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageCase{
 		{[]string{"snapshot", "--rate", "CreateSnapshot=fast"}, `--rate: rate "CreateSnapshot=fast": "fast" is not a number`},
 		{[]string{"clean", "--rate", "Delete=3"}, `--rate: rate "Delete=3": unknown action "Delete"; one of`},
 		{[]string{"plan", "--rate-scale", "0"}, "--rate-scale 0: want a number > 0"},
@@ -22,15 +15,7 @@ func TestRunFlagsUsageErrors(t *testing.T) {
 		{[]string{"plan", "--copy-limit", "-5"}, "--copy-limit -5: want 1 or more"},
 		{[]string{"plan", "--copy-limit", "many"}, `invalid argument "many" for "--copy-limit"`},
 		{[]string{"snapshot", "--copy-limit", "30"}, "unknown flag: --copy-limit"},
-	} {
-		var stdout, stderr bytes.Buffer
-		root := NewRootCommand(&stdout, &stderr)
-		root.SetArgs(tc.args)
-		err := root.ExecuteContext(t.Context())
-		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: exit %d, %v; want a usage error with %q", tc.args, ExitCode(err), err, tc.want)
-		}
-	}
+	})
 }
 
 func TestRateFlagsParsed(t *testing.T) {
