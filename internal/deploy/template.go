@@ -74,9 +74,13 @@ type Parameter struct {
 	// deploy must pass.
 	Default    string
 	HasDefault bool
+	Constraints
+}
 
-	// The template's constraints on a value, which Check applies as
-	// CloudFormation does.
+// Constraints are a template parameter's constraints on a value, with
+// CloudFormation's names, which Parameter.Check applies as CloudFormation
+// does.
+type Constraints struct {
 	Type           string
 	AllowedValues  []string
 	AllowedPattern string
@@ -90,15 +94,9 @@ type Parameter struct {
 func Parameters() []Parameter {
 	var t struct {
 		Parameters map[string]struct {
-			Description    string
-			Default        any
-			Type           string
-			AllowedValues  []string
-			AllowedPattern string
-			MinValue       *float64
-			MaxValue       *float64
-
-			ConstraintDescription string
+			Description string
+			Default     any
+			Constraints
 		}
 	}
 	if err := json.Unmarshal(templateJSON, &t); err != nil {
@@ -110,8 +108,7 @@ func Parameters() []Parameter {
 		ps = append(ps, Parameter{
 			Name: name, Description: p.Description,
 			Default: fmt.Sprint(p.Default), HasDefault: p.Default != nil,
-			Type: p.Type, AllowedValues: p.AllowedValues, AllowedPattern: p.AllowedPattern,
-			MinValue: p.MinValue, MaxValue: p.MaxValue, ConstraintDescription: p.ConstraintDescription,
+			Constraints: p.Constraints,
 		})
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
