@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/ebs-snapper/ebs-snapper/internal/cli.Version=$(VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/ebs-snapper/ebs-snapper/internal/version.Version=$(VERSION) -X github.com/ebs-snapper/ebs-snapper/internal/version.Commit=$(COMMIT)
 
 .PHONY: help build lambda demo test test-short vet fmt-check bench fuzz clean
 

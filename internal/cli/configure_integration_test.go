@@ -269,7 +269,7 @@ func TestConfigureBinaryUsage(t *testing.T) {
 		{args: []string{"configure", "-a", testAccount}, code: ExitUsage, stderr: "configure needs one action"},
 		{args: []string{"configure", "-l", "-g", "x"}, code: ExitUsage, stderr: "configure takes one action at a time, got --list and --get"},
 		{args: []string{"configure", "--bogus"}, code: ExitUsage, stderr: "unknown flag: --bogus"},
-		{args: []string{"-v"}, stdout: "version " + Version + "\n"},
+		{args: []string{"-v"}, stdout: builtVersion(t).String() + "\n"},
 	})
 }
 

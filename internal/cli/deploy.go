@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // deployOptions are the flags of deploy: the original's -a, -n, -m, -o and
@@ -27,10 +29,9 @@ type deployOptions struct {
 	printTemplate              bool
 	printImportTemplate        bool
 	delete                     bool
+	allowVersionMismatch       bool
+	tableOnly                  bool
 }
-
-// versionVar is the variable -ldflags -X stamps the version into.
-const versionVar = "github.com/ebs-snapper/ebs-snapper/internal/cli.Version"
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
 	o := &deployOptions{}
@@ -50,6 +51,12 @@ every parameter set earlier), then updates and publishes each function's
 code. A deploy with nothing to change changes nothing and says so. Over a
 stack made by the Python ebs_snapper it upgrades in place and keeps the
 table and its stanzas.
+
+--table-only creates only the configuration table, exactly as the stack
+creates it (keys, on-demand billing, point-in-time recovery, encryption,
+deletion protection as the template sets them; --parameter CostCenter=X
+tags it), so that configure -s works without the stack: for the CLI run
+from cron or CI. A later deploy there imports it as described below.
 
 --delete removes the stack and the code bucket; the table stays. A later
 deploy in that region finds the table and stops before changing anything,
@@ -72,6 +79,8 @@ with the commands that import it into the new stack
 	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
 	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
 	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
+	f.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
+	f.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
 }
 
@@ -80,8 +89,11 @@ func (o *deployOptions) check() (map[string]string, error) {
 	if o.arch != "" && !slices.Contains(deploy.Architectures, o.arch) {
 		return nil, usagef("--arch %q: want %s", o.arch, strings.Join(deploy.Architectures, " or "))
 	}
-	if o.delete && (o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0) {
+	if o.delete && (o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.allowVersionMismatch) {
 		return nil, usagef("--delete takes only -a and --region")
+	}
+	if o.tableOnly && (o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || o.allowVersionMismatch) {
+		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=VALUE")
 	}
 	if o.noBuild && o.zip == "" && !o.noUpload {
 		return nil, usagef("-n/--no_build needs --zip (or -m/--no_upload to keep the code already uploaded)")
@@ -100,6 +112,11 @@ func (o *deployOptions) check() (map[string]string, error) {
 	if err := deploy.CheckParameters(params); err != nil {
 		return nil, usagef("%v", err)
 	}
+	for k := range params {
+		if o.tableOnly && k != "CostCenter" {
+			return nil, usagef("--table-only: --parameter %s does not apply to the table; only CostCenter does", k)
+		}
+	}
 	// The workers parse Ec2Rates at start (EBS_SNAPPER_RATES); a value
 	// they refuse would fail every invocation, and CloudFormation cannot
 	// tell.
@@ -117,7 +134,7 @@ func (o *deployOptions) checkPrint() error {
 	if o.printTemplate && o.printImportTemplate {
 		return usagef("--print-template and --print-import-template: give one")
 	}
-	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 {
+	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.tableOnly || o.allowVersionMismatch {
 		flag := "--print-template"
 		if o.printImportTemplate {
 			flag = "--print-import-template"
@@ -152,6 +169,13 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	if err := checkRegion(ctx, g, o.region, cfg.Region); err != nil {
 		return err
 	}
+	if o.tableOnly {
+		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(cfg), cfg.Region, params["CostCenter"], g.stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s stops before changing anything and prints the commands that import this table, with its stanzas, into the stack\n", cfg.Region, cfg.Region)
+		return nil
+	}
 	if o.account == "" {
 		if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
 			return err
@@ -160,7 +184,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	opts := deploy.Options{
 		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
-		Version: Version, VersionVar: versionVar,
+		Build: version.Current(), AllowVersionMismatch: o.allowVersionMismatch,
 		Out: g.stdout, Progress: g.stderr,
 	}
 	clients := deploy.NewClients(cfg)
@@ -168,6 +192,10 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		return deploy.Delete(ctx, clients, opts)
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
+		var mismatch *deploy.VersionMismatchError
+		if errors.As(err, &mismatch) {
+			return fmt.Errorf("deploy to %s: %w; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", cfg.Region, err, mismatch.CLI.Version)
+		}
 		return fmt.Errorf("deploy to %s: %w", cfg.Region, err)
 	}
 	return nil

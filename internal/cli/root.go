@@ -20,10 +20,8 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
-var Version = "0.1.0-dev"
 
 // Exit codes, documented in the root command's help.
 const (
@@ -124,7 +122,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.version {
-				fmt.Fprintf(g.stdout, "version %s\n", Version)
+				fmt.Fprintln(g.stdout, version.Current().String())
 				return nil
 			}
 			return usagef("a command is required (see ebs-snapper --help)")
@@ -139,7 +137,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
 	pf.StringVar(&g.rates, "rate", "", "EC2 calls a second per region and action, e.g. CreateSnapshot=3,DeleteSnapshot=4 (default: EC2's refill rates, 5/s for both)")
 	pf.Float64Var(&g.rateScale, "rate-scale", 1, "multiply every EC2 rate (table or --rate): below 1 to leave room for other tools, above 1 where AWS raised the limits")
-	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the version and exit")
+	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the program, version, commit, platform and Go version, and exit")
 
 	root.AddCommand(
 		newConfigureCommand(g),

@@ -20,6 +20,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // runOptions are the flags of snapshot, clean and plan.
@@ -255,7 +256,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	opts := snapper.Options{
 		Now:       now,
 		DryRun:    o.dryRun,
-		Version:   Version,
+		Version:   version.Current().Version,
 		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,

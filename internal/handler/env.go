@@ -16,6 +16,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // The environment of a function, as the CloudFormation template sets it.
@@ -58,8 +59,10 @@ const (
 // and builds the Handler the function's environment names, with AWS
 // clients for the function's region (AWS_REGION) and the account id from
 // STS GetCallerIdentity, asked once here rather than at every invocation.
-// getenv is os.Getenv outside tests. Errors name the variable at fault.
-func FromEnvironment(ctx context.Context, getenv func(string) string, version string) (*Handler, error) {
+// It logs the build (program, version, commit, platform, Go version) once,
+// at this cold start. getenv is os.Getenv outside tests. Errors name the
+// variable at fault.
+func FromEnvironment(ctx context.Context, getenv func(string) string, build version.Info) (*Handler, error) {
 	level := new(slog.LevelVar)
 	// The log records and the EMF lines share stdout, one Write per line.
 	stdout := &syncWriter{w: os.Stdout}
@@ -69,11 +72,14 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
 		}
 	}
+	// Warn, not info: the build must be in the log at every level.
+	slog.WarnContext(ctx, "cold start: "+build.String(), "version", build.Version, "commit", build.Commit,
+		"platform", build.GOOS+"/"+build.GOARCH, "go", build.GoVersion)
 	cfg := Config{
 		Name:            getenv(NameEnv),
 		TopicARN:        getenv(TopicEnv),
 		ReplicationRule: getenv(ReplicationRuleEnv),
-		Version:         version,
+		Version:         build.Version,
 	}
 	if v := getenv(MarginEnv); v != "" {
 		d, err := time.ParseDuration(v)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // offline keeps FromEnvironment's AWS calls on this machine, where
@@ -25,7 +26,7 @@ func offline(t *testing.T) context.Context {
 func TestFromEnvironmentRates(t *testing.T) {
 	ctx := offline(t)
 	env := map[string]string{NameEnv: Snapshot, TableEnv: "t", RatesEnv: "CreateSnapshot=3,Describe=9"}
-	_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
+	_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"})
 	if err == nil || !strings.Contains(err.Error(), RatesEnv) || !strings.Contains(err.Error(), `unknown action "Describe"`) {
 		t.Errorf("FromEnvironment = %v, want an error naming %s and the unknown action", err, RatesEnv)
 	}
@@ -36,7 +37,7 @@ func TestFromEnvironmentCopyLimit(t *testing.T) {
 	ctx := offline(t)
 	for _, v := range []string{"0", "-1", "twenty"} {
 		env := map[string]string{NameEnv: Replication, TableEnv: "t", CopyLimitEnv: v}
-		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
+		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err == nil || !strings.Contains(err.Error(), CopyLimitEnv) || !strings.Contains(err.Error(), "1 or more") {
 			t.Errorf("%s=%s: FromEnvironment = %v, want an error naming the variable", CopyLimitEnv, v, err)
 		}
@@ -56,7 +57,7 @@ func TestFromEnvironmentTakesTheStacksVariables(t *testing.T) {
 	}{{"20", 20}, {"35", 35}, {"", 0}} {
 		env := map[string]string{NameEnv: Replication, TableEnv: "t", TopicEnv: "arn:aws:sns:us-east-1:123456789012:ReplicationSnapshotTopic",
 			LeaseTableEnv: "lease", RatesEnv: "", CopyLimitEnv: tc.limit}
-		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err != nil {
 			t.Fatalf("%s=%q %s=%q: %v", RatesEnv, "", CopyLimitEnv, tc.limit, err)
 		}

@@ -1,0 +1,93 @@
+package version
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+func TestFromBuildInfo(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0f1ad24a1b2c3d4e"}, {Key: "vcs.modified", Value: "true"}}
+	for _, tc := range []struct {
+		name            string
+		main            string
+		settings        []debug.BuildSetting
+		ldVer, ldCommit string
+		want            Info
+	}{
+		{"stamped wins", "v1.0.0", vcs, "v2.0.0", "abc", Info{Version: "v2.0.0", Commit: "abc", Module: "v1.0.0"}},
+		{"go install of a tag", "v1.2.3", nil, "", "", Info{Version: "v1.2.3", Commit: Unknown, Module: "v1.2.3"}},
+		{"go install of a pseudo-version", "v0.0.0-20261206205400-0f1ad24a1b2c", nil, "", "", Info{Version: "v0.0.0-20261206205400-0f1ad24a1b2c", Commit: "0f1ad24a1b2c", Module: "v0.0.0-20261206205400-0f1ad24a1b2c"}},
+		{"build in a dirty checkout", "(devel)", vcs, "", "", Info{Version: Devel, Commit: "0f1ad24a1b2c3d4e-dirty"}},
+		{"nothing recorded", "(devel)", nil, "", "", Info{Version: Devel, Commit: Unknown}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: tc.main}, Settings: tc.settings}
+			tc.want.GoVersion = "go1.26.8"
+			if got := fromBuildInfo(bi, tc.ldVer, tc.ldCommit); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestXValue(t *testing.T) {
+	ld := `-s -w -X ` + VersionVar + `=v1.2.3 -X=` + CommitVar + `=abc -X other.Version=v9`
+	if got := xValue(ld, VersionVar); got != "v1.2.3" {
+		t.Errorf("version %q", got)
+	}
+	if got := xValue(ld, CommitVar); got != "abc" {
+		t.Errorf("commit %q", got)
+	}
+	if got := xValue("-s -w", VersionVar); got != "" {
+		t.Errorf("absent: %q", got)
+	}
+}
+
+func TestString(t *testing.T) {
+	i := Info{Version: "v1.2.3", Commit: "abc", GOOS: "linux", GOARCH: "arm64", GoVersion: "go1.26.8"}
+	if got, want := i.String(), "ebs-snapper v1.2.3 (commit abc, linux/arm64, go1.26.8)"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+func TestSame(t *testing.T) {
+	a := Info{Version: "v1", Commit: "abc"}
+	for _, tc := range []struct {
+		b    Info
+		want bool
+	}{
+		{Info{Version: "v1", Commit: "abc"}, true},
+		{Info{Version: "v1", Commit: Unknown}, true},
+		{Info{Version: "v1", Commit: "def"}, false},
+		{Info{Version: "v2", Commit: "abc"}, false},
+	} {
+		if got := Same(a, tc.b); got != tc.want {
+			t.Errorf("Same(%v, %v) = %v", a, tc.b, got)
+		}
+	}
+}
+
+// Read finds the build information of a real Go binary: this test's.
+func TestReadsAGoBinary(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GoVersion != runtime.Version() || got.GOOS != runtime.GOOS || got.GOARCH != runtime.GOARCH {
+		t.Errorf("Read = %+v, want %s %s/%s", got, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	}
+	if _, err := Read(os.Stdin); err == nil {
+		t.Error("Read of something that is not a Go binary succeeded")
+	}
+}
