@@ -119,12 +119,11 @@ func withUnsafeNow(args []string) []string {
 // --version and its snapshots' descriptions name it.
 func builtVersion(t testing.TB) version.Info {
 	t.Helper()
-	f, err := os.Open(buildBinary(t))
+	bin, err := os.ReadFile(buildBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	info, err := version.Read(f)
+	info, err := version.Read(bin)
 	if err != nil {
 		t.Fatal(err)
 	}

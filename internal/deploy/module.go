@@ -118,7 +118,7 @@ func zipBuild(z []byte) (version.Info, error) {
 		if err != nil {
 			return version.Info{}, err
 		}
-		return version.Read(bytes.NewReader(bin))
+		return version.Read(bin)
 	}
 	return version.Info{}, errors.New("no bootstrap")
 }

@@ -79,13 +79,14 @@ func goArch(arch string) (string, error) {
 
 // BuildFlags are the go build flags of every ebs-snapper release binary
 // and Lambda bootstrap, after "go build" or "go install": reproducible
-// (-trimpath: no build paths), stripped (-s -w: no symbol table or DWARF,
-// a third of the size), stamped with b's version and commit, and without
-// the Lambda RPC mode provided.al2023 does not use. Build them with
-// CGO_ENABLED=0, so the binary links no C library.
+// (-trimpath: no build paths; -buildvcs=false: nothing from the state of
+// the checkout), stripped (-s -w: no symbol table or DWARF), stamped with
+// b's version and commit, and without the Lambda RPC mode provided.al2023
+// does not use. Build them with CGO_ENABLED=0, so the binary links no C
+// library.
 func BuildFlags(b version.Info) []string {
-	return []string{"-tags", "lambda.norpc", "-trimpath",
-		"-ldflags", "-s -w -X " + version.VersionVar + "=" + b.Version + " -X " + version.CommitVar + "=" + b.Commit}
+	return []string{"-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+		"-ldflags", "-s -w -X '" + version.StampVar + "=" + version.Stamp(b.Version, b.Commit) + "'"}
 }
 
 // Package returns the code for opts.Arch: the zip at opts.ZipPath

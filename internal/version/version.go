@@ -5,9 +5,9 @@
 package version
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"fmt"
-	"io"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -17,25 +17,45 @@ import (
 // Program is the program's name as --version prints it.
 const Program = "ebs-snapper"
 
-// Version and Commit are stamped by the build:
+// stamp is set by the build to Stamp(version, commit) with
 //
-//	-ldflags "-X github.com/ebs-snapper/ebs-snapper/internal/version.Version=v1.2.3
-//	          -X github.com/ebs-snapper/ebs-snapper/internal/version.Commit=<git sha>"
+//	-ldflags "-X 'github.com/ebs-snapper/ebs-snapper/internal/version.stamp=…'"
 //
-// (make build, make lambda and make release do). Left empty, Current reads
-// them from the Go build information instead: the module version that
-// `go install …@version` records, and the VCS revision a build in a git
-// checkout records (unless -buildvcs=false).
-var (
-	Version string
-	Commit  string
-)
+// (BuildFlags in internal/deploy, and make build, make lambda and make
+// release). Left empty, Current reads version and commit from the Go build
+// information instead: the module version that `go install …@version`
+// records, and the VCS revision a build in a git checkout records.
+var stamp string
 
-// VersionVar and CommitVar are the -X names of Version and Commit.
-const (
-	VersionVar = "github.com/ebs-snapper/ebs-snapper/internal/version.Version"
-	CommitVar  = "github.com/ebs-snapper/ebs-snapper/internal/version.Commit"
-)
+// StampVar is the -X name of the stamp.
+const StampVar = "github.com/ebs-snapper/ebs-snapper/internal/version.stamp"
+
+// Stamp is the value to stamp a build of version and commit with:
+// "ebs-snapper-build;v=<version>;c=<commit>;". Read finds it in a binary
+// by its marker even when the build dropped the symbol table (-s -w) and
+// the -ldflags from its build information (-trimpath does); neither part
+// may hold ";".
+func Stamp(version, commit string) string {
+	return stampMarker() + ";v=" + version + ";c=" + commit + ";"
+}
+
+// stampMarker is the stamp's fixed start, assembled at run time so that
+// the whole marker is in a binary's data only when the binary is stamped.
+func stampMarker() string { return strings.Join([]string{"ebs-snapper-build", ""}, "") }
+
+// parseStamp splits a stamp into version and commit.
+func parseStamp(s string) (version, commit string, ok bool) {
+	rest, ok := strings.CutPrefix(s, stampMarker()+";v=")
+	if !ok {
+		return "", "", false
+	}
+	version, rest, ok = strings.Cut(rest, ";c=")
+	if !ok {
+		return "", "", false
+	}
+	commit, _, ok = strings.Cut(rest, ";")
+	return version, commit, ok
+}
 
 // Devel is the version of a build that carries none: stamped by no
 // -ldflags and not installed from a module version.
@@ -73,22 +93,30 @@ func Current() Info {
 	if !ok {
 		bi = &debug.BuildInfo{GoVersion: runtime.Version()}
 	}
-	i := fromBuildInfo(bi, Version, Commit)
+	v, c, _ := parseStamp(stamp)
+	i := fromBuildInfo(bi, v, c)
 	i.GOOS, i.GOARCH = runtime.GOOS, runtime.GOARCH
 	return i
 }
 
-// Read identifies the Go binary r (an ebs-snapper executable such as a
+// Read identifies the Go binary bin (an ebs-snapper executable such as a
 // Lambda bootstrap) from the build information the Go linker writes into
-// every binary, stripped or not: the -X values of its -ldflags, else its
-// module version and VCS revision. It fails when r is not a Go binary.
-func Read(r io.ReaderAt) (Info, error) {
-	bi, err := buildinfo.Read(r)
+// every binary, stripped or not, and its stamp: from the -ldflags the
+// build information records (builds without -trimpath), else found in
+// the binary's data by its marker. It fails when bin is not a Go binary.
+func Read(bin []byte) (Info, error) {
+	bi, err := buildinfo.Read(bytes.NewReader(bin))
 	if err != nil {
 		return Info{}, fmt.Errorf("read the Go build information: %w", err)
 	}
-	ld := setting(bi, "-ldflags")
-	i := fromBuildInfo(bi, xValue(ld, VersionVar), xValue(ld, CommitVar))
+	v, c, ok := parseStamp(xValue(setting(bi, "-ldflags"), StampVar))
+	if !ok {
+		if k := bytes.Index(bin, []byte(stampMarker()+";v=")); k >= 0 {
+			end := min(len(bin), k+512)
+			v, c, _ = parseStamp(string(bin[k:end]))
+		}
+	}
+	i := fromBuildInfo(bi, v, c)
 	i.GOOS, i.GOARCH = setting(bi, "GOOS"), setting(bi, "GOARCH")
 	return i, nil
 }

@@ -1,6 +1,7 @@
 package version
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -33,15 +34,25 @@ func TestFromBuildInfo(t *testing.T) {
 }
 
 func TestXValue(t *testing.T) {
-	ld := `-s -w -X ` + VersionVar + `=v1.2.3 -X=` + CommitVar + `=abc -X other.Version=v9`
-	if got := xValue(ld, VersionVar); got != "v1.2.3" {
-		t.Errorf("version %q", got)
+	ld := `-s -w -X 'other.x=1' -X=` + StampVar + `=` + Stamp("v1.2.3", "abc") + ` -X other.Version=v9`
+	if got := xValue(ld, StampVar); got != Stamp("v1.2.3", "abc") {
+		t.Errorf("stamp %q", got)
 	}
-	if got := xValue(ld, CommitVar); got != "abc" {
-		t.Errorf("commit %q", got)
+	if got := xValue(`-X '`+StampVar+`=`+Stamp("v1", "c")+`'`, StampVar); got != Stamp("v1", "c") {
+		t.Errorf("quoted stamp %q", got)
 	}
-	if got := xValue("-s -w", VersionVar); got != "" {
+	if got := xValue("-s -w", StampVar); got != "" {
 		t.Errorf("absent: %q", got)
+	}
+}
+
+func TestStampRoundTrip(t *testing.T) {
+	v, c, ok := parseStamp(Stamp("v1.2.3", "0f1ad24") + "trailing data")
+	if !ok || v != "v1.2.3" || c != "0f1ad24" {
+		t.Errorf("parseStamp = %q %q %v", v, c, ok)
+	}
+	if _, _, ok := parseStamp("ebs-snapper-build"); ok {
+		t.Error("the bare marker parsed as a stamp")
 	}
 }
 
@@ -75,19 +86,21 @@ func TestReadsAGoBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(exe)
+	bin, err := os.ReadFile(exe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	got, err := Read(f)
+	got, err := Read(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.GoVersion != runtime.Version() || got.GOOS != runtime.GOOS || got.GOARCH != runtime.GOARCH {
 		t.Errorf("Read = %+v, want %s %s/%s", got, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	}
-	if _, err := Read(os.Stdin); err == nil {
+	if bytes.Contains(bin, []byte(stampMarker()+";v=")) {
+		t.Error("an unstamped binary holds the stamp's marker")
+	}
+	if _, err := Read([]byte("#!/bin/sh\n")); err == nil {
 		t.Error("Read of something that is not a Go binary succeeded")
 	}
 }
