@@ -8,7 +8,7 @@ LDFLAGS := -X 'github.com/ebs-snapper/ebs-snapper/internal/version.stamp=ebs-sna
 # The commit's time: the modification time of every release archive entry.
 DATE ?= $(shell git log -1 --format=%cI 2>/dev/null || echo 2020-01-01T00:00:00Z)
 
-.PHONY: help build lambda release release-check demo test test-short vet fmt-check bench fuzz clean
+.PHONY: help build lambda release release-check demo test test-install test-short vet fmt-check bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/sna
 test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, headless browser) with -race
 	@if [ "$$CI" = true ] || [ "$${BROWSER_TESTS:-}" = 1 ]; then scripts/ensure-chromium.sh; fi
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) $(GO) test -race -count=1 -timeout 20m ./...
+
+test-install: ## every install route (release archive, go install from a local module proxy, clone + make) through to deploy against moto
+	MOTO_PYTHON=$$(scripts/ensure-moto.sh) EBS_SNAPPER_INSTALL_TEST=1 $(GO) test -count=1 -timeout 20m -run '^TestInstall' -v ./internal/cli/
 
 test-short: ## unit tests only (no emulator)
 	$(GO) test -short -count=1 ./...

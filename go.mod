@@ -47,5 +47,6 @@ require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/mattn/go-runewidth v0.0.30 // indirect
 	github.com/vbauerster/cupwriter v0.0.5 // indirect
+	golang.org/x/mod v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
