@@ -158,6 +158,9 @@ func TestPackageCrossBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if code.Build.Version != "v9.9.9-test" || code.Build.Commit != "0123456789ab" || code.Build.GOOS != "linux" {
+		t.Errorf("the bootstrap is %+v, want v9.9.9-test 0123456789ab for linux", code.Build)
+	}
 	if !strings.HasPrefix(code.Source, "built for linux/") {
 		t.Errorf("source %q, want a build", code.Source)
 	}
