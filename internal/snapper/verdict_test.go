@@ -17,10 +17,10 @@ func TestJudge(t *testing.T) {
 	}
 	fine := region(nil)
 	tests := []struct {
-		name    string
-		regions []RegionReport
-		invalid int
-		want    Outcome
+		name     string
+		regions  []RegionReport
+		invalid  int
+		want     Outcome
 		sentinel error
 	}{
 		{name: "everything done", regions: []RegionReport{fine}, want: OutcomeOK},
