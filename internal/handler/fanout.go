@@ -121,7 +121,7 @@ func (h *Handler) publish(ctx context.Context, region, body string) error {
 
 // syncReplicationRule enables the replication rule when any valid stanza
 // says "replication": "yes" and disables it otherwise, as the original's
-// snapshot fan-out did (reference §4). It reads the rule's state first, so
+// snapshot fan-out did (docs/lambda.md). It reads the rule's state first, so
 // an unchanged state costs no write.
 //
 // IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the rule.

@@ -160,7 +160,7 @@ func TestWorkerSnapshotsItsRegion(t *testing.T) {
 	}
 }
 
-// Records are decoded as the original did (reference §8): anything without
+// Records are decoded as the original did (docs/lambda.md): anything without
 // a region to work on is logged and skipped, never fatal.
 func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 	for _, tc := range []struct {

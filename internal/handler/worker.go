@@ -20,7 +20,7 @@ import (
 // the region's chain each (runHop): run does the work. A record that is not
 // an SNS record, or without an Sns section, a message or a region, or whose
 // message is not JSON, is logged and skipped, as the original did
-// (reference §8), except that a non-JSON message no longer crashes the
+// (docs/lambda.md), except that a non-JSON message no longer crashes the
 // invocation. An event without Records (a console test event) is logged
 // and returns normally.
 func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
