@@ -413,41 +413,40 @@ func LimitCopies(plans [][]ReplicationDecision, pending map[string]int, limit in
 	}
 }
 
-// withReplicaVolumes prepares clean's input for the replicas ebs-snapper
-// made (tagged replication_volume_id): each is counted under its
-// original's volume, so the newest replica of a source volume is kept and
-// the minimum holds per source volume, and that volume, which lives in
-// another region, gets the largest minimum of the stanzas that replicate
-// (of every stanza when none does): the snapshots do not say which stanza
-// made them, so the safer rule applies. Replicas ebs_snapper made have no
-// DeleteOn and no volume tag; clean leaves them to replication.
+// withReplicaVolumes gives clean's input a policy for the volumes the
+// region's replicas back up, which live in another region: the volume of
+// record of each copy ebs-snapper made (its Description records it; a
+// replication_volume_id tag is never read), and of each copy EC2 marks as
+// one (provenance.PlaceholderVolume) tagged as a replica whose Description
+// is the create form it inherited from its original (ebs_snapper's and
+// earlier ebs-snapper's copies). Retention groups a replica under that
+// volume, so its newest replica is kept and the minimum holds per source
+// volume. The policy is the largest minimum and the longest retention
+// (replication_retention where a stanza sets it) of the stanzas that
+// replicate, of every stanza when none does: the snapshots do not say
+// which stanza made them, so the safer rule applies.
 func withReplicaVolumes(in *retention.Input, p Policy) {
-	id, minimum := replicaMinimum(p)
-	// The snapshots are copied only when there is a replica to re-file: a
-	// region's 100,000 cost 13 MB a copy (Input's are the inventory's,
-	// which the planners must not change).
-	snaps, copied := in.Snapshots, false
-	for i, s := range in.Snapshots {
-		vol, ok := s.Tag(ReplicationVolumeTag)
-		if _, replica := s.Tag(ReplicationSourceTag); !ok || !replica || vol == "" {
-			continue
+	id, minimum, keep := replicaPolicy(p)
+	for _, s := range in.Snapshots {
+		vol := ""
+		if c, ok := provenance.ParseCopy(s.Description); ok {
+			vol = c.VolumeID
+		} else if _, tagged := s.Tag(ReplicationSourceTag); tagged && s.VolumeID == provenance.PlaceholderVolume {
+			vol, _ = provenance.CreatedVolume(s.Description)
 		}
-		if !copied {
-			snaps, copied = slices.Clone(snaps), true
-		}
-		snaps[i].VolumeID = vol
-		if _, governed := in.Volumes[vol]; !governed {
-			in.Volumes[vol] = retention.VolumePolicy{ConfigID: id, Minimum: minimum}
+		if _, governed := in.Volumes[vol]; vol != "" && !governed {
+			in.Volumes[vol] = retention.VolumePolicy{ConfigID: id, Minimum: minimum, Retention: keep}
 		}
 	}
-	in.Snapshots = snaps
 }
 
-// replicaMinimum is the largest minimum of the stanzas that replicate, or
-// of every stanza when none does, and the first stanza (by id) setting it.
-func replicaMinimum(p Policy) (string, int) {
+// replicaPolicy is the largest minimum and the longest retention of the
+// stanzas that replicate, or of every stanza when none does, and the first
+// stanza (by id) setting that minimum. A stanza's replicas are kept for
+// its replication_retention when it sets one, else for its retention.
+func replicaPolicy(p Policy) (string, int, time.Duration) {
 	replicating := p.Replicating()
-	id, minimum := "", 0
+	id, minimum, keep := "", 0, time.Duration(0)
 	for _, sid := range sortedKeys(p.Stanzas) {
 		s := p.Stanzas[sid]
 		if replicating && !s.Replication {
@@ -456,6 +455,11 @@ func replicaMinimum(p Policy) (string, int) {
 		if id == "" || s.Minimum > minimum {
 			id, minimum = sid, s.Minimum
 		}
+		r := s.Retention
+		if s.ReplicationRetention > 0 {
+			r = s.ReplicationRetention
+		}
+		keep = max(keep, r)
 	}
-	return id, minimum
+	return id, minimum, keep
 }

@@ -184,16 +184,28 @@ func TestLimitCopiesCountsPendingCopiesAcrossRegions(t *testing.T) {
 func TestPlanCleanCountsReplicasPerSourceVolume(t *testing.T) {
 	replica := func(id string, age time.Duration, deleteOn string) inventory.Snapshot {
 		s := snap(id, "vol-ffffffff", "completed", age, deleteOn)
+		s.Description = provenance.CopyDescription(provenance.Copy{SourceRegion: east, SourceID: "snap-o" + id, VolumeID: "vol-src"}, "")
 		s.Tags = append(s.Tags, tags("replication_src_region", east, "replication_snapshot_id", "o-"+id, "replication_volume_id", "vol-src")...)
 		return s
 	}
+	// A copy whose Description records nothing is its own group whatever
+	// its tags say: counted with vol-src's replicas, it would be the
+	// newest and let one more of them go.
+	forged := snap("snap-5", "vol-ffffffff", "completed", 101*time.Hour, "2026-11-20")
+	forged.Tags = append(forged.Tags, tags("replication_src_region", east, "replication_snapshot_id", "o-5", "replication_volume_id", "vol-src")...)
 	small, big := stanza(t, "small", "12 hours", 1), stanza(t, "big", "12 hours", 2)
 	small.Replication, big.Replication = true, true
-	r := region(nil, nil, replica("snap-1", 72*time.Hour, "2026-11-20"), replica("snap-2", 48*time.Hour, "2026-11-20"),
-		replica("snap-3", 24*time.Hour, "2026-11-20"), replica("snap-4", time.Hour, "2026-11-20"))
+	r := region(nil, nil, replica("snap-1", 172*time.Hour, "2026-11-20"), replica("snap-2", 148*time.Hour, "2026-11-20"),
+		replica("snap-3", 124*time.Hour, "2026-11-20"), replica("snap-4", 100*time.Hour, "2026-11-20"), forged)
 	got := PlanClean(r, NewPolicy([]config.Stanza{small, big}, 0), now)
 	var actions []retention.Action
 	for _, d := range got {
+		if d.SnapshotID == forged.ID {
+			if d.Action != retention.Keep || d.VolumeID != "vol-ffffffff" {
+				t.Errorf("forged replica: %+v, want kept as its own group", d)
+			}
+			continue
+		}
 		actions = append(actions, d.Action)
 		if d.VolumeID != "vol-src" || d.ConfigID != "big" {
 			t.Errorf("%s: volume %s config %s, want vol-src and big", d.SnapshotID, d.VolumeID, d.ConfigID)
