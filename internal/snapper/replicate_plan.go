@@ -239,12 +239,14 @@ func replicaVerdict(in ReplicationInput, s inventory.Snapshot, src string, orig 
 
 // legacyCopy reports whether s can be a copy ebs_snapper (the Python tool)
 // made of orig: ebs_snapper gave its copies their original's Description
-// unchanged and made them after it. That Description names the original's
-// instance and volume, so only a copy of a snapshot of that volume carries
-// it in another region: the evidence ties s to its original's volume, not
-// to the one snapshot of it (see docs/security.md).
+// unchanged and made them after it, and that Description is ebs-snapper's
+// create form, which names the original's instance and volume; so only a
+// copy of a snapshot of that volume carries it in another region. The
+// evidence ties s to its original's volume, not to the one snapshot of it
+// (see docs/security.md).
 func legacyCopy(s, orig inventory.Snapshot) bool {
-	return orig.Description != "" && s.Description == orig.Description && !s.StartTime.Before(orig.StartTime)
+	_, named := provenance.CreatedVolume(orig.Description)
+	return named && s.Description == orig.Description && !s.StartTime.Before(orig.StartTime)
 }
 
 // provenReplicas returns the ids of the snapshots in snaps (one region's) that
