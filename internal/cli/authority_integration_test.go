@@ -199,7 +199,8 @@ func TestBackupsOfARestoredVolumeAreNotReplicas(t *testing.T) {
 	inst, err := fleet.Launch(e.ctx, west, fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}},
 		VolumeTags: []inventory.Tag{{Key: "replication_src_region", Value: "us-east-1"}, {Key: "replication_snapshot_id", Value: "snap-0000000000000000b"},
 			{Key: "replication_volume_id", Value: "vol-0000000000000000c"}, {Key: "DeleteOn", Value: "2000-01-01"},
-			{Key: "ebs-snapper:config-id", Value: "other"}, {Key: "ebs-snapper:run", Value: "r"}, {Key: "team", Value: "dr"}}})
+			{Key: "ebs-snapper:config-id", Value: "other"}, {Key: "ebs-snapper:run", Value: "r"}, {Key: "ebs-snapper:origin", Value: "restore"},
+			{Key: "team", Value: "dr"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestBackupsOfARestoredVolumeAreNotReplicas(t *testing.T) {
 	}
 	backup := snaps.Snapshots[0]
 	tags := tagMap(backup.Tags)
-	for _, k := range []string{"replication_src_region", "replication_snapshot_id", "replication_volume_id"} {
+	for _, k := range []string{"replication_src_region", "replication_snapshot_id", "replication_volume_id", "ebs-snapper:origin"} {
 		if v, ok := tags[k]; ok {
 			t.Errorf("new backup inherited %s=%s from its volume", k, v)
 		}
