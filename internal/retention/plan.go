@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 )
 
 // Plan returns one Decision per candidate snapshot of in.Snapshots,
@@ -98,21 +97,6 @@ func Plan(in Input) []Decision {
 		out = planVolume(out, &in, today, vol, scratch)
 	}
 	return out
-}
-
-// groupSeparator ends the volume part of an ungrouped snapshot's group.
-const groupSeparator = "\x00"
-
-// group is the key of the snapshots counted together: the volume of record
-// (provenance.VolumeOfRecord, never a tag), or for a snapshot whose volume
-// is unknown or EC2's copy placeholder, its VolumeId and its own id: such
-// a snapshot is a group of its own, its own newest, and never merges two
-// volumes' snapshots.
-func group(s inventory.Snapshot) string {
-	if vol := provenance.VolumeOfRecord(s); vol != "" {
-		return vol
-	}
-	return s.VolumeID + groupSeparator + s.ID
 }
 
 // candidates is how many decisions Plan can make at most: the snapshots
