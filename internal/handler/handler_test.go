@@ -26,6 +26,8 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 const (
@@ -160,7 +162,7 @@ func TestWorkerSnapshotsItsRegion(t *testing.T) {
 	}
 }
 
-// Records are decoded as the original did (reference §8): anything without
+// Records are decoded as the original did (docs/lambda.md): anything without
 // a region to work on is logged and skipped, never fatal.
 func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 	for _, tc := range []struct {
@@ -208,7 +210,7 @@ func TestWorkerFailsWhenActionsFail(t *testing.T) {
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
 	err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, Message("us-west-2")))
-	if err == nil || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "1 actions failed") {
+	if err == nil || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "1 action failed") {
 		t.Errorf("got %v, want an error naming the region and the failed action", err)
 	}
 	if n := len(fakes["us-west-2"].Snapshots()); n != 1 {
@@ -480,5 +482,28 @@ func TestIAMActions(t *testing.T) {
 func TestMessageIsTheOriginalSerialisation(t *testing.T) {
 	if got := Message("eu-west-1"); got != `{"region": "eu-west-1"}` {
 		t.Errorf("Message = %s", got)
+	}
+}
+
+// A copy that keeps failing fails the worker's invocation, so the
+// function's Errors alarm sees it: after snapper.MaxCopyAttempts copies in
+// state error the original is not copied again and is reported failed.
+func TestReplicationWorkerFailsOnACopyThatKeepsFailing(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	ebstest.Link(fakes)
+	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
+		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
+	for i := range snapper.MaxCopyAttempts {
+		fakes["us-east-1"].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-failed%d", i), VolumeID: provenance.PlaceholderVolume, State: inventory.StateError,
+			Description: provenance.CopyDescription(provenance.Copy{SourceRegion: "us-west-2", SourceID: "snap-orig", VolumeID: "vol-0000"}, ""),
+			Tags:        []inventory.Tag{{Key: "replication_src_region", Value: "us-west-2"}, {Key: "replication_snapshot_id", Value: "snap-orig"}}}, "")
+	}
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: &lease.Memory{}})
+	if err := h.Invoke(invokeCtx(t, "req-12", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err == nil {
+		t.Error("the worker succeeded though the original's copies keep failing")
+	}
+	if n := len(fakes["us-east-1"].Snapshots()); n != snapper.MaxCopyAttempts {
+		t.Errorf("%d snapshots in us-east-1, want the %d failed copies and no new one", n, snapper.MaxCopyAttempts)
 	}
 }
