@@ -51,14 +51,14 @@ func tableExists(ctx context.Context, api DynamoDBAPI, region string) (bool, err
 // stanzas), or back the stanzas up and delete it.
 func tableOutsideStack(account, region string) error {
 	stack, cs := StackName(account), "import-"+tableLogicalID
-	return fmt.Errorf(`%w: table %s in %s (a deploy --delete keeps it, or it was made by hand); CloudFormation cannot create stack %s over it, so nothing was uploaded or created. Either import it into the stack, keeping its stanzas:
+	return fmt.Errorf(`%w: table %s in %s (deploy --table-only made it, a deploy --delete kept it, or it was made by hand); CloudFormation cannot create stack %s over it, so nothing was uploaded or created. Either import it into the stack, keeping its stanzas:
   ebs-snapper deploy --print-import-template > table.json
   aws cloudformation create-change-set --region %s --stack-name %s --change-set-name %s --change-set-type IMPORT --template-body file://table.json --resources-to-import '[{"ResourceType":"AWS::DynamoDB::Table","LogicalResourceId":"%s","ResourceIdentifier":{"TableName":"%s"}}]'
   aws cloudformation wait change-set-create-complete --region %s --stack-name %s --change-set-name %s
   aws cloudformation execute-change-set --region %s --stack-name %s --change-set-name %s
   aws cloudformation wait stack-import-complete --region %s --stack-name %s
   ebs-snapper deploy --region %s
-or back up its stanzas (ebs-snapper configure -t %s -l, then configure -t %s -g ID > ID.json for each) and delete it (aws dynamodb delete-table --region %s --table-name %s), then deploy again`,
+(when the table has a CostCenter tag, add --parameters ParameterKey=CostCenter,ParameterValue=<its value> to create-change-set), or back up its stanzas (ebs-snapper configure -t %s -l, then configure -t %s -g ID > ID.json for each) and delete it (aws dynamodb delete-table --region %s --table-name %s), then deploy again`,
 		ErrTableOutsideStack, Table, region, stack,
 		region, stack, cs, tableLogicalID, Table,
 		region, stack, cs,
