@@ -33,11 +33,12 @@ release: ## build dist/release: archives for linux, darwin, windows (amd64, arm6
 	$(GO) run ./cmd/release -out dist/release -version $(VERSION) -commit $(COMMIT) -date $(DATE)
 	cd dist/release && sha256sum -c SHA256SUMS
 
-release-check: ## build the whole release twice and check that both are byte-identical
-	rm -rf dist/release dist/release-again
+release-check: ## build the whole release twice, the second time with an empty Go build cache, and check that both are byte-identical
+	rm -rf dist/release dist/release-again dist/gocache
 	$(GO) run ./cmd/release -out dist/release -version $(VERSION) -commit $(COMMIT) -date $(DATE)
-	$(GO) run ./cmd/release -out dist/release-again -version $(VERSION) -commit $(COMMIT) -date $(DATE)
+	GOCACHE=$(CURDIR)/dist/gocache $(GO) run ./cmd/release -out dist/release-again -version $(VERSION) -commit $(COMMIT) -date $(DATE)
 	diff -r dist/release dist/release-again && echo "release: two builds are byte-identical"
+	rm -rf dist/gocache
 	cd dist/release && sha256sum -c SHA256SUMS
 
 demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/snapshot/clean
