@@ -43,9 +43,12 @@ stack named ebs-snapper-<account>: the configuration table (retained when
 the stack is deleted), six Lambda functions running this binary as
 bootstrap, three SNS topics, three schedules and the error alarms.
 
-It packages the code (--zip, else this binary when it is a static Linux
-build of the architecture, else a cross-build with the Go toolchain from
-the source tree), uploads it to the private bucket
+It packages the code (--zip, checked against a SHA256SUMS beside it; else
+this binary when it is a static Linux build of the architecture; else,
+for a binary from go install …@version, that module version built for
+Lambda with go install; else a cross-build with the Go toolchain from the
+source tree) and refuses code of another version than this binary's
+unless --allow-version-mismatch; it uploads it to the private bucket
 ebs-snapper-<account>-<region>, creates or updates the stack (keeping
 every parameter set earlier), then updates and publishes each function's
 code. A deploy with nothing to change changes nothing and says so. Over a

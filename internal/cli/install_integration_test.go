@@ -304,14 +304,18 @@ func TestInstallFromCloneAndMakeThenDeploy(t *testing.T) {
 	}
 	clone := filepath.Join(t.TempDir(), "ebs-snapper")
 	runIn(t, root, nil, "git", "clone", "-q", root, clone)
-	runIn(t, clone, nil, "make", "build")
+	// A user's go command stamps the checkout's VCS version (this
+	// machine's go env turns that off): the binary then carries a module
+	// version that go install could not fetch, which deploy must not try.
+	vcs := []string{"GOFLAGS=-buildvcs=true"}
+	runIn(t, clone, vcs, "make", "build")
 	bin := filepath.Join(clone, "bin", "ebs-snapper")
 	commit := strings.TrimSpace(runIn(t, clone, nil, "git", "rev-parse", "HEAD"))
-	stdout, _, _ := runTool(t, srv, bin, clone, nil, "--version")
+	stdout, _, _ := runTool(t, srv, bin, clone, vcs, "--version")
 	if !strings.Contains(stdout, "(commit "+commit+", linux/"+runtime.GOARCH) {
 		t.Errorf("--version printed %q, want commit %s", stdout, commit)
 	}
-	deployWith(t, srv, bin, clone, nil, []string{
+	deployWith(t, srv, bin, clone, vcs, []string{
 		"(built for linux/",
 		"from " + clone + ")",
 		"stack " + deployStack + " (" + deployRegion + "): created",

@@ -77,7 +77,7 @@ type Info struct {
 	// GoVersion is the toolchain that built it (go1.26.8).
 	GoVersion string
 	// Module is the module version the binary was built from by
-	// go install (v1.2.3), "" for a build from a source tree.
+	// go install …@version (v1.2.3), "" for a build in a source tree.
 	Module string
 }
 
@@ -126,9 +126,14 @@ func Read(bin []byte) (Info, error) {
 func fromBuildInfo(bi *debug.BuildInfo, version, commit string) Info {
 	i := Info{Version: version, Commit: commit, GoVersion: bi.GoVersion}
 	if real := bi.Main.Version; real != "" && real != "(devel)" {
-		i.Module = real
 		if i.Version == "" {
 			i.Version = real
+		}
+		// Only a module the go command downloaded has a sum: a build in a
+		// checkout gets a version from its VCS (Go 1.24 and later) but
+		// none, and go install could not fetch that version.
+		if bi.Main.Sum != "" {
+			i.Module = real
 		}
 	}
 	if i.Version == "" {

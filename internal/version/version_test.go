@@ -12,19 +12,19 @@ func TestFromBuildInfo(t *testing.T) {
 	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0f1ad24a1b2c3d4e"}, {Key: "vcs.modified", Value: "true"}}
 	for _, tc := range []struct {
 		name            string
-		main            string
+		main, sum       string
 		settings        []debug.BuildSetting
 		ldVer, ldCommit string
 		want            Info
 	}{
-		{"stamped wins", "v1.0.0", vcs, "v2.0.0", "abc", Info{Version: "v2.0.0", Commit: "abc", Module: "v1.0.0"}},
-		{"go install of a tag", "v1.2.3", nil, "", "", Info{Version: "v1.2.3", Commit: Unknown, Module: "v1.2.3"}},
-		{"go install of a pseudo-version", "v0.0.0-20261206205400-0f1ad24a1b2c", nil, "", "", Info{Version: "v0.0.0-20261206205400-0f1ad24a1b2c", Commit: "0f1ad24a1b2c", Module: "v0.0.0-20261206205400-0f1ad24a1b2c"}},
-		{"build in a dirty checkout", "(devel)", vcs, "", "", Info{Version: Devel, Commit: "0f1ad24a1b2c3d4e-dirty"}},
-		{"nothing recorded", "(devel)", nil, "", "", Info{Version: Devel, Commit: Unknown}},
+		{"stamped wins", "v1.0.0", "h1:x", vcs, "v2.0.0", "abc", Info{Version: "v2.0.0", Commit: "abc", Module: "v1.0.0"}},
+		{"go install of a tag", "v1.2.3", "h1:x", nil, "", "", Info{Version: "v1.2.3", Commit: Unknown, Module: "v1.2.3"}},
+		{"go install of a pseudo-version", "v0.0.0-20261206205400-0f1ad24a1b2c", "h1:x", nil, "", "", Info{Version: "v0.0.0-20261206205400-0f1ad24a1b2c", Commit: "0f1ad24a1b2c", Module: "v0.0.0-20261206205400-0f1ad24a1b2c"}},
+		{"build in a checkout: a VCS version, no sum, not installable", "v0.0.0-20261206205400-0f1ad24a1b2c+dirty", "", vcs, "", "", Info{Version: "v0.0.0-20261206205400-0f1ad24a1b2c+dirty", Commit: "0f1ad24a1b2c3d4e-dirty"}},
+		{"build with -buildvcs=false", "(devel)", "", nil, "", "", Info{Version: Devel, Commit: Unknown}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: tc.main}, Settings: tc.settings}
+			bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: tc.main, Sum: tc.sum}, Settings: tc.settings}
 			tc.want.GoVersion = "go1.26.8"
 			if got := fromBuildInfo(bi, tc.ldVer, tc.ldCommit); got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
