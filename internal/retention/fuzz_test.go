@@ -37,7 +37,6 @@ func fuzzInput(data []byte) Input {
 		Volumes:         map[string]VolumePolicy{},
 		VolumeInstance:  map[string]string{},
 		Ignore:          map[string]bool{},
-		AMISnapshots:    map[string]string{},
 	}
 	nVol := 1 + r.intn(4)
 	for v := range nVol {
@@ -90,7 +89,7 @@ func fuzzInput(data []byte) Input {
 			s.Tags = append(s.Tags, inventory.Tag{Key: DeleteOnTag, Value: due})
 		}
 		if r.intn(8) == 0 {
-			in.AMISnapshots[s.ID] = "ami-" + s.ID
+			s.Protections = append(s.Protections, amiProtection("ami-"+s.ID))
 		}
 		switch r.intn(6) {
 		case 0:

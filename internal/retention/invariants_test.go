@@ -88,7 +88,6 @@ func cloneInput(in Input) Input {
 	out.Volumes = maps.Clone(in.Volumes)
 	out.VolumeInstance = maps.Clone(in.VolumeInstance)
 	out.Ignore = maps.Clone(in.Ignore)
-	out.AMISnapshots = maps.Clone(in.AMISnapshots)
 	out.Orphans = maps.Clone(in.Orphans)
 	return out
 }
@@ -162,7 +161,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{in.Ignore[vol], "volume is ignored"},
 			{ignored(in, in.VolumeInstance[vol]), "instance " + in.VolumeInstance[vol] + " is ignored"},
 			{ignored(in, in.Volumes[vol].InstanceID), "policy's instance " + in.Volumes[vol].InstanceID + " is ignored"},
-			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
+			{len(s.Protections) > 0, "protected: " + inventory.Protections(s.Protections)},
 			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 			{e.keepAll, "its orphans policy is keep"},
@@ -234,7 +233,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		s, vol := snaps[d.SnapshotID], d.VolumeID
 		e := eff(in, vol)
 		p, known := e.policy, e.known
-		ami, backs := in.AMISnapshots[s.ID]
+		ami, backs := backedAMI(s)
 		completed := s.State == inventory.StateCompleted
 		bare := suffixes.ReplaceAllString(d.Reason, "")
 		minimum := strings.Contains(bare, fmt.Sprintf(" minimum %d ", p.Minimum)) ||

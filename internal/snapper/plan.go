@@ -345,7 +345,6 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		VolumeInstance:  map[string]string{},
 		Ignore:          p.Ignore,
 		IgnoreRetention: p.IgnoreRetention,
-		AMISnapshots:    r.AMISnapshots,
 		Orphans:         map[string]retention.OrphanPolicy{},
 	}
 	rejected := map[string]bool{}
