@@ -242,4 +242,3 @@ func sortedIDs[V any](m map[string]V) []string {
 	slices.Sort(ids)
 	return ids
 }
-
