@@ -14,6 +14,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -77,7 +78,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		g.Go(func() error {
 			// The snapshots too (one paginated listing): those whose DeleteOn
 			// is not a date are kept forever, and the operator must hear of it.
-			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots)
+			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots|snapper.NeedImages|snapper.NeedRecycleBin)
 			if err != nil {
 				if errors.Is(err, inventory.ErrRegionUnavailable) {
 					return nil
@@ -100,7 +101,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 
 	matchedSomewhere := map[string]bool{}
 	rejected := map[string][]string{} // stanza id → "region: error"
-	var conflicts, untracked, neverDue []string
+	var conflicts, untracked, neverDue, protected []string
 	for _, rc := range checks {
 		if rc.inv == nil {
 			continue
@@ -120,6 +121,9 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		}
 		for _, c := range rc.inv.Conflicts {
 			conflicts = append(conflicts, conflictFinding(env.Policy, c))
+		}
+		if p := report.CountProtected(rc.inv.Snapshots, rc.inv.RecycleBin); p.WithDeleteOn > 0 || p.RecycleBinRules > 0 {
+			protected = append(protected, rc.inv.Name+": "+p.String())
 		}
 		if ids := retention.NeverDue(rc.inv.Snapshots); len(ids) > 0 {
 			neverDue = append(neverDue, neverDueFinding(rc.inv.Name, ids))
@@ -148,7 +152,8 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 	sort.Strings(conflicts)
 	sort.Strings(untracked)
 	sort.Strings(neverDue)
-	return slices.Concat(findings, conflicts, untracked, neverDue), nil
+	sort.Strings(protected)
+	return slices.Concat(findings, conflicts, untracked, neverDue, protected), nil
 }
 
 // conflictFinding says which stanzas match an instance and what they

@@ -351,12 +351,22 @@ func printReport(w io.Writer, out output) {
 			if r.SnapshotID != "" {
 				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
 			}
+			if r.Locked {
+				reason += ", locked"
+			}
+			if r.LockError != "" {
+				reason += "; NOT LOCKED: " + r.LockError
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
 				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Clean {
+			reason := r.Reason
+			if h := r.RecycleBin; h != nil {
+				reason += fmt.Sprintf("; Recycle Bin rule %s keeps it billed (up to %d GiB) until %s", h.Rule, h.GiB, h.Until.Format(time.RFC3339))
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
-				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(r.Reason, r.Error))
+				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Replication {
 			reason := r.Reason
@@ -413,6 +423,9 @@ func printReport(w io.Writer, out output) {
 		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
 	}
 	for _, rr := range out.Regions {
+		if b := rr.RecycleBin; b != nil {
+			fmt.Fprintln(w, recycleBinLine(rr.Region, b, out.DryRun))
+		}
 		if n := len(rr.NeverDue); n > 0 {
 			fmt.Fprintf(w, "%s: %d snapshots have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s\n",
 				rr.Region, n, strings.Join(rr.NeverDue, ", "))
@@ -484,4 +497,21 @@ func withError(reason, err string) string {
 		return reason
 	}
 	return reason + " [" + err + "]"
+}
+
+// recycleBinLine says what a region's deletes leave billed in the Recycle
+// Bin: a delete there saves nothing until the rule's retention ends.
+func recycleBinLine(region string, b *snapper.RecycleBinSummary, dryRun bool) string {
+	if b.Error != "" {
+		return fmt.Sprintf("%s: Recycle Bin rules unknown (%s): deleted snapshots may stay billed in the bin", region, b.Error)
+	}
+	verb := "deleted"
+	if dryRun {
+		verb = "to delete"
+	}
+	if b.Snapshots == 0 {
+		return fmt.Sprintf("%s: %d Recycle Bin rules for EBS snapshots; none covers the snapshots %s", region, b.Rules, verb)
+	}
+	return fmt.Sprintf("%s: Recycle Bin: %d snapshots %s stay in the bin, billed, up to %d GiB (their volumes' size) until %s at the latest",
+		region, b.Snapshots, verb, b.GiB, b.Until.Format(time.RFC3339))
 }

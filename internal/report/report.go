@@ -87,6 +87,10 @@ type Region struct {
 	// has a snapshot (matched or orphaned), in GiB: an upper bound of what
 	// one full copy per volume stores, not a bill (see docs/report.md).
 	StorageUpperBoundGiB int64 `json:"storage_upper_bound_gib"`
+	// Protected counts the snapshots held by AMIs, locks, AWS Backup and
+	// launch templates, and what Recycle Bin rules would keep billed
+	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
+	Protected Protected `json:"protected"`
 }
 
 // Volume is one matched volume's protection.
@@ -206,7 +210,8 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		})
 	}
 
-	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{}}
+	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
+		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held := map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {

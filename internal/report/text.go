@@ -126,6 +126,11 @@ func WriteText(w io.Writer, r Report) error {
 			}
 		}
 	}
+	for _, rr := range r.Regions {
+		if rr.Protected.Any() {
+			fmt.Fprintf(&b, "\n%s: %s", rr.Region, rr.Protected)
+		}
+	}
 	fmt.Fprintf(&b, "\nStorage: at most %d GiB (upper bound: the sum of the sizes of the volumes that have snapshots)\n", r.StorageUpperBoundGiB)
 	_, err := io.WriteString(w, b.String())
 	return err
