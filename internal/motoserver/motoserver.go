@@ -1,5 +1,6 @@
 // Package motoserver runs moto, the AWS emulator, in server mode on
-// 127.0.0.1 for integration tests and the demo. Tests share one server per
+// 127.0.0.1 for integration tests and the demo, patched with the calls
+// moto lacks (patch.py: snapshot locks, disabled AMIs, Recycle Bin). Tests share one server per
 // test binary (started by the first Require, stopped by RunTests from
 // TestMain) and reset its state before each test through Require.
 //
@@ -11,6 +12,7 @@ package motoserver
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +34,13 @@ import (
 
 // Version is the moto release the project pins.
 const Version = "5.2.1"
+
+// patch runs moto's server with snapshot locks, DisableImage and
+// DescribeImages' IncludeDisabled, and the Recycle Bin rules API added in
+// memory: moto 5.2.1 implements none of them.
+//
+//go:embed patch.py
+var patch string
 
 // AccountID is the account moto reports for every caller.
 const AccountID = "123456789012"
@@ -92,7 +101,9 @@ func launch(py string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// moto.server, patched with the EC2 and Recycle Bin calls moto lacks
+	// (patch.py says which).
+	cmd := exec.Command(py, "-c", patch, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
 	// The test binary's AWS_* settings (RunTests's offline ones, or a
 	// test's) are for clients of moto, not for moto itself.
