@@ -54,7 +54,9 @@ def lock_snapshot(self):
         raise EC2ClientError("InvalidParameterValue", "LockMode must be governance or compliance")
     if (duration is None) == (expires is None):
         raise EC2ClientError("InvalidParameterCombination", "Specify either LockDuration or ExpirationDate")
-    if expires is not None:
+    if isinstance(expires, datetime.datetime):
+        until = expires if expires.tzinfo else expires.replace(tzinfo=datetime.timezone.utc)
+    elif expires is not None:
         until = datetime.datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
     else:
         until = _now() + datetime.timedelta(days=int(duration))
