@@ -27,6 +27,7 @@ func lambdaActions() []string {
 	var all []string
 	for _, actions := range [][]string{
 		ebs.IAMActions(),
+		ebs.RecycleBinIAMActions(), // Recycle Bin rules, read for what deletes leave billed
 		configstore.IAMActions(), // the read path only: configure's writes stay out of the role
 		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule; workers publish continuations
 		lease.IAMActions(),       // workers take and release their region's lease
@@ -185,6 +186,9 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		{"DeleteReplicas", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
 		{"ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
+		{"ReadRecycleBinRules", "rbin:GetRule", `{"Fn::Sub":"arn:${AWS::Partition}:rbin:*:${AWS::AccountId}:rule/*"}`, nil},
+		{"LockOnlyOwnSnapshots", "ec2:LockSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false", "aws:ResourceTag/ebs-snapper:config-id": "false"}}},
 	} {
 		s, ok := bySid[tc.sid]
 		if !ok {
@@ -210,11 +214,12 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		}
 	}
 	// Any other mutating EC2 grant, or one on every resource, would widen
-	// the role: only Describe calls may use "*".
+	// the role: only Describe calls, and Recycle Bin's ListRules (which
+	// has no resource), may use "*".
 	for _, s := range stmts {
 		if res, ok := s.Resource.(string); ok && res == "*" {
 			for _, a := range s.actions() {
-				if !strings.HasPrefix(a, "ec2:Describe") {
+				if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" {
 					t.Errorf("statement %s grants %s on every resource", s.Sid, a)
 				}
 			}
