@@ -270,7 +270,7 @@ func TestReportAndCheckCountProtections(t *testing.T) {
 func TestStanzaLockLocksNewSnapshots(t *testing.T) {
 	for _, tc := range []struct {
 		name, lock, state string
-		until         func(now time.Time, deleteOn string) time.Time
+		until             func(now time.Time, deleteOn string) time.Time
 	}{
 		{"governance for the retention", `{"mode": "governance"}`, "governance",
 			func(_ time.Time, deleteOn string) time.Time { d, _ := time.Parse(time.DateOnly, deleteOn); return d }},

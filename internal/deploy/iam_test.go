@@ -28,9 +28,9 @@ func lambdaActions() []string {
 	for _, actions := range [][]string{
 		ebs.IAMActions(),
 		ebs.RecycleBinIAMActions(), // Recycle Bin rules, read for what deletes leave billed
-		configstore.IAMActions(), // the read path only: configure's writes stay out of the role
-		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule; workers publish continuations
-		lease.IAMActions(),       // workers take and release their region's lease
+		configstore.IAMActions(),   // the read path only: configure's writes stay out of the role
+		handler.IAMActions(),       // fan-outs publish to SNS and toggle the replication rule; workers publish continuations
+		lease.IAMActions(),         // workers take and release their region's lease
 		runtimeActions,
 	} {
 		all = append(all, actions...)
