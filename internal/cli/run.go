@@ -498,4 +498,3 @@ func withError(reason, err string) string {
 	}
 	return reason + " [" + err + "]"
 }
-
