@@ -233,7 +233,7 @@ func TestRecycleBinKeepsDeletesBilled(t *testing.T) {
 }
 
 // TestReportAndCheckCountProtections: report counts each protection and
-// the Recycle Bin's reach; configure -c names them as a finding.
+// the Recycle Bin's reach; configure -c notes them, exit 0.
 func TestReportAndCheckCountProtections(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza)
@@ -261,8 +261,8 @@ func TestReportAndCheckCountProtections(t *testing.T) {
 		t.Errorf("report's protected counts %+v, want %+v", got, want)
 	}
 	stdout, _, code = runBinary(t, e.srv, "", "configure", "-c")
-	line := "us-east-1: protected snapshots: 1 locked, 1 used by launch templates (2 carry DeleteOn and are kept past it); 1 Recycle Bin rules for EBS snapshots: 3 snapshots (up to 24 GiB) would stay billed in the bin after a delete"
-	if code != ExitPartial || !slices.ContainsFunc(strings.Split(stdout, "\n"), func(l string) bool { return strings.HasSuffix(l, line) }) {
+	line := "note: us-east-1: protected snapshots: 1 locked, 1 used by launch templates (2 carry DeleteOn and are kept past it); 1 Recycle Bin rules for EBS snapshots: 3 snapshots (up to 24 GiB) would stay billed in the bin after a delete"
+	if code != 0 || !slices.ContainsFunc(strings.Split(stdout, "\n"), func(l string) bool { return strings.HasSuffix(l, line) }) {
 		t.Errorf("configure -c: exit %d, output:\n%s\nwant a line ending %q", code, stdout, line)
 	}
 }
