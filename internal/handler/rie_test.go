@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
@@ -61,16 +64,32 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	waitListening(t, invokeAddr, &out)
 
 	// One invocation at a time: the emulator cannot take concurrent ones.
-	resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
-		bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
-	if err != nil {
-		t.Fatal(err)
+	invoke := func() (int, string) {
+		resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
+			bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "errorMessage") {
-		t.Fatalf("invoke: HTTP %d %s\n%s", resp.StatusCode, body, &out)
+	if code, body := invoke(); code != http.StatusOK || strings.Contains(body, "errorMessage") {
+		t.Fatalf("invoke: HTTP %d %s\n%s", code, body, &out)
 	}
+	defer func() {
+		// A stanza whose match EC2 rejects, beside the good one: the
+		// invocation fails (as the CLI exits 3), so that the function's
+		// Errors metric and its alarm see it.
+		store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), motoTable)
+		rejected := `{"match": {"key-name": "x"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
+		if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "keyname", Configuration: rejected}); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := invoke(); !strings.Contains(body, "errorMessage") || !strings.Contains(body, "1 stanza rejected by EC2") {
+			t.Errorf("invoke with a stanza EC2 rejects: %s, want an errorMessage naming the rejected stanza\n%s", body, &out)
+		}
+	}()
 
 	for _, v := range inst.VolumeIDs {
 		if got := snapshotsOf(t, ctx, west, v); len(got) != 1 {
