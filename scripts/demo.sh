@@ -12,7 +12,7 @@ bin=${EBS_SNAPPER_BIN:-$root/bin/ebs-snapper}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
 # moto with the snapshot-lock, disabled-AMI and Recycle Bin calls it lacks.
-MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" internal/motoserver/patch.py -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -c "$(cat internal/motoserver/patch.py internal/motoserver/stage.py)" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
 "$py" - "$port" <<'PY' || { cat "$log"; exit 1; }

@@ -1,6 +1,7 @@
 // Package motoserver runs moto, the AWS emulator, in server mode on
 // 127.0.0.1 for integration tests and the demo, patched with the calls
-// moto lacks (patch.py: snapshot locks, disabled AMIs, Recycle Bin). Tests share one server per
+// moto lacks (patch.py: snapshot locks, disabled AMIs, Recycle Bin) and an
+// endpoint to stage snapshots (stage.py). Tests share one server per
 // test binary (started by the first Require, stopped by RunTests from
 // TestMain) and reset its state before each test through Require.
 //
@@ -13,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -35,7 +37,7 @@ import (
 // Version is the moto release the project pins.
 const Version = "5.2.1"
 
-// patch runs moto's server with snapshot locks, DisableImage and
+// patch patches moto's server with snapshot locks, DisableImage and
 // DescribeImages' IncludeDisabled, and the Recycle Bin rules API added in
 // memory: moto 5.2.1 implements none of them.
 //
@@ -101,9 +103,10 @@ func launch(py string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// moto.server, patched with the EC2 and Recycle Bin calls moto lacks
-	// (patch.py says which).
-	cmd := exec.Command(py, "-c", patch, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// moto's own server, patched with the EC2 and Recycle Bin calls it
+	// lacks (patch.py) and one endpoint more to stage snapshots
+	// (stage.py, which starts the server).
+	cmd := exec.Command(py, "-c", patch+"\n"+stageScript, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
 	// The test binary's AWS_* settings (RunTests's offline ones, or a
 	// test's) are for clients of moto, not for moto itself.
@@ -133,6 +136,53 @@ func launch(py string, port int) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+//go:embed stage.py
+var stageScript string
+
+// SnapshotStage is what StageSnapshot changes on a snapshot: each field
+// that is set.
+type SnapshotStage struct {
+	// StartTime backdates the snapshot (whole seconds, UTC).
+	StartTime time.Time
+	// VolumeID replaces its VolumeId, as EC2's copies read vol-ffffffff.
+	VolumeID string
+	// State sets its state ("error", "pending").
+	State string
+}
+
+// StageSnapshot changes a snapshot of account AccountID in region inside
+// moto's EC2 backend, for states moto's API cannot produce: moto stamps
+// StartTime with its clock, keeps the source's VolumeId on copies (EC2
+// gives them vol-ffffffff) and completes every snapshot at once. The server
+// runs moto with one endpoint more for it (stage.py).
+func (s *Server) StageSnapshot(region, id string, st SnapshotStage) error {
+	body := map[string]string{"region": region, "snapshot_id": id}
+	if !st.StartTime.IsZero() {
+		body["start_time"] = st.StartTime.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	if st.VolumeID != "" {
+		body["volume_id"] = st.VolumeID
+	}
+	if st.State != "" {
+		body["state"] = st.State
+	}
+	js, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := http.Post(s.URL+"/ebs-snapper-test/snapshot", "application/json", bytes.NewReader(js))
+	if err != nil {
+		return fmt.Errorf("stage snapshot %s in %s: %w", id, region, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg := new(bytes.Buffer)
+		_, _ = msg.ReadFrom(resp.Body)
+		return fmt.Errorf("stage snapshot %s in %s: %s: %s", id, region, resp.Status, msg)
+	}
+	return nil
 }
 
 // Env is the environment a process needs to talk to this server and

@@ -14,12 +14,12 @@ only as far as ebs-snapper and its tests use them:
 - Recycle Bin: CreateRule, ListRules and GetRule for EBS_SNAPSHOT rules,
   per region, cleared by /moto-api/reset.
 
-Run as: python3 patch.py -H 127.0.0.1 -p PORT (moto.server's arguments).
+It only patches: stage.py, run after it in the same interpreter, starts the
+server (python3 -c "$(cat patch.py stage.py)" -H 127.0.0.1 -p PORT).
 """
 import datetime
 import json
 import re
-import sys
 import uuid
 
 import moto.server
@@ -170,6 +170,3 @@ def __call__(self, environ, start_response):
 
 
 moto.server.DomainDispatcherApplication.__call__ = __call__
-
-if __name__ == "__main__":
-    moto.server.main(sys.argv[1:])
