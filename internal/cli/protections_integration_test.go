@@ -37,19 +37,6 @@ func cleanRows(out output) map[string]snapper.CleanRow {
 	return rows
 }
 
-// exists reports whether the account still owns snapshot id.
-func (e *engineEnv) exists(id string) bool {
-	e.t.Helper()
-	for _, ss := range e.snapshots() {
-		for _, s := range ss {
-			if aws.ToString(s.SnapshotId) == id {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // dueVolume launches one backup=yes instance and seeds its volume with
 // n snapshots due three days ago and a newest one not due.
 func (e *engineEnv) dueVolume(n int) (vol string, due []string, newest string) {
@@ -87,7 +74,7 @@ func TestLockedSnapshotIsKeptAndCounted(t *testing.T) {
 	if s := out.Regions[0].Summary; s.Deleted != 2 || s.Failed != 0 {
 		t.Errorf("clean: %+v, want 2 deleted and no failure", s)
 	}
-	if !e.exists(due[0]) || !e.exists(newest) {
+	if !e.exists(e.ec2, due[0]) || !e.exists(e.ec2, newest) {
 		t.Error("the locked snapshot or the newest was deleted")
 	}
 }
@@ -122,7 +109,7 @@ func TestDisabledAMIKeepsItsSnapshot(t *testing.T) {
 	if r := cleanRows(out)[snap]; r.Action != "keep" || r.Status != "" {
 		t.Errorf("clean: %s %s %q, want a keep with no delete sent", r.Action, r.Status, r.Error)
 	}
-	if !e.exists(snap) {
+	if !e.exists(e.ec2, snap) {
 		t.Error("the disabled AMI's snapshot is gone")
 	}
 }
@@ -153,8 +140,8 @@ func TestAWSBackupRecoveryPointsAreNeverOurs(t *testing.T) {
 	if plan[s1].Action != "delete" || plan[s2].Action != "keep" {
 		t.Errorf("s1 %s %q, s2 %s %q; want delete, keep", plan[s1].Action, plan[s1].Reason, plan[s2].Action, plan[s2].Reason)
 	}
-	if out := e.run(0, "clean"); out.Regions[0].Summary.Failed != 0 || !e.exists(backup) || !e.exists(s2) {
-		t.Errorf("clean: %+v; AWS Backup's kept %v, s2 kept %v", out.Regions[0].Summary, e.exists(backup), e.exists(s2))
+	if out := e.run(0, "clean"); out.Regions[0].Summary.Failed != 0 || !e.exists(e.ec2, backup) || !e.exists(e.ec2, s2) {
+		t.Errorf("clean: %+v; AWS Backup's kept %v, s2 kept %v", out.Regions[0].Summary, e.exists(e.ec2, backup), e.exists(e.ec2, s2))
 	}
 }
 
