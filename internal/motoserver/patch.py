@@ -17,7 +17,7 @@ only as far as ebs-snapper and its tests use them:
 It only patches: stage.py, run after it in the same interpreter, starts the
 server (python3 -c "$(cat patch.py stage.py)" -H 127.0.0.1 -p PORT).
 """
-import datetime
+import datetime as _dt
 import json
 import re
 import uuid
@@ -36,7 +36,7 @@ def _locks(backend):
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def _active(lock):
@@ -54,12 +54,12 @@ def lock_snapshot(self):
         raise EC2ClientError("InvalidParameterValue", "LockMode must be governance or compliance")
     if (duration is None) == (expires is None):
         raise EC2ClientError("InvalidParameterCombination", "Specify either LockDuration or ExpirationDate")
-    if isinstance(expires, datetime.datetime):
-        until = expires if expires.tzinfo else expires.replace(tzinfo=datetime.timezone.utc)
+    if isinstance(expires, _dt.datetime):
+        until = expires if expires.tzinfo else expires.replace(tzinfo=_dt.timezone.utc)
     elif expires is not None:
-        until = datetime.datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+        until = _dt.datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
     else:
-        until = _now() + datetime.timedelta(days=int(duration))
+        until = _now() + _dt.timedelta(days=int(duration))
     state = mode
     if cool_off is not None:
         if mode != "compliance":
