@@ -110,10 +110,10 @@ func TestLockForSaferReading(t *testing.T) {
 func TestRunCleanHoldsDeletesInRecycleBin(t *testing.T) {
 	f := webFleet()
 	for i, id := range []string{"snap-1", "snap-2", "snap-3"} {
-		f.AddSnapshot(inventory.Snapshot{ID: id, VolumeID: "vol-a1", VolumeSize: 8, StartTime: now.Add(time.Duration(i-10) * time.Hour),
+		f.AddSnapshot(inventory.Snapshot{ID: id, VolumeID: "vol-a1", VolumeSize: 8, StartTime: now.AddDate(0, 0, -10).Add(time.Duration(i) * time.Hour),
 			Tags: tags("DeleteOn", "2026-11-20")}, "")
 	}
-	f.AddSnapshot(inventory.Snapshot{ID: "snap-4", VolumeID: "vol-a1", VolumeSize: 8, StartTime: now.Add(-time.Hour),
+	f.AddSnapshot(inventory.Snapshot{ID: "snap-4", VolumeID: "vol-a1", VolumeSize: 8, StartTime: now.AddDate(0, 0, -9),
 		Tags: tags("DeleteOn", "2026-11-20", "scratch", "yes")}, "")
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-7", Retention: 7 * 24 * time.Hour, Exclude: []inventory.Tag{{Key: "scratch", Value: "yes"}}})
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-30", Retention: 30 * 24 * time.Hour, Tags: []inventory.Tag{{Key: "DeleteOn"}}})
