@@ -427,6 +427,7 @@ func TestBadStanzaDoesNotStopGoodOnes(t *testing.T) {
 
 // With no valid stanza a run does nothing, and --json still prints the
 // report's shape (no region, the invalid stanzas), so a script can parse it.
+// Stanzas stored but none valid is a failed run (exit 1: nothing was done).
 func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
 	e := newEngineEnv(t)
 	out := e.run(0, "plan")
@@ -434,7 +435,7 @@ func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
 		t.Errorf("plan --json with no stanza: job %q, %d regions, account %q", out.Job, len(out.Regions), out.Account)
 	}
 	e.stanza("b-garbage", `{, 123 bare words :: }`)
-	out = e.run(ExitPartial, "clean")
+	out = e.run(ExitError, "clean")
 	if len(out.Regions) != 0 || len(out.InvalidStanzas) != 1 || !strings.Contains(out.InvalidStanzas[0], "b-garbage") {
 		t.Errorf("clean --json with only an invalid stanza: %d regions, invalid %q", len(out.Regions), out.InvalidStanzas)
 	}
