@@ -18,7 +18,7 @@ func TestConfigureBinaryRefusesBadText(t *testing.T) {
 	const snap = `"snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}`
 	for _, tt := range []struct {
 		name, id, stanza, want string
-		code               int
+		code                   int
 	}{
 		{"newline in the id", "daily\nweekly", `{"match": {"tag:b": "y"}, ` + snap + `}`, "--set: the stanza id holds the control character U+000A", ExitUsage},
 		{"invalid UTF-8 in the id", "daily\xff", `{"match": {"tag:b": "y"}, ` + snap + `}`, "--set: the stanza id is not valid UTF-8", ExitUsage},
