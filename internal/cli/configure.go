@@ -93,8 +93,9 @@ func (o *configureOptions) request(args []string) (configureRequest, error) {
 	r.id = args[0]
 	if r.action == "set" {
 		// Read back, such an id would be a different one (U+FFFD for
-		// invalid UTF-8) or split the lines of configure -l.
-		if msg := config.TextProblem(r.id); msg != "" {
+		// invalid UTF-8) or split the lines of configure -l; a long one
+		// fails every snapshot's config-id tag.
+		if msg := config.IDProblem(r.id); msg != "" {
 			return r, usagef("--set: the stanza id %s", msg)
 		}
 		if len(args) < 2 || args[1] == "" {

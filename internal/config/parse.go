@@ -163,6 +163,8 @@ func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
 	p.duplicates(data)
 	if msg := TextProblem(id); msg != "" {
 		p.lenient("id", "the stanza id "+msg, "read as written", nil)
+	} else if msg := IDProblem(id); msg != "" {
+		p.fail("id", "the stanza id "+msg, nil)
 	}
 	p.text("", data)
 	s.Match = p.match(top)

@@ -33,6 +33,24 @@ func TextProblem(s string) string {
 	return ""
 }
 
+// MaxIDLength is the longest stanza id, in characters: every snapshot a
+// stanza makes is tagged with its id (ebs-snapper:config-id), and EC2 tag
+// values hold at most 256 Unicode characters (CreateTags, Tag in the EC2
+// API Reference), so a longer id would fail every CreateSnapshot.
+const MaxIDLength = 256
+
+// IDProblem says what is wrong with a stanza id, or "": TextProblem's
+// findings, and a length over MaxIDLength.
+func IDProblem(id string) string {
+	if msg := TextProblem(id); msg != "" {
+		return msg
+	}
+	if n := utf8.RuneCountInString(id); n > MaxIDLength {
+		return fmt.Sprintf("is %d characters long; snapshots are tagged with it and EC2 tag values hold at most %d", n, MaxIDLength)
+	}
+	return ""
+}
+
 // invalidUTF8 names the first byte of s that is not valid UTF-8, with s
 // quoted around it.
 func invalidUTF8(s string) string {

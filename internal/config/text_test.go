@@ -87,6 +87,13 @@ func TestStanzaIDIsChecked(t *testing.T) {
 	if err != nil || !hasProblem(warns, "id", "control character") {
 		t.Errorf("ParseStored: %v, %v", err, warns)
 	}
+	long := strings.Repeat("é", MaxIDLength+1)
+	if _, _, err := ParseStored(long, []byte(good)); err == nil || !strings.Contains(err.Error(), "257 characters long") {
+		t.Errorf("ParseStored with a %d-character id: %v", MaxIDLength+1, err)
+	}
+	if _, err := Parse(strings.Repeat("é", MaxIDLength), []byte(good)); err != nil {
+		t.Errorf("Parse with a %d-character id: %v", MaxIDLength, err)
+	}
 }
 
 func hasProblem(ps []Problem, path, msg string) bool {

@@ -37,6 +37,9 @@ const (
 	CodeInvalidParameterValue       = "InvalidParameterValue"
 	CodeInvalidParameterCombination = "InvalidParameterCombination"
 	CodeTagLimitExceeded            = "TagLimitExceeded"
+	// CodeFilterLimitExceeded answers a Describe call with too many
+	// filters or too many values in one filter (MaxFilterValues).
+	CodeFilterLimitExceeded = "FilterLimitExceeded"
 	CodeDryRunOperation             = "DryRunOperation"
 	CodeUnsupportedOperation        = "UnsupportedOperation"
 	// CodeIncorrectState is ModifySnapshotTier's answer for a snapshot
@@ -106,13 +109,13 @@ func IsRegionUnavailable(err error) bool {
 	return false
 }
 
-// filterRejected wraps a DescribeInstances error with
-// inventory.ErrFilterRejected when EC2 refused the request's filters
-// (InvalidParameterValue, "The filter 'tags:env' is invalid"): that is the
+// filterRejected wraps a Describe error with inventory.ErrFilterRejected
+// when EC2 refused the request's filters (InvalidParameterValue, "The
+// filter 'tags:env' is invalid", or FilterLimitExceeded): that is the
 // stanza's fault, and the engine reports that stanza instead of failing
 // the region. Any other error is returned as it is.
 func filterRejected(err error) error {
-	if code(err) == CodeInvalidParameterValue {
+	if c := code(err); c == CodeInvalidParameterValue || c == CodeFilterLimitExceeded {
 		return fmt.Errorf("%w: %w", inventory.ErrFilterRejected, err)
 	}
 	return err

@@ -135,7 +135,11 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	excluded := make([]map[string]string, len(stanzas))
+	// Each listing goroutine records its rejections in its own slice (no
+	// two write one element); they are joined after Wait.
 	rejected := make([]error, len(stanzas))
+	rejectedVolumes := make([]error, len(stanzas))
+	rejectedAdopt := make([]error, len(stanzas))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
@@ -159,7 +163,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			for i, s := range stanzas {
 				ex, err := matchingVolumes(gctx, ec2, s.ExcludeVolumes)
 				if errors.Is(err, inventory.ErrFilterRejected) {
-					rejected[i] = err
+					rejectedVolumes[i] = err
 					continue
 				}
 				if err != nil {
@@ -178,6 +182,10 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 					continue
 				}
 				snaps, err := ec2.SnapshotsMatching(gctx, s.Adopt.Filters)
+				if errors.Is(err, inventory.ErrFilterRejected) {
+					rejectedAdopt[i] = fmt.Errorf("adopt: %w", err)
+					continue
+				}
 				if err != nil {
 					return fmt.Errorf("snapshots stanza %s adopts: %w", s.ID, err)
 				}
@@ -209,6 +217,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 
 	r.Excluded, r.ExcludedVolumes, r.Adoptable = map[string]Exclusion{}, map[string]map[string]string{}, map[string]map[string]bool{}
 	for i, s := range stanzas {
+		rejected[i] = errors.Join(rejected[i], rejectedVolumes[i], rejectedAdopt[i])
 		if excludedVolumes[i] != nil {
 			r.ExcludedVolumes[s.ID] = excludedVolumes[i]
 		}
