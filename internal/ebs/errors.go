@@ -39,9 +39,9 @@ const (
 	CodeTagLimitExceeded            = "TagLimitExceeded"
 	// CodeFilterLimitExceeded answers a Describe call with too many
 	// filters or too many values in one filter (MaxFilterValues).
-	CodeFilterLimitExceeded = "FilterLimitExceeded"
-	CodeDryRunOperation             = "DryRunOperation"
-	CodeUnsupportedOperation        = "UnsupportedOperation"
+	CodeFilterLimitExceeded  = "FilterLimitExceeded"
+	CodeDryRunOperation      = "DryRunOperation"
+	CodeUnsupportedOperation = "UnsupportedOperation"
 	// CodeIncorrectState is ModifySnapshotTier's answer for a snapshot
 	// that is not completed or already archived.
 	CodeIncorrectState = "IncorrectState"
