@@ -135,3 +135,80 @@ func TestFilterValueLimitIsNotTheAccountsFailure(t *testing.T) {
 		}
 	}
 }
+
+// scpDenied is EC2's answer to a call a service control policy denies.
+const scpDenied = "You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: ec2:%s with an explicit deny in a service control policy"
+
+// scpProxy answers every EC2 call of action ("" for all) in region as a
+// service control policy denying it.
+func scpProxy(t *testing.T, target, region, action string) string {
+	t.Helper()
+	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
+		Action: action, Region: region, Fault: ebstest.Reject, First: math.MaxInt, When: ec2Request,
+		Code: "UnauthorizedOperation", Message: fmt.Sprintf(scpDenied, cmpOr(action, "DescribeInstances")),
+	}}})
+	return p.URL
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Issue 16 item 7: a region a service control policy denies the account
+// (every call answered UnauthorizedOperation, explicit deny in a service
+// control policy) is skipped with one line naming the policy's answer, in
+// snapshot, clean, replication, plan and report alike; the allowed region
+// runs and the exit status is 0. A denial of one action in an allowed
+// region stays a failure.
+func TestRegionDeniedByAServiceControlPolicyIsSkipped(t *testing.T) {
+	e := newEngineEnv(t)
+	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.stanza("web", webStanza)
+	denied := scpProxy(t, e.srv.URL, "eu-west-1", "")
+	for _, job := range []string{"snapshot", "clean", "replication", "plan", "report"} {
+		stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, denied, job, "--region", "us-east-1", "--region", "eu-west-1", "--json")
+		if code != ExitOK {
+			t.Errorf("%s: exit %d, want 0\n%s\n%s", job, code, stdout, stderr)
+			continue
+		}
+		var out struct {
+			Regions []struct {
+				Region, Skipped, Error string
+			}
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatalf("%s: %v\n%s", job, err, stdout)
+		}
+		for _, r := range out.Regions {
+			if r.Region == "eu-west-1" && (r.Error != "" || !strings.Contains(r.Skipped, "region denied by a service control policy: You are not authorized")) {
+				t.Errorf("%s: eu-west-1 skipped %q, error %q", job, r.Skipped, r.Error)
+			}
+		}
+	}
+	if got := e.snapshots(); len(got) != 2 {
+		t.Errorf("%d volumes snapshotted in the allowed region, want 2", len(got))
+	}
+
+	// In an allowed region, a denial of one action is a failure: of each
+	// volume's CreateSnapshot (exit 3), of the snapshot listing (the
+	// region fails).
+	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	for _, tc := range []struct {
+		action string
+		code   int
+		want   string
+	}{
+		{"CreateSnapshot", ExitPartial, `"status": "failed"`},
+		// The only region failing is every region failing: exit 1.
+		{"DescribeSnapshots", ExitError, "explicit deny in a service control policy"},
+	} {
+		proxy := scpProxy(t, e.srv.URL, "us-east-1", tc.action)
+		stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy, "snapshot", "--region", "us-east-1", "--json")
+		if code != tc.code || !strings.Contains(stdout, tc.want) || strings.Contains(stdout, "region denied") {
+			t.Errorf("%s denied: exit %d (want %d), report lacks %s or skips the region\n%s\n%s", tc.action, code, tc.code, tc.want, stdout, stderr)
+		}
+	}
+}

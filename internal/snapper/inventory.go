@@ -127,7 +127,9 @@ const (
 // paginated DescribeInstances per stanza, every state but terminated) and,
 // as need says, every snapshot the account owns (one paginated
 // DescribeSnapshots) and the snapshots behind the account's AMIs. The
-// listings run concurrently. A stanza whose listing EC2 rejects
+// first stanza's instance listing runs first, alone (a service control
+// policy denying it denies the region: *inventory.RegionDeniedError); the
+// other listings then run concurrently. A stanza whose listing EC2 rejects
 // (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
 // other failure fails the whole inventory: planning on a partial picture
 // could delete snapshots whose minimum was simply not seen.
@@ -140,11 +142,32 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 	rejected := make([]error, len(stanzas))
 	rejectedVolumes := make([]error, len(stanzas))
 	rejectedAdopt := make([]error, len(stanzas))
+	// The region's first call, DescribeInstances for the first stanza,
+	// runs alone: when a service control policy denies it, the policy
+	// denies the account the region (inventory.DenyRegion), which is
+	// skipped like a region not enabled; a denial of any later call, in a
+	// region whose first call was allowed, is a failure.
+	next := 0
+	for next < len(stanzas) {
+		inst, ex, err := stanzaInstances(ctx, ec2, stanzas[next])
+		if errors.Is(err, inventory.ErrFilterRejected) {
+			rejected[next] = err
+			next++
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inventory of %s: instances of stanza %s: %w", r.Name, stanzas[next].ID, inventory.DenyRegion(r.Name, err))
+		}
+		matches[next], excluded[next] = inst, ex
+		next++
+		break
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
 		// DescribeInstances token bucket with everything else in the account.
-		for i, s := range stanzas {
+		for i := next; i < len(stanzas); i++ {
+			s := stanzas[i]
 			inst, ex, err := stanzaInstances(gctx, ec2, s)
 			if errors.Is(err, inventory.ErrFilterRejected) {
 				rejected[i] = err
