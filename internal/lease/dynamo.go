@@ -63,13 +63,12 @@ func NewDynamo(api DynamoAPI, table string) *Dynamo { return &Dynamo{api: api, t
 //
 // IAM: dynamodb:PutItem on the lease table.
 func (d *Dynamo) Acquire(ctx context.Context, l Lease, from string, now time.Time) error {
-	cond := "attribute_not_exists(#k) OR #e < :now"
-	names := map[string]string{"#k": KeyAttribute, "#e": ExpiresAttribute}
-	values := map[string]types.AttributeValue{":now": number(now.Unix())}
+	cond := "attribute_not_exists(#k) OR #e < :now OR #h = :me"
+	names := map[string]string{"#k": KeyAttribute, "#e": ExpiresAttribute, "#h": attrHolder}
+	values := map[string]types.AttributeValue{":now": number(now.Unix()), ":me": &types.AttributeValueMemberS{Value: l.Holder}}
 	if from != "" {
 		// DynamoDB refuses names and values the expression does not use.
 		cond += " OR #h = :from"
-		names["#h"] = attrHolder
 		values[":from"] = &types.AttributeValueMemberS{Value: from}
 	}
 	_, err := d.api.PutItem(ctx, &dynamodb.PutItemInput{

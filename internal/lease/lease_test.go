@@ -103,6 +103,26 @@ func runSuite(t *testing.T, atomic bool, newStore func(t *testing.T) lease.Store
 		held(t, s.Acquire(ctx, dup, "req-x", now.Add(time.Minute)), "req-c")
 	})
 
+	// Issue 16 item 9: Lambda retries an invocation that crashed or timed
+	// out with its request id, while the dead invocation's lease lasts
+	// until its deadline: the retry takes its own lease back (and may
+	// extend it); anyone else, even of the same chain, is turned away.
+	t.Run("the same holder takes its own lease back", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Acquire(ctx, first, "", now); err != nil {
+			t.Fatal(err)
+		}
+		retry := first
+		retry.Expires = now.Add(40 * time.Minute)
+		if err := s.Acquire(ctx, retry, "", now.Add(2*time.Minute)); err != nil {
+			t.Fatalf("the retry of req-a: %v", err)
+		}
+		sameChain := lease.Lease{Key: key, Holder: "req-e", Chain: "req-a", Expires: now.Add(40 * time.Minute)}
+		held(t, s.Acquire(ctx, sameChain, "", now.Add(20*time.Minute)), "req-a")
+		// The retry's expiry counts: still held after the first's.
+		held(t, s.Acquire(ctx, second, "", first.Expires.Add(time.Minute)), "req-a")
+	})
+
 	t.Run("release frees it for the next holder only when held", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.Acquire(ctx, first, "", now); err != nil {
