@@ -25,6 +25,15 @@ const (
 	attrChain        = "chain"
 )
 
+// Table is the stack's lease table (its template names it), in the
+// stack's region, the configuration table's.
+const Table = "ebs_snapper_lease"
+
+// ErrNoTable is matched (errors.Is) by the error of an Acquire on a lease
+// table that does not exist (DynamoDB's ResourceNotFoundException): no
+// stack is deployed in the table's region.
+var ErrNoTable = errors.New("no lease table")
+
 // DynamoAPI lists exactly the DynamoDB operations the lease calls, with
 // the SDK's signatures: *dynamodb.Client implements it, and IAMActions
 // derives the role's grant on the lease table from it.
@@ -85,9 +94,12 @@ func (d *Dynamo) Acquire(ctx context.Context, l Lease, from string, now time.Tim
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
+	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &failed):
 		return heldBy(l.Key, failed.Item)
+	case errors.As(err, &missing):
+		return fmt.Errorf("take lease %s in table %s: %w: %w", l.Key, d.table, ErrNoTable, err)
 	case err != nil:
 		return fmt.Errorf("take lease %s in table %s: %w", l.Key, d.table, err)
 	}
