@@ -207,3 +207,37 @@ func TestExpiryIsStoredRoundedUp(t *testing.T) {
 		t.Errorf("after it: %v", err)
 	}
 }
+
+// File, for CLI runs without a lease table: one holder at a time per key
+// across File values (two processes share the directory, not the value),
+// the holder named to whoever is turned away, free again once released.
+func TestFileLocksOnePerKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := &lease.File{Dir: dir}, &lease.File{Dir: dir}
+	key := lease.Key("snapshot", "us-west-2")
+	mine := lease.Lease{Key: key, Holder: "cli:host:1:tok", Chain: "tok"}
+	if err := a.Acquire(ctx, mine, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Acquire(ctx, mine, "", time.Now()); err != nil {
+		t.Errorf("renewal by its holder: %v", err)
+	}
+	var h *lease.HeldError
+	err := b.Acquire(ctx, lease.Lease{Key: key, Holder: "other"}, "", time.Now())
+	if !errors.As(err, &h) || h.Holder != "cli:host:1:tok" || h.Chain != "tok" {
+		t.Errorf("second holder: %v, want held by cli:host:1:tok (chain tok)", err)
+	}
+	if err := b.Acquire(ctx, lease.Lease{Key: lease.Key("clean", "us-west-2"), Holder: "other"}, "", time.Now()); err != nil {
+		t.Errorf("another key: %v", err)
+	}
+	if err := b.Release(ctx, key, "other"); !errors.Is(err, lease.ErrHeld) {
+		t.Errorf("release of a lock not held: %v", err)
+	}
+	if err := a.Release(ctx, key, mine.Holder); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Acquire(ctx, lease.Lease{Key: key, Holder: "other"}, "", time.Now()); err != nil {
+		t.Errorf("after release: %v", err)
+	}
+}
