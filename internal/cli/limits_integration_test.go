@@ -212,3 +212,30 @@ func TestRegionDeniedByAServiceControlPolicyIsSkipped(t *testing.T) {
 		}
 	}
 }
+
+// Item 6, the tag limit: an instance with 40 tags whose volume has 30 more
+// gets snapshots of exactly 50 tags (EC2's limit a resource), DeleteOn,
+// the config id and the run token among them, instead of a CreateSnapshot
+// EC2 refuses with TagLimitExceeded on every run.
+func TestSnapshotTagsStayWithinEC2sLimit(t *testing.T) {
+	e := newEngineEnv(t)
+	var instTags, volTags []inventory.Tag
+	for i := range 39 {
+		instTags = append(instTags, inventory.Tag{Key: fmt.Sprintf("team-%02d", i), Value: "x"})
+	}
+	instTags = append(instTags, inventory.Tag{Key: "backup", Value: "yes"})
+	for i := range 30 {
+		volTags = append(volTags, inventory.Tag{Key: fmt.Sprintf("disk-%02d", i), Value: "y"})
+	}
+	e.launch(fleet.Group{Count: 1, Tags: instTags, VolumeTags: volTags})
+	e.stanza("web", webStanza)
+	if got := e.run(ExitOK, "snapshot").Regions[0].Summary.Created; got != 1 {
+		t.Fatalf("created %d, want 1", got)
+	}
+	for _, snaps := range e.snapshots() {
+		tags := tagMap(snaps[0].Tags)
+		if len(snaps[0].Tags) != 50 || tags["DeleteOn"] == "" || tags["ebs-snapper:config-id"] != "web" || tags["ebs-snapper:run"] == "" {
+			t.Errorf("snapshot with %d tags %v, want 50 with DeleteOn, the config id and the run token", len(snaps[0].Tags), tags)
+		}
+	}
+}
