@@ -84,7 +84,7 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 		region := rr[i].Region
 		if err, failed := run.failed[region]; failed {
 			if errors.Is(err, inventory.ErrRegionUnavailable) {
-				rr[i].Skipped = "region not enabled for the account"
+				rr[i].Skipped = inventory.SkipReason(err)
 			} else {
 				rr[i].Error = err.Error()
 			}
@@ -166,7 +166,10 @@ func (run *replicationRun) list(ctx context.Context, clients []EC2) {
 	g.SetLimit(run.opts.RegionWorkers)
 	for _, c := range clients {
 		g.Go(func() error {
+			// The region's first call in replication: a service control
+			// policy denying it denies the region, skipped, not failed.
 			snaps, err := c.Snapshots(ctx)
+			err = inventory.DenyRegion(c.Region(), err)
 			run.mu.Lock()
 			defer run.mu.Unlock()
 			if err != nil {
