@@ -47,7 +47,8 @@ var copyPattern = regexp.MustCompile(`^ebs-snapper copy of (snap-\S+) from ([a-z
 
 // CopyDescription is the Description ebs-snapper gives a copy it makes
 // with CopySnapshot: "ebs-snapper copy of <snap> from <region> (<vol>): "
-// then the original's description, cut to MaxDescription. <vol> is the
+// then the original's description, cut to MaxDescription (and then
+// without its stanza, StanzaSuffix, which could be cut). <vol> is the
 // original's volume of record, "volume unknown" when it has none. The
 // prefix, at most 80 characters, is never cut.
 func CopyDescription(c Copy, original string) string {
@@ -60,7 +61,12 @@ func CopyDescription(c Copy, original string) string {
 		d += ": " + original
 	}
 	if len(d) > MaxDescription {
+		// A cut stanza id could name another stanza: the cut text names
+		// none.
 		d = d[:MaxDescription]
+		if i := strings.LastIndex(d, StanzaSuffix("")); i >= 0 {
+			d = d[:i]
+		}
 	}
 	return d
 }
