@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
@@ -40,14 +44,19 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 		t.Skip("the emulator and provided.al2023 are Linux only")
 	}
 	srv := motoserver.Require(t)
+	// Built first: on a busy machine the builds alone can take longer
+	// than the calls' context (motoserver.Context) allows.
+	dir := t.TempDir()
+	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
 	ctx, cfg := motoAccount(t, dailyStanza)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
 	apiAddr, invokeAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
-	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"),
+	// EC2 through a proxy that rejects the group-name filter, as EC2
+	// rejects a filter it does not know (moto accepts it): the second
+	// invocation below stores a stanza matching on it.
+	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+rejectFilterProxy(t, srv.URL, "group-name"),
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
 		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
 		LeaseTableEnv+"="+leaseTable)
@@ -82,7 +91,7 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 		// invocation fails (as the CLI exits 3), so that the function's
 		// Errors metric and its alarm see it.
 		store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), motoTable)
-		rejected := `{"match": {"key-name": "x"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
+		rejected := `{"match": {"group-name": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
 		if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "keyname", Configuration: rejected}); err != nil {
 			t.Fatal(err)
 		}
@@ -201,4 +210,24 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// rejectFilterProxy is an EC2 endpoint in front of target that answers
+// DescribeInstances with InvalidParameterValue, as EC2 does, whenever the
+// call filters on name.
+func rejectFilterProxy(t *testing.T, target, name string) string {
+	t.Helper()
+	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
+		Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt,
+		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
+		When: func(form url.Values) bool {
+			for k, v := range form {
+				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
+					return true
+				}
+			}
+			return false
+		},
+	}}})
+	return p.URL
 }
