@@ -404,7 +404,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 			return
 		}
 		inst := inv.Instances[r.InstanceID]
-		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
+		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID, r.ConfigID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
 		createdOr(ctx, r, snap.ID, err)
 	}
