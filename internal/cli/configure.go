@@ -214,15 +214,18 @@ func listStanzas(ctx context.Context, store configstore.Store, account string, o
 // getStanza prints the stored text compacted, keeping its key order. A
 // stanza that snapshot and clean would skip is still printed as stored, so
 // that it can be fixed, and then its problems are returned (on stderr,
-// exit status 3); an item with no stanza text prints nothing.
+// exit status 3); an item with no stanza text prints nothing; a missing
+// id prints nothing and returns an error (exit 1).
 func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
 	it, ok, err := store.Get(ctx, account, id)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		_, err := fmt.Fprintln(out, "No configuration found")
-		return err
+		// On stderr with exit 1, so that "configure -g ID > ID.json" never
+		// saves this sentence as the stanza (the original printed it on
+		// stdout and exited 0).
+		return fmt.Errorf("no configuration found: account %s has no stanza %q", account, id)
 	}
 	_, invalid := configstore.Parse(ctx, it)
 	if it.Broken == nil {

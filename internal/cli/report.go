@@ -52,8 +52,14 @@ instance holds), snapshots without a DeleteOn tag, and an upper bound of
 the storage. It reads the same inventory as snapshot and clean (plus one
 batched DescribeVolumes per region for sizes) and changes nothing.
 
+A volume several stanzas govern is judged by the one with the shortest
+period. With no valid stanza, or none matching a volume, the report says
+no volume is protected (0 %, exit 4); each invalid stored stanza counts as
+one volume not ok in the headline.
+
 Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
-3 some regions could not be read, 4 some volume is late or missing.`,
+3 some regions could not be read or a stored stanza is invalid, 4 some
+volume is late or missing, or no volume is protected.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReport(cmd.Context(), g, o)
@@ -107,7 +113,8 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	}
 	_ = eg.Wait()
 	rep := report.New(env.Account, now, grace, regions)
-	rep.InvalidStanzas = invalid
+	rep.ValidStanzas = len(stanzas)
+	rep.SetInvalid(invalid)
 
 	if o.html != "" {
 		if err := writeHTML(o.html, rep); err != nil {
@@ -133,16 +140,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 			failed++
 		}
 	}
-	switch {
-	case rep.Breach():
-		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
-	case failed > 0 && failed == len(regions):
-		return fmt.Errorf("every region failed, e.g. %s: %s", regions[0].Region, regions[0].Error)
-	case failed > 0 || len(invalid) > 0:
-		return partialError(counted(failed, "region could not be read", "regions could not be read"),
-			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
-	}
-	return nil
+	return reportOutcome(rep, failed, len(regions))
 }
 
 // reportRegion reads one region, with the listings snapshot uses plus one

@@ -57,7 +57,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, ErrPartial):
 		return ExitPartial
-	case errors.Is(err, ErrRPOBreach):
+	case errors.Is(err, ErrRPOBreach), errors.Is(err, ErrNothingProtected):
 		return ExitLate
 	case errors.Is(err, ErrFindings):
 		return ExitPartial
@@ -112,7 +112,8 @@ another endpoint (an emulator such as moto).
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
 actions failed, the others were done; configure -c: a finding), 4
-(report) some volume is late or missing a snapshot, 130 interrupted.
+(report) some volume is late or missing a snapshot, or none is protected,
+130 interrupted.
 
 Ctrl-C (or SIGTERM) during snapshot, clean, replication or plan starts
 nothing new, lets the calls already sent finish (up to 10 s), prints the

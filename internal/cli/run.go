@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,7 +247,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 			fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
 		}
 		if len(invalid) > 0 {
-			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(invalid, "\n"))
+			return everyStanzaInvalid(invalid)
 		}
 		return nil
 	}
@@ -304,9 +303,18 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	}
 	if n := rep.Failed(); n > 0 || len(invalid) > 0 {
 		return partialError(counted(n, "action, region or stanza (rejected by EC2) failed", "actions, regions or stanzas (rejected by EC2) failed"),
-			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
+			invalidSkipped(len(invalid), skippedWhat[job]))
 	}
 	return nil
+}
+
+// skippedWhat says, per job, what became of the instances an invalid
+// stored stanza would have matched.
+var skippedWhat = map[snapper.Job]string{
+	snapper.JobSnapshot:  "what only it matches was not snapshotted",
+	snapper.JobClean:     "what only it governs was not cleaned",
+	snapper.JobReplicate: "its replication settings were not read",
+	snapper.JobPlan:      "what only it matches was not planned",
 }
 
 // writeJSON writes out as indented JSON, with <, > and & as they are.
@@ -468,12 +476,6 @@ func counted(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
-}
-
-// partialError is ErrPartial with the non-empty parts, e.g. "some actions
-// failed: 1 action, region or stanza (rejected by EC2) failed".
-func partialError(parts ...string) error {
-	return fmt.Errorf("%w: %s", ErrPartial, strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), ", "))
 }
 
 // withError appends err to reason in brackets, unless it is empty or the

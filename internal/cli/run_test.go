@@ -126,7 +126,7 @@ func TestPartialErrorNamesWhatFailed(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
 	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
-	want := "some actions failed: 1 action, region or stanza (rejected by EC2) failed"
+	want := "1 action, region or stanza (rejected by EC2) failed"
 	if !errors.Is(err, ErrPartial) || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}

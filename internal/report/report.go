@@ -93,14 +93,18 @@ type Region struct {
 type Volume struct {
 	VolumeID   string `json:"volume_id"`
 	InstanceID string `json:"instance_id"`
-	ConfigID   string `json:"config_id"`
-	Frequency  string `json:"frequency"`
+	// ConfigID is the stanza whose frequency sets the limit: when several
+	// govern the volume (ConfigIDs, sorted), the one with the shortest
+	// period, so the stricter limit applies.
+	ConfigID  string   `json:"config_id"`
+	ConfigIDs []string `json:"config_ids,omitempty"`
+	Frequency string   `json:"frequency"`
 	// PeriodSeconds is the frequency's period (for cron, the gap between
 	// the fires before and after now); LimitSeconds adds the grace.
 	PeriodSeconds int64 `json:"period_seconds"`
 	LimitSeconds  int64 `json:"limit_seconds"`
-	// RetentionSeconds is the stanza's retention: the HTML timeline's
-	// window.
+	// RetentionSeconds is the longest retention of the governing
+	// stanzas: the HTML timeline's window.
 	RetentionSeconds int64  `json:"retention_seconds"`
 	Status           Status `json:"status"`
 	Reason           string `json:"reason"`
@@ -145,51 +149,6 @@ type Orphan struct {
 	Counts  Counts `json:"snapshots"`
 }
 
-// Coverage counts matched volumes by status; Percent is OK over Matched
-// (100 when nothing is matched: nothing is unprotected).
-type Coverage struct {
-	ConfigID string  `json:"config_id,omitempty"`
-	Matched  int     `json:"matched"`
-	OK       int     `json:"ok"`
-	Late     int     `json:"late"`
-	Missing  int     `json:"missing"`
-	Pending  int     `json:"pending"`
-	Failed   int     `json:"failed"`
-	Percent  float64 `json:"percent"`
-}
-
-func (c *Coverage) add(s Status) {
-	c.Matched++
-	switch s {
-	case OK:
-		c.OK++
-	case Late:
-		c.Late++
-	case Missing:
-		c.Missing++
-	case Pending:
-		c.Pending++
-	case Failed:
-		c.Failed++
-	}
-}
-
-func (c *Coverage) merge(o Coverage) {
-	c.Matched += o.Matched
-	c.OK += o.OK
-	c.Late += o.Late
-	c.Missing += o.Missing
-	c.Pending += o.Pending
-	c.Failed += o.Failed
-}
-
-func (c *Coverage) finish() {
-	c.Percent = 100
-	if c.Matched > 0 {
-		c.Percent = float64(c.OK) * 100 / float64(c.Matched)
-	}
-}
-
 // ForRegion computes the report of one region from its inventory (built
 // with snapper.NeedSnapshots) and the policy. The volumes, and the stanza
 // governing each, are those snapshot plans (snapper.PlanSnapshots): a
@@ -218,16 +177,21 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 			r.Ignored++
 			continue
 		}
-		stanza := p.Stanzas[d.ConfigID]
+		ids := governing(d)
+		id := strictest(p, ids, opts.Now)
+		stanza := p.Stanzas[id]
 		v := judge(d.VolumeID, bySource[d.VolumeID], stanza.Frequency, opts)
-		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, d.ConfigID, stanza.Frequency.String()
-		v.RetentionSeconds = seconds(stanza.Retention)
+		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, id, stanza.Frequency.String()
+		if len(ids) > 1 {
+			v.ConfigIDs = ids
+		}
+		v.RetentionSeconds = seconds(p.Govern(ids).Retention)
 		v.SizeGiB = opts.Volumes[d.VolumeID].Size
 		r.Volumes = append(r.Volumes, v)
-		if byConfig[d.ConfigID] == nil {
-			byConfig[d.ConfigID] = &Coverage{ConfigID: d.ConfigID}
+		if byConfig[id] == nil {
+			byConfig[id] = &Coverage{ConfigID: id}
 		}
-		byConfig[d.ConfigID].add(v.Status)
+		byConfig[id].add(v.Status)
 	}
 	slices.SortFunc(r.Volumes, func(a, b Volume) int {
 		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]),

@@ -235,3 +235,26 @@ func TestTextPutsLateAndMissingFirst(t *testing.T) {
 		t.Error("a report with late and missing volumes is not a breach")
 	}
 }
+
+// A volume governed by a 12-hour stanza and a nightly cron is judged by the
+// stricter: 30 hours after its snapshot it is late (limit 1d), although the
+// cron alone would allow two days.
+func TestTwoStanzasTheStricterLimitApplies(t *testing.T) {
+	nightly, twelve := stanza(t, "a_nightly", "0 1 * * *"), stanza(t, "b_12h", "12 hours")
+	inv := &snapper.Region{Name: "eu-west-1",
+		Instances: map[string]inventory.Instance{"i-db": {ID: "i-db", State: "running", VolumeIDs: []string{"vol-db"}}},
+		Matched:   map[string][]string{"i-db": {"a_nightly", "b_12h"}},
+		Snapshots: []inventory.Snapshot{snap("snap-db", "vol-db", "completed", 30*time.Hour, deleteOn)},
+	}
+	r := ForRegion(inv, snapper.NewPolicy([]config.Stanza{nightly, twelve}, 0), Options{Now: now})
+	if len(r.Volumes) != 1 {
+		t.Fatalf("volumes %+v", r.Volumes)
+	}
+	v := r.Volumes[0]
+	if v.Status != Late || v.ConfigID != "b_12h" || v.LimitSeconds != 24*3600 || strings.Join(v.ConfigIDs, ",") != "a_nightly,b_12h" {
+		t.Errorf("volume %s under %s (of %v): %s, limit %ds, want late under b_12h with limit 1d", v.VolumeID, v.ConfigID, v.ConfigIDs, v.Status, v.LimitSeconds)
+	}
+	if len(r.ByConfig) != 1 || r.ByConfig[0].ConfigID != "b_12h" || r.ByConfig[0].Late != 1 {
+		t.Errorf("by config %+v, want the volume counted late under b_12h", r.ByConfig)
+	}
+}

@@ -14,8 +14,11 @@ type Report struct {
 	Account string    `json:"account,omitempty"`
 	Now     time.Time `json:"now"`
 	// Grace is the grace as the operator gave it, or "one period".
-	Grace          string   `json:"grace"`
-	InvalidStanzas []string `json:"invalid_stanzas,omitempty"`
+	Grace string `json:"grace"`
+	// ValidStanzas counts the stanzas the report judged by;
+	// InvalidStanzas are the stored ones that failed to load (SetInvalid).
+	ValidStanzas   int      `json:"valid_stanzas"`
+	InvalidStanzas []string `json:"invalid_stanzas"`
 	// Coverage sums every region.
 	Coverage Coverage `json:"coverage"`
 	Regions  []Region `json:"regions"`
@@ -29,7 +32,7 @@ type Report struct {
 // New sums regions into a report. grace is nil for the default (one
 // period).
 func New(account string, now time.Time, grace *time.Duration, regions []Region) Report {
-	r := Report{Account: account, Now: now.UTC(), Grace: "one period", Regions: regions, Figures: []Figures{}}
+	r := Report{Account: account, Now: now.UTC(), Grace: "one period", Regions: regions, Figures: []Figures{}, InvalidStanzas: []string{}}
 	if grace != nil {
 		r.Grace = grace.String()
 	}
@@ -55,9 +58,7 @@ func WriteText(w io.Writer, r Report) error {
 	for _, msg := range r.InvalidStanzas {
 		fmt.Fprintf(&b, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
-	c := r.Coverage
-	fmt.Fprintf(&b, "Coverage as of %s: %d of %d matched volumes ok (%.1f%%); late %d, missing %d, failed %d, pending %d (grace: %s)\n\n",
-		r.Now.Format(time.RFC3339), c.OK, c.Matched, c.Percent, c.Late, c.Missing, c.Failed, c.Pending, r.Grace)
+	fmt.Fprintf(&b, "Coverage as of %s: %s\n\n", r.Now.Format(time.RFC3339), r.headline())
 
 	tw := texttable.New(&b)
 	fmt.Fprintln(tw, "REGION\tSTATUS\tVOLUME\tINSTANCE\tCONFIG\tNEWEST COMPLETED\tAGE\tLIMIT\tSNAPSHOTS\tREASON")
