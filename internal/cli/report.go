@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"io"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,7 +67,7 @@ volume is late or missing, or no volume is protected.`,
 	}
 	o.addFlags(cmd, false)
 	f := cmd.Flags()
-	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file")
+	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
 	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
 	return cmd
 }
@@ -88,6 +88,13 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 			return usagef("--grace: want a duration such as \"6 hours\" or \"90m\", got %q", o.grace)
 		}
 		grace = &d
+	}
+	format, err := o.print.format()
+	if err != nil {
+		return err
+	}
+	if o.html == "-" && (format != formatText || o.print.output != formatText) {
+		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
 	}
 	src, err := awsSources(ctx, g, nil)
 	if err != nil {
@@ -116,20 +123,23 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	rep.ValidStanzas = len(stanzas)
 	rep.SetInvalid(invalid)
 
-	if o.html != "" {
+	switch {
+	case o.html == "-":
+		// The page is the output.
+		if err := report.WriteHTML(g.stdout, rep); err != nil {
+			return fmt.Errorf("--html -: %w", err)
+		}
+	case o.html != "":
 		if err := writeHTML(o.html, rep); err != nil {
 			return err
 		}
 	}
-	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+	if o.html != "-" {
+		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error { return report.WriteText(w, rep) },
+			func(w io.Writer) error { return report.WriteCSV(w, rep) })
+		if err != nil {
 			return err
 		}
-	} else if err := report.WriteText(g.stdout, rep); err != nil {
-		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

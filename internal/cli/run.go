@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,7 @@ type runOptions struct {
 	regions []string
 	now     string
 	dryRun  bool
-	json    bool
+	print   printFlags
 	// unsafeNow lets --now drive a run that changes snapshots.
 	unsafeNow bool
 	// copyLimit is --copy-limit (replication and plan); 0 where the
@@ -40,7 +39,7 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
 	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
 	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
-	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	o.print.add(cmd, true)
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
@@ -224,6 +223,10 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err := o.checkNow(job); err != nil {
 		return err
 	}
+	format, err := o.print.format()
+	if err != nil {
+		return err
+	}
 	env, err := loadEnvironment(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
@@ -232,19 +235,16 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if len(env.Policy.Stanzas) == 0 {
 		// Without a valid stanza nothing is matched and no minimum is known:
 		// there is nothing to snapshot and nothing clean may delete.
-		if o.json {
-			// The report's usual shape, with no region, so that a script
-			// reading --json always gets JSON.
-			rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
-			out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: []report.Figures{}, APICalls: []awsclient.Count{}}
-			if calls != nil {
-				out.APICalls = calls.Snapshot()
-			}
-			if err := writeJSON(g.stdout, out); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
+		// The report's usual shape, with no region, so that a script
+		// reading --json or CSV always gets its format.
+		rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+		out := newOutput(rep, env.Account, invalid, []report.Figures{}, calls)
+		err := o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", env.Account)
+			return err
+		}, func(w io.Writer) error { return writeRunCSV(w, out) })
+		if err != nil {
+			return err
 		}
 		if len(invalid) > 0 {
 			return everyStanzaInvalid(invalid)
@@ -260,7 +260,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		CopyLimit: o.copyLimit,
 	}
 	var bars *progress
-	if !o.json {
+	if format == formatText {
 		bars = newProgress(g.stderr)
 	}
 	bars.hook(&opts)
@@ -275,17 +275,12 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		bars.finish()
 		setupLogging(g.stderr, g.verbosity)
 	}
-	out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: runFigures(rep, calls)}
-	if calls != nil {
-		out.APICalls = calls.Snapshot()
-	}
+	out := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
-	if o.json {
-		if err := writeJSON(g.stdout, out); err != nil {
-			return err
-		}
-	} else {
-		printReport(g.stdout, out)
+	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out); return nil },
+		func(w io.Writer) error { return writeRunCSV(w, out) })
+	if err != nil {
+		return err
 	}
 	if interrupted() {
 		notStarted := 0
@@ -315,14 +310,6 @@ var skippedWhat = map[snapper.Job]string{
 	snapper.JobClean:     "what only it governs was not cleaned",
 	snapper.JobReplicate: "its replication settings were not read",
 	snapper.JobPlan:      "what only it matches was not planned",
-}
-
-// writeJSON writes out as indented JSON, with <, > and & as they are.
-func writeJSON(w io.Writer, out output) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
 }
 
 func failedRegions(rep snapper.Report) []snapper.RegionReport {

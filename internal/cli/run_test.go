@@ -39,7 +39,7 @@ func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
 	g := &globalOptions{stdout: &stdout}
-	err := runJob(t.Context(), g, &runOptions{json: true, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), g, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -29,4 +30,27 @@ func governing(d snapper.SnapshotDecision) []string {
 		return d.ConfigIDs
 	}
 	return []string{d.ConfigID}
+}
+
+// instanceName is the instance's Name tag, "" when it has none.
+func instanceName(inst inventory.Instance) string {
+	name, _ := inventory.TagValue(inst.Tags, "Name")
+	return name
+}
+
+// ensureLists makes every list of the region non-nil, so JSON shows []
+// rather than null (a skipped or failed region has none of them).
+func (r *Region) ensureLists() {
+	if r.Volumes == nil {
+		r.Volumes = []Volume{}
+	}
+	if r.ByConfig == nil {
+		r.ByConfig = []Coverage{}
+	}
+	if r.Orphans == nil {
+		r.Orphans = []Orphan{}
+	}
+	if r.NoDeleteOn == nil {
+		r.NoDeleteOn = []SnapshotRef{}
+	}
 }

@@ -93,6 +93,8 @@ type Region struct {
 type Volume struct {
 	VolumeID   string `json:"volume_id"`
 	InstanceID string `json:"instance_id"`
+	// InstanceName is the instance's Name tag, "" when it has none.
+	InstanceName string `json:"instance_name,omitempty"`
 	// ConfigID is the stanza whose frequency sets the limit: when several
 	// govern the volume (ConfigIDs, sorted), the one with the shortest
 	// period, so the stricter limit applies.
@@ -182,6 +184,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		stanza := p.Stanzas[id]
 		v := judge(d.VolumeID, bySource[d.VolumeID], stanza.Frequency, opts)
 		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, id, stanza.Frequency.String()
+		v.InstanceName = instanceName(inv.Instances[d.InstanceID])
 		if len(ids) > 1 {
 			v.ConfigIDs = ids
 		}
@@ -319,23 +322,14 @@ func ref(s inventory.Snapshot) SnapshotRef {
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
-// human prints a duration rounded to what an operator reads: "2d3h",
-// "5h10m", "42m".
+// human prints a duration rounded to the minute as an operator reads it:
+// "2d3h", "5h10m", "42m" (config.FormatDuration).
 func human(d time.Duration) string {
 	d = d.Round(time.Minute)
-	days, rest := d/(24*time.Hour), d%(24*time.Hour)
-	switch {
-	case days > 0 && rest.Truncate(time.Hour) > 0:
-		return fmt.Sprintf("%dd%dh", days, rest/time.Hour)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case d >= time.Hour && d%time.Hour != 0:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	default:
-		return fmt.Sprintf("%dm", d/time.Minute)
+	if d >= 24*time.Hour {
+		d = d.Round(time.Hour)
 	}
+	return config.FormatDuration(d)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

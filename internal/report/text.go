@@ -13,8 +13,10 @@ import (
 type Report struct {
 	Account string    `json:"account,omitempty"`
 	Now     time.Time `json:"now"`
-	// Grace is the grace as the operator gave it, or "one period".
-	Grace string `json:"grace"`
+	// Grace is the grace in prose ("6h"), or "one period";
+	// GraceSeconds the same in seconds, absent for one period.
+	Grace        string `json:"grace"`
+	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
 	// ValidStanzas counts the stanzas the report judged by;
 	// InvalidStanzas are the stored ones that failed to load (SetInvalid).
 	ValidStanzas   int      `json:"valid_stanzas"`
@@ -34,7 +36,12 @@ type Report struct {
 func New(account string, now time.Time, grace *time.Duration, regions []Region) Report {
 	r := Report{Account: account, Now: now.UTC(), Grace: "one period", Regions: regions, Figures: []Figures{}, InvalidStanzas: []string{}}
 	if grace != nil {
-		r.Grace = grace.String()
+		r.Grace = human(*grace)
+		secs := seconds(*grace)
+		r.GraceSeconds = &secs
+	}
+	for i := range r.Regions {
+		r.Regions[i].ensureLists()
 	}
 	for _, rr := range regions {
 		r.Coverage.merge(rr.Coverage)
