@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
