@@ -66,6 +66,7 @@ volume is late or missing, or no volume is protected.`,
 		},
 	}
 	o.addFlags(cmd, false)
+	o.scope.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
 	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
@@ -104,6 +105,10 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	scope, err := o.scope.scope(validIDs(env.Policy))
+	if err != nil {
+		return err
+	}
 	invalid := env.InvalidMessages()
 	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
 	for _, id := range sortedIDs(env.Policy.Stanzas) {
@@ -114,7 +119,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	eg.SetLimit(4)
 	for i, c := range env.Clients {
 		eg.Go(func() error {
-			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, now, grace)
+			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, report.Options{Now: now, Grace: grace, Scope: scope})
 			return nil
 		})
 	}
@@ -155,7 +160,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 
 // reportRegion reads one region, with the listings snapshot uses plus one
 // batched DescribeVolumes (sizes, and which source volumes still exist).
-func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, now time.Time, grace *time.Duration) report.Region {
+func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, opts report.Options) report.Region {
 	name := c.Region()
 	if len(stanzas) == 0 {
 		return report.Region{Region: name, Skipped: "no valid configuration stanza"}
@@ -188,7 +193,8 @@ func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p
 			}
 		}
 	}
-	return report.ForRegion(inv, p, report.Options{Now: now, Grace: grace, Volumes: volumes})
+	opts.Volumes = volumes
+	return report.ForRegion(inv, p, opts)
 }
 
 func writeHTML(path string, rep report.Report) error {

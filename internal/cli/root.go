@@ -150,6 +150,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 		newPlanCommand(g),
 		newDeployCommand(g),
 		newReportCommand(g),
+		newSnapshotsCommand(g),
 	)
 	// A word the command line does not take (an unknown command, an
 	// argument to a command that takes none) is a usage error, exit 2, as

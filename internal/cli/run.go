@@ -27,6 +27,8 @@ type runOptions struct {
 	now     string
 	dryRun  bool
 	print   printFlags
+	// scope is --instance, --volume, --stanza (plan, snapshot, report).
+	scope scopeFlags
 	// unsafeNow lets --now drive a run that changes snapshots.
 	unsafeNow bool
 	// copyLimit is --copy-limit (replication and plan); 0 where the
@@ -81,6 +83,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	o.scope.add(cmd)
 	return cmd
 }
 
@@ -156,6 +159,7 @@ keep or skip). Makes no change.`,
 	}
 	o.addFlags(cmd, false)
 	o.addCopyLimitFlag(cmd)
+	o.scope.add(cmd)
 	return cmd
 }
 
@@ -231,6 +235,10 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err != nil {
 		return err
 	}
+	scope, err := o.scope.scope(validIDs(env.Policy))
+	if err != nil {
+		return err
+	}
 	invalid := env.InvalidMessages()
 	if len(env.Policy.Stanzas) == 0 {
 		// Without a valid stanza nothing is matched and no minimum is known:
@@ -254,6 +262,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	opts := snapper.Options{
 		Now:       now,
 		DryRun:    o.dryRun,
+		Scope:     scope,
 		Version:   Version,
 		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),

@@ -59,6 +59,8 @@ type Options struct {
 	// no stanza matches; nil when not listed (orphans then say only that
 	// no matched instance holds the volume).
 	Volumes map[string]inventory.Volume
+	// Scope narrows the volumes (and orphans) reported; empty holds all.
+	Scope snapper.Scope
 }
 
 // Region is the report for one region.
@@ -168,7 +170,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	}
 
 	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{}}
-	held := map[string]bool{}
+	held, shown := map[string]bool{}, map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {
 		if held[d.VolumeID] {
@@ -180,6 +182,9 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 			continue
 		}
 		ids := governing(d)
+		if !opts.Scope.Holds(d.InstanceID, d.VolumeID, ids...) {
+			continue
+		}
 		id := strictest(p, ids, opts.Now)
 		stanza := p.Stanzas[id]
 		v := judge(d.VolumeID, bySource[d.VolumeID], stanza.Frequency, opts)
@@ -191,6 +196,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		v.RetentionSeconds = seconds(p.Govern(ids).Retention)
 		v.SizeGiB = opts.Volumes[d.VolumeID].Size
 		r.Volumes = append(r.Volumes, v)
+		shown[d.VolumeID] = true
 		if byConfig[id] == nil {
 			byConfig[id] = &Coverage{ConfigID: id}
 		}
@@ -209,6 +215,9 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	r.Coverage.finish()
 
 	for _, vol := range sortedKeys(bySource) {
+		if !opts.Scope.Empty() && !shown[vol] && (held[vol] || !opts.Scope.Holds("", vol)) {
+			continue // out of scope
+		}
 		ss := bySource[vol]
 		size := opts.Volumes[vol].Size
 		if size == 0 {
@@ -220,7 +229,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 				r.NoDeleteOn = append(r.NoDeleteOn, ref(s))
 			}
 		}
-		if held[vol] {
+		if held[vol] || !opts.Scope.Holds("", vol) {
 			continue
 		}
 		r.Orphans = append(r.Orphans, Orphan{VolumeID: vol, Reason: orphanReason(vol, opts.Volumes), SizeGiB: size, Counts: count(ss)})
