@@ -44,4 +44,3 @@ func TestListRegion(t *testing.T) {
 		t.Errorf("--stanza daily --volume vol-b --volume vol-gone: %+v", l)
 	}
 }
-
