@@ -137,7 +137,7 @@ so "configure -c" can gate a deployment pipeline.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := loadAWS(ctx, g.toolRegion, nil)
+			cfg, err := g.loadAWS(ctx, g.toolRegion, nil)
 			if err != nil {
 				return err
 			}
@@ -155,6 +155,8 @@ so "configure -c" can gate a deployment pipeline.`,
 		},
 	}
 	o.addFlags(cmd)
+	// aws-cli's name for where the call goes: here the table's region.
+	cmd.Flags().StringVar(&g.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
 	return cmd
 }
 

@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
@@ -73,7 +72,10 @@ type globalOptions struct {
 	verbosity  int
 	version    bool
 	toolRegion string
-	table      string
+	// profile and endpoint are --profile and --endpoint-url, as aws-cli's.
+	profile  string
+	endpoint string
+	table    string
 	// interrupt turns signals into a graceful stop of engine runs; nil
 	// when the commands run without Main (tests).
 	interrupt *interruption
@@ -136,7 +138,11 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
-	pf.StringVarP(&g.toolRegion, "tool_region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
+	pf.StringVarP(&g.toolRegion, "table-region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
+	pf.StringVar(&g.toolRegion, "tool_region", "", "the original's name of --table-region")
+	_ = pf.MarkHidden("tool_region")
+	pf.StringVar(&g.profile, "profile", "", "use this profile of the shared AWS configuration (as AWS_PROFILE)")
+	pf.StringVar(&g.endpoint, "endpoint-url", "", "send every AWS call to this URL, e.g. a local emulator (as AWS_ENDPOINT_URL)")
 	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
 	pf.StringVar(&g.rates, "rate", "", "EC2 calls a second per region and action, e.g. CreateSnapshot=3,DeleteSnapshot=4 (default: EC2's refill rates, 5/s for both)")
 	pf.Float64Var(&g.rateScale, "rate-scale", 1, "multiply every EC2 rate (table or --rate): below 1 to leave room for other tools, above 1 where AWS raised the limits")
@@ -208,7 +214,7 @@ func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (
 	if err != nil {
 		return account.Sources{}, err
 	}
-	cfg, err := loadAWS(ctx, g.toolRegion, calls)
+	cfg, err := g.loadAWS(ctx, g.toolRegion, calls)
 	if err != nil {
 		return account.Sources{}, err
 	}
@@ -226,10 +232,4 @@ func (g *globalOptions) ec2Options() (ebs.Options, error) {
 		return ebs.Options{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
 	}
 	return ebs.Options{Rates: rates, RateScale: g.rateScale}, nil
-}
-
-// loadAWS loads the SDK configuration for a region ("" = the configured
-// one, else us-east-1).
-func loadAWS(ctx context.Context, region string, calls *awsclient.Calls) (aws.Config, error) {
-	return awsclient.Load(ctx, region, calls)
 }
