@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
@@ -47,4 +48,19 @@ func (g *globalOptions) profileSource() string {
 		return "AWS_PROFILE"
 	}
 	return "AWS_DEFAULT_PROFILE"
+}
+
+// width is the terminal's width when stdout is a terminal, so that tables
+// fit it (their last column cut with "…"), and 0 otherwise: piped or
+// redirected output keeps every line whole.
+func (g *globalOptions) width() int {
+	f, ok := g.stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
 }

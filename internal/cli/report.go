@@ -140,7 +140,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 	}
 	if o.html != "-" {
-		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error { return report.WriteText(w, rep) },
+		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error { return report.WriteTextWidth(w, rep, g.width()) },
 			func(w io.Writer) error { return report.WriteCSV(w, rep) })
 		if err != nil {
 			return err

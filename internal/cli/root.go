@@ -163,6 +163,8 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	// an unknown flag is; cobra's own checks return plain errors (exit 1).
 	root.Args = unknownCommand
 	root.SuggestionsMinimumDistance = 2
+	addHelp(root)
+	addCompletion(root, g)
 	return root
 }
 

@@ -286,7 +286,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	}
 	out := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out); return nil },
+	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width()); return nil },
 		func(w io.Writer) error { return writeRunCSV(w, out) })
 	if err != nil {
 		return err
@@ -343,11 +343,11 @@ func loadEnvironment(ctx context.Context, src account.Sources, acct string, regi
 
 // printReport writes the human-readable report: one row per decision, then
 // the per-region summary.
-func printReport(w io.Writer, out output) {
+func printReport(w io.Writer, out output, width int) {
 	for _, msg := range out.InvalidStanzas {
 		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
-	tw := texttable.New(w)
+	tw := texttable.NewWidth(w, width)
 	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
 	for _, rr := range out.Regions {
 		for _, r := range rr.Snapshots {
@@ -379,8 +379,8 @@ func printReport(w io.Writer, out output) {
 	if out.RunToken != "" {
 		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
 	}
-	tw = texttable.New(w)
-	fmt.Fprintln(tw, "REGION\tCREATE\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
+	tw = texttable.NewWidth(w, width)
+	fmt.Fprintln(tw, "REGION\tCREATE\tSKIP\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {
 		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Replication)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
@@ -410,7 +410,7 @@ func printReport(w io.Writer, out output) {
 		for _, st := range rr.InvalidStanzas {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("invalid stanza %s: %s", st.ConfigID, st.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, skipped(rr), cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
 	}
 	tw.Flush()
 	if idle > 0 {

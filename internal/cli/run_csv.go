@@ -62,3 +62,15 @@ func csvIDs(id string, ids []string) string {
 	}
 	return id
 }
+
+// skipped counts the region's volumes that snapshot skips (not due,
+// ignored, excluded, held back): the plan summary's SKIP.
+func skipped(rr snapper.RegionReport) int {
+	n := 0
+	for _, r := range rr.Snapshots {
+		if r.Action == snapper.Skip {
+			n++
+		}
+	}
+	return n
+}

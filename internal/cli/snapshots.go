@@ -79,7 +79,7 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 	}
 	out := listing{Account: env.Account, Now: now.UTC(),
 		Regions: snapper.ListSnapshots(ctx, env.Clients, env.Policy, now, scope, o.latest)}
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { return writeListing(w, out) },
+	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { return writeListing(w, out, g.width()) },
 		func(w io.Writer) error { return writeListingCSV(w, out) })
 	if err != nil {
 		return err
@@ -101,8 +101,8 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 
 // writeListing prints one row per snapshot and a line per region that
 // was skipped or failed.
-func writeListing(w io.Writer, out listing) error {
-	tw := texttable.New(w)
+func writeListing(w io.Writer, out listing, width int) error {
+	tw := texttable.NewWidth(w, width)
 	fmt.Fprintln(tw, "REGION\tVOLUME\tINSTANCE\tSNAPSHOT\tSTARTED\tSTATE\tSTANZA\tDELETEON\tRUN\tCLEAN\tPROTECTION")
 	n := 0
 	for _, r := range out.Regions {

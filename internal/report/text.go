@@ -61,13 +61,19 @@ func (r Report) Breach() bool { return r.Coverage.Late+r.Coverage.Missing > 0 }
 // every volume (late and missing first), orphans, snapshots without
 // DeleteOn, and the storage bound.
 func WriteText(w io.Writer, r Report) error {
+	return WriteTextWidth(w, r, 0)
+}
+
+// WriteTextWidth is WriteText with its tables cut to width runes (a
+// terminal's width; 0 keeps lines whole): the reason is what is cut.
+func WriteTextWidth(w io.Writer, r Report, width int) error {
 	var b strings.Builder
 	for _, msg := range r.InvalidStanzas {
 		fmt.Fprintf(&b, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
 	fmt.Fprintf(&b, "Coverage as of %s: %s\n\n", r.Now.Format(time.RFC3339), r.headline())
 
-	tw := texttable.New(&b)
+	tw := texttable.NewWidth(&b, width)
 	fmt.Fprintln(tw, "REGION\tSTATUS\tVOLUME\tINSTANCE\tCONFIG\tNEWEST COMPLETED\tAGE\tLIMIT\tSNAPSHOTS\tREASON")
 	for _, rr := range r.Regions {
 		for _, v := range rr.Volumes {
@@ -82,7 +88,7 @@ func WriteText(w io.Writer, r Report) error {
 	tw.Flush()
 
 	fmt.Fprintln(&b)
-	tw = texttable.New(&b)
+	tw = texttable.NewWidth(&b, width)
 	fmt.Fprintln(tw, "REGION\tCONFIG\tMATCHED\tOK\tLATE\tMISSING\tFAILED\tPENDING\tCOVERAGE\tNOTE")
 	for _, rr := range r.Regions {
 		note := rr.Skipped
@@ -116,7 +122,7 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	if orphans > 0 {
 		fmt.Fprintf(&b, "\nOrphaned snapshots (no matched instance holds their volume):\n")
-		tw = texttable.New(&b)
+		tw = texttable.NewWidth(&b, width)
 		fmt.Fprintln(tw, "REGION\tVOLUME\tREASON\tSNAPSHOTS\tOLDEST\tNEWEST\tSIZE")
 		for _, rr := range r.Regions {
 			for _, o := range rr.Orphans {

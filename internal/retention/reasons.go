@@ -16,7 +16,7 @@ func keptBadDate(deleteOn string) string {
 }
 
 func keptNotDue(deleteOn string) string {
-	return "kept: not due until " + deleteOn
+	return "kept: expires on " + deleteOn
 }
 
 func keptIgnoredSnapshot(id string) string { return "kept: snapshot " + id + " is ignored" }
@@ -38,15 +38,15 @@ func keptMinimumUnknown(vol string) string {
 }
 
 func deleteAboveMinimum(deleteOn string, count, minimum int) string {
-	return fmt.Sprintf("due since %s, %d completed snapshots > minimum %d", deleteOn, count, minimum)
+	return fmt.Sprintf("expired on %s, %d completed snapshots > minimum %d", deleteOn, count, minimum)
 }
 
 func deleteErrorState(deleteOn string) string {
-	return "due since " + deleteOn + ", error-state snapshot (not counted toward minimum)"
+	return "expired on " + deleteOn + ", error-state snapshot (not counted toward minimum)"
 }
 
 func deleteIgnoreRetention(deleteOn string) string {
-	return "due since " + deleteOn + ", minimum unknown and ignore_retention is set"
+	return "expired on " + deleteOn + ", minimum unknown and ignore_retention is set"
 }
 
 func keptOrphans(policy, vol string) string {
@@ -58,7 +58,7 @@ func orphansSuffix(policy string) string { return "; orphans " + policy }
 
 // adoptedSuffix ends the reasons of an adopted snapshot.
 func adoptedSuffix(retention time.Duration) string {
-	return "; adopted: no DeleteOn tag, due StartTime + " + formatDuration(retention)
+	return "; adopted: no DeleteOn tag, expires StartTime + " + formatDuration(retention)
 }
 
 func archiveReason(kept string, after time.Duration, earliest time.Time) string {
