@@ -32,8 +32,8 @@ var commandHelp = map[string]struct{ example, page string }{
   ebs-snapper report --region eu-west-1 --grace "6 hours" --json
   ebs-snapper report --html - > report.html
   ebs-snapper report --jq '.regions[].volumes[] | select(.status != "ok") | .volume_id'`, "docs/report.md"},
-	"snapshots":   {"", "docs/report.md#listing-snapshots"},
-	"configure":   {"", "docs/configuration.md"},
+	"snapshots": {"", "docs/report.md#listing-snapshots"},
+	"configure": {"", "docs/configuration.md"},
 	"deploy": {`  ebs-snapper deploy --region eu-west-1
   ebs-snapper deploy --region eu-west-1 --parameter CleanScheduleExpression='rate(12 hours)'
   ebs-snapper deploy --print-template > template.json`, "docs/deploy.md"},
