@@ -140,7 +140,12 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 	}
 	if o.html != "-" {
-		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error { return report.WriteTextWidth(w, rep, g.width()) },
+		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error {
+			if g.quiet {
+				return report.WriteHeadline(w, rep)
+			}
+			return report.WriteTextWidth(w, rep, g.width())
+		},
 			func(w io.Writer) error { return report.WriteCSV(w, rep) })
 		if err != nil {
 			return err

@@ -70,6 +70,7 @@ func ExitCode(err error) int {
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	verbosity  int
+	quiet      bool
 	version    bool
 	toolRegion string
 	// profile and endpoint are --profile and --endpoint-url, as aws-cli's.
@@ -122,8 +123,12 @@ nothing new, lets the calls already sent finish (up to 10 s), prints the
 report and exits 130; a second Ctrl-C aborts at once.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			setupLogging(g.stderr, g.verbosity)
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.quiet && g.verbosity > 0 {
+				return usagef("--quiet and -V ask for opposite things: give one")
+			}
+			g.setupLogging(g.stderr)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.version {
@@ -138,6 +143,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print less: no progress bars, errors only in the log, and the summary without a row per decision or volume")
 	pf.StringVarP(&g.toolRegion, "table-region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
 	pf.StringVar(&g.toolRegion, "tool_region", "", "the original's name of --table-region")
 	_ = pf.MarkHidden("tool_region")
@@ -196,7 +202,15 @@ func envOr(key, def string) string {
 	return def
 }
 
-// setupLogging sends slog text to stderr at the level -V/-VV ask for.
+// setupLogging sends slog text to w at the level -V/-VV/--quiet ask for.
+func (g *globalOptions) setupLogging(w io.Writer) {
+	setupLogging(w, g.verbosity)
+	if g.quiet {
+		slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError})))
+	}
+}
+
+// setupLogging sends slog text to w at the level -V/-VV ask for.
 func setupLogging(w io.Writer, verbosity int) {
 	level := slog.LevelWarn
 	switch {

@@ -269,24 +269,28 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		CopyLimit: o.copyLimit,
 	}
 	var bars *progress
-	if format == formatText {
+	if format == formatText && !g.quiet {
 		bars = newProgress(g.stderr)
 	}
 	bars.hook(&opts)
+	restoreNotice := func() {}
 	if bars != nil {
-		// Log lines go above the bars while they are drawn.
-		setupLogging(bars.writer(), g.verbosity)
+		// Log lines and the Ctrl-C notice go above the bars while they
+		// are drawn.
+		g.setupLogging(bars.writer())
+		restoreNotice = g.interrupt.noticeTo(bars.writer())
 	}
 	interrupted, runEnded := g.interrupt.startRun(&opts)
 	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
 	runEnded()
 	if bars != nil {
 		bars.finish()
-		setupLogging(g.stderr, g.verbosity)
+		restoreNotice()
+		g.setupLogging(g.stderr)
 	}
 	out := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width()); return nil },
+	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width(), g.quiet); return nil },
 		func(w io.Writer) error { return writeRunCSV(w, out) })
 	if err != nil {
 		return err
@@ -343,10 +347,18 @@ func loadEnvironment(ctx context.Context, src account.Sources, acct string, regi
 
 // printReport writes the human-readable report: one row per decision, then
 // the per-region summary.
-func printReport(w io.Writer, out output, width int) {
+func printReport(w io.Writer, out output, width int, quiet bool) {
 	for _, msg := range out.InvalidStanzas {
 		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
+	if !quiet {
+		printRows(w, out, width)
+	}
+	printSummary(w, out, width)
+}
+
+// printRows writes one row per decision.
+func printRows(w io.Writer, out output, width int) {
 	tw := texttable.NewWidth(w, width)
 	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
 	for _, rr := range out.Regions {
@@ -372,14 +384,17 @@ func printReport(w io.Writer, out output, width int) {
 		}
 	}
 	tw.Flush()
-
 	fmt.Fprintln(w)
+}
+
+// printSummary writes the per-region summary.
+func printSummary(w io.Writer, out output, width int) {
 	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
 	if out.RunToken != "" {
 		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
 	}
-	tw = texttable.NewWidth(w, width)
+	tw := texttable.NewWidth(w, width)
 	fmt.Fprintln(tw, "REGION\tCREATE\tSKIP\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {

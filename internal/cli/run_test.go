@@ -112,7 +112,7 @@ func TestPrintReportProblemOnce(t *testing.T) {
 	var out output
 	out.Regions = []snapper.RegionReport{{Region: "us-east-1", Replication: []snapper.ReplicationRow{row}}}
 	var buf bytes.Buffer
-	printReport(&buf, out, 0)
+	printReport(&buf, out, 0, false)
 	if n := strings.Count(buf.String(), problem); n != 1 {
 		t.Errorf("problem printed %d times, want once:\n%s", n, buf.String())
 	}

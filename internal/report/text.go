@@ -145,6 +145,18 @@ func WriteTextWidth(w io.Writer, r Report, width int) error {
 	return err
 }
 
+// WriteHeadline writes only the invalid stanzas and the coverage line
+// (the report command's --quiet).
+func WriteHeadline(w io.Writer, r Report) error {
+	var b strings.Builder
+	for _, msg := range r.InvalidStanzas {
+		fmt.Fprintf(&b, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
+	}
+	fmt.Fprintf(&b, "Coverage as of %s: %s\n", r.Now.Format(time.RFC3339), r.headline())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func stamp(t *time.Time) string {
 	if t == nil {
 		return "-"
