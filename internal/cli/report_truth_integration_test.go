@@ -5,6 +5,7 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/report/reporttest"
 )
 
 // reportJSON runs report --json in us-east-1 and decodes it.
@@ -109,5 +111,38 @@ func TestReportNothingProtectedAndInvalidStanzas(t *testing.T) {
 	stdout, _, code = runBinary(t, e.srv, "", "report", "--region", "us-east-1")
 	if code != ExitLate || !strings.Contains(stdout, "no volume is protected: account "+motoserver.AccountID+" has no valid configuration stanza (2 stored stanzas are invalid)") {
 		t.Errorf("report with only invalid stanzas: exit %d\n%s", code, stdout)
+	}
+}
+
+// The HTML page through the binary: a region with nothing to show is left
+// out, the instance's Name tag is next to its id (in the text too), every
+// timeline carries the shared axis, and the page fits 1280 px and a phone.
+func TestReportHTMLPage(t *testing.T) {
+	e := newEngineEnv(t)
+	inst := e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web-frontend"}}})
+	e.stanza("web", webStanza)
+	e.snapshot(inst[0].VolumeIDs[0], date(4))
+	page := filepath.Join(t.TempDir(), "report.html")
+	stdout, stderr, code := runBinary(t, e.srv, "", "report", "--region", "us-east-1", "--region", "us-west-2", "--html", page)
+	if code != ExitLate || !strings.Contains(stdout, inst[0].ID+" (web-frontend)") {
+		t.Fatalf("report: exit %d, want %d and the Name next to the id\n%s\n%s", code, ExitLate, stdout, stderr)
+	}
+	got := reporttest.Open(t, page)
+	if len(got.Console) > 0 || len(got.Requests) > 0 {
+		t.Errorf("page console %q, requests %q; want neither", got.Console, got.Requests)
+	}
+	if strings.Contains(got.DOM, `id="region-us-west-2"`) || !strings.Contains(got.DOM, "Left out, nothing to show: us-west-2.") {
+		t.Error("the empty region us-west-2 is on the page, or not named as left out")
+	}
+	if !strings.Contains(got.DOM, "<code>"+inst[0].ID+"</code> web-frontend") {
+		t.Error("the page lacks the Name tag next to the instance id")
+	}
+	if n := strings.Count(got.DOM, `text-anchor="end">now</text>`); n != 2 || !strings.Contains(got.DOM, `id="legend"`) {
+		t.Errorf("%d timelines with the shared axis, want 2, and a legend", n)
+	}
+	for _, size := range [][2]int{{1280, 900}, {390, 844}} {
+		if l := reporttest.Measure(t, page, size[0], size[1]); l.ScrollWidth > l.Viewport || l.Viewport != size[0] {
+			t.Errorf("%dx%d: document %d px wide in a %d px window (screenshot %s)", size[0], size[1], l.ScrollWidth, l.Viewport, l.Screenshot)
+		}
 	}
 }

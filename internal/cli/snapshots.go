@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 )
@@ -108,7 +109,7 @@ func writeListing(w io.Writer, out listing, width int) error {
 	for _, r := range out.Regions {
 		for _, s := range r.Snapshots {
 			n++
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Region, s.VolumeID, instanceLabel(s.InstanceID, s.InstanceName),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Region, s.VolumeID, report.InstanceLabel(s.InstanceID, s.InstanceName),
 				s.SnapshotID, s.StartTime.Format(time.RFC3339), s.State, dash(strings.Join(s.ConfigIDs, "+")), dash(s.DeleteOn),
 				dash(s.Run), dash(s.Clean), s.Protection)
 		}
@@ -140,15 +141,4 @@ func writeListingCSV(w io.Writer, out listing) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// instanceLabel is "i-… (Name)", the id alone without a Name tag, or "-".
-func instanceLabel(id, name string) string {
-	switch {
-	case id == "":
-		return "-"
-	case name == "":
-		return id
-	}
-	return id + " (" + name + ")"
 }

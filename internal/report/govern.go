@@ -54,3 +54,15 @@ func (r *Region) ensureLists() {
 		r.NoDeleteOn = []SnapshotRef{}
 	}
 }
+
+// InstanceLabel is how tables show an instance: "i-… (Name)", the id
+// alone when it has no Name tag, "-" for none.
+func InstanceLabel(id, name string) string {
+	switch {
+	case id == "":
+		return "-"
+	case name == "":
+		return id
+	}
+	return id + " (" + name + ")"
+}

@@ -85,10 +85,12 @@ type Region struct {
 	// NoDeleteOn are the snapshots without a DeleteOn tag: clean never
 	// deletes them.
 	NoDeleteOn []SnapshotRef `json:"no_delete_on"`
-	// StorageUpperBoundGiB is the sum of the sizes of every volume that
-	// has a snapshot (matched or orphaned), in GiB: an upper bound of what
-	// one full copy per volume stores, not a bill (see docs/report.md).
-	StorageUpperBoundGiB int64 `json:"storage_upper_bound_gib"`
+	// SnapshottedVolumeGiB is the sum of the sizes of every volume that
+	// has a snapshot (matched or orphaned), in GiB. It is what the
+	// snapshots protect, not what they store or cost: EBS stores and
+	// bills the blocks each snapshot holds, which this does not measure
+	// (see docs/report.md).
+	SnapshottedVolumeGiB int64 `json:"snapshotted_volume_gib"`
 }
 
 // Volume is one matched volume's protection.
@@ -223,7 +225,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		if size == 0 {
 			size = ss[len(ss)-1].VolumeSize
 		}
-		r.StorageUpperBoundGiB += int64(size)
+		r.SnapshottedVolumeGiB += int64(size)
 		for _, s := range ss {
 			if _, ok := s.Tag("DeleteOn"); !ok {
 				r.NoDeleteOn = append(r.NoDeleteOn, ref(s))

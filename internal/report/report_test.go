@@ -152,8 +152,8 @@ func TestOrphansNoDeleteOnAndStorage(t *testing.T) {
 	// vol-ok 100 and vol-other 20 from DescribeVolumes; the other seven
 	// volumes with snapshots (ignored and deleted included) 5 each from
 	// their snapshots; vol-missing has none.
-	if r.StorageUpperBoundGiB != 100+20+7*5 {
-		t.Errorf("storage bound %d GiB, want 155", r.StorageUpperBoundGiB)
+	if r.SnapshottedVolumeGiB != 100+20+7*5 {
+		t.Errorf("storage bound %d GiB, want 155", r.SnapshottedVolumeGiB)
 	}
 
 	// Without a volume listing, orphans cannot tell deleted from unmatched.
@@ -222,7 +222,7 @@ func TestTextPutsLateAndMissingFirst(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{"Coverage as of 2026-03-14T12:00:00Z: 1 of 7 matched volumes ok (14.3%); late 2, missing 1",
 		"eu-west-1  daily   7        1   2     1        2       1        14.3%     1 ignored volumes",
-		"Orphaned snapshots", "vol-gone", "Snapshots with no DeleteOn tag (clean never deletes them): 2", "Storage: at most"} {
+		"Orphaned snapshots", "vol-gone", "Snapshots with no DeleteOn tag (clean never deletes them): 2", "Snapshotted volumes: 45 GiB (the sizes of the volumes that have snapshots; not what the snapshots store"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}

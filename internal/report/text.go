@@ -24,8 +24,8 @@ type Report struct {
 	// Coverage sums every region.
 	Coverage Coverage `json:"coverage"`
 	Regions  []Region `json:"regions"`
-	// StorageUpperBoundGiB sums the regions' bounds (see Region).
-	StorageUpperBoundGiB int64 `json:"storage_upper_bound_gib"`
+	// SnapshottedVolumeGiB sums the regions' figures (see Region).
+	SnapshottedVolumeGiB int64 `json:"snapshotted_volume_gib"`
 	// Figures are the metrics the report measures, per region and stanza:
 	// the same figures the Lambda workers publish in EMF.
 	Figures []Figures `json:"figures"`
@@ -45,7 +45,7 @@ func New(account string, now time.Time, grace *time.Duration, regions []Region) 
 	}
 	for _, rr := range regions {
 		r.Coverage.merge(rr.Coverage)
-		r.StorageUpperBoundGiB += rr.StorageUpperBoundGiB
+		r.SnapshottedVolumeGiB += rr.SnapshottedVolumeGiB
 		if rr.Skipped == "" && rr.Error == "" {
 			r.Figures = append(r.Figures, rr.Figures()...)
 		}
@@ -81,7 +81,7 @@ func WriteTextWidth(w io.Writer, r Report, width int) error {
 			if v.Newest != nil {
 				newest, age = v.Newest.Format(time.RFC3339), human(time.Duration(*v.AgeSeconds)*time.Second)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", rr.Region, v.Status, v.VolumeID, v.InstanceID,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", rr.Region, v.Status, v.VolumeID, InstanceLabel(v.InstanceID, v.InstanceName),
 				v.ConfigID, newest, age, human(time.Duration(v.LimitSeconds)*time.Second), v.Counts.Count, v.Reason)
 		}
 	}
@@ -140,7 +140,7 @@ func WriteTextWidth(w io.Writer, r Report, width int) error {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\nStorage: at most %d GiB (upper bound: the sum of the sizes of the volumes that have snapshots)\n", r.StorageUpperBoundGiB)
+	fmt.Fprintf(&b, "\n%s\n", r.storageLine())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -155,6 +155,16 @@ func WriteHeadline(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "Coverage as of %s: %s\n", r.Now.Format(time.RFC3339), r.headline())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// storageLine says what the snapshotted-volume figure is, and what it is
+// not: EBS snapshots are incremental, so what they store can be less
+// than one volume size (few changed blocks) or more (many snapshots of
+// a volume whose blocks churn), and only the EBS direct APIs or the bill
+// measure it.
+func (r Report) storageLine() string {
+	return fmt.Sprintf("Snapshotted volumes: %d GiB (the sizes of the volumes that have snapshots; not what the snapshots store, which is their changed blocks and is not measured)",
+		r.SnapshottedVolumeGiB)
 }
 
 func stamp(t *time.Time) string {
