@@ -154,13 +154,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	failed := 0
-	for _, r := range regions {
-		if r.Error != "" {
-			failed++
-		}
-	}
-	return reportOutcome(rep, failed, len(regions))
+	return reportOutcome(rep, regions, len(invalid))
 }
 
 // reportRegion reads one region, with the listings snapshot uses plus one

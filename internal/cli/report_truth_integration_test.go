@@ -93,19 +93,19 @@ func TestReportNothingProtectedAndInvalidStanzas(t *testing.T) {
 	if code != ExitPartial || !strings.Contains(stdout, "1 of 1 matched volumes ok (at most 50.0%: 1 invalid stored stanzas protect nothing") {
 		t.Errorf("with an invalid stanza: exit %d, want %d and the headline at most 50 %%\n%s", code, ExitPartial, stdout)
 	}
-	if !strings.Contains(stderr, "1 stored stanza is invalid and was skipped (the volumes only it would match are not in the report)") || strings.Contains(stderr, "actions failed") {
+	if !strings.Contains(stderr, "partial failure: 1 stored stanza is invalid") || strings.Contains(stderr, "actions failed") {
 		t.Errorf("report with an invalid stanza: stderr %q", stderr)
 	}
 	if rep := reportJSON(t, e, ExitPartial); rep.Coverage.Percent != 50 || rep.Coverage.InvalidStanzas != 1 || len(rep.InvalidStanzas) != 1 {
 		t.Errorf("with an invalid stanza --json: coverage %+v, invalid %v", rep.Coverage, rep.InvalidStanzas)
 	}
 	_, stderr, code = runBinary(t, e.srv, "", "plan", "--region", "us-east-1")
-	if code != ExitPartial || !strings.Contains(stderr, "1 stored stanza is invalid and was skipped (what only it matches was not planned)") || strings.Contains(stderr, "actions failed") {
+	if code != ExitPartial || !strings.Contains(stderr, "partial failure: 1 stored stanza is invalid") || strings.Contains(stderr, "actions failed") {
 		t.Errorf("plan with an invalid stanza: exit %d, stderr %q", code, stderr)
 	}
 	e.stanza("web", `{, 123 bare words :: }`)
 	_, stderr, code = runBinary(t, e.srv, "", "plan", "--region", "us-east-1")
-	if code != ExitPartial || !strings.Contains(stderr, "every stored stanza is invalid, so nothing was done") || strings.Contains(stderr, "actions failed") {
+	if code != ExitError || !strings.Contains(stderr, "run failed: every stored stanza is invalid") || strings.Contains(stderr, "actions failed") {
 		t.Errorf("plan with only invalid stanzas: exit %d, stderr %q", code, stderr)
 	}
 	stdout, _, code = runBinary(t, e.srv, "", "report", "--region", "us-east-1")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -254,8 +253,8 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		if err != nil {
 			return err
 		}
-		if len(invalid) > 0 {
-			return everyStanzaInvalid(invalid)
+		if err := snapper.Judge(snapper.Report{}, len(invalid)).Err(); err != nil {
+			return fmt.Errorf("%w:\n%s", err, strings.Join(invalid, "\n"))
 		}
 		return nil
 	}
@@ -306,33 +305,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if failed := failedRegions(rep); len(failed) == len(rep.Regions) && len(failed) > 0 {
-		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
-	}
-	if n := rep.Failed(); n > 0 || len(invalid) > 0 {
-		return partialError(counted(n, "action, region or stanza (rejected by EC2) failed", "actions, regions or stanzas (rejected by EC2) failed"),
-			invalidSkipped(len(invalid), skippedWhat[job]))
-	}
-	return nil
-}
-
-// skippedWhat says, per job, what became of the instances an invalid
-// stored stanza would have matched.
-var skippedWhat = map[snapper.Job]string{
-	snapper.JobSnapshot:  "what only it matches was not snapshotted",
-	snapper.JobClean:     "what only it governs was not cleaned",
-	snapper.JobReplicate: "its replication settings were not read",
-	snapper.JobPlan:      "what only it matches was not planned",
-}
-
-func failedRegions(rep snapper.Report) []snapper.RegionReport {
-	var out []snapper.RegionReport
-	for _, rr := range rep.Regions {
-		if rr.Error != "" {
-			out = append(out, rr)
-		}
-	}
-	return out
+	return snapper.Judge(rep, len(invalid)).Err()
 }
 
 // loadEnvironment loads the account through the composition root; a
@@ -475,18 +448,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// counted is "1 <one>" or "<n> <many>", and "" for zero, so that a
-// message names only what happened.
-func counted(n int, one, many string) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // withError appends err to reason in brackets, unless it is empty or the

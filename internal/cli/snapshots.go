@@ -88,16 +88,12 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	failed := 0
-	for _, r := range out.Regions {
-		if r.Error != "" {
-			failed++
-		}
+	// The verdict every command shares: here only regions can fail.
+	read := snapper.Report{Regions: make([]snapper.RegionReport, len(out.Regions))}
+	for i, r := range out.Regions {
+		read.Regions[i] = snapper.RegionReport{Region: r.Region, Error: r.Error}
 	}
-	if failed > 0 {
-		return partialError(counted(failed, "region could not be read", "regions could not be read"))
-	}
-	return nil
+	return snapper.Judge(read, 0).Err()
 }
 
 // writeListing prints one row per snapshot and a line per region that
