@@ -26,6 +26,8 @@ type configureOptions struct {
 	check, list, get, set, del bool
 	account                    string
 	extra                      string
+	// print is --output/--json/--jq, for -l and -c.
+	print printFlags
 }
 
 func (o *configureOptions) addFlags(cmd *cobra.Command) {
@@ -116,7 +118,8 @@ action at a time:
 
 The account is -a/--aws_account_id, or the credentials' account (STS). The
 table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
-in -t/--tool_region, else the AWS configuration's region, else us-east-1.
+in -t/--table-region (or --region), else the AWS configuration's region,
+else us-east-1. -l and -c print JSON with --json, --output json or --jq.
 
 Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
 nothing is stored), 2 usage error, 3 with -g when the stored stanza is
@@ -130,7 +133,8 @@ so "configure -c" can gate a deployment pipeline.`,
   ebs-snapper configure -g -a 112233445566 tagged_instances
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
   ebs-snapper configure -s daily_tagged @daily_tagged.json
-  ebs-snapper configure -d -a 112233445566 daily_tagged`,
+  ebs-snapper configure -d -a 112233445566 daily_tagged
+  ebs-snapper configure -l --jq '.[] | select(.valid | not) | .id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			r, err := o.request(args)
@@ -155,6 +159,7 @@ so "configure -c" can gate a deployment pipeline.`,
 		},
 	}
 	o.addFlags(cmd)
+	o.print.add(cmd, false)
 	// aws-cli's name for where the call goes: here the table's region.
 	cmd.Flags().StringVar(&g.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
 	return cmd
@@ -167,6 +172,13 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 	r, err := opts.request(args)
 	if err != nil {
 		return err
+	}
+	format, err := opts.print.format()
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
+		return configureJSON(ctx, opts, src, store, r.action, out)
 	}
 	switch r.action {
 	case "check":

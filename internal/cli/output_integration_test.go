@@ -100,3 +100,26 @@ func TestOutputFlags(t *testing.T) {
 		t.Errorf("report --html -: exit %d, stdout starts %.80q", code, stdout)
 	}
 }
+
+// configure -l and -c print JSON too; the other actions refuse it.
+func TestConfigureJSON(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("web", webStanza)
+	e.stanza("broken", `{, 123 bare words :: }`)
+	stdout, stderr, code := runBinary(t, e.srv, "", "configure", "-l", "--json")
+	var rows []listedStanza
+	if err := json.Unmarshal([]byte(stdout), &rows); code != 0 || err != nil || len(rows) != 2 || rows[0].ID != "broken" || rows[0].Valid || !rows[1].Valid {
+		t.Errorf("configure -l --json: exit %d, %v, %+v\n%s", code, err, rows, stderr)
+	}
+	stdout, _, code = runBinary(t, e.srv, "", "configure", "-l", "--jq", ".[] | select(.valid) | .id")
+	if code != 0 || stdout != "web\n" {
+		t.Errorf("configure -l --jq: exit %d, %q", code, stdout)
+	}
+	stdout, _, code = runBinary(t, e.srv, "", "configure", "-c", "--jq", ".findings | length > 0")
+	if code != ExitPartial || stdout != "true\n" {
+		t.Errorf("configure -c --jq: exit %d, %q", code, stdout)
+	}
+	if _, stderr, code = runBinary(t, e.srv, "", "configure", "-g", "web", "--json"); code != ExitUsage || !strings.Contains(stderr, "-l or -c only") {
+		t.Errorf("configure -g --json: exit %d, %q", code, stderr)
+	}
+}
