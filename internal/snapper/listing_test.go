@@ -14,7 +14,7 @@ import (
 func TestListRegion(t *testing.T) {
 	daily := stanza(t, "daily", "1 day", 1)
 	r := region(map[string][]string{"i-a": {"vol-a"}, "i-b": {"vol-b"}}, map[string]string{"i-a": "daily", "i-b": "daily"},
-		snap("snap-a1", "vol-a", "completed", 72*time.Hour, "2026-11-20"),
+		snap("snap-a1", "vol-a", "completed", 120*time.Hour, "2026-11-20"),
 		snap("snap-a2", "vol-a", "completed", 2*time.Hour, "2026-11-30"),
 		snap("snap-b1", "vol-b", "completed", time.Hour, ""),
 		snap("snap-x", "vol-gone", "completed", time.Hour, "2026-11-30"),
