@@ -24,6 +24,8 @@ func TestDeployParameterValuesUsageErrors(t *testing.T) {
 		{"LambdaMemorySnapshot=64", "--parameter LambdaMemorySnapshot=64: want 128 to 10240"},
 		{"Ec2Rates=CreateSnapshot=fast", `--parameter Ec2Rates=CreateSnapshot=fast: rate "CreateSnapshot=fast": "fast" is not a number`},
 		{"Ec2Rates=Delete=3", `unknown action "Delete"`},
+		{"Regions=us-east-1, eu-west-1", "--parameter Regions=us-east-1, eu-west-1: want empty, or region names separated by commas without spaces"},
+		{"Regions=US-EAST-1", "region names separated by commas without spaces"},
 	} {
 		var stdout, stderr bytes.Buffer
 		root := NewRootCommand(&stdout, &stderr)

@@ -62,9 +62,9 @@ func TestPlanProtections(t *testing.T) {
 		in:   with(four(), func(in *Input) { protect(in, lock, "s1") }),
 		want: []verdict{
 			kept("s1", "kept: locked in governance mode until 2027-01-05T00:00:00Z"),
-			deleted("s2", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
-			deleted("s3", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			deleted("s2", "expired on 2026-11-20, 4 completed snapshots > minimum 2"),
+			deleted("s3", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "a protection is named even before DeleteOn is due, every one of them",
@@ -73,8 +73,8 @@ func TestPlanProtections(t *testing.T) {
 			protect(in, lock, "s4")
 		}),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			deleted("s1", "expired on 2026-11-20, 4 completed snapshots > minimum 2"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
 			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
 			kept("s4", "kept: backs ami-1; locked in governance mode until 2027-01-05T00:00:00Z"),
 		},
@@ -83,9 +83,9 @@ func TestPlanProtections(t *testing.T) {
 		in:   with(four(), func(in *Input) { protect(in, backup, "s1") }),
 		want: []verdict{
 			kept("s1", "kept: AWS Backup recovery point of arn:aws:ec2:us-east-1::volume/vol-1, AWS Backup deletes it (not counted toward the minimum)"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
 			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "a launch template protects, unless the policy ignores launch templates",
@@ -93,8 +93,8 @@ func TestPlanProtections(t *testing.T) {
 		want: []verdict{
 			kept("s1", "kept: used by launch template lt-1 (web) version 3 (default)"),
 			kept("s2", "kept: used by launch template lt-1 (web) version 3 (default)"),
-			deleted("s3", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			deleted("s3", "expired on 2026-11-20, 4 completed snapshots > minimum 2"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "launch templates ignored: deleted as if unused; a lock still holds",
@@ -106,10 +106,10 @@ func TestPlanProtections(t *testing.T) {
 			in.Volumes["vol-1"] = p
 		}),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
+			deleted("s1", "expired on 2026-11-20, 4 completed snapshots > minimum 2"),
 			kept("s2", "kept: locked in governance mode until 2027-01-05T00:00:00Z"),
-			deleted("s3", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			deleted("s3", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}})
 }

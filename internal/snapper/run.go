@@ -70,6 +70,9 @@ type Options struct {
 	Now time.Time
 	// DryRun plans only and makes no mutating call.
 	DryRun bool
+	// Scope narrows the snapshot and clean rows a run reports and acts on
+	// (the CLI's --instance, --volume, --stanza); empty holds everything.
+	Scope Scope
 	// Version goes into new snapshots' descriptions.
 	Version string
 	// Workers bounds the mutating calls in flight in one region; the EC2
@@ -309,8 +312,8 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
-			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)
-			rr.Skipped = "region not enabled for the account"
+			rr.Skipped = inventory.SkipReason(err)
+			slog.InfoContext(ctx, "region skipped: "+rr.Skipped, "region", rr.Region, "error", err)
 			return rr
 		}
 		slog.ErrorContext(ctx, "region failed", "region", rr.Region, "error", err)
@@ -331,13 +334,13 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	execute := !opts.DryRun && job != JobPlan
 	if job != JobClean {
-		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
+		rr.Snapshots = scopeRows(opts.Scope, rowsForSnapshots(PlanSnapshots(inv, p, opts.Now)), snapshotRowKey)
 		if execute {
 			takeSnapshots(ctx, ec2, inv, p, rr.Snapshots, opts)
 		}
 	}
 	if job != JobSnapshot {
-		rr.Clean = rowsForClean(PlanClean(inv, p, opts.Now))
+		rr.Clean = scopeRows(opts.Scope, rowsForClean(PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
 		rr.RecycleBin = holdInBin(inv, rr.Clean, opts.Now)
 		if execute {
@@ -415,7 +418,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 			return
 		}
 		inst := inv.Instances[r.InstanceID]
-		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
+		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID, r.ConfigID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
 		createdOr(ctx, r, snap.ID, err)
 	}
