@@ -118,6 +118,10 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 	if _, err := d.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(deployBucket)}); err != nil {
 		t.Errorf("code bucket has no public access block: %v", err)
 	}
+	roles := map[string]string{
+		"fanout-snapshot": "FanoutCreateSnapshotRole", "fanout-clean": "FanoutCleanSnapshotRole", "fanout-replication": "FanoutReplicationSnapshotRole",
+		"snapshot": "CreateSnapshotRole", "clean": "CleanSnapshotRole", "replication": "ReplicationSnapshotRole",
+	}
 	for role, memory := range map[string]int32{
 		"fanout-snapshot": 128, "fanout-clean": 128, "fanout-replication": 128,
 		"snapshot": 256, "clean": 256, "replication": 256,
@@ -126,7 +130,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 		env := c.Environment.Variables
 		if c.Runtime != "provided.al2023" || aws.ToString(c.Handler) != "bootstrap" || aws.ToInt32(c.MemorySize) != memory ||
 			env["EBS_SNAPPER_HANDLER"] != role || env["EBS_SNAPPER_TABLE"] != DefaultTable || !strings.HasPrefix(env["EBS_SNAPPER_TOPIC_ARN"], "arn:aws:sns:"+deployRegion+":") ||
-			!strings.Contains(aws.ToString(c.Role), "LambdaExecutionRole") {
+			!strings.Contains(aws.ToString(c.Role), ":role/"+deployStack+"-"+roles[role]+"-") {
 			t.Errorf("function %s: runtime %s handler %s memory %d role %s env %v", role, c.Runtime, aws.ToString(c.Handler), aws.ToInt32(c.MemorySize), aws.ToString(c.Role), env)
 		}
 	}

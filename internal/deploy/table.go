@@ -71,7 +71,7 @@ or back up its stanzas (ebs-snapper configure -t %s -l, then configure -t %s -g 
 // ImportTemplate returns the template that imports an existing
 // configuration table into a new stack (JSON): a resource import may hold
 // only the resources it imports, so this is the full template's table
-// resource with the parameter and condition it uses and nothing else; the
+// resource with the parameters and conditions it uses and nothing else; the
 // next deploy updates the stack to the full template.
 func ImportTemplate() []byte {
 	var full struct {
@@ -86,8 +86,8 @@ func ImportTemplate() []byte {
 	out, err := json.MarshalIndent(map[string]any{
 		"AWSTemplateFormatVersion": full.AWSTemplateFormatVersion,
 		"Description":              "ebs-snapper: import the configuration table " + Table + " (then run ebs-snapper deploy)",
-		"Parameters":               map[string]json.RawMessage{"CostCenter": full.Parameters["CostCenter"]},
-		"Conditions":               map[string]json.RawMessage{"HasCostCenter": full.Conditions["HasCostCenter"]},
+		"Parameters":               map[string]json.RawMessage{"CostCenter": full.Parameters["CostCenter"], "TableKmsKeyArn": full.Parameters["TableKmsKeyArn"]},
+		"Conditions":               map[string]json.RawMessage{"HasCostCenter": full.Conditions["HasCostCenter"], "HasTableKey": full.Conditions["HasTableKey"]},
 		"Resources":                map[string]json.RawMessage{tableLogicalID: full.Resources[tableLogicalID]},
 	}, "", "  ")
 	if err != nil {
