@@ -27,6 +27,7 @@ type deployOptions struct {
 	printTemplate              bool
 	printImportTemplate        bool
 	delete                     bool
+	yes                        bool
 }
 
 // versionVar is the variable -ldflags -X stamps the version into.
@@ -71,7 +72,8 @@ with the commands that import it into the new stack
 	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
 	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
 	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
-	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
+	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
 	return cmd
 }
 

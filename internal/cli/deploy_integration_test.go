@@ -108,7 +108,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 	zipPath := codeZip(t, "#!/bin/sh\n")
 
 	deployStep(t, srv, []string{
-		"bucket " + deployBucket + ": created (private, encrypted)",
+		"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)",
 		"upload s3://" + deployBucket + "/ebs-snapper-arm64.zip: done",
 		"stack " + deployStack + " (" + deployRegion + "): created",
 		"function " + deployStack + "-snapshot: published version 1",
@@ -194,7 +194,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 
 	deployStep(t, srv, []string{
 		"stack " + deployStack + " (" + deployRegion + "): deleted",
-		"bucket " + deployBucket + ": emptied (1 object) and deleted",
+		"bucket " + deployBucket + ": emptied (4 object versions) and deleted",
 		"table " + DefaultTable + " (" + deployRegion + ") is retained with its stanzas; a later deploy here stops before changing anything",
 	}, "--delete")
 	if _, err := d.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(DefaultTable)}); err != nil {

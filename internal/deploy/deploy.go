@@ -20,6 +20,9 @@ type Clients struct {
 	CloudFormation CloudFormationAPI
 	Lambda         LambdaAPI
 	DynamoDB       DynamoDBAPI
+	// PlainHTTP says the endpoint is plain HTTP (a local emulator), where
+	// the code bucket's TLS-only policy would refuse every request.
+	PlainHTTP bool
 }
 
 // NewClients builds the clients from cfg (awsclient.Load with the
@@ -32,6 +35,7 @@ func NewClients(cfg aws.Config) Clients {
 		CloudFormation: cfn.NewFromConfig(cfg),
 		Lambda:         lambda.NewFromConfig(cfg),
 		DynamoDB:       dynamodb.NewFromConfig(cfg),
+		PlainHTTP:      strings.HasPrefix(aws.ToString(cfg.BaseEndpoint), "http://"),
 	}
 }
 
@@ -125,17 +129,21 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		}
 		code = &pkg
 		say("code: %s for %s, %d bytes (%s)", "bootstrap", arch, len(pkg.Zip), pkg.Source)
-		created, err := ensureBucket(ctx, c.S3, bucket, opts.Region)
+		created, err := ensureBucket(ctx, c.S3, bucket, opts.Account, opts.Region, !c.PlainHTTP)
 		if err != nil {
 			return err
 		}
+		tls := "TLS only"
+		if c.PlainHTTP {
+			tls = "no TLS-only policy: the endpoint is plain HTTP"
+		}
 		if created {
 			changed = true
-			say("bucket %s: created (private, encrypted)", bucket)
+			say("bucket %s: created (private, encrypted, versioned, %s)", bucket, tls)
 		} else {
 			say("bucket %s: exists", bucket)
 		}
-		uploaded, err := upload(ctx, c.S3, bucket, key, pkg)
+		uploaded, err := upload(ctx, c.S3, bucket, opts.Account, key, pkg)
 		if err != nil {
 			return err
 		}
@@ -146,7 +154,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			say("upload s3://%s/%s: skipped, already up to date", bucket, key)
 		}
 	} else if !opts.NoStack {
-		etag, err := objectETag(ctx, c.S3, bucket, key)
+		etag, err := objectETag(ctx, c.S3, bucket, opts.Account, key)
 		if err != nil {
 			return err
 		}
@@ -236,14 +244,14 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 		}
 		say("stack %s (%s): deleted", name, opts.Region)
 	}
-	n, existed, err := removeBucket(ctx, c.S3, bucket, opts.Region)
+	n, existed, err := removeBucket(ctx, c.S3, bucket, opts.Account, opts.Region)
 	if err != nil {
 		return err
 	}
 	if existed {
-		objects := "objects"
+		objects := "object versions"
 		if n == 1 {
-			objects = "object"
+			objects = "object version"
 		}
 		say("bucket %s: emptied (%d %s) and deleted", bucket, n, objects)
 	} else {

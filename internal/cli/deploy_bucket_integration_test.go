@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+)
+
+// The code bucket deploy makes is versioned and tagged with its stack,
+// besides private and encrypted. (moto's endpoint is plain HTTP, where the
+// TLS-only policy would refuse every request: deploy leaves it out and
+// says so; TestEnsureBucketDeniesInsecureTransport checks the policy.)
+func TestDeployBucketIsVersionedTaggedAndTLSOnly(t *testing.T) {
+	srv := motoserver.Require(t)
+	d := deployClients(t, srv)
+	ctx := motoserver.Context(t)
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)"}, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes", "-o")
+	b := aws.String(deployBucket)
+	if v, err := d.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b}); err != nil || v.Status != s3types.BucketVersioningStatusEnabled {
+		t.Errorf("versioning %v, %v; want Enabled", v, err)
+	}
+	if tags, err := d.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); err != nil || len(tags.TagSet) != 1 ||
+		aws.ToString(tags.TagSet[0].Key) != "ebs-snapper:stack" || aws.ToString(tags.TagSet[0].Value) != deployStack {
+		t.Errorf("tags %v, %v; want ebs-snapper:stack=%s", tags, err, deployStack)
+	}
+	if _, err := d.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b}); err != nil {
+		t.Errorf("no public access block: %v", err)
+	}
+	// Creation is idempotent: a second deploy finds the bucket and sets
+	// the same settings again.
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": exists"}, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes", "-o")
+}
+
+// A bucket of the code bucket's name that another account created first
+// (moto's account 222222222222, reached by AssumeRole) stops deploy with
+// a clear message before anything is uploaded, even when its policy would
+// let this account write.
+func TestDeployRefusesABucketAnotherAccountOwns(t *testing.T) {
+	srv := motoserver.Require(t)
+	ctx := motoserver.Context(t)
+	cfg := srv.Config(t)
+	cfg.Region = deployRegion
+	other := cfg.Copy()
+	other.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), "arn:aws:iam::222222222222:role/x"))
+	if id, err := sts.NewFromConfig(other).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil || aws.ToString(id.Account) != "222222222222" {
+		t.Fatalf("assumed role acts in %v, %v; want 222222222222", id, err)
+	}
+	squatter := s3.NewFromConfig(other, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := squatter.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(deployBucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(deployRegion)}}); err != nil {
+		t.Fatal(err)
+	}
+	open := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + motoserver.AccountID + `:root"},"Action":"s3:*","Resource":["arn:aws:s3:::` + deployBucket + `","arn:aws:s3:::` + deployBucket + `/*"]}]}`
+	if _, err := squatter.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(deployBucket), Policy: aws.String(open)}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes")
+	want := "the code bucket is not owned by this account: code bucket " + deployBucket + " (" + deployRegion + ") exists but S3 refuses it to account " + motoserver.AccountID
+	if code != ExitError || !strings.Contains(stderr, want) || strings.Contains(stdout, "upload") {
+		t.Errorf("deploy over another account's bucket: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 1 with %q and no upload", code, stdout, stderr, want)
+	}
+	objs, err := squatter.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(deployBucket)})
+	if err != nil || len(objs.Contents) != 0 {
+		t.Errorf("the other account's bucket holds %v (%v): our code was written there", objs, err)
+	}
+}
