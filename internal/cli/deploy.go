@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
@@ -58,7 +62,7 @@ with the commands that import it into the new stack
 (--print-import-template) or back it up and delete it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeploy(cmd.Context(), g, o)
+			return runDeploy(cmd.Context(), g, o, cmd.InOrStdin())
 		},
 	}
 	f := cmd.Flags()
@@ -129,7 +133,36 @@ func (o *deployOptions) checkPrint() error {
 	return nil
 }
 
-func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
+// confirmer returns how deploy asks before it changes the stack: not at
+// all with --yes; on a terminal, a question on stderr answered on stdin
+// (y or yes goes ahead, anything else stops); otherwise a usage error
+// before any AWS call, so a script without --yes stops at once instead of
+// waiting for an answer nobody gives.
+func (o *deployOptions) confirmer(g *globalOptions, stdin io.Reader) (deploy.Confirm, error) {
+	if o.yes {
+		return nil, nil
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		what := "deploy creates or changes the stack"
+		if o.delete {
+			what = "deploy --delete deletes the stack and the code bucket"
+		}
+		return nil, usagef("%s and stdin is not a terminal to confirm on: pass --yes", what)
+	}
+	in := bufio.NewReader(stdin)
+	return func(question string) (bool, error) {
+		fmt.Fprintf(g.stderr, "%s [y/N] ", question)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return false, fmt.Errorf("read the answer: %w", err)
+		}
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	}, nil
+}
+
+func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io.Reader) error {
 	if o.printTemplate || o.printImportTemplate {
 		if err := o.checkPrint(); err != nil {
 			return err
@@ -147,6 +180,12 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
+	confirm := deploy.Confirm(nil)
+	if !o.noStack || o.delete {
+		if confirm, err = o.confirmer(g, stdin); err != nil {
+			return err
+		}
+	}
 	cfg, err := loadAWS(ctx, o.region, nil)
 	if err != nil {
 		return err
@@ -163,7 +202,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
 		Version: Version, VersionVar: versionVar,
-		Out: g.stdout, Progress: g.stderr,
+		Out: g.stdout, Progress: g.stderr, Confirm: confirm,
 	}
 	clients := deploy.NewClients(cfg)
 	if o.delete {

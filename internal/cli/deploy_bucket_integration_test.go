@@ -21,7 +21,7 @@ func TestDeployBucketIsVersionedTaggedAndTLSOnly(t *testing.T) {
 	srv := motoserver.Require(t)
 	d := deployClients(t, srv)
 	ctx := motoserver.Context(t)
-	deployStep(t, srv, []string{"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)"}, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes", "-o")
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)"}, "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
 	b := aws.String(deployBucket)
 	if v, err := d.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b}); err != nil || v.Status != s3types.BucketVersioningStatusEnabled {
 		t.Errorf("versioning %v, %v; want Enabled", v, err)
@@ -35,7 +35,7 @@ func TestDeployBucketIsVersionedTaggedAndTLSOnly(t *testing.T) {
 	}
 	// Creation is idempotent: a second deploy finds the bucket and sets
 	// the same settings again.
-	deployStep(t, srv, []string{"bucket " + deployBucket + ": exists"}, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes", "-o")
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": exists"}, "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
 }
 
 // A bucket of the code bucket's name that another account created first
@@ -70,4 +70,40 @@ func TestDeployRefusesABucketAnotherAccountOwns(t *testing.T) {
 	if err != nil || len(objs.Contents) != 0 {
 		t.Errorf("the other account's bucket holds %v (%v): our code was written there", objs, err)
 	}
+}
+
+// Without --yes and without a terminal to ask on, deploy and deploy
+// --delete stop at once with a usage error naming --yes, before any AWS
+// call: a script never hangs on a question.
+func TestDeployWithoutYesOffTerminalRefusesAtOnce(t *testing.T) {
+	motoserver.Offline(t)
+	for _, args := range [][]string{
+		{"deploy", "--region", "eu-west-1", "-a", "123456789012"},
+		{"deploy", "--delete", "--region", "eu-west-1", "-a", "123456789012"},
+	} {
+		_, stderr, code := runBinaryEnv(t, nil, "y\n", args...)
+		if code != ExitUsage || !strings.Contains(stderr, "stdin is not a terminal to confirm on: pass --yes") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error asking for --yes", args, code, stderr)
+		}
+	}
+}
+
+// An update shows its change set (parameters old -> new) before
+// executing it; --delete says what it
+// keeps.
+func TestDeployShowsTheChangeSetAndWhatDeleteKeeps(t *testing.T) {
+	srv := motoserver.Require(t)
+	zip := codeZip(t, "#!/bin/sh\n")
+	deployStep(t, srv, []string{"will be created with these parameters", "stack " + deployStack + " (" + deployRegion + "): created"}, "--zip", zip)
+	// moto's change sets list no resource for a parameter-only change;
+	// TestPreviewListsEachResourceChange checks those lines.
+	deployStep(t, srv, []string{
+		"change set ebs-snapper-",
+		"  parameter LambdaMemorySnapshot: 256 -> 512\n",
+		"stack " + deployStack + " (" + deployRegion + "): updated",
+	}, "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
+	deployStep(t, srv, []string{
+		"kept: the configuration table " + DefaultTable + " with its stanzas, and the functions' log groups",
+		"stack " + deployStack + " (" + deployRegion + "): deleted",
+	}, "--delete")
 }

@@ -45,7 +45,7 @@ func TestDeployUnreachableConfiguredRegion(t *testing.T) {
 	t.Setenv("AWS_REGION", "xx-east-9")
 	var stdout, stderr bytes.Buffer
 	root := NewRootCommand(&stdout, &stderr)
-	root.SetArgs([]string{"deploy", "-a", "123456789012"})
+	root.SetArgs([]string{"deploy", "-a", "123456789012", "--yes"})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err := root.ExecuteContext(ctx)

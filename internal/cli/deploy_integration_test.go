@@ -62,7 +62,7 @@ func codeZip(t *testing.T, content string) string {
 // every wanted line.
 func deployStep(t *testing.T, srv *motoserver.Server, want []string, args ...string) string {
 	t.Helper()
-	stdout, stderr, code := runBinary(t, srv, "", append([]string{"deploy", "--region", deployRegion}, args...)...)
+	stdout, stderr, code := runBinary(t, srv, "", append([]string{"deploy", "--region", deployRegion, "--yes"}, args...)...)
 	if code != 0 {
 		t.Fatalf("deploy %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
 	}
@@ -209,7 +209,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 
 	// Deploying again finds the retained table, which the new stack could
 	// not create: it stops before uploading, and says how to import it.
-	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--zip", zipPath)
+	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--zip", zipPath)
 	for _, w := range []string{
 		"the configuration table already exists outside the stack: table " + DefaultTable + " in " + deployRegion,
 		"ebs-snapper deploy --print-import-template > table.json",
@@ -235,7 +235,7 @@ func TestDeployBinaryRefusesAnUnknownRegion(t *testing.T) {
 		"xx-nowhere-1": `--region "xx-nowhere-1": not a region enabled for this account (enabled: `,
 		"eu_west_1":    `--region "eu_west_1": not a region name such as eu-west-1`,
 	} {
-		_, stderr, code := runBinary(t, srv, "", "deploy", "--region", region, "--zip", codeZip(t, "#!/bin/sh\n"))
+		_, stderr, code := runBinary(t, srv, "", "deploy", "--yes", "--region", region, "--zip", codeZip(t, "#!/bin/sh\n"))
 		if code != ExitUsage || !strings.Contains(stderr, want) {
 			t.Errorf("deploy --region %s: exit %d, stderr %q; want exit %d and %q", region, code, stderr, ExitUsage, want)
 		}

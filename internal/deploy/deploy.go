@@ -57,6 +57,10 @@ type Options struct {
 	// published versions.
 	Version, VersionVar string
 
+	// Confirm is asked before the stack is created, updated or deleted,
+	// after what will change is printed on Out; nil does it (--yes).
+	Confirm Confirm
+
 	// Out gets what was done, one line per step; Progress gets the
 	// waiting lines and a failed stack's events.
 	Out, Progress io.Writer
@@ -169,7 +173,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		for k, v := range opts.Parameters {
 			set[k] = v
 		}
-		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, opts.Progress)
+		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, opts.Confirm, opts.Out, opts.Progress)
 		if err != nil {
 			return err
 		}
@@ -234,6 +238,11 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
 	stack, err := describeStack(ctx, c.CloudFormation, name, opts.Region)
 	if err != nil {
+		return err
+	}
+	say("deleting stack %s (%s), its functions, topics, schedules, alarms, roles, lease table and failed-events queue, and the code bucket %s", name, opts.Region, bucket)
+	say("kept: the configuration table %s with its stanzas, and the functions' log groups (/aws/lambda/%s-*), each until its retention ends", Table, name)
+	if err := ask(opts.Confirm, fmt.Sprintf("Delete stack %s and bucket %s in %s?", name, bucket, opts.Region)); err != nil {
 		return err
 	}
 	if stack == nil {
