@@ -24,6 +24,8 @@ func TestDeployParameterValuesUsageErrors(t *testing.T) {
 		{"LambdaMemorySnapshot=64", "--parameter LambdaMemorySnapshot=64: want 128 to 10240"},
 		{"Ec2Rates=CreateSnapshot=fast", `--parameter Ec2Rates=CreateSnapshot=fast: rate "CreateSnapshot=fast": "fast" is not a number`},
 		{"Ec2Rates=Delete=3", `unknown action "Delete"`},
+		{"CreateScheduleExpression=rate(1 hours)", `--parameter CreateScheduleExpression=rate(1 hours): "rate(1 hours)": write rate(1 hour), singular`},
+		{"CleanScheduleExpression=cron(0 2 * * *)", "cron() takes six fields"},
 	} {
 		var stdout, stderr bytes.Buffer
 		root := NewRootCommand(&stdout, &stderr)

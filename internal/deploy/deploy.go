@@ -68,7 +68,8 @@ type Options struct {
 
 // CheckParameters validates --parameter names against the template's,
 // keeps deploy's own parameters out of the operator's hands, and checks
-// each value against the template's constraints (Parameter.Check).
+// each value against the template's constraints (Parameter.Check) and
+// each schedule expression (CheckSchedule).
 func CheckParameters(params map[string]string) error {
 	names := ParameterNames()
 	for _, k := range sortedKeys(params) {
@@ -85,6 +86,13 @@ func CheckParameters(params map[string]string) error {
 		if v, ok := params[p.Name]; ok {
 			if err := p.Check(v); err != nil {
 				return err
+			}
+		}
+	}
+	for _, k := range scheduleParams {
+		if v, ok := params[k]; ok {
+			if err := CheckSchedule(v); err != nil {
+				return fmt.Errorf("--parameter %s=%s: %w", k, v, err)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,6 +122,44 @@ func TestCheckParameterValues(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.k+"="+tc.v) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: %v, want an error naming it and saying %q", tc.k, tc.v, err, tc.want)
 		}
+	}
+}
+
+func TestCheckSchedule(t *testing.T) {
+	for _, ok := range []string{"rate(1 minute)", "rate(30 minutes)", "rate(1 hour)", "rate(6 hours)", "rate(1 day)", "rate(7 days)",
+		"cron(0 2 * * ? *)", "cron(15 10 ? * MON-FRI *)", "cron(0/15 * * * ? *)", "cron(0 8 1 * ? 2027)", "cron(0 18 ? * 6L *)"} {
+		if err := CheckSchedule(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct{ expr, want string }{
+		{"rate(1 minutes)", "write rate(1 minute), singular"},
+		{"rate(5 minute)", "write rate(5 minutes), plural"},
+		{"rate(0 minutes)", "1 or more"},
+		{"rate(30 seconds)", "want rate(N minutes|hours|days)"},
+		{"every 30 minutes", "want rate(N minutes|hours|days)"},
+		{"cron(0 2 * * *)", "six fields"},
+		{"cron(0 2 * * * *)", "exactly one of day-of-month"},
+		{"cron(0 2 ? * ? *)", "exactly one of day-of-month"},
+		{"cron(0 2 * * ? $)", "field 6"},
+	} {
+		if err := CheckSchedule(tc.expr); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.expr, err, tc.want)
+		}
+	}
+	for _, p := range Parameters() {
+		if strings.HasSuffix(p.Name, "ScheduleExpression") {
+			if !slices.Contains(scheduleParams, p.Name) {
+				t.Errorf("%s is not checked as a schedule", p.Name)
+			}
+			if err := CheckSchedule(p.Default); err != nil {
+				t.Errorf("%s's default: %v", p.Name, err)
+			}
+		}
+	}
+	err := CheckParameters(map[string]string{"CleanScheduleExpression": "rate(6 hour)"})
+	if err == nil || !strings.Contains(err.Error(), "--parameter CleanScheduleExpression=rate(6 hour): ") {
+		t.Errorf("CheckParameters with a bad schedule: %v", err)
 	}
 }
 
