@@ -6,9 +6,11 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -101,10 +103,12 @@ func CheckParameters(params map[string]string) error {
 
 // Run deploys: package, bucket and upload, stack, functions' code. It
 // prints one line per step on Out, and a last line saying whether
-// anything changed. When the stack is to be created but the configuration
-// table already exists, it stops before doing anything with an error
-// wrapping ErrTableOutsideStack that gives the commands to import or
-// remove the table.
+// anything changed. A new stack takes the parameters of the stack of that
+// name deleted last (within CloudFormation's 90 days), under the
+// operator's; when the configuration table exists outside any stack (a
+// deploy --delete keeps it), the new stack is made by importing it, so a
+// deploy after --delete is one command that keeps the stanzas and the
+// parameters.
 func Run(ctx context.Context, c Clients, opts Options) error {
 	name := StackName(opts.Account)
 	bucket := BucketName(opts.Account, opts.Region)
@@ -112,18 +116,23 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	if err != nil {
 		return err
 	}
+	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
+	var prior *cfntypes.Stack
+	importing := false
 	if stack == nil && !opts.NoStack {
-		exists, err := tableExists(ctx, c.DynamoDB, opts.Region)
-		if err != nil {
+		if prior, err = deletedStack(ctx, c.CloudFormation, name, opts.Region); err != nil {
 			return err
 		}
-		if exists {
-			return tableOutsideStack(opts.Account, opts.Region)
+		if importing, err = tableExists(ctx, c.DynamoDB, opts.Region); err != nil {
+			return err
 		}
 	}
 	arch := opts.Arch
 	if arch == "" && stack != nil {
 		arch, _ = stackParameter(stack, ParamArchitecture)
+	}
+	if arch == "" && prior != nil {
+		arch, _ = stackParameter(prior, ParamArchitecture)
 	}
 	if arch == "" || !slices.Contains(Architectures, arch) {
 		// A stack made by the Python tool has no Architecture.
@@ -131,7 +140,6 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	}
 	key := CodeKey(arch)
 	changed := false
-	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
 
 	var code *Code
 	if !opts.NoUpload {
@@ -181,7 +189,30 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		for k, v := range opts.Parameters {
 			set[k] = v
 		}
-		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, opts.Confirm, opts.Out, opts.Progress)
+		if kept := keptParameters(prior, set); len(kept) > 0 {
+			var kv []string
+			for _, k := range kept {
+				kv = append(kv, k+"="+set[k])
+			}
+			when := ""
+			if t := aws.ToTime(prior.DeletionTime); !t.IsZero() {
+				when = " " + t.UTC().Format(time.RFC3339)
+			}
+			say("parameters kept from stack %s deleted%s: %s", name, when, strings.Join(kv, ", "))
+		}
+		confirm := opts.Confirm
+		if importing {
+			if err := importTable(ctx, c.CloudFormation, name, opts.Region, set, confirm, opts.Out, opts.Progress); err != nil {
+				return err
+			}
+			say("table %s (%s): imported into stack %s", Table, opts.Region, name)
+			if stack, err = describeStack(ctx, c.CloudFormation, name, opts.Region); err != nil {
+				return err
+			}
+			// The question asked covered the whole stack.
+			confirm = nil
+		}
+		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, confirm, opts.Out, opts.Progress)
 		if err != nil {
 			return err
 		}
@@ -191,7 +222,11 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			say("stack %s (%s): created", name, opts.Region)
 		case stackUpdated:
 			changed = true
-			say("stack %s (%s): updated", name, opts.Region)
+			if importing {
+				say("stack %s (%s): created", name, opts.Region)
+			} else {
+				say("stack %s (%s): updated", name, opts.Region)
+			}
 		default:
 			say("stack %s (%s): no changes", name, opts.Region)
 		}
@@ -274,7 +309,7 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 	} else {
 		say("bucket %s: none", bucket)
 	}
-	say("table %s (%s) is retained with its stanzas; a later deploy here stops before changing anything and gives the commands to import it into the new stack (or to back it up and delete it)", Table, opts.Region)
+	say("table %s (%s) is retained with its stanzas; to install again with it and with this stack's parameters: ebs-snapper deploy --region %s", Table, opts.Region, opts.Region)
 	say("to remove the table too: aws dynamodb delete-table --table-name %s --region %s", Table, opts.Region)
 	return nil
 }

@@ -25,6 +25,7 @@ type CloudFormationAPI interface {
 	DeleteStack(ctx context.Context, in *cfn.DeleteStackInput, optFns ...func(*cfn.Options)) (*cfn.DeleteStackOutput, error)
 	DescribeStackEvents(ctx context.Context, in *cfn.DescribeStackEventsInput, optFns ...func(*cfn.Options)) (*cfn.DescribeStackEventsOutput, error)
 	ListStackResources(ctx context.Context, in *cfn.ListStackResourcesInput, optFns ...func(*cfn.Options)) (*cfn.ListStackResourcesOutput, error)
+	ListStacks(ctx context.Context, in *cfn.ListStacksInput, optFns ...func(*cfn.Options)) (*cfn.ListStacksOutput, error)
 	ChangeSetAPI
 }
 
