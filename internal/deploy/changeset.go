@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -29,7 +30,7 @@ var _ ChangeSetAPI = (*cfn.Client)(nil)
 type Confirm func(question string) (bool, error)
 
 // ErrDeclined is returned when Confirm answered no.
-var ErrDeclined = fmt.Errorf("not confirmed: nothing was changed")
+var ErrDeclined = errors.New("not confirmed: the stack was left as it was")
 
 // previewUpdate creates a change set for the update, prints what it
 // changes (each resource added, modified or removed, and whether it is
