@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -106,4 +107,41 @@ func TestDeployShowsTheChangeSetAndWhatDeleteKeeps(t *testing.T) {
 		"kept: the configuration table " + DefaultTable + " with its stanzas, and the functions' log groups",
 		"stack " + deployStack + " (" + deployRegion + "): deleted",
 	}, "--delete")
+}
+
+// PermissionsBoundary and RolePath reach every role the stack creates,
+// and each function runs under its own role.
+func TestDeployRolesTakeTheBoundaryAndPath(t *testing.T) {
+	srv := motoserver.Require(t)
+	d := deployClients(t, srv)
+	ctx := motoserver.Context(t)
+	cfg := srv.Config(t)
+	iamAPI := iam.NewFromConfig(cfg)
+	boundary, err := iamAPI.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("boundary"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(boundary.Policy.Arn)
+	deployStep(t, srv, []string{"): created"}, "--zip", codeZip(t, "#!/bin/sh\n"),
+		"--parameter", "PermissionsBoundary="+arn, "--parameter", "RolePath=/ebs-snapper/")
+	seen := map[string]bool{}
+	for _, fn := range []string{"fanout-snapshot", "fanout-clean", "fanout-replication", "snapshot", "clean", "replication"} {
+		roleARN := aws.ToString(d.function(t, fn).Configuration.Role)
+		if seen[roleARN] {
+			t.Errorf("function %s shares role %s", fn, roleARN)
+		}
+		seen[roleARN] = true
+		name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+		if !strings.Contains(roleARN, ":role/ebs-snapper/") {
+			t.Errorf("function %s: role %s, want the path /ebs-snapper/", fn, roleARN)
+		}
+		role, err := iamAPI.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := role.Role.PermissionsBoundary; b == nil || aws.ToString(b.PermissionsBoundaryArn) != arn {
+			t.Errorf("role %s: boundary %+v, want %s", name, b, arn)
+		}
+	}
 }
