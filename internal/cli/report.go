@@ -127,22 +127,16 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	failed := 0
-	for _, r := range regions {
-		if r.Error != "" {
-			failed++
-		}
-	}
-	switch {
-	case rep.Breach():
+	if rep.Breach() {
 		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
-	case failed > 0 && failed == len(regions):
-		return fmt.Errorf("every region failed, e.g. %s: %s", regions[0].Region, regions[0].Error)
-	case failed > 0 || len(invalid) > 0:
-		return partialError(counted(failed, "region could not be read", "regions could not be read"),
-			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
 	}
-	return nil
+	// The run's verdict, by the rule every command and Lambda function
+	// shares: here only regions fail (reading), and stored stanzas.
+	read := snapper.Report{Regions: make([]snapper.RegionReport, len(regions))}
+	for i, r := range regions {
+		read.Regions[i] = snapper.RegionReport{Region: r.Region, Error: r.Error}
+	}
+	return snapper.Judge(read, len(invalid)).Err()
 }
 
 // reportRegion reads one region, with the listings snapshot uses plus one

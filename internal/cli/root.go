@@ -20,6 +20,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -55,7 +56,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
-	case errors.Is(err, ErrPartial):
+	case errors.Is(err, ErrPartial), errors.Is(err, snapper.ErrPartial):
 		return ExitPartial
 	case errors.Is(err, ErrRPOBreach):
 		return ExitLate

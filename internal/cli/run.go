@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -247,8 +245,8 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		} else {
 			fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
 		}
-		if len(invalid) > 0 {
-			return fmt.Errorf("%w: every stored stanza is invalid:\n%s", ErrPartial, strings.Join(invalid, "\n"))
+		if err := snapper.Judge(snapper.Report{}, len(invalid)).Err(); err != nil {
+			return fmt.Errorf("%w:\n%s", err, strings.Join(invalid, "\n"))
 		}
 		return nil
 	}
@@ -299,14 +297,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if failed := failedRegions(rep); len(failed) == len(rep.Regions) && len(failed) > 0 {
-		return fmt.Errorf("every region failed, e.g. %s: %s", failed[0].Region, failed[0].Error)
-	}
-	if n := rep.Failed(); n > 0 || len(invalid) > 0 {
-		return partialError(counted(n, "action, region or stanza (rejected by EC2) failed", "actions, regions or stanzas (rejected by EC2) failed"),
-			counted(len(invalid), "stored stanza is invalid", "stored stanzas are invalid"))
-	}
-	return nil
+	return snapper.Judge(rep, len(invalid)).Err()
 }
 
 // writeJSON writes out as indented JSON, with <, > and & as they are.
@@ -315,16 +306,6 @@ func writeJSON(w io.Writer, out output) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
-}
-
-func failedRegions(rep snapper.Report) []snapper.RegionReport {
-	var out []snapper.RegionReport
-	for _, rr := range rep.Regions {
-		if rr.Error != "" {
-			out = append(out, rr)
-		}
-	}
-	return out
 }
 
 // loadEnvironment loads the account through the composition root; a
@@ -456,24 +437,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// counted is "1 <one>" or "<n> <many>", and "" for zero, so that a
-// message names only what happened.
-func counted(n int, one, many string) string {
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
-// partialError is ErrPartial with the non-empty parts, e.g. "some actions
-// failed: 1 action, region or stanza (rejected by EC2) failed".
-func partialError(parts ...string) error {
-	return fmt.Errorf("%w: %s", ErrPartial, strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), ", "))
 }
 
 // withError appends err to reason in brackets, unless it is empty or the

@@ -118,16 +118,17 @@ func TestPrintReportProblemOnce(t *testing.T) {
 	}
 }
 
-// TestPartialErrorNamesWhatFailed: the exit-3 message (here: us-west-2
-// cannot list its instances) counts in the right
-// number and leaves out what did not happen ("1 actions …, 0 stored stanzas
-// are invalid" before).
+// TestPartialErrorNamesWhatFailed: the exit-3 message (here: EC2 rejects
+// us-west-2's instance listing as a bad parameter, which is the stanza's
+// fault, not the region's) says what failed, in the right number, and
+// leaves out what did not happen ("1 actions …, 0 stored stanzas are
+// invalid" before).
 func TestPartialErrorNamesWhatFailed(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
 	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
-	want := "some actions failed: 1 action, region or stanza (rejected by EC2) failed"
-	if !errors.Is(err, ErrPartial) || err.Error() != want {
+	want := "partial failure: 1 stanza rejected by EC2"
+	if !errors.Is(err, snapper.ErrPartial) || ExitCode(err) != ExitPartial || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }

@@ -28,8 +28,8 @@ const unfilteredSuffix = " (unfiltered)"
 // without either it draws on a smaller bucket.
 //
 // Source: "Request throttling for the Amazon EC2 API", EC2 Developer Guide
-// (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html);
-// reference/field.md §4.1. Each action has its own bucket. This one table
+// (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+// Each action has its own bucket. This one table
 // serves the client's limiters (Options) and the test proxy's buckets
 // (package ebstest), so the two cannot drift.
 func BucketFor(action string, filtered bool) (Bucket, bool) {

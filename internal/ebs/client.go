@@ -44,8 +44,8 @@ type EC2API interface {
 var _ EC2API = (*ec2.Client)(nil)
 
 // EC2's CreateSnapshot and DeleteSnapshot buckets: a burst of 100, then 5
-// tokens a second, per account and region (reference/field.md §4.1; the
-// whole table is BucketFor's).
+// tokens a second, per account and region ("Request throttling for the
+// Amazon EC2 API", EC2 Developer Guide; the whole table is BucketFor's).
 const (
 	DefaultRate  = 5
 	DefaultBurst = 100

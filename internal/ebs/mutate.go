@@ -165,7 +165,8 @@ func truncate(s string, n int) string {
 // matching inventory.ErrRegionUnavailable; a source gone, ErrNotFound.
 //
 // No client-side rate limiter: EC2 keeps at most 20 copies in flight per
-// destination region (reference/field.md §4), so a run asks for far fewer
+// destination region (Amazon EBS quotas, "Concurrent snapshot copies per
+// destination Region"), so a run asks for far fewer
 // copies than CopySnapshot's bucket of 50 (the default mutating bucket).
 //
 // CopySnapshot has no ClientToken either: as for CreateSnapshot, the SDK

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // fanout publishes one message per enabled region to the pipeline's topic,
@@ -38,9 +39,11 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		errs = append(errs, h.syncReplicationRule(ctx, env))
 	}
 	if len(env.Policy.Stanzas) == 0 {
-		// The workers would find nothing to do in any region.
-		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account)
-		return errors.Join(errs...)
+		// The workers would find nothing to do in any region. With stanzas
+		// stored but none valid, no backup is taken: that fails the
+		// invocation (the run's verdict), so that the alarm fires.
+		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account, "invalid", len(env.Invalid))
+		return errors.Join(append(errs, snapper.Judge(snapper.Report{}, len(env.Invalid)).Err())...)
 	}
 	regions := env.Regions
 	if h.cfg.Name == FanoutReplication {
@@ -118,7 +121,7 @@ func (h *Handler) publish(ctx context.Context, region, body string) error {
 
 // syncReplicationRule enables the replication rule when any valid stanza
 // says "replication": "yes" and disables it otherwise, as the original's
-// snapshot fan-out did (reference §4). It reads the rule's state first, so
+// snapshot fan-out did (docs/lambda.md). It reads the rule's state first, so
 // an unchanged state costs no write.
 //
 // IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the rule.

@@ -41,7 +41,7 @@ const (
 // DefaultMargin is how long before the invocation deadline a worker stops
 // starting new actions, leaving time for the calls in flight (each bounded
 // by the SDK's retryer) and the report. The original stopped at one minute
-// left too (reference §11).
+// left too.
 const DefaultMargin = 60 * time.Second
 
 // Config is what a Handler needs. Which fields are required depends on

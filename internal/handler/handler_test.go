@@ -160,7 +160,7 @@ func TestWorkerSnapshotsItsRegion(t *testing.T) {
 	}
 }
 
-// Records are decoded as the original did (reference §8): anything without
+// Records are decoded as the original did (docs/lambda.md): anything without
 // a region to work on is logged and skipped, never fatal.
 func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 	for _, tc := range []struct {
@@ -208,7 +208,7 @@ func TestWorkerFailsWhenActionsFail(t *testing.T) {
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
 	err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, Message("us-west-2")))
-	if err == nil || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "1 actions failed") {
+	if err == nil || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "1 action failed") {
 		t.Errorf("got %v, want an error naming the region and the failed action", err)
 	}
 	if n := len(fakes["us-west-2"].Snapshots()); n != 1 {

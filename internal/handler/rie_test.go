@@ -5,18 +5,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
@@ -37,14 +44,19 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 		t.Skip("the emulator and provided.al2023 are Linux only")
 	}
 	srv := motoserver.Require(t)
+	// Built first: on a busy machine the builds alone can take longer
+	// than the calls' context (motoserver.Context) allows.
+	dir := t.TempDir()
+	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
 	ctx, cfg := motoAccount(t, dailyStanza)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
 	apiAddr, invokeAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
-	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"),
+	// EC2 through a proxy that rejects the group-name filter, as EC2
+	// rejects a filter it does not know (moto accepts it): the second
+	// invocation below stores a stanza matching on it.
+	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+rejectFilterProxy(t, srv.URL, "group-name"),
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
 		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
 		LeaseTableEnv+"="+leaseTable)
@@ -61,16 +73,32 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	waitListening(t, invokeAddr, &out)
 
 	// One invocation at a time: the emulator cannot take concurrent ones.
-	resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
-		bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
-	if err != nil {
-		t.Fatal(err)
+	invoke := func() (int, string) {
+		resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
+			bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "errorMessage") {
-		t.Fatalf("invoke: HTTP %d %s\n%s", resp.StatusCode, body, &out)
+	if code, body := invoke(); code != http.StatusOK || strings.Contains(body, "errorMessage") {
+		t.Fatalf("invoke: HTTP %d %s\n%s", code, body, &out)
 	}
+	defer func() {
+		// A stanza whose match EC2 rejects, beside the good one: the
+		// invocation fails (as the CLI exits 3), so that the function's
+		// Errors metric and its alarm see it.
+		store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), motoTable)
+		rejected := `{"match": {"group-name": "prod"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
+		if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "keyname", Configuration: rejected}); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := invoke(); !strings.Contains(body, "errorMessage") || !strings.Contains(body, "1 stanza rejected by EC2") {
+			t.Errorf("invoke with a stanza EC2 rejects: %s, want an errorMessage naming the rejected stanza\n%s", body, &out)
+		}
+	}()
 
 	for _, v := range inst.VolumeIDs {
 		if got := snapshotsOf(t, ctx, west, v); len(got) != 1 {
@@ -182,4 +210,24 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// rejectFilterProxy is an EC2 endpoint in front of target that answers
+// DescribeInstances with InvalidParameterValue, as EC2 does, whenever the
+// call filters on name.
+func rejectFilterProxy(t *testing.T, target, name string) string {
+	t.Helper()
+	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
+		Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt,
+		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
+		When: func(form url.Values) bool {
+			for k, v := range form {
+				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
+					return true
+				}
+			}
+			return false
+		},
+	}}})
+	return p.URL
 }

@@ -20,7 +20,7 @@ import (
 // the region's chain each (runHop): run does the work. A record that is not
 // an SNS record, or without an Sns section, a message or a region, or whose
 // message is not JSON, is logged and skipped, as the original did
-// (reference §8), except that a non-JSON message no longer crashes the
+// (docs/lambda.md), except that a non-JSON message no longer crashes the
 // invocation. An event without Records (a console test event) is logged
 // and returns normally.
 func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
@@ -110,25 +110,23 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 	return stop, func() { t.Stop() }
 }
 
-// engine returns the regionRun of a snapshot or clean worker: the CLI's
-// engine in one region. The run's report is logged as one "run finished"
-// line and its figures written as EMF lines. The error says when actions
-// or the region failed, or when stored stanzas are invalid, so that the
-// invocation counts as failed and the alarm fires; actions not started
-// before the deadline margin are not a failure, they are what is left.
+// engine returns the regionRun of a snapshot, clean or replication
+// worker: the CLI's engine in one region. The run's report is logged as one
+// "run finished" line and its figures written as EMF lines. The error is the
+// run's verdict (snapper.Judge), the same rule as the CLI's exit status: a
+// failed action, an outcome left unknown, a stanza EC2 rejected, an invalid
+// stored stanza or a failed region fails the invocation, so that its Errors
+// metric and alarm see it; actions not started before the deadline margin
+// are not a failure, they are what is left.
 func (h *Handler) engine(job snapper.Job) regionRun {
 	return func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error) {
 		env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account, Regions: []string{region}})
 		if err != nil {
 			return remaining{}, fmt.Errorf("%s in %s: %w", job, region, err)
 		}
-		var invalid error
-		if n := len(env.Invalid); n > 0 {
-			invalid = fmt.Errorf("%s in %s: %d stored stanzas are invalid (each logged), e.g. %w", job, region, n, env.Invalid[0].Err)
-		}
 		if len(env.Policy.Stanzas) == 0 {
 			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
-			return remaining{}, invalid
+			return remaining{}, verdictError(job, region, snapper.Judge(snapper.Report{}, len(env.Invalid)))
 		}
 		throttled := h.throttledIn(region)
 		var inv *snapper.Region
@@ -143,17 +141,20 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 		rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
 		rr := rep.Regions[0]
 		s := rr.Summary
+		verdict := snapper.Judge(rep, len(env.Invalid))
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
-			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "skipped", rr.Skipped, "region_error", rr.Error)
+			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
+			"outcome", verdict.Outcome)
 		h.emit(ctx, runFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
-		var failed error
-		switch {
-		case rr.Error != "":
-			failed = fmt.Errorf("%s in %s failed: %s", job, region, rr.Error)
-		case s.Failed > 0:
-			failed = fmt.Errorf("%s in %s: %d actions failed (each logged)", job, region, s.Failed)
-		}
 		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
-		return left, errors.Join(failed, invalid)
+		return left, verdictError(job, region, verdict)
 	}
+}
+
+// verdictError is the verdict's error naming the job and region, or nil.
+func verdictError(job snapper.Job, region string, v snapper.Verdict) error {
+	if err := v.Err(); err != nil {
+		return fmt.Errorf("%s in %s: %w", job, region, err)
+	}
+	return nil
 }

@@ -29,7 +29,8 @@ var (
 	// ErrCopyLimit marks a CopySnapshot that EC2 refused because the
 	// destination region has too many copies in progress
 	// (ResourceLimitExceeded, "Too many snapshot copies in progress"; 20
-	// per destination region, reference/field.md §4). Not a failure: the
+	// per destination region: Amazon EBS quotas, "Concurrent snapshot copies
+	// per destination Region"). Not a failure: the
 	// copy is made on a later run.
 	ErrCopyLimit = errors.New("too many snapshot copies in progress in the destination region")
 	// ErrOutcomeUnknown marks a mutating call (CreateSnapshot,

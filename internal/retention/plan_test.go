@@ -93,7 +93,7 @@ func runPlanCases(t *testing.T, tests []planCase) {
 }
 
 // TestPlanReferenceTable has one case per row of the clean decision table
-// of ebs_snapper (original-behaviour.md §17), each adapted to our fixed
+// of ebs_snapper, each adapted to our fixed
 // semantics; the name says what ebs_snapper did.
 func TestPlanReferenceTable(t *testing.T) {
 	runPlanCases(t, []planCase{{
@@ -161,7 +161,7 @@ func TestPlanReferenceTable(t *testing.T) {
 }
 
 // TestPlanFixes has one case per ebs_snapper clean bug we fix
-// (original-behaviour.md §6, §16).
+// (docs/differences.md).
 func TestPlanFixes(t *testing.T) {
 	runPlanCases(t, []planCase{{
 		name: "minimum lowered by each delete: 6 snapshots, minimum 5, 3 due delete 1 (ebs_snapper deleted 3, leaving 3)",

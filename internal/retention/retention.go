@@ -2,8 +2,8 @@
 // reason for every decision. It is pure: it never reads the clock and never
 // mutates its input.
 //
-// Plan fixes the clean bugs of ebs_snapper listed in the reference
-// (original-behaviour.md §16): any DeleteOn date in the past is due, not
+// Plan fixes the clean bugs of ebs_snapper listed in
+// docs/differences.md: any DeleteOn date in the past is due, not
 // only the last 7 days; the DeleteOn tag itself is compared with the UTC
 // date; the per-volume count goes down with every planned delete, so one
 // run never crosses the minimum; only completed snapshots count as backups

@@ -258,7 +258,7 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 
 // EC2's per-volume snapshot limits (EC2 User Guide, "Create Amazon EBS
 // snapshots", and the error codes SnapshotCreationPerVolumeRateExceeded and
-// ConcurrentSnapshotLimitExceeded; reference/field.md §4.2). Neither can be
+// ConcurrentSnapshotLimitExceeded in the EC2 API's error codes). Neither can be
 // raised.
 const (
 	// MinSnapshotInterval is the least time between the starts of two

@@ -212,6 +212,7 @@ func (run *replicationRun) execute(ctx context.Context, ec2 EC2, rows []Replicat
 			if r.Action != action || r.Status != StatusPlanned {
 				return
 			}
+			run.opts.actionStart(ec2.Region())
 			defer run.opts.actionDone(ec2.Region(), &r.Status)
 			if action == DeleteReplica {
 				run.deleteReplica(ctx, ec2, r)

@@ -10,7 +10,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
-// The tags of replication, as ebs_snapper spelled them (reference §7), and
+// The tags of replication, as ebs_snapper spelled them (docs/replication.md), and
 // the one ebs-snapper adds.
 const (
 	// ReplicationSourceTag on a replica names the region of its original.
@@ -29,7 +29,7 @@ const (
 // DefaultCopyLimit is EC2's limit of snapshot copies in progress per
 // destination region (Amazon EBS quotas, "Concurrent snapshot copies per
 // destination Region": 20, not adjustable through Service Quotas, AWS
-// Support can raise it; reference/field.md §4). A run plans no more copies
+// Support can raise it). A run plans no more copies
 // into a region than the limit (Options.CopyLimit, this by default) less
 // the copies already pending there.
 const DefaultCopyLimit = 20
@@ -137,7 +137,7 @@ func (p Policy) Replicating() bool {
 }
 
 // PlanReplication decides, for every snapshot of in.Region carrying a
-// replication tag, what replication does (reference §7 and §17): a
+// replication tag, what replication does (docs/replication.md): a
 // completed original tagged replication_dst_region=D is copied to D unless
 // a replica of it is already there; a replica tagged
 // replication_src_region=S is kept while its original in S still asks for

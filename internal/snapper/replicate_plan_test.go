@@ -23,9 +23,9 @@ func tagged(id, state string, kv ...string) inventory.Snapshot {
 
 type replRow struct{ Snapshot, Role, Action string }
 
-// TestPlanReplicationDecisionTable follows reference §17's replication
-// table, seen from the region planned (here: us-west-2), plus the fixes
-// of §7 (a replica without its id tag, an unlisted region).
+// TestPlanReplicationDecisionTable follows the original's replication
+// decisions, seen from the region planned (here: us-west-2), plus our
+// fixes (docs/differences.md: a replica without its id tag, an unlisted region).
 func TestPlanReplicationDecisionTable(t *testing.T) {
 	policy := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2, "snap-ignored")}, 0)
 	for _, tc := range []struct {

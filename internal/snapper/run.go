@@ -207,16 +207,11 @@ type Report struct {
 }
 
 // Failed counts failed actions, actions whose outcome stayed unknown,
-// failed regions and the stanzas a region rejected.
+// failed regions and the stanzas a region rejected: the failures of Judge's
+// verdict that the report itself holds.
 func (r Report) Failed() int {
-	n := 0
-	for _, rr := range r.Regions {
-		n += rr.Summary.Failed + rr.Summary.Unknown + len(rr.InvalidStanzas)
-		if rr.Error != "" {
-			n++
-		}
-	}
-	return n
+	v := Judge(r, 0)
+	return v.FailedActions + v.RejectedStanzas + v.FailedRegions
 }
 
 // Run executes job in every region, concurrently across regions. One

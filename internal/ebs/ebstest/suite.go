@@ -25,8 +25,8 @@ type Target struct {
 	Peer ebs.EC2API
 	// IgnoresMaxResults says the target answers every snapshot and volume
 	// in one page whatever MaxResults asks, as moto 5.2.1 does for
-	// DescribeSnapshots and DescribeVolumes (reference/emulator.md; it
-	// pages DescribeInstances): those two paging checks then skip, since
+	// DescribeSnapshots and DescribeVolumes (docs/testing.md; it pages
+	// DescribeInstances): those two paging checks then skip, since
 	// a NextToken loop cannot be observed there.
 	IgnoresMaxResults bool
 }
