@@ -216,6 +216,9 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		if err != nil {
 			return err
 		}
+		if !notifies(stack, set) {
+			say("alarms: no AlarmTopicArn or AlarmEmail is set, so the stack's alarms notify no one; set one: ebs-snapper deploy --region %s --parameter AlarmEmail=you@example.com (SNS asks the address to confirm), or --parameter AlarmTopicArn=arn:aws:sns:%s:%s:TOPIC", opts.Region, opts.Region, opts.Account)
+		}
 		switch res {
 		case stackCreated:
 			changed, haveStack = true, true
@@ -271,6 +274,21 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		say("nothing changed: %s in %s is up to date", name, opts.Region)
 	}
 	return nil
+}
+
+// notifies reports whether the stack's alarms notify anyone: AlarmTopicArn
+// or AlarmEmail set now (set) or kept from the stack.
+func notifies(stack *cfntypes.Stack, set map[string]string) bool {
+	for _, k := range []string{"AlarmTopicArn", "AlarmEmail"} {
+		v, ok := set[k]
+		if !ok && stack != nil {
+			v, _ = stackParameter(stack, k)
+		}
+		if v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Delete removes the stack and the code bucket of the account and region,
