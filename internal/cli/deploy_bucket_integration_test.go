@@ -145,3 +145,20 @@ func TestDeployRolesTakeTheBoundaryAndPath(t *testing.T) {
 		}
 	}
 }
+
+// With neither AlarmTopicArn nor AlarmEmail, deploy says the alarms notify
+// no one and how to set one; once AlarmEmail is set, it does not.
+func TestDeploySaysWhenNoOneIsNotified(t *testing.T) {
+	srv := motoserver.Require(t)
+	zip := codeZip(t, "#!/bin/sh\n")
+	const warn = "alarms: no AlarmTopicArn or AlarmEmail is set, so the stack's alarms notify no one; set one: ebs-snapper deploy --region " + deployRegion + " --parameter AlarmEmail=you@example.com"
+	deployStep(t, srv, []string{warn}, "--zip", zip)
+	out := deployStep(t, srv, []string{"): updated"}, "--zip", zip, "--parameter", "AlarmEmail=oncall@example.com")
+	if strings.Contains(out, "notify no one") {
+		t.Errorf("deploy with AlarmEmail still warns:\n%s", out)
+	}
+	// The address is kept: a later deploy does not warn either.
+	if out := deployStep(t, srv, nil, "--zip", zip); strings.Contains(out, "notify no one") {
+		t.Errorf("a later deploy warns although AlarmEmail is kept:\n%s", out)
+	}
+}
