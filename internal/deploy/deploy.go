@@ -127,6 +127,19 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			return err
 		}
 	}
+	if stack == nil && !opts.NoStack {
+		rc, ok := opts.Parameters[ParamReservedConcurrency]
+		if !ok && prior != nil {
+			rc, ok = stackParameter(prior, ParamReservedConcurrency)
+		}
+		if !ok {
+			rc = defaultOf(ParamReservedConcurrency)
+		}
+		warn := func(format string, a ...any) { fmt.Fprintf(opts.Progress, format+"\n", a...) }
+		if err := checkConcurrency(ctx, c.Lambda, rc, opts.Region, warn); err != nil {
+			return err
+		}
+	}
 	arch := opts.Arch
 	if arch == "" && stack != nil {
 		arch, _ = stackParameter(stack, ParamArchitecture)
@@ -274,6 +287,16 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		say("nothing changed: %s in %s is up to date", name, opts.Region)
 	}
 	return nil
+}
+
+// defaultOf is the template's default of a parameter.
+func defaultOf(name string) string {
+	for _, p := range Parameters() {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	return ""
 }
 
 // notifies reports whether the stack's alarms notify anyone: AlarmTopicArn

@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -82,7 +86,7 @@ func TestRunAfterDeleteImportsTheTableAndKeepsTheParameters(t *testing.T) {
 	f := &reinstallCFN{}
 	var out strings.Builder
 	asked := 0
-	err := Run(context.Background(), Clients{CloudFormation: f, DynamoDB: fakeDynamoDB{}, S3: &recordingS3{inputs: map[string]any{}}}, Options{
+	err := Run(context.Background(), Clients{CloudFormation: f, DynamoDB: fakeDynamoDB{}, S3: &recordingS3{inputs: map[string]any{}}, Lambda: &quotaLambda{limit: 1000, unreserved: 1000}}, Options{
 		Account: "123456789012", Region: "eu-west-1", NoUpload: true,
 		Parameters: map[string]string{"CostCenter": "platform"},
 		Confirm:    func(string) (bool, error) { asked++; return true, nil },
@@ -135,12 +139,60 @@ func (f *reinstallCFN) DeleteStack(context.Context, *cfn.DeleteStackInput, ...fu
 // change set made.
 func TestRunAfterDeleteDeclinedChangesNothing(t *testing.T) {
 	f := &reinstallCFN{}
-	err := Run(context.Background(), Clients{CloudFormation: f, DynamoDB: fakeDynamoDB{}, S3: &recordingS3{inputs: map[string]any{}}}, Options{
+	err := Run(context.Background(), Clients{CloudFormation: f, DynamoDB: fakeDynamoDB{}, S3: &recordingS3{inputs: map[string]any{}}, Lambda: &quotaLambda{limit: 1000, unreserved: 1000}}, Options{
 		Account: "123456789012", Region: "eu-west-1", NoUpload: true,
 		Confirm: func(string) (bool, error) { return false, nil },
 		Out:     &strings.Builder{}, Progress: &strings.Builder{},
 	})
-	if err != ErrDeclined || len(f.executed) != 1 || f.executed[0] != "DeleteStack" {
+	if !errors.Is(err, ErrDeclined) || len(f.executed) != 1 || f.executed[0] != "DeleteStack" {
 		t.Errorf("declined: %v, calls %v; want ErrDeclined and only the empty stack deleted", err, f.executed)
+	}
+}
+
+// quotaLambda answers GetAccountSettings with a quota and what of it is
+// unreserved, or err.
+type quotaLambda struct {
+	LambdaAPI
+	limit, unreserved int32
+	err               error
+	asked             int
+}
+
+func (f *quotaLambda) GetAccountSettings(context.Context, *lambda.GetAccountSettingsInput, ...func(*lambda.Options)) (*lambda.GetAccountSettingsOutput, error) {
+	f.asked++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &lambda.GetAccountSettingsOutput{AccountLimit: &lambdatypes.AccountLimit{ConcurrentExecutions: f.limit, UnreservedConcurrentExecutions: aws.Int32(f.unreserved)}}, nil
+}
+
+// A new stack whose reserved concurrency would leave the account less
+// unreserved concurrency than Lambda keeps stops before anything is
+// created, naming the parameter that fixes it.
+func TestCheckConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		value             string
+		limit, unreserved int32
+		err               error
+		want, warn        string
+		asked             int
+	}{
+		{name: "default quota", value: "20", limit: 1000, unreserved: 1000, asked: 1},
+		{name: "new account", value: "20", limit: 10, unreserved: 10, asked: 1,
+			want: "ReservedConcurrency reserves 63 (3 workers × 20, 3 fan-outs × 1) of the 10 unreserved in eu-west-1, leaving less than the 10 Lambda keeps unreserved (quota 10); deploy with --parameter ReservedConcurrency=0"},
+		{name: "others reserved most", value: "20", limit: 1000, unreserved: 150, asked: 1, want: "of the 150 unreserved"},
+		{name: "none reserved", value: "0", limit: 10, unreserved: 10},
+		{name: "not answered", value: "20", err: errors.New("not implemented"), asked: 1, warn: "concurrency quota not checked in eu-west-1: not implemented"},
+	} {
+		f := &quotaLambda{limit: tc.limit, unreserved: tc.unreserved, err: tc.err}
+		var warned string
+		err := checkConcurrency(context.Background(), f, tc.value, "eu-west-1", func(format string, a ...any) { warned = fmt.Sprintf(format, a...) })
+		switch {
+		case tc.want == "" && err != nil, tc.want != "" && (!errors.Is(err, ErrConcurrencyQuota) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		case f.asked != tc.asked || warned != tc.warn:
+			t.Errorf("%s: asked %d, warned %q; want %d, %q", tc.name, f.asked, warned, tc.asked, tc.warn)
+		}
 	}
 }
