@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -76,6 +77,42 @@ func (e *engineEnv) snapshot(vol string, tags ...inventory.Tag) string {
 	// seeded together tie on StartTime, and retention then orders them by
 	// DeleteOn. Seed each volume's snapshots in DeleteOn order.
 	return id
+}
+
+// backdate moves the snapshots of us-east-1 with the given ids (every one
+// when none is given) sixty days back, one second
+// apart in the order retention reads them (StartTime, DeleteOn, id), so
+// that the snapshots seeded with DeleteOn dates are older than their
+// stanza's retention, as they would be in EC2; clean never deletes a
+// snapshot younger than its retention. moto stamps StartTime with its own
+// clock and its API cannot change it: the server's staging endpoint does
+// (motoserver.StageSnapshot).
+func (e *engineEnv) backdate(only ...string) {
+	e.t.Helper()
+	out, err := e.ec2.DescribeSnapshots(e.ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	snaps := out.Snapshots
+	sort.Slice(snaps, func(i, j int) bool {
+		a, b := snaps[i], snaps[j]
+		if ta, tb := aws.ToTime(a.StartTime), aws.ToTime(b.StartTime); !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		if da, db := tagMap(a.Tags)["DeleteOn"], tagMap(b.Tags)["DeleteOn"]; da != db {
+			return da < db
+		}
+		return aws.ToString(a.SnapshotId) < aws.ToString(b.SnapshotId)
+	})
+	base := time.Now().UTC().Add(-60 * 24 * time.Hour).Truncate(time.Second)
+	for i, s := range snaps {
+		if len(only) > 0 && !slices.Contains(only, aws.ToString(s.SnapshotId)) {
+			continue
+		}
+		if err := e.srv.StageSnapshot("us-east-1", aws.ToString(s.SnapshotId), motoserver.SnapshotStage{StartTime: base.Add(time.Duration(i) * time.Second)}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // snapshots returns the region's snapshots by volume, oldest first.
@@ -229,6 +266,7 @@ func TestIgnoreByInstanceVolumeAndSnapshot(t *testing.T) {
 	}
 	e.stanza("web", fmt.Sprintf(`{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 0, "frequency": "1 hour"},
 		"ignore": [%q, %q, %q], "ignore_retention": true}`, ignoredInstance.ID, ignoredVolume, kept))
+	e.backdate()
 
 	out := e.run(0, "snapshot")
 	created := map[string]bool{}
@@ -281,6 +319,7 @@ func TestCleanDownToMinimumInOneRun(t *testing.T) {
 		ids = append(ids, e.snapshot(vol, tags...))
 	}
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 3, "frequency": "12 hours"}}`)
+	e.backdate()
 
 	// 7 snapshots, minimum 3: the four oldest due go, the fifth due one
 	// stays because the minimum is reached.
@@ -310,6 +349,7 @@ func TestCleanKeepsOrphansUnlessIgnoreRetention(t *testing.T) {
 	gone := e.launch(fleet.Group{Count: 1})
 	vol := gone[0].VolumeIDs[0]
 	old1, old2, newest := e.snapshot(vol, date(-9)), e.snapshot(vol, date(-5)), e.snapshot(vol, date(-1))
+	e.backdate()
 	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -347,6 +387,7 @@ func TestCleanKeepsSnapshotBackingAnAMI(t *testing.T) {
 	if _, err := e.ec2.CreateTags(e.ctx, &ec2.CreateTagsInput{Resources: []string{amiSnap}, Tags: []ec2types.Tag{{Key: aws.String("DeleteOn"), Value: aws.String(date(-3).Value)}}}); err != nil {
 		t.Fatal(err)
 	}
+	e.backdate()
 	// moto's AMI snapshot names a volume that does not exist: an orphan,
 	// which ignore_retention would delete were it not for the AMI.
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 0, "frequency": "12 hours"}, "ignore_retention": true}`)
@@ -404,6 +445,7 @@ func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.snapshot(inst[0].VolumeIDs[0], date(-2))
 	e.snapshot(inst[0].VolumeIDs[0], date(-1))
+	e.backdate()
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 0, "frequency": "1 hour"}}`)
 	before := len(e.snapshots()[inst[0].VolumeIDs[0]])
 

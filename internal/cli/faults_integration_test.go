@@ -38,9 +38,9 @@ func TestFaultMixThroughTheBinary(t *testing.T) {
 	if _, err := e.ec2.CreateTags(e.ctx, &ec2.CreateTagsInput{Resources: []string{amiSnap}, Tags: []ec2types.Tag{{Key: aws.String("DeleteOn"), Value: aws.String(date(-3).Value)}}}); err != nil {
 		t.Fatal(err)
 	}
-	// Ten volumes hold three expired snapshots each, taken just now, so
-	// they are not due: clean may delete their snapshots only down to the
-	// minimum of 2. The thirty others are due.
+	// Ten volumes hold three expired snapshots each, two taken sixty days
+	// ago and one just now, so they are not due for a new one: clean may
+	// delete their snapshots only down to the minimum of 2. The thirty others are due.
 	var vols []string
 	seeded := map[string][]string{}
 	for _, inst := range insts {
@@ -50,6 +50,7 @@ func TestFaultMixThroughTheBinary(t *testing.T) {
 		for _, days := range []int{-5, -4, -3} {
 			seeded[v] = append(seeded[v], e.snapshot(v, date(days)))
 		}
+		e.backdate(seeded[v][:2]...)
 	}
 
 	rules := []ebstest.Rule{

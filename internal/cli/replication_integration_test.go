@@ -105,8 +105,8 @@ func TestReplicationCopiesOnceAndRetiresReplicas(t *testing.T) {
 			t.Errorf("replica of %s: tags %v, want %v", id, got, want)
 		}
 	}
-	if got := aws.ToString(replicas[direct].Description); got != "seeded by ebs-snapper fleet" {
-		t.Errorf("replica description %q, want the original's", got)
+	if got, want := aws.ToString(replicas[direct].Description), "ebs-snapper copy of "+direct+" from us-east-1 ("+other[0].VolumeIDs[0]+"): seeded by ebs-snapper fleet"; got != want {
+		t.Errorf("replica description %q, want %q: the original's, after what proves the copy's origin", got, want)
 	}
 
 	if got := e.runRegions(0, "replication").Regions[0].Summary.Copied; got != 0 {

@@ -136,6 +136,7 @@ func TestConflictingStanzasKeepTheLargestMinimum(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	e.backdate()
 	e.stanza("a-low", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "1 day", "minimum": 1, "frequency": "1 day"}}`)
 	e.stanza("b-high", `{"match": {"tag:Name": "db"}, "snapshot": {"retention": "30 days", "minimum": 6, "frequency": "1 week"}}`)
 

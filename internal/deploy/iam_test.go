@@ -384,3 +384,27 @@ func TestAdoptedDeletesAreOptIn(t *testing.T) {
 		t.Errorf("AllowAdoptedDeletes defaults to %q, want false", p.Default)
 	}
 }
+
+// No role writes a tag except in the call that creates the snapshot
+// (ec2:CreateAction): none can retag an existing snapshot, so the tool's
+// own tags (DeleteOn, replication_*, ebs-snapper:*) are set at creation or
+// not at all, and no role can be used to rewrite what another snapshot's
+// tags say (docs/security.md).
+func TestRoleTagsOnlyInTheCallThatCreates(t *testing.T) {
+	tpl := parseTemplate(t)
+	n := 0
+	for _, f := range functions(t, tpl) {
+		for _, s := range roleStatements(t, tpl, f.Role) {
+			if !slices.Contains(s.actions(), "ec2:CreateTags") {
+				continue
+			}
+			n++
+			if got := s.Condition["StringEquals"]["ec2:CreateAction"]; got == "" || len(s.actions()) != 1 {
+				t.Errorf("%s statement %s grants %v with condition %v: ec2:CreateTags must be alone and bound to ec2:CreateAction", f.Role, s.Sid, s.actions(), s.Condition)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no statement grants ec2:CreateTags: new snapshots could not be tagged")
+	}
+}

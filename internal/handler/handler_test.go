@@ -26,6 +26,8 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 const (
@@ -480,5 +482,28 @@ func TestIAMActions(t *testing.T) {
 func TestMessageIsTheOriginalSerialisation(t *testing.T) {
 	if got := Message("eu-west-1"); got != `{"region": "eu-west-1"}` {
 		t.Errorf("Message = %s", got)
+	}
+}
+
+// A copy that keeps failing fails the worker's invocation, so the
+// function's Errors alarm sees it: after snapper.MaxCopyAttempts copies in
+// state error the original is not copied again and is reported failed.
+func TestReplicationWorkerFailsOnACopyThatKeepsFailing(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	ebstest.Link(fakes)
+	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
+		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
+	for i := range snapper.MaxCopyAttempts {
+		fakes["us-east-1"].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-failed%d", i), VolumeID: provenance.PlaceholderVolume, State: inventory.StateError,
+			Description: provenance.CopyDescription(provenance.Copy{SourceRegion: "us-west-2", SourceID: "snap-orig", VolumeID: "vol-0000"}, ""),
+			Tags:        []inventory.Tag{{Key: "replication_src_region", Value: "us-west-2"}, {Key: "replication_snapshot_id", Value: "snap-orig"}}}, "")
+	}
+	captureLogs(t)
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: &lease.Memory{}})
+	if err := h.Invoke(invokeCtx(t, "req-12", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err == nil {
+		t.Error("the worker succeeded though the original's copies keep failing")
+	}
+	if n := len(fakes["us-east-1"].Snapshots()); n != snapper.MaxCopyAttempts {
+		t.Errorf("%d snapshots in us-east-1, want the %d failed copies and no new one", n, snapper.MaxCopyAttempts)
 	}
 }

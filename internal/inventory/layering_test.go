@@ -18,6 +18,7 @@ func TestLayering(t *testing.T) {
 		{"internal/config", []string{"github.com/aws/"}},
 		{"internal/schedule", []string{"github.com/aws/"}},
 		{"internal/retention", []string{"github.com/aws/"}},
+		{"internal/provenance", []string{"github.com/aws/"}},
 		{"internal/snapper", []string{"github.com/aws/", "/internal/ebs", "/internal/configstore", "/internal/cli"}},
 	}
 	for _, r := range rules {

@@ -11,6 +11,8 @@ package motoserver
 import (
 	"bytes"
 	"context"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -92,7 +94,8 @@ func launch(py string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// stage.py is moto's own server with one endpoint more (StageSnapshot).
+	cmd := exec.Command(py, "-c", stageScript, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
 	// The test binary's AWS_* settings (RunTests's offline ones, or a
 	// test's) are for clients of moto, not for moto itself.
@@ -122,6 +125,53 @@ func launch(py string, port int) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+//go:embed stage.py
+var stageScript string
+
+// SnapshotStage is what StageSnapshot changes on a snapshot: each field
+// that is set.
+type SnapshotStage struct {
+	// StartTime backdates the snapshot (whole seconds, UTC).
+	StartTime time.Time
+	// VolumeID replaces its VolumeId, as EC2's copies read vol-ffffffff.
+	VolumeID string
+	// State sets its state ("error", "pending").
+	State string
+}
+
+// StageSnapshot changes a snapshot of account AccountID in region inside
+// moto's EC2 backend, for states moto's API cannot produce: moto stamps
+// StartTime with its clock, keeps the source's VolumeId on copies (EC2
+// gives them vol-ffffffff) and completes every snapshot at once. The server
+// runs moto with one endpoint more for it (stage.py).
+func (s *Server) StageSnapshot(region, id string, st SnapshotStage) error {
+	body := map[string]string{"region": region, "snapshot_id": id}
+	if !st.StartTime.IsZero() {
+		body["start_time"] = st.StartTime.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	if st.VolumeID != "" {
+		body["volume_id"] = st.VolumeID
+	}
+	if st.State != "" {
+		body["state"] = st.State
+	}
+	js, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := http.Post(s.URL+"/ebs-snapper-test/snapshot", "application/json", bytes.NewReader(js))
+	if err != nil {
+		return fmt.Errorf("stage snapshot %s in %s: %w", id, region, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg := new(bytes.Buffer)
+		_, _ = msg.ReadFrom(resp.Body)
+		return fmt.Errorf("stage snapshot %s in %s: %s: %s", id, region, resp.Status, msg)
+	}
+	return nil
 }
 
 // Env is the environment a process needs to talk to this server and

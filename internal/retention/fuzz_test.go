@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 )
 
 // fuzzReader hands out small numbers from the fuzz bytes, zero once they
@@ -55,6 +56,7 @@ func fuzzInput(data []byte) Input {
 			if r.intn(3) == 0 {
 				p.ArchiveAfter = time.Duration(1+r.intn(5)) * 24 * time.Hour
 			}
+			p.Retention = time.Duration(r.intn(12)) * 12 * time.Hour
 			in.Volumes[vol] = p
 		}
 	}
@@ -69,6 +71,7 @@ func fuzzInput(data []byte) Input {
 			in.Orphans[id] = OrphanPolicy{Minimum: 1 + r.intn(3), Name: "keep_last"}
 		}
 	}
+	in.UngovernedRetention = time.Duration(r.intn(12)) * 12 * time.Hour
 	states := []string{inventory.StateCompleted, inventory.StatePending, inventory.StateError, "recoverable"}
 	garbage := []string{"", "tomorrow", "2026-11-5", "2026-02-29", "2026-11-26Z"}
 	for i := range r.intn(16) {
@@ -80,6 +83,23 @@ func fuzzInput(data []byte) Input {
 		}
 		if r.intn(5) == 0 {
 			s.Tags = append(s.Tags, inventory.Tag{Key: "Expires", Value: "2020-01-01"})
+		}
+		// Copies: EC2's placeholder VolumeId, with a Description that
+		// records a volume (ebs-snapper's copy form, or the create form an
+		// ebs_snapper copy keeps) or none; and tags that claim one.
+		vol := fmt.Sprintf("vol-%d", r.intn(nVol+1))
+		switch r.intn(8) {
+		case 0:
+			s.VolumeID = provenance.PlaceholderVolume
+			s.Description = provenance.CopyDescription(provenance.Copy{SourceRegion: "us-east-1", SourceID: "snap-src", VolumeID: vol}, "")
+		case 1:
+			s.VolumeID = provenance.PlaceholderVolume
+			s.Description = "Created from i-1 by EbsSnapper(0.10.6) for ami-1 from " + vol
+		case 2:
+			s.VolumeID = provenance.PlaceholderVolume
+			s.Tags = append(s.Tags, inventory.Tag{Key: "replication_volume_id", Value: vol})
+		case 3:
+			s.VolumeID = ""
 		}
 		switch k := r.intn(8); k {
 		case 0: // no DeleteOn

@@ -39,7 +39,9 @@ func mix(xs ...int) uint64 {
 // of ignored instances, ignored volumes; snapshots with DeleteOn dates from
 // three weeks past to two and a half weeks ahead, without DeleteOn, with a
 // garbage DeleteOn or a decoy date tag, in error or pending state, backing
-// AMIs, ignored, some sharing a start time; all in scrambled order.
+// AMIs, ignored, some sharing a start time; every seventh governed volume
+// with a retention of 5 days that some DeleteOn tags undercut; all in
+// scrambled order.
 func fleet(ignoreRetention bool) Input {
 	in := Input{
 		Now:             fleetNow,
@@ -65,6 +67,13 @@ func fleet(ignoreRetention bool) Input {
 			fallthrough
 		default:
 			in.Volumes[vol] = VolumePolicy{ConfigID: configs[v%3], InstanceID: inst, Minimum: int(mix(v, 1) % 7)}
+			if v%7 == 3 {
+				// A retention longer than some DeleteOn tags: they do not
+				// shorten it.
+				p := in.Volumes[vol]
+				p.Retention = 5 * 24 * time.Hour
+				in.Volumes[vol] = p
+			}
 			in.VolumeInstance[vol] = inst
 		}
 		var start time.Time

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 )
 
 // reasonForms are the only reasons Plan may give, one per rule outcome.
@@ -24,6 +25,7 @@ var reasonForms = []struct {
 }{
 	{"bad date", Keep, regexp.MustCompile(`^kept: DeleteOn ".*" is not a YYYY-MM-DD date$`)},
 	{"not due", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\d$`)},
+	{"retention", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, StartTime \+ retention \S+ \(DeleteOn .* does not shorten it\)$`)},
 	{"ignored snapshot", Keep, regexp.MustCompile(`^kept: snapshot \S+ is ignored$`)},
 	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
 	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
@@ -111,7 +113,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	for i, d := range got {
 		s, ok := snaps[d.SnapshotID]
 		deleteOn, tagged := s.Tag(DeleteOnTag)
-		if a := eff(in, d.VolumeID).policy.Adopt; ok && !tagged && a != nil {
+		if a := eff(in, groupOf(s)).policy.Adopt; ok && !tagged && a != nil {
 			// Adopted: due on the first UTC midnight after StartTime +
 			// retention.
 			due := s.StartTime.Add(a.Retention).UTC()
@@ -122,14 +124,14 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			t.Errorf("decision for %s, which is not a candidate", d.SnapshotID)
 		case seen[d.SnapshotID]:
 			t.Errorf("two decisions for %s", d.SnapshotID)
-		case d.VolumeID != s.VolumeID || !d.StartTime.Equal(s.StartTime) || d.DeleteOn != deleteOn:
+		case d.VolumeID != volOfKey(groupOf(s)) || !d.StartTime.Equal(s.StartTime) || d.DeleteOn != deleteOn:
 			t.Errorf("decision %+v does not describe snapshot %+v", d, s)
 		}
 		seen[d.SnapshotID] = true
 		if reasonForm(d) == "" {
 			t.Errorf("%s: %s with unknown reason %q", d.SnapshotID, d.Action, d.Reason)
 		}
-		if i > 0 && !decisionLess(got[i-1], d) {
+		if i > 0 && !decisionLess(got[i-1], d, snaps) {
 			t.Errorf("decisions %d and %d out of order: %s then %s", i-1, i, got[i-1].SnapshotID, d.SnapshotID)
 		}
 	}
@@ -139,8 +141,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		}
 	}
 	tierKept := map[string]bool{}
-	for vol := range eff(in, "").all(in) {
-		maps.Copy(tierKept, refTierKeeps(eff(in, vol).policy.Tiers, in.Snapshots, vol))
+	for key := range eff(in, "").all(in) {
+		maps.Copy(tierKept, refTierKeeps(eff(in, key).policy.Tiers, in.Snapshots, key))
 	}
 
 	// What is deleted is due and unprotected.
@@ -151,7 +153,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		}
 		deleted[d.SnapshotID] = true
 		s, vol := snaps[d.SnapshotID], d.VolumeID
-		e := eff(in, vol)
+		e := eff(in, groupOf(s))
 		known := e.known
 		for _, bad := range []struct {
 			broken bool
@@ -167,6 +169,12 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 			{e.keepAll, "its orphans policy is keep"},
 			{tierKept[s.ID], "a tier keeps it"},
+			// DeleteOn, which anyone allowed ec2:CreateTags can write,
+			// never shortens the retention that governs the volume.
+			{in.Now.Before(s.StartTime.Add(governingRetention(in, vol))), fmt.Sprintf("younger than StartTime + retention %s", governingRetention(in, vol))},
+			// A completed snapshot whose volume nothing EC2 records tells
+			// is a group of its own, its own newest.
+			{s.State == inventory.StateCompleted && provenance.VolumeOfRecord(s) == "", "completed, and no volume of record"},
 		} {
 			if bad.broken {
 				t.Errorf("deleted %s: %s", s.ID, bad.what)
@@ -186,10 +194,10 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	}
 	vols := map[string]*tally{}
 	for _, s := range in.Snapshots {
-		v := vols[s.VolumeID]
+		v := vols[groupOf(s)]
 		if v == nil {
 			v = &tally{}
-			vols[s.VolumeID] = v
+			vols[groupOf(s)] = v
 		}
 		if s.State != inventory.StateCompleted {
 			continue
@@ -204,14 +212,15 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	}
 	for _, d := range got {
 		if reasonForm(d) == "minimum reached" {
-			vols[d.VolumeID].keptForMinimum = true
+			vols[groupOf(snaps[d.SnapshotID])].keptForMinimum = true
 		}
 	}
-	for vol, v := range vols {
+	for key, v := range vols {
+		vol := strings.ReplaceAll(key, groupSeparator, " ")
 		if v.used && deleted[v.newest.ID] {
 			t.Errorf("deleted %s, the newest completed snapshot of %s", v.newest.ID, vol)
 		}
-		e := eff(in, vol)
+		e := eff(in, key)
 		p := e.policy
 		if !e.known {
 			continue
@@ -231,8 +240,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 	// also catches a plan that keeps what it should delete under a false
 	// pretext (such as "not due" on the due date).
 	for _, d := range got {
-		s, vol := snaps[d.SnapshotID], d.VolumeID
-		e := eff(in, vol)
+		s, vol, key := snaps[d.SnapshotID], d.VolumeID, groupOf(snaps[d.SnapshotID])
+		e := eff(in, key)
 		p, known := e.policy, e.known
 		ami, backs := in.AMISnapshots[s.ID]
 		completed := s.State == inventory.StateCompleted
@@ -245,6 +254,10 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			holds = !isDate(d.DeleteOn)
 		case "not due":
 			holds = isDate(d.DeleteOn) && d.DeleteOn > today
+		case "retention":
+			floor := s.StartTime.Add(governingRetention(in, vol))
+			holds = isDate(d.DeleteOn) && in.Now.Before(floor) && floor.Format(time.DateOnly) >= d.DeleteOn &&
+				strings.HasPrefix(bare, "kept: not due until "+floor.UTC().Format(time.RFC3339)+",")
 		case "ignored snapshot":
 			holds = in.Ignore[s.ID] && bare == "kept: snapshot "+s.ID+" is ignored"
 		case "ignored volume":
@@ -258,7 +271,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "not completed":
 			holds = !completed && s.State != inventory.StateError && bare == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
 		case "newest":
-			holds = vols[vol].used && vols[vol].newest.ID == s.ID
+			holds = vols[key].used && vols[key].newest.ID == s.ID
 		case "minimum reached", "above minimum":
 			holds = known && completed && minimum
 		case "error state":
@@ -272,7 +285,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "orphans keep":
 			holds = e.keepAll
 		case "archive":
-			holds = p.ArchiveAfter > 0 && completed && !(vols[vol].used && vols[vol].newest.ID == s.ID) &&
+			holds = p.ArchiveAfter > 0 && completed && !(vols[key].used && vols[key].newest.ID == s.ID) &&
 				s.StorageTier != inventory.TierArchive && in.Now.Sub(s.StartTime) >= p.ArchiveAfter
 		}
 		if form := reasonForm(d); form == "minimum unknown" && e.keepAll {
@@ -294,15 +307,15 @@ type effective struct {
 	in      Input
 }
 
-func eff(in Input, vol string) effective {
-	if p, ok := in.Volumes[vol]; ok {
+func eff(in Input, key string) effective {
+	if p, ok := in.Volumes[volOfKey(key)]; ok {
 		return effective{policy: p, known: true, in: in}
 	}
 	e := effective{in: in}
 	for _, s := range in.Snapshots {
 		id, tagged := s.Tag(ConfigIDTag)
 		o, valid := in.Orphans[id]
-		if s.VolumeID != vol || !tagged || !valid {
+		if groupOf(s) != key || !tagged || !valid {
 			continue
 		}
 		e.keepAll = e.keepAll || o.Keep
@@ -320,7 +333,7 @@ func eff(in Input, vol string) effective {
 func (e effective) all(in Input) map[string]bool {
 	vols := map[string]bool{}
 	for _, s := range in.Snapshots {
-		vols[s.VolumeID] = true
+		vols[groupOf(s)] = true
 	}
 	return vols
 }
@@ -328,10 +341,10 @@ func (e effective) all(in Input) map[string]bool {
 // refTierKeeps is restic's rule written plainly: per tier, the newest
 // completed snapshot of each bucket, the newest buckets first, as many as
 // the count.
-func refTierKeeps(t Tiers, all []inventory.Snapshot, vol string) map[string]bool {
+func refTierKeeps(t Tiers, all []inventory.Snapshot, key string) map[string]bool {
 	var done []inventory.Snapshot
 	for _, s := range all {
-		if s.VolumeID == vol && s.State == inventory.StateCompleted {
+		if groupOf(s) == key && s.State == inventory.StateCompleted {
 			done = append(done, s)
 		}
 	}
@@ -363,12 +376,39 @@ func refTierKeeps(t Tiers, all []inventory.Snapshot, vol string) map[string]bool
 	return keep
 }
 
+// groupOf is the group a snapshot is counted in: its volume of record,
+// from what EC2 records (provenance), or, when that is unknown, the
+// snapshot alone, keyed by its VolumeId and id. Two volumes' snapshots never
+// share a key.
+func groupOf(s inventory.Snapshot) string {
+	if vol := provenance.VolumeOfRecord(s); vol != "" {
+		return vol
+	}
+	return s.VolumeID + groupSeparator + s.ID
+}
+
+// volOfKey is the volume of a group key: what its decisions name.
+func volOfKey(key string) string {
+	vol, _, _ := strings.Cut(key, groupSeparator)
+	return vol
+}
+
+// governingRetention is the retention under which no snapshot of vol may
+// be deleted: its policy's, or the longest of every stanza for a volume
+// without policy.
+func governingRetention(in Input, vol string) time.Duration {
+	if p, ok := in.Volumes[vol]; ok {
+		return p.Retention
+	}
+	return in.UngovernedRetention
+}
+
 // ignored reports whether an instance id is set and ignored.
 func ignored(in Input, instance string) bool { return instance != "" && in.Ignore[instance] }
 
-func decisionLess(a, b Decision) bool {
-	if a.VolumeID != b.VolumeID {
-		return a.VolumeID < b.VolumeID
+func decisionLess(a, b Decision, snaps map[string]inventory.Snapshot) bool {
+	if ka, kb := groupOf(snaps[a.SnapshotID]), groupOf(snaps[b.SnapshotID]); ka != kb {
+		return ka < kb
 	}
 	if !a.StartTime.Equal(b.StartTime) {
 		return a.StartTime.Before(b.StartTime)

@@ -33,7 +33,10 @@ import (
 // Each candidate then goes through rules, in order, until one decides:
 //
 //  1. a DeleteOn that is not YYYY-MM-DD is kept, and so is one after the
-//     UTC date of in.Now;
+//     UTC date of in.Now, and so is any snapshot younger than its volume's
+//     retention (VolumePolicy.Retention, in.UngovernedRetention for a
+//     volume without policy): StartTime + retention after in.Now. DeleteOn
+//     lengthens a retention, never shortens it;
 //  2. an ignored snapshot, volume or instance is kept;
 //  3. a snapshot that backs an AMI is kept;
 //  4. a snapshot that is neither completed nor in error (pending, or any
@@ -76,16 +79,21 @@ func Plan(in Input) []Decision {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(in.Snapshots[a].VolumeID, in.Snapshots[b].VolumeID) })
+	groups := make([]string, len(in.Snapshots))
+	for i, s := range in.Snapshots {
+		groups[i] = group(s)
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(groups[a], groups[b]) })
 	today := utcDate(in.Now)
 	out := make([]Decision, 0, candidates(&in))
 	var scratch []inventory.Snapshot
 	for start := 0; start < len(order); {
-		vol := in.Snapshots[order[start]].VolumeID
+		g := groups[order[start]]
 		scratch = scratch[:0]
-		for ; start < len(order) && in.Snapshots[order[start]].VolumeID == vol; start++ {
+		for ; start < len(order) && groups[order[start]] == g; start++ {
 			scratch = append(scratch, in.Snapshots[order[start]])
 		}
+		vol, _, _ := strings.Cut(g, groupSeparator)
 		out = planVolume(out, &in, today, vol, scratch)
 	}
 	return out
@@ -129,6 +137,9 @@ type volume struct {
 	completed int
 	// tiers are the snapshots the policy's tiers keep.
 	tiers map[string]*tierKeep
+	// retention is the governing retention: the policy's, or
+	// in.UngovernedRetention without one.
+	retention time.Duration
 }
 
 // candidate is a snapshot with a DeleteOn tag or an adopted one.
@@ -138,6 +149,10 @@ type candidate struct {
 	date     time.Time // the parsed DeleteOn, valid when dateOK
 	dateOK   bool
 	adopted  bool
+	// floor is StartTime + the volume's retention: nothing deletes the
+	// snapshot before, whatever date says (zero for adopted snapshots,
+	// whose date is that floor rounded up).
+	floor time.Time
 }
 
 // rule decides a candidate (ok) or lets the next rule look at it.
@@ -243,6 +258,10 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 		}
 	}
 	v.tiers = keepByTiers(v.policy.Tiers, snaps, in.Now)
+	v.retention = v.policy.Retention
+	if _, governed := in.Volumes[vol]; !governed {
+		v.retention = max(v.retention, in.UngovernedRetention)
+	}
 	return v
 }
 
@@ -251,6 +270,7 @@ func (v *volume) candidate(s *inventory.Snapshot) (candidate, bool) {
 	if deleteOn, ok := s.Tag(DeleteOnTag); ok {
 		c := candidate{snap: s, deleteOn: deleteOn}
 		c.date, c.dateOK = parseDate(deleteOn)
+		c.floor = s.StartTime.Add(v.retention)
 		return c, true
 	}
 	a := v.policy.Adopt
@@ -285,6 +305,9 @@ func (v *volume) archive(c *candidate, d *Decision) {
 		return
 	}
 	earliest := c.date
+	if c.floor.After(earliest) {
+		earliest = c.floor
+	}
 	if k := v.tiers[s.ID]; k != nil && k.release.After(earliest) {
 		earliest = k.release
 	}
@@ -306,10 +329,13 @@ func badDateRule(_ *volume, c *candidate) (Action, string, bool) {
 }
 
 func notDueRule(v *volume, c *candidate) (Action, string, bool) {
-	if !c.date.After(v.today) {
-		return "", "", false
+	switch {
+	case c.floor.After(c.date) && v.in.Now.Before(c.floor):
+		return Keep, keptRetention(c.floor, v.retention, c.deleteOn), true
+	case c.date.After(v.today):
+		return Keep, keptNotDue(c.deleteOn), true
 	}
-	return Keep, keptNotDue(c.deleteOn), true
+	return "", "", false
 }
 
 // ignoredRule wins over everything that could delete, ignore_retention

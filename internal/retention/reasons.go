@@ -19,6 +19,11 @@ func keptNotDue(deleteOn string) string {
 	return "kept: not due until " + deleteOn
 }
 
+func keptRetention(floor time.Time, retention time.Duration, deleteOn string) string {
+	return fmt.Sprintf("kept: not due until %s, StartTime + retention %s (DeleteOn %s does not shorten it)",
+		floor.UTC().Format(time.RFC3339), formatDuration(retention), deleteOn)
+}
+
 func keptIgnoredSnapshot(id string) string { return "kept: snapshot " + id + " is ignored" }
 func keptIgnoredVolume(vol string) string  { return "kept: volume " + vol + " is ignored" }
 func keptIgnoredInstance(i string) string  { return "kept: instance " + i + " is ignored" }

@@ -58,6 +58,12 @@ type Input struct {
 	IgnoreRetention bool
 	// AMISnapshots maps snapshot ids that back an AMI to the AMI id.
 	AMISnapshots map[string]string
+	// UngovernedRetention is the retention of a volume with no policy in
+	// Volumes (one no stanza governs, whatever orphans policy its
+	// snapshots' tags name): the longest retention of every valid stanza,
+	// since nothing EC2 records says which stanza made the snapshots. See
+	// VolumePolicy.Retention.
+	UngovernedRetention time.Duration
 	// Orphans maps the id of each valid stanza to its orphans policy. A
 	// volume that is not in Volumes takes the policy of the stanzas its
 	// snapshots name in ConfigIDTag; with none, the old rule applies
@@ -99,6 +105,12 @@ type VolumePolicy struct {
 	// Minimum is how many completed snapshots of the volume clean leaves
 	// in place, counting those without a DeleteOn tag.
 	Minimum int
+	// Retention is the governing stanza's retention: no snapshot of the
+	// volume is deleted before the UTC date DueDate(StartTime, Retention),
+	// whatever its DeleteOn tag says. A DeleteOn tag may lengthen a
+	// retention, never shorten it: anyone allowed ec2:CreateTags can write
+	// it, while EC2 sets StartTime.
+	Retention time.Duration
 	// Tiers keep snapshots that DeleteOn and the minimum would let go.
 	Tiers Tiers
 	// Adopt, when set, makes snapshots without DeleteOn candidates.

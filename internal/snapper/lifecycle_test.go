@@ -83,7 +83,7 @@ func TestOrphansFollowTheirStanza(t *testing.T) {
 		t.Run(tt.orphans.Mode, func(t *testing.T) {
 			f := webFleet()
 			for i, age := range []time.Duration{100, 80, 60, 40} {
-				s := snap("snap-gone-"+string(rune('a'+i)), "vol-gone", inventory.StateCompleted, age*time.Hour, "2026-11-20")
+				s := snap("snap-gone-"+string(rune('a'+i)), "vol-gone", inventory.StateCompleted, (age+100)*time.Hour, "2026-11-20")
 				s.Tags = append(s.Tags, inventory.Tag{Key: retention.ConfigIDTag, Value: "daily"})
 				f.AddSnapshot(s, "")
 			}
@@ -170,6 +170,7 @@ func TestSixtyDaysOfDailies(t *testing.T) {
 			StartTime: start, Tags: tags("DeleteOn", start.AddDate(0, 0, 1).Format(time.DateOnly), retention.ConfigIDTag, "daily")}, "")
 	}
 	st := stanza(t, "daily", "1 day", 3)
+	st.Retention = 24 * time.Hour // the snapshots are dated StartTime + 1 day
 	st.Tiers = retention.Tiers{Daily: 7, Weekly: 4, Monthly: 2}
 	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
 	kept := map[string]string{}
@@ -188,7 +189,7 @@ func TestSixtyDaysOfDailies(t *testing.T) {
 		"snap-1122": "kept: daily 2026-11-22, weekly 2026-W47",
 		"snap-1123": "kept: daily 2026-11-23",
 		"snap-1124": "kept: daily 2026-11-24",
-		"snap-1125": "kept: not due until 2026-11-26",
+		"snap-1125": "kept: not due until 2026-11-26T02:00:00Z, StartTime + retention 1d (DeleteOn 2026-11-26 does not shorten it)",
 	}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)

@@ -69,3 +69,32 @@ func TestPlanExcludeBootVolume(t *testing.T) {
 		t.Errorf("CreateSnapshots calls = %d, want 1", got)
 	}
 }
+
+// A volume restored from a replica carries the replica's tags; EC2's
+// CopyTagsFromSource would copy them all, so its instance's set falls back
+// to one CreateSnapshot per volume, and no backup carries them.
+func TestMultiVolumeSetsNeverCopyTheToolsTags(t *testing.T) {
+	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f.AddVolume(inventory.Volume{ID: "vol-r1", Tags: tags("replication_src_region", "us-east-1", "replication_snapshot_id", "snap-0a", "Disk", "root")})
+	f.AddVolume(inventory.Volume{ID: "vol-r2", Tags: tags("ebs-snapper:config-id", "other", "Disk", "data")})
+	f.AddInstance(inventory.Instance{ID: "i-r", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-r1", "vol-r2"}})
+	s := stanza(t, "daily", "12 hours", 5)
+	s.MultiVolume = true
+	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	if got := rep.Regions[0].Summary; got != (Summary{Created: 2}) {
+		t.Fatalf("summary = %+v, want 2 created", got)
+	}
+	if got := f.Calls(ebstest.OpCreateSnapshots); got != 0 {
+		t.Errorf("CreateSnapshots calls = %d, want 0: CopyTagsFromSource would copy the tool's tags", got)
+	}
+	for _, snap := range f.Snapshots() {
+		for _, tg := range snap.Tags {
+			if ToolTag(tg.Key) && tg.Key != "DeleteOn" && tg.Key != "ebs-snapper:run" && !(tg.Key == "ebs-snapper:config-id" && tg.Value == "daily") {
+				t.Errorf("%s: inherited %s=%s", snap.VolumeID, tg.Key, tg.Value)
+			}
+		}
+		if v, _ := snap.Tag("Disk"); v == "" {
+			t.Errorf("%s: lost its volume's Disk tag: %v", snap.VolumeID, snap.Tags)
+		}
+	}
+}

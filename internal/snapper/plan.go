@@ -332,7 +332,10 @@ func DeleteOnDate(now time.Time, keep time.Duration) string {
 }
 
 // PlanClean decides the fate of every snapshot carrying a DeleteOn tag
-// (and of those a stanza adopts). A volume governed by several stanzas
+// (and of those a stanza adopts). No snapshot is deleted before its
+// StartTime + the retention of the stanzas governing its volume (the
+// longest of them; of every stanza for a volume none governs), whatever
+// its DeleteOn says. A volume governed by several stanzas
 // keeps their largest minimum and the union of their tiers (Govern). A
 // volume no stanza governs follows the orphans policy of the stanzas
 // named by its snapshots' ConfigIDTag, except stanzas EC2 rejected in this
@@ -373,7 +376,10 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	for vol, ids := range stanzas {
 		g := p.Govern(ids)
 		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol],
-			Minimum: g.Minimum, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter}
+			Minimum: g.Minimum, Retention: g.Retention, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter}
+	}
+	for _, s := range p.Stanzas {
+		in.UngovernedRetention = max(in.UngovernedRetention, s.Retention)
 	}
 	withReplicaVolumes(&in, p)
 	return retention.Plan(in)

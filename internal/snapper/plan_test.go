@@ -193,11 +193,11 @@ func TestPlanCleanPolicyPerVolume(t *testing.T) {
 	r := region(map[string][]string{"i-1": {"vol-a"}, "i-2": {"vol-a"}, "i-3": {"vol-c"}},
 		map[string]string{"i-1": "low", "i-2": "high", "i-3": "low"})
 	for i, age := range []time.Duration{50, 40, 30, 20} {
-		r.Snapshots = append(r.Snapshots, snap("snap-a"+string(rune('0'+i)), "vol-a", inventory.StateCompleted, age*time.Hour, "2026-11-01"))
+		r.Snapshots = append(r.Snapshots, snap("snap-a"+string(rune('0'+i)), "vol-a", inventory.StateCompleted, (age+100)*time.Hour, "2026-11-01"))
 	}
 	r.Snapshots = append(r.Snapshots,
-		snap("snap-c0", "vol-c", inventory.StateCompleted, 50*time.Hour, "2026-11-01"),
-		snap("snap-c1", "vol-c", inventory.StateCompleted, 40*time.Hour, "2026-11-01"))
+		snap("snap-c0", "vol-c", inventory.StateCompleted, 150*time.Hour, "2026-11-01"),
+		snap("snap-c1", "vol-c", inventory.StateCompleted, 140*time.Hour, "2026-11-01"))
 	deleted := map[string]bool{}
 	for _, d := range PlanClean(r, p, now) {
 		if d.Action == retention.Delete {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 )
 
 // ReplicationRow is a replication decision and what became of it.
@@ -232,7 +233,7 @@ func (run *replicationRun) execute(ctx context.Context, ec2 EC2, rows []Replicat
 // settleCopies settles the copies left StatusUnknown (CopySnapshot takes
 // no ClientToken, so a lost answer is never retried) with one listing per
 // destination: its snapshots whose replication_snapshot_id is one of the
-// originals'. A replica found makes the copy done with its id; a copy not
+// originals' and whose Description records a copy of it. A replica found makes the copy done with its id; a copy not
 // found is issued again once while the run may start work, else failed.
 func (run *replicationRun) settleCopies(ctx context.Context, region string, rows []ReplicationRow) {
 	settle(ctx, region, rows, settlement[ReplicationRow]{
@@ -259,9 +260,10 @@ func (run *replicationRun) settleCopies(ctx context.Context, region string, rows
 						return nil, fmt.Errorf("%s: %w", dst, err)
 					}
 					for _, s := range found {
-						if src, _ := s.Tag(ReplicationSourceTag); src == region {
-							id, _ := s.Tag(ReplicationSnapshotIDTag)
-							replica[id] = s.ID
+						// The tag finds candidates; only the Description
+						// the copy call wrote proves one is this run's copy.
+						if c, ok := provenance.ParseCopy(s.Description); ok && c.SourceRegion == region {
+							replica[c.SourceID] = s.ID
 						}
 					}
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
@@ -161,37 +162,6 @@ func PlanReplication(in ReplicationInput) []ReplicationDecision {
 	return out
 }
 
-func planReplica(in ReplicationInput, s inventory.Snapshot, src string) ReplicationDecision {
-	d := ReplicationDecision{Region: in.Region, SnapshotID: s.ID, Role: RoleReplica, Action: Skip, Source: src}
-	origID, hasID := s.Tag(ReplicationSnapshotIDTag)
-	d.OriginalID = origID
-	srcSnaps, listed := in.Snapshots[src]
-	switch {
-	case in.Policy.Ignore[s.ID]:
-		d.Reason = reasonIgnored("snapshot", s.ID)
-	case !hasID || origID == "":
-		d.Reason = "replica has no " + ReplicationSnapshotIDTag + " tag: its original cannot be known, left alone"
-		d.Problem = d.Reason
-	case s.State != inventory.StateCompleted:
-		d.Reason = fmt.Sprintf("replica is %s: left for a later run", s.State)
-	case !listed:
-		d.Action, d.Reason = Keep, fmt.Sprintf("source region %s could not be listed, so the original cannot be checked: %s", src, in.Unlisted[src])
-		d.Problem = d.Reason
-	default:
-		orig, found := findSnapshot(srcSnaps, origID)
-		dst, asks := orig.Tag(ReplicationDestinationTag)
-		switch {
-		case !found:
-			d.Action, d.Reason = DeleteReplica, fmt.Sprintf("original %s no longer exists in %s", origID, src)
-		case !asks || dst != in.Region:
-			d.Action, d.Reason = DeleteReplica, fmt.Sprintf("original %s in %s no longer asks for %s (%s=%q)", origID, src, in.Region, ReplicationDestinationTag, dst)
-		default:
-			d.Action, d.Reason = Keep, fmt.Sprintf("original %s in %s still asks for %s", origID, src, in.Region)
-		}
-	}
-	return d
-}
-
 func planOriginal(in ReplicationInput, settings replicationSettings, s inventory.Snapshot, dst string) ReplicationDecision {
 	d := ReplicationDecision{Region: in.Region, SnapshotID: s.ID, Role: RoleOriginal, Action: Skip, Destination: dst}
 	dstSnaps, listed := in.Snapshots[dst]
@@ -206,12 +176,23 @@ func planOriginal(in ReplicationInput, settings replicationSettings, s inventory
 		d.Reason = fmt.Sprintf("destination %s could not be listed: %s", dst, in.Unlisted[dst])
 		d.Problem = d.Reason
 	default:
-		if r, ok := replicaOf(dstSnaps, in.Region, s.ID); ok {
-			d.Reason = fmt.Sprintf("already copied to %s as %s", dst, r)
+		good, failed := provenReplicas(dstSnaps, in.Region, s)
+		if len(good) > 0 {
+			d.Reason = fmt.Sprintf("already copied to %s as %s", dst, good[0])
+			break
+		}
+		if len(failed) >= MaxCopyAttempts {
+			d.Reason = fmt.Sprintf("its last %d copies to %s ended in error (%s): not copied again until an operator finds why (KMS key, region) and deletes them",
+				len(failed), dst, strings.Join(failed, ", "))
+			d.Problem = d.Reason
 			break
 		}
 		d.Action, d.Reason = Copy, fmt.Sprintf("completed, asks for %s, no replica there yet", dst)
-		d.Description = s.Description
+		if len(failed) > 0 {
+			d.Reason = fmt.Sprintf("completed, asks for %s, its copy there ended in error (%s): attempt %d of %d",
+				dst, strings.Join(failed, ", "), len(failed)+1, MaxCopyAttempts)
+		}
+		d.Description = provenance.CopyDescription(provenance.Copy{SourceRegion: in.Region, SourceID: s.ID, VolumeID: provenance.VolumeOfRecord(s)}, s.Description)
 		d.Tags = ReplicaTags(in.Region, s, settings.copyTags, settings.retention)
 		d.KMSKeyID = settings.kmsKeys[dst]
 		if d.KMSKeyID != "" {
@@ -236,7 +217,9 @@ func ReplicaTags(src string, orig inventory.Snapshot, copyTags bool, retentionFo
 	out := []inventory.Tag{
 		{Key: ReplicationSourceTag, Value: src},
 		{Key: ReplicationSnapshotIDTag, Value: orig.ID},
-		{Key: ReplicationVolumeTag, Value: orig.VolumeID},
+	}
+	if vol := provenance.VolumeOfRecord(orig); vol != "" {
+		out = append(out, inventory.Tag{Key: ReplicationVolumeTag, Value: vol})
 	}
 	if retentionFor > 0 {
 		out = append(out, inventory.Tag{Key: retention.DeleteOnTag, Value: DeleteOnDate(orig.StartTime, retentionFor)})
@@ -270,20 +253,6 @@ func findSnapshot(snaps []inventory.Snapshot, id string) (inventory.Snapshot, bo
 		}
 	}
 	return inventory.Snapshot{}, false
-}
-
-// replicaOf returns the id of a snapshot in snaps that is a replica of
-// snapshot id of region src, in any state (a pending copy is a copy).
-func replicaOf(snaps []inventory.Snapshot, src, id string) (string, bool) {
-	for _, s := range snaps {
-		if v, _ := s.Tag(ReplicationSourceTag); v != src {
-			continue
-		}
-		if v, _ := s.Tag(ReplicationSnapshotIDTag); v == id {
-			return s.ID, true
-		}
-	}
-	return "", false
 }
 
 // PendingCopies counts, per region of snapshots, the copies in progress
@@ -331,41 +300,40 @@ func LimitCopies(plans [][]ReplicationDecision, pending map[string]int, limit in
 	}
 }
 
-// withReplicaVolumes prepares clean's input for the replicas ebs-snapper
-// made (tagged replication_volume_id): each is counted under its
-// original's volume, so the newest replica of a source volume is kept and
-// the minimum holds per source volume, and that volume, which lives in
-// another region, gets the largest minimum of the stanzas that replicate
-// (of every stanza when none does): the snapshots do not say which stanza
-// made them, so the safer rule applies. Replicas ebs_snapper made have no
-// DeleteOn and no volume tag; clean leaves them to replication.
+// withReplicaVolumes gives clean's input a policy for the volumes the
+// region's replicas back up, which live in another region: the volume of
+// record of each copy ebs-snapper made (its Description records it; a
+// replication_volume_id tag is never read), and of each copy EC2 marks as
+// one (provenance.PlaceholderVolume) tagged as a replica whose Description
+// is the create form it inherited from its original (ebs_snapper's and
+// earlier ebs-snapper's copies). Retention groups a replica under that
+// volume, so its newest replica is kept and the minimum holds per source
+// volume. The policy is the largest minimum and the longest retention
+// (replication_retention where a stanza sets it) of the stanzas that
+// replicate, of every stanza when none does: the snapshots do not say
+// which stanza made them, so the safer rule applies.
 func withReplicaVolumes(in *retention.Input, p Policy) {
-	id, minimum := replicaMinimum(p)
-	// The snapshots are copied only when there is a replica to re-file: a
-	// region's 100,000 cost 13 MB a copy (Input's are the inventory's,
-	// which the planners must not change).
-	snaps, copied := in.Snapshots, false
-	for i, s := range in.Snapshots {
-		vol, ok := s.Tag(ReplicationVolumeTag)
-		if _, replica := s.Tag(ReplicationSourceTag); !ok || !replica || vol == "" {
-			continue
+	id, minimum, keep := replicaPolicy(p)
+	for _, s := range in.Snapshots {
+		vol := ""
+		if c, ok := provenance.ParseCopy(s.Description); ok {
+			vol = c.VolumeID
+		} else if _, tagged := s.Tag(ReplicationSourceTag); tagged && s.VolumeID == provenance.PlaceholderVolume {
+			vol, _ = provenance.CreatedVolume(s.Description)
 		}
-		if !copied {
-			snaps, copied = slices.Clone(snaps), true
-		}
-		snaps[i].VolumeID = vol
-		if _, governed := in.Volumes[vol]; !governed {
-			in.Volumes[vol] = retention.VolumePolicy{ConfigID: id, Minimum: minimum}
+		if _, governed := in.Volumes[vol]; vol != "" && !governed {
+			in.Volumes[vol] = retention.VolumePolicy{ConfigID: id, Minimum: minimum, Retention: keep}
 		}
 	}
-	in.Snapshots = snaps
 }
 
-// replicaMinimum is the largest minimum of the stanzas that replicate, or
-// of every stanza when none does, and the first stanza (by id) setting it.
-func replicaMinimum(p Policy) (string, int) {
+// replicaPolicy is the largest minimum and the longest retention of the
+// stanzas that replicate, or of every stanza when none does, and the first
+// stanza (by id) setting that minimum. A stanza's replicas are kept for
+// its replication_retention when it sets one, else for its retention.
+func replicaPolicy(p Policy) (string, int, time.Duration) {
 	replicating := p.Replicating()
-	id, minimum := "", 0
+	id, minimum, keep := "", 0, time.Duration(0)
 	for _, sid := range sortedKeys(p.Stanzas) {
 		s := p.Stanzas[sid]
 		if replicating && !s.Replication {
@@ -374,6 +342,11 @@ func replicaMinimum(p Policy) (string, int) {
 		if id == "" || s.Minimum > minimum {
 			id, minimum = sid, s.Minimum
 		}
+		r := s.Retention
+		if s.ReplicationRetention > 0 {
+			r = s.ReplicationRetention
+		}
+		keep = max(keep, r)
 	}
-	return id, minimum
+	return id, minimum, keep
 }

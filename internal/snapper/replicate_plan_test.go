@@ -9,6 +9,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
@@ -19,6 +20,15 @@ const (
 
 func tagged(id, state string, kv ...string) inventory.Snapshot {
 	return inventory.Snapshot{ID: id, VolumeID: "vol-" + id, State: state, StartTime: now.Add(-time.Hour), Description: "desc of " + id, Tags: tags(kv...)}
+}
+
+// replica is a copy ebs-snapper made in region src's destination of
+// snapshot of, proven by the copy's Description, and tagged as such.
+func replica(id, state, src, of string, kv ...string) inventory.Snapshot {
+	s := tagged(id, state, append([]string{"replication_src_region", src, "replication_snapshot_id", of}, kv...)...)
+	s.VolumeID = "vol-ffffffff"
+	s.Description = provenance.CopyDescription(provenance.Copy{SourceRegion: src, SourceID: of, VolumeID: "vol-" + of}, "desc of "+of)
+	return s
 }
 
 type replRow struct{ Snapshot, Role, Action string }
@@ -37,32 +47,34 @@ func TestPlanReplicationDecisionTable(t *testing.T) {
 		wantReason string
 		problem    bool
 	}{
-		{"replica pending: skip", tagged("snap-r", "pending", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica pending: skip", replica("snap-r", "pending", east, "snap-o"),
 			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", west)}, false, Skip, "replica is pending", false},
-		{"replica in error: skip", tagged("snap-r", "error", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
-			nil, false, Skip, "replica is error", false},
-		{"replica whose original still asks: keep", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica in error whose original is gone: delete", replica("snap-r", "error", east, "snap-o"),
+			nil, false, DeleteReplica, "original snap-o no longer exists in us-east-1, a copy that ended in error", false},
+		{"replica in error whose original still asks: kept as a record", replica("snap-r", "error", east, "snap-o"),
+			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", west)}, false, Keep, "ended in error; kept as the record", false},
+		{"replica whose original still asks: keep", replica("snap-r", "completed", east, "snap-o"),
 			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", west)}, false, Keep, "original snap-o in us-east-1 still asks for us-west-2", false},
-		{"replica whose original is gone: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica whose original is gone: delete", replica("snap-r", "completed", east, "snap-o"),
 			nil, false, DeleteReplica, "original snap-o no longer exists in us-east-1", false},
-		{"replica whose original asks for another region: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica whose original asks for another region: delete", replica("snap-r", "completed", east, "snap-o"),
 			[]inventory.Snapshot{tagged("snap-o", "completed", "replication_dst_region", "eu-west-1")}, false, DeleteReplica, `no longer asks for us-west-2 (replication_dst_region="eu-west-1")`, false},
-		{"replica whose original lost its tag: delete", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica whose original lost its tag: delete", replica("snap-r", "completed", east, "snap-o"),
 			[]inventory.Snapshot{tagged("snap-o", "completed")}, false, DeleteReplica, "no longer asks for us-west-2", false},
 		{"replica without its id tag: reported, left alone", tagged("snap-r", "completed", "replication_src_region", east),
 			nil, false, Skip, "replica has no replication_snapshot_id tag", true},
-		{"replica whose source cannot be listed: kept, reported", tagged("snap-r", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"replica whose source cannot be listed: kept, reported", replica("snap-r", "completed", east, "snap-o"),
 			nil, true, Keep, "source region us-east-1 could not be listed", true},
-		{"ignored replica: skip", tagged("snap-ignored", "completed", "replication_src_region", east, "replication_snapshot_id", "snap-o"),
+		{"ignored replica: skip", replica("snap-ignored", "completed", east, "snap-o"),
 			nil, false, Skip, "snapshot snap-ignored is ignored", false},
 		{"original pending: skip", tagged("snap-o", "pending", "replication_dst_region", east),
 			nil, false, Skip, "snapshot is pending: copied once completed", false},
 		{"original in error: skip", tagged("snap-o", "error", "replication_dst_region", east),
 			nil, false, Skip, "snapshot is error", false},
 		{"original already copied: nothing", tagged("snap-o", "completed", "replication_dst_region", east),
-			[]inventory.Snapshot{tagged("snap-c", "pending", "replication_src_region", west, "replication_snapshot_id", "snap-o")}, false, Skip, "already copied to us-east-1 as snap-c", false},
+			[]inventory.Snapshot{replica("snap-c", "pending", west, "snap-o")}, false, Skip, "already copied to us-east-1 as snap-c", false},
 		{"original with a replica of another source only: copy", tagged("snap-o", "completed", "replication_dst_region", east),
-			[]inventory.Snapshot{tagged("snap-c", "completed", "replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-o")}, false, Copy, "completed, asks for us-east-1", false},
+			[]inventory.Snapshot{replica("snap-c", "completed", "eu-west-1", "snap-o")}, false, Copy, "completed, asks for us-east-1", false},
 		{"original not copied yet: copy", tagged("snap-o", "completed", "replication_dst_region", east),
 			nil, false, Copy, "completed, asks for us-east-1, no replica there yet", false},
 		{"original whose destination cannot be listed: reported", tagged("snap-o", "completed", "replication_dst_region", east),
@@ -126,8 +138,9 @@ func TestPlanReplicationCopyCarriesTagsAndDescription(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got[0].Tags); diff != "" {
 				t.Errorf("tags (-want +got):\n%s", diff)
 			}
-			if got[0].Description != "desc of snap-o" || got[0].KMSKeyID != tc.kms {
-				t.Errorf("description %q, key %q; want %q, %q", got[0].Description, got[0].KMSKeyID, "desc of snap-o", tc.kms)
+			const desc = "ebs-snapper copy of snap-o from us-east-1 (vol-snap-o): desc of snap-o"
+			if got[0].Description != desc || got[0].KMSKeyID != tc.kms {
+				t.Errorf("description %q, key %q; want %q, %q", got[0].Description, got[0].KMSKeyID, desc, tc.kms)
 			}
 		})
 	}
@@ -171,16 +184,28 @@ func TestLimitCopiesCountsPendingCopiesAcrossRegions(t *testing.T) {
 func TestPlanCleanCountsReplicasPerSourceVolume(t *testing.T) {
 	replica := func(id string, age time.Duration, deleteOn string) inventory.Snapshot {
 		s := snap(id, "vol-ffffffff", "completed", age, deleteOn)
+		s.Description = provenance.CopyDescription(provenance.Copy{SourceRegion: east, SourceID: "snap-o" + id, VolumeID: "vol-src"}, "")
 		s.Tags = append(s.Tags, tags("replication_src_region", east, "replication_snapshot_id", "o-"+id, "replication_volume_id", "vol-src")...)
 		return s
 	}
+	// A copy whose Description records nothing is its own group whatever
+	// its tags say: counted with vol-src's replicas, it would be the
+	// newest and let one more of them go.
+	forged := snap("snap-5", "vol-ffffffff", "completed", 101*time.Hour, "2026-11-20")
+	forged.Tags = append(forged.Tags, tags("replication_src_region", east, "replication_snapshot_id", "o-5", "replication_volume_id", "vol-src")...)
 	small, big := stanza(t, "small", "12 hours", 1), stanza(t, "big", "12 hours", 2)
 	small.Replication, big.Replication = true, true
-	r := region(nil, nil, replica("snap-1", 72*time.Hour, "2026-11-20"), replica("snap-2", 48*time.Hour, "2026-11-20"),
-		replica("snap-3", 24*time.Hour, "2026-11-20"), replica("snap-4", time.Hour, "2026-11-20"))
+	r := region(nil, nil, replica("snap-1", 172*time.Hour, "2026-11-20"), replica("snap-2", 148*time.Hour, "2026-11-20"),
+		replica("snap-3", 124*time.Hour, "2026-11-20"), replica("snap-4", 100*time.Hour, "2026-11-20"), forged)
 	got := PlanClean(r, NewPolicy([]config.Stanza{small, big}, 0), now)
 	var actions []retention.Action
 	for _, d := range got {
+		if d.SnapshotID == forged.ID {
+			if d.Action != retention.Keep || d.VolumeID != "vol-ffffffff" {
+				t.Errorf("forged replica: %+v, want kept as its own group", d)
+			}
+			continue
+		}
 		actions = append(actions, d.Action)
 		if d.VolumeID != "vol-src" || d.ConfigID != "big" {
 			t.Errorf("%s: volume %s config %s, want vol-src and big", d.SnapshotID, d.VolumeID, d.ConfigID)

@@ -69,7 +69,7 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 		t.Fatalf("replicas in %s: %+v, want 1", west, got)
 	}
 	want := tags("replication_src_region", east, "replication_snapshot_id", "snap-orig", "replication_volume_id", "vol-1", "DeleteOn", "2026-12-01", "Name", "web")
-	if diff := cmp.Diff(want, got[0].Tags); diff != "" || got[0].Description != "Created from i-1" {
+	if diff := cmp.Diff(want, got[0].Tags); diff != "" || got[0].Description != "ebs-snapper copy of snap-orig from us-east-1 (vol-1): Created from i-1" {
 		t.Errorf("replica description %q, tags (-want +got):\n%s", got[0].Description, diff)
 	}
 	if rep.Regions[0].Replication[0].ReplicaID != got[0].ID {
@@ -254,7 +254,7 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 func TestRunPlanShowsReplicationWhenAStanzaAsks(t *testing.T) {
 	fakes := twoRegions(east, west)
 	fakes[east].AddSnapshot(inventory.Snapshot{ID: "snap-o", VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
-	fakes[west].AddSnapshot(inventory.Snapshot{ID: "snap-r", VolumeID: "vol-1",
+	fakes[west].AddSnapshot(inventory.Snapshot{ID: "snap-r", VolumeID: "vol-1", Description: "ebs-snapper copy of snap-gone from us-east-1 (vol-1)",
 		Tags: tags("replication_src_region", east, "replication_snapshot_id", "snap-gone")}, "")
 	regions := []EC2{client(fakes[east], east), client(fakes[west], west)}
 	rep := Run(t.Context(), JobPlan, regions, replicating(t), engineOptions(now))

@@ -110,7 +110,7 @@ func TestRunCleanReportsEachOutcome(t *testing.T) {
 	f := webFleet()
 	// vol-a1: four due snapshots and a newer one; minimum 1.
 	for i, age := range []time.Duration{90, 80, 70, 60, 10} {
-		f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-a1", inventory.StateCompleted, age*time.Hour, "2026-11-20"), "")
+		f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-a1", inventory.StateCompleted, (age+100)*time.Hour, "2026-11-20"), "")
 	}
 	f.AddImage("ami-9", "snap-b")
 	f.OnCall = func(op string, in any) error {
@@ -145,8 +145,8 @@ func TestRunCleanReportsEachOutcome(t *testing.T) {
 
 func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 	f := webFleet()
-	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 72*time.Hour, "2026-11-01"), "")
-	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 24*time.Hour, ""), "")
+	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 172*time.Hour, "2026-11-01"), "")
+	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 124*time.Hour, ""), "")
 	// The AMI appears between the inventory and the delete.
 	f.OnCall = func(op string, _ any) error {
 		if op == ebstest.OpDeleteSnapshot {
@@ -320,8 +320,8 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 // cleaned: orphaned due snapshots go when ignore_retention is set.
 func TestRunCleansRegionWithoutInstances(t *testing.T) {
 	f := &ebstest.Fake{}
-	f.AddSnapshot(snap("snap-1", "vol-gone", inventory.StateCompleted, 72*time.Hour, "2026-11-01"), "")
-	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 48*time.Hour, "2026-11-02"), "")
+	f.AddSnapshot(snap("snap-1", "vol-gone", inventory.StateCompleted, 172*time.Hour, "2026-11-01"), "")
+	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 148*time.Hour, "2026-11-02"), "")
 	s := stanza(t, "orphans", "1 day", 3)
 	s.IgnoreRetention = true
 	rep := Run(t.Context(), JobClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))

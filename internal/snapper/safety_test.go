@@ -32,7 +32,7 @@ func dbAndWorkers(t *testing.T, state string) (*ebstest.Fake, Policy) {
 	f := &ebstest.Fake{Now: func() time.Time { return now }}
 	f.AddInstance(inventory.Instance{ID: "i-db", ImageID: "ami-1", State: state, Tags: tags("role", "db"), VolumeIDs: []string{"vol-db"}})
 	f.AddInstance(inventory.Instance{ID: "i-w", ImageID: "ami-1", Tags: tags("role", "worker"), VolumeIDs: []string{"vol-w"}})
-	for i, age := range []time.Duration{120, 100, 80, 60} {
+	for i, age := range []time.Duration{220, 200, 180, 160} {
 		f.AddSnapshot(snap("snap-due-"+string(rune('a'+i)), "vol-db", inventory.StateCompleted, age*time.Hour, "2026-11-20"), "")
 	}
 	f.AddSnapshot(snap("snap-new", "vol-db", inventory.StateCompleted, 2*time.Hour, "2026-12-01"), "")
@@ -183,7 +183,7 @@ func TestConflictingStanzasResolveToTheSaferRule(t *testing.T) {
 				f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1"}})
 			}
 			for i := range 8 {
-				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), volumeOf, inventory.StateCompleted, time.Duration(200-10*i)*time.Hour, "2026-11-20"), "")
+				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), volumeOf, inventory.StateCompleted, time.Duration(900-10*i)*time.Hour, "2026-11-20"), "")
 			}
 			rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 			var deleted int

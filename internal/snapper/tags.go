@@ -29,8 +29,8 @@ var billingKeys = []string{
 // replication_dst_region when inherited, then the billing keys in their fixed
 // order, then the remaining instance tags and volume tags in first-seen
 // order. A volume tag overrides an instance tag of the same key. Empty
-// values, keys containing "aws:" (reserved by AWS) and inherited DeleteOn
-// and config-id tags are dropped, each key appears once, and the list stops at 50.
+// values, keys containing "aws:" (reserved by AWS) and the tool's own tags
+// (ToolTag) are dropped, each key appears once, and the list stops at 50.
 func SnapshotTags(deleteOn, configID string, instanceTags, volumeTags []inventory.Tag) []inventory.Tag {
 	order := append([]string(nil), billingKeys...)
 	values := map[string]string{}
@@ -45,7 +45,7 @@ func SnapshotTags(deleteOn, configID string, instanceTags, volumeTags []inventor
 	inherited := make([]inventory.Tag, 0, len(order))
 	for _, k := range order {
 		v, ok := values[k]
-		if !ok || v == "" || strings.Contains(k, "aws:") || k == retention.DeleteOnTag || k == retention.ConfigIDTag {
+		if !ok || v == "" || strings.Contains(k, "aws:") || ToolTag(k) {
 			continue
 		}
 		inherited = append(inherited, inventory.Tag{Key: k, Value: v})
@@ -64,6 +64,18 @@ func SnapshotTags(deleteOn, configID string, instanceTags, volumeTags []inventor
 		}
 	}
 	return out
+}
+
+// ToolTag reports the keys ebs-snapper writes to describe a snapshot's
+// history or governance: DeleteOn, every "ebs-snapper:" key, and every
+// "replication_" key but the user's own replication_dst_region request.
+// The tool sets them or not at all; they are never inherited from an
+// instance or a volume. A volume restored from a replica carries the
+// replica's replication_* tags (restoring "with the snapshot's tags" is
+// what the console offers), and its next backup must not read as a replica.
+func ToolTag(k string) bool {
+	return k == retention.DeleteOnTag || strings.HasPrefix(k, toolTagPrefix) ||
+		(strings.HasPrefix(k, "replication_") && k != ReplicationDestinationTag)
 }
 
 func isBillingKey(k string) bool {

@@ -44,6 +44,15 @@ func TestSnapshotTags(t *testing.T) {
 			want:     tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "replication_dst_region", "us-west-2", "Name", "db"),
 		},
 		{
+			// A volume restored from a replica carries the replica's tags;
+			// its backups are not replicas, nor run by another run.
+			name:     "the tool's own tags of a restored volume are not inherited",
+			instance: tags("replication_snapshot_id", "snap-0a", "ebs-snapper:run", "r1", "env", "dr"),
+			vol: tags("replication_src_region", "us-east-1", "replication_snapshot_id", "snap-0b", "replication_volume_id", "vol-0c",
+				"ebs-snapper:anything", "x", "DeleteOn", "2000-01-01", "replication_dst_region", "eu-west-1", "replicated", "yes"),
+			want: tags("DeleteOn", "2026-11-29", "ebs-snapper:config-id", "web", "replication_dst_region", "eu-west-1", "env", "dr", "replicated", "yes"),
+		},
+		{
 			name:     "volume adds keys after instance keys",
 			instance: tags("a", "1", "b", "2"),
 			vol:      tags("c", "3", "a", "9"),
