@@ -11,7 +11,8 @@ bin=${EBS_SNAPPER_BIN:-$root/bin/ebs-snapper}
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
-MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto with one endpoint more, which seedfleet uses to date its snapshots.
+MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" internal/motoserver/stage.py -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
 "$py" - "$port" <<'PY' || { cat "$log"; exit 1; }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,12 @@ func (o *configureOptions) request(args []string) (configureRequest, error) {
 	}
 	r.id = args[0]
 	if r.action == "set" {
+		// Read back, such an id would be a different one (U+FFFD for
+		// invalid UTF-8) or split the lines of configure -l; a long one
+		// fails every snapshot's config-id tag.
+		if msg := config.IDProblem(r.id); msg != "" {
+			return r, usagef("--set: the stanza id %s", msg)
+		}
 		if len(args) < 2 || args[1] == "" {
 			return r, usagef("--set needs the stanza after the id: JSON text, @file.json, or - to read standard input")
 		}
@@ -205,10 +212,21 @@ func listStanzas(ctx context.Context, store configstore.Store, account string, o
 	var b strings.Builder
 	b.WriteString("aws_account_id,id\n")
 	for _, it := range items {
-		fmt.Fprintf(&b, "%s,%s\n", it.AccountID, it.ID)
+		fmt.Fprintf(&b, "%s,%s\n", it.AccountID, listedID(it.ID))
 	}
 	_, err = io.WriteString(out, b.String())
 	return err
+}
+
+// listedID is id as configure -l prints it: as stored, or quoted with Go
+// escapes when it holds what would split or hide a line (an id stored
+// before configure -s refused such ids, or by another writer), so that
+// each stanza stays one line.
+func listedID(id string) string {
+	if config.TextProblem(id) == "" {
+		return id
+	}
+	return strconv.QuoteToASCII(id)
 }
 
 // getStanza prints the stored text compacted, keeping its key order. A

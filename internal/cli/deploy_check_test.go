@@ -26,6 +26,8 @@ func TestDeployParameterValuesUsageErrors(t *testing.T) {
 		{"Ec2Rates=Delete=3", `unknown action "Delete"`},
 		{"CreateScheduleExpression=rate(1 hours)", `--parameter CreateScheduleExpression=rate(1 hours): "rate(1 hours)": write rate(1 hour), singular`},
 		{"CleanScheduleExpression=cron(0 2 * * *)", "cron() takes six fields"},
+		{"Regions=us-east-1, eu-west-1", "--parameter Regions=us-east-1, eu-west-1: want empty, or region names separated by commas without spaces"},
+		{"Regions=US-EAST-1", "region names separated by commas without spaces"},
 	} {
 		var stdout, stderr bytes.Buffer
 		root := NewRootCommand(&stdout, &stderr)

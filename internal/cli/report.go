@@ -149,7 +149,7 @@ func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p
 	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots)
 	if err != nil {
 		if ebs.IsRegionUnavailable(err) {
-			return report.Region{Region: name, Skipped: "region not enabled for the account"}
+			return report.Region{Region: name, Skipped: inventory.SkipReason(err)}
 		}
 		slog.ErrorContext(ctx, "region failed", "region", name, "error", err)
 		return report.Region{Region: name, Error: err.Error()}

@@ -141,7 +141,7 @@ func TestProgressOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), "snapshot", "--region", "us-east-1")
-	cmd.Env = append(os.Environ(), e.srv.Env()...)
+	cmd.Env = append(os.Environ(), append(e.srv.Env(), "XDG_CACHE_HOME="+t.TempDir())...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, tty
 	var screen bytes.Buffer

@@ -29,6 +29,8 @@ type runOptions struct {
 	json    bool
 	// unsafeNow lets --now drive a run that changes snapshots.
 	unsafeNow bool
+	// ignoreLease runs without taking the regions' leases.
+	ignoreLease bool
 	// copyLimit is --copy-limit (replication and plan); 0 where the
 	// command has no such flag.
 	copyLimit int
@@ -43,6 +45,7 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
+		f.BoolVar(&o.ignoreLease, "ignore-lease", false, "run in regions whose lease another run (CLI or the stack's worker) holds: two runs at once can snapshot a volume twice")
 	}
 }
 
@@ -258,6 +261,17 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,
 	}
+	// A run that changes snapshots holds each region's lease, as the
+	// stack's workers do: one run per pipeline and region at a time.
+	var busy map[string]string
+	if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
+		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
+		if err != nil {
+			return err
+		}
+		defer leases.release(ctx)
+		busy = b
+	}
 	var bars *progress
 	if !o.json {
 		bars = newProgress(g.stderr)
@@ -269,6 +283,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	}
 	interrupted, runEnded := g.interrupt.startRun(&opts)
 	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	busyRegions(&rep, busy)
 	runEnded()
 	if bars != nil {
 		bars.finish()

@@ -161,6 +161,12 @@ func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
 		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}
 	}
 	p.duplicates(data)
+	if msg := TextProblem(id); msg != "" {
+		p.lenient("id", "the stanza id "+msg, "read as written", nil)
+	} else if msg := IDProblem(id); msg != "" {
+		p.fail("id", "the stanza id "+msg, nil)
+	}
+	p.text("", data)
 	s.Match = p.match(top)
 	p.snapshot(top, &s)
 	s.Ignore = p.ignore(top)

@@ -296,7 +296,7 @@ func TestParseStored(t *testing.T) {
 			in:   `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "*/10 * 13 * 6 *"}}`,
 			want: Stanza{Match: match, Retention: 96 * time.Hour, Minimum: 5, Frequency: mustFrequency("*/10 * 13 * 6 *")},
 			wantWarnings: []string{
-				`s: snapshot.frequency: fires 6 times an hour; the floor is once an hour (AWS Data Lifecycle Manager's too): name one minute, e.g. "0 * * * *"; read as written, got "*/10 * 13 * 6 *"`,
+				`s: snapshot.frequency: fires 6 times an hour; the floor is once an hour (AWS Data Lifecycle Manager's too): name one minute, e.g. "0 * * * *"; its fires within an hour of a volume's last snapshot are ignored, got "*/10 * 13 * 6 *"`,
 				`s: snapshot.frequency: restricts both day-of-month and day-of-week, so it fires only on days that match both; EventBridge requires "?" in exactly one of them; read as days that match both, got "*/10 * 13 * 6 *"`,
 				`s: snapshot.frequency: day-of-week numbers in a six-field expression are read as EventBridge reads them, 1 = SUN … 7 = SAT (so 2-6 is MON-FRI); ebs_snapper read 0 = SUN, a day later: write SUN-SAT names to make the days plain, got "*/10 * 13 * 6 *"`,
 			},

@@ -101,6 +101,7 @@ func TestCheckParameterValues(t *testing.T) {
 		{"CopyLimit": "1"}, {"CopyLimit": "40"}, {"CopyLimit": "9999"},
 		{"AllowAdoptedDeletes": "true"}, {"CostCenter": ""}, {"LambdaMemoryClean": "10240"},
 		{"WorkerTimeout": "60"}, {ParamEc2Rates: "CreateSnapshot=3"},
+		{"Regions": ""}, {"Regions": "us-east-1"}, {"Regions": "eu-west-1,us-gov-west-1,ap-southeast-2"},
 	} {
 		if err := CheckParameters(ok); err != nil {
 			t.Errorf("%v: %v, want it accepted", ok, err)
@@ -117,6 +118,10 @@ func TestCheckParameterValues(t *testing.T) {
 		{"LambdaMemorySnapshot", "64", "want 128 to 10240"},
 		{"WorkerTimeout", "901", "want 60 to 900"},
 		{"FanoutTimeout", "5m", "want a number"},
+		{"Regions", "us-east-1, eu-west-1", "region names separated by commas without spaces"},
+		{"Regions", "us-east-1,", "region names separated by commas without spaces"},
+		{"Regions", "US-EAST-1", "region names separated by commas without spaces"},
+		{"Regions", "useast1", "region names separated by commas without spaces"},
 	} {
 		err := CheckParameters(map[string]string{tc.k: tc.v})
 		if err == nil || !strings.Contains(err.Error(), tc.k+"="+tc.v) || !strings.Contains(err.Error(), tc.want) {

@@ -58,9 +58,6 @@ const (
 	maxSnapshotsPage = 1000
 	maxImagesPage    = 1000
 	maxVolumesPage   = 500
-	// volumeIDChunk bounds the values of one volume-id filter, keeping each
-	// request well under EC2's request-size limits.
-	volumeIDChunk = 200
 	// maxDescription is one under EC2's 255: the original cut at 254 and
 	// descriptions stay identical to the ones it wrote.
 	maxDescription = 254

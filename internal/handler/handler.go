@@ -91,6 +91,10 @@ type Config struct {
 	// progress per destination region; zero means
 	// snapper.DefaultCopyLimit (EC2's quota).
 	CopyLimit int
+	// Regions, when not empty, are the only regions a fan-out publishes
+	// to (the stack's Regions parameter): its workers are not started in
+	// any other. Empty means every region enabled for the account.
+	Regions []string
 }
 
 // Handler serves one Lambda function. Invoke is what lambda.Start calls.

@@ -114,9 +114,12 @@ func fuzzInput(data []byte) Input {
 		}
 		switch r.intn(6) {
 		case 0:
+			s.Description = madeBy("web")
 			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: "web"})
 		case 1:
-			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: "db"})
+			s.Description = madeBy("db")
+			// The tag says another stanza: it is not read.
+			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: "web"})
 		case 2:
 			s.StorageTier = inventory.TierArchive
 		}

@@ -199,6 +199,7 @@ func lifecycleFleet() Input {
 		fmt.Sscanf(s.VolumeID, "vol-%d", &v)
 		if v%20 == 0 && mix(i, 12)%4 != 0 {
 			in.Snapshots[i].Tags = append(slices.Clone(s.Tags), inventory.Tag{Key: ConfigIDTag, Value: configs[(v/20)%3]})
+			in.Snapshots[i].Description = madeBy(configs[(v/20)%3])
 		}
 		if mix(i, 13)%5 == 0 {
 			in.Snapshots[i].StorageTier = inventory.TierArchive

@@ -313,7 +313,7 @@ func eff(in Input, key string) effective {
 	}
 	e := effective{in: in}
 	for _, s := range in.Snapshots {
-		id, tagged := s.Tag(ConfigIDTag)
+		id, tagged := provenance.CreatedStanza(s.Description)
 		o, valid := in.Orphans[id]
 		if groupOf(s) != key || !tagged || !valid {
 			continue
@@ -401,6 +401,11 @@ func governingRetention(in Input, vol string) time.Duration {
 		return p.Retention
 	}
 	return in.UngovernedRetention
+}
+
+// madeBy is the Description ebs-snapper gives a snapshot stanza id takes.
+func madeBy(id string) string {
+	return "Created from i-1 by EbsSnapper(test) for ami-1 from vol-1" + provenance.StanzaSuffix(id)
 }
 
 // ignored reports whether an instance id is set and ignored.

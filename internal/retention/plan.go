@@ -20,7 +20,7 @@ import (
 // Two pre-passes prepare each volume:
 //
 //   - orphans: a volume that is not in in.Volumes takes the orphans policy
-//     (in.Orphans) of the stanzas its snapshots name in ConfigIDTag: "keep"
+//     (in.Orphans) of the stanzas its snapshots' Descriptions name: "keep"
 //     keeps every candidate, "retain" and {"keep_last": N} give it a
 //     minimum and tiers as if it were governed. When several stanzas are
 //     named, the safer reading wins: keep over anything, else the largest

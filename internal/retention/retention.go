@@ -22,10 +22,10 @@ import (
 // DeleteOnTag is the tag holding a snapshot's expiry date, YYYY-MM-DD (UTC).
 const DeleteOnTag = "DeleteOn"
 
-// ConfigIDTag holds the id of the stanza that made a snapshot. Clean reads
-// it when the volume no longer tells which stanza applies (volume deleted,
-// instance no longer matched, volume excluded): that stanza's orphans
-// policy decides. Snapshots made by ebs_snapper (Python) do not carry it.
+// ConfigIDTag holds the id of the stanza that made a snapshot, for people
+// and tools. Clean does not read it: a tag can be rewritten by anyone
+// allowed ec2:CreateTags, so the stanza whose orphans policy applies is the
+// one the snapshot's Description names (provenance.CreatedStanza).
 const ConfigIDTag = "ebs-snapper:config-id"
 
 // ArchiveMinimum is how long EBS bills an archived snapshot at the least
@@ -66,7 +66,7 @@ type Input struct {
 	UngovernedRetention time.Duration
 	// Orphans maps the id of each valid stanza to its orphans policy. A
 	// volume that is not in Volumes takes the policy of the stanzas its
-	// snapshots name in ConfigIDTag; with none, the old rule applies
+	// snapshots' Descriptions name (provenance.CreatedStanza); with none, the old rule applies
 	// (kept, or deleted when due under IgnoreRetention).
 	Orphans map[string]OrphanPolicy
 }

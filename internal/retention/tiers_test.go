@@ -200,6 +200,7 @@ func TestOrphans(t *testing.T) {
 		s := at(id, utc(2026, 10, day, 0))
 		if cfg != "" {
 			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: cfg})
+			s.Description = madeBy(cfg)
 		}
 		return s
 	}

@@ -49,8 +49,11 @@ func Slack(period time.Duration) time.Duration {
 // last + slack (a snapshot taken just before a fire is that fire's), and
 // the volume is due from slack before the first fire after that. So a run
 // started a little early still serves the fire, and a second run in the
-// same window finds the volume done. A cron that never fires again is not
-// due (ebs_snapper crashed there).
+// same window finds the volume done. A cron that fires more than once an
+// hour (config.Frequency.BelowFloor: refused by configure -s, found
+// stored) counts only its fires from config.FrequencyFloor minus its slack
+// after the last snapshot, so its snapshots are about an hour apart. A
+// cron that never fires again is not due (ebs_snapper crashed there).
 func Due(f config.Frequency, last time.Time, hasLast bool, now time.Time) Decision {
 	if !hasLast {
 		return Decision{Due: true, Reason: reasonFirst()}
@@ -71,9 +74,15 @@ func Due(f config.Frequency, last time.Time, hasLast bool, now time.Time) Decisi
 	if second, ok := f.Next(first); ok {
 		slack = Slack(second.Sub(first))
 	}
-	fire, ok := f.Next(last.Add(slack))
+	from := last.Add(slack)
+	if floor := last.Add(config.FrequencyFloor - Slack(config.FrequencyFloor)); f.BelowFloor() && floor.After(from) {
+		// A stored cron that fires more than once an hour: its fires
+		// within the floor of the last snapshot are ignored.
+		from = floor
+	}
+	fire, ok := f.Next(from)
 	if !ok {
-		return Decision{Reason: reasonNever(f, last.Add(slack))}
+		return Decision{Reason: reasonNever(f, from)}
 	}
 	next := fire.Add(-slack)
 	if now.Before(next) {

@@ -127,7 +127,9 @@ const (
 // paginated DescribeInstances per stanza, every state but terminated) and,
 // as need says, every snapshot the account owns (one paginated
 // DescribeSnapshots) and the snapshots behind the account's AMIs. The
-// listings run concurrently. A stanza whose listing EC2 rejects
+// first stanza's instance listing runs first, alone (a service control
+// policy denying it denies the region: *inventory.RegionDeniedError); the
+// other listings then run concurrently. A stanza whose listing EC2 rejects
 // (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
 // other failure fails the whole inventory: planning on a partial picture
 // could delete snapshots whose minimum was simply not seen.
@@ -135,12 +137,37 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	excluded := make([]map[string]string, len(stanzas))
+	// Each listing goroutine records its rejections in its own slice (no
+	// two write one element); they are joined after Wait.
 	rejected := make([]error, len(stanzas))
+	rejectedVolumes := make([]error, len(stanzas))
+	rejectedAdopt := make([]error, len(stanzas))
+	// The region's first call, DescribeInstances for the first stanza,
+	// runs alone: when a service control policy denies it, the policy
+	// denies the account the region (inventory.DenyRegion), which is
+	// skipped like a region not enabled; a denial of any later call, in a
+	// region whose first call was allowed, is a failure.
+	next := 0
+	for next < len(stanzas) {
+		inst, ex, err := stanzaInstances(ctx, ec2, stanzas[next])
+		if errors.Is(err, inventory.ErrFilterRejected) {
+			rejected[next] = err
+			next++
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inventory of %s: instances of stanza %s: %w", r.Name, stanzas[next].ID, inventory.DenyRegion(r.Name, err))
+		}
+		matches[next], excluded[next] = inst, ex
+		next++
+		break
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
 		// DescribeInstances token bucket with everything else in the account.
-		for i, s := range stanzas {
+		for i := next; i < len(stanzas); i++ {
+			s := stanzas[i]
 			inst, ex, err := stanzaInstances(gctx, ec2, s)
 			if errors.Is(err, inventory.ErrFilterRejected) {
 				rejected[i] = err
@@ -159,7 +186,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			for i, s := range stanzas {
 				ex, err := matchingVolumes(gctx, ec2, s.ExcludeVolumes)
 				if errors.Is(err, inventory.ErrFilterRejected) {
-					rejected[i] = err
+					rejectedVolumes[i] = err
 					continue
 				}
 				if err != nil {
@@ -178,6 +205,10 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 					continue
 				}
 				snaps, err := ec2.SnapshotsMatching(gctx, s.Adopt.Filters)
+				if errors.Is(err, inventory.ErrFilterRejected) {
+					rejectedAdopt[i] = fmt.Errorf("adopt: %w", err)
+					continue
+				}
 				if err != nil {
 					return fmt.Errorf("snapshots stanza %s adopts: %w", s.ID, err)
 				}
@@ -209,6 +240,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 
 	r.Excluded, r.ExcludedVolumes, r.Adoptable = map[string]Exclusion{}, map[string]map[string]string{}, map[string]map[string]bool{}
 	for i, s := range stanzas {
+		rejected[i] = errors.Join(rejected[i], rejectedVolumes[i], rejectedAdopt[i])
 		if excludedVolumes[i] != nil {
 			r.ExcludedVolumes[s.ID] = excludedVolumes[i]
 		}

@@ -338,7 +338,8 @@ func DeleteOnDate(now time.Time, keep time.Duration) string {
 // its DeleteOn says. A volume governed by several stanzas
 // keeps their largest minimum and the union of their tiers (Govern). A
 // volume no stanza governs follows the orphans policy of the stanzas
-// named by its snapshots' ConfigIDTag, except stanzas EC2 rejected in this
+// its snapshots' Descriptions name (provenance.CreatedStanza; never the
+// config-id tag), except stanzas EC2 rejected in this
 // region: their instances only look unmatched.
 func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	in := retention.Input{

@@ -299,8 +299,8 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
-			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)
-			rr.Skipped = "region not enabled for the account"
+			rr.Skipped = inventory.SkipReason(err)
+			slog.InfoContext(ctx, "region skipped: "+rr.Skipped, "region", rr.Region, "error", err)
 			return rr
 		}
 		slog.ErrorContext(ctx, "region failed", "region", rr.Region, "error", err)
@@ -404,7 +404,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 			return
 		}
 		inst := inv.Instances[r.InstanceID]
-		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
+		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID, r.ConfigID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
 		createdOr(ctx, r, snap.ID, err)
 	}
