@@ -156,7 +156,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 func conflictFinding(p snapper.Policy, c snapper.Conflict) string {
 	g := p.Govern(c.ConfigIDs)
 	return fmt.Sprintf("instance %s in %s is matched by stanzas %s; the safer rule of each governs it: minimum %d (%s), retention %s (%s), and the frequency that fires soonest",
-		c.InstanceID, c.Region, strings.Join(c.ConfigIDs, ", "), g.Minimum, g.MinimumID, g.Retention, g.RetentionID)
+		c.InstanceID, c.Region, strings.Join(c.ConfigIDs, ", "), g.Minimum, g.MinimumID, config.FormatDuration(g.Retention), g.RetentionID)
 }
 
 // neverDueFinding names the snapshots of a region that clean keeps forever

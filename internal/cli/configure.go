@@ -27,6 +27,8 @@ type configureOptions struct {
 	check, list, get, set, del bool
 	account                    string
 	extra                      string
+	// print is --output/--json/--jq, for -l and -c.
+	print printFlags
 }
 
 func (o *configureOptions) addFlags(cmd *cobra.Command) {
@@ -123,7 +125,8 @@ action at a time:
 
 The account is -a/--aws_account_id, or the credentials' account (STS). The
 table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
-in -t/--tool_region, else the AWS configuration's region, else us-east-1.
+in -t/--table-region (or --region), else the AWS configuration's region,
+else us-east-1. -l and -c print JSON with --json, --output json or --jq.
 
 Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
 nothing is stored), 2 usage error, 3 with -g when the stored stanza is
@@ -137,14 +140,15 @@ so "configure -c" can gate a deployment pipeline.`,
   ebs-snapper configure -g -a 112233445566 tagged_instances
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
   ebs-snapper configure -s daily_tagged @daily_tagged.json
-  ebs-snapper configure -d -a 112233445566 daily_tagged`,
+  ebs-snapper configure -d -a 112233445566 daily_tagged
+  ebs-snapper configure -l --jq '.[] | select(.valid | not) | .id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			r, err := o.request(args)
 			if err != nil {
 				return err
 			}
-			cfg, err := loadAWS(ctx, g.toolRegion, nil)
+			cfg, err := g.loadAWS(ctx, g.toolRegion, nil)
 			if err != nil {
 				return err
 			}
@@ -162,6 +166,9 @@ so "configure -c" can gate a deployment pipeline.`,
 		},
 	}
 	o.addFlags(cmd)
+	o.print.add(cmd, false)
+	// aws-cli's name for where the call goes: here the table's region.
+	cmd.Flags().StringVar(&g.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
 	return cmd
 }
 
@@ -172,6 +179,13 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 	r, err := opts.request(args)
 	if err != nil {
 		return err
+	}
+	format, err := opts.print.format()
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
+		return configureJSON(ctx, opts, src, store, r.action, out)
 	}
 	switch r.action {
 	case "check":
@@ -232,15 +246,18 @@ func listedID(id string) string {
 // getStanza prints the stored text compacted, keeping its key order. A
 // stanza that snapshot and clean would skip is still printed as stored, so
 // that it can be fixed, and then its problems are returned (on stderr,
-// exit status 3); an item with no stanza text prints nothing.
+// exit status 3); an item with no stanza text prints nothing; a missing
+// id prints nothing and returns an error (exit 1).
 func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
 	it, ok, err := store.Get(ctx, account, id)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		_, err := fmt.Fprintln(out, "No configuration found")
-		return err
+		// On stderr with exit 1, so that "configure -g ID > ID.json" never
+		// saves this sentence as the stanza (the original printed it on
+		// stdout and exited 0).
+		return fmt.Errorf("no configuration found: account %s has no stanza %q", account, id)
 	}
 	_, invalid := configstore.Parse(ctx, it)
 	if it.Broken == nil {

@@ -62,7 +62,10 @@ func TestConfigureReadmeSession(t *testing.T) {
 	mustConfigure(t, s, "", "No configurations found\n", "-l", "-a", testAccount)
 	mustConfigure(t, s, "", "Saved to key daily_tagged under account 112233445566\n", "-s", "-a", testAccount, "daily_tagged", dailyTaggedJSON)
 	mustConfigure(t, s, "", dailyTaggedCompact+"\n", "-g", "-a", testAccount, "daily_tagged")
-	mustConfigure(t, s, "", "No configuration found\n", "-g", "-a", testAccount, "tagged_instances")
+	if out, err := configure(t, s, "", "-g", "-a", testAccount, "tagged_instances"); out != "" || err == nil || ExitCode(err) != ExitError ||
+		err.Error() != `no configuration found: account 112233445566 has no stanza "tagged_instances"` {
+		t.Errorf("-g of a missing id printed %q, error %v (exit %d); want nothing on stdout, exit 1", out, err, ExitCode(err))
+	}
 	mustConfigure(t, s, "", "Saved to key tagged_instances under account 112233445566\n", "--set", "--aws_account_id", testAccount, "tagged_instances", taggedInstancesJSON)
 	mustConfigure(t, s, "", "aws_account_id,id\n112233445566,daily_tagged\n112233445566,tagged_instances\n", "--list", "-a", testAccount)
 	mustConfigure(t, s, "", "{}\n", "-d", "-a", testAccount, "daily_tagged")

@@ -195,7 +195,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 			return err
 		}
 	}
-	cfg, err := loadAWS(ctx, o.region, nil)
+	cfg, err := g.loadAWS(ctx, o.region, nil)
 	if err != nil {
 		return err
 	}

@@ -481,7 +481,7 @@ func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan exit %d", code)
 	}
-	for _, want := range []string{"REGION", "create", "due since", "kept: newest completed snapshot of"} {
+	for _, want := range []string{"REGION", "create", "expired on", "kept: newest completed snapshot of"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, stdout)
 		}

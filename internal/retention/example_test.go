@@ -41,10 +41,10 @@ func ExamplePlan() {
 	fmt.Printf("%d to delete, %d to keep\n", deleted, kept)
 	// Output:
 	// snap-0 keep   kept: backs ami-1
-	// snap-1 delete due since 2026-11-15, 5 completed snapshots > minimum 4
-	// snap-2 delete due since 2026-11-20, error-state snapshot (not counted toward minimum)
+	// snap-1 delete expired on 2026-11-15, 5 completed snapshots > minimum 4
+	// snap-2 delete expired on 2026-11-20, error-state snapshot (not counted toward minimum)
 	// snap-3 keep   kept: minimum 4 reached (4 completed snapshots of vol-1)
-	// snap-4 keep   kept: not due until 2026-11-29
+	// snap-4 keep   kept: expires on 2026-11-29
 	// snap-8 keep   kept: minimum unknown, volume vol-9 is not attached to an instance any stanza matches
 	// snap-9 keep   kept: newest completed snapshot of vol-9
 	// 2 to delete, 5 to keep

@@ -24,8 +24,8 @@ var reasonForms = []struct {
 	re     *regexp.Regexp
 }{
 	{"bad date", Keep, regexp.MustCompile(`^kept: DeleteOn ".*" is not a YYYY-MM-DD date$`)},
-	{"not due", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\d$`)},
-	{"retention", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, StartTime \+ retention \S+ \(DeleteOn .* does not shorten it\)$`)},
+	{"not due", Keep, regexp.MustCompile(`^kept: expires on \d{4}-\d\d-\d\d$`)},
+	{"retention", Keep, regexp.MustCompile(`^kept: expires on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, StartTime \+ retention \S+ \(DeleteOn .* does not shorten it\)$`)},
 	{"ignored snapshot", Keep, regexp.MustCompile(`^kept: snapshot \S+ is ignored$`)},
 	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
 	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
@@ -34,9 +34,9 @@ var reasonForms = []struct {
 	{"newest", Keep, regexp.MustCompile(`^kept: newest completed snapshot of \S*$`)},
 	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ completed snapshots of \S*\)$`)},
 	{"minimum unknown", Keep, regexp.MustCompile(`^kept: minimum unknown, volume \S* is not attached to an instance any stanza matches$`)},
-	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
-	{"error state", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
-	{"ignore_retention", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
+	{"above minimum", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
+	{"error state", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
+	{"ignore_retention", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
 	{"tier", Keep, regexp.MustCompile(`^kept: (last \d+ of \d+|hourly \d{4}-\d\d-\d\dT\d\d|daily \d{4}-\d\d-\d\d|weekly \d{4}-W\d\d|monthly \d{4}-\d\d|yearly \d{4}|within \S+ of the newest)(, .+)?$`)},
 	{"orphans keep", Keep, regexp.MustCompile(`^kept: orphans ".+" of stanza .+, volume \S* is not attached to an instance any stanza matches$`)},
 	{"archive", Archive, regexp.MustCompile(`^archive: .+; older than archive_after \S+, no rule deletes it before \d{4}-\d\d-\d\d$`)},
@@ -44,7 +44,7 @@ var reasonForms = []struct {
 
 // suffixes end the reasons of adopted snapshots and of volumes an orphans
 // policy governs; reasonForm looks at what comes before them.
-var suffixes = regexp.MustCompile(`(; adopted: no DeleteOn tag, due StartTime \+ \S+)?(; orphans .+)?$`)
+var suffixes = regexp.MustCompile(`(; adopted: no DeleteOn tag, expires StartTime \+ \S+)?(; orphans .+)?$`)
 
 // reasonForm names the form of a reason, or "" if it has none.
 func reasonForm(d Decision) string {
@@ -257,7 +257,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "retention":
 			floor := s.StartTime.Add(governingRetention(in, vol))
 			holds = isDate(d.DeleteOn) && in.Now.Before(floor) && floor.Format(time.DateOnly) >= d.DeleteOn &&
-				strings.HasPrefix(bare, "kept: not due until "+floor.UTC().Format(time.RFC3339)+",")
+				strings.HasPrefix(bare, "kept: expires on "+floor.UTC().Format(time.RFC3339)+",")
 		case "ignored snapshot":
 			holds = in.Ignore[s.ID] && bare == "kept: snapshot "+s.ID+" is ignored"
 		case "ignored volume":

@@ -16,11 +16,11 @@ func keptBadDate(deleteOn string) string {
 }
 
 func keptNotDue(deleteOn string) string {
-	return "kept: not due until " + deleteOn
+	return "kept: expires on " + deleteOn
 }
 
 func keptRetention(floor time.Time, retention time.Duration, deleteOn string) string {
-	return fmt.Sprintf("kept: not due until %s, StartTime + retention %s (DeleteOn %s does not shorten it)",
+	return fmt.Sprintf("kept: expires on %s, StartTime + retention %s (DeleteOn %s does not shorten it)",
 		floor.UTC().Format(time.RFC3339), formatDuration(retention), deleteOn)
 }
 
@@ -43,15 +43,15 @@ func keptMinimumUnknown(vol string) string {
 }
 
 func deleteAboveMinimum(deleteOn string, count, minimum int) string {
-	return fmt.Sprintf("due since %s, %d completed snapshots > minimum %d", deleteOn, count, minimum)
+	return fmt.Sprintf("expired on %s, %d completed snapshots > minimum %d", deleteOn, count, minimum)
 }
 
 func deleteErrorState(deleteOn string) string {
-	return "due since " + deleteOn + ", error-state snapshot (not counted toward minimum)"
+	return "expired on " + deleteOn + ", error-state snapshot (not counted toward minimum)"
 }
 
 func deleteIgnoreRetention(deleteOn string) string {
-	return "due since " + deleteOn + ", minimum unknown and ignore_retention is set"
+	return "expired on " + deleteOn + ", minimum unknown and ignore_retention is set"
 }
 
 func keptOrphans(policy, vol string) string {
@@ -63,7 +63,7 @@ func orphansSuffix(policy string) string { return "; orphans " + policy }
 
 // adoptedSuffix ends the reasons of an adopted snapshot.
 func adoptedSuffix(retention time.Duration) string {
-	return "; adopted: no DeleteOn tag, due StartTime + " + formatDuration(retention)
+	return "; adopted: no DeleteOn tag, expires StartTime + " + formatDuration(retention)
 }
 
 func archiveReason(kept string, after time.Duration, earliest time.Time) string {

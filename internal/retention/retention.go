@@ -153,7 +153,7 @@ type Decision struct {
 	Adopted bool   `json:"adopted,omitempty"`
 	Action  Action `json:"action"`
 	// Reason is one sentence: it starts with "kept: " for Keep, with
-	// "due since " for Delete and with "archive: " for Archive (see
+	// "expired on " for Delete and with "archive: " for Archive (see
 	// reasons.go for every form).
 	Reason string `json:"reason"`
 }

@@ -129,11 +129,11 @@ func TestTiersWithDeleteOnAndMinimum(t *testing.T) {
 		got[d.SnapshotID] = string(d.Action) + ": " + d.Reason
 	}
 	want := map[string]string{
-		"aug":  "delete: due since 2020-01-01, 5 completed snapshots > minimum 2",
+		"aug":  "delete: expired on 2020-01-01, 5 completed snapshots > minimum 2",
 		"sep":  "keep: kept: monthly 2026-09",
-		"oct1": "delete: due since 2020-01-01, 3 completed snapshots > minimum 2",
-		"oct2": "keep: kept: not due until 2026-10-15",
-		"oct3": "keep: kept: not due until 2026-10-20",
+		"oct1": "delete: expired on 2020-01-01, 3 completed snapshots > minimum 2",
+		"oct2": "keep: kept: expires on 2026-10-15",
+		"oct3": "keep: kept: expires on 2026-10-20",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -213,10 +213,10 @@ func TestOrphans(t *testing.T) {
 		reason  string // of b
 	}{
 		{"no orphans key, no ignore_retention: kept", nil, false, nil, "kept: minimum unknown, volume vol-1 is not attached to an instance any stanza matches"},
-		{"no orphans key, ignore_retention: deleted when due", nil, true, []string{"a", "b", "c"}, "due since 2020-01-01, minimum unknown and ignore_retention is set"},
+		{"no orphans key, ignore_retention: deleted when due", nil, true, []string{"a", "b", "c"}, "expired on 2020-01-01, minimum unknown and ignore_retention is set"},
 		{"keep", &OrphanPolicy{Keep: true, Name: "keep"}, true, nil, `kept: orphans "keep" of stanza web, volume vol-1 is not attached to an instance any stanza matches`},
-		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"a", "b"}, `due since 2020-01-01, 3 completed snapshots > minimum 2; orphans "retain" of stanza web`},
-		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"a", "b"}, `due since 2020-01-01, 3 completed snapshots > minimum 1; orphans "retain" of stanza web`},
+		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 2; orphans "retain" of stanza web`},
+		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 1; orphans "retain" of stanza web`},
 		{"keep_last 3", &OrphanPolicy{Minimum: 3, Name: "keep_last 3"}, false, []string{"a"}, `kept: minimum 3 reached (3 completed snapshots of vol-1); orphans "keep_last 3" of stanza web`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +283,7 @@ func TestAdopt(t *testing.T) {
 				t.Errorf("deleted (-want +got):\n%s", diff)
 			}
 			for _, d := range ds {
-				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "due since 2026-10-05, 5 completed snapshots > minimum 1; adopted: no DeleteOn tag, due StartTime + 3d") && tt.adopt.Only == nil {
+				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "expired on 2026-10-05, 5 completed snapshots > minimum 1; adopted: no DeleteOn tag, expires StartTime + 3d") && tt.adopt.Only == nil {
 					t.Errorf("dlm1: DeleteOn %s, reason %q", d.DeleteOn, d.Reason)
 				}
 			}

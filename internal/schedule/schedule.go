@@ -100,19 +100,19 @@ func reasonNever(f config.Frequency, after time.Time) string {
 }
 
 func reasonEveryDue(last time.Time, every, slack time.Duration, next time.Time) string {
-	return fmt.Sprintf("due: last snapshot %s + %s - %s slack passed at %s", stamp(last), every, slack, stamp(next))
+	return fmt.Sprintf("due: last snapshot %s + %s - %s slack passed at %s", stamp(last), config.FormatDuration(every), config.FormatDuration(slack), stamp(next))
 }
 
 func reasonEveryNotDue(last time.Time, every, slack time.Duration, next time.Time) string {
-	return fmt.Sprintf("not due until %s (last snapshot %s, every %s - %s slack)", stamp(next), stamp(last), every, slack)
+	return fmt.Sprintf("not due until %s (last snapshot %s, every %s - %s slack)", stamp(next), stamp(last), config.FormatDuration(every), config.FormatDuration(slack))
 }
 
 func reasonCronDue(f config.Frequency, fire time.Time, slack time.Duration, last time.Time) string {
-	return fmt.Sprintf("due: cron %q fires at %s (%s slack), the first fire after last snapshot %s", f.String(), stamp(fire), slack, stamp(last))
+	return fmt.Sprintf("due: cron %q fires at %s (%s slack), the first fire after last snapshot %s", f.String(), stamp(fire), config.FormatDuration(slack), stamp(last))
 }
 
 func reasonCronNotDue(f config.Frequency, fire time.Time, slack time.Duration, next, last time.Time) string {
-	return fmt.Sprintf("not due until %s (cron %q fires at %s, %s slack; last snapshot %s)", stamp(next), f.String(), stamp(fire), slack, stamp(last))
+	return fmt.Sprintf("not due until %s (cron %q fires at %s, %s slack; last snapshot %s)", stamp(next), f.String(), stamp(fire), config.FormatDuration(slack), stamp(last))
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

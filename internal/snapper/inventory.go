@@ -258,6 +258,10 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		if rejected[i] != nil {
 			continue
 		}
+		if slog.Default().Enabled(ctx, slog.LevelDebug) {
+			slog.DebugContext(ctx, "stanza matched", "region", r.Name, "config_id", s.ID, "match", s.MatchDescription(),
+				"instances", instanceIDs(matches[i]))
+		}
 		for _, inst := range matches[i] {
 			if reason, ok := excluded[i][inst.ID]; ok {
 				if _, seen := r.Excluded[inst.ID]; !seen {
@@ -411,4 +415,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// instanceIDs lists the instances' ids, for the -VV log.
+func instanceIDs(insts []inventory.Instance) []string {
+	ids := make([]string, len(insts))
+	for i, inst := range insts {
+		ids[i] = inst.ID
+	}
+	return ids
 }

@@ -215,7 +215,7 @@ func TestSixtyDaysOfDailies(t *testing.T) {
 		"snap-1122": "kept: daily 2026-11-22, weekly 2026-W47",
 		"snap-1123": "kept: daily 2026-11-23",
 		"snap-1124": "kept: daily 2026-11-24",
-		"snap-1125": "kept: not due until 2026-11-26T02:00:00Z, StartTime + retention 1d (DeleteOn 2026-11-26 does not shorten it)",
+		"snap-1125": "kept: expires on 2026-11-26T02:00:00Z, StartTime + retention 1d (DeleteOn 2026-11-26 does not shorten it)",
 	}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)

@@ -70,6 +70,9 @@ type Options struct {
 	Now time.Time
 	// DryRun plans only and makes no mutating call.
 	DryRun bool
+	// Scope narrows the snapshot and clean rows a run reports and acts on
+	// (the CLI's --instance, --volume, --stanza); empty holds everything.
+	Scope Scope
 	// Version goes into new snapshots' descriptions.
 	Version string
 	// Workers bounds the mutating calls in flight in one region; the EC2
@@ -321,13 +324,13 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	execute := !opts.DryRun && job != JobPlan
 	if job != JobClean {
-		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
+		rr.Snapshots = scopeRows(opts.Scope, rowsForSnapshots(PlanSnapshots(inv, p, opts.Now)), snapshotRowKey)
 		if execute {
 			takeSnapshots(ctx, ec2, inv, p, rr.Snapshots, opts)
 		}
 	}
 	if job != JobSnapshot {
-		rr.Clean = rowsForClean(PlanClean(inv, p, opts.Now))
+		rr.Clean = scopeRows(opts.Scope, rowsForClean(PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
 		if execute {
 			deleteSnapshots(ctx, ec2, rr.Clean, opts)
