@@ -56,19 +56,16 @@ account owns), creates or updates the stack (keeping every parameter set
 earlier), then updates and publishes each function's code. An update is
 shown as a change set and a creation as its parameters, and deploy asks
 before it executes them on a terminal; --yes executes without asking, and
-without --yes a deploy whose stdin is not a terminal stops at once. A deploy with nothing to change changes nothing and says so. Over a
-stack made by the Python ebs_snapper it upgrades in place and keeps the
-table and its stanzas.
+without --yes a deploy whose stdin is not a terminal stops at once. A
+deploy with nothing to change changes nothing and says so. Over a stack
+made by the Python ebs_snapper it upgrades in place and keeps the table
+and its stanzas.
 
 --delete removes the stack and the code bucket, after saying what it
 keeps (the table with its stanzas, the log groups) and asking. Deploying
 again afterwards is the same command: deploy imports the retained table
 into the new stack and takes the parameters of the deleted stack (kept by
 CloudFormation for 90 days) under any --parameter given.`,
-		Example: `  ebs-snapper deploy --region eu-west-1
-  ebs-snapper deploy --region eu-west-1 --yes --parameter AlarmTopicArn=arn:aws:sns:eu-west-1:123456789012:oncall
-  ebs-snapper deploy --region eu-west-1 --parameter PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary --parameter RolePath=/ebs-snapper/
-  ebs-snapper deploy --delete --region eu-west-1`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDeploy(cmd.Context(), g, o, cmd.InOrStdin())
