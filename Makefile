@@ -27,9 +27,9 @@ lambda: ## build dist/bootstrap and dist/ebs-snapper-lambda-$(ARCH).zip for prov
 demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/snapshot/clean
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) scripts/demo.sh
 
-test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, headless browser) with -race
+test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, checkov, headless browser) with -race
 	@if [ "$$CI" = true ] || [ "$${BROWSER_TESTS:-}" = 1 ]; then scripts/ensure-chromium.sh; fi
-	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) $(GO) test -race -count=1 -timeout 20m ./...
+	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) CHECKOV=$$(scripts/ensure-checkov.sh) $(GO) test -race -count=1 -timeout 20m ./...
 
 test-short: ## unit tests only (no emulator)
 	$(GO) test -short -count=1 ./...

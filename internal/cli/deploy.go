@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
@@ -27,6 +31,7 @@ type deployOptions struct {
 	printTemplate              bool
 	printImportTemplate        bool
 	delete                     bool
+	yes                        bool
 }
 
 // versionVar is the variable -ldflags -X stamps the version into.
@@ -40,24 +45,30 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 		Long: `deploy installs ebs-snapper in the account's region as a CloudFormation
 stack named ebs-snapper-<account>: the configuration table (retained when
 the stack is deleted), six Lambda functions running this binary as
-bootstrap, three SNS topics, three schedules and the error alarms.
+bootstrap, each with its own role, three SNS topics, three schedules, the
+failed-events queue and the alarms (docs/deploy.md, docs/security.md).
 
 It packages the code (--zip, else this binary when it is a static Linux
 build of the architecture, else a cross-build with the Go toolchain from
 the source tree), uploads it to the private bucket
-ebs-snapper-<account>-<region>, creates or updates the stack (keeping
-every parameter set earlier), then updates and publishes each function's
-code. A deploy with nothing to change changes nothing and says so. Over a
-stack made by the Python ebs_snapper it upgrades in place and keeps the
-table and its stanzas.
+ebs-snapper-<account>-<region> (refusing a bucket of that name another
+account owns), creates or updates the stack (keeping every parameter set
+earlier), then updates and publishes each function's code. An update is
+shown as a change set and a creation as its parameters, and deploy asks
+before it executes them on a terminal; --yes executes without asking, and
+without --yes a deploy whose stdin is not a terminal stops at once. A
+deploy with nothing to change changes nothing and says so. Over a stack
+made by the Python ebs_snapper it upgrades in place and keeps the table
+and its stanzas.
 
---delete removes the stack and the code bucket; the table stays. A later
-deploy in that region finds the table and stops before changing anything,
-with the commands that import it into the new stack
-(--print-import-template) or back it up and delete it.`,
+--delete removes the stack and the code bucket, after saying what it
+keeps (the table with its stanzas, the log groups) and asking. Deploying
+again afterwards is the same command: deploy imports the retained table
+into the new stack and takes the parameters of the deleted stack (kept by
+CloudFormation for 90 days) under any --parameter given.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeploy(cmd.Context(), g, o)
+			return runDeploy(cmd.Context(), g, o, cmd.InOrStdin())
 		},
 	}
 	f := cmd.Flags()
@@ -71,7 +82,8 @@ with the commands that import it into the new stack
 	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
 	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
 	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
-	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
+	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
 	return cmd
 }
 
@@ -127,7 +139,36 @@ func (o *deployOptions) checkPrint() error {
 	return nil
 }
 
-func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
+// confirmer returns how deploy asks before it changes the stack: not at
+// all with --yes; on a terminal, a question on stderr answered on stdin
+// (y or yes goes ahead, anything else stops); otherwise a usage error
+// before any AWS call, so a script without --yes stops at once instead of
+// waiting for an answer nobody gives.
+func (o *deployOptions) confirmer(g *globalOptions, stdin io.Reader) (deploy.Confirm, error) {
+	if o.yes {
+		return nil, nil
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		what := "deploy creates or changes the stack"
+		if o.delete {
+			what = "deploy --delete deletes the stack and the code bucket"
+		}
+		return nil, usagef("%s and stdin is not a terminal to confirm on: pass --yes", what)
+	}
+	in := bufio.NewReader(stdin)
+	return func(question string) (bool, error) {
+		fmt.Fprintf(g.stderr, "%s [y/N] ", question)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return false, fmt.Errorf("read the answer: %w", err)
+		}
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	}, nil
+}
+
+func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io.Reader) error {
 	if o.printTemplate || o.printImportTemplate {
 		if err := o.checkPrint(); err != nil {
 			return err
@@ -145,6 +186,12 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
+	confirm := deploy.Confirm(nil)
+	if !o.noStack || o.delete {
+		if confirm, err = o.confirmer(g, stdin); err != nil {
+			return err
+		}
+	}
 	cfg, err := g.loadAWS(ctx, o.region, nil)
 	if err != nil {
 		return err
@@ -161,7 +208,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
 		Version: Version, VersionVar: versionVar,
-		Out: g.stdout, Progress: g.stderr,
+		Out: g.stdout, Progress: g.stderr, Confirm: confirm,
 	}
 	clients := deploy.NewClients(cfg)
 	if o.delete {

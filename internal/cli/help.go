@@ -36,6 +36,9 @@ var commandHelp = map[string]struct{ example, page string }{
 	"configure": {"", "docs/configuration.md"},
 	"deploy": {`  ebs-snapper deploy --region eu-west-1
   ebs-snapper deploy --region eu-west-1 --parameter CleanScheduleExpression='rate(12 hours)'
+  ebs-snapper deploy --region eu-west-1 --yes --parameter AlarmEmail=oncall@example.com
+  ebs-snapper deploy --region eu-west-1 --parameter PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary --parameter RolePath=/ebs-snapper/
+  ebs-snapper deploy --delete --region eu-west-1
   ebs-snapper deploy --print-template > template.json`, "docs/deploy.md"},
 	"completion": {`  ebs-snapper completion bash > /etc/bash_completion.d/ebs-snapper
   ebs-snapper completion zsh > "${fpath[1]}/_ebs-snapper"

@@ -33,8 +33,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	slog.InfoContext(ctx, "fan-out", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
 	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
 	if err != nil {
+		// No heartbeat: the pipeline's alarm treats its absence as a breach.
 		return fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
+	h.heartbeat(ctx, len(env.Policy.Stanzas), len(env.Invalid))
 	var errs []error
 	if h.cfg.Name == FanoutSnapshot {
 		errs = append(errs, h.syncReplicationRule(ctx, env))

@@ -84,6 +84,9 @@ type Config struct {
 	Margin time.Duration
 	// Version goes into new snapshots' descriptions.
 	Version string
+	// Now, when set, gives the workers' evaluation time for each run
+	// (tests move it past a retention); nil is the clock.
+	Now func() time.Time
 	// CopyLimit is the replication worker's limit of snapshot copies in
 	// progress per destination region; zero means
 	// snapper.DefaultCopyLimit (EC2's quota).
