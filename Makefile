@@ -44,9 +44,9 @@ release-check: ## build the whole release twice, the second time with an empty G
 demo: build ## run the demo: moto on loopback, a small fleet, configure/plan/snapshot/clean
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) scripts/demo.sh
 
-test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, headless browser) with -race
+test: vet fmt-check ## run every test (unit, fuzz seeds, moto integration, cfn-lint, checkov, headless browser) with -race
 	@if [ "$$CI" = true ] || [ "$${BROWSER_TESTS:-}" = 1 ]; then scripts/ensure-chromium.sh; fi
-	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) $(GO) test -race -count=1 -timeout 20m ./...
+	MOTO_PYTHON=$$(scripts/ensure-moto.sh) CFN_LINT=$$(scripts/ensure-cfn-lint.sh) CHECKOV=$$(scripts/ensure-checkov.sh) $(GO) test -race -count=1 -timeout 20m ./...
 
 test-install: ## every install route (release archive, go install from a local module proxy, clone + make) through to deploy against moto
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) EBS_SNAPPER_INSTALL_TEST=1 $(GO) test -count=1 -timeout 20m -run '^TestInstall' -v ./internal/cli/

@@ -20,6 +20,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 )
 
 func main() {
@@ -57,18 +58,32 @@ func run(ctx context.Context) error {
 	date := func(days int) inventory.Tag {
 		return inventory.Tag{Key: "DeleteOn", Value: today.AddDate(0, 0, days).Format(time.DateOnly)}
 	}
+	// seed snapshots vol as if taken retention (the demo stanza's 4 days)
+	// before each DeleteOn date: clean deletes no snapshot younger than its
+	// retention, and moto stamps StartTime with its clock, which only its
+	// staging endpoint (internal/motoserver/stage.py) changes.
+	moto := &motoserver.Server{URL: u.String()}
+	seed := func(vol string, days ...int) error {
+		for _, d := range days {
+			id, err := fleet.Snapshot(ctx, api, vol, date(d))
+			if err != nil {
+				return err
+			}
+			start := today.Truncate(24*time.Hour).AddDate(0, 0, d-4)
+			if err := moto.StageSnapshot("us-east-1", id, motoserver.SnapshotStage{StartTime: start}); err != nil {
+				return fmt.Errorf("%w (is moto running with internal/motoserver/stage.py?)", err)
+			}
+		}
+		return nil
+	}
 	// web-1's data volume: seven older snapshots, five of them expired:
 	// clean deletes down to the minimum of 5 and never the newest.
-	for _, d := range []int{-30, -12, -6, -2, -1, 3, 4} {
-		if _, err := fleet.Snapshot(ctx, api, web[0].VolumeIDs[1], date(d)); err != nil {
-			return err
-		}
+	if err := seed(web[0].VolumeIDs[1], -30, -12, -6, -2, -1, 3, 4); err != nil {
+		return err
 	}
 	// web-2's root volume: two snapshots that are not due yet.
-	for _, d := range []int{2, 4} {
-		if _, err := fleet.Snapshot(ctx, api, web[1].VolumeIDs[0], date(d)); err != nil {
-			return err
-		}
+	if err := seed(web[1].VolumeIDs[0], 2, 4); err != nil {
+		return err
 	}
 	// A volume that is gone: its expired snapshots have no known minimum,
 	// so clean keeps them (unless a stanza sets ignore_retention).
@@ -76,10 +91,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range []int{-20, -10} {
-		if _, err := fleet.Snapshot(ctx, api, orphan[0].VolumeIDs[0], date(d)); err != nil {
-			return err
-		}
+	if err := seed(orphan[0].VolumeIDs[0], -20, -10); err != nil {
+		return err
 	}
 	if err := fleet.Terminate(ctx, api, orphan[0].ID); err != nil {
 		return err

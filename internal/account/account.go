@@ -25,6 +25,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -32,7 +33,8 @@ import (
 // one the account has enabled (a typo, or an opt-in region left off).
 var ErrRegionNotEnabled = errors.New("not a region enabled for this account")
 
-// Sources are where an Environment comes from. Each field is required.
+// Sources are where an Environment comes from. Each field is required but
+// Leases.
 type Sources struct {
 	// Store lists the configuration stanzas. Read-only on purpose: the
 	// Lambda role may only Query the table (configstore.IAMActions).
@@ -43,12 +45,17 @@ type Sources struct {
 	Regions func(ctx context.Context) ([]string, error)
 	// EC2 returns the EC2 client of one region; it makes no call.
 	EC2 func(region string) snapper.EC2
+	// Leases is the stack's lease table (lease.Table, beside the
+	// configuration table), which a CLI run that changes snapshots takes
+	// per region, as the workers do. nil takes none (tests on fakes).
+	Leases lease.Store
 }
 
 // FromAWS wires Sources to AWS with cfg (as awsclient.Load returns it):
 // the stanzas in DynamoDB table in cfg.Region (read with Query only), the account id from STS
 // GetCallerIdentity, the enabled regions from EC2 DescribeRegions in
-// cfg.Region, and ebs clients with the default rate limits.
+// cfg.Region, ebs clients with the default rate limits, and the leases in
+// the stack's lease table in cfg.Region.
 func FromAWS(cfg aws.Config, table string) Sources {
 	return FromAWSWith(cfg, table, ebs.Options{})
 }
@@ -61,6 +68,7 @@ func FromAWSWith(cfg aws.Config, table string, opts ebs.Options) Sources {
 		Identify: func(ctx context.Context) (string, error) { return awsclient.AccountID(ctx, cfg) },
 		Regions:  ebs.NewForRegion(cfg, cfg.Region, opts).Regions,
 		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, opts) },
+		Leases:   lease.NewDynamo(dynamodb.NewFromConfig(cfg), lease.Table),
 	}
 }
 

@@ -6,6 +6,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -72,16 +73,45 @@ func Retryer() aws.Retryer {
 // the result always has a region. calls, when non-nil, counts every API
 // call made with the configuration. Its retryer is Retryer.
 func Load(ctx context.Context, region string, calls *Calls) (aws.Config, error) {
+	return LoadWith(ctx, Settings{Region: region}, calls)
+}
+
+// Settings are what the command line may set over the standard
+// configuration, as aws-cli's global options do.
+type Settings struct {
+	// Region overrides the configured region ("" keeps it).
+	Region string
+	// Profile selects a shared configuration profile, as AWS_PROFILE
+	// does ("" keeps the default or AWS_PROFILE).
+	Profile string
+	// Endpoint sends every call to this URL, as AWS_ENDPOINT_URL does.
+	Endpoint string
+}
+
+// LoadWith is Load with the command line's settings. A profile that the
+// shared files do not hold is a *awsconfig.SharedConfigProfileNotExistError
+// as a *ProfileError.
+func LoadWith(ctx context.Context, set Settings, calls *Calls) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithAppID("ebs-snapper"),
 		awsconfig.WithRetryer(Retryer),
 	}
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
+	if set.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(set.Region))
+	}
+	if set.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(set.Profile))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	var noProfile awsconfig.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		return aws.Config{}, &ProfileError{Profile: noProfile.Profile, Err: err}
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if set.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(set.Endpoint)
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion

@@ -11,7 +11,7 @@ import (
 // as an unknown flag is.
 func TestCommandLineWordsUsageErrors(t *testing.T) {
 	checkUsageErrors(t, []usageCase{
-		{[]string{"snapshto"}, `unknown command "snapshto" for "ebs-snapper"; did you mean snapshot?`},
+		{[]string{"snapshto"}, `unknown command "snapshto" for "ebs-snapper"; did you mean snapshot or snapshots?`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate" for "ebs-snapper"`},
 		{[]string{"plan", "us-east-1"}, `ebs-snapper plan takes no arguments, got "us-east-1"`},
 		{[]string{"snapshot", "--dry-run", "now"}, `ebs-snapper snapshot takes no arguments`},

@@ -330,3 +330,36 @@ func TestFailedCopiesAreCopiedAgainThenReported(t *testing.T) {
 		t.Error("the good copy was deleted")
 	}
 }
+
+// Issue 15, fault 1 (the config-id tag): the orphans policy of a deleted
+// volume's snapshots is the one of the stanza that took them, which their
+// Description names; a tag-only principal rewriting their
+// ebs-snapper:config-id tag to a "keep_last 1" stanza got all but one
+// deleted.
+func TestARewrittenConfigIDTagDoesNotChooseTheOrphansPolicy(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("keeper", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": "keep"}`)
+	e.stanza("last", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": {"keep_last": 1}}`)
+	gone := e.launch(fleet.Group{Count: 1})
+	vol := gone[0].VolumeIDs[0]
+	var ids []string
+	for _, d := range []int{-9, -8, -7} {
+		ids = append(ids, e.snapshotBy(vol, "keeper", date(d), inventory.Tag{Key: "ebs-snapper:config-id", Value: "keeper"}))
+	}
+	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.backdate()
+	for _, id := range ids {
+		e.tagAs(e.ec2, id, "ebs-snapper:config-id", "last")
+	}
+	out := e.run(0, "clean")
+	for _, r := range out.Regions[0].Clean {
+		if r.Action != "keep" || !(strings.Contains(r.Reason, `orphans "keep" of stanza keeper`) || strings.Contains(r.Reason, "newest")) {
+			t.Errorf("%s: %s (%s), want kept by keeper's orphans policy", r.SnapshotID, r.Action, r.Reason)
+		}
+	}
+	if got := out.Regions[0].Summary.Deleted; got != 0 {
+		t.Errorf("deleted %d, want 0", got)
+	}
+}

@@ -27,7 +27,7 @@ func TestConfigureCheckReportsEachFinding(t *testing.T) {
 	want := []string{
 		"prod,123456789012: Found a snapshot configuration that isn't valid: broken: snapshot.retention:",
 		"prod,123456789012: tag:Name, value:ghost was configured, but didn't match any instances (stanza ghost)",
-		"prod,123456789012: instance " + db[0].ID + " in us-east-1 is matched by stanzas dup, web; the safer rule of each governs it: minimum 2 (web), retention 96h0m0s (web)",
+		"prod,123456789012: instance " + db[0].ID + " in us-east-1 is matched by stanzas dup, web; the safer rule of each governs it: minimum 2 (web), retention 4d (web)",
 		"prod,123456789012: tag:Backup, value:True was tagged on an instance, but no configuration exists (instance " + untracked[0].ID + " in us-east-1)",
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")

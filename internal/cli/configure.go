@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ type configureOptions struct {
 	check, list, get, set, del bool
 	account                    string
 	extra                      string
+	// print is --output/--json/--jq, for -l and -c.
+	print printFlags
 }
 
 func (o *configureOptions) addFlags(cmd *cobra.Command) {
@@ -91,6 +94,12 @@ func (o *configureOptions) request(args []string) (configureRequest, error) {
 	}
 	r.id = args[0]
 	if r.action == "set" {
+		// Read back, such an id would be a different one (U+FFFD for
+		// invalid UTF-8) or split the lines of configure -l; a long one
+		// fails every snapshot's config-id tag.
+		if msg := config.IDProblem(r.id); msg != "" {
+			return r, usagef("--set: the stanza id %s", msg)
+		}
 		if len(args) < 2 || args[1] == "" {
 			return r, usagef("--set needs the stanza after the id: JSON text, @file.json, or - to read standard input")
 		}
@@ -117,7 +126,8 @@ action at a time:
 
 The account is -a/--aws_account_id, or the credentials' account (STS). The
 table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
-in -t/--tool_region, else the AWS configuration's region, else us-east-1.
+in -t/--table-region (or --region), else the AWS configuration's region,
+else us-east-1. -l and -c print JSON with --json, --output json or --jq.
 
 Exit status: 0 ok, 1 error (a rejected stanza: every problem is printed and
 nothing is stored), 2 usage error, 3 with -g when the stored stanza is
@@ -131,14 +141,15 @@ so "configure -c" can gate a deployment pipeline.`,
   ebs-snapper configure -g -a 112233445566 tagged_instances
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
   ebs-snapper configure -s daily_tagged @daily_tagged.json
-  ebs-snapper configure -d -a 112233445566 daily_tagged`,
+  ebs-snapper configure -d -a 112233445566 daily_tagged
+  ebs-snapper configure -l --jq '.[] | select(.valid | not) | .id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			r, err := o.request(args)
 			if err != nil {
 				return err
 			}
-			cfg, err := loadAWS(ctx, g.toolRegion, nil)
+			cfg, err := g.loadAWS(ctx, g.toolRegion, nil)
 			if err != nil {
 				return err
 			}
@@ -156,6 +167,9 @@ so "configure -c" can gate a deployment pipeline.`,
 		},
 	}
 	o.addFlags(cmd)
+	o.print.add(cmd, false)
+	// aws-cli's name for where the call goes: here the table's region.
+	cmd.Flags().StringVar(&g.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
 	return cmd
 }
 
@@ -166,6 +180,13 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 	r, err := opts.request(args)
 	if err != nil {
 		return err
+	}
+	format, err := opts.print.format()
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
+		return configureJSON(ctx, opts, src, store, r.action, out)
 	}
 	switch r.action {
 	case "check":
@@ -206,10 +227,21 @@ func listStanzas(ctx context.Context, store configstore.Store, account string, o
 	var b strings.Builder
 	b.WriteString("aws_account_id,id\n")
 	for _, it := range items {
-		fmt.Fprintf(&b, "%s,%s\n", it.AccountID, it.ID)
+		fmt.Fprintf(&b, "%s,%s\n", it.AccountID, listedID(it.ID))
 	}
 	_, err = io.WriteString(out, b.String())
 	return err
+}
+
+// listedID is id as configure -l prints it: as stored, or quoted with Go
+// escapes when it holds what would split or hide a line (an id stored
+// before configure -s refused such ids, or by another writer), so that
+// each stanza stays one line.
+func listedID(id string) string {
+	if config.TextProblem(id) == "" {
+		return id
+	}
+	return strconv.QuoteToASCII(id)
 }
 
 // getStanza prints the stored stanza as the original did, in Python's
@@ -217,15 +249,18 @@ func listStanzas(ctx context.Context, store configstore.Store, account string, o
 // JSON is printed as stored. A
 // stanza that snapshot and clean would skip is still printed as stored, so
 // that it can be fixed, and then its problems are returned (on stderr,
-// exit status 3); an item with no stanza text prints nothing.
+// exit status 3); an item with no stanza text prints nothing; a missing
+// id prints nothing and returns an error (exit 1).
 func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
 	it, ok, err := store.Get(ctx, account, id)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		_, err := fmt.Fprintln(out, "No configuration found")
-		return err
+		// On stderr with exit 1, so that "configure -g ID > ID.json" never
+		// saves this sentence as the stanza (the original printed it on
+		// stdout and exited 0).
+		return fmt.Errorf("no configuration found: account %s has no stanza %q", account, id)
 	}
 	_, invalid := configstore.Parse(ctx, it)
 	if it.Broken == nil {

@@ -67,7 +67,10 @@ func TestConfigureBinaryReadmeSession(t *testing.T) {
 			stdout: "aws_account_id,id\n112233445566,daily_tagged\n112233445566,tagged_instances\n"},
 		{args: []string{"configure", "-d", "-a", "112233445566", "daily_tagged"}, stdout: "{}\n"},
 		{args: []string{"configure", "-l", "-a", "112233445566"}, stdout: "aws_account_id,id\n112233445566,tagged_instances\n"},
-		{args: []string{"configure", "-g", "-a", "112233445566", "daily_tagged"}, stdout: "No configuration found\n"},
+		// Not found: nothing on stdout (a backup recipe "-g ID > ID.json"
+		// must not save the sentence as the stanza), stderr, exit 1.
+		{args: []string{"configure", "-g", "-a", "112233445566", "daily_tagged"}, code: ExitError,
+			stderr: `no configuration found: account 112233445566 has no stanza "daily_tagged"`},
 		{args: []string{"configure", "--del", "-a", "112233445566", "tagged_instances"}, stdout: "{}\n"},
 		{args: []string{"configure", "-l", "-a", "112233445566"}, stdout: "No configurations found\n"},
 	})

@@ -65,7 +65,10 @@ func TestConfigureReadmeSession(t *testing.T) {
 	mustConfigure(t, s, "", "No configurations found\n", "-l", "-a", testAccount)
 	mustConfigure(t, s, "", "Saved to key daily_tagged under account 112233445566\n", "-s", "-a", testAccount, "daily_tagged", dailyTaggedJSON)
 	mustConfigure(t, s, "", dailyTaggedPrinted+"\n", "-g", "-a", testAccount, "daily_tagged")
-	mustConfigure(t, s, "", "No configuration found\n", "-g", "-a", testAccount, "tagged_instances")
+	if out, err := configure(t, s, "", "-g", "-a", testAccount, "tagged_instances"); out != "" || err == nil || ExitCode(err) != ExitError ||
+		err.Error() != `no configuration found: account 112233445566 has no stanza "tagged_instances"` {
+		t.Errorf("-g of a missing id printed %q, error %v (exit %d); want nothing on stdout, exit 1", out, err, ExitCode(err))
+	}
 	mustConfigure(t, s, "", "Saved to key tagged_instances under account 112233445566\n", "--set", "--aws_account_id", testAccount, "tagged_instances", taggedInstancesJSON)
 	mustConfigure(t, s, "", "aws_account_id,id\n112233445566,daily_tagged\n112233445566,tagged_instances\n", "--list", "-a", testAccount)
 	mustConfigure(t, s, "", "{}\n", "-d", "-a", testAccount, "daily_tagged")
@@ -125,7 +128,7 @@ func TestConfigureRejectsAndStoresNothing(t *testing.T) {
 			`bad: snapshot.retention: not a duration: months and years are not supported; use weeks, days, hours, minutes or seconds, e.g. "12 hours" or "1d12h", got "5 years"`,
 			`bad: snapshot.minimum: must be a non-negative integer, e.g. 5, got -1`,
 			`bad: snapshot.frequency: not a duration or cron expression: use weeks, days, hours, minutes or seconds, e.g. "12 hours" or "1d12h", or a cron expression in UTC, e.g. "0 1 * * sun", got "often"`,
-			`bad: colour: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after), got "blue"`,
+			`bad: colour: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates), got "blue"`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

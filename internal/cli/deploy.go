@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
@@ -31,6 +35,7 @@ type deployOptions struct {
 	delete                     bool
 	allowVersionMismatch       bool
 	tableOnly                  bool
+	yes                        bool
 }
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
@@ -41,7 +46,8 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 		Long: `deploy installs ebs-snapper in the account's region as a CloudFormation
 stack named ebs-snapper-<account>: the configuration table (retained when
 the stack is deleted), six Lambda functions running this binary as
-bootstrap, three SNS topics, three schedules and the error alarms.
+bootstrap, each with its own role, three SNS topics, three schedules, the
+failed-events queue and the alarms (docs/deploy.md, docs/security.md).
 
 It packages the code (--zip, checked against a SHA256SUMS beside it; else
 this binary when it is a static Linux build of the architecture; else,
@@ -49,25 +55,30 @@ for a binary from go install …@version, that module version built for
 Lambda with go install; else a cross-build with the Go toolchain from the
 source tree) and refuses code of another version than this binary's
 unless --allow-version-mismatch; it uploads it to the private bucket
-ebs-snapper-<account>-<region>, creates or updates the stack (keeping
-every parameter set earlier), then updates and publishes each function's
-code. A deploy with nothing to change changes nothing and says so. Over a
-stack made by the Python ebs_snapper it upgrades in place and keeps the
-table and its stanzas.
+ebs-snapper-<account>-<region> (refusing a bucket of that name another
+account owns), creates or updates the stack (keeping every parameter set
+earlier), then updates and publishes each function's code. An update is
+shown as a change set and a creation as its parameters, and deploy asks
+before it executes them on a terminal; --yes executes without asking, and
+without --yes a deploy whose stdin is not a terminal stops at once. A
+deploy with nothing to change changes nothing and says so. Over a stack
+made by the Python ebs_snapper it upgrades in place and keeps the table
+and its stanzas.
 
 --table-only creates only the configuration table, exactly as the stack
 creates it (keys, on-demand billing, point-in-time recovery, encryption,
-deletion protection as the template sets them; --parameter CostCenter=X
-tags it), so that configure -s works without the stack: for the CLI run
-from cron or CI. A later deploy there imports it as described below.
+as the template sets them; --parameter CostCenter=X tags it), so that
+configure -s works without the stack: for the CLI run from cron or CI. A
+later deploy there imports it into the new stack, as after --delete.
 
---delete removes the stack and the code bucket; the table stays. A later
-deploy in that region finds the table and stops before changing anything,
-with the commands that import it into the new stack
-(--print-import-template) or back it up and delete it.`,
+--delete removes the stack and the code bucket, after saying what it
+keeps (the table with its stanzas, the log groups) and asking. Deploying
+again afterwards is the same command: deploy imports the retained table
+into the new stack and takes the parameters of the deleted stack (kept by
+CloudFormation for 90 days) under any --parameter given.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeploy(cmd.Context(), g, o)
+			return runDeploy(cmd.Context(), g, o, cmd.InOrStdin())
 		},
 	}
 	f := cmd.Flags()
@@ -81,7 +92,8 @@ with the commands that import it into the new stack
 	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
 	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
 	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
-	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table is retained)")
+	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
 	f.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
 	f.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
@@ -96,7 +108,7 @@ func (o *deployOptions) check() (map[string]string, error) {
 		return nil, usagef("--delete takes only -a and --region")
 	}
 	if o.tableOnly && (o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || o.allowVersionMismatch) {
-		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=VALUE")
+		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=… or TableKmsKeyArn=…")
 	}
 	if o.noBuild && o.zip == "" && !o.noUpload {
 		return nil, usagef("-n/--no_build needs --zip (or -m/--no_upload to keep the code already uploaded)")
@@ -116,8 +128,8 @@ func (o *deployOptions) check() (map[string]string, error) {
 		return nil, usagef("%v", err)
 	}
 	for k := range params {
-		if o.tableOnly && k != "CostCenter" {
-			return nil, usagef("--table-only: --parameter %s does not apply to the table; only CostCenter does", k)
+		if o.tableOnly && k != "CostCenter" && k != "TableKmsKeyArn" {
+			return nil, usagef("--table-only: --parameter %s does not apply to the table; only CostCenter and TableKmsKeyArn do", k)
 		}
 	}
 	// The workers parse Ec2Rates at start (EBS_SNAPPER_RATES); a value
@@ -147,7 +159,36 @@ func (o *deployOptions) checkPrint() error {
 	return nil
 }
 
-func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
+// confirmer returns how deploy asks before it changes the stack: not at
+// all with --yes; on a terminal, a question on stderr answered on stdin
+// (y or yes goes ahead, anything else stops); otherwise a usage error
+// before any AWS call, so a script without --yes stops at once instead of
+// waiting for an answer nobody gives.
+func (o *deployOptions) confirmer(g *globalOptions, stdin io.Reader) (deploy.Confirm, error) {
+	if o.yes {
+		return nil, nil
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		what := "deploy creates or changes the stack"
+		if o.delete {
+			what = "deploy --delete deletes the stack and the code bucket"
+		}
+		return nil, usagef("%s and stdin is not a terminal to confirm on: pass --yes", what)
+	}
+	in := bufio.NewReader(stdin)
+	return func(question string) (bool, error) {
+		fmt.Fprintf(g.stderr, "%s [y/N] ", question)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return false, fmt.Errorf("read the answer: %w", err)
+		}
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	}, nil
+}
+
+func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io.Reader) error {
 	if o.printTemplate || o.printImportTemplate {
 		if err := o.checkPrint(); err != nil {
 			return err
@@ -165,7 +206,13 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadAWS(ctx, o.region, nil)
+	confirm := deploy.Confirm(nil)
+	if !o.noStack || o.delete {
+		if confirm, err = o.confirmer(g, stdin); err != nil {
+			return err
+		}
+	}
+	cfg, err := g.loadAWS(ctx, o.region, nil)
 	if err != nil {
 		return err
 	}
@@ -173,10 +220,10 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		return err
 	}
 	if o.tableOnly {
-		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(cfg), cfg.Region, params["CostCenter"], g.stdout); err != nil {
+		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(cfg), cfg.Region, params, g.stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s stops before changing anything and prints the commands that import this table, with its stanzas, into the stack\n", cfg.Region, cfg.Region)
+		fmt.Fprintf(g.stdout, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s (with the same --parameter values) imports this table, with its stanzas, into the stack\n", cfg.Region, cfg.Region)
 		return nil
 	}
 	if o.account == "" {
@@ -188,7 +235,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions) error {
 		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
 		Build: version.Current(), AllowVersionMismatch: o.allowVersionMismatch,
-		Out: g.stdout, Progress: g.stderr,
+		Out: g.stdout, Progress: g.stderr, Confirm: confirm,
 	}
 	clients := deploy.NewClients(cfg)
 	if o.delete {

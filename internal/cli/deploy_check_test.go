@@ -24,6 +24,10 @@ func TestDeployParameterValuesUsageErrors(t *testing.T) {
 		{"LambdaMemorySnapshot=64", "--parameter LambdaMemorySnapshot=64: want 128 to 10240"},
 		{"Ec2Rates=CreateSnapshot=fast", `--parameter Ec2Rates=CreateSnapshot=fast: rate "CreateSnapshot=fast": "fast" is not a number`},
 		{"Ec2Rates=Delete=3", `unknown action "Delete"`},
+		{"CreateScheduleExpression=rate(1 hours)", `--parameter CreateScheduleExpression=rate(1 hours): "rate(1 hours)": write rate(1 hour), singular`},
+		{"CleanScheduleExpression=cron(0 2 * * *)", "cron() takes six fields"},
+		{"Regions=us-east-1, eu-west-1", "--parameter Regions=us-east-1, eu-west-1: want empty, or region names separated by commas without spaces"},
+		{"Regions=US-EAST-1", "region names separated by commas without spaces"},
 	} {
 		var stdout, stderr bytes.Buffer
 		root := NewRootCommand(&stdout, &stderr)
@@ -45,7 +49,7 @@ func TestDeployUnreachableConfiguredRegion(t *testing.T) {
 	t.Setenv("AWS_REGION", "xx-east-9")
 	var stdout, stderr bytes.Buffer
 	root := NewRootCommand(&stdout, &stderr)
-	root.SetArgs([]string{"deploy", "-a", "123456789012"})
+	root.SetArgs([]string{"deploy", "-a", "123456789012", "--yes"})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err := root.ExecuteContext(ctx)

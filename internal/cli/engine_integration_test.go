@@ -79,6 +79,24 @@ func (e *engineEnv) snapshot(vol string, tags ...inventory.Tag) string {
 	return id
 }
 
+// snapshotBy takes a snapshot of vol as ebs-snapper does for stanza: its
+// Description names the stanza (what clean's orphans policies read), its
+// tags are given.
+func (e *engineEnv) snapshotBy(vol, stanza string, tags ...inventory.Tag) string {
+	e.t.Helper()
+	var ts []ec2types.Tag
+	for _, t := range tags {
+		ts = append(ts, ec2types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+	}
+	out, err := e.ec2.CreateSnapshot(e.ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol),
+		Description:       aws.String(snapper.Description("test", "i-0", "ami-0", vol, stanza)),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot, Tags: ts}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return aws.ToString(out.SnapshotId)
+}
+
 // backdate moves the snapshots of us-east-1 with the given ids (every one
 // when none is given) sixty days back, one second
 // apart in the order retention reads them (StartTime, DeleteOn, id), so
@@ -203,7 +221,7 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 			t.Fatalf("%s: %d snapshots, want 1", vol, len(snaps[vol]))
 		}
 		s := snaps[vol][0]
-		wantDesc := fmt.Sprintf("Created from %s by EbsSnapper(%s) for ami-0abc from %s", web[0].ID, builtVersion(t).Version, vol)
+		wantDesc := fmt.Sprintf("Created from %s by EbsSnapper(%s) for ami-0abc from %s; stanza web", web[0].ID, builtVersion(t).Version, vol)
 		if got := aws.ToString(s.Description); got != wantDesc {
 			t.Errorf("description = %q, want %q", got, wantDesc)
 		}
@@ -427,6 +445,7 @@ func TestBadStanzaDoesNotStopGoodOnes(t *testing.T) {
 
 // With no valid stanza a run does nothing, and --json still prints the
 // report's shape (no region, the invalid stanzas), so a script can parse it.
+// Stanzas stored but none valid is a failed run (exit 1: nothing was done).
 func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
 	e := newEngineEnv(t)
 	out := e.run(0, "plan")
@@ -434,7 +453,7 @@ func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
 		t.Errorf("plan --json with no stanza: job %q, %d regions, account %q", out.Job, len(out.Regions), out.Account)
 	}
 	e.stanza("b-garbage", `{, 123 bare words :: }`)
-	out = e.run(ExitPartial, "clean")
+	out = e.run(ExitError, "clean")
 	if len(out.Regions) != 0 || len(out.InvalidStanzas) != 1 || !strings.Contains(out.InvalidStanzas[0], "b-garbage") {
 		t.Errorf("clean --json with only an invalid stanza: %d regions, invalid %q", len(out.Regions), out.InvalidStanzas)
 	}
@@ -462,7 +481,7 @@ func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan exit %d", code)
 	}
-	for _, want := range []string{"REGION", "create", "due since", "kept: newest completed snapshot of"} {
+	for _, want := range []string{"REGION", "create", "expired on", "kept: newest completed snapshot of"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, stdout)
 		}

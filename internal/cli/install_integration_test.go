@@ -82,7 +82,7 @@ func runTool(t *testing.T, srv *motoserver.Server, bin, dir string, env []string
 // every wanted text.
 func deployWith(t *testing.T, srv *motoserver.Server, bin, dir string, env []string, want []string, args ...string) {
 	t.Helper()
-	stdout, stderr, code := runTool(t, srv, bin, dir, env, append([]string{"deploy", "--region", deployRegion}, args...)...)
+	stdout, stderr, code := runTool(t, srv, bin, dir, env, append([]string{"deploy", "--region", deployRegion, "--yes"}, args...)...)
 	if code != 0 {
 		t.Fatalf("%s deploy %v: exit %d\nstdout:\n%s\nstderr:\n%s", bin, args, code, stdout, stderr)
 	}
@@ -121,7 +121,7 @@ func TestInstallFromReleaseArchiveThenDeploy(t *testing.T) {
 	}
 
 	// The development binary is another version: refused, nothing uploaded.
-	_, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--arch", arch, "--zip", lambdaZip)
+	_, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--arch", arch, "--zip", lambdaZip)
 	if code != ExitError || !strings.Contains(stderr, "the bootstrap in "+lambdaZip+", SHA-256 verified against "+filepath.Join(dist, "SHA256SUMS")+" is ebs-snapper "+ver) ||
 		!strings.Contains(stderr, "not this CLI's ebs-snapper "+builtVersion(t).Version) {
 		t.Errorf("deploy of another version's zip: exit %d, stderr:\n%s", code, stderr)
@@ -150,7 +150,7 @@ func TestInstallFromReleaseArchiveThenDeploy(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dist, "SHA256SUMS"), []byte(string(sums)+hash+"  copy.zip\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code = runTool(t, srv, bin, home, nil, "deploy", "--region", deployRegion, "--arch", arch, "--zip", tampered)
+	_, stderr, code = runTool(t, srv, bin, home, nil, "deploy", "--region", deployRegion, "--yes", "--arch", arch, "--zip", tampered)
 	if code != ExitError || !strings.Contains(stderr, "SHA-256 checksum mismatch") {
 		t.Errorf("deploy of a zip that does not match SHA256SUMS: exit %d, stderr:\n%s", code, stderr)
 	}

@@ -56,6 +56,25 @@ type interruption struct {
 	mu      sync.Mutex
 	signals int
 	run     *runWatch // the graceful run in progress, if any
+	// notice, when set, is where the first signal's notice goes instead
+	// of stderr: above the progress bars, which would draw over it.
+	notice io.Writer
+}
+
+// noticeTo sends the first signal's notice to w until the returned
+// function restores stderr. A nil interruption does nothing.
+func (in *interruption) noticeTo(w io.Writer) (restore func()) {
+	if in == nil {
+		return func() {}
+	}
+	in.mu.Lock()
+	in.notice = w
+	in.mu.Unlock()
+	return func() {
+		in.mu.Lock()
+		in.notice = nil
+		in.mu.Unlock()
+	}
 }
 
 // runWatch follows one engine run: its StopStarting channel and the
@@ -73,12 +92,15 @@ func (in *interruption) watch(sigs <-chan os.Signal) {
 	for range sigs {
 		in.mu.Lock()
 		in.signals++
-		n, run := in.signals, in.run
+		n, run, notice := in.signals, in.run, in.notice
 		in.mu.Unlock()
+		if notice == nil {
+			notice = in.stderr
+		}
 		switch {
 		case n == 1 && run != nil:
 			close(run.stop)
-			fmt.Fprintf(in.stderr, "interrupted: finishing %d calls in flight; press Ctrl-C again to abort\n", run.inFlight())
+			fmt.Fprintf(notice, "interrupted: finishing %d calls in flight; press Ctrl-C again to abort\n", run.inFlight())
 			time.AfterFunc(in.grace, in.cancel)
 		case n == 1:
 			in.cancel()

@@ -33,9 +33,16 @@ type running struct {
 // endpoint, and kills it when the test ends.
 func startBinary(t *testing.T, e *engineEnv, endpoint string, args ...string) *running {
 	t.Helper()
+	return startBinaryEnv(t, e, endpoint, []string{"XDG_CACHE_HOME=" + t.TempDir()}, args...)
+}
+
+// startBinaryEnv is startBinary with env added to the environment (later
+// entries win).
+func startBinaryEnv(t *testing.T, e *engineEnv, endpoint string, env []string, args ...string) *running {
+	t.Helper()
 	r := &running{done: make(chan struct{})}
 	r.cmd = exec.Command(buildBinary(t), args...)
-	r.cmd.Env = append(append(os.Environ(), e.srv.Env()...), "AWS_ENDPOINT_URL="+endpoint)
+	r.cmd.Env = append(append(append(os.Environ(), e.srv.Env()...), "AWS_ENDPOINT_URL="+endpoint), env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)

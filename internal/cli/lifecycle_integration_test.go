@@ -45,7 +45,7 @@ func TestLifecycleAgainstMoto(t *testing.T) {
 		}
 		vol := aws.ToString(v.VolumeId)
 		for range 3 {
-			orphans[id] = append(orphans[id], e.snapshot(vol, date(-5), inventory.Tag{Key: "ebs-snapper:config-id", Value: id}))
+			orphans[id] = append(orphans[id], e.snapshotBy(vol, id, date(-5), inventory.Tag{Key: "ebs-snapper:config-id", Value: id}))
 		}
 		if _, err := e.ec2.DeleteVolume(e.ctx, &ec2.DeleteVolumeInput{VolumeId: v.VolumeId}); err != nil {
 			t.Fatal(err)

@@ -85,7 +85,11 @@ func runBinary(t testing.TB, srv *motoserver.Server, stdin string, args ...strin
 func runBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), withUnsafeNow(args)...)
-	cmd.Env = append(os.Environ(), env...)
+	// Each run its own cache directory, so that no two tests (nor the
+	// tests of two checkouts on one machine) share the lock files of a
+	// run without a lease table (lease.File); a test that means two runs
+	// to share them passes XDG_CACHE_HOME in env.
+	cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir()), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -69,10 +70,8 @@ func (pr *progress) planned(region string, n int) {
 		mpb.PrependDecorators(decor.Name(region, decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncSpace)),
 		mpb.AppendDecorators(
 			decor.Any(func(decor.Statistics) string { return fmt.Sprintf("failed %d", rb.failed.Load()) }, decor.WCSyncSpace),
-			decor.Any(func(s decor.Statistics) string {
-				return fmt.Sprintf("%.1f/s", float64(s.Current)/max(time.Since(rb.start).Seconds(), 1e-3))
-			}, decor.WCSyncSpace),
-			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done"),
+			decor.Any(func(s decor.Statistics) string { return rateText(s.Current, time.Since(rb.start)) }, decor.WCSyncSpace),
+			decor.OnComplete(decor.Any(func(s decor.Statistics) string { return etaText(s.Current, s.Total, time.Since(rb.start)) }, decor.WCSyncSpace), "done"),
 		))
 	pr.bars[region] = rb
 }
@@ -104,4 +103,24 @@ func (pr *progress) finish() {
 	}
 	pr.mu.Unlock()
 	pr.p.Wait()
+}
+
+// rateText is the actions done a second so far, or "-/s" before the
+// first is done: no rate is known yet.
+func rateText(done int64, elapsed time.Duration) string {
+	if done <= 0 {
+		return "-/s"
+	}
+	return fmt.Sprintf("%.1f/s", float64(done)/max(elapsed.Seconds(), 1e-3))
+}
+
+// etaText is the time left at the average pace so far ("ETA 2m10s"), or
+// "ETA -" before the first action is done: never "0s" with nothing to
+// measure the pace by.
+func etaText(done, total int64, elapsed time.Duration) string {
+	if done <= 0 {
+		return "ETA -"
+	}
+	left := time.Duration(float64(elapsed) / float64(done) * float64(max(total-done, 0)))
+	return "ETA " + config.FormatDuration(left.Round(time.Second))
 }

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -52,16 +52,23 @@ instance holds), snapshots without a DeleteOn tag, and an upper bound of
 the storage. It reads the same inventory as snapshot and clean (plus one
 batched DescribeVolumes per region for sizes) and changes nothing.
 
+A volume several stanzas govern is judged by the one with the shortest
+period. With no valid stanza, or none matching a volume, the report says
+no volume is protected (0 %, exit 4); each invalid stored stanza counts as
+one volume not ok in the headline.
+
 Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
-3 some regions could not be read, 4 some volume is late or missing.`,
+3 some regions could not be read or a stored stanza is invalid, 4 some
+volume is late or missing, or no volume is protected.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReport(cmd.Context(), g, o)
 		},
 	}
 	o.addFlags(cmd, false)
+	o.scope.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file")
+	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
 	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
 	return cmd
 }
@@ -83,11 +90,22 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 		grace = &d
 	}
+	format, err := o.print.format()
+	if err != nil {
+		return err
+	}
+	if o.html == "-" && (format != formatText || o.print.output != formatText) {
+		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
+	}
 	src, err := awsSources(ctx, g, nil)
 	if err != nil {
 		return err
 	}
 	env, err := loadEnvironment(ctx, src, o.account, o.regions)
+	if err != nil {
+		return err
+	}
+	scope, err := o.scope.scope(validIDs(env.Policy))
 	if err != nil {
 		return err
 	}
@@ -101,55 +119,55 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	eg.SetLimit(4)
 	for i, c := range env.Clients {
 		eg.Go(func() error {
-			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, now, grace)
+			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, report.Options{Now: now, Grace: grace, Scope: scope})
 			return nil
 		})
 	}
 	_ = eg.Wait()
 	rep := report.New(env.Account, now, grace, regions)
-	rep.InvalidStanzas = invalid
+	rep.ValidStanzas = len(stanzas)
+	rep.SetInvalid(invalid)
 
-	if o.html != "" {
+	switch {
+	case o.html == "-":
+		// The page is the output.
+		if err := report.WriteHTML(g.stdout, rep); err != nil {
+			return fmt.Errorf("--html -: %w", err)
+		}
+	case o.html != "":
 		if err := writeHTML(o.html, rep); err != nil {
 			return err
 		}
 	}
-	if o.json {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+	if o.html != "-" {
+		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error {
+			if g.quiet {
+				return report.WriteHeadline(w, rep)
+			}
+			return report.WriteTextWidth(w, rep, g.width())
+		},
+			func(w io.Writer) error { return report.WriteCSV(w, rep) })
+		if err != nil {
 			return err
 		}
-	} else if err := report.WriteText(g.stdout, rep); err != nil {
-		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if rep.Breach() {
-		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
-	}
-	// The run's verdict, by the rule every command and Lambda function
-	// shares: here only regions fail (reading), and stored stanzas.
-	read := snapper.Report{Regions: make([]snapper.RegionReport, len(regions))}
-	for i, r := range regions {
-		read.Regions[i] = snapper.RegionReport{Region: r.Region, Error: r.Error}
-	}
-	return snapper.Judge(read, len(invalid)).Err()
+	return reportOutcome(rep, regions, len(invalid))
 }
 
 // reportRegion reads one region, with the listings snapshot uses plus one
 // batched DescribeVolumes (sizes, and which source volumes still exist).
-func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, now time.Time, grace *time.Duration) report.Region {
+func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, opts report.Options) report.Region {
 	name := c.Region()
 	if len(stanzas) == 0 {
 		return report.Region{Region: name, Skipped: "no valid configuration stanza"}
 	}
-	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots)
+	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots|snapper.NeedImages|snapper.NeedRecycleBin)
 	if err != nil {
 		if ebs.IsRegionUnavailable(err) {
-			return report.Region{Region: name, Skipped: "region not enabled for the account"}
+			return report.Region{Region: name, Skipped: inventory.SkipReason(err)}
 		}
 		slog.ErrorContext(ctx, "region failed", "region", name, "error", err)
 		return report.Region{Region: name, Error: err.Error()}
@@ -174,7 +192,8 @@ func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p
 			}
 		}
 	}
-	return report.ForRegion(inv, p, report.Options{Now: now, Grace: grace, Volumes: volumes})
+	opts.Volumes = volumes
+	return report.ForRegion(inv, p, opts)
 }
 
 func writeHTML(path string, rep report.Report) error {

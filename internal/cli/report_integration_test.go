@@ -74,8 +74,8 @@ func TestReportStatuses(t *testing.T) {
 		t.Errorf("no DeleteOn %+v, want %s", r.NoDeleteOn, orphan)
 	}
 	// Three volumes with snapshots, 8 GiB each.
-	if rep.StorageUpperBoundGiB != 24 {
-		t.Errorf("storage bound %d GiB, want 24", rep.StorageUpperBoundGiB)
+	if rep.SnapshottedVolumeGiB != 24 {
+		t.Errorf("storage bound %d GiB, want 24", rep.SnapshottedVolumeGiB)
 	}
 	figs := map[string]report.CoverageFigures{}
 	for _, f := range rep.Figures {
@@ -91,7 +91,7 @@ func TestReportStatuses(t *testing.T) {
 		t.Fatalf("report: exit %d, want %d\n%s\n%s", code, ExitLate, stdout, stderr)
 	}
 	for _, w := range []string{"1 of 3 matched volumes ok (33.3%)", "late     " + late, "missing  " + missing, "ok       " + ok,
-		"Orphaned snapshots", gone.VolumeIDs[0], "Storage: at most 24 GiB"} {
+		"Orphaned snapshots", gone.VolumeIDs[0], "Snapshotted volumes: 24 GiB"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("text report lacks %q:\n%s", w, stdout)
 		}
@@ -141,7 +141,7 @@ func TestProgressOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), "snapshot", "--region", "us-east-1")
-	cmd.Env = append(os.Environ(), e.srv.Env()...)
+	cmd.Env = append(os.Environ(), append(e.srv.Env(), "XDG_CACHE_HOME="+t.TempDir())...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, tty
 	var screen bytes.Buffer

@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
@@ -56,7 +55,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, ErrPartial), errors.Is(err, snapper.ErrPartial):
 		return ExitPartial
-	case errors.Is(err, ErrRPOBreach):
+	case errors.Is(err, ErrRPOBreach), errors.Is(err, ErrNothingProtected):
 		return ExitLate
 	case errors.Is(err, ErrFindings):
 		return ExitPartial
@@ -70,9 +69,13 @@ func ExitCode(err error) int {
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	verbosity  int
+	quiet      bool
 	version    bool
 	toolRegion string
-	table      string
+	// profile and endpoint are --profile and --endpoint-url, as aws-cli's.
+	profile  string
+	endpoint string
+	table    string
 	// interrupt turns signals into a graceful stop of engine runs; nil
 	// when the commands run without Main (tests).
 	interrupt *interruption
@@ -111,15 +114,20 @@ another endpoint (an emulator such as moto).
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 partial failure (some
 actions failed, the others were done; configure -c: a finding), 4
-(report) some volume is late or missing a snapshot, 130 interrupted.
+(report) some volume is late or missing a snapshot, or none is protected,
+130 interrupted.
 
 Ctrl-C (or SIGTERM) during snapshot, clean, replication or plan starts
 nothing new, lets the calls already sent finish (up to 10 s), prints the
 report and exits 130; a second Ctrl-C aborts at once.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			setupLogging(g.stderr, g.verbosity)
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.quiet && g.verbosity > 0 {
+				return usagef("--quiet and -V ask for opposite things: give one")
+			}
+			g.setupLogging(g.stderr)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.version {
@@ -134,7 +142,12 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
-	pf.StringVarP(&g.toolRegion, "tool_region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print less: no progress bars, errors only in the log, and the summary without a row per decision or volume")
+	pf.StringVarP(&g.toolRegion, "table-region", "t", "", "region of the configuration table (default: the AWS configuration's region, else us-east-1)")
+	pf.StringVar(&g.toolRegion, "tool_region", "", "the original's name of --table-region")
+	_ = pf.MarkHidden("tool_region")
+	pf.StringVar(&g.profile, "profile", "", "use this profile of the shared AWS configuration (as AWS_PROFILE)")
+	pf.StringVar(&g.endpoint, "endpoint-url", "", "send every AWS call to this URL, e.g. a local emulator (as AWS_ENDPOINT_URL)")
 	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
 	pf.StringVar(&g.rates, "rate", "", "EC2 calls a second per region and action, e.g. CreateSnapshot=3,DeleteSnapshot=4 (default: EC2's refill rates, 5/s for both)")
 	pf.Float64Var(&g.rateScale, "rate-scale", 1, "multiply every EC2 rate (table or --rate): below 1 to leave room for other tools, above 1 where AWS raised the limits")
@@ -148,12 +161,15 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 		newPlanCommand(g),
 		newDeployCommand(g),
 		newReportCommand(g),
+		newSnapshotsCommand(g),
 	)
 	// A word the command line does not take (an unknown command, an
 	// argument to a command that takes none) is a usage error, exit 2, as
 	// an unknown flag is; cobra's own checks return plain errors (exit 1).
 	root.Args = unknownCommand
 	root.SuggestionsMinimumDistance = 2
+	addHelp(root)
+	addCompletion(root, g)
 	return root
 }
 
@@ -185,7 +201,15 @@ func envOr(key, def string) string {
 	return def
 }
 
-// setupLogging sends slog text to stderr at the level -V/-VV ask for.
+// setupLogging sends slog text to w at the level -V/-VV/--quiet ask for.
+func (g *globalOptions) setupLogging(w io.Writer) {
+	setupLogging(w, g.verbosity)
+	if g.quiet {
+		slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError})))
+	}
+}
+
+// setupLogging sends slog text to w at the level -V/-VV ask for.
 func setupLogging(w io.Writer, verbosity int) {
 	level := slog.LevelWarn
 	switch {
@@ -205,7 +229,7 @@ func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (
 	if err != nil {
 		return account.Sources{}, err
 	}
-	cfg, err := loadAWS(ctx, g.toolRegion, calls)
+	cfg, err := g.loadAWS(ctx, g.toolRegion, calls)
 	if err != nil {
 		return account.Sources{}, err
 	}
@@ -223,10 +247,4 @@ func (g *globalOptions) ec2Options() (ebs.Options, error) {
 		return ebs.Options{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
 	}
 	return ebs.Options{Rates: rates, RateScale: g.rateScale}, nil
-}
-
-// loadAWS loads the SDK configuration for a region ("" = the configured
-// one, else us-east-1).
-func loadAWS(ctx context.Context, region string, calls *awsclient.Calls) (aws.Config, error) {
-	return awsclient.Load(ctx, region, calls)
 }

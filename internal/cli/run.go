@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +26,13 @@ type runOptions struct {
 	regions []string
 	now     string
 	dryRun  bool
-	json    bool
+	print   printFlags
+	// scope is --instance, --volume, --stanza (plan, snapshot, report).
+	scope scopeFlags
 	// unsafeNow lets --now drive a run that changes snapshots.
 	unsafeNow bool
+	// ignoreLease runs without taking the regions' leases.
+	ignoreLease bool
 	// copyLimit is --copy-limit (replication and plan); 0 where the
 	// command has no such flag.
 	copyLimit int
@@ -40,10 +43,11 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
 	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
 	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
-	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	o.print.add(cmd, true)
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
+		f.BoolVar(&o.ignoreLease, "ignore-lease", false, "run in regions whose lease another run (CLI or the stack's worker) holds: two runs at once can snapshot a volume twice")
 	}
 }
 
@@ -82,6 +86,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	o.scope.add(cmd)
 	return cmd
 }
 
@@ -157,6 +162,7 @@ keep or skip). Makes no change.`,
 	}
 	o.addFlags(cmd, false)
 	o.addCopyLimitFlag(cmd)
+	o.scope.add(cmd)
 	return cmd
 }
 
@@ -224,7 +230,15 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err := o.checkNow(job); err != nil {
 		return err
 	}
+	format, err := o.print.format()
+	if err != nil {
+		return err
+	}
 	env, err := loadEnvironment(ctx, src, o.account, o.regions)
+	if err != nil {
+		return err
+	}
+	scope, err := o.scope.scope(validIDs(env.Policy))
 	if err != nil {
 		return err
 	}
@@ -232,19 +246,16 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if len(env.Policy.Stanzas) == 0 {
 		// Without a valid stanza nothing is matched and no minimum is known:
 		// there is nothing to snapshot and nothing clean may delete.
-		if o.json {
-			// The report's usual shape, with no region, so that a script
-			// reading --json always gets JSON.
-			rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
-			out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: []report.Figures{}, APICalls: []awsclient.Count{}}
-			if calls != nil {
-				out.APICalls = calls.Snapshot()
-			}
-			if err := writeJSON(g.stdout, out); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(g.stdout, "No configurations found for account %s: nothing to do\n", env.Account)
+		// The report's usual shape, with no region, so that a script
+		// reading --json or CSV always gets its format.
+		rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+		out := newOutput(rep, env.Account, invalid, []report.Figures{}, calls)
+		err := o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", env.Account)
+			return err
+		}, func(w io.Writer) error { return writeRunCSV(w, out) })
+		if err != nil {
+			return err
 		}
 		if err := snapper.Judge(snapper.Report{}, len(invalid)).Err(); err != nil {
 			return fmt.Errorf("%w:\n%s", err, strings.Join(invalid, "\n"))
@@ -254,38 +265,50 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	opts := snapper.Options{
 		Now:       now,
 		DryRun:    o.dryRun,
+		Scope:     scope,
 		Version:   version.Current().Version,
 		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,
 	}
+	// A run that changes snapshots holds each region's lease, as the
+	// stack's workers do: one run per pipeline and region at a time.
+	var busy map[string]string
+	if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
+		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
+		if err != nil {
+			return err
+		}
+		defer leases.release(ctx)
+		busy = b
+	}
 	var bars *progress
-	if !o.json {
+	if format == formatText && !g.quiet {
 		bars = newProgress(g.stderr)
 	}
 	bars.hook(&opts)
+	restoreNotice := func() {}
 	if bars != nil {
-		// Log lines go above the bars while they are drawn.
-		setupLogging(bars.writer(), g.verbosity)
+		// Log lines and the Ctrl-C notice go above the bars while they
+		// are drawn.
+		g.setupLogging(bars.writer())
+		restoreNotice = g.interrupt.noticeTo(bars.writer())
 	}
 	interrupted, runEnded := g.interrupt.startRun(&opts)
 	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	busyRegions(&rep, busy)
 	runEnded()
 	if bars != nil {
 		bars.finish()
-		setupLogging(g.stderr, g.verbosity)
+		restoreNotice()
+		g.setupLogging(g.stderr)
 	}
-	out := output{Report: rep, Account: env.Account, InvalidStanzas: invalid, Figures: runFigures(rep, calls)}
-	if calls != nil {
-		out.APICalls = calls.Snapshot()
-	}
+	out := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
-	if o.json {
-		if err := writeJSON(g.stdout, out); err != nil {
-			return err
-		}
-	} else {
-		printReport(g.stdout, out)
+	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width(), g.quiet); return nil },
+		func(w io.Writer) error { return writeRunCSV(w, out) })
+	if err != nil {
+		return err
 	}
 	if interrupted() {
 		notStarted := 0
@@ -301,14 +324,6 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	return snapper.Judge(rep, len(invalid)).Err()
 }
 
-// writeJSON writes out as indented JSON, with <, > and & as they are.
-func writeJSON(w io.Writer, out output) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
-}
-
 // loadEnvironment loads the account through the composition root; a
 // --region the account has not enabled is a usage error.
 func loadEnvironment(ctx context.Context, src account.Sources, acct string, regions []string) (*account.Environment, error) {
@@ -321,11 +336,19 @@ func loadEnvironment(ctx context.Context, src account.Sources, acct string, regi
 
 // printReport writes the human-readable report: one row per decision, then
 // the per-region summary.
-func printReport(w io.Writer, out output) {
+func printReport(w io.Writer, out output, width int, quiet bool) {
 	for _, msg := range out.InvalidStanzas {
 		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
 	}
-	tw := texttable.New(w)
+	if !quiet {
+		printRows(w, out, width)
+	}
+	printSummary(w, out, width)
+}
+
+// printRows writes one row per decision.
+func printRows(w io.Writer, out output, width int) {
+	tw := texttable.NewWidth(w, width)
 	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
 	for _, rr := range out.Regions {
 		for _, r := range rr.Snapshots {
@@ -333,12 +356,22 @@ func printReport(w io.Writer, out output) {
 			if r.SnapshotID != "" {
 				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
 			}
+			if r.Locked {
+				reason += ", locked"
+			}
+			if r.LockError != "" {
+				reason += "; NOT LOCKED: " + r.LockError
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
 				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Clean {
+			reason := r.Reason
+			if h := r.RecycleBin; h != nil {
+				reason += fmt.Sprintf("; Recycle Bin rule %s keeps it billed (up to %d GiB) until %s", h.Rule, h.GiB, h.Until.Format(time.RFC3339))
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
-				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(r.Reason, r.Error))
+				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Replication {
 			reason := r.Reason
@@ -350,15 +383,18 @@ func printReport(w io.Writer, out output) {
 		}
 	}
 	tw.Flush()
-
 	fmt.Fprintln(w)
+}
+
+// printSummary writes the per-region summary.
+func printSummary(w io.Writer, out output, width int) {
 	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
 	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
 	if out.RunToken != "" {
 		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
 	}
-	tw = texttable.New(w)
-	fmt.Fprintln(tw, "REGION\tCREATE\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
+	tw := texttable.NewWidth(w, width)
+	fmt.Fprintln(tw, "REGION\tCREATE\tSKIP\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
 	idle := 0
 	for _, rr := range out.Regions {
 		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Replication)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
@@ -388,13 +424,16 @@ func printReport(w io.Writer, out output) {
 		for _, st := range rr.InvalidStanzas {
 			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("invalid stanza %s: %s", st.ConfigID, st.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, skipped(rr), cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
 	}
 	tw.Flush()
 	if idle > 0 {
 		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
 	}
 	for _, rr := range out.Regions {
+		if b := rr.RecycleBin; b != nil {
+			fmt.Fprintln(w, recycleBinLine(rr.Region, b, out.DryRun))
+		}
 		if n := len(rr.NeverDue); n > 0 {
 			fmt.Fprintf(w, "%s: %d snapshots have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s\n",
 				rr.Region, n, strings.Join(rr.NeverDue, ", "))

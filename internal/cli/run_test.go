@@ -39,7 +39,7 @@ func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
 	g := &globalOptions{stdout: &stdout}
-	err := runJob(t.Context(), g, &runOptions{json: true, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), g, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestPrintReportProblemOnce(t *testing.T) {
 	var out output
 	out.Regions = []snapper.RegionReport{{Region: "us-east-1", Replication: []snapper.ReplicationRow{row}}}
 	var buf bytes.Buffer
-	printReport(&buf, out)
+	printReport(&buf, out, 0, false)
 	if n := strings.Count(buf.String(), problem); n != 1 {
 		t.Errorf("problem printed %d times, want once:\n%s", n, buf.String())
 	}

@@ -69,9 +69,9 @@ func (p *parser) frequency(m map[string]json.RawMessage) Frequency {
 func (p *parser) cron(f Frequency, raw json.RawMessage) {
 	const at = "snapshot.frequency"
 	c := f.cron
-	if n := bits.OnesCount64(c.minute); n > 1 {
-		p.lenient(at, fmt.Sprintf("fires %d times an hour; the floor is once an hour (AWS Data Lifecycle Manager's too): name one minute, e.g. \"0 * * * *\"", n),
-			"read as written", raw)
+	if f.BelowFloor() {
+		p.lenient(at, fmt.Sprintf("fires %d times an hour; the floor is once an hour (AWS Data Lifecycle Manager's too): name one minute, e.g. \"0 * * * *\"", bits.OnesCount64(c.minute)),
+			"its fires within an hour of a volume's last snapshot are ignored", raw)
 	}
 	switch msg := c.awsDaysProblem(); {
 	case msg != "" && c.bothDays():

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 )
@@ -67,6 +68,12 @@ func (f Frequency) Next(after time.Time) (time.Time, bool) {
 
 // Equal reports whether two frequencies were parsed from the same text,
 // which fixes their whole behaviour; it lets go-cmp compare stanzas.
+// BelowFloor reports whether f is a cron expression that fires more than
+// once an hour (more than one minute in its minute field), below
+// FrequencyFloor; such a cron is refused by Parse and, found stored, has
+// its fires closer than the floor to the last snapshot ignored.
+func (f Frequency) BelowFloor() bool { return f.cron != nil && bits.OnesCount64(f.cron.minute) > 1 }
+
 func (f Frequency) Equal(g Frequency) bool { return f.text == g.text }
 
 // MarshalText returns the original text, so stanzas and plans print their

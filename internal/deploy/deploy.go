@@ -6,9 +6,11 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,6 +24,9 @@ type Clients struct {
 	CloudFormation CloudFormationAPI
 	Lambda         LambdaAPI
 	DynamoDB       DynamoDBAPI
+	// PlainHTTP says the endpoint is plain HTTP (a local emulator), where
+	// the code bucket's TLS-only policy would refuse every request.
+	PlainHTTP bool
 }
 
 // NewClients builds the clients from cfg (awsclient.Load with the
@@ -34,6 +39,7 @@ func NewClients(cfg aws.Config) Clients {
 		CloudFormation: cfn.NewFromConfig(cfg),
 		Lambda:         lambda.NewFromConfig(cfg),
 		DynamoDB:       dynamodb.NewFromConfig(cfg),
+		PlainHTTP:      strings.HasPrefix(aws.ToString(cfg.BaseEndpoint), "http://"),
 	}
 }
 
@@ -59,6 +65,10 @@ type Options struct {
 	// (or of a version that cannot be read) instead of refusing it.
 	AllowVersionMismatch bool
 
+	// Confirm is asked before the stack is created, updated or deleted,
+	// after what will change is printed on Out; nil does it (--yes).
+	Confirm Confirm
+
 	// Out gets what was done, one line per step; Progress gets the
 	// waiting lines and a failed stack's events.
 	Out, Progress io.Writer
@@ -66,7 +76,8 @@ type Options struct {
 
 // CheckParameters validates --parameter names against the template's,
 // keeps deploy's own parameters out of the operator's hands, and checks
-// each value against the template's constraints (Parameter.Check).
+// each value against the template's constraints (Parameter.Check) and
+// each schedule expression (CheckSchedule).
 func CheckParameters(params map[string]string) error {
 	names := ParameterNames()
 	for _, k := range sortedKeys(params) {
@@ -86,6 +97,13 @@ func CheckParameters(params map[string]string) error {
 			}
 		}
 	}
+	for _, k := range scheduleParams {
+		if v, ok := params[k]; ok {
+			if err := CheckSchedule(v); err != nil {
+				return fmt.Errorf("--parameter %s=%s: %w", k, v, err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -93,10 +111,12 @@ func CheckParameters(params map[string]string) error {
 // refuses code of another version than opts.Build (a *VersionMismatchError)
 // unless opts.AllowVersionMismatch is set, before anything is uploaded. It
 // prints one line per step on Out, and a last line saying whether
-// anything changed. When the stack is to be created but the configuration
-// table already exists, it stops before doing anything with an error
-// wrapping ErrTableOutsideStack that gives the commands to import or
-// remove the table.
+// anything changed. A new stack takes the parameters of the stack of that
+// name deleted last (within CloudFormation's 90 days), under the
+// operator's; when the configuration table exists outside any stack (a
+// deploy --delete keeps it), the new stack is made by importing it, so a
+// deploy after --delete is one command that keeps the stanzas and the
+// parameters.
 func Run(ctx context.Context, c Clients, opts Options) error {
 	name := StackName(opts.Account)
 	bucket := BucketName(opts.Account, opts.Region)
@@ -104,18 +124,36 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	if err != nil {
 		return err
 	}
+	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
+	var prior *cfntypes.Stack
+	importing := false
 	if stack == nil && !opts.NoStack {
-		exists, err := tableExists(ctx, c.DynamoDB, opts.Region)
-		if err != nil {
+		if prior, err = deletedStack(ctx, c.CloudFormation, name, opts.Region); err != nil {
 			return err
 		}
-		if exists {
-			return tableOutsideStack(opts.Account, opts.Region)
+		if importing, err = tableExists(ctx, c.DynamoDB, opts.Region); err != nil {
+			return err
+		}
+	}
+	if stack == nil && !opts.NoStack {
+		rc, ok := opts.Parameters[ParamReservedConcurrency]
+		if !ok && prior != nil {
+			rc, ok = stackParameter(prior, ParamReservedConcurrency)
+		}
+		if !ok {
+			rc = defaultOf(ParamReservedConcurrency)
+		}
+		warn := func(format string, a ...any) { fmt.Fprintf(opts.Progress, format+"\n", a...) }
+		if err := checkConcurrency(ctx, c.Lambda, rc, opts.Region, warn); err != nil {
+			return err
 		}
 	}
 	arch := opts.Arch
 	if arch == "" && stack != nil {
 		arch, _ = stackParameter(stack, ParamArchitecture)
+	}
+	if arch == "" && prior != nil {
+		arch, _ = stackParameter(prior, ParamArchitecture)
 	}
 	if arch == "" || !slices.Contains(Architectures, arch) {
 		// A stack made by the Python tool has no Architecture.
@@ -123,7 +161,6 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	}
 	key := CodeKey(arch)
 	changed := false
-	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
 
 	var code *Code
 	if !opts.NoUpload {
@@ -139,17 +176,21 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			}
 			say("code: deploying it anyway, as asked: %v", err)
 		}
-		created, err := ensureBucket(ctx, c.S3, bucket, opts.Region)
+		created, err := ensureBucket(ctx, c.S3, bucket, opts.Account, opts.Region, !c.PlainHTTP)
 		if err != nil {
 			return err
 		}
+		tls := "TLS only"
+		if c.PlainHTTP {
+			tls = "no TLS-only policy: the endpoint is plain HTTP"
+		}
 		if created {
 			changed = true
-			say("bucket %s: created (private, encrypted)", bucket)
+			say("bucket %s: created (private, encrypted, versioned, %s)", bucket, tls)
 		} else {
 			say("bucket %s: exists", bucket)
 		}
-		uploaded, err := upload(ctx, c.S3, bucket, key, pkg)
+		uploaded, err := upload(ctx, c.S3, bucket, opts.Account, key, pkg)
 		if err != nil {
 			return err
 		}
@@ -160,7 +201,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			say("upload s3://%s/%s: skipped, already up to date", bucket, key)
 		}
 	} else if !opts.NoStack {
-		etag, err := objectETag(ctx, c.S3, bucket, key)
+		etag, err := objectETag(ctx, c.S3, bucket, opts.Account, key)
 		if err != nil {
 			return err
 		}
@@ -175,9 +216,35 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		for k, v := range opts.Parameters {
 			set[k] = v
 		}
-		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, opts.Progress)
+		if kept := keptParameters(prior, set); len(kept) > 0 {
+			var kv []string
+			for _, k := range kept {
+				kv = append(kv, k+"="+set[k])
+			}
+			when := ""
+			if t := aws.ToTime(prior.DeletionTime); !t.IsZero() {
+				when = " " + t.UTC().Format(time.RFC3339)
+			}
+			say("parameters kept from stack %s deleted%s: %s", name, when, strings.Join(kv, ", "))
+		}
+		confirm := opts.Confirm
+		if importing {
+			if err := importTable(ctx, c.CloudFormation, name, opts.Region, set, confirm, opts.Out, opts.Progress); err != nil {
+				return err
+			}
+			say("table %s (%s): imported into stack %s", Table, opts.Region, name)
+			if stack, err = describeStack(ctx, c.CloudFormation, name, opts.Region); err != nil {
+				return err
+			}
+			// The question asked covered the whole stack.
+			confirm = nil
+		}
+		res, err := applyStack(ctx, c.CloudFormation, stack, name, opts.Region, set, confirm, opts.Out, opts.Progress)
 		if err != nil {
 			return err
+		}
+		if !notifies(stack, set) {
+			say("alarms: no AlarmTopicArn or AlarmEmail is set, so the stack's alarms notify no one; set one: ebs-snapper deploy --region %s --parameter AlarmEmail=you@example.com (SNS asks the address to confirm), or --parameter AlarmTopicArn=arn:aws:sns:%s:%s:TOPIC", opts.Region, opts.Region, opts.Account)
 		}
 		switch res {
 		case stackCreated:
@@ -185,7 +252,11 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			say("stack %s (%s): created", name, opts.Region)
 		case stackUpdated:
 			changed = true
-			say("stack %s (%s): updated", name, opts.Region)
+			if importing {
+				say("stack %s (%s): created", name, opts.Region)
+			} else {
+				say("stack %s (%s): updated", name, opts.Region)
+			}
 		default:
 			say("stack %s (%s): no changes", name, opts.Region)
 		}
@@ -232,6 +303,31 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	return nil
 }
 
+// defaultOf is the template's default of a parameter.
+func defaultOf(name string) string {
+	for _, p := range Parameters() {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	return ""
+}
+
+// notifies reports whether the stack's alarms notify anyone: AlarmTopicArn
+// or AlarmEmail set now (set) or kept from the stack.
+func notifies(stack *cfntypes.Stack, set map[string]string) bool {
+	for _, k := range []string{"AlarmTopicArn", "AlarmEmail"} {
+		v, ok := set[k]
+		if !ok && stack != nil {
+			v, _ = stackParameter(stack, k)
+		}
+		if v != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Delete removes the stack and the code bucket of the account and region,
 // and says that the configuration table stays.
 func Delete(ctx context.Context, c Clients, opts Options) error {
@@ -242,6 +338,11 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 	if err != nil {
 		return err
 	}
+	say("deleting stack %s (%s), its functions, topics, schedules, alarms, roles, lease table and failed-events queue, and the code bucket %s", name, opts.Region, bucket)
+	say("kept: the configuration table %s with its stanzas, and the functions' log groups (/aws/lambda/%s-*), each until its retention ends", Table, name)
+	if err := ask(opts.Confirm, fmt.Sprintf("Delete stack %s and bucket %s in %s?", name, bucket, opts.Region)); err != nil {
+		return err
+	}
 	if stack == nil {
 		say("stack %s (%s): none", name, opts.Region)
 	} else {
@@ -250,20 +351,20 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 		}
 		say("stack %s (%s): deleted", name, opts.Region)
 	}
-	n, existed, err := removeBucket(ctx, c.S3, bucket, opts.Region)
+	n, existed, err := removeBucket(ctx, c.S3, bucket, opts.Account, opts.Region)
 	if err != nil {
 		return err
 	}
 	if existed {
-		objects := "objects"
+		objects := "object versions"
 		if n == 1 {
-			objects = "object"
+			objects = "object version"
 		}
 		say("bucket %s: emptied (%d %s) and deleted", bucket, n, objects)
 	} else {
 		say("bucket %s: none", bucket)
 	}
-	say("table %s (%s) is retained with its stanzas; a later deploy here stops before changing anything and gives the commands to import it into the new stack (or to back it up and delete it)", Table, opts.Region)
+	say("table %s (%s) is retained with its stanzas; to install again with it and with this stack's parameters: ebs-snapper deploy --region %s", Table, opts.Region, opts.Region)
 	say("to remove the table too: aws dynamodb delete-table --table-name %s --region %s", Table, opts.Region)
 	return nil
 }

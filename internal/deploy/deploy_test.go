@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +103,7 @@ func TestCheckParameterValues(t *testing.T) {
 		{"CopyLimit": "1"}, {"CopyLimit": "40"}, {"CopyLimit": "9999"},
 		{"AllowAdoptedDeletes": "true"}, {"CostCenter": ""}, {"LambdaMemoryClean": "10240"},
 		{"WorkerTimeout": "60"}, {ParamEc2Rates: "CreateSnapshot=3"},
+		{"Regions": ""}, {"Regions": "us-east-1"}, {"Regions": "eu-west-1,us-gov-west-1,ap-southeast-2"},
 	} {
 		if err := CheckParameters(ok); err != nil {
 			t.Errorf("%v: %v, want it accepted", ok, err)
@@ -118,11 +120,53 @@ func TestCheckParameterValues(t *testing.T) {
 		{"LambdaMemorySnapshot", "64", "want 128 to 10240"},
 		{"WorkerTimeout", "901", "want 60 to 900"},
 		{"FanoutTimeout", "5m", "want a number"},
+		{"Regions", "us-east-1, eu-west-1", "region names separated by commas without spaces"},
+		{"Regions", "us-east-1,", "region names separated by commas without spaces"},
+		{"Regions", "US-EAST-1", "region names separated by commas without spaces"},
+		{"Regions", "useast1", "region names separated by commas without spaces"},
 	} {
 		err := CheckParameters(map[string]string{tc.k: tc.v})
 		if err == nil || !strings.Contains(err.Error(), tc.k+"="+tc.v) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: %v, want an error naming it and saying %q", tc.k, tc.v, err, tc.want)
 		}
+	}
+}
+
+func TestCheckSchedule(t *testing.T) {
+	for _, ok := range []string{"rate(1 minute)", "rate(30 minutes)", "rate(1 hour)", "rate(6 hours)", "rate(1 day)", "rate(7 days)",
+		"cron(0 2 * * ? *)", "cron(15 10 ? * MON-FRI *)", "cron(0/15 * * * ? *)", "cron(0 8 1 * ? 2027)", "cron(0 18 ? * 6L *)"} {
+		if err := CheckSchedule(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct{ expr, want string }{
+		{"rate(1 minutes)", "write rate(1 minute), singular"},
+		{"rate(5 minute)", "write rate(5 minutes), plural"},
+		{"rate(0 minutes)", "1 or more"},
+		{"rate(30 seconds)", "want rate(N minutes|hours|days)"},
+		{"every 30 minutes", "want rate(N minutes|hours|days)"},
+		{"cron(0 2 * * *)", "six fields"},
+		{"cron(0 2 * * * *)", "exactly one of day-of-month"},
+		{"cron(0 2 ? * ? *)", "exactly one of day-of-month"},
+		{"cron(0 2 * * ? $)", "field 6"},
+	} {
+		if err := CheckSchedule(tc.expr); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.expr, err, tc.want)
+		}
+	}
+	for _, p := range Parameters() {
+		if strings.HasSuffix(p.Name, "ScheduleExpression") {
+			if !slices.Contains(scheduleParams, p.Name) {
+				t.Errorf("%s is not checked as a schedule", p.Name)
+			}
+			if err := CheckSchedule(p.Default); err != nil {
+				t.Errorf("%s's default: %v", p.Name, err)
+			}
+		}
+	}
+	err := CheckParameters(map[string]string{"CleanScheduleExpression": "rate(6 hour)"})
+	if err == nil || !strings.Contains(err.Error(), "--parameter CleanScheduleExpression=rate(6 hour): ") {
+		t.Errorf("CheckParameters with a bad schedule: %v", err)
 	}
 }
 
@@ -191,13 +235,23 @@ func (f *fakeCFN) GetTemplate(context.Context, *cfn.GetTemplateInput, ...func(*c
 	return &cfn.GetTemplateOutput{TemplateBody: aws.String(`{"older": "template"}`)}, nil
 }
 
-func (f *fakeCFN) UpdateStack(context.Context, *cfn.UpdateStackInput, ...func(*cfn.Options)) (*cfn.UpdateStackOutput, error) {
+func (f *fakeCFN) CreateChangeSet(context.Context, *cfn.CreateChangeSetInput, ...func(*cfn.Options)) (*cfn.CreateChangeSetOutput, error) {
 	f.updates++
-	return &cfn.UpdateStackOutput{}, f.updateErr
+	return &cfn.CreateChangeSetOutput{}, f.updateErr
+}
+
+// DescribeChangeSet answers as CloudFormation does for an update that
+// changes nothing.
+func (f *fakeCFN) DescribeChangeSet(context.Context, *cfn.DescribeChangeSetInput, ...func(*cfn.Options)) (*cfn.DescribeChangeSetOutput, error) {
+	return &cfn.DescribeChangeSetOutput{Status: cfntypes.ChangeSetStatusFailed,
+		StatusReason: aws.String("The submitted information didn't contain changes. Submit different information to create a change set.")}, nil
+}
+
+func (f *fakeCFN) DeleteChangeSet(context.Context, *cfn.DeleteChangeSetInput, ...func(*cfn.Options)) (*cfn.DeleteChangeSetOutput, error) {
+	return &cfn.DeleteChangeSetOutput{}, nil
 }
 
 func TestApplyStackStatuses(t *testing.T) {
-	noUpdates := &smithy.GenericAPIError{Code: "ValidationError", Message: "No updates are to be performed."}
 	for _, tc := range []struct {
 		status    cfntypes.StackStatus
 		updateErr error
@@ -205,17 +259,18 @@ func TestApplyStackStatuses(t *testing.T) {
 		wantErr   string
 		updates   int
 	}{
-		// Real CloudFormation's answer to an update that changes nothing.
-		{status: cfntypes.StackStatusUpdateComplete, updateErr: noUpdates, want: stackUnchanged, updates: 1},
+		// Real CloudFormation's answer to an update that changes nothing:
+		// a failed change set.
+		{status: cfntypes.StackStatusUpdateComplete, want: stackUnchanged, updates: 1},
 		// A failed update rolled back: the stack takes updates again.
-		{status: cfntypes.StackStatusUpdateRollbackComplete, updateErr: noUpdates, want: stackUnchanged, updates: 1},
+		{status: cfntypes.StackStatusUpdateRollbackComplete, want: stackUnchanged, updates: 1},
 		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (ebs-snapper deploy --delete"},
 		{status: cfntypes.StackStatusUpdateInProgress, wantErr: "is busy"},
 		{status: cfntypes.StackStatusUpdateRollbackFailed, wantErr: "continue-update-rollback"},
 		{status: cfntypes.StackStatusUpdateComplete, updateErr: errors.New("boom"), wantErr: "boom", updates: 1},
 	} {
 		f := &fakeCFN{stack: cfntypes.Stack{StackName: aws.String("s"), StackStatus: tc.status}, updateErr: tc.updateErr}
-		got, err := applyStack(context.Background(), f, &f.stack, "s", "eu-west-1", map[string]string{}, io.Discard)
+		got, err := applyStack(context.Background(), f, &f.stack, "s", "eu-west-1", map[string]string{}, nil, io.Discard, io.Discard)
 		switch {
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 			t.Errorf("%s: error %v, want %q", tc.status, err, tc.wantErr)
@@ -251,6 +306,39 @@ func TestTableExists(t *testing.T) {
 		got, err := tableExists(context.Background(), fakeDynamoDB{tc.err}, "eu-west-1")
 		if got != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("%s: %v, %v; want %v, %q", name, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// changesCFN answers CreateChangeSet with a change set that adds one
+// resource and replaces another.
+type changesCFN struct{ fakeCFN }
+
+func (f *changesCFN) DescribeChangeSet(context.Context, *cfn.DescribeChangeSetInput, ...func(*cfn.Options)) (*cfn.DescribeChangeSetOutput, error) {
+	rc := func(a cfntypes.ChangeAction, id, typ string, r cfntypes.Replacement) cfntypes.Change {
+		return cfntypes.Change{ResourceChange: &cfntypes.ResourceChange{Action: a, LogicalResourceId: aws.String(id), ResourceType: aws.String(typ), Replacement: r}}
+	}
+	return &cfn.DescribeChangeSetOutput{Status: cfntypes.ChangeSetStatusCreateComplete, Changes: []cfntypes.Change{
+		rc(cfntypes.ChangeActionAdd, "FailedEventsQueue", "AWS::SQS::Queue", ""),
+		rc(cfntypes.ChangeActionModify, "CleanSnapshotLogGroup", "AWS::Logs::LogGroup", cfntypes.ReplacementTrue),
+	}}, nil
+}
+
+// The preview names each resource added, modified (and whether replaced)
+// and each parameter old -> new; a "no" executes nothing.
+func TestPreviewListsEachResourceChange(t *testing.T) {
+	f := &changesCFN{fakeCFN{stack: cfntypes.Stack{StackName: aws.String("s"), StackStatus: cfntypes.StackStatusUpdateComplete,
+		Parameters: []cfntypes.Parameter{{ParameterKey: aws.String("CopyLimit"), ParameterValue: aws.String("20")}}}}}
+	var out strings.Builder
+	asked := ""
+	_, err := applyStack(context.Background(), f, &f.stack, "s", "eu-west-1", map[string]string{"CopyLimit": "40"},
+		func(q string) (bool, error) { asked = q; return false, nil }, &out, io.Discard)
+	if !errors.Is(err, ErrDeclined) || !strings.HasPrefix(asked, "Execute change set ebs-snapper-") {
+		t.Errorf("declined: %v, asked %q", err, asked)
+	}
+	for _, want := range []string{"  Add    FailedEventsQueue (AWS::SQS::Queue)\n", "  Modify CleanSnapshotLogGroup (AWS::Logs::LogGroup): replaced\n", "  parameter CopyLimit: 20 -> 40\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("preview lacks %q:\n%s", want, out.String())
 		}
 	}
 }

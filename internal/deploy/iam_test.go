@@ -6,37 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/handler"
-	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
-// runtimeActions are what the Lambda runtime itself does with the
-// functions' role, not the code: it writes the function's logs into the
-// template's log groups (which the template creates, so no
-// logs:CreateLogGroup). sts:GetCallerIdentity needs no permission (STS API
-// reference) and is not listed.
-var runtimeActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
-
-// lambdaActions is every IAM action the Lambda path can call: one list per
-// adapter package the functions use, each computed from that package's API
-// interface.
-func lambdaActions() []string {
-	var all []string
-	for _, actions := range [][]string{
-		ebs.IAMActions(),
-		configstore.IAMActions(), // the read path only: configure's writes stay out of the role
-		handler.IAMActions(),     // fan-outs publish to SNS and toggle the replication rule; workers publish continuations
-		lease.IAMActions(),       // workers take and release their region's lease
-		runtimeActions,
-	} {
-		all = append(all, actions...)
-	}
-	slices.Sort(all)
-	return slices.Compact(all)
-}
+// runtimeActions are what AWS itself does with a function's role, not the
+// code: the Lambda runtime writes the function's logs into its log group
+// (which the template creates, so no logs:CreateLogGroup), and Lambda
+// sends an event it gives up on to the function's on-failure destination,
+// the failed-events queue, as the function's role. With a customer-managed
+// topic key, SNS and SQS use that key as the publisher
+// (kms:GenerateDataKey, kms:Decrypt). sts:GetCallerIdentity needs no
+// permission (STS API reference) and is not listed.
+var runtimeActions = []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
 
 // statement is one IAM policy statement; Action and Resource may be a
 // string or a list.
@@ -88,134 +70,290 @@ func parseTemplate(t *testing.T) template {
 	return tpl
 }
 
-// roleStatements returns every statement granted to LambdaExecutionRole:
-// its inline policies and the AWS::IAM::Policy resources attached to it.
-func roleStatements(t *testing.T, tpl template) []statement {
+// fnIf is a statement the template grants under a condition: Fn::If
+// [condition, statement, AWS::NoValue].
+type fnIf struct {
+	If []json.RawMessage `json:"Fn::If"`
+}
+
+// statements decodes a policy's statements; a conditional one counts as
+// granted (its condition may hold).
+func statements(t *testing.T, raw []json.RawMessage) []statement {
 	t.Helper()
-	type policy struct {
-		PolicyName     string
-		PolicyDocument struct{ Statement []statement }
-		Roles          []map[string]string
-	}
-	var role struct{ Policies []policy }
-	if err := json.Unmarshal(tpl.Resources["LambdaExecutionRole"].Properties, &role); err != nil {
-		t.Fatal(err)
-	}
 	var out []statement
-	for _, p := range role.Policies {
-		out = append(out, p.PolicyDocument.Statement...)
-	}
-	for id, r := range tpl.Resources {
-		if r.Type != "AWS::IAM::Policy" {
-			continue
+	for _, r := range raw {
+		var c fnIf
+		if json.Unmarshal(r, &c) == nil && len(c.If) == 3 {
+			r = c.If[1]
 		}
-		var p policy
-		if err := json.Unmarshal(r.Properties, &p); err != nil {
-			t.Fatalf("%s: %v", id, err)
+		var st statement
+		if err := json.Unmarshal(r, &st); err != nil {
+			t.Fatalf("statement %s: %v", r, err)
 		}
-		if len(p.Roles) != 1 || p.Roles[0]["Ref"] != "LambdaExecutionRole" {
-			t.Fatalf("%s is not attached to LambdaExecutionRole only: %v", id, p.Roles)
-		}
-		out = append(out, p.PolicyDocument.Statement...)
+		out = append(out, st)
 	}
 	return out
 }
 
-// TestRoleGrantsExactlyTheActionsTheCodeCalls compares, both ways, the
-// actions the Lambda role grants with the actions the adapters' interfaces
-// can call. A new SDK call in an adapter fails it until the template grants
-// it; a grant the code no longer needs fails it until it is removed.
-func TestRoleGrantsExactlyTheActionsTheCodeCalls(t *testing.T) {
+// function is what the IAM tests read of a function: its handler and the
+// logical id of its role.
+type function struct {
+	ID, Handler, Role string
+}
+
+// functions returns the template's functions, each with its handler and
+// role.
+func functions(t *testing.T, tpl template) []function {
+	t.Helper()
+	var out []function
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		var p struct {
+			Role        map[string][]string `json:"Role"`
+			Environment struct{ Variables map[string]any }
+		}
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		role := p.Role["Fn::GetAtt"]
+		name, _ := p.Environment.Variables["EBS_SNAPPER_HANDLER"].(string)
+		if len(role) != 2 || role[1] != "Arn" || name == "" {
+			t.Fatalf("%s: role %v handler %q, want Fn::GetAtt of a role's Arn and a handler", id, p.Role, name)
+		}
+		out = append(out, function{ID: id, Handler: name, Role: role[0]})
+	}
+	slices.SortFunc(out, func(a, b function) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// roleStatements returns every statement granted to the role: its inline
+// policies and the AWS::IAM::Policy resources attached to it.
+func roleStatements(t *testing.T, tpl template, role string) []statement {
+	t.Helper()
+	type policy struct {
+		PolicyName     string
+		PolicyDocument struct{ Statement []json.RawMessage }
+		Roles          []map[string]string
+	}
+	res, ok := tpl.Resources[role]
+	if !ok || res.Type != "AWS::IAM::Role" {
+		t.Fatalf("%s: not a role of the template", role)
+	}
+	var r struct{ Policies []policy }
+	if err := json.Unmarshal(res.Properties, &r); err != nil {
+		t.Fatal(err)
+	}
+	var out []statement
+	for _, p := range r.Policies {
+		out = append(out, statements(t, p.PolicyDocument.Statement)...)
+	}
+	for id, res := range tpl.Resources {
+		if res.Type != "AWS::IAM::Policy" {
+			continue
+		}
+		var p policy
+		if err := json.Unmarshal(res.Properties, &p); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if len(p.Roles) != 1 {
+			t.Fatalf("%s is attached to %d roles, want one: every function has its own", id, len(p.Roles))
+		}
+		if p.Roles[0]["Ref"] == role {
+			out = append(out, statements(t, p.PolicyDocument.Statement)...)
+		}
+	}
+	return out
+}
+
+// TestEachRoleGrantsExactlyWhatItsHandlerCalls compares, both ways and
+// function by function, the actions its role grants with what its
+// handler's code calls (handler.Calls, which the handler package checks
+// against the adapters and against every call the handlers make in moto),
+// beyond what AWS does with the role itself (runtimeActions). A new call
+// fails it until the right role grants it; a grant the handler does not
+// need fails it until it is removed.
+func TestEachRoleGrantsExactlyWhatItsHandlerCalls(t *testing.T) {
 	tpl := parseTemplate(t)
-	var granted []string
-	for _, s := range roleStatements(t, tpl) {
-		if s.Effect != "Allow" {
-			t.Errorf("statement %s: effect %q, want Allow", s.Sid, s.Effect)
+	fns := functions(t, tpl)
+	if got := len(fns); got != len(handler.Names()) {
+		t.Errorf("%d functions, want one per handler (%v)", got, handler.Names())
+	}
+	roles := map[string]string{}
+	for _, f := range fns {
+		if other, dup := roles[f.Role]; dup {
+			t.Errorf("functions %s and %s share role %s, want one role per function", other, f.ID, f.Role)
 		}
-		for _, a := range s.actions() {
-			if strings.ContainsAny(a, "*?") {
-				t.Errorf("statement %s grants the wildcard action %q", s.Sid, a)
+		roles[f.Role] = f.ID
+		called, err := handler.Calls(f.Handler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var granted []string
+		for _, s := range roleStatements(t, tpl, f.Role) {
+			if s.Effect != "Allow" {
+				t.Errorf("%s statement %s: effect %q, want Allow", f.Role, s.Sid, s.Effect)
 			}
-			granted = append(granted, a)
+			for _, a := range s.actions() {
+				if strings.ContainsAny(a, "*?") {
+					t.Errorf("%s statement %s grants the wildcard action %q", f.Role, s.Sid, a)
+				}
+				granted = append(granted, a)
+			}
 		}
-	}
-	slices.Sort(granted)
-	granted = slices.Compact(granted)
-	called := lambdaActions()
-	for _, a := range called {
-		if !slices.Contains(granted, a) {
-			t.Errorf("the code calls %s but the template's role does not grant it", a)
+		slices.Sort(granted)
+		granted = slices.Compact(granted)
+		for _, a := range called {
+			if !slices.Contains(granted, a) {
+				t.Errorf("handler %s calls %s but its role %s does not grant it", f.Handler, a, f.Role)
+			}
 		}
-	}
-	for _, a := range granted {
-		if !slices.Contains(called, a) {
-			t.Errorf("the template's role grants %s but no adapter interface calls it", a)
+		for _, a := range granted {
+			if !slices.Contains(called, a) && !slices.Contains(runtimeActions, a) {
+				t.Errorf("role %s grants %s but handler %s does not call it", f.Role, a, f.Handler)
+			}
 		}
 	}
 }
 
-// The statements that make the role least-privilege beyond its action
+// A role that can create snapshots cannot delete them, and the one that
+// deletes cannot create: the snapshot worker and the fan-outs delete
+// nothing; the clean worker creates and copies nothing. (The replication
+// worker copies, and retires only replicas: TestRoleScopesResourcesAndConditions.)
+func TestNoRoleBothCreatesAndDeletesOriginals(t *testing.T) {
+	tpl := parseTemplate(t)
+	creates := []string{"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CopySnapshot"}
+	for _, f := range functions(t, tpl) {
+		var actions []string
+		for _, s := range roleStatements(t, tpl, f.Role) {
+			actions = append(actions, s.actions()...)
+		}
+		create := slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(creates, a) })
+		remove := slices.Contains(actions, "ec2:DeleteSnapshot") || slices.Contains(actions, "ec2:ModifySnapshotTier")
+		switch {
+		case f.Handler == handler.Replication:
+			if !create || !remove {
+				t.Errorf("role %s: create %v delete %v, want copies and retired replicas", f.Role, create, remove)
+			}
+		case create && remove:
+			t.Errorf("role %s of %s can both create and delete snapshots", f.Role, f.Handler)
+		case strings.HasPrefix(f.Handler, "fanout-") && (create || remove):
+			t.Errorf("fan-out role %s can create or delete snapshots", f.Role)
+		}
+	}
+}
+
+// Every role the stack creates carries the PermissionsBoundary parameter
+// (when set) and the RolePath parameter, and the template has no role it
+// does not give to a function.
+func TestEveryRoleHasTheBoundaryAndPath(t *testing.T) {
+	tpl := parseTemplate(t)
+	used := map[string]bool{}
+	for _, f := range functions(t, tpl) {
+		used[f.Role] = true
+	}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::IAM::Role" {
+			continue
+		}
+		if !used[id] {
+			t.Errorf("role %s serves no function", id)
+		}
+		var p struct{ PermissionsBoundary, Path any }
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			t.Fatal(err)
+		}
+		boundary, _ := json.Marshal(p.PermissionsBoundary)
+		path, _ := json.Marshal(p.Path)
+		if string(boundary) != `{"Fn::If":["HasBoundary",{"Ref":"PermissionsBoundary"},{"Ref":"AWS::NoValue"}]}` {
+			t.Errorf("role %s: PermissionsBoundary %s, want the PermissionsBoundary parameter when set", id, boundary)
+		}
+		if string(path) != `{"Ref":"RolePath"}` {
+			t.Errorf("role %s: Path %s, want the RolePath parameter", id, path)
+		}
+	}
+	cond, _ := json.Marshal(tpl.Conditions["HasBoundary"])
+	if string(cond) != `{"Fn::Not":[{"Fn::Equals":[{"Ref":"PermissionsBoundary"},""]}]}` {
+		t.Errorf("HasBoundary = %s", cond)
+	}
+}
+
+// The statements that make each role least-privilege beyond its action
 // list: where each action is allowed, and on which condition.
 func TestRoleScopesResourcesAndConditions(t *testing.T) {
-	stmts := roleStatements(t, parseTemplate(t))
-	bySid := map[string]statement{}
-	for _, s := range stmts {
-		bySid[s.Sid] = s
-	}
+	tpl := parseTemplate(t)
+	snap := `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`
+	lease := `{"Fn::GetAtt":["LeaseTable","Arn"]}`
 	for _, tc := range []struct {
-		sid, action, resource string
-		condition             map[string]map[string]string
+		role, sid, action, resource string
+		condition                   map[string]map[string]string
 	}{
-		{"ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
-		{"OneWorkerPerRegion", "dynamodb:PutItem", `{"Fn::GetAtt":["LeaseTable","Arn"]}`, nil},
-		{"OneWorkerPerRegion", "dynamodb:DeleteItem", `{"Fn::GetAtt":["LeaseTable","Arn"]}`, nil},
-		{"SnapshotVolumes", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*"}`, nil},
-		{"CreateOnlyExpiringSnapshots", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"FanoutCreateSnapshotRole", "ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
+		{"FanoutCreateSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"CreateSnapshotTopic"}`, nil},
+		{"FanoutCreateSnapshotRole", "ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
+		{"FanoutCleanSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"CleanSnapshotTopic"}`, nil},
+		{"FanoutReplicationSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"ReplicationSnapshotTopic"}`, nil},
+		{"CreateSnapshotRole", "OneWorkerPerRegion", "dynamodb:PutItem", lease, nil},
+		{"CreateSnapshotRole", "OneWorkerPerRegion", "dynamodb:DeleteItem", lease, nil},
+		{"CreateSnapshotRole", "SnapshotVolumes", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*"}`, nil},
+		{"CreateSnapshotRole", "CreateOnlyExpiringSnapshots", "ec2:CreateSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:RequestTag/DeleteOn": "false"}}},
-		{"TagOnlyAtCreation", "ec2:CreateTags", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"CreateSnapshotRole", "TagOnlyAtCreation", "ec2:CreateTags", snap,
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}},
-		{"DeleteOnlyExpiringSnapshots", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"CreateSnapshotRole", "Continue", "sns:Publish", `{"Ref":"CreateSnapshotTopic"}`, nil},
+		{"CleanSnapshotRole", "DeleteOnlyExpiringSnapshots", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
-		{"ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"CleanSnapshotRole", "ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
-		{"CopyOnlyTaggedReplicas", "ec2:CopySnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"CleanSnapshotRole", "Continue", "sns:Publish", `{"Ref":"CleanSnapshotTopic"}`, nil},
+		{"CleanSnapshotRole", "ReadRecycleBinRules", "rbin:GetRule", `{"Fn::Sub":"arn:${AWS::Partition}:rbin:*:${AWS::AccountId}:rule/*"}`, nil},
+		{"CreateSnapshotRole", "LockOnlyOwnSnapshots", "ec2:LockSnapshot", snap,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false", "aws:ResourceTag/ebs-snapper:config-id": "false"}}},
+		{"ReplicationSnapshotRole", "CopyOnlyTaggedReplicas", "ec2:CopySnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:RequestTag/replication_snapshot_id": "false", "aws:RequestTag/replication_src_region": "false"}}},
-		{"TagCopiesAtCreation", "ec2:CreateTags", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"ReplicationSnapshotRole", "TagCopiesAtCreation", "ec2:CreateTags", snap,
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CopySnapshot"}}},
-		{"DeleteReplicas", "ec2:DeleteSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*::snapshot/*"}`,
+		{"ReplicationSnapshotRole", "DeleteReplicas", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
-		{"ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
+		{"ReplicationSnapshotRole", "Continue", "sns:Publish", `{"Ref":"ReplicationSnapshotTopic"}`, nil},
 	} {
-		s, ok := bySid[tc.sid]
-		if !ok {
-			t.Errorf("no statement %s", tc.sid)
+		var s *statement
+		for _, st := range roleStatements(t, tpl, tc.role) {
+			if st.Sid == tc.sid {
+				s = &st
+			}
+		}
+		if s == nil {
+			t.Errorf("%s: no statement %s", tc.role, tc.sid)
 			continue
 		}
 		res, _ := json.Marshal(s.Resource)
 		if !slices.Contains(s.actions(), tc.action) || string(res) != tc.resource {
-			t.Errorf("%s: actions %v on %s, want %s on %s", tc.sid, s.actions(), res, tc.action, tc.resource)
+			t.Errorf("%s %s: actions %v on %s, want %s on %s", tc.role, tc.sid, s.actions(), res, tc.action, tc.resource)
 		}
 		got, _ := json.Marshal(s.Condition)
 		want, _ := json.Marshal(tc.condition)
 		if string(got) != string(want) {
-			t.Errorf("%s: condition %s, want %s", tc.sid, got, want)
+			t.Errorf("%s %s: condition %s, want %s", tc.role, tc.sid, got, want)
 		}
 	}
-	// The configuration table is only read: the lease's writes go to the
-	// lease table alone.
-	for _, st := range stmts {
-		res, _ := json.Marshal(st.Resource)
-		if strings.Contains(string(res), "EbsSnapshotConfigurationTable") && !slices.Equal(st.actions(), []string{"dynamodb:Query"}) {
-			t.Errorf("statement %s grants %v on the configuration table, want dynamodb:Query only", st.Sid, st.actions())
-		}
-	}
-	// Any other mutating EC2 grant, or one on every resource, would widen
-	// the role: only Describe calls may use "*".
-	for _, s := range stmts {
-		if res, ok := s.Resource.(string); ok && res == "*" {
-			for _, a := range s.actions() {
-				if !strings.HasPrefix(a, "ec2:Describe") {
-					t.Errorf("statement %s grants %s on every resource", s.Sid, a)
+	for _, f := range functions(t, tpl) {
+		for _, st := range roleStatements(t, tpl, f.Role) {
+			res, _ := json.Marshal(st.Resource)
+			// The configuration table is only read: the lease's writes go
+			// to the lease table alone.
+			if strings.Contains(string(res), "EbsSnapshotConfigurationTable") && !slices.Equal(st.actions(), []string{"dynamodb:Query"}) {
+				t.Errorf("%s statement %s grants %v on the configuration table, want dynamodb:Query only", f.Role, st.Sid, st.actions())
+			}
+			// Any mutating grant on every resource would widen the role:
+			// only Describe calls, and Recycle Bin's ListRules (which has
+			// no resource), may use "*".
+			if r, ok := st.Resource.(string); ok && r == "*" {
+				for _, a := range st.actions() {
+					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" {
+						t.Errorf("%s statement %s grants %s on every resource", f.Role, st.Sid, a)
+					}
 				}
 			}
 		}
@@ -251,21 +389,23 @@ func TestAdoptedDeletesAreOptIn(t *testing.T) {
 	}
 }
 
-// The role writes a tag only in the call that creates the snapshot
-// (ec2:CreateAction): it can never retag an existing snapshot, so the
-// tool's own tags (DeleteOn, replication_*, ebs-snapper:*) are set at
-// creation or not at all, and the role cannot be used to rewrite what
-// another snapshot's tags say (docs/security.md).
+// No role writes a tag except in the call that creates the snapshot
+// (ec2:CreateAction): none can retag an existing snapshot, so the tool's
+// own tags (DeleteOn, replication_*, ebs-snapper:*) are set at creation or
+// not at all, and no role can be used to rewrite what another snapshot's
+// tags say (docs/security.md).
 func TestRoleTagsOnlyInTheCallThatCreates(t *testing.T) {
-	stmts := roleStatements(t, parseTemplate(t))
+	tpl := parseTemplate(t)
 	n := 0
-	for _, s := range stmts {
-		if !slices.Contains(s.actions(), "ec2:CreateTags") {
-			continue
-		}
-		n++
-		if got := s.Condition["StringEquals"]["ec2:CreateAction"]; got == "" || len(s.actions()) != 1 {
-			t.Errorf("statement %s grants %v with condition %v: ec2:CreateTags must be alone and bound to ec2:CreateAction", s.Sid, s.actions(), s.Condition)
+	for _, f := range functions(t, tpl) {
+		for _, s := range roleStatements(t, tpl, f.Role) {
+			if !slices.Contains(s.actions(), "ec2:CreateTags") {
+				continue
+			}
+			n++
+			if got := s.Condition["StringEquals"]["ec2:CreateAction"]; got == "" || len(s.actions()) != 1 {
+				t.Errorf("%s statement %s grants %v with condition %v: ec2:CreateTags must be alone and bound to ec2:CreateAction", f.Role, s.Sid, s.actions(), s.Condition)
+			}
 		}
 	}
 	if n == 0 {

@@ -25,6 +25,8 @@ type CloudFormationAPI interface {
 	DeleteStack(ctx context.Context, in *cfn.DeleteStackInput, optFns ...func(*cfn.Options)) (*cfn.DeleteStackOutput, error)
 	DescribeStackEvents(ctx context.Context, in *cfn.DescribeStackEventsInput, optFns ...func(*cfn.Options)) (*cfn.DescribeStackEventsOutput, error)
 	ListStackResources(ctx context.Context, in *cfn.ListStackResourcesInput, optFns ...func(*cfn.Options)) (*cfn.ListStackResourcesOutput, error)
+	ListStacks(ctx context.Context, in *cfn.ListStacksInput, optFns ...func(*cfn.Options)) (*cfn.ListStacksOutput, error)
+	ChangeSetAPI
 }
 
 var _ CloudFormationAPI = (*cfn.Client)(nil)
@@ -128,7 +130,11 @@ const (
 // (UsePreviousValue, or the template's default when that is the value),
 // so an operator's earlier choices survive; a parameter new to the
 // template takes its default.
-func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stack, name, region string, set map[string]string, progress io.Writer) (stackResult, error) {
+//
+// An update is a change set: its changes are printed on out and confirm
+// is asked before it is executed (nil executes). A new stack is listed
+// (its parameters) and confirmed likewise before CreateStack.
+func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stack, name, region string, set map[string]string, confirm Confirm, out, progress io.Writer) (stackResult, error) {
 	body, err := compactTemplate()
 	if err != nil {
 		return 0, err
@@ -137,6 +143,13 @@ func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stac
 		var params []cfntypes.Parameter
 		for _, k := range sortedKeys(set) {
 			params = append(params, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(set[k])})
+		}
+		fmt.Fprintf(out, "stack %s (%s) will be created with these parameters (the rest take the template's defaults):\n", name, region)
+		for _, k := range sortedKeys(set) {
+			fmt.Fprintf(out, "  parameter %s: %s\n", k, set[k])
+		}
+		if err := ask(confirm, fmt.Sprintf("Create stack %s in %s?", name, region)); err != nil {
+			return 0, err
 		}
 		start := time.Now()
 		if _, err := api.CreateStack(ctx, &cfn.CreateStackInput{
@@ -183,17 +196,17 @@ func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stac
 			return stackUnchanged, nil
 		}
 	}
+	cs, err := previewUpdate(ctx, api, stack, name, region, body, params, set, out)
+	if err != nil || cs == "" {
+		return stackUnchanged, err
+	}
+	if err := ask(confirm, fmt.Sprintf("Execute change set %s on stack %s in %s?", cs, name, region)); err != nil {
+		_, _ = api.DeleteChangeSet(ctx, &cfn.DeleteChangeSetInput{StackName: aws.String(name), ChangeSetName: aws.String(cs)})
+		return 0, err
+	}
 	start := time.Now()
-	if _, err := api.UpdateStack(ctx, &cfn.UpdateStackInput{
-		StackName: aws.String(name), TemplateBody: aws.String(string(body)), Parameters: params,
-		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
-	}); err != nil {
-		// CloudFormation's answer when the update would change nothing
-		// (UpdateStack API reference); moto never sends it.
-		if errorCode(err) == "ValidationError" && strings.Contains(err.Error(), "No updates are to be performed") {
-			return stackUnchanged, nil
-		}
-		return 0, fmt.Errorf("update stack %s in %s: %w", name, region, err)
+	if _, err := api.ExecuteChangeSet(ctx, &cfn.ExecuteChangeSetInput{StackName: aws.String(name), ChangeSetName: aws.String(cs)}); err != nil {
+		return 0, fmt.Errorf("execute change set %s on stack %s in %s: %w", cs, name, region, err)
 	}
 	w := cfn.NewStackUpdateCompleteWaiter(api, func(o *cfn.StackUpdateCompleteWaiterOptions) {
 		o.MinDelay, o.MaxDelay = stackWaitMin, stackWaitMax
@@ -203,6 +216,21 @@ func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stac
 		return 0, stackFailed(ctx, api, name, region, "update", err, progress)
 	}
 	return stackUpdated, nil
+}
+
+// ask asks confirm, when set, and returns ErrDeclined for a no.
+func ask(confirm Confirm, question string) error {
+	if confirm == nil {
+		return nil
+	}
+	ok, err := confirm(question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrDeclined
+	}
+	return nil
 }
 
 // deleteStack deletes the stack and waits until it is gone.

@@ -24,12 +24,6 @@ var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 // (the Python ebs_snapper's).
 const tableLogicalID = "EbsSnapshotConfigurationTable"
 
-// ErrTableOutsideStack is returned by Run when the stack is to be created
-// but the configuration table already exists: CloudFormation cannot create
-// a resource whose name is taken, and would fail the new stack into
-// ROLLBACK_COMPLETE.
-var ErrTableOutsideStack = errors.New("the configuration table already exists outside the stack")
-
 // tableExists reports whether the configuration table exists in the
 // region (DescribeTable answers ResourceNotFoundException when it does
 // not).
@@ -46,32 +40,10 @@ func tableExists(ctx context.Context, api DynamoDBAPI, region string) (bool, err
 	}
 }
 
-// tableOutsideStack explains, with the commands that fix it, that the
-// table blocks creating the stack: import it into the stack (keeps the
-// stanzas), or back the stanzas up and delete it.
-func tableOutsideStack(account, region string) error {
-	stack, cs := StackName(account), "import-"+tableLogicalID
-	return fmt.Errorf(`%w: table %s in %s (deploy --table-only made it, a deploy --delete kept it, or it was made by hand); CloudFormation cannot create stack %s over it, so nothing was uploaded or created. Either import it into the stack, keeping its stanzas:
-  ebs-snapper deploy --print-import-template > table.json
-  aws cloudformation create-change-set --region %s --stack-name %s --change-set-name %s --change-set-type IMPORT --template-body file://table.json --resources-to-import '[{"ResourceType":"AWS::DynamoDB::Table","LogicalResourceId":"%s","ResourceIdentifier":{"TableName":"%s"}}]'
-  aws cloudformation wait change-set-create-complete --region %s --stack-name %s --change-set-name %s
-  aws cloudformation execute-change-set --region %s --stack-name %s --change-set-name %s
-  aws cloudformation wait stack-import-complete --region %s --stack-name %s
-  ebs-snapper deploy --region %s
-(when the table has a CostCenter tag, add --parameters ParameterKey=CostCenter,ParameterValue=<its value> to create-change-set), or back up its stanzas (ebs-snapper configure -t %s -l, then configure -t %s -g ID > ID.json for each) and delete it (aws dynamodb delete-table --region %s --table-name %s), then deploy again`,
-		ErrTableOutsideStack, Table, region, stack,
-		region, stack, cs, tableLogicalID, Table,
-		region, stack, cs,
-		region, stack, cs,
-		region, stack,
-		region,
-		region, region, region, Table)
-}
-
 // ImportTemplate returns the template that imports an existing
 // configuration table into a new stack (JSON): a resource import may hold
 // only the resources it imports, so this is the full template's table
-// resource with the parameter and condition it uses and nothing else; the
+// resource with the parameters and conditions it uses and nothing else; the
 // next deploy updates the stack to the full template.
 func ImportTemplate() []byte {
 	var full struct {
@@ -86,8 +58,8 @@ func ImportTemplate() []byte {
 	out, err := json.MarshalIndent(map[string]any{
 		"AWSTemplateFormatVersion": full.AWSTemplateFormatVersion,
 		"Description":              "ebs-snapper: import the configuration table " + Table + " (then run ebs-snapper deploy)",
-		"Parameters":               map[string]json.RawMessage{"CostCenter": full.Parameters["CostCenter"]},
-		"Conditions":               map[string]json.RawMessage{"HasCostCenter": full.Conditions["HasCostCenter"]},
+		"Parameters":               map[string]json.RawMessage{"CostCenter": full.Parameters["CostCenter"], "TableKmsKeyArn": full.Parameters["TableKmsKeyArn"]},
+		"Conditions":               map[string]json.RawMessage{"HasCostCenter": full.Conditions["HasCostCenter"], "HasTableKey": full.Conditions["HasTableKey"]},
 		"Resources":                map[string]json.RawMessage{tableLogicalID: full.Resources[tableLogicalID]},
 	}, "", "  ")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,9 +24,10 @@ type TableAPI interface {
 
 var _ TableAPI = (*dynamodb.Client)(nil)
 
-// tableProperties is the configuration table's resource in the template:
-// every property CreateTable reproduces. Decoding refuses any other, so a
-// template change that the CLI-only table would not follow fails loudly
+// tableProperties is the configuration table's resource in the template,
+// with its conditions resolved for the given parameters: every property
+// CreateTable reproduces. Decoding refuses any other, so a template change
+// that the CLI-only table would not follow fails loudly
 // (TestCreateTableFollowsTheTemplate) instead of drifting.
 type tableProperties struct {
 	TableName            string
@@ -39,23 +41,42 @@ type tableProperties struct {
 	}
 	BillingMode                      ddbtypes.BillingMode
 	PointInTimeRecoverySpecification *struct{ PointInTimeRecoveryEnabled bool }
-	SSESpecification                 *struct{ SSEEnabled bool }
-	DeletionProtectionEnabled        *bool
-	// Tags is the CostCenter tag when the CostCenter parameter is set.
-	Tags json.RawMessage
+	SSESpecification                 *struct {
+		SSEEnabled     bool
+		SSEType        ddbtypes.SSEType
+		KMSMasterKeyId string
+	}
+	DeletionProtectionEnabled *bool
+	Tags                      []struct{ Key, Value string }
 }
 
 // templateTable reads the configuration table's properties from the
-// embedded template.
-func templateTable() (tableProperties, error) {
+// embedded template, resolving Fn::If, Ref and the conditions it uses
+// (Fn::Not, Fn::Equals) with params (a parameter not given is its
+// template default).
+func templateTable(params map[string]string) (tableProperties, error) {
 	var t struct {
-		Resources map[string]struct{ Properties json.RawMessage }
+		Parameters map[string]struct{ Default any }
+		Conditions map[string]any
+		Resources  map[string]struct{ Properties any }
 	}
 	if err := json.Unmarshal(templateJSON, &t); err != nil {
 		return tableProperties{}, fmt.Errorf("embedded template.json: %w", err)
 	}
+	r := resolver{params: params, conditions: t.Conditions, defaults: map[string]any{}}
+	for k, p := range t.Parameters {
+		r.defaults[k] = p.Default
+	}
+	props, err := r.value(t.Resources[tableLogicalID].Properties)
 	var p tableProperties
-	dec := json.NewDecoder(bytes.NewReader(t.Resources[tableLogicalID].Properties))
+	if err != nil {
+		return p, fmt.Errorf("template resource %s: %w", tableLogicalID, err)
+	}
+	b, err := json.Marshal(props)
+	if err != nil {
+		return p, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return p, fmt.Errorf("template resource %s: %w (CreateTable does not reproduce it)", tableLogicalID, err)
@@ -63,9 +84,102 @@ func templateTable() (tableProperties, error) {
 	return p, nil
 }
 
+// noValue stands for AWS::NoValue: the property is left out.
+type noValue struct{}
+
+// resolver evaluates the intrinsic functions the table's properties use.
+type resolver struct {
+	params     map[string]string
+	defaults   map[string]any
+	conditions map[string]any
+}
+
+func (r resolver) value(v any) (any, error) {
+	switch x := v.(type) {
+	case []any:
+		var out []any
+		for _, e := range x {
+			ev, err := r.value(e)
+			if err != nil {
+				return nil, err
+			}
+			if _, skip := ev.(noValue); !skip {
+				out = append(out, ev)
+			}
+		}
+		return out, nil
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			return r.ref(ref)
+		}
+		if args, ok := x["Fn::If"].([]any); ok && len(x) == 1 {
+			if len(args) != 3 {
+				return nil, fmt.Errorf("Fn::If %v: want 3 arguments", args)
+			}
+			name, _ := args[0].(string)
+			c, err := r.condition(r.conditions[name])
+			if err != nil {
+				return nil, fmt.Errorf("condition %s: %w", name, err)
+			}
+			if c {
+				return r.value(args[1])
+			}
+			return r.value(args[2])
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			if strings.HasPrefix(k, "Fn::") {
+				return nil, fmt.Errorf("%s is not supported", k)
+			}
+			ev, err := r.value(e)
+			if err != nil {
+				return nil, err
+			}
+			if _, skip := ev.(noValue); !skip {
+				out[k] = ev
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (r resolver) ref(name string) (any, error) {
+	if name == "AWS::NoValue" {
+		return noValue{}, nil
+	}
+	if v, ok := r.params[name]; ok {
+		return v, nil
+	}
+	if v, ok := r.defaults[name]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("Ref %s: not a parameter", name)
+}
+
+func (r resolver) condition(v any) (bool, error) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false, fmt.Errorf("%v: not a condition", v)
+	}
+	if args, ok := m["Fn::Not"].([]any); ok && len(args) == 1 {
+		c, err := r.condition(args[0])
+		return !c, err
+	}
+	if args, ok := m["Fn::Equals"].([]any); ok && len(args) == 2 {
+		a, err := r.value(args[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := r.value(args[1])
+		return fmt.Sprint(a) == fmt.Sprint(b), err
+	}
+	return false, fmt.Errorf("%v: only Fn::Not and Fn::Equals are supported", v)
+}
+
 // createTableInput is the CreateTable request that makes the table as the
-// stack's template does; costCenter, when not empty, is the CostCenter tag.
-func (p tableProperties) createTableInput(costCenter string) *dynamodb.CreateTableInput {
+// stack's template does.
+func (p tableProperties) createTableInput() *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{
 		TableName:                 aws.String(p.TableName),
 		BillingMode:               p.BillingMode,
@@ -77,11 +191,14 @@ func (p tableProperties) createTableInput(costCenter string) *dynamodb.CreateTab
 	for _, k := range p.KeySchema {
 		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.AttributeName), KeyType: k.KeyType})
 	}
-	if p.SSESpecification != nil {
-		in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(p.SSESpecification.SSEEnabled)}
+	if sse := p.SSESpecification; sse != nil {
+		in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(sse.SSEEnabled), SSEType: sse.SSEType}
+		if sse.KMSMasterKeyId != "" {
+			in.SSESpecification.KMSMasterKeyId = aws.String(sse.KMSMasterKeyId)
+		}
 	}
-	if costCenter != "" {
-		in.Tags = []ddbtypes.Tag{{Key: aws.String("CostCenter"), Value: aws.String(costCenter)}}
+	for _, t := range p.Tags {
+		in.Tags = append(in.Tags, ddbtypes.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 	}
 	return in
 }
@@ -90,15 +207,16 @@ func (p tableProperties) createTableInput(costCenter string) *dynamodb.CreateTab
 const tableWait = 5 * time.Minute
 
 // CreateTable creates the configuration table in region as the stack's
-// template defines it (keys, billing mode, encryption, deletion
-// protection, the CostCenter tag when costCenter is set), waits until it
+// template defines it for params (the template parameters the table uses,
+// CostCenter and TableKmsKeyArn; the defaults for those not given): keys,
+// billing mode, encryption, deletion protection, tags. It waits until it
 // is ACTIVE and turns point-in-time recovery on as the template does:
 // what a CLI-only installation needs for configure -s, and what a later
 // deploy imports into the stack unchanged (ImportTemplate). A table that
 // already exists is left as it is. It writes one line per step to out and
 // reports whether it created the table.
-func CreateTable(ctx context.Context, api TableAPI, region, costCenter string, out io.Writer) (bool, error) {
-	p, err := templateTable()
+func CreateTable(ctx context.Context, api TableAPI, region string, params map[string]string, out io.Writer) (bool, error) {
+	p, err := templateTable(params)
 	if err != nil {
 		return false, err
 	}
@@ -110,7 +228,7 @@ func CreateTable(ctx context.Context, api TableAPI, region, costCenter string, o
 		fmt.Fprintf(out, "table %s (%s): exists, left as it is\n", p.TableName, region)
 		return false, nil
 	}
-	if _, err := api.CreateTable(ctx, p.createTableInput(costCenter)); err != nil {
+	if _, err := api.CreateTable(ctx, p.createTableInput()); err != nil {
 		return false, fmt.Errorf("create table %s in %s: %w", p.TableName, region, err)
 	}
 	w := dynamodb.NewTableExistsWaiter(api)
@@ -142,8 +260,12 @@ func (p tableProperties) describe() string {
 	if p.PointInTimeRecoverySpecification != nil && p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
 		b.WriteString(", point-in-time recovery")
 	}
-	if p.SSESpecification != nil && p.SSESpecification.SSEEnabled {
-		b.WriteString(", encrypted with an AWS managed key")
+	if sse := p.SSESpecification; sse != nil && sse.SSEEnabled {
+		if sse.KMSMasterKeyId != "" {
+			b.WriteString(", encrypted with KMS key " + sse.KMSMasterKeyId)
+		} else {
+			b.WriteString(", encrypted with an AWS managed key")
+		}
 	}
 	if p.DeletionProtectionEnabled != nil && *p.DeletionProtectionEnabled {
 		b.WriteString(", deletion protection")

@@ -18,11 +18,11 @@ import (
 // decoding refuses a property it does not know, so a template change that
 // CreateTable would not follow fails here.
 func TestCreateTableFollowsTheTemplate(t *testing.T) {
-	p, err := templateTable()
+	p, err := templateTable(map[string]string{"CostCenter": "ops"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := p.createTableInput("ops")
+	in := p.createTableInput()
 	if aws.ToString(in.TableName) != Table || len(in.KeySchema) != 2 ||
 		aws.ToString(in.KeySchema[0].AttributeName) != "aws_account_id" || in.KeySchema[0].KeyType != "HASH" ||
 		aws.ToString(in.KeySchema[1].AttributeName) != "id" || in.KeySchema[1].KeyType != "RANGE" ||
@@ -32,8 +32,20 @@ func TestCreateTableFollowsTheTemplate(t *testing.T) {
 	if p.PointInTimeRecoverySpecification == nil || !p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
 		t.Error("the template's point-in-time recovery was not read")
 	}
-	if len(p.createTableInput("").Tags) != 0 {
-		t.Error("a CostCenter tag without a CostCenter")
+	if in.SSESpecification == nil || !aws.ToBool(in.SSESpecification.Enabled) || in.SSESpecification.KMSMasterKeyId != nil {
+		t.Errorf("encryption %+v, want the AWS managed key", in.SSESpecification)
+	}
+	plain, err := templateTable(nil)
+	if err != nil || len(plain.createTableInput().Tags) != 0 {
+		t.Errorf("no CostCenter: %v, tags %v", err, plain.Tags)
+	}
+	const key = "arn:aws:kms:eu-west-1:123456789012:key/1234"
+	keyed, err := templateTable(map[string]string{"TableKmsKeyArn": key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sse := keyed.createTableInput().SSESpecification; sse == nil || sse.SSEType != "KMS" || aws.ToString(sse.KMSMasterKeyId) != key {
+		t.Errorf("TableKmsKeyArn: encryption %+v, want KMS with %s", sse, key)
 	}
 }
 

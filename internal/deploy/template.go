@@ -60,6 +60,10 @@ func StackName(account string) string { return "ebs-snapper-" + account }
 // bucket names are global, so both are in it).
 func BucketName(account, region string) string { return "ebs-snapper-" + account + "-" + region }
 
+// BucketTag is the tag deploy puts on the code bucket, its value the
+// stack's name, so the bucket says what it serves.
+const BucketTag = "ebs-snapper:stack"
+
 // CodeKey is the S3 key of the code zip for an architecture: a change of
 // architecture changes the key, so CloudFormation replaces code and
 // architecture together.

@@ -105,6 +105,9 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		if tc.rule != "" {
 			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)
 		}
+		if tc.timeout == "FanoutTimeout" {
+			want["EBS_SNAPPER_REGIONS"] = ref("Regions")
+		}
 		if tc.timeout == "WorkerTimeout" {
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
 			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 	"time"
@@ -78,6 +79,10 @@ func (a *attempts) register(stack *middleware.Stack) error {
 	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ebs-snapper-bucket",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			action := awsmiddleware.GetOperationName(ctx)
+			if slog.Default().Enabled(ctx, slog.LevelDebug) {
+				slog.DebugContext(ctx, "ec2 request", "region", awsmiddleware.GetRegion(ctx), "action", action,
+					"filters", loggedFilters(in.Parameters), "ids", countIDs(in.Parameters))
+			}
 			b, ok := BucketFor(action, filtered(in.Parameters))
 			ctx = middleware.WithStackValue(ctx, bucketKey{}, requestBucket{action, b, ok})
 			return next.HandleInitialize(ctx, in)

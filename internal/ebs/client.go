@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/rbin"
 	"golang.org/x/time/rate"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
@@ -39,6 +40,9 @@ type EC2API interface {
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
 	ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, optFns ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error)
 	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
+	DescribeLockedSnapshots(ctx context.Context, in *ec2.DescribeLockedSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLockedSnapshotsOutput, error)
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	LockSnapshot(ctx context.Context, in *ec2.LockSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.LockSnapshotOutput, error)
 }
 
 var _ EC2API = (*ec2.Client)(nil)
@@ -58,9 +62,10 @@ const (
 	maxSnapshotsPage = 1000
 	maxImagesPage    = 1000
 	maxVolumesPage   = 500
-	// volumeIDChunk bounds the values of one volume-id filter, keeping each
-	// request well under EC2's request-size limits.
-	volumeIDChunk = 200
+	// maxLockedPage and maxLaunchTemplatesPage are DescribeLockedSnapshots'
+	// and DescribeLaunchTemplateVersions' largest pages.
+	maxLockedPage          = 1000
+	maxLaunchTemplatesPage = 200
 	// maxDescription is one under EC2's 255: the original cut at 254 and
 	// descriptions stay identical to the ones it wrote.
 	maxDescription = 254
@@ -117,6 +122,10 @@ func (o Options) limiter(action string) *rate.Limiter {
 type Client struct {
 	api    EC2API
 	region string
+	// rbin lists the region's Recycle Bin rules: the SDK's client from
+	// NewForRegion, or api itself when it has Recycle Bin operations too
+	// (the fake); nil otherwise.
+	rbin RecycleBinAPI
 	// create and delete pace CreateSnapshot and DeleteSnapshot calls
 	// through an EC2API that is not the SDK's client (the fake); through
 	// the SDK client (NewForRegion) every attempt of every call is paced
@@ -134,9 +143,12 @@ type Client struct {
 
 // New returns a Client that calls api for region. Rates of opts pace its
 // CreateSnapshot and DeleteSnapshot calls; AttemptTimeout is not used
-// (api is not the SDK client, which has the attempts).
+// (api is not the SDK client, which has the attempts). When api also
+// implements RecycleBinAPI, it answers RecycleBinRules.
 func New(api EC2API, region string, opts Options) *Client {
+	rb, _ := api.(RecycleBinAPI)
 	return &Client{
+		rbin:      rb,
 		api:       api,
 		region:    region,
 		create:    opts.limiter("CreateSnapshot"),
@@ -165,6 +177,7 @@ func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 		o.Region = region
 		o.APIOptions = append(o.APIOptions, mw.register)
 	}), region, Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1, "CreateSnapshots": -1}})
+	c.rbin = rbin.NewFromConfig(cfg, func(o *rbin.Options) { o.Region = region })
 	if cfg.Retryer != nil {
 		c.createOpts = withRetryer(cfg.Retryer())
 		c.deleteOpts = withRetryer(cfg.Retryer())

@@ -23,11 +23,16 @@ func toSDKFilters(filters []inventory.Filter) []ec2types.Filter {
 }
 
 // describeFilters renders filters for error messages, e.g.
-// "[tag:Name=web-*,db-* instance-id=i-1]".
+// "[tag:Name=web-*,db-* instance-id=i-1]"; a filter of more than
+// shownValues values shows its first ones and their count.
 func describeFilters(filters []inventory.Filter) string {
+	const shownValues = 3
 	parts := make([]string, len(filters))
 	for i, f := range filters {
-		parts[i] = f.Name + "=" + strings.Join(f.Values, ",")
+		parts[i] = f.Name + "=" + strings.Join(f.Values[:min(len(f.Values), shownValues)], ",")
+		if n := len(f.Values); n > shownValues {
+			parts[i] += fmt.Sprintf(",… (%d values)", n)
+		}
 	}
 	return fmt.Sprint(parts)
 }

@@ -3,6 +3,7 @@ package ebs
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/smithy-go"
 
@@ -19,6 +20,11 @@ const (
 	CodeVolumeNotFound   = "InvalidVolume.NotFound"
 	CodeInstanceNotFound = "InvalidInstanceID.NotFound"
 	CodeAMINotFound      = "InvalidAMIID.NotFound"
+	// CodeSnapshotLocked is what the fake (and the tests' patched moto)
+	// answer to a DeleteSnapshot of a locked snapshot. EC2's API reference
+	// lists no code for that refusal; the engine never relies on it: it
+	// lists locks before planning and sends no such delete.
+	CodeSnapshotLocked = "SnapshotLocked"
 
 	CodeRequestLimitExceeded = "RequestLimitExceeded"
 	CodeThrottling           = "Throttling"
@@ -33,12 +39,19 @@ const (
 
 	CodeAuthFailure   = "AuthFailure"
 	CodeOptInRequired = "OptInRequired"
+	// CodeUnauthorizedOperation answers a call the caller may not make:
+	// IAM does not allow it, or a service control policy denies it (its
+	// message then says "explicit deny in a service control policy").
+	CodeUnauthorizedOperation = "UnauthorizedOperation"
 
 	CodeInvalidParameterValue       = "InvalidParameterValue"
 	CodeInvalidParameterCombination = "InvalidParameterCombination"
 	CodeTagLimitExceeded            = "TagLimitExceeded"
-	CodeDryRunOperation             = "DryRunOperation"
-	CodeUnsupportedOperation        = "UnsupportedOperation"
+	// CodeFilterLimitExceeded answers a Describe call with too many
+	// filters or too many values in one filter (MaxFilterValues).
+	CodeFilterLimitExceeded  = "FilterLimitExceeded"
+	CodeDryRunOperation      = "DryRunOperation"
+	CodeUnsupportedOperation = "UnsupportedOperation"
 	// CodeIncorrectState is ModifySnapshotTier's answer for a snapshot
 	// that is not completed or already archived.
 	CodeIncorrectState = "IncorrectState"
@@ -106,13 +119,13 @@ func IsRegionUnavailable(err error) bool {
 	return false
 }
 
-// filterRejected wraps a DescribeInstances error with
-// inventory.ErrFilterRejected when EC2 refused the request's filters
-// (InvalidParameterValue, "The filter 'tags:env' is invalid"): that is the
+// filterRejected wraps a Describe error with inventory.ErrFilterRejected
+// when EC2 refused the request's filters (InvalidParameterValue, "The
+// filter 'tags:env' is invalid", or FilterLimitExceeded): that is the
 // stanza's fault, and the engine reports that stanza instead of failing
 // the region. Any other error is returned as it is.
 func filterRejected(err error) error {
-	if code(err) == CodeInvalidParameterValue {
+	if c := code(err); c == CodeInvalidParameterValue || c == CodeFilterLimitExceeded {
 		return fmt.Errorf("%w: %w", inventory.ErrFilterRejected, err)
 	}
 	return err
@@ -134,6 +147,9 @@ func copyLimit(err error) error {
 // Client method passes its errors through it, so the engine never needs to
 // know an AWS error code. Other errors are returned unchanged.
 func classify(err error) error {
+	if denied := policyDenied(err); denied != nil {
+		return denied
+	}
 	var sentinel error
 	switch c := code(err); {
 	case c == CodeAuthFailure, c == CodeOptInRequired:
@@ -148,6 +164,25 @@ func classify(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", sentinel, err)
+}
+
+// scpDeny is how EC2's UnauthorizedOperation message names a denial by
+// a service control policy ("... is not authorized to perform:
+// ec2:DescribeInstances with an explicit deny in a service control
+// policy"); see "Troubleshoot access denied error messages" in the IAM
+// User Guide.
+const scpDeny = "service control policy"
+
+// policyDenied returns an *inventory.PolicyDeniedError around err when EC2
+// refused the call because a service control policy denies it, nil
+// otherwise.
+func policyDenied(err error) error {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != CodeUnauthorizedOperation ||
+		!strings.Contains(strings.ToLower(apiErr.ErrorMessage()), scpDeny) {
+		return nil
+	}
+	return &inventory.PolicyDeniedError{Message: apiErr.ErrorMessage(), Err: err}
 }
 
 func code(err error) string {

@@ -42,12 +42,32 @@ var liveStates = []string{"pending", "running", "shutting-down", "stopping", "st
 // Instances returns the instances that match filters (names ANDed, values
 // ORed, wildcards allowed) in every state but terminated, with their state,
 // as EC2 orders them: one paginated listing with a server-side
-// instance-state-name filter. An error EC2 answers with
-// InvalidParameterValue (an unknown filter name such as "tags:env") wraps
+// instance-state-name filter, or one per set of filterSets when a filter
+// holds more than MaxFilterValues values, merged without duplicates. An
+// error EC2 answers with InvalidParameterValue (an unknown filter name
+// such as "tags:env") or FilterLimitExceeded wraps
 // inventory.ErrFilterRejected.
 //
 // IAM: ec2:DescribeInstances.
 func (c *Client) Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error) {
+	if len(filterSets(filters)) == 1 {
+		return c.instances(ctx, filters)
+	}
+	var out []inventory.Instance
+	seen := map[string]bool{}
+	for _, set := range filterSets(filters) {
+		inst, err := c.instances(ctx, set)
+		if err != nil {
+			return nil, err
+		}
+		out = byID(out, inst, seen, func(i inventory.Instance) string { return i.ID })
+	}
+	return out, nil
+}
+
+// instances is one paginated DescribeInstances with filters, which EC2
+// must accept as they are (filterSets).
+func (c *Client) instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error) {
 	in := &ec2.DescribeInstancesInput{
 		Filters: append(toSDKFilters(filters), ec2types.Filter{
 			Name:   aws.String("instance-state-name"),
@@ -80,11 +100,20 @@ func (c *Client) Snapshots(ctx context.Context) ([]inventory.Snapshot, error) {
 
 // SnapshotsMatching returns the account's snapshots that match filters
 // (DescribeSnapshots filter names): one paginated listing, evaluated by
-// EC2.
+// EC2, per set of filterSets (merged without duplicates).
 //
 // IAM: ec2:DescribeSnapshots.
 func (c *Client) SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error) {
-	return c.snapshots(ctx, filters, "matching "+describeFilters(filters))
+	var out []inventory.Snapshot
+	seen := map[string]bool{}
+	for _, set := range filterSets(filters) {
+		snaps, err := c.snapshots(ctx, set, "matching "+describeFilters(set))
+		if err != nil {
+			return nil, err
+		}
+		out = byID(out, snaps, seen, func(s inventory.Snapshot) string { return s.ID })
+	}
+	return out, nil
 }
 
 // snapshots lists the account's snapshots that match filters; what names
@@ -149,7 +178,7 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 	var volumes []inventory.Volume
 	// A volume-id filter, unlike VolumeIds, does not fail the whole call
 	// when one volume was deleted since the instances were listed.
-	for chunk := range slices.Chunk(ids, volumeIDChunk) {
+	for chunk := range slices.Chunk(ids, MaxFilterValues) {
 		vols, err := c.volumes(ctx, []inventory.Filter{{Name: "volume-id", Values: chunk}}, fmt.Sprintf("%s… (%d ids)", chunk[0], len(chunk)))
 		if err != nil {
 			return nil, err
@@ -161,11 +190,21 @@ func (c *Client) Volumes(ctx context.Context, ids []string) ([]inventory.Volume,
 
 // VolumesMatching returns the volumes that match filters (DescribeVolumes
 // filter names, ANDed; values ORed with * and ? wildcards): one paginated
-// listing, evaluated by EC2.
+// listing, evaluated by EC2, per set of filterSets (merged without
+// duplicates).
 //
 // IAM: ec2:DescribeVolumes.
 func (c *Client) VolumesMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Volume, error) {
-	return c.volumes(ctx, filters, "matching "+describeFilters(filters))
+	var out []inventory.Volume
+	seen := map[string]bool{}
+	for _, set := range filterSets(filters) {
+		vols, err := c.volumes(ctx, set, "matching "+describeFilters(set))
+		if err != nil {
+			return nil, err
+		}
+		out = byID(out, vols, seen, func(v inventory.Volume) string { return v.ID })
+	}
+	return out, nil
 }
 
 // volumes lists the volumes that match filters; what names the listing in
@@ -184,34 +223,6 @@ func (c *Client) volumes(ctx context.Context, filters []inventory.Filter, what s
 		}
 	}
 	return volumes, nil
-}
-
-// ImageSnapshots maps every EBS snapshot that backs one of the account's
-// AMIs to that AMI's id. Such snapshots cannot be deleted while the AMI is
-// registered.
-//
-// IAM: ec2:DescribeImages.
-func (c *Client) ImageSnapshots(ctx context.Context) (map[string]string, error) {
-	in := &ec2.DescribeImagesInput{
-		Owners:     []string{selfOwner},
-		MaxResults: aws.Int32(maxImagesPage),
-	}
-	backing := map[string]string{}
-	p := ec2.NewDescribeImagesPaginator(c.api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe images owned by self in %s: %w", c.region, classify(err))
-		}
-		for _, img := range page.Images {
-			for _, bdm := range img.BlockDeviceMappings {
-				if bdm.Ebs != nil && aws.ToString(bdm.Ebs.SnapshotId) != "" {
-					backing[aws.ToString(bdm.Ebs.SnapshotId)] = aws.ToString(img.ImageId)
-				}
-			}
-		}
-	}
-	return backing, nil
 }
 
 func unique(ids []string) []string {

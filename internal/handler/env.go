@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -51,6 +54,12 @@ const (
 	// snapshot copies in progress per destination region (replication
 	// worker), a whole number of 1 or more, where AWS Support raised it.
 	CopyLimitEnv = "EBS_SNAPPER_COPY_LIMIT"
+	// RegionsEnv optionally limits the fan-outs to these regions, named
+	// and separated by commas ("us-east-1,eu-west-1"): the stack's
+	// Regions parameter, for an account whose organisation denies the
+	// others with a service control policy. Empty means every enabled
+	// region.
+	RegionsEnv = "EBS_SNAPPER_REGIONS"
 	// LogLevelEnv is debug, info (the default), warn or error.
 	LogLevelEnv = "LOG_LEVEL"
 )
@@ -103,6 +112,13 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		}
 		cfg.CopyLimit = n
 	}
+	if v := getenv(RegionsEnv); v != "" {
+		regions, err := ParseRegions(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", RegionsEnv, v, err)
+		}
+		cfg.Regions = regions
+	}
 	table := getenv(TableEnv)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
@@ -131,4 +147,23 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		return nil, err
 	}
 	return New(cfg)
+}
+
+// regionName is the form of an AWS region name: "us-east-1",
+// "ap-southeast-2", "us-gov-west-1", "eu-central-2".
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// ParseRegions reads a list of region names separated by commas, as the
+// stack's Regions parameter holds it: sorted and without duplicates in
+// the result; an error names the first item that is not a region name.
+func ParseRegions(v string) ([]string, error) {
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		if !regionName.MatchString(r) {
+			return nil, fmt.Errorf("%q is not a region name such as us-east-1 (names separated by commas, no spaces)", r)
+		}
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

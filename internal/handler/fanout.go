@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,8 +33,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	slog.InfoContext(ctx, "fan-out", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
 	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
 	if err != nil {
+		// No heartbeat: the pipeline's alarm treats its absence as a breach.
 		return fmt.Errorf("%s: %w", h.cfg.Name, err)
 	}
+	h.heartbeat(ctx, len(env.Policy.Stanzas), len(env.Invalid))
 	var errs []error
 	if h.cfg.Name == FanoutSnapshot {
 		errs = append(errs, h.syncReplicationRule(ctx, env))
@@ -45,6 +48,7 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account, "invalid", len(env.Invalid))
 		return errors.Join(append(errs, snapper.Judge(snapper.Report{}, len(env.Invalid)).Err())...)
 	}
+	h.limitRegions(ctx, env)
 	regions := env.Regions
 	if h.cfg.Name == FanoutReplication {
 		var err error
@@ -62,6 +66,30 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	slog.InfoContext(ctx, "fanned out", "topic", h.cfg.TopicARN, "regions", published)
 	return errors.Join(errs...)
+}
+
+// limitRegions keeps in env only the regions of Config.Regions (all when
+// it is empty), with their clients. A listed region the account has not
+// enabled is logged and left out, like any region not enabled.
+func (h *Handler) limitRegions(ctx context.Context, env *account.Environment) {
+	if len(h.cfg.Regions) == 0 {
+		return
+	}
+	var regions []string
+	var clients []snapper.EC2
+	for i, r := range env.Regions {
+		if slices.Contains(h.cfg.Regions, r) {
+			regions = append(regions, r)
+			clients = append(clients, env.Clients[i])
+		}
+	}
+	for _, r := range h.cfg.Regions {
+		if !slices.Contains(env.Regions, r) {
+			slog.WarnContext(ctx, "region skipped: in the stack's Regions but not enabled for the account", "region", r)
+		}
+	}
+	slog.InfoContext(ctx, "regions limited by the stack's Regions parameter", "regions", regions, "enabled", len(env.Regions))
+	env.Regions, env.Clients = regions, clients
 }
 
 // snapshotProbe is how the replication fan-out asks a region whether the
@@ -84,10 +112,13 @@ func regionsWithSnapshots(ctx context.Context, env *account.Environment) ([]stri
 		if !ok {
 			return nil, fmt.Errorf("the EC2 client of %s cannot list snapshots for the replication fan-out", region)
 		}
+		// The region's first call: a service control policy denying it
+		// denies the region.
 		has, err := probe.HasSnapshots(ctx)
+		err = inventory.DenyRegion(region, err)
 		switch {
 		case errors.Is(err, inventory.ErrRegionUnavailable):
-			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", region)
+			slog.InfoContext(ctx, "region skipped: "+inventory.SkipReason(err), "region", region)
 		case err != nil:
 			slog.ErrorContext(ctx, "snapshot probe failed; fanning out anyway", "region", region, "error", err)
 			errs = append(errs, err)

@@ -84,10 +84,17 @@ type Config struct {
 	Margin time.Duration
 	// Version goes into new snapshots' descriptions.
 	Version string
+	// Now, when set, gives the workers' evaluation time for each run
+	// (tests move it past a retention); nil is the clock.
+	Now func() time.Time
 	// CopyLimit is the replication worker's limit of snapshot copies in
 	// progress per destination region; zero means
 	// snapper.DefaultCopyLimit (EC2's quota).
 	CopyLimit int
+	// Regions, when not empty, are the only regions a fan-out publishes
+	// to (the stack's Regions parameter): its workers are not started in
+	// any other. Empty means every region enabled for the account.
+	Regions []string
 }
 
 // Handler serves one Lambda function. Invoke is what lambda.Start calls.

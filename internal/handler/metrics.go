@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
@@ -51,6 +52,19 @@ func (h *Handler) emit(ctx context.Context, figs ...report.Figures) {
 			slog.WarnContext(ctx, "metrics not written", "error", err)
 			return
 		}
+	}
+}
+
+// heartbeat writes the fan-out's pipeline heartbeat (report.PipelineEMF)
+// to Config.Metrics: how many valid and invalid stanzas it found. The
+// pipeline is the handler's name without "fanout-".
+func (h *Handler) heartbeat(ctx context.Context, valid, invalid int) {
+	if h.cfg.Metrics == nil {
+		return
+	}
+	line := report.PipelineEMF(time.Now(), strings.TrimPrefix(h.cfg.Name, "fanout-"), valid, invalid)
+	if _, err := h.cfg.Metrics.Write(line); err != nil {
+		slog.WarnContext(ctx, "heartbeat not written", "error", err)
 	}
 }
 

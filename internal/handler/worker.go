@@ -131,6 +131,9 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 		throttled := h.throttledIn(region)
 		var inv *snapper.Region
 		opts := snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote, CopyLimit: h.cfg.CopyLimit}
+		if h.cfg.Now != nil {
+			opts.Now = h.cfg.Now()
+		}
 		if job == snapper.JobSnapshot {
 			// Run returns after its goroutines, so inv is safe to read then.
 			opts.OnInventory = func(r *snapper.Region) { inv = r }

@@ -1,6 +1,9 @@
 package inventory
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Domain sentinels that the EC2 adapter (package ebs) wraps around AWS
 // errors and the engine (package snapper) tests with errors.Is. They live
@@ -42,3 +45,63 @@ var (
 	// failed on a guess.
 	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached EC2 but its answer was lost")
 )
+
+// PolicyDeniedError is a call EC2 refused with UnauthorizedOperation
+// because a service control policy of the account's AWS Organizations
+// organization explicitly denies it (the message says "with an explicit
+// deny in a service control policy"). The adapter wraps every such
+// refusal; the engine decides what it means (RegionDeniedError when the
+// region's first call is refused, a failure otherwise).
+type PolicyDeniedError struct {
+	// Message is EC2's answer, as it gave it.
+	Message string
+	// Err is the call's error.
+	Err error
+}
+
+func (e *PolicyDeniedError) Error() string { return e.Err.Error() }
+
+func (e *PolicyDeniedError) Unwrap() error { return e.Err }
+
+// RegionDeniedError says a service control policy denies the account the
+// whole region: the region's first call was refused as PolicyDeniedError
+// says. It matches ErrRegionUnavailable (errors.Is), so the region is
+// skipped like one not enabled, and SkipReason names the policy's answer.
+type RegionDeniedError struct {
+	Region string
+	// Answer is EC2's message refusing the region's first call.
+	Answer string
+	Err    error
+}
+
+func (e *RegionDeniedError) Error() string {
+	return fmt.Sprintf("region %s denied by a service control policy: %v", e.Region, e.Err)
+}
+
+func (e *RegionDeniedError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrRegionUnavailable) true.
+func (e *RegionDeniedError) Is(target error) bool { return target == ErrRegionUnavailable }
+
+// DenyRegion returns a *RegionDeniedError for region when err is (or
+// wraps) a *PolicyDeniedError, and err unchanged otherwise: what a caller
+// does with the error of a region's first call.
+func DenyRegion(region string, err error) error {
+	var pd *PolicyDeniedError
+	if errors.As(err, &pd) {
+		return &RegionDeniedError{Region: region, Answer: pd.Message, Err: err}
+	}
+	return err
+}
+
+// SkipReason is the one line a report gives for a region skipped because
+// of err (which matches ErrRegionUnavailable): the service control
+// policy's answer for a denied region, "region not enabled for the
+// account" otherwise.
+func SkipReason(err error) string {
+	var rd *RegionDeniedError
+	if errors.As(err, &rd) {
+		return "region denied by a service control policy: " + rd.Answer
+	}
+	return ErrRegionUnavailable.Error()
+}

@@ -25,6 +25,15 @@ const (
 	attrChain        = "chain"
 )
 
+// Table is the stack's lease table (its template names it), in the
+// stack's region, the configuration table's.
+const Table = "ebs_snapper_lease"
+
+// ErrNoTable is matched (errors.Is) by the error of an Acquire on a lease
+// table that does not exist (DynamoDB's ResourceNotFoundException): no
+// stack is deployed in the table's region.
+var ErrNoTable = errors.New("no lease table")
+
 // DynamoAPI lists exactly the DynamoDB operations the lease calls, with
 // the SDK's signatures: *dynamodb.Client implements it, and IAMActions
 // derives the role's grant on the lease table from it.
@@ -63,13 +72,12 @@ func NewDynamo(api DynamoAPI, table string) *Dynamo { return &Dynamo{api: api, t
 //
 // IAM: dynamodb:PutItem on the lease table.
 func (d *Dynamo) Acquire(ctx context.Context, l Lease, from string, now time.Time) error {
-	cond := "attribute_not_exists(#k) OR #e < :now"
-	names := map[string]string{"#k": KeyAttribute, "#e": ExpiresAttribute}
-	values := map[string]types.AttributeValue{":now": number(now.Unix())}
+	cond := "attribute_not_exists(#k) OR #e < :now OR #h = :me"
+	names := map[string]string{"#k": KeyAttribute, "#e": ExpiresAttribute, "#h": attrHolder}
+	values := map[string]types.AttributeValue{":now": number(now.Unix()), ":me": &types.AttributeValueMemberS{Value: l.Holder}}
 	if from != "" {
 		// DynamoDB refuses names and values the expression does not use.
 		cond += " OR #h = :from"
-		names["#h"] = attrHolder
 		values[":from"] = &types.AttributeValueMemberS{Value: from}
 	}
 	_, err := d.api.PutItem(ctx, &dynamodb.PutItemInput{
@@ -86,9 +94,12 @@ func (d *Dynamo) Acquire(ctx context.Context, l Lease, from string, now time.Tim
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
+	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &failed):
 		return heldBy(l.Key, failed.Item)
+	case errors.As(err, &missing):
+		return fmt.Errorf("take lease %s in table %s: %w: %w", l.Key, d.table, ErrNoTable, err)
 	case err != nil:
 		return fmt.Errorf("take lease %s in table %s: %w", l.Key, d.table, err)
 	}

@@ -63,9 +63,14 @@ func (e *HeldError) Is(target error) bool { return target == ErrHeld }
 // Store takes and releases leases.
 type Store interface {
 	// Acquire takes l.Key for l.Holder until l.Expires when the lease is
-	// free or expired at now, or when from is not empty and names its
-	// current holder (a holder handing the lease to its continuation).
-	// It returns a *HeldError otherwise.
+	// free or expired at now, when l.Holder already holds it (Lambda's
+	// retry of an invocation that crashed or timed out keeps its request
+	// id, so it takes its own lease back; a CLI run renews its lease the
+	// same way), or when from is not empty and names its current holder
+	// (a holder handing the lease to its continuation). It returns a
+	// *HeldError otherwise. A matching chain alone is not enough: a second
+	// delivery of one continuation message has the chain and from of the
+	// first, and must not run beside it.
 	Acquire(ctx context.Context, l Lease, from string, now time.Time) error
 	// Release gives up key when holder still holds it; a *HeldError when
 	// another holder took it over (after expiry) or it is gone.

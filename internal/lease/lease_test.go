@@ -103,6 +103,26 @@ func runSuite(t *testing.T, atomic bool, newStore func(t *testing.T) lease.Store
 		held(t, s.Acquire(ctx, dup, "req-x", now.Add(time.Minute)), "req-c")
 	})
 
+	// Issue 16 item 9: Lambda retries an invocation that crashed or timed
+	// out with its request id, while the dead invocation's lease lasts
+	// until its deadline: the retry takes its own lease back (and may
+	// extend it); anyone else, even of the same chain, is turned away.
+	t.Run("the same holder takes its own lease back", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Acquire(ctx, first, "", now); err != nil {
+			t.Fatal(err)
+		}
+		retry := first
+		retry.Expires = now.Add(40 * time.Minute)
+		if err := s.Acquire(ctx, retry, "", now.Add(2*time.Minute)); err != nil {
+			t.Fatalf("the retry of req-a: %v", err)
+		}
+		sameChain := lease.Lease{Key: key, Holder: "req-e", Chain: "req-a", Expires: now.Add(40 * time.Minute)}
+		held(t, s.Acquire(ctx, sameChain, "", now.Add(20*time.Minute)), "req-a")
+		// The retry's expiry counts: still held after the first's.
+		held(t, s.Acquire(ctx, second, "", first.Expires.Add(time.Minute)), "req-a")
+	})
+
 	t.Run("release frees it for the next holder only when held", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.Acquire(ctx, first, "", now); err != nil {
@@ -185,5 +205,39 @@ func TestExpiryIsStoredRoundedUp(t *testing.T) {
 	}
 	if err := s.Acquire(context.Background(), lease.Lease{Key: "k", Holder: "b"}, "", now.Add(3*time.Second)); err != nil {
 		t.Errorf("after it: %v", err)
+	}
+}
+
+// File, for CLI runs without a lease table: one holder at a time per key
+// across File values (two processes share the directory, not the value),
+// the holder named to whoever is turned away, free again once released.
+func TestFileLocksOnePerKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := &lease.File{Dir: dir}, &lease.File{Dir: dir}
+	key := lease.Key("snapshot", "us-west-2")
+	mine := lease.Lease{Key: key, Holder: "cli:host:1:tok", Chain: "tok"}
+	if err := a.Acquire(ctx, mine, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Acquire(ctx, mine, "", time.Now()); err != nil {
+		t.Errorf("renewal by its holder: %v", err)
+	}
+	var h *lease.HeldError
+	err := b.Acquire(ctx, lease.Lease{Key: key, Holder: "other"}, "", time.Now())
+	if !errors.As(err, &h) || h.Holder != "cli:host:1:tok" || h.Chain != "tok" {
+		t.Errorf("second holder: %v, want held by cli:host:1:tok (chain tok)", err)
+	}
+	if err := b.Acquire(ctx, lease.Lease{Key: lease.Key("clean", "us-west-2"), Holder: "other"}, "", time.Now()); err != nil {
+		t.Errorf("another key: %v", err)
+	}
+	if err := b.Release(ctx, key, "other"); !errors.Is(err, lease.ErrHeld) {
+		t.Errorf("release of a lock not held: %v", err)
+	}
+	if err := a.Release(ctx, key, mine.Holder); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Acquire(ctx, lease.Lease{Key: key, Holder: "other"}, "", time.Now()); err != nil {
+		t.Errorf("after release: %v", err)
 	}
 }

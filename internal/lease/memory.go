@@ -21,7 +21,7 @@ func (m *Memory) Acquire(_ context.Context, l Lease, from string, now time.Time)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, held := m.leases[l.Key]
-	if held && expiresAt(cur.Expires) >= now.Unix() && (from == "" || cur.Holder != from) {
+	if held && expiresAt(cur.Expires) >= now.Unix() && cur.Holder != l.Holder && (from == "" || cur.Holder != from) {
 		return &HeldError{Key: l.Key, Holder: cur.Holder, Chain: cur.Chain, Expires: time.Unix(expiresAt(cur.Expires), 0).UTC()}
 	}
 	if m.leases == nil {

@@ -43,11 +43,12 @@ type Copy struct {
 
 // copyPattern reads CopyDescription's form; the original's description may
 // be cut at MaxDescription or hold anything, newlines included.
-var copyPattern = regexp.MustCompile(`^ebs-snapper copy of (snap-\S+) from ([a-z0-9-]+) \((vol-[^\s()]+|volume unknown)\)(?s:: .*)?$`)
+var copyPattern = regexp.MustCompile(`^ebs-snapper copy of (snap-\S+) from ([a-z0-9-]+) \((vol-[^\s()]+|volume unknown)\)(?s:: (.*))?$`)
 
 // CopyDescription is the Description ebs-snapper gives a copy it makes
 // with CopySnapshot: "ebs-snapper copy of <snap> from <region> (<vol>): "
-// then the original's description, cut to MaxDescription. <vol> is the
+// then the original's description, cut to MaxDescription (and then
+// without its stanza, StanzaSuffix, which could be cut). <vol> is the
 // original's volume of record, "volume unknown" when it has none. The
 // prefix, at most 80 characters, is never cut.
 func CopyDescription(c Copy, original string) string {
@@ -60,7 +61,12 @@ func CopyDescription(c Copy, original string) string {
 		d += ": " + original
 	}
 	if len(d) > MaxDescription {
+		// A cut stanza id could name another stanza: the cut text names
+		// none.
 		d = d[:MaxDescription]
+		if i := strings.LastIndex(d, StanzaSuffix("")); i >= 0 {
+			d = d[:i]
+		}
 	}
 	return d
 }
@@ -84,7 +90,34 @@ func ParseCopy(desc string) (c Copy, ok bool) {
 // <instance> by EbsSnapper(<version>) for <ami> from <volumes>", where a
 // multi-volume set names its volumes joined by commas. ebs_snapper's copies
 // carry their original's description unchanged.
-var createPattern = regexp.MustCompile(`^Created from i-\S+ by EbsSnapper\([^)]*\) for \S* from (vol-[^\s,]+)$`)
+var createPattern = regexp.MustCompile(`^Created from i-\S+ by EbsSnapper\([^)]*\) for \S* from (vol-[^\s,;]+)(?:; stanza .+)?$`)
+
+// stanzaPattern reads the stanza ebs-snapper names at the end of a create
+// Description (StanzaSuffix), one volume or a multi-volume set.
+var stanzaPattern = regexp.MustCompile(`^Created from i-\S+ by EbsSnapper\([^)]*\) for \S* from vol-[^\s;]+; stanza (.+)$`)
+
+// StanzaSuffix ends the create Description of a snapshot ebs-snapper takes
+// for stanza id: "; stanza <id>". EC2 keeps a Description for the
+// snapshot's life, so the stanza that made a snapshot is known from what
+// no tag can change. A Description that would be cut at MaxDescription - 1
+// (the original's limit) goes without it: a cut id could name another
+// stanza.
+func StanzaSuffix(id string) string { return "; stanza " + id }
+
+// CreatedStanza returns the stanza an ebs-snapper create Description names
+// (StanzaSuffix), read through a copy's Description to its original's.
+// Snapshots ebs_snapper (Python) made, and those ebs-snapper made before it
+// wrote the stanza, name none.
+func CreatedStanza(desc string) (string, bool) {
+	if m := copyPattern.FindStringSubmatch(desc); m != nil {
+		desc = m[4]
+	}
+	m := stanzaPattern.FindStringSubmatch(desc)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
 
 // CreatedVolume returns the volume an ebs-snapper create Description
 // names, when it names exactly one and was not cut short.

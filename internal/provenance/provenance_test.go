@@ -31,6 +31,24 @@ func TestCopyDescriptionRoundTrip(t *testing.T) {
 	}
 }
 
+// The stanza an original names is read through its copy, unless the
+// copy's Description had to be cut: a cut id could be another stanza's.
+func TestCreatedStanzaThroughACopy(t *testing.T) {
+	orig := "Created from i-0a by EbsSnapper(1.0.0) for ami-1 from vol-0b" + StanzaSuffix("web")
+	c := Copy{"us-east-1", "snap-0123456789abcdef0", "vol-0b"}
+	if id, ok := CreatedStanza(CopyDescription(c, orig)); !ok || id != "web" {
+		t.Errorf("CreatedStanza of the copy = %q, %v; want web", id, ok)
+	}
+	long := "Created from i-0a by EbsSnapper(1.0.0) for ami-1 from vol-0b" + StanzaSuffix(strings.Repeat("w", 180))
+	d := CopyDescription(c, long)
+	if id, ok := CreatedStanza(d); ok || len(d) > MaxDescription {
+		t.Errorf("CreatedStanza(%q) = %q: a cut copy names no stanza", d, id)
+	}
+	if _, ok := ParseCopy(d); !ok {
+		t.Errorf("the cut copy %q no longer reads as a copy", d)
+	}
+}
+
 func TestParseCopyRefusesOtherText(t *testing.T) {
 	for _, d := range []string{
 		"",

@@ -110,6 +110,27 @@ func EMF(now time.Time, figs ...Figures) []byte {
 	return out
 }
 
+// PipelineEMF encodes a fan-out's heartbeat as one EMF line: the metrics
+// ValidStanzas and InvalidStanzas (Count) with the dimension Pipeline
+// (snapshot, clean, replication), stamped now. The stack alarms when a
+// pipeline's ValidStanzas is below 1 or missing over its period, so a
+// deleted or broken stanza, an unreadable table or a fan-out that stopped
+// running pages someone.
+func PipelineEMF(now time.Time, pipeline string, valid, invalid int) []byte {
+	line, err := json.Marshal(map[string]any{
+		"Pipeline": pipeline, "ValidStanzas": valid, "InvalidStanzas": invalid,
+		"_aws": metadata{Timestamp: now.UnixMilli(), CloudWatchMetrics: []metricDirective{{
+			Namespace: Namespace, Dimensions: [][]string{{"Pipeline"}},
+			Metrics: []metricDefinition{{Name: "ValidStanzas", Unit: "Count"}, {Name: "InvalidStanzas", Unit: "Count"}},
+		}}},
+	})
+	if err != nil {
+		// Strings, ints and these structs always marshal.
+		panic(err)
+	}
+	return append(line, '\n')
+}
+
 type metadata struct {
 	Timestamp         int64             `json:"Timestamp"`
 	CloudWatchMetrics []metricDirective `json:"CloudWatchMetrics"`

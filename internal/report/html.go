@@ -27,14 +27,16 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return human(time.Duration(*s) * time.Second)
 	},
-	"dur": func(s int64) string { return human(time.Duration(s) * time.Second) },
-	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+	"dur":     func(s int64) string { return human(time.Duration(s) * time.Second) },
+	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+	"storage": func(r Report) string { return r.storageLine() },
 }).Parse(pageText))
 
-// Timeline geometry, in SVG user units.
+// Timeline geometry, in SVG user units: every timeline of a page has the
+// same width and time axis, its tick labels under the line.
 const (
-	timelineWidth  = 360.0
-	timelineHeight = 22.0
+	timelineWidth = 360.0
+	tickCount     = 4 // intervals between ticks
 )
 
 // htmlPage is what the template reads: the report plus what html/template
@@ -43,7 +45,12 @@ type htmlPage struct {
 	Report
 	Attention []htmlVolume
 	Regions   []htmlRegion
-	Bar       []barSegment
+	// Quiet names the regions left out: read, with nothing to show.
+	Quiet []string
+	Bar   []barSegment
+	// Axis is the time axis every timeline shares, WindowLabel its span.
+	Axis        []tick
+	WindowLabel string
 }
 
 type htmlRegion struct {
@@ -55,12 +62,18 @@ type htmlVolume struct {
 	Region string
 	Volume
 	Dots []dot
-	// LimitX is where, on the timeline, a snapshot becomes too old to
-	// count (now minus the limit); WindowLabel names the window's span.
-	LimitX      float64
-	WindowLabel string
+	// LimitX is where, on the shared axis, a snapshot becomes too old to
+	// count (now minus the limit).
+	LimitX float64
 	// Older counts snapshots older than the window, drawn at its left edge.
 	Older int
+}
+
+// tick is one mark of the time axis and its label ("-7d", "now").
+type tick struct {
+	X      float64
+	Label  string
+	Anchor string
 }
 
 type dot struct {
@@ -78,14 +91,41 @@ type barSegment struct {
 // WriteHTML writes the report as one self-contained HTML page: inline CSS
 // and SVG, no script and no external resource, so it can be mailed or
 // archived and opened offline. Volumes that are not ok come first, then
-// each region's volumes with a timeline of their snapshots over the
-// retention window.
+// each region that has something to show (volumes, orphans, snapshots
+// without DeleteOn, an error) with a timeline of each volume's snapshots;
+// every timeline shares one time axis, spanning the longest retention or
+// limit of the page. It fits a 1280-pixel screen and a phone's, where the
+// tables turn into one block per row.
 func WriteHTML(w io.Writer, r Report) error {
 	p := htmlPage{Report: r}
+	span := time.Duration(0)
 	for _, rr := range r.Regions {
+		for _, v := range rr.Volumes {
+			span = max(span, time.Duration(max(v.RetentionSeconds, v.LimitSeconds))*time.Second)
+		}
+	}
+	if span <= 0 {
+		span = 24 * time.Hour
+	}
+	p.WindowLabel = human(span)
+	for i := range tickCount + 1 {
+		t := tick{X: timelineWidth * float64(i) / tickCount, Label: "-" + human(span*time.Duration(tickCount-i)/tickCount), Anchor: "middle"}
+		switch i {
+		case 0:
+			t.Anchor = "start"
+		case tickCount:
+			t.Label, t.Anchor = "now", "end"
+		}
+		p.Axis = append(p.Axis, t)
+	}
+	for _, rr := range r.Regions {
+		if len(rr.Volumes)+len(rr.Orphans)+len(rr.NoDeleteOn)+rr.Ignored == 0 && rr.Error == "" {
+			p.Quiet = append(p.Quiet, rr.Region)
+			continue
+		}
 		hr := htmlRegion{Region: rr}
 		for _, v := range rr.Volumes {
-			hv := timeline(rr.Region, v, r.Now)
+			hv := timeline(rr.Region, v, r.Now, span)
 			hr.Rows = append(hr.Rows, hv)
 			if v.Status != OK {
 				p.Attention = append(p.Attention, hv)
@@ -108,21 +148,15 @@ func WriteHTML(w io.Writer, r Report) error {
 	return page.Execute(w, p)
 }
 
-// timeline places a volume's snapshots on a window ending at now that spans
-// its retention, or its limit when that is longer (so the limit line is
-// always on the chart).
-func timeline(region string, v Volume, now time.Time) htmlVolume {
-	span := time.Duration(max(v.RetentionSeconds, v.LimitSeconds)) * time.Second
-	if span <= 0 {
-		span = 24 * time.Hour
-	}
+// timeline places a volume's snapshots on the page's window, span long
+// and ending at now.
+func timeline(region string, v Volume, now time.Time, span time.Duration) htmlVolume {
 	start := now.Add(-span)
 	xOf := func(t time.Time) float64 {
 		f := float64(t.Sub(start)) / float64(span)
 		return min(max(f, 0), 1) * timelineWidth
 	}
-	hv := htmlVolume{Region: region, Volume: v, WindowLabel: human(span),
-		LimitX: xOf(now.Add(-time.Duration(v.LimitSeconds) * time.Second))}
+	hv := htmlVolume{Region: region, Volume: v, LimitX: xOf(now.Add(-time.Duration(v.LimitSeconds) * time.Second))}
 	for _, s := range v.Timeline {
 		if s.StartTime.Before(start) {
 			hv.Older++

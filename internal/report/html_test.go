@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/report/reporttest"
+	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 func htmlReport(t *testing.T) (Report, string) {
@@ -65,5 +68,69 @@ func TestHTMLInBrowser(t *testing.T) {
 	// seven-day window.
 	if !strings.Contains(got.DOM, `<title>snap-ok2 completed 2026-03-14T09:00:00Z</title>`) {
 		t.Error("timeline lacks snap-ok2")
+	}
+}
+
+// layoutReport is a report of four regions: one with volumes (an instance
+// with a long Name tag, long reasons), one with nothing to show, one with
+// only orphans, one that failed.
+func layoutReport(t *testing.T) Report {
+	t.Helper()
+	inv, p := fleet(t)
+	inst := inv.Instances["i-late"]
+	inst.Tags = []inventory.Tag{{Key: "Name", Value: "billing-database-primary-eu"}}
+	inv.Instances["i-late"] = inst
+	main := ForRegion(inv, p, Options{Now: now})
+	empty := ForRegion(&snapper.Region{Name: "us-west-1"}, p, Options{Now: now})
+	orphans := ForRegion(&snapper.Region{Name: "ap-south-1", Snapshots: []inventory.Snapshot{snap("snap-x", "vol-x", "completed", 5*time.Hour)}}, p, Options{Now: now})
+	return New("123456789012", now, nil, []Region{main, empty, orphans, {Region: "sa-east-1", Error: "DescribeInstances: AccessDenied"}})
+}
+
+// Regions with nothing to show are left out; every timeline has the same
+// axis with tick labels, and the page has a legend; an instance's Name
+// tag is next to its id.
+func TestHTMLRegionsAxisAndNames(t *testing.T) {
+	var b strings.Builder
+	if err := WriteHTML(&b, layoutReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, `id="region-us-west-1"`) || !strings.Contains(page, "Left out, nothing to show: us-west-1.") {
+		t.Error("the empty region is on the page, or not named as left out")
+	}
+	for _, r := range []string{"eu-west-1", "ap-south-1", "sa-east-1"} {
+		if !strings.Contains(page, `id="region-`+r+`"`) {
+			t.Errorf("region %s left out", r)
+		}
+	}
+	axis := `text-anchor="start">-7d</text>`
+	if n, want := strings.Count(page, axis), strings.Count(page, `<svg class="timeline"`); n != want || want == 0 || strings.Count(page, `text-anchor="end">now</text>`) != want {
+		t.Errorf("%d of %d timelines carry the shared axis (-7d … now)", n, want)
+	}
+	if !strings.Contains(page, `id="legend"`) || !strings.Contains(page, "one axis for every volume") {
+		t.Error("no legend")
+	}
+	if !strings.Contains(page, "<code>i-late</code> billing-database-primary-eu") {
+		t.Error("the instance's Name tag is not next to its id")
+	}
+}
+
+// The page fits a 1280-pixel window and a phone's 390 without scrolling
+// sideways; the screenshots of both are taken (EBS_SNAPPER_SCREENSHOTS
+// keeps them).
+func TestHTMLFitsDesktopAndPhone(t *testing.T) {
+	var b strings.Builder
+	if err := WriteHTML(&b, layoutReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range [][2]int{{1280, 900}, {390, 844}} {
+		l := reporttest.Measure(t, path, size[0], size[1])
+		if l.Viewport != size[0] || l.ScrollWidth > l.Viewport {
+			t.Errorf("%dx%d: document %d px wide in a %d px window (screenshot %s)", size[0], size[1], l.ScrollWidth, l.Viewport, l.Screenshot)
+		}
 	}
 }

@@ -59,6 +59,8 @@ type Options struct {
 	// no stanza matches; nil when not listed (orphans then say only that
 	// no matched instance holds the volume).
 	Volumes map[string]inventory.Volume
+	// Scope narrows the volumes (and orphans) reported; empty holds all.
+	Scope snapper.Scope
 }
 
 // Region is the report for one region.
@@ -83,24 +85,36 @@ type Region struct {
 	// NoDeleteOn are the snapshots without a DeleteOn tag: clean never
 	// deletes them.
 	NoDeleteOn []SnapshotRef `json:"no_delete_on"`
-	// StorageUpperBoundGiB is the sum of the sizes of every volume that
-	// has a snapshot (matched or orphaned), in GiB: an upper bound of what
-	// one full copy per volume stores, not a bill (see docs/report.md).
-	StorageUpperBoundGiB int64 `json:"storage_upper_bound_gib"`
+	// SnapshottedVolumeGiB is the sum of the sizes of every volume that
+	// has a snapshot (matched or orphaned), in GiB. It is what the
+	// snapshots protect, not what they store or cost: EBS stores and
+	// bills the blocks each snapshot holds, which this does not measure
+	// (see docs/report.md).
+	SnapshottedVolumeGiB int64 `json:"snapshotted_volume_gib"`
+	// Protected counts the snapshots held by AMIs, locks, AWS Backup and
+	// launch templates, and what Recycle Bin rules would keep billed
+	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
+	Protected Protected `json:"protected"`
 }
 
 // Volume is one matched volume's protection.
 type Volume struct {
 	VolumeID   string `json:"volume_id"`
 	InstanceID string `json:"instance_id"`
-	ConfigID   string `json:"config_id"`
-	Frequency  string `json:"frequency"`
+	// InstanceName is the instance's Name tag, "" when it has none.
+	InstanceName string `json:"instance_name,omitempty"`
+	// ConfigID is the stanza whose frequency sets the limit: when several
+	// govern the volume (ConfigIDs, sorted), the one with the shortest
+	// period, so the stricter limit applies.
+	ConfigID  string   `json:"config_id"`
+	ConfigIDs []string `json:"config_ids,omitempty"`
+	Frequency string   `json:"frequency"`
 	// PeriodSeconds is the frequency's period (for cron, the gap between
 	// the fires before and after now); LimitSeconds adds the grace.
 	PeriodSeconds int64 `json:"period_seconds"`
 	LimitSeconds  int64 `json:"limit_seconds"`
-	// RetentionSeconds is the stanza's retention: the HTML timeline's
-	// window.
+	// RetentionSeconds is the longest retention of the governing
+	// stanzas: the HTML timeline's window.
 	RetentionSeconds int64  `json:"retention_seconds"`
 	Status           Status `json:"status"`
 	Reason           string `json:"reason"`
@@ -145,51 +159,6 @@ type Orphan struct {
 	Counts  Counts `json:"snapshots"`
 }
 
-// Coverage counts matched volumes by status; Percent is OK over Matched
-// (100 when nothing is matched: nothing is unprotected).
-type Coverage struct {
-	ConfigID string  `json:"config_id,omitempty"`
-	Matched  int     `json:"matched"`
-	OK       int     `json:"ok"`
-	Late     int     `json:"late"`
-	Missing  int     `json:"missing"`
-	Pending  int     `json:"pending"`
-	Failed   int     `json:"failed"`
-	Percent  float64 `json:"percent"`
-}
-
-func (c *Coverage) add(s Status) {
-	c.Matched++
-	switch s {
-	case OK:
-		c.OK++
-	case Late:
-		c.Late++
-	case Missing:
-		c.Missing++
-	case Pending:
-		c.Pending++
-	case Failed:
-		c.Failed++
-	}
-}
-
-func (c *Coverage) merge(o Coverage) {
-	c.Matched += o.Matched
-	c.OK += o.OK
-	c.Late += o.Late
-	c.Missing += o.Missing
-	c.Pending += o.Pending
-	c.Failed += o.Failed
-}
-
-func (c *Coverage) finish() {
-	c.Percent = 100
-	if c.Matched > 0 {
-		c.Percent = float64(c.OK) * 100 / float64(c.Matched)
-	}
-}
-
 // ForRegion computes the report of one region from its inventory (built
 // with snapper.NeedSnapshots) and the policy. The volumes, and the stanza
 // governing each, are those snapshot plans (snapper.PlanSnapshots): a
@@ -206,8 +175,9 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		})
 	}
 
-	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{}}
-	held := map[string]bool{}
+	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
+		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
+	held, shown := map[string]bool{}, map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {
 		if held[d.VolumeID] {
@@ -218,16 +188,26 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 			r.Ignored++
 			continue
 		}
-		stanza := p.Stanzas[d.ConfigID]
+		ids := governing(d)
+		if !opts.Scope.Holds(d.InstanceID, d.VolumeID, ids...) {
+			continue
+		}
+		id := strictest(p, ids, opts.Now)
+		stanza := p.Stanzas[id]
 		v := judge(d.VolumeID, bySource[d.VolumeID], stanza.Frequency, opts)
-		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, d.ConfigID, stanza.Frequency.String()
-		v.RetentionSeconds = seconds(stanza.Retention)
+		v.InstanceID, v.ConfigID, v.Frequency = d.InstanceID, id, stanza.Frequency.String()
+		v.InstanceName = instanceName(inv.Instances[d.InstanceID])
+		if len(ids) > 1 {
+			v.ConfigIDs = ids
+		}
+		v.RetentionSeconds = seconds(p.Govern(ids).Retention)
 		v.SizeGiB = opts.Volumes[d.VolumeID].Size
 		r.Volumes = append(r.Volumes, v)
-		if byConfig[d.ConfigID] == nil {
-			byConfig[d.ConfigID] = &Coverage{ConfigID: d.ConfigID}
+		shown[d.VolumeID] = true
+		if byConfig[id] == nil {
+			byConfig[id] = &Coverage{ConfigID: id}
 		}
-		byConfig[d.ConfigID].add(v.Status)
+		byConfig[id].add(v.Status)
 	}
 	slices.SortFunc(r.Volumes, func(a, b Volume) int {
 		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]),
@@ -242,18 +222,21 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	r.Coverage.finish()
 
 	for _, vol := range sortedKeys(bySource) {
+		if !opts.Scope.Empty() && !shown[vol] && (held[vol] || !opts.Scope.Holds("", vol)) {
+			continue // out of scope
+		}
 		ss := bySource[vol]
 		size := opts.Volumes[vol].Size
 		if size == 0 {
 			size = ss[len(ss)-1].VolumeSize
 		}
-		r.StorageUpperBoundGiB += int64(size)
+		r.SnapshottedVolumeGiB += int64(size)
 		for _, s := range ss {
 			if _, ok := s.Tag("DeleteOn"); !ok {
 				r.NoDeleteOn = append(r.NoDeleteOn, ref(s))
 			}
 		}
-		if held[vol] {
+		if held[vol] || !opts.Scope.Holds("", vol) {
 			continue
 		}
 		r.Orphans = append(r.Orphans, Orphan{VolumeID: vol, Reason: orphanReason(vol, opts.Volumes), SizeGiB: size, Counts: count(ss)})
@@ -355,23 +338,14 @@ func ref(s inventory.Snapshot) SnapshotRef {
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
-// human prints a duration rounded to what an operator reads: "2d3h",
-// "5h10m", "42m".
+// human prints a duration rounded to the minute as an operator reads it:
+// "2d3h", "5h10m", "42m" (config.FormatDuration).
 func human(d time.Duration) string {
 	d = d.Round(time.Minute)
-	days, rest := d/(24*time.Hour), d%(24*time.Hour)
-	switch {
-	case days > 0 && rest.Truncate(time.Hour) > 0:
-		return fmt.Sprintf("%dd%dh", days, rest/time.Hour)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case d >= time.Hour && d%time.Hour != 0:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	default:
-		return fmt.Sprintf("%dm", d/time.Minute)
+	if d >= 24*time.Hour {
+		d = d.Round(time.Hour)
 	}
+	return config.FormatDuration(d)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

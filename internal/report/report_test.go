@@ -152,8 +152,8 @@ func TestOrphansNoDeleteOnAndStorage(t *testing.T) {
 	// vol-ok 100 and vol-other 20 from DescribeVolumes; the other seven
 	// volumes with snapshots (ignored and deleted included) 5 each from
 	// their snapshots; vol-missing has none.
-	if r.StorageUpperBoundGiB != 100+20+7*5 {
-		t.Errorf("storage bound %d GiB, want 155", r.StorageUpperBoundGiB)
+	if r.SnapshottedVolumeGiB != 100+20+7*5 {
+		t.Errorf("storage bound %d GiB, want 155", r.SnapshottedVolumeGiB)
 	}
 
 	// Without a volume listing, orphans cannot tell deleted from unmatched.
@@ -222,7 +222,7 @@ func TestTextPutsLateAndMissingFirst(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{"Coverage as of 2026-03-14T12:00:00Z: 1 of 7 matched volumes ok (14.3%); late 2, missing 1",
 		"eu-west-1  daily   7        1   2     1        2       1        14.3%     1 ignored volumes",
-		"Orphaned snapshots", "vol-gone", "Snapshots with no DeleteOn tag (clean never deletes them): 2", "Storage: at most"} {
+		"Orphaned snapshots", "vol-gone", "Snapshots with no DeleteOn tag (clean never deletes them): 2", "Snapshotted volumes: 45 GiB (the sizes of the volumes that have snapshots; not what the snapshots store"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
@@ -233,5 +233,28 @@ func TestTextPutsLateAndMissingFirst(t *testing.T) {
 	}
 	if !rep.Breach() {
 		t.Error("a report with late and missing volumes is not a breach")
+	}
+}
+
+// A volume governed by a 12-hour stanza and a nightly cron is judged by the
+// stricter: 30 hours after its snapshot it is late (limit 1d), although the
+// cron alone would allow two days.
+func TestTwoStanzasTheStricterLimitApplies(t *testing.T) {
+	nightly, twelve := stanza(t, "a_nightly", "0 1 * * *"), stanza(t, "b_12h", "12 hours")
+	inv := &snapper.Region{Name: "eu-west-1",
+		Instances: map[string]inventory.Instance{"i-db": {ID: "i-db", State: "running", VolumeIDs: []string{"vol-db"}}},
+		Matched:   map[string][]string{"i-db": {"a_nightly", "b_12h"}},
+		Snapshots: []inventory.Snapshot{snap("snap-db", "vol-db", "completed", 30*time.Hour, deleteOn)},
+	}
+	r := ForRegion(inv, snapper.NewPolicy([]config.Stanza{nightly, twelve}, 0), Options{Now: now})
+	if len(r.Volumes) != 1 {
+		t.Fatalf("volumes %+v", r.Volumes)
+	}
+	v := r.Volumes[0]
+	if v.Status != Late || v.ConfigID != "b_12h" || v.LimitSeconds != 24*3600 || strings.Join(v.ConfigIDs, ",") != "a_nightly,b_12h" {
+		t.Errorf("volume %s under %s (of %v): %s, limit %ds, want late under b_12h with limit 1d", v.VolumeID, v.ConfigID, v.ConfigIDs, v.Status, v.LimitSeconds)
+	}
+	if len(r.ByConfig) != 1 || r.ByConfig[0].ConfigID != "b_12h" || r.ByConfig[0].Late != 1 {
+		t.Errorf("by config %+v, want the volume counted late under b_12h", r.ByConfig)
 	}
 }

@@ -49,7 +49,6 @@ func fleet(ignoreRetention bool) Input {
 		VolumeInstance:  map[string]string{},
 		Ignore:          map[string]bool{},
 		IgnoreRetention: ignoreRetention,
-		AMISnapshots:    map[string]string{},
 	}
 	configs := []string{"daily", "hourly", "weekly"}
 	garbage := []string{"", "soon", "2026-11-5", "2026-02-30", "26-11-2026", "2026-11-20T00:00:00Z"}
@@ -101,7 +100,7 @@ func fleet(ignoreRetention bool) Input {
 				s.State = inventory.StatePending
 			}
 			if mix(v, j, 9)%40 == 0 {
-				in.AMISnapshots[id] = fmt.Sprintf("ami-%03d%02d", v, j)
+				s.Protections = append(s.Protections, amiProtection(fmt.Sprintf("ami-%03d%02d", v, j)))
 			}
 			if mix(v, j, 10)%50 == 0 {
 				in.Ignore[id] = true
@@ -199,6 +198,7 @@ func lifecycleFleet() Input {
 		fmt.Sscanf(s.VolumeID, "vol-%d", &v)
 		if v%20 == 0 && mix(i, 12)%4 != 0 {
 			in.Snapshots[i].Tags = append(slices.Clone(s.Tags), inventory.Tag{Key: ConfigIDTag, Value: configs[(v/20)%3]})
+			in.Snapshots[i].Description = madeBy(configs[(v/20)%3])
 		}
 		if mix(i, 13)%5 == 0 {
 			in.Snapshots[i].StorageTier = inventory.TierArchive

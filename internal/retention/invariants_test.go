@@ -24,19 +24,19 @@ var reasonForms = []struct {
 	re     *regexp.Regexp
 }{
 	{"bad date", Keep, regexp.MustCompile(`^kept: DeleteOn ".*" is not a YYYY-MM-DD date$`)},
-	{"not due", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\d$`)},
-	{"retention", Keep, regexp.MustCompile(`^kept: not due until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, StartTime \+ retention \S+ \(DeleteOn .* does not shorten it\)$`)},
+	{"not due", Keep, regexp.MustCompile(`^kept: expires on \d{4}-\d\d-\d\d$`)},
+	{"retention", Keep, regexp.MustCompile(`^kept: expires on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, StartTime \+ retention \S+ \(DeleteOn .* does not shorten it\)$`)},
 	{"ignored snapshot", Keep, regexp.MustCompile(`^kept: snapshot \S+ is ignored$`)},
 	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
 	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
-	{"backs AMI", Keep, regexp.MustCompile(`^kept: backs \S+$`)},
+	{"protected", Keep, regexp.MustCompile(`^kept: (backs|locked|used by launch template|AWS Backup recovery point)\b.*$`)},
 	{"not completed", Keep, regexp.MustCompile(`^kept: snapshot is ".*", not a completed backup yet$`)},
 	{"newest", Keep, regexp.MustCompile(`^kept: newest completed snapshot of \S*$`)},
 	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ completed snapshots of \S*\)$`)},
 	{"minimum unknown", Keep, regexp.MustCompile(`^kept: minimum unknown, volume \S* is not attached to an instance any stanza matches$`)},
-	{"above minimum", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
-	{"error state", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
-	{"ignore_retention", Delete, regexp.MustCompile(`^due since \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
+	{"above minimum", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, \d+ completed snapshots > minimum \d+$`)},
+	{"error state", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
+	{"ignore_retention", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
 	{"tier", Keep, regexp.MustCompile(`^kept: (last \d+ of \d+|hourly \d{4}-\d\d-\d\dT\d\d|daily \d{4}-\d\d-\d\d|weekly \d{4}-W\d\d|monthly \d{4}-\d\d|yearly \d{4}|within \S+ of the newest)(, .+)?$`)},
 	{"orphans keep", Keep, regexp.MustCompile(`^kept: orphans ".+" of stanza .+, volume \S* is not attached to an instance any stanza matches$`)},
 	{"archive", Archive, regexp.MustCompile(`^archive: .+; older than archive_after \S+, no rule deletes it before \d{4}-\d\d-\d\d$`)},
@@ -44,7 +44,7 @@ var reasonForms = []struct {
 
 // suffixes end the reasons of adopted snapshots and of volumes an orphans
 // policy governs; reasonForm looks at what comes before them.
-var suffixes = regexp.MustCompile(`(; adopted: no DeleteOn tag, due StartTime \+ \S+)?(; orphans .+)?$`)
+var suffixes = regexp.MustCompile(`(; adopted: no DeleteOn tag, expires StartTime \+ \S+)?(; orphans .+)?$`)
 
 // reasonForm names the form of a reason, or "" if it has none.
 func reasonForm(d Decision) string {
@@ -90,7 +90,6 @@ func cloneInput(in Input) Input {
 	out.Volumes = maps.Clone(in.Volumes)
 	out.VolumeInstance = maps.Clone(in.VolumeInstance)
 	out.Ignore = maps.Clone(in.Ignore)
-	out.AMISnapshots = maps.Clone(in.AMISnapshots)
 	out.Orphans = maps.Clone(in.Orphans)
 	return out
 }
@@ -164,7 +163,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{in.Ignore[vol], "volume is ignored"},
 			{ignored(in, in.VolumeInstance[vol]), "instance " + in.VolumeInstance[vol] + " is ignored"},
 			{ignored(in, in.Volumes[vol].InstanceID), "policy's instance " + in.Volumes[vol].InstanceID + " is ignored"},
-			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
+			{len(holding(in, s)) > 0, "protected: " + inventory.Protections(holding(in, s))},
 			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 			{e.keepAll, "its orphans policy is keep"},
@@ -199,8 +198,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			v = &tally{}
 			vols[groupOf(s)] = v
 		}
-		if s.State != inventory.StateCompleted {
-			continue
+		if s.State != inventory.StateCompleted || s.Protected(inventory.ProtectedByAWSBackup) {
+			continue // AWS Backup's recovery points are not the volume's
 		}
 		v.before++
 		if !deleted[s.ID] {
@@ -243,7 +242,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		s, vol, key := snaps[d.SnapshotID], d.VolumeID, groupOf(snaps[d.SnapshotID])
 		e := eff(in, key)
 		p, known := e.policy, e.known
-		ami, backs := in.AMISnapshots[s.ID]
+		ami, backs := backedAMI(s)
 		completed := s.State == inventory.StateCompleted
 		bare := suffixes.ReplaceAllString(d.Reason, "")
 		minimum := strings.Contains(bare, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
@@ -257,7 +256,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		case "retention":
 			floor := s.StartTime.Add(governingRetention(in, vol))
 			holds = isDate(d.DeleteOn) && in.Now.Before(floor) && floor.Format(time.DateOnly) >= d.DeleteOn &&
-				strings.HasPrefix(bare, "kept: not due until "+floor.UTC().Format(time.RFC3339)+",")
+				strings.HasPrefix(bare, "kept: expires on "+floor.UTC().Format(time.RFC3339)+",")
 		case "ignored snapshot":
 			holds = in.Ignore[s.ID] && bare == "kept: snapshot "+s.ID+" is ignored"
 		case "ignored volume":
@@ -266,8 +265,13 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			for _, i := range []string{in.VolumeInstance[vol], p.InstanceID} {
 				holds = holds || (ignored(in, i) && bare == "kept: instance "+i+" is ignored")
 			}
-		case "backs AMI":
-			holds = backs && bare == "kept: backs "+ami
+		case "protected":
+			ps := holding(in, s)
+			want := "kept: " + inventory.Protections(ps)
+			if s.Protected(inventory.ProtectedByAWSBackup) {
+				want += " (not counted toward the minimum)"
+			}
+			holds = len(ps) > 0 && bare == want && (!backs || strings.Contains(bare, "backs "+ami))
 		case "not completed":
 			holds = !completed && s.State != inventory.StateError && bare == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
 		case "newest":
@@ -313,7 +317,7 @@ func eff(in Input, key string) effective {
 	}
 	e := effective{in: in}
 	for _, s := range in.Snapshots {
-		id, tagged := s.Tag(ConfigIDTag)
+		id, tagged := provenance.CreatedStanza(s.Description)
 		o, valid := in.Orphans[id]
 		if groupOf(s) != key || !tagged || !valid {
 			continue
@@ -403,6 +407,11 @@ func governingRetention(in Input, vol string) time.Duration {
 	return in.UngovernedRetention
 }
 
+// madeBy is the Description ebs-snapper gives a snapshot stanza id takes.
+func madeBy(id string) string {
+	return "Created from i-1 by EbsSnapper(test) for ami-1 from vol-1" + provenance.StanzaSuffix(id)
+}
+
 // ignored reports whether an instance id is set and ignored.
 func ignored(in Input, instance string) bool { return instance != "" && in.Ignore[instance] }
 
@@ -442,4 +451,19 @@ func isDate(s string) bool {
 		}
 	}
 	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() == d && m >= 1 && m <= 12
+}
+
+// holding returns the protections that hold s: all of them, but launch
+// templates on a volume whose policy ignores them.
+func holding(in Input, s inventory.Snapshot) []inventory.Protection {
+	if !eff(in, s.VolumeID).policy.IgnoreLaunchTemplates {
+		return s.Protections
+	}
+	var out []inventory.Protection
+	for _, p := range s.Protections {
+		if p.Kind != inventory.ProtectedByLaunchTemplate {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -7,17 +7,19 @@ import (
 	"strings"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 )
 
 // orphanPolicy is the orphans pre-pass for a volume no stanza governs: the
-// policy of the stanzas that made its snapshots (ConfigIDTag), combined
-// the safer way. keep names a "keep" policy that decides everything;
+// policy of the stanzas that made its snapshots, as their Description names
+// them (provenance.CreatedStanza; never the ConfigIDTag, which anyone
+// allowed ec2:CreateTags can rewrite), combined the safer way. keep names a "keep" policy that decides everything;
 // known is false when no snapshot names a stanza of orphans, so the old
 // rule (minimum unknown, ignore_retention) applies.
 func orphanPolicy(orphans map[string]OrphanPolicy, snaps []inventory.Snapshot) (p VolumePolicy, keep string, known bool) {
 	named := map[string]bool{}
 	for _, s := range snaps {
-		if id, ok := s.Tag(ConfigIDTag); ok {
+		if id, ok := provenance.CreatedStanza(s.Description); ok {
 			if _, valid := orphans[id]; valid {
 				named[id] = true
 			}

@@ -112,10 +112,10 @@ func TestPlanReferenceTable(t *testing.T) {
 			snap("s3", "vol-1", 3, past), snap("s1", "vol-1", 1, past),
 			snap("s4", "vol-1", 4, future), snap("s2", "vol-1", 2, past)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 4 completed snapshots > minimum 2"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			deleted("s1", "expired on 2026-11-20, 4 completed snapshots > minimum 2"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
 			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "row 3 count at minimum: kept, snapshots without DeleteOn counted (as ebs_snapper)",
@@ -153,8 +153,8 @@ func TestPlanReferenceTable(t *testing.T) {
 			snap("s1", "vol-9", 1, past), snap("s2", "vol-9", 2, past), snap("s3", "vol-9", 3, past)),
 			func(in *Input) { in.IgnoreRetention = true }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
-			deleted("s2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
+			deleted("s1", "expired on 2026-11-20, minimum unknown and ignore_retention is set"),
+			deleted("s2", "expired on 2026-11-20, minimum unknown and ignore_retention is set"),
 			kept("s3", "kept: newest completed snapshot of vol-9"),
 		},
 	}})
@@ -169,12 +169,12 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
 			snap("s4", "vol-1", 4, future), snap("s5", "vol-1", 5, future), snap("s6", "vol-1", 6, future)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 6 completed snapshots > minimum 5"),
+			deleted("s1", "expired on 2026-11-20, 6 completed snapshots > minimum 5"),
 			kept("s2", "kept: minimum 5 reached (5 completed snapshots of vol-1)"),
 			kept("s3", "kept: minimum 5 reached (5 completed snapshots of vol-1)"),
-			kept("s4", "kept: not due until 2026-12-01"),
-			kept("s5", "kept: not due until 2026-12-01"),
-			kept("s6", "kept: not due until 2026-12-01"),
+			kept("s4", "kept: expires on 2026-12-01"),
+			kept("s5", "kept: expires on 2026-12-01"),
+			kept("s6", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "due for more than 7 days: deleted (ebs_snapper's 8-date window never saw it again)",
@@ -182,23 +182,23 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2025-01-01"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-18"),
 			snap("s3", "vol-1", 3, "DeleteOn=2026-11-19"), snap("s4", "vol-1", 4)),
 		want: []verdict{
-			deleted("s1", "due since 2025-01-01, 4 completed snapshots > minimum 0"),
-			deleted("s2", "due since 2026-11-18, 3 completed snapshots > minimum 0"),
-			deleted("s3", "due since 2026-11-19, 2 completed snapshots > minimum 0"),
+			deleted("s1", "expired on 2025-01-01, 4 completed snapshots > minimum 0"),
+			deleted("s2", "expired on 2026-11-18, 3 completed snapshots > minimum 0"),
+			deleted("s3", "expired on 2026-11-19, 2 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "future DeleteOn with another date-valued tag: kept (ebs_snapper's independent tag filters matched it)",
 		in: input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, "Expires=2020-01-01", future, "Retain=2026-11-25"), snap("s2", "vol-1", 2)),
-		want: []verdict{kept("s1", "kept: not due until 2026-12-01")},
+		want: []verdict{kept("s1", "kept: expires on 2026-12-01")},
 	}, {
 		name: "first DeleteOn tag wins",
 		in: input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, future, "DeleteOn=2026-11-01"),
 			snap("s2", "vol-1", 2, "DeleteOn=2026-11-01", future), snap("s3", "vol-1", 3)),
 		want: []verdict{
-			kept("s1", "kept: not due until 2026-12-01"),
-			deleted("s2", "due since 2026-11-01, 3 completed snapshots > minimum 0"),
+			kept("s1", "kept: expires on 2026-12-01"),
+			deleted("s2", "expired on 2026-11-01, 3 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "ignored instance with ignore_retention: kept (ebs_snapper deleted it as an orphan)",
@@ -230,7 +230,7 @@ func TestPlanFixes(t *testing.T) {
 			}),
 		want: []verdict{
 			kept("s1", "kept: snapshot s1 is ignored"),
-			deleted("s2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
+			deleted("s2", "expired on 2026-11-20, minimum unknown and ignore_retention is set"),
 			kept("s3", "kept: newest completed snapshot of vol-9"),
 		},
 	}, {
@@ -240,17 +240,17 @@ func TestPlanFixes(t *testing.T) {
 			func(in *Input) { in.Ignore = set("s1") }),
 		want: []verdict{
 			kept("s1", "kept: snapshot s1 is ignored"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 1"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 1"),
 			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
 		name: "backs an AMI: kept and counted (ebs_snapper tried and logged InvalidSnapshot.InUse)",
 		in: with(input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s1": "ami-1"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s1": "ami-1"}) }),
 		want: []verdict{
 			kept("s1", "kept: backs ami-1"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 0"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 0"),
 			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
@@ -258,7 +258,7 @@ func TestPlanFixes(t *testing.T) {
 		in: input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past)),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			deleted("s1", "expired on 2026-11-20, 2 completed snapshots > minimum 0"),
 			kept("s2", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
@@ -267,9 +267,9 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past),
 			inState(inventory.StateError, snap("s3", "vol-1", 3, past))),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			deleted("s1", "expired on 2026-11-20, 2 completed snapshots > minimum 0"),
 			kept("s2", "kept: newest completed snapshot of vol-1"),
-			deleted("s3", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
+			deleted("s3", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
 		},
 	}, {
 		name: "error-state snapshots not counted (ebs_snapper counted every state and deleted all 3)",
@@ -277,10 +277,10 @@ func TestPlanFixes(t *testing.T) {
 			inState(inventory.StateError, snap("e1", "vol-1", 1, past)),
 			snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past), snap("s4", "vol-1", 4, future)),
 		want: []verdict{
-			deleted("e1", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
-			deleted("s2", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			deleted("e1", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
+			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
 			kept("s3", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			kept("s4", "kept: expires on 2026-12-01"),
 		},
 	}, {
 		name: "error-state snapshot deleted even at the minimum, but not when ignored, backing an AMI or not due",
@@ -292,13 +292,13 @@ func TestPlanFixes(t *testing.T) {
 			snap("s5", "vol-1", 5, past)),
 			func(in *Input) {
 				in.Ignore = set("e2")
-				in.AMISnapshots = map[string]string{"e3": "ami-3"}
+				backsAMIs(in, map[string]string{"e3": "ami-3"})
 			}),
 		want: []verdict{
-			deleted("e1", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
+			deleted("e1", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
 			kept("e2", "kept: snapshot e2 is ignored"),
 			kept("e3", "kept: backs ami-3"),
-			kept("e4", "kept: not due until 2026-12-01"),
+			kept("e4", "kept: expires on 2026-12-01"),
 			kept("s5", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
@@ -318,7 +318,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
 			inState(inventory.StatePending, snap("p4", "vol-1", 4))),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 3 completed snapshots > minimum 2"),
+			deleted("s1", "expired on 2026-11-20, 3 completed snapshots > minimum 2"),
 			kept("s2", "kept: minimum 2 reached (2 completed snapshots of vol-1)"),
 			kept("s3", "kept: newest completed snapshot of vol-1"),
 		},
@@ -330,7 +330,7 @@ func TestPlanFixes(t *testing.T) {
 			inState("recoverable", snap("r4", "vol-9", 4, past))),
 			func(in *Input) { in.IgnoreRetention = true }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
+			deleted("s1", "expired on 2026-11-20, minimum unknown and ignore_retention is set"),
 			kept("s2", "kept: newest completed snapshot of vol-9"),
 			kept("p3", `kept: snapshot is "pending", not a completed backup yet`),
 			kept("r4", `kept: snapshot is "recoverable", not a completed backup yet`),
@@ -360,8 +360,8 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-26"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-27"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 25, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-26, 3 completed snapshots > minimum 0"),
-			kept("s2", "kept: not due until 2026-11-27"),
+			deleted("s1", "expired on 2026-11-26, 3 completed snapshots > minimum 0"),
+			kept("s2", "kept: expires on 2026-11-27"),
 		},
 	}, {
 		name: "date compared in UTC: 01:00 at UTC+3 on the 26th is still the 25th",
@@ -369,8 +369,8 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-25"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-26"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 26, 1, 0, 0, 0, time.FixedZone("MSK", 3*3600)) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-25, 3 completed snapshots > minimum 0"),
-			kept("s2", "kept: not due until 2026-11-26"),
+			deleted("s1", "expired on 2026-11-25, 3 completed snapshots > minimum 0"),
+			kept("s2", "kept: expires on 2026-11-26"),
 		},
 	}, {
 		name: "due from the first instant of its UTC date",
@@ -378,8 +378,8 @@ func TestPlanFixes(t *testing.T) {
 			snap("s1", "vol-1", 1, "DeleteOn=2026-11-26"), snap("s2", "vol-1", 2, "DeleteOn=2026-11-27"), snap("s3", "vol-1", 3)),
 			func(in *Input) { in.Now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-26, 3 completed snapshots > minimum 0"),
-			kept("s2", "kept: not due until 2026-11-27"),
+			deleted("s1", "expired on 2026-11-26, 3 completed snapshots > minimum 0"),
+			kept("s2", "kept: expires on 2026-11-27"),
 		},
 	}})
 }
@@ -397,7 +397,7 @@ func TestPlanRules(t *testing.T) {
 		in: input(map[string]int{"vol-1": 0},
 			snap("snap-b", "vol-1", 1, past), snap("snap-a", "vol-1", 1, past)),
 		want: []verdict{
-			deleted("snap-a", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			deleted("snap-a", "expired on 2026-11-20, 2 completed snapshots > minimum 0"),
 			kept("snap-b", "kept: newest completed snapshot of vol-1"),
 		},
 	}, {
@@ -406,11 +406,11 @@ func TestPlanRules(t *testing.T) {
 			snap("b1", "vol-2", 1, past), snap("a1", "vol-1", 1, past), snap("b2", "vol-2", 2, past),
 			snap("a2", "vol-1", 2, past), snap("b3", "vol-2", 3), snap("a3", "vol-1", 3, past)),
 		want: []verdict{
-			deleted("a1", "due since 2026-11-20, 3 completed snapshots > minimum 1"),
-			deleted("a2", "due since 2026-11-20, 2 completed snapshots > minimum 1"),
+			deleted("a1", "expired on 2026-11-20, 3 completed snapshots > minimum 1"),
+			deleted("a2", "expired on 2026-11-20, 2 completed snapshots > minimum 1"),
 			kept("a3", "kept: newest completed snapshot of vol-1"),
-			deleted("b1", "due since 2026-11-20, 3 completed snapshots > minimum 0"),
-			deleted("b2", "due since 2026-11-20, 2 completed snapshots > minimum 0"),
+			deleted("b1", "expired on 2026-11-20, 3 completed snapshots > minimum 0"),
+			deleted("b2", "expired on 2026-11-20, 2 completed snapshots > minimum 0"),
 		},
 	}, {
 		name: "a bad date is reported before anything else",
@@ -421,19 +421,19 @@ func TestPlanRules(t *testing.T) {
 		name: "not due is reported before an ignore",
 		in: with(input(map[string]int{"vol-1": 0}, snap("s1", "vol-1", 1, future), snap("s2", "vol-1", 2)),
 			func(in *Input) { in.Ignore = set("s1") }),
-		want: []verdict{kept("s1", "kept: not due until 2026-12-01")},
+		want: []verdict{kept("s1", "kept: expires on 2026-12-01")},
 	}, {
-		name: "ignores reported snapshot, then volume, then instance, before an AMI",
+		name: "a protection is named before an ignore; ignores: snapshot, then volume, then instance",
 		in: with(input(map[string]int{"vol-1": 0, "vol-2": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("t1", "vol-2", 1, past)),
 			func(in *Input) {
 				in.Ignore = set("s1", "vol-1", "i-1", "i-2")
-				in.AMISnapshots = map[string]string{"s1": "ami-1", "t1": "ami-2"}
+				backsAMIs(in, map[string]string{"s1": "ami-1", "t1": "ami-2"})
 			}),
 		want: []verdict{
-			kept("s1", "kept: snapshot s1 is ignored"),
+			kept("s1", "kept: backs ami-1"),
 			kept("s2", "kept: volume vol-1 is ignored"),
-			kept("t1", "kept: instance i-2 is ignored"),
+			kept("t1", "kept: backs ami-2"),
 		},
 	}, {
 		name: "the policy's instance ignored protects too, even if Volumes should not hold it",
@@ -449,7 +449,7 @@ func TestPlanRules(t *testing.T) {
 	}, {
 		name: "an AMI-backed newest snapshot is reported as backing the AMI",
 		in: with(input(map[string]int{"vol-1": 0}, snap("s1", "vol-1", 1, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s1": "ami-1"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s1": "ami-1"}) }),
 		want: []verdict{kept("s1", "kept: backs ami-1")},
 	}, {
 		name: "not governed with ignore_retention: error-state deleted, newest usable kept",
@@ -458,7 +458,7 @@ func TestPlanRules(t *testing.T) {
 			func(in *Input) { in.IgnoreRetention = true }),
 		want: []verdict{
 			kept("s1", "kept: newest completed snapshot of vol-9"),
-			deleted("e2", "due since 2026-11-20, minimum unknown and ignore_retention is set"),
+			deleted("e2", "expired on 2026-11-20, minimum unknown and ignore_retention is set"),
 		},
 	}, {
 		name: "not governed without ignore_retention: error-state kept too",
@@ -472,20 +472,20 @@ func TestPlanRules(t *testing.T) {
 			inState(inventory.StateError, snap("e1", "vol-1", 1, past)),
 			inState(inventory.StateError, snap("e2", "vol-1", 2, past))),
 		want: []verdict{
-			deleted("e1", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
-			deleted("e2", "due since 2026-11-20, error-state snapshot (not counted toward minimum)"),
+			deleted("e1", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
+			deleted("e2", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
 		},
 	}, {
 		name: "not-due and protected snapshots count toward the minimum",
 		in: with(input(map[string]int{"vol-1": 3},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
 			snap("s4", "vol-1", 4, future), snap("s5", "vol-1", 5, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s3": "ami-3"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s3": "ami-3"}) }),
 		want: []verdict{
-			deleted("s1", "due since 2026-11-20, 5 completed snapshots > minimum 3"),
-			deleted("s2", "due since 2026-11-20, 4 completed snapshots > minimum 3"),
+			deleted("s1", "expired on 2026-11-20, 5 completed snapshots > minimum 3"),
+			deleted("s2", "expired on 2026-11-20, 4 completed snapshots > minimum 3"),
 			kept("s3", "kept: backs ami-3"),
-			kept("s4", "kept: not due until 2026-12-01"),
+			kept("s4", "kept: expires on 2026-12-01"),
 			kept("s5", "kept: newest completed snapshot of vol-1"),
 		},
 	}})
@@ -508,7 +508,7 @@ func TestPlanDecisionFields(t *testing.T) {
 		{SnapshotID: "u1", VolumeID: "", StartTime: at(1), DeleteOn: "2026-11-20", Action: Keep,
 			Reason: "kept: newest completed snapshot of "},
 		{SnapshotID: "s1", VolumeID: "vol-1", InstanceID: "i-gov", ConfigID: "cfg-a", StartTime: at(1), DeleteOn: "2026-11-20",
-			Action: Delete, Reason: "due since 2026-11-20, 2 completed snapshots > minimum 0"},
+			Action: Delete, Reason: "expired on 2026-11-20, 2 completed snapshots > minimum 0"},
 		{SnapshotID: "s2", VolumeID: "vol-1", InstanceID: "i-gov", ConfigID: "cfg-a", StartTime: at(2), DeleteOn: "2026-11-20",
 			Action: Keep, Reason: "kept: newest completed snapshot of vol-1"},
 		{SnapshotID: "t1", VolumeID: "vol-8", InstanceID: "i-8", StartTime: at(1), DeleteOn: "2026-11-20",

@@ -22,10 +22,10 @@ import (
 // DeleteOnTag is the tag holding a snapshot's expiry date, YYYY-MM-DD (UTC).
 const DeleteOnTag = "DeleteOn"
 
-// ConfigIDTag holds the id of the stanza that made a snapshot. Clean reads
-// it when the volume no longer tells which stanza applies (volume deleted,
-// instance no longer matched, volume excluded): that stanza's orphans
-// policy decides. Snapshots made by ebs_snapper (Python) do not carry it.
+// ConfigIDTag holds the id of the stanza that made a snapshot, for people
+// and tools. Clean does not read it: a tag can be rewritten by anyone
+// allowed ec2:CreateTags, so the stanza whose orphans policy applies is the
+// one the snapshot's Description names (provenance.CreatedStanza).
 const ConfigIDTag = "ebs-snapper:config-id"
 
 // ArchiveMinimum is how long EBS bills an archived snapshot at the least
@@ -39,7 +39,8 @@ type Input struct {
 	// UTC date or earlier.
 	Now time.Time
 	// Snapshots are all snapshots the account owns in the region, with or
-	// without a DeleteOn tag (all of them count toward a volume's minimum).
+	// without a DeleteOn tag (all of them count toward a volume's minimum,
+	// but AWS Backup's recovery points), each with its Protections.
 	// Snapshot ids are unique, as EC2 guarantees; the order is irrelevant.
 	Snapshots []inventory.Snapshot
 	// Volumes maps the id of each volume attached to an instance that a
@@ -56,8 +57,6 @@ type Input struct {
 	// it never overrides a known minimum, an ignore or the newest-snapshot
 	// protection.
 	IgnoreRetention bool
-	// AMISnapshots maps snapshot ids that back an AMI to the AMI id.
-	AMISnapshots map[string]string
 	// UngovernedRetention is the retention of a volume with no policy in
 	// Volumes (one no stanza governs, whatever orphans policy its
 	// snapshots' tags name): the longest retention of every valid stanza,
@@ -66,7 +65,7 @@ type Input struct {
 	UngovernedRetention time.Duration
 	// Orphans maps the id of each valid stanza to its orphans policy. A
 	// volume that is not in Volumes takes the policy of the stanzas its
-	// snapshots name in ConfigIDTag; with none, the old rule applies
+	// snapshots' Descriptions name (provenance.CreatedStanza); with none, the old rule applies
 	// (kept, or deleted when due under IgnoreRetention).
 	Orphans map[string]OrphanPolicy
 }
@@ -118,6 +117,10 @@ type VolumePolicy struct {
 	// ArchiveAfter, when positive, moves kept snapshots at least this old
 	// to the EBS archive tier (see Plan).
 	ArchiveAfter time.Duration
+	// IgnoreLaunchTemplates lets clean delete snapshots that only a
+	// launch template protects (every governing stanza sets
+	// "launch_templates": "ignore").
+	IgnoreLaunchTemplates bool
 	// Orphans, set by Plan for a volume no stanza governs, names the
 	// orphans policy that gave this policy; reasons end with it.
 	Orphans string
@@ -153,7 +156,7 @@ type Decision struct {
 	Adopted bool   `json:"adopted,omitempty"`
 	Action  Action `json:"action"`
 	// Reason is one sentence: it starts with "kept: " for Keep, with
-	// "due since " for Delete and with "archive: " for Archive (see
+	// "expired on " for Delete and with "archive: " for Archive (see
 	// reasons.go for every form).
 	Reason string `json:"reason"`
 }

@@ -129,11 +129,11 @@ func TestTiersWithDeleteOnAndMinimum(t *testing.T) {
 		got[d.SnapshotID] = string(d.Action) + ": " + d.Reason
 	}
 	want := map[string]string{
-		"aug":  "delete: due since 2020-01-01, 5 completed snapshots > minimum 2",
+		"aug":  "delete: expired on 2020-01-01, 5 completed snapshots > minimum 2",
 		"sep":  "keep: kept: monthly 2026-09",
-		"oct1": "delete: due since 2020-01-01, 3 completed snapshots > minimum 2",
-		"oct2": "keep: kept: not due until 2026-10-15",
-		"oct3": "keep: kept: not due until 2026-10-20",
+		"oct1": "delete: expired on 2020-01-01, 3 completed snapshots > minimum 2",
+		"oct2": "keep: kept: expires on 2026-10-15",
+		"oct3": "keep: kept: expires on 2026-10-20",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -200,6 +200,7 @@ func TestOrphans(t *testing.T) {
 		s := at(id, utc(2026, 10, day, 0))
 		if cfg != "" {
 			s.Tags = append(s.Tags, inventory.Tag{Key: ConfigIDTag, Value: cfg})
+			s.Description = madeBy(cfg)
 		}
 		return s
 	}
@@ -212,10 +213,10 @@ func TestOrphans(t *testing.T) {
 		reason  string // of b
 	}{
 		{"no orphans key, no ignore_retention: kept", nil, false, nil, "kept: minimum unknown, volume vol-1 is not attached to an instance any stanza matches"},
-		{"no orphans key, ignore_retention: deleted when due", nil, true, []string{"a", "b", "c"}, "due since 2020-01-01, minimum unknown and ignore_retention is set"},
+		{"no orphans key, ignore_retention: deleted when due", nil, true, []string{"a", "b", "c"}, "expired on 2020-01-01, minimum unknown and ignore_retention is set"},
 		{"keep", &OrphanPolicy{Keep: true, Name: "keep"}, true, nil, `kept: orphans "keep" of stanza web, volume vol-1 is not attached to an instance any stanza matches`},
-		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"a", "b"}, `due since 2020-01-01, 3 completed snapshots > minimum 2; orphans "retain" of stanza web`},
-		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"a", "b"}, `due since 2020-01-01, 3 completed snapshots > minimum 1; orphans "retain" of stanza web`},
+		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 2; orphans "retain" of stanza web`},
+		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 1; orphans "retain" of stanza web`},
 		{"keep_last 3", &OrphanPolicy{Minimum: 3, Name: "keep_last 3"}, false, []string{"a"}, `kept: minimum 3 reached (3 completed snapshots of vol-1); orphans "keep_last 3" of stanza web`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,10 +246,13 @@ func TestAdopt(t *testing.T) {
 	plain := func(id string, day int, tags ...inventory.Tag) inventory.Snapshot {
 		return inventory.Snapshot{ID: id, VolumeID: "vol-1", State: inventory.StateCompleted, StartTime: utc(2026, 10, day, 6), Tags: tags}
 	}
+	// The inventory reads AWS Backup's recovery points from their tags.
+	backup := plain("backup", 3, inventory.Tag{Key: "aws:backup:source-resource", Value: "arn"})
+	backup.Protections = []inventory.Protection{{Kind: inventory.ProtectedByAWSBackup, Resource: "arn"}}
 	snaps := []inventory.Snapshot{
 		plain("dlm1", 1, inventory.Tag{Key: "dlm:managed", Value: "true"}),
 		plain("hand", 2),
-		plain("backup", 3, inventory.Tag{Key: "aws:backup:source-resource", Value: "arn"}),
+		backup,
 		plain("dlm2", 9, inventory.Tag{Key: "dlm:managed", Value: "true"}),
 		plain("new", 10),
 	}
@@ -282,7 +286,7 @@ func TestAdopt(t *testing.T) {
 				t.Errorf("deleted (-want +got):\n%s", diff)
 			}
 			for _, d := range ds {
-				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "due since 2026-10-05, 5 completed snapshots > minimum 1; adopted: no DeleteOn tag, due StartTime + 3d") && tt.adopt.Only == nil {
+				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "expired on 2026-10-05, 4 completed snapshots > minimum 1; adopted: no DeleteOn tag, expires StartTime + 3d") && tt.adopt.Only == nil {
 					t.Errorf("dlm1: DeleteOn %s, reason %q", d.DeleteOn, d.Reason)
 				}
 			}

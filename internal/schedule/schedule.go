@@ -49,8 +49,11 @@ func Slack(period time.Duration) time.Duration {
 // last + slack (a snapshot taken just before a fire is that fire's), and
 // the volume is due from slack before the first fire after that. So a run
 // started a little early still serves the fire, and a second run in the
-// same window finds the volume done. A cron that never fires again is not
-// due (ebs_snapper crashed there).
+// same window finds the volume done. A cron that fires more than once an
+// hour (config.Frequency.BelowFloor: refused by configure -s, found
+// stored) counts only its fires from config.FrequencyFloor minus its slack
+// after the last snapshot, so its snapshots are about an hour apart. A
+// cron that never fires again is not due (ebs_snapper crashed there).
 func Due(f config.Frequency, last time.Time, hasLast bool, now time.Time) Decision {
 	if !hasLast {
 		return Decision{Due: true, Reason: reasonFirst()}
@@ -71,9 +74,15 @@ func Due(f config.Frequency, last time.Time, hasLast bool, now time.Time) Decisi
 	if second, ok := f.Next(first); ok {
 		slack = Slack(second.Sub(first))
 	}
-	fire, ok := f.Next(last.Add(slack))
+	from := last.Add(slack)
+	if floor := last.Add(config.FrequencyFloor - Slack(config.FrequencyFloor)); f.BelowFloor() && floor.After(from) {
+		// A stored cron that fires more than once an hour: its fires
+		// within the floor of the last snapshot are ignored.
+		from = floor
+	}
+	fire, ok := f.Next(from)
 	if !ok {
-		return Decision{Reason: reasonNever(f, last.Add(slack))}
+		return Decision{Reason: reasonNever(f, from)}
 	}
 	next := fire.Add(-slack)
 	if now.Before(next) {
@@ -91,19 +100,19 @@ func reasonNever(f config.Frequency, after time.Time) string {
 }
 
 func reasonEveryDue(last time.Time, every, slack time.Duration, next time.Time) string {
-	return fmt.Sprintf("due: last snapshot %s + %s - %s slack passed at %s", stamp(last), every, slack, stamp(next))
+	return fmt.Sprintf("due: last snapshot %s + %s - %s slack passed at %s", stamp(last), config.FormatDuration(every), config.FormatDuration(slack), stamp(next))
 }
 
 func reasonEveryNotDue(last time.Time, every, slack time.Duration, next time.Time) string {
-	return fmt.Sprintf("not due until %s (last snapshot %s, every %s - %s slack)", stamp(next), stamp(last), every, slack)
+	return fmt.Sprintf("not due until %s (last snapshot %s, every %s - %s slack)", stamp(next), stamp(last), config.FormatDuration(every), config.FormatDuration(slack))
 }
 
 func reasonCronDue(f config.Frequency, fire time.Time, slack time.Duration, last time.Time) string {
-	return fmt.Sprintf("due: cron %q fires at %s (%s slack), the first fire after last snapshot %s", f.String(), stamp(fire), slack, stamp(last))
+	return fmt.Sprintf("due: cron %q fires at %s (%s slack), the first fire after last snapshot %s", f.String(), stamp(fire), config.FormatDuration(slack), stamp(last))
 }
 
 func reasonCronNotDue(f config.Frequency, fire time.Time, slack time.Duration, next, last time.Time) string {
-	return fmt.Sprintf("not due until %s (cron %q fires at %s, %s slack; last snapshot %s)", stamp(next), f.String(), stamp(fire), slack, stamp(last))
+	return fmt.Sprintf("not due until %s (cron %q fires at %s, %s slack; last snapshot %s)", stamp(next), f.String(), stamp(fire), config.FormatDuration(slack), stamp(last))
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

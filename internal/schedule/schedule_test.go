@@ -33,19 +33,19 @@ func TestDue(t *testing.T) {
 			name: "b: cron fired before the last snapshot", frequency: "0 1 ? * SUN",
 			last: "2016-07-24 01:05:00", now: "2016-07-24 02:05:00",
 			want: Decision{Next: at("2016-07-31 00:50:00"),
-				Reason: `not due until 2016-07-31T00:50:00Z (cron "0 1 ? * SUN" fires at 2016-07-31T01:00:00Z, 10m0s slack; last snapshot 2016-07-24T01:05:00Z)`},
+				Reason: `not due until 2016-07-31T00:50:00Z (cron "0 1 ? * SUN" fires at 2016-07-31T01:00:00Z, 10m slack; last snapshot 2016-07-24T01:05:00Z)`},
 		},
 		{
 			name: "c: cron fired since the last snapshot", frequency: "0 1 ? * SUN",
 			last: "2016-07-17 01:05:00", now: "2016-07-24 02:05:00",
 			want: Decision{Due: true, Next: at("2016-07-24 00:50:00"),
-				Reason: `due: cron "0 1 ? * SUN" fires at 2016-07-24T01:00:00Z (10m0s slack), the first fire after last snapshot 2016-07-17T01:05:00Z`},
+				Reason: `due: cron "0 1 ? * SUN" fires at 2016-07-24T01:00:00Z (10m slack), the first fire after last snapshot 2016-07-17T01:05:00Z`},
 		},
 		{
 			name: "d: hourly, last snapshot a week ago", frequency: "@hourly",
 			last: "2016-07-17 02:05:00", now: "2016-07-24 02:05:00",
 			want: Decision{Due: true, Next: at("2016-07-17 02:54:00"),
-				Reason: `due: cron "@hourly" fires at 2016-07-17T03:00:00Z (6m0s slack), the first fire after last snapshot 2016-07-17T02:05:00Z`},
+				Reason: `due: cron "@hourly" fires at 2016-07-17T03:00:00Z (6m slack), the first fire after last snapshot 2016-07-17T02:05:00Z`},
 		},
 		{
 			// The last snapshot is later than now (clock skew); the first
@@ -53,7 +53,7 @@ func TestDue(t *testing.T) {
 			name: "e: hourly, last snapshot after now", frequency: "@hourly",
 			last: "2016-07-24 02:35:00", now: "2016-07-24 02:05:00",
 			want: Decision{Next: at("2016-07-24 02:54:00"),
-				Reason: `not due until 2016-07-24T02:54:00Z (cron "@hourly" fires at 2016-07-24T03:00:00Z, 6m0s slack; last snapshot 2016-07-24T02:35:00Z)`},
+				Reason: `not due until 2016-07-24T02:54:00Z (cron "@hourly" fires at 2016-07-24T03:00:00Z, 6m slack; last snapshot 2016-07-24T02:35:00Z)`},
 		},
 		// parse-crontab's own example (test_parse_snapshot_setting_crontab).
 		{
@@ -63,43 +63,43 @@ func TestDue(t *testing.T) {
 			name: "cron 30 past, from 11:25: within the slack, counts for the 11:30 fire", frequency: "30 * * * *",
 			last: "2011-07-17 11:25:00", now: "2011-07-17 11:30:30",
 			want: Decision{Next: at("2011-07-17 12:24:00"),
-				Reason: `not due until 2011-07-17T12:24:00Z (cron "30 * * * *" fires at 2011-07-17T12:30:00Z, 6m0s slack; last snapshot 2011-07-17T11:25:00Z)`},
+				Reason: `not due until 2011-07-17T12:24:00Z (cron "30 * * * *" fires at 2011-07-17T12:30:00Z, 6m slack; last snapshot 2011-07-17T11:25:00Z)`},
 		},
 		{
 			name: "cron 30 past, from 11:23: before the slack, due at 11:30", frequency: "30 * * * *",
 			last: "2011-07-17 11:23:59", now: "2011-07-17 11:30:30",
 			want: Decision{Due: true, Next: at("2011-07-17 11:24:00"),
-				Reason: `due: cron "30 * * * *" fires at 2011-07-17T11:30:00Z (6m0s slack), the first fire after last snapshot 2011-07-17T11:23:59Z`},
+				Reason: `due: cron "30 * * * *" fires at 2011-07-17T11:30:00Z (6m slack), the first fire after last snapshot 2011-07-17T11:23:59Z`},
 		},
 		{
 			name: "daily cron: a snapshot 10 minutes early counts for the fire", frequency: "0 5 * * *",
 			last: "2026-11-20 04:50:00", now: "2026-11-20 05:30:00",
 			want: Decision{Next: at("2026-11-21 04:50:00"),
-				Reason: `not due until 2026-11-21T04:50:00Z (cron "0 5 * * *" fires at 2026-11-21T05:00:00Z, 10m0s slack; last snapshot 2026-11-20T04:50:00Z)`},
+				Reason: `not due until 2026-11-21T04:50:00Z (cron "0 5 * * *" fires at 2026-11-21T05:00:00Z, 10m slack; last snapshot 2026-11-20T04:50:00Z)`},
 		},
 		{
 			name: "cron 30 past, from 11:35", frequency: "30 * * * *",
 			last: "2011-07-17 11:35:00", now: "2011-07-17 12:23:59",
 			want: Decision{Next: at("2011-07-17 12:24:00"),
-				Reason: `not due until 2011-07-17T12:24:00Z (cron "30 * * * *" fires at 2011-07-17T12:30:00Z, 6m0s slack; last snapshot 2011-07-17T11:35:00Z)`},
+				Reason: `not due until 2011-07-17T12:24:00Z (cron "30 * * * *" fires at 2011-07-17T12:30:00Z, 6m slack; last snapshot 2011-07-17T11:35:00Z)`},
 		},
 		{
 			name: "cron fire at the same minute as the last snapshot does not count", frequency: "0 10 * * *",
 			last: "2026-11-20 10:00:00", now: "2026-11-20 10:30:00",
 			want: Decision{Next: at("2026-11-21 09:50:00"),
-				Reason: `not due until 2026-11-21T09:50:00Z (cron "0 10 * * *" fires at 2026-11-21T10:00:00Z, 10m0s slack; last snapshot 2026-11-20T10:00:00Z)`},
+				Reason: `not due until 2026-11-21T09:50:00Z (cron "0 10 * * *" fires at 2026-11-21T10:00:00Z, 10m slack; last snapshot 2026-11-20T10:00:00Z)`},
 		},
 		{
 			name: "cron: due from the slack before the fire", frequency: "0 10 * * *",
 			last: "2026-11-19 10:00:00", now: "2026-11-20 09:50:00",
 			want: Decision{Due: true, Next: at("2026-11-20 09:50:00"),
-				Reason: `due: cron "0 10 * * *" fires at 2026-11-20T10:00:00Z (10m0s slack), the first fire after last snapshot 2026-11-19T10:00:00Z`},
+				Reason: `due: cron "0 10 * * *" fires at 2026-11-20T10:00:00Z (10m slack), the first fire after last snapshot 2026-11-19T10:00:00Z`},
 		},
 		{
 			name: "cron: not due just before the slack", frequency: "0 10 * * *",
 			last: "2026-11-19 10:00:00", now: "2026-11-20 09:49:59",
 			want: Decision{Next: at("2026-11-20 09:50:00"),
-				Reason: `not due until 2026-11-20T09:50:00Z (cron "0 10 * * *" fires at 2026-11-20T10:00:00Z, 10m0s slack; last snapshot 2026-11-19T10:00:00Z)`},
+				Reason: `not due until 2026-11-20T09:50:00Z (cron "0 10 * * *" fires at 2026-11-20T10:00:00Z, 10m slack; last snapshot 2026-11-19T10:00:00Z)`},
 		},
 		{
 			name: "cron that never fires again", frequency: "0 0 1 1 * 2030",
@@ -110,19 +110,19 @@ func TestDue(t *testing.T) {
 			name: "duration passed", frequency: "12 hours",
 			last: "2026-11-20 10:00:00", now: "2026-11-20 22:00:01",
 			want: Decision{Due: true, Next: at("2026-11-20 21:50:00"),
-				Reason: "due: last snapshot 2026-11-20T10:00:00Z + 12h0m0s - 10m0s slack passed at 2026-11-20T21:50:00Z"},
+				Reason: "due: last snapshot 2026-11-20T10:00:00Z + 12h - 10m slack passed at 2026-11-20T21:50:00Z"},
 		},
 		{
 			name: "duration less the slack reached exactly is due", frequency: "12 hours",
 			last: "2026-11-20 10:00:00", now: "2026-11-20 21:50:00",
 			want: Decision{Due: true, Next: at("2026-11-20 21:50:00"),
-				Reason: "due: last snapshot 2026-11-20T10:00:00Z + 12h0m0s - 10m0s slack passed at 2026-11-20T21:50:00Z"},
+				Reason: "due: last snapshot 2026-11-20T10:00:00Z + 12h - 10m slack passed at 2026-11-20T21:50:00Z"},
 		},
 		{
 			name: "duration not passed", frequency: "12 hours",
 			last: "2026-11-21 10:00:00", now: "2026-11-21 21:49:59",
 			want: Decision{Next: at("2026-11-21 21:50:00"),
-				Reason: "not due until 2026-11-21T21:50:00Z (last snapshot 2026-11-21T10:00:00Z, every 12h0m0s - 10m0s slack)"},
+				Reason: "not due until 2026-11-21T21:50:00Z (last snapshot 2026-11-21T10:00:00Z, every 12h - 10m slack)"},
 		},
 		{
 			// Issue 10, item 5: run daily at 06:00:00, the snapshot is
@@ -130,19 +130,19 @@ func TestDue(t *testing.T) {
 			name: "daily run at the same clock time is due", frequency: "1 day",
 			last: "2026-11-20 06:00:01", now: "2026-11-21 06:00:00",
 			want: Decision{Due: true, Next: at("2026-11-21 05:50:01"),
-				Reason: "due: last snapshot 2026-11-20T06:00:01Z + 24h0m0s - 10m0s slack passed at 2026-11-21T05:50:01Z"},
+				Reason: "due: last snapshot 2026-11-20T06:00:01Z + 1d - 10m slack passed at 2026-11-21T05:50:01Z"},
 		},
 		{
 			name: "short period: slack is 10 % of it", frequency: "1 hour",
 			last: "2026-11-20 06:00:00", now: "2026-11-20 06:53:59",
 			want: Decision{Next: at("2026-11-20 06:54:00"),
-				Reason: "not due until 2026-11-20T06:54:00Z (last snapshot 2026-11-20T06:00:00Z, every 1h0m0s - 6m0s slack)"},
+				Reason: "not due until 2026-11-20T06:54:00Z (last snapshot 2026-11-20T06:00:00Z, every 1h - 6m slack)"},
 		},
 		{
 			name: "duration with seconds in the last snapshot", frequency: "1d12h",
 			last: "2026-11-20 10:00:07", now: "2026-11-22 00:00:00",
 			want: Decision{Due: true, Next: at("2026-11-21 21:50:07"),
-				Reason: "due: last snapshot 2026-11-20T10:00:07Z + 36h0m0s - 10m0s slack passed at 2026-11-21T21:50:07Z"},
+				Reason: "due: last snapshot 2026-11-20T10:00:07Z + 1d12h - 10m slack passed at 2026-11-21T21:50:07Z"},
 		},
 	}
 	for _, tt := range tests {
@@ -174,7 +174,7 @@ func TestDueUsesUTC(t *testing.T) {
 	// time has passed.
 	last := time.Date(2026, 3, 2, 9, 30, 0, 0, tokyo)
 	got := Due(f, last, true, time.Date(2026, 3, 2, 9, 49, 0, 0, tokyo))
-	want := `not due until 2026-03-02T00:50:00Z (cron "0 1 * * *" fires at 2026-03-02T01:00:00Z, 10m0s slack; last snapshot 2026-03-02T00:30:00Z)`
+	want := `not due until 2026-03-02T00:50:00Z (cron "0 1 * * *" fires at 2026-03-02T01:00:00Z, 10m slack; last snapshot 2026-03-02T00:30:00Z)`
 	if got.Due || got.Reason != want {
 		t.Errorf("Due() = %+v, want not due: %s", got, want)
 	}

@@ -23,7 +23,16 @@ type EC2 interface {
 	Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error)
 	Snapshots(ctx context.Context) ([]inventory.Snapshot, error)
 	Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error)
-	ImageSnapshots(ctx context.Context) (map[string]string, error)
+	// ImageSnapshots, LockedSnapshots and LaunchTemplateSnapshots list
+	// what protects the account's snapshots, by snapshot id (NeedImages).
+	ImageSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
+	LockedSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
+	LaunchTemplateSnapshots(ctx context.Context) (map[string][]inventory.Protection, error)
+	// RecycleBinRules lists the region's Recycle Bin rules for EBS
+	// snapshots (NeedRecycleBin).
+	RecycleBinRules(ctx context.Context) ([]inventory.RecycleBinRule, error)
+	// LockSnapshot places a snapshot lock (a stanza's "lock").
+	LockSnapshot(ctx context.Context, id string, lock inventory.Lock) error
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
 	// CreateSnapshots snapshots an instance's volumes as one
 	// crash-consistent set, one snapshot per volume (multivolume.go).
@@ -56,10 +65,15 @@ type Region struct {
 	Unmatched []string
 	// Rejected lists the stanzas whose match EC2 refused here, by id.
 	Rejected []RejectedStanza
-	// Snapshots are all snapshots the account owns in the region.
+	// Snapshots are all snapshots the account owns in the region, each
+	// with its Protections when the inventory was built with NeedImages.
 	Snapshots []inventory.Snapshot
-	// AMISnapshots maps snapshot ids backing the account's AMIs to the AMI.
-	AMISnapshots map[string]string
+	// RecycleBin are the region's Recycle Bin rules for EBS snapshots
+	// (NeedRecycleBin); RecycleBinError says why they are unknown when
+	// listing them failed (a run goes on without them: they change what a
+	// delete costs, not what may be deleted).
+	RecycleBin      []inventory.RecycleBinRule
+	RecycleBinError string
 	// VolumeTypes maps the volumes whose type decides whether one more
 	// snapshot may start (those with pending snapshots, see
 	// NeedVolumeTypes) to their EC2 volume type.
@@ -111,7 +125,11 @@ type Need int
 const (
 	// NeedSnapshots lists every snapshot the account owns.
 	NeedSnapshots Need = 1 << iota
-	// NeedImages lists the snapshots behind the account's AMIs.
+	// NeedImages lists what protects snapshots: the account's AMIs
+	// (disabled ones too), snapshot locks and the default and latest
+	// versions of its launch templates; with the AWS Backup recovery
+	// points read from the snapshots themselves, each snapshot gets its
+	// Protections.
 	NeedImages
 	// NeedVolumeTypes (with NeedSnapshots) reads the type of the matched
 	// volumes that have pending snapshots: st1 and sc1 allow one pending
@@ -121,13 +139,18 @@ const (
 	NeedVolumeTypes
 	// NeedAdopted lists the snapshots each filter-adopt stanza selects.
 	NeedAdopted
+	// NeedRecycleBin lists the region's Recycle Bin rules for EBS
+	// snapshots.
+	NeedRecycleBin
 )
 
 // BuildInventory lists one region: the instances of each stanza (one
 // paginated DescribeInstances per stanza, every state but terminated) and,
 // as need says, every snapshot the account owns (one paginated
 // DescribeSnapshots) and the snapshots behind the account's AMIs. The
-// listings run concurrently. A stanza whose listing EC2 rejects
+// first stanza's instance listing runs first, alone (a service control
+// policy denying it denies the region: *inventory.RegionDeniedError); the
+// other listings then run concurrently. A stanza whose listing EC2 rejects
 // (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
 // other failure fails the whole inventory: planning on a partial picture
 // could delete snapshots whose minimum was simply not seen.
@@ -135,12 +158,37 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	excluded := make([]map[string]string, len(stanzas))
+	// Each listing goroutine records its rejections in its own slice (no
+	// two write one element); they are joined after Wait.
 	rejected := make([]error, len(stanzas))
+	rejectedVolumes := make([]error, len(stanzas))
+	rejectedAdopt := make([]error, len(stanzas))
+	// The region's first call, DescribeInstances for the first stanza,
+	// runs alone: when a service control policy denies it, the policy
+	// denies the account the region (inventory.DenyRegion), which is
+	// skipped like a region not enabled; a denial of any later call, in a
+	// region whose first call was allowed, is a failure.
+	next := 0
+	for next < len(stanzas) {
+		inst, ex, err := stanzaInstances(ctx, ec2, stanzas[next])
+		if errors.Is(err, inventory.ErrFilterRejected) {
+			rejected[next] = err
+			next++
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inventory of %s: instances of stanza %s: %w", r.Name, stanzas[next].ID, inventory.DenyRegion(r.Name, err))
+		}
+		matches[next], excluded[next] = inst, ex
+		next++
+		break
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		// Stanzas are listed one after another: they share the
 		// DescribeInstances token bucket with everything else in the account.
-		for i, s := range stanzas {
+		for i := next; i < len(stanzas); i++ {
+			s := stanzas[i]
 			inst, ex, err := stanzaInstances(gctx, ec2, s)
 			if errors.Is(err, inventory.ErrFilterRejected) {
 				rejected[i] = err
@@ -159,7 +207,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			for i, s := range stanzas {
 				ex, err := matchingVolumes(gctx, ec2, s.ExcludeVolumes)
 				if errors.Is(err, inventory.ErrFilterRejected) {
-					rejected[i] = err
+					rejectedVolumes[i] = err
 					continue
 				}
 				if err != nil {
@@ -178,6 +226,10 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 					continue
 				}
 				snaps, err := ec2.SnapshotsMatching(gctx, s.Adopt.Filters)
+				if errors.Is(err, inventory.ErrFilterRejected) {
+					rejectedAdopt[i] = fmt.Errorf("adopt: %w", err)
+					continue
+				}
 				if err != nil {
 					return fmt.Errorf("snapshots stanza %s adopts: %w", s.ID, err)
 				}
@@ -196,19 +248,32 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			return err
 		})
 	}
+	var prot protections
 	if need&NeedImages != 0 {
+		prot.list(gctx, g, ec2)
+	}
+	if need&NeedRecycleBin != 0 {
 		g.Go(func() error {
-			m, err := ec2.ImageSnapshots(gctx)
-			r.AMISnapshots = m
-			return err
+			rules, err := ec2.RecycleBinRules(gctx)
+			if err != nil {
+				r.RecycleBinError = err.Error()
+				slog.WarnContext(gctx, "Recycle Bin rules unknown: deletes are planned without what they keep billed",
+					"region", r.Name, "error", err)
+			}
+			r.RecycleBin = rules
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
 	}
+	// AWS Backup's recovery points are read from the snapshots
+	// themselves, so every listing of snapshots knows them.
+	prot.attach(r.Snapshots)
 
 	r.Excluded, r.ExcludedVolumes, r.Adoptable = map[string]Exclusion{}, map[string]map[string]string{}, map[string]map[string]bool{}
 	for i, s := range stanzas {
+		rejected[i] = errors.Join(rejected[i], rejectedVolumes[i], rejectedAdopt[i])
 		if excludedVolumes[i] != nil {
 			r.ExcludedVolumes[s.ID] = excludedVolumes[i]
 		}
@@ -225,6 +290,10 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 		if rejected[i] != nil {
 			continue
+		}
+		if slog.Default().Enabled(ctx, slog.LevelDebug) {
+			slog.DebugContext(ctx, "stanza matched", "region", r.Name, "config_id", s.ID, "match", s.MatchDescription(),
+				"instances", instanceIDs(matches[i]))
 		}
 		for _, inst := range matches[i] {
 			if reason, ok := excluded[i][inst.ID]; ok {
@@ -258,7 +327,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 	}
 	slog.InfoContext(ctx, "inventory built", "region", r.Name, "stanzas", len(stanzas),
-		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
+		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "protected_snapshots", prot.count)
 	return r, nil
 }
 
@@ -379,4 +448,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// instanceIDs lists the instances' ids, for the -VV log.
+func instanceIDs(insts []inventory.Instance) []string {
+	ids := make([]string, len(insts))
+	for i, inst := range insts {
+		ids[i] = inst.ID
+	}
+	return ids
 }

@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestExclusion(t *testing.T) {
 
 // TestOrphansFollowTheirStanza: the snapshots of a volume no stanza
 // governs (vol-gone) follow the orphans policy of the stanza their
-// config-id tag names; excluded volumes' snapshots too.
+// Description names; excluded volumes' snapshots too.
 func TestOrphansFollowTheirStanza(t *testing.T) {
 	for _, tt := range []struct {
 		orphans config.Orphans
@@ -85,6 +86,7 @@ func TestOrphansFollowTheirStanza(t *testing.T) {
 			for i, age := range []time.Duration{100, 80, 60, 40} {
 				s := snap("snap-gone-"+string(rune('a'+i)), "vol-gone", inventory.StateCompleted, (age+100)*time.Hour, "2026-11-20")
 				s.Tags = append(s.Tags, inventory.Tag{Key: retention.ConfigIDTag, Value: "daily"})
+				s.Description = Description("test", "i-gone", "ami-1", "vol-gone", "daily")
 				f.AddSnapshot(s, "")
 			}
 			st := stanza(t, "daily", "1 day", 2)
@@ -94,6 +96,30 @@ func TestOrphansFollowTheirStanza(t *testing.T) {
 				t.Errorf("deleted %d, want %d: %v", got, tt.deleted, reasons(rep.Regions[0]))
 			}
 		})
+	}
+}
+
+// The config-id tag, which anyone allowed ec2:CreateTags can rewrite, does
+// not choose the orphans policy: snapshots a "keep" stanza took stay kept
+// when their tags name a "keep_last 1" stanza.
+func TestOrphansIgnoreARewrittenConfigIDTag(t *testing.T) {
+	f := webFleet()
+	for i, age := range []time.Duration{200, 180, 160} {
+		s := snap("snap-gone-"+string(rune('a'+i)), "vol-gone", inventory.StateCompleted, age*time.Hour, "2026-11-20")
+		s.Tags = append(s.Tags, inventory.Tag{Key: retention.ConfigIDTag, Value: "last"})
+		s.Description = Description("test", "i-gone", "ami-1", "vol-gone", "keeper")
+		f.AddSnapshot(s, "")
+	}
+	keeper, last := matching(stanza(t, "keeper", "1 day", 2), "role", "none"), matching(stanza(t, "last", "1 day", 2), "role", "none")
+	keeper.Orphans, last.Orphans = config.Orphans{Mode: config.OrphansKeep}, config.Orphans{Mode: config.OrphansKeepLast, KeepLast: 1}
+	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{keeper, last, stanza(t, "daily", "1 day", 2)}, 0), engineOptions(now))
+	if got := rep.Regions[0].Summary.Deleted; got != 0 {
+		t.Errorf("deleted %d, want 0: %v", got, reasons(rep.Regions[0]))
+	}
+	for id, reason := range reasons(rep.Regions[0]) {
+		if id != "snap-gone-c" && !strings.Contains(reason, `orphans "keep" of stanza keeper`) { // c is the newest
+			t.Errorf("%s: %s, want kept by keeper's orphans policy", id, reason)
+		}
 	}
 }
 
@@ -189,7 +215,7 @@ func TestSixtyDaysOfDailies(t *testing.T) {
 		"snap-1122": "kept: daily 2026-11-22, weekly 2026-W47",
 		"snap-1123": "kept: daily 2026-11-23",
 		"snap-1124": "kept: daily 2026-11-24",
-		"snap-1125": "kept: not due until 2026-11-26T02:00:00Z, StartTime + retention 1d (DeleteOn 2026-11-26 does not shorten it)",
+		"snap-1125": "kept: expires on 2026-11-26T02:00:00Z, StartTime + retention 1d (DeleteOn 2026-11-26 does not shorten it)",
 	}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)

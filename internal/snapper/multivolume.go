@@ -85,8 +85,9 @@ func setFor(inst inventory.Instance, rows []SnapshotRow, idx []int, volTags map[
 			set.Exclude = append(set.Exclude, v)
 		}
 	}
-	set.Description = Description(opts.Version, inst.ID, inst.ImageID, strings.Join(vols, ","))
 	first := rows[idx[0]]
+	// Every row shares first's stanza, or the set falls back below.
+	set.Description = Description(opts.Version, inst.ID, inst.ImageID, strings.Join(vols, ","), first.ConfigID)
 	want := make([][]inventory.Tag, len(idx))
 	same := true
 	for k, i := range idx {

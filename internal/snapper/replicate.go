@@ -84,7 +84,7 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 		region := rr[i].Region
 		if err, failed := run.failed[region]; failed {
 			if errors.Is(err, inventory.ErrRegionUnavailable) {
-				rr[i].Skipped = "region not enabled for the account"
+				rr[i].Skipped = inventory.SkipReason(err)
 			} else {
 				rr[i].Error = err.Error()
 			}
@@ -125,7 +125,7 @@ func planReplication(ctx context.Context, reports []RegionReport, regions []EC2,
 }
 
 // remotes returns the clients of the regions the listings name in
-// replication tags that are not listed yet, sorted by region. A region
+// replication tags or in a replica's copy Description that are not listed yet, sorted by region. A region
 // opts.Remote does not know is recorded as failed.
 func (run *replicationRun) remotes() []EC2 {
 	named := map[string]bool{}
@@ -134,6 +134,13 @@ func (run *replicationRun) remotes() []EC2 {
 			for _, key := range []string{ReplicationSourceTag, ReplicationDestinationTag} {
 				if v, ok := s.Tag(key); ok && v != "" {
 					named[v] = true
+				}
+			}
+			// A copy's Description names its source, which wins over
+			// its tags (planReplica).
+			if _, replica := s.Tag(ReplicationSourceTag); replica {
+				if c, ok := provenance.ParseCopy(s.Description); ok {
+					named[c.SourceRegion] = true
 				}
 			}
 		}
@@ -166,7 +173,10 @@ func (run *replicationRun) list(ctx context.Context, clients []EC2) {
 	g.SetLimit(run.opts.RegionWorkers)
 	for _, c := range clients {
 		g.Go(func() error {
+			// The region's first call in replication: a service control
+			// policy denying it denies the region, skipped, not failed.
 			snaps, err := c.Snapshots(ctx)
+			err = inventory.DenyRegion(c.Region(), err)
 			run.mu.Lock()
 			defer run.mu.Unlock()
 			if err != nil {

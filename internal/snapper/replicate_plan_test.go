@@ -215,3 +215,35 @@ func TestPlanCleanCountsReplicasPerSourceVolume(t *testing.T) {
 		t.Errorf("actions = %v, want %v (%+v)", actions, want, got)
 	}
 }
+
+// The Description of ebs-snapper's copy names its original; tags rewritten
+// afterwards change nothing, either way.
+func TestPlanReplicationTheCopyDescriptionWinsOverTags(t *testing.T) {
+	policy := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2)}, 0)
+	asks := tagged("snap-o", "completed", "replication_dst_region", west)
+	for _, tc := range []struct {
+		name    string
+		local   inventory.Snapshot
+		want    string
+		because string
+	}{
+		{"tags retargeted at a missing original: kept", func() inventory.Snapshot {
+			r := replica("snap-r", "completed", east, "snap-o")
+			r.Tags = tags("replication_src_region", east, "replication_snapshot_id", "snap-gone")
+			return r
+		}(), Keep, "original snap-o in us-east-1 still asks for us-west-2"},
+		{"tags retargeted at an original that asks: deleted all the same", func() inventory.Snapshot {
+			r := replica("snap-r", "completed", "eu-west-1", "snap-z")
+			r.Tags = tags("replication_src_region", east, "replication_snapshot_id", "snap-o")
+			return r
+		}(), DeleteReplica, "original snap-z no longer exists in eu-west-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := PlanReplication(ReplicationInput{Region: west, Now: now, Policy: policy,
+				Snapshots: map[string][]inventory.Snapshot{west: {tc.local}, east: {asks}, "eu-west-1": nil}})
+			if len(got) != 1 || got[0].Action != tc.want || !strings.Contains(got[0].Reason, tc.because) {
+				t.Errorf("got %+v, want %s because %q", got, tc.want, tc.because)
+			}
+		})
+	}
+}

@@ -70,6 +70,9 @@ type Options struct {
 	Now time.Time
 	// DryRun plans only and makes no mutating call.
 	DryRun bool
+	// Scope narrows the snapshot and clean rows a run reports and acts on
+	// (the CLI's --instance, --volume, --stanza); empty holds everything.
+	Scope Scope
 	// Version goes into new snapshots' descriptions.
 	Version string
 	// Workers bounds the mutating calls in flight in one region; the EC2
@@ -146,6 +149,10 @@ type SnapshotRow struct {
 	Status     string `json:"status,omitempty"`
 	SnapshotID string `json:"snapshot_id,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Locked is true once the snapshot Lock asked for is locked;
+	// LockError says why it is not (a failure of the row).
+	Locked    bool   `json:"locked,omitempty"`
+	LockError string `json:"lock_error,omitempty"`
 }
 
 // CleanRow is a clean decision and what became of it.
@@ -153,6 +160,9 @@ type CleanRow struct {
 	retention.Decision
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// RecycleBin, on a delete a Recycle Bin rule covers, says how long the
+	// deleted snapshot stays billed.
+	RecycleBin *BinHold `json:"recycle_bin,omitempty"`
 }
 
 // RegionReport is the outcome of a run in one region.
@@ -169,6 +179,9 @@ type RegionReport struct {
 	// NeverDue lists, for clean and plan, the snapshots whose DeleteOn tag
 	// is not a YYYY-MM-DD date: clean keeps them, now and on every run.
 	NeverDue []string `json:"never_due,omitempty"`
+	// RecycleBin, for clean and plan in a region with Recycle Bin rules
+	// for EBS snapshots, says what the deletes leave billed in the bin.
+	RecycleBin *RecycleBinSummary `json:"recycle_bin,omitempty"`
 	// Replication holds the replication decisions of the region's tagged
 	// snapshots (JobReplicate, and JobPlan when replication is on).
 	Replication []ReplicationRow `json:"replication,omitempty"`
@@ -291,7 +304,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages | NeedAdopted
+		need |= NeedImages | NeedAdopted | NeedRecycleBin
 	}
 	if job != JobClean {
 		need |= NeedVolumeTypes
@@ -299,8 +312,8 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
-			slog.InfoContext(ctx, "region skipped: not enabled for the account", "region", rr.Region, "error", err)
-			rr.Skipped = "region not enabled for the account"
+			rr.Skipped = inventory.SkipReason(err)
+			slog.InfoContext(ctx, "region skipped: "+rr.Skipped, "region", rr.Region, "error", err)
 			return rr
 		}
 		slog.ErrorContext(ctx, "region failed", "region", rr.Region, "error", err)
@@ -321,14 +334,15 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	execute := !opts.DryRun && job != JobPlan
 	if job != JobClean {
-		rr.Snapshots = rowsForSnapshots(PlanSnapshots(inv, p, opts.Now))
+		rr.Snapshots = scopeRows(opts.Scope, rowsForSnapshots(PlanSnapshots(inv, p, opts.Now)), snapshotRowKey)
 		if execute {
 			takeSnapshots(ctx, ec2, inv, p, rr.Snapshots, opts)
 		}
 	}
 	if job != JobSnapshot {
-		rr.Clean = rowsForClean(PlanClean(inv, p, opts.Now))
+		rr.Clean = scopeRows(opts.Scope, rowsForClean(PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
+		rr.RecycleBin = holdInBin(inv, rr.Clean, opts.Now)
 		if execute {
 			deleteSnapshots(ctx, ec2, rr.Clean, opts)
 		}
@@ -404,7 +418,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 			return
 		}
 		inst := inv.Instances[r.InstanceID]
-		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID)
+		desc := Description(opts.Version, inst.ID, inst.ImageID, r.VolumeID, r.ConfigID)
 		snap, err := ec2.CreateSnapshot(ctx, r.VolumeID, desc, WithRunTag(SnapshotTags(r.DeleteOn, r.ConfigID, inst.Tags, tags), opts.RunToken))
 		createdOr(ctx, r, snap.ID, err)
 	}
@@ -428,6 +442,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 		create(ctx, r)
 	})
 	settleCreates(ctx, ec2, rows, create, opts)
+	lockSnapshots(ctx, ec2, rows, opts)
 }
 
 // createdOr records on r the outcome of the call that was to create its
@@ -562,6 +577,9 @@ func forEach(ctx context.Context, stop <-chan struct{}, workers, n int, fn func(
 func summarize(rr RegionReport) Summary {
 	var s Summary
 	for _, r := range rr.Snapshots {
+		if r.LockError != "" {
+			s.Failed++
+		}
 		switch r.Status {
 		case StatusDone:
 			s.Created++

@@ -56,7 +56,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 		byVolume[s.VolumeID] = s
 	}
 	a1 := byVolume["vol-a1"]
-	if want := "Created from i-a by EbsSnapper(test) for ami-1 from vol-a1"; a1.Description != want {
+	if want := "Created from i-a by EbsSnapper(test) for ami-1 from vol-a1; stanza daily"; a1.Description != want {
 		t.Errorf("description = %q, want %q", a1.Description, want)
 	}
 	if diff := cmp.Diff(tags("DeleteOn", "2026-11-30", "ebs-snapper:config-id", "daily", RunTag, testRun, "Name", "Foo", "Service", "Baz", "backup", "yes"), a1.Tags); diff != "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
@@ -90,9 +91,17 @@ func isBillingKey(k string) bool {
 // maxDescription is the original's cut (EC2 allows 255 characters).
 const maxDescription = 254
 
-// Description is the text of a new snapshot, exactly as the original wrote it.
-func Description(version, instanceID, imageID, volumeID string) string {
+// Description is the text of a new snapshot: the original's words, then
+// the stanza that takes it (provenance.StanzaSuffix), which clean reads to
+// apply that stanza's orphans policy once the volume no longer tells; EC2
+// never lets a Description change, while the config-id tag can be
+// rewritten by anyone allowed ec2:CreateTags. A text longer than the
+// original's cut goes without the stanza, cut as the original did.
+func Description(version, instanceID, imageID, volumeID, configID string) string {
 	d := fmt.Sprintf("Created from %s by EbsSnapper(%s) for %s from %s", instanceID, version, imageID, volumeID)
+	if withStanza := d + provenance.StanzaSuffix(configID); configID != "" && len(withStanza) <= maxDescription {
+		return withStanza
+	}
 	if len(d) > maxDescription {
 		d = d[:maxDescription]
 	}

@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"fmt"
+	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"strings"
 	"testing"
 
@@ -103,13 +104,22 @@ func TestSnapshotTagsCapAt50(t *testing.T) {
 }
 
 func TestDescription(t *testing.T) {
-	got := Description("0.10.6", "i-05d0486d6c8b1ae49", "ami-c7c546d1", "vol-0d4be5bde49115a56")
-	want := "Created from i-05d0486d6c8b1ae49 by EbsSnapper(0.10.6) for ami-c7c546d1 from vol-0d4be5bde49115a56"
+	got := Description("0.10.6", "i-05d0486d6c8b1ae49", "ami-c7c546d1", "vol-0d4be5bde49115a56", "web")
+	want := "Created from i-05d0486d6c8b1ae49 by EbsSnapper(0.10.6) for ami-c7c546d1 from vol-0d4be5bde49115a56; stanza web"
 	if got != want {
 		t.Errorf("Description() = %q, want %q", got, want)
 	}
-	long := Description(strings.Repeat("v", 300), "i-1", "ami-1", "vol-1")
-	if len(long) != 254 {
-		t.Errorf("long description has %d characters, want 254", len(long))
+	if id, ok := provenance.CreatedStanza(got); !ok || id != "web" {
+		t.Errorf("CreatedStanza(%q) = %q, %v; want web", got, id, ok)
+	}
+	// Too long for the stanza: cut as the original did, naming none
+	// rather than a cut id that could be another stanza's.
+	long := Description(strings.Repeat("v", 300), "i-1", "ami-1", "vol-1", "web")
+	if _, named := provenance.CreatedStanza(long); len(long) != 254 || named {
+		t.Errorf("long description has %d characters, names a stanza: %v; want 254 and none", len(long), named)
+	}
+	near := Description(strings.Repeat("v", 180), "i-1", "ami-1", "vol-1", strings.Repeat("s", 40))
+	if _, named := provenance.CreatedStanza(near); len(near) > 254 || named {
+		t.Errorf("description %q (%d characters): the stanza does not fit whole, so none is named", near, len(near))
 	}
 }

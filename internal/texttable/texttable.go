@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"io"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // Table is a tabwriter whose lines reach the underlying writer with their
@@ -20,7 +21,15 @@ type Table struct {
 
 // New returns a Table writing to w.
 func New(w io.Writer) *Table {
-	out := &trimmer{w: w}
+	return NewWidth(w, 0)
+}
+
+// NewWidth returns a Table whose lines are cut to width runes, the last
+// one replaced by "…", so that a table fits a terminal instead of
+// wrapping into unreadable rows; the last column (a reason, a note) is
+// the one cut. width <= 0 keeps every line whole (a pipe, a file).
+func NewWidth(w io.Writer, width int) *Table {
+	out := &trimmer{w: w, width: width}
 	return &Table{Writer: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), out: out}
 }
 
@@ -36,8 +45,9 @@ func (t *Table) Flush() error {
 // trimmer passes complete lines on with their trailing spaces removed and
 // holds a partial line until its '\n' or flush.
 type trimmer struct {
-	w    io.Writer
-	line []byte
+	w     io.Writer
+	width int
+	line  []byte
 }
 
 func (t *trimmer) Write(p []byte) (int, error) {
@@ -49,7 +59,7 @@ func (t *trimmer) Write(p []byte) (int, error) {
 			return n, nil
 		}
 		t.line = append(t.line, p[:i]...)
-		t.line = append(bytes.TrimRight(t.line, " "), '\n')
+		t.line = append(t.cut(bytes.TrimRight(t.line, " ")), '\n')
 		if _, err := t.w.Write(t.line); err != nil {
 			return n - len(p) + i, err
 		}
@@ -62,7 +72,21 @@ func (t *trimmer) flush() error {
 	if len(t.line) == 0 {
 		return nil
 	}
-	_, err := t.w.Write(bytes.TrimRight(t.line, " "))
+	_, err := t.w.Write(t.cut(bytes.TrimRight(t.line, " ")))
 	t.line = t.line[:0]
 	return err
+}
+
+// cut shortens line to t.width runes, ending in "…", when it is longer.
+func (t *trimmer) cut(line []byte) []byte {
+	if t.width <= 0 || utf8.RuneCount(line) <= t.width {
+		return line
+	}
+	n, i := 0, 0
+	for i < len(line) && n < t.width-1 {
+		_, size := utf8.DecodeRune(line[i:])
+		i += size
+		n++
+	}
+	return append(line[:i:i], "…"...)
 }

@@ -37,3 +37,25 @@ func TestTableTrimsAnUnterminatedLastLine(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestWidthCutsLongLines(t *testing.T) {
+	var b strings.Builder
+	tw := NewWidth(&b, 20)
+	fmt.Fprintln(tw, "A\tREASON")
+	fmt.Fprintln(tw, "x\tnot due until 2026-12-03, and more")
+	fmt.Fprint(tw, "é\tunterminated last line that is long")
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "A  REASON\nx  not due until 20…\né  unterminated las…"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	tw = NewWidth(&b, 0)
+	fmt.Fprintln(tw, "x\tnot due until 2026-12-03, and more")
+	tw.Flush()
+	if b.String() != "x  not due until 2026-12-03, and more\n" {
+		t.Errorf("width 0 cut the line: %q", b.String())
+	}
+}

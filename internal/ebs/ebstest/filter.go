@@ -22,13 +22,17 @@ type fields[T any] struct {
 // filter must hold (AND), a filter holds when any of its values matches
 // (OR), values may hold * and ? wildcards. An unknown filter name is an
 // InvalidParameterValue error, as in EC2: a typo must never match
-// everything.
+// everything; a filter of more than ebs.MaxFilterValues values is
+// FilterLimitExceeded, as in EC2.
 func compile[T any](filters []ec2types.Filter, f fields[T]) (func(T) bool, error) {
 	preds := make([]func(T) bool, 0, len(filters))
 	for _, flt := range filters {
 		name := aws.ToString(flt.Name)
 		if len(flt.Values) == 0 {
 			return nil, apiError(ebs.CodeInvalidParameterValue, "The filter '%s' has no values", name)
+		}
+		if len(flt.Values) > ebs.MaxFilterValues {
+			return nil, apiError(ebs.CodeFilterLimitExceeded, "The maximum number of filter values specified on a single call is %d", ebs.MaxFilterValues)
 		}
 		patterns := flt.Values
 		var candidates func(T) []string

@@ -78,7 +78,7 @@ func (p *Proxy) attempt(ctx context.Context, in middleware.DeserializeInput, f *
 		}
 		form, _ = url.ParseQuery(string(body))
 	}
-	rule := p.pick(action, form)
+	rule := p.pick(action, awsmiddleware.GetRegion(ctx), form)
 	switch rule.Fault {
 	case Delay:
 		select {

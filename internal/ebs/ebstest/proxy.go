@@ -87,10 +87,16 @@ type Rule struct {
 	// When, if set, narrows the rule to the requests whose Query API
 	// parameters it accepts (for example one filter name).
 	When func(form url.Values) bool
+	// Region, if set, narrows the rule to the requests signed for that
+	// region (the SigV4 credential scope of their Authorization header).
+	Region string
 }
 
-func (r Rule) matches(action string, form url.Values) bool {
+func (r Rule) matches(action, region string, form url.Values) bool {
 	if r.When != nil && !r.When(form) {
+		return false
+	}
+	if r.Region != "" && r.Region != region {
 		return false
 	}
 	if prefix, ok := strings.CutSuffix(r.Action, "*"); ok {
@@ -251,7 +257,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	form, _ := url.ParseQuery(string(body))
 	action := form.Get("Action")
 
-	rule := p.pick(action, form)
+	rule := p.pick(action, signedRegion(r.Header.Get("Authorization")), form)
 	if rule.Fault == Delay {
 		select {
 		case <-time.After(rule.Delay):
@@ -287,9 +293,24 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.forward.ServeHTTP(w, r)
 }
 
+// signedRegion is the region of a SigV4 Authorization header
+// ("AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/ec2/aws4_request,
+// ..."), or "" for another header.
+func signedRegion(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	if parts := strings.Split(cred, "/"); len(parts) == 5 {
+		return parts[2]
+	}
+	return ""
+}
+
 // pick counts the attempt and returns the rule whose fault the request
 // gets (the zero Rule for none).
-func (p *Proxy) pick(action string, form url.Values) Rule {
+func (p *Proxy) pick(action, region string, form url.Values) Rule {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.countsFor(action)
@@ -299,7 +320,7 @@ func (p *Proxy) pick(action string, form url.Values) Rule {
 	u := p.rnd.Float64()
 	chosen := -1
 	for i, r := range p.opts.Rules {
-		if !r.matches(action, form) {
+		if !r.matches(action, region, form) {
 			continue
 		}
 		p.matched[i]++
@@ -312,7 +333,7 @@ func (p *Proxy) pick(action string, form url.Values) Rule {
 		if chosen >= 0 {
 			break
 		}
-		if r.matches(action, form) {
+		if r.matches(action, region, form) {
 			if cum += r.Rate; u < cum {
 				chosen = i
 			}

@@ -3,6 +3,7 @@ package ebstest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +89,21 @@ func sortedTags(ts []inventory.Tag) []inventory.Tag {
 	return out
 }
 
+// manyIDs returns n instance ids: the given ones at the start and again
+// after ebs.MaxFilterValues (so they fall in two chunks), the rest ids of
+// no instance.
+func manyIDs(n int, real ...string) []string {
+	ids := slices.Clone(real)
+	for i := len(ids); i < n; i++ {
+		if j := i - ebs.MaxFilterValues - 10; j >= 0 && j < len(real) {
+			ids = append(ids, real[j])
+			continue
+		}
+		ids = append(ids, fmt.Sprintf("i-%017x", 0xf0000+i))
+	}
+	return ids
+}
+
 func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
 	names := map[string]string{} // instance id → staged name
 	staged := map[string]inventory.Instance{}
@@ -120,6 +136,9 @@ func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Cl
 		{"tag-key absent", []inventory.Filter{filter("tag-key", "Missing")}, nil},
 		{"tag-value", []inventory.Filter{filter("tag-value", "dev")}, []string{"web-2"}},
 		{"instance-id", []inventory.Filter{filter("instance-id", staged["web-2"].ID)}, []string{"web-2"}},
+		// More values than EC2 takes in one filter: listed in chunks,
+		// an instance named in two chunks listed once.
+		{"instance-id beyond the filter value limit", []inventory.Filter{filter("instance-id", manyIDs(250, staged["web-1"].ID, staged["db-1"].ID)...)}, []string{"db-1", "web-1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := c.Instances(ctx, tc.filters)
@@ -313,7 +332,7 @@ func testImageBackedSnapshot(ctx context.Context, t *testing.T, tg Target, c *eb
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]string{snap: ami}, backing); diff != "" {
+	if diff := cmp.Diff(map[string]inventory.Protection{snap: {Kind: inventory.ProtectedByAMI, Resource: ami}}, backing); diff != "" {
 		t.Errorf("ImageSnapshots (-want +got):\n%s", diff)
 	}
 	if err := c.DeleteSnapshot(ctx, snap); !errors.Is(err, inventory.ErrSnapshotInUse) {

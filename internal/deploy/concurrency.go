@@ -1,0 +1,49 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// ParamReservedConcurrency is the template's reserved concurrency of each
+// worker (each fan-out then reserves 1; 0 reserves none).
+const ParamReservedConcurrency = "ReservedConcurrency"
+
+// ErrConcurrencyQuota is returned by Run when a new stack's reserved
+// concurrency would leave the account less unreserved concurrency than
+// Lambda keeps (100, or the whole quota when it is below 100: Lambda
+// Developer Guide, "Configuring reserved concurrency"), which would fail
+// the stack's creation halfway.
+var ErrConcurrencyQuota = errors.New("the account's Lambda concurrency quota is too small for the stack's reserved concurrency")
+
+// checkConcurrency asks Lambda GetAccountSettings how much concurrency is
+// unreserved and fails with ErrConcurrencyQuota when the stack's
+// reservation (value, per worker, and 1 per fan-out) would leave less
+// than Lambda keeps unreserved. An answer it cannot get (an emulator
+// without the call) is a warning on warn, not an error: CloudFormation
+// still checks.
+func checkConcurrency(ctx context.Context, api LambdaAPI, value, region string, warn func(string, ...any)) error {
+	n, err := strconv.Atoi(value)
+	if err != nil || n == 0 {
+		return nil
+	}
+	out, err := api.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
+	if err != nil || out.AccountLimit == nil || out.AccountLimit.UnreservedConcurrentExecutions == nil {
+		warn("concurrency quota not checked in %s: %v", region, err)
+		return nil
+	}
+	limit := int(out.AccountLimit.ConcurrentExecutions)
+	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))
+	keep := min(100, limit)
+	want := 3*n + 3
+	if unreserved-want < keep {
+		return fmt.Errorf("%w: %s reserves %d (3 workers × %d, 3 fan-outs × 1) of the %d unreserved in %s, leaving less than the %d Lambda keeps unreserved (quota %d); deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota",
+			ErrConcurrencyQuota, ParamReservedConcurrency, want, n, unreserved, region, keep, limit, ParamReservedConcurrency)
+	}
+	return nil
+}

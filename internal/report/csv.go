@@ -1,0 +1,34 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// csvHeader is the header of WriteCSV.
+var csvHeader = []string{"region", "status", "volume_id", "instance_id", "instance_name", "config_id", "config_ids", "frequency",
+	"newest_completed", "age_seconds", "limit_seconds", "snapshots", "size_gib", "reason"}
+
+// WriteCSV writes one row per matched volume, worst status first within
+// each region, as the text report's volume table: times in RFC 3339 UTC,
+// durations in seconds (empty when unknown), config_ids joined by "+".
+func WriteCSV(w io.Writer, r Report) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader)
+	for _, rr := range r.Regions {
+		for _, v := range rr.Volumes {
+			newest, age := "", ""
+			if v.Newest != nil {
+				newest, age = v.Newest.Format(time.RFC3339), strconv.FormatInt(*v.AgeSeconds, 10)
+			}
+			_ = cw.Write([]string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, v.InstanceName, v.ConfigID, strings.Join(v.ConfigIDs, "+"),
+				v.Frequency, newest, age, strconv.FormatInt(v.LimitSeconds, 10), strconv.Itoa(v.Counts.Count),
+				strconv.Itoa(int(v.SizeGiB)), v.Reason})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
