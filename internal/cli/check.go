@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -67,7 +68,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		return append(findings, "No configurations existed for this account"), nil
 	}
 	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
-	for _, id := range sortedIDs(env.Policy.Stanzas) {
+	for _, id := range slices.Sorted(maps.Keys(env.Policy.Stanzas)) {
 		stanzas = append(stanzas, env.Policy.Stanzas[id])
 	}
 	checks := make([]regionCheck, len(env.Clients))
@@ -172,13 +173,4 @@ func isNo(v string) bool {
 		return true
 	}
 	return false
-}
-
-func sortedIDs(m map[string]config.Stanza) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
