@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -33,7 +34,10 @@ func TestMotoReportHandlerWritesTheReportToS3(t *testing.T) {
 	if _, err := west.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(inst.VolumeIDs[0])}); err != nil {
 		t.Fatal(err)
 	}
-	s3api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3api := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
 	if _, err := s3api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("audit")}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +144,32 @@ func TestMotoReportHandlerFailsWhenTheBucketIsMissing(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"report not written"`) {
 		t.Errorf("no log line says the report was not written:\n%s", logs)
+	}
+}
+
+// The report function's environment as the stack sets it: the bucket is
+// required (checked before any AWS call), the prefix gets its "/", and
+// the bucket is the account's (ExpectedBucketOwner).
+func TestFromEnvironmentReport(t *testing.T) {
+	ctx := offline(t)
+	env := map[string]string{NameEnv: Report, TableEnv: "t"}
+	if _, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test"); err == nil || !strings.Contains(err.Error(), ReportBucketEnv) {
+		t.Errorf("without a bucket: %v, want an error naming %s", err, ReportBucketEnv)
+	}
+}
+
+func TestFromEnvironmentTakesTheReportsVariables(t *testing.T) {
+	motoserver.Require(t).SetEnv(t)
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	for prefix, want := range map[string]string{"": "", "audit": "audit/", "audit/ebs/": "audit/ebs/"} {
+		env := map[string]string{NameEnv: Report, TableEnv: "t", ReportBucketEnv: "audit", ReportPrefixEnv: prefix}
+		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.cfg.ReportPrefix != want || h.cfg.Objects.Name() != "audit" {
+			t.Errorf("%s=%q: prefix %q bucket %q, want %q in audit", ReportPrefixEnv, prefix, h.cfg.ReportPrefix, h.cfg.Objects.Name(), want)
+		}
 	}
 }
