@@ -9,7 +9,9 @@
 // deadline and hand what is left to a continuation on their own topic,
 // write their figures as CloudWatch EMF lines, and return an error when
 // actions failed so that the function's Errors metric and its alarm see
-// it. See docs/lambda.md.
+// it. The report function (scheduled, when the stack has a report bucket)
+// collects the account's RPO report and writes it to S3. See
+// docs/lambda.md.
 package handler
 
 import (

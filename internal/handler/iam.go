@@ -10,8 +10,8 @@ import "slices"
 // it true: the handlers run against moto with every AWS call recorded must
 // call nothing outside their list, and the lists together must be exactly
 // the actions of the adapters' API interfaces (ebs, configstore's read
-// path, lease, SNSAPI, EventsAPI, awsclient.S3API), so a new adapter call fails until a
-// handler owns it. The template gives each function a role granting its
+// path, lease, SNSAPI, EventsAPI, awsclient.S3API), so a new adapter call
+// fails until a handler owns it. The template gives each function a role granting its
 // list and nothing else (internal/deploy's IAM test).
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
