@@ -9,9 +9,9 @@ import (
 
 // reportOutcome is report's verdict once printed: a late or missing
 // volume (exit 4) wins; then the verdict every command shares
-// (report.Report.Verdict: here only regions fail, and stored stanzas) when it
-// failed outright (every region); then no volume protected at all (exit
-// 4); then a partial verdict (exit 3).
+// (report.Report.Verdict: here only regions fail, and stored stanzas)
+// when it failed outright (every region); then no volume protected at all
+// (exit 4); then a partial verdict (exit 3).
 func reportOutcome(rep report.Report) error {
 	if rep.Breach() {
 		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)

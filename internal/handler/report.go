@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 )
@@ -60,7 +62,11 @@ func ReportKeys(prefix, account string, now time.Time, ext string) (dated, lates
 // metric and alarm see it; late or missing volumes are the RPO alarm's,
 // not an error of this function.
 func (h *Handler) reportRun(ctx context.Context, event json.RawMessage) error {
-	slog.InfoContext(ctx, "report", "event", string(bytes.TrimSpace(event)))
+	var ev events.CloudWatchEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		slog.WarnContext(ctx, "event is not a scheduled event; reporting anyway", "error", err)
+	}
+	slog.InfoContext(ctx, "report", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
 	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
 	if err != nil {
 		return fmt.Errorf("%s: %w", h.cfg.Name, err)

@@ -158,6 +158,13 @@ func TestFromEnvironmentReport(t *testing.T) {
 	}
 }
 
+// A report handler without a bucket is refused when it is built.
+func TestNewReportNeedsABucket(t *testing.T) {
+	if _, err := New(Config{Name: Report}); err == nil || !strings.Contains(err.Error(), ReportBucketEnv) {
+		t.Errorf("New without Objects: %v, want an error naming %s", err, ReportBucketEnv)
+	}
+}
+
 func TestFromEnvironmentTakesTheReportsVariables(t *testing.T) {
 	motoserver.Require(t).SetEnv(t)
 	prev := slog.Default()
