@@ -59,6 +59,12 @@ const (
 	// others with a service control policy. Empty means every enabled
 	// region.
 	RegionsEnv = "EBS_SNAPPER_REGIONS"
+	// ReportBucketEnv is the S3 bucket the report handler writes to, in
+	// the function's account (the stack's ReportBucket parameter).
+	ReportBucketEnv = "EBS_SNAPPER_REPORT_BUCKET"
+	// ReportPrefixEnv optionally starts the report handler's keys
+	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
+	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
 	// LogLevelEnv is debug, info (the default), warn or error.
 	LogLevelEnv = "LOG_LEVEL"
 )
@@ -113,6 +119,14 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 		}
 		cfg.Regions = regions
 	}
+	cfg.ReportPrefix = getenv(ReportPrefixEnv)
+	if cfg.ReportPrefix != "" && !strings.HasSuffix(cfg.ReportPrefix, "/") {
+		cfg.ReportPrefix += "/"
+	}
+	bucket := getenv(ReportBucketEnv)
+	if cfg.Name == Report && bucket == "" {
+		return nil, fmt.Errorf("%s is not set: it names the bucket the report is written to", ReportBucketEnv)
+	}
 	table := getenv(TableEnv)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
@@ -139,6 +153,9 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Name == Report {
+		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
 	}
 	return New(cfg)
 }
