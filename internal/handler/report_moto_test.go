@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/rbin"
+	rbintypes "github.com/aws/aws-sdk-go-v2/service/rbin/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/net/html"
 
@@ -32,6 +34,14 @@ func TestMotoReportHandlerWritesTheReportToS3(t *testing.T) {
 	ctx, cfg := motoAccount(t, dailyStanza)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 	if _, err := west.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(inst.VolumeIDs[0])}); err != nil {
+		t.Fatal(err)
+	}
+	// A Recycle Bin rule for the region, so that the report reads it
+	// (ListRules, then GetRule) as the clean worker does.
+	westCfg := cfg.Copy()
+	westCfg.Region = "us-west-2"
+	if _, err := rbin.NewFromConfig(westCfg).CreateRule(ctx, &rbin.CreateRuleInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot,
+		RetentionPeriod: &rbintypes.RetentionPeriod{RetentionPeriodValue: aws.Int32(14), RetentionPeriodUnit: rbintypes.RetentionPeriodUnitDays}}); err != nil {
 		t.Fatal(err)
 	}
 	s3api := s3.NewFromConfig(cfg, func(o *s3.Options) {
