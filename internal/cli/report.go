@@ -14,7 +14,6 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -166,7 +165,7 @@ func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p
 	}
 	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots)
 	if err != nil {
-		if ebs.IsRegionUnavailable(err) {
+		if errors.Is(err, inventory.ErrRegionUnavailable) {
 			return report.Region{Region: name, Skipped: inventory.SkipReason(err)}
 		}
 		slog.ErrorContext(ctx, "region failed", "region", name, "error", err)

@@ -11,13 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
@@ -117,7 +112,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
 	}
-	rates, err := ebs.ParseRates(getenv(RatesEnv))
+	rates, err := account.ParseRates(getenv(RatesEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RatesEnv, err)
 	}
@@ -130,13 +125,12 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, ebs.Options{Rates: rates})
-	cfg.SNS = sns.NewFromConfig(awsCfg)
+	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
+	cfg.SNS, cfg.Events = sdkClients(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)
+		cfg.Leases = lease.FromConfig(awsCfg, t)
 	}
 	cfg.Metrics = stdout
-	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
