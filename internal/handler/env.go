@@ -54,7 +54,17 @@ const (
 	// others with a service control policy. Empty means every enabled
 	// region.
 	RegionsEnv = "EBS_SNAPPER_REGIONS"
-	// LogLevelEnv is debug, info (the default), warn or error.
+	// LambdaLogLevelEnv is the application log level Lambda sets from the
+	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
+	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
+	// Developer Guide,
+	// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+	// It wins over LogLevelEnv. TRACE logs as debug, FATAL as error.
+	LambdaLogLevelEnv = "AWS_LAMBDA_LOG_LEVEL"
+	// LogLevelEnv is debug, info (the default), warn or error: the
+	// function's own variable, read when Lambda sets no
+	// LambdaLogLevelEnv (the stack's functions log in Text format, for
+	// which Lambda sets none).
 	LogLevelEnv = "LOG_LEVEL"
 )
 
@@ -68,10 +78,8 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	// The log records and the EMF lines share stdout, one Write per line.
 	stdout := &syncWriter{w: os.Stdout}
 	slog.SetDefault(NewLogger(stdout, level).With("handler", getenv(NameEnv)))
-	if v := getenv(LogLevelEnv); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
-		}
+	if err := setLevel(level, getenv); err != nil {
+		return nil, err
 	}
 	cfg := Config{
 		Name:            getenv(NameEnv),
@@ -135,6 +143,29 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 		return nil, err
 	}
 	return New(cfg)
+}
+
+// setLevel sets level from LambdaLogLevelEnv or, when Lambda set none,
+// LogLevelEnv; neither leaves it at info. An error names the variable.
+func setLevel(level *slog.LevelVar, getenv func(string) string) error {
+	if v := getenv(LambdaLogLevelEnv); v != "" {
+		switch strings.ToUpper(v) {
+		case "TRACE":
+			v = "DEBUG"
+		case "FATAL":
+			v = "ERROR"
+		}
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want TRACE, DEBUG, INFO, WARN, ERROR or FATAL", LambdaLogLevelEnv, getenv(LambdaLogLevelEnv))
+		}
+		return nil
+	}
+	if v := getenv(LogLevelEnv); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
+		}
+	}
+	return nil
 }
 
 // regionName is the form of an AWS region name: "us-east-1",

@@ -123,6 +123,8 @@ type SnapshotRow struct {
 
 // CleanRow is a clean decision and what became of it.
 type CleanRow struct {
+	// Region is the region of the snapshot.
+	Region string `json:"region"`
 	retention.Decision
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -298,7 +300,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		}
 	}
 	if job != JobSnapshot {
-		rr.Clean = scopeRows(opts.Scope, rowsForClean(PlanClean(inv, p, opts.Now)), cleanRowKey)
+		rr.Clean = scopeRows(opts.Scope, rowsForClean(rr.Region, PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
 		if execute {
 			deleteSnapshots(ctx, ec2, rr.Clean, opts)
@@ -319,10 +321,10 @@ func rowsForSnapshots(ds []SnapshotDecision) []SnapshotRow {
 	return rows
 }
 
-func rowsForClean(ds []retention.Decision) []CleanRow {
+func rowsForClean(region string, ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
-		rows[i] = CleanRow{Decision: d}
+		rows[i] = CleanRow{Region: region, Decision: d}
 		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
@@ -441,18 +443,18 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		switch {
 		case err == nil:
 			r.Status, r.Error = StatusDone, ""
-			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+			slog.InfoContext(ctx, "snapshot deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 		case errors.Is(err, inventory.ErrSnapshotInUse):
 			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
-			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
+			slog.WarnContext(ctx, "snapshot in use, not deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		case errors.Is(err, inventory.ErrOutcomeUnknown):
 			r.Status, r.Error = StatusUnknown, err.Error()
-			slog.WarnContext(ctx, "delete outcome unknown: the run's listing settles it", "snapshot_id", r.SnapshotID, "error", err)
+			slog.WarnContext(ctx, "delete outcome unknown: the run's listing settles it", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		case notSent(ctx, err):
 			r.Status, r.Error = StatusNotStarted, ""
 		default:
 			r.Status, r.Error = StatusFailed, err.Error()
-			slog.ErrorContext(ctx, "delete failed", "snapshot_id", r.SnapshotID, "error", err)
+			slog.ErrorContext(ctx, "delete failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		}
 	}
 	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
@@ -495,11 +497,11 @@ func stopped(ctx context.Context, stop <-chan struct{}) bool {
 func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
 	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
 		r.Status, r.Error = StatusFailed, err.Error()
-		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		slog.ErrorContext(ctx, "archive failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		return
 	}
 	r.Status = StatusDone
-	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+	slog.InfoContext(ctx, "snapshot archived", "region", r.Region, "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is
