@@ -36,12 +36,13 @@ bin=${EBS_SNAPPER_BIN:-$root/bin/ebs-snapper}
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
-# moto with one endpoint more, which seedfleet uses to date its snapshots.
+# moto with one endpoint more, which seedfleet uses to date its snapshots,
+# and the snapshot-lock, disabled-AMI and Recycle Bin calls it lacks.
 # moto itself gets none of the caller's AWS_* settings (an AWS_ENDPOINT_URL
 # there makes moto's own calls fail); they are for its clients.
 unset_aws=()
 for v in $(compgen -e); do [[ $v == AWS_* ]] && unset_aws+=(-u "$v"); done
-env "${unset_aws[@]}" MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" internal/motoserver/stage.py -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+env "${unset_aws[@]}" MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -c "$(cat internal/motoserver/patch.py internal/motoserver/stage.py)" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
 say "waiting for moto to answer on 127.0.0.1:$port"

@@ -14,6 +14,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -39,12 +40,17 @@ func runCheck(ctx context.Context, src account.Sources, acct, extra string, out 
 	if extra != "" {
 		prefix = extra + "," + env.Account
 	}
-	findings, err := checkFindings(ctx, env)
+	findings, notes, err := checkFindings(ctx, env)
 	if err != nil {
 		return err
 	}
 	for _, f := range findings {
 		fmt.Fprintf(out, "%s: %s\n", prefix, f)
+	}
+	// Notes are what the operator should know and need not fix: they do
+	// not change the exit status.
+	for _, n := range notes {
+		fmt.Fprintf(out, "%s: note: %s\n", prefix, n)
 	}
 	if len(findings) > 0 {
 		return fmt.Errorf("%w: %d", ErrFindings, len(findings))
@@ -58,13 +64,14 @@ type regionCheck struct {
 	all []inventory.Instance
 }
 
-func checkFindings(ctx context.Context, env *account.Environment) ([]string, error) {
-	var findings []string
+// checkFindings returns the findings (problems to fix) and the notes
+// (protected snapshots and Recycle Bin rules per region, to know about).
+func checkFindings(ctx context.Context, env *account.Environment) (findings, notes []string, err error) {
 	for _, msg := range env.InvalidMessages() {
 		findings = append(findings, "Found a snapshot configuration that isn't valid: "+strings.ReplaceAll(msg, "\n", "; "))
 	}
 	if len(env.Policy.Stanzas) == 0 {
-		return append(findings, "No configurations existed for this account"), nil
+		return append(findings, "No configurations existed for this account"), nil, nil
 	}
 	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
 	for _, id := range sortedIDs(env.Policy.Stanzas) {
@@ -77,7 +84,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		g.Go(func() error {
 			// The snapshots too (one paginated listing): those whose DeleteOn
 			// is not a date are kept forever, and the operator must hear of it.
-			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots)
+			inv, err := snapper.BuildInventory(gctx, c, stanzas, snapper.NeedSnapshots|snapper.NeedImages|snapper.NeedRecycleBin)
 			if err != nil {
 				if errors.Is(err, inventory.ErrRegionUnavailable) {
 					return nil
@@ -95,7 +102,7 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	matchedSomewhere := map[string]bool{}
@@ -120,6 +127,9 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 		}
 		for _, c := range rc.inv.Conflicts {
 			conflicts = append(conflicts, conflictFinding(env.Policy, c))
+		}
+		if p := report.CountProtected(rc.inv.Snapshots, rc.inv.RecycleBin); p.WithDeleteOn > 0 || p.RecycleBinRules > 0 {
+			notes = append(notes, rc.inv.Name+": "+p.String())
 		}
 		if ids := retention.NeverDue(rc.inv.Snapshots); len(ids) > 0 {
 			neverDue = append(neverDue, neverDueFinding(rc.inv.Name, ids))
@@ -148,7 +158,8 @@ func checkFindings(ctx context.Context, env *account.Environment) ([]string, err
 	sort.Strings(conflicts)
 	sort.Strings(untracked)
 	sort.Strings(neverDue)
-	return slices.Concat(findings, conflicts, untracked, neverDue), nil
+	sort.Strings(notes)
+	return slices.Concat(findings, conflicts, untracked, neverDue), notes, nil
 }
 
 // conflictFinding says which stanzas match an instance and what they

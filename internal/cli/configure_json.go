@@ -23,6 +23,9 @@ type listedStanza struct {
 type checkResult struct {
 	Account  string   `json:"account"`
 	Findings []string `json:"findings"`
+	// Notes are what the operator should know and need not fix (protected
+	// snapshots, Recycle Bin rules, per region): no finding.
+	Notes []string `json:"notes"`
 }
 
 // configureJSON runs -l or -c with JSON output (--json, --output json,
@@ -48,14 +51,17 @@ func configureJSON(ctx context.Context, o *configureOptions, src account.Sources
 		if err != nil {
 			return err
 		}
-		findings, err := checkFindings(ctx, env)
+		findings, notes, err := checkFindings(ctx, env)
 		if err != nil {
 			return err
 		}
 		if findings == nil {
 			findings = []string{}
 		}
-		if err := o.print.writeJSON(ctx, w, checkResult{Account: env.Account, Findings: findings}); err != nil {
+		if notes == nil {
+			notes = []string{}
+		}
+		if err := o.print.writeJSON(ctx, w, checkResult{Account: env.Account, Findings: findings, Notes: notes}); err != nil {
 			return err
 		}
 		if len(findings) > 0 {

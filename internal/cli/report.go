@@ -163,7 +163,7 @@ func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p
 	if len(stanzas) == 0 {
 		return report.Region{Region: name, Skipped: "no valid configuration stanza"}
 	}
-	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots)
+	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots|snapper.NeedImages|snapper.NeedRecycleBin)
 	if err != nil {
 		if errors.Is(err, inventory.ErrRegionUnavailable) {
 			return report.Region{Region: name, Skipped: inventory.SkipReason(err)}

@@ -355,12 +355,22 @@ func printRows(w io.Writer, out output, width int) {
 			if r.SnapshotID != "" {
 				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
 			}
+			if r.Locked {
+				reason += ", locked"
+			}
+			if r.LockError != "" {
+				reason += "; NOT LOCKED: " + r.LockError
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
 				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Clean {
+			reason := r.Reason
+			if h := r.RecycleBin; h != nil {
+				reason += fmt.Sprintf("; Recycle Bin rule %s keeps it billed (up to %d GiB) until %s", h.Rule, h.GiB, h.Until.Format(time.RFC3339))
+			}
 			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
-				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(r.Reason, r.Error))
+				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
 		}
 		for _, r := range rr.Replication {
 			reason := r.Reason
@@ -420,6 +430,9 @@ func printSummary(w io.Writer, out output, width int) {
 		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
 	}
 	for _, rr := range out.Regions {
+		if b := rr.RecycleBin; b != nil {
+			fmt.Fprintln(w, recycleBinLine(rr.Region, b, out.DryRun))
+		}
 		if n := len(rr.NeverDue); n > 0 {
 			fmt.Fprintf(w, "%s: %d snapshots have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s\n",
 				rr.Region, n, strings.Join(rr.NeverDue, ", "))

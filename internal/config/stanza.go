@@ -64,6 +64,11 @@ type Stanza struct {
 	// ExcludeBootVolume ("snapshot.exclude_boot_volume": true, with
 	// multi_volume only) never snapshots the instance's root volume.
 	ExcludeBootVolume bool
+	// Lock ("lock") locks every snapshot the stanza takes.
+	Lock SnapshotLock
+	// IgnoreLaunchTemplates ("launch_templates": "ignore") lets clean
+	// delete snapshots that only a launch template uses.
+	IgnoreLaunchTemplates bool
 }
 
 // Orphans modes ("orphans" in a stanza).

@@ -307,6 +307,9 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		{"CleanSnapshotRole", "ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
 		{"CleanSnapshotRole", "Continue", "sns:Publish", `{"Ref":"CleanSnapshotTopic"}`, nil},
+		{"CleanSnapshotRole", "ReadRecycleBinRules", "rbin:GetRule", `{"Fn::Sub":"arn:${AWS::Partition}:rbin:*:${AWS::AccountId}:rule/*"}`, nil},
+		{"CreateSnapshotRole", "LockOnlyOwnSnapshots", "ec2:LockSnapshot", snap,
+			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false", "aws:ResourceTag/ebs-snapper:config-id": "false"}}},
 		{"ReplicationSnapshotRole", "CopyOnlyTaggedReplicas", "ec2:CopySnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:RequestTag/replication_snapshot_id": "false", "aws:RequestTag/replication_src_region": "false"}}},
 		{"ReplicationSnapshotRole", "TagCopiesAtCreation", "ec2:CreateTags", snap,
@@ -344,10 +347,11 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 				t.Errorf("%s statement %s grants %v on the configuration table, want dynamodb:Query only", f.Role, st.Sid, st.actions())
 			}
 			// Any mutating grant on every resource would widen the role:
-			// only Describe calls may use "*".
+			// only Describe calls, and Recycle Bin's ListRules (which has
+			// no resource), may use "*".
 			if r, ok := st.Resource.(string); ok && r == "*" {
 				for _, a := range st.actions() {
-					if !strings.HasPrefix(a, "ec2:Describe") {
+					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" {
 						t.Errorf("%s statement %s grants %s on every resource", f.Role, st.Sid, a)
 					}
 				}

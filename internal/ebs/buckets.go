@@ -38,7 +38,7 @@ func BucketFor(action string, filtered bool) (Bucket, bool) {
 		return Bucket{action, 100, 5}, true
 	case "CreateTags", "DeleteTags":
 		return Bucket{action, 100, 10}, true
-	case "CopySnapshot":
+	case "CopySnapshot", "LockSnapshot":
 		// Not listed: EC2's default for mutating actions.
 		return Bucket{action, 50, 5}, true
 	}

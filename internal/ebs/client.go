@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/rbin"
 	"golang.org/x/time/rate"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
@@ -41,6 +42,9 @@ type EC2API interface {
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
 	ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTierInput, optFns ...func(*ec2.Options)) (*ec2.ModifySnapshotTierOutput, error)
 	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, optFns ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
+	DescribeLockedSnapshots(ctx context.Context, in *ec2.DescribeLockedSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLockedSnapshotsOutput, error)
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	LockSnapshot(ctx context.Context, in *ec2.LockSnapshotInput, optFns ...func(*ec2.Options)) (*ec2.LockSnapshotOutput, error)
 }
 
 var _ EC2API = (*ec2.Client)(nil)
@@ -60,6 +64,10 @@ const (
 	maxSnapshotsPage = 1000
 	maxImagesPage    = 1000
 	maxVolumesPage   = 500
+	// maxLockedPage and maxLaunchTemplatesPage are DescribeLockedSnapshots'
+	// and DescribeLaunchTemplateVersions' largest pages.
+	maxLockedPage          = 1000
+	maxLaunchTemplatesPage = 200
 	// maxDescription is one under EC2's 255: the original cut at 254 and
 	// descriptions stay identical to the ones it wrote.
 	maxDescription = 254
@@ -111,13 +119,19 @@ func (o Options) rate(action string, b Bucket) (rate.Limit, int) {
 type Client struct {
 	api    EC2API
 	region string
+	// rbin lists the region's Recycle Bin rules: the SDK's client from
+	// NewForRegion, or api itself when it has Recycle Bin operations too
+	// (the fake); nil otherwise.
+	rbin RecycleBinAPI
 }
 
 // New returns a Client that calls api for region as it is: nothing paces
 // or bounds its calls (NewForRegion's middleware does that for the SDK
-// client).
+// client). When api also implements RecycleBinAPI, it answers
+// RecycleBinRules.
 func New(api EC2API, region string) *Client {
-	return &Client{api: api, region: region}
+	rb, _ := api.(RecycleBinAPI)
+	return &Client{api: api, region: region, rbin: rb}
 }
 
 // NewForRegion builds the SDK client for region from cfg (as returned by
@@ -135,10 +149,12 @@ func New(api EC2API, region string) *Client {
 // with state return, each EC2 bucket needs its own.
 func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 	mw := newAttempts(opts)
-	return New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Region = region
 		o.APIOptions = append(o.APIOptions, mw.register)
 	}), region)
+	c.rbin = rbin.NewFromConfig(cfg, func(o *rbin.Options) { o.Region = region })
+	return c
 }
 
 // Region is the region the client serves.

@@ -160,12 +160,17 @@ func TestVolumesChunks(t *testing.T) {
 
 func TestImageSnapshots(t *testing.T) {
 	f := &ebstest.Fake{}
-	want := map[string]string{}
+	want := map[string]inventory.Protection{}
 	for i := range 1200 {
 		ami := fmt.Sprintf("ami-%05d", i)
 		a, b := fmt.Sprintf("snap-%05d-a", i), fmt.Sprintf("snap-%05d-b", i)
 		f.AddImage(ami, a, b)
-		want[a], want[b] = ami, ami
+		// Every tenth AMI is disabled: listed only with IncludeDisabled.
+		p := inventory.Protection{Kind: inventory.ProtectedByAMI, Resource: ami, Disabled: i%10 == 0}
+		if p.Disabled {
+			f.DisableImage(ami)
+		}
+		want[a], want[b] = p, p
 	}
 	inputs := record[ec2.DescribeImagesInput](f, ebstest.OpDescribeImages)
 	got, err := ebs.New(f, region).ImageSnapshots(t.Context())
@@ -175,8 +180,8 @@ func TestImageSnapshots(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n := f.Calls(ebstest.OpDescribeImages); n != 2 || !slices.Equal((*inputs)[0].Owners, []string{"self"}) {
-		t.Errorf("DescribeImages calls = %d with Owners %v, want 2 with [self]", n, (*inputs)[0].Owners)
+	if n := f.Calls(ebstest.OpDescribeImages); n != 2 || !slices.Equal((*inputs)[0].Owners, []string{"self"}) || !aws.ToBool((*inputs)[0].IncludeDisabled) {
+		t.Errorf("DescribeImages calls = %d with Owners %v, IncludeDisabled %v; want 2 with [self] and true", n, (*inputs)[0].Owners, (*inputs)[0].IncludeDisabled)
 	}
 }
 
@@ -301,6 +306,14 @@ func TestListErrorsNameRegion(t *testing.T) {
 		{ebstest.OpDescribeSnapshots, "describe snapshots owned by self", func(c *ebs.Client) error { _, err := c.Snapshots(t.Context()); return err }},
 		{ebstest.OpDescribeVolumes, "describe volumes vol-1… (1 ids)", func(c *ebs.Client) error { _, err := c.Volumes(t.Context(), []string{"vol-1"}); return err }},
 		{ebstest.OpDescribeImages, "describe images owned by self", func(c *ebs.Client) error { _, err := c.ImageSnapshots(t.Context()); return err }},
+		{ebstest.OpDescribeLockedSnapshots, "describe locked snapshots", func(c *ebs.Client) error { _, err := c.LockedSnapshots(t.Context()); return err }},
+		{ebstest.OpDescribeLaunchTemplateVersions, "describe the default and latest launch template versions", func(c *ebs.Client) error {
+			_, err := c.LaunchTemplateSnapshots(t.Context())
+			return err
+		}},
+		{ebstest.OpLockSnapshot, "lock snapshot snap-1 in governance mode until 2030-01-01T00:00:00Z", func(c *ebs.Client) error {
+			return c.LockSnapshot(t.Context(), "snap-1", inventory.Lock{Mode: inventory.LockGovernance, Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}},
 		{ebstest.OpCreateSnapshot, "create snapshot of vol-1", func(c *ebs.Client) error {
 			_, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn)
 			return err

@@ -20,6 +20,11 @@ const (
 	CodeVolumeNotFound   = "InvalidVolume.NotFound"
 	CodeInstanceNotFound = "InvalidInstanceID.NotFound"
 	CodeAMINotFound      = "InvalidAMIID.NotFound"
+	// CodeSnapshotLocked is what the fake (and the tests' patched moto)
+	// answer to a DeleteSnapshot of a locked snapshot. EC2's API reference
+	// lists no code for that refusal; the engine never relies on it: it
+	// lists locks before planning and sends no such delete.
+	CodeSnapshotLocked = "SnapshotLocked"
 
 	CodeRequestLimitExceeded = "RequestLimitExceeded"
 	CodeThrottling           = "Throttling"

@@ -225,34 +225,6 @@ func (c *Client) volumes(ctx context.Context, filters []inventory.Filter, what s
 	return volumes, nil
 }
 
-// ImageSnapshots maps every EBS snapshot that backs one of the account's
-// AMIs to that AMI's id. Such snapshots cannot be deleted while the AMI is
-// registered.
-//
-// IAM: ec2:DescribeImages.
-func (c *Client) ImageSnapshots(ctx context.Context) (map[string]string, error) {
-	in := &ec2.DescribeImagesInput{
-		Owners:     []string{selfOwner},
-		MaxResults: aws.Int32(maxImagesPage),
-	}
-	backing := map[string]string{}
-	p := ec2.NewDescribeImagesPaginator(c.api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe images owned by self in %s: %w", c.region, classify(err))
-		}
-		for _, img := range page.Images {
-			for _, bdm := range img.BlockDeviceMappings {
-				if bdm.Ebs != nil && aws.ToString(bdm.Ebs.SnapshotId) != "" {
-					backing[aws.ToString(bdm.Ebs.SnapshotId)] = aws.ToString(img.ImageId)
-				}
-			}
-		}
-	}
-	return backing, nil
-}
-
 func unique(ids []string) []string {
 	seen := make(map[string]bool, len(ids))
 	out := make([]string, 0, len(ids))

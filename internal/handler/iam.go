@@ -20,16 +20,19 @@ var calls = map[string][]string{
 	FanoutClean:    {"dynamodb:Query", "ec2:DescribeRegions", "sns:Publish"},
 	// It also asks each region whether the account owns a snapshot there.
 	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sns:Publish"},
-	// Inventory, then snapshots tagged in the creating call; the lease;
-	// a continuation on its own topic. No delete.
+	// Inventory, then snapshots tagged in the creating call, locked when a
+	// stanza says "lock"; the lease; a continuation on its own topic. No
+	// delete.
 	Snapshot: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
-		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags",
+		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:LockSnapshot",
 		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
-	// Inventory including the AMIs' snapshots, then deletes and archives.
+	// Inventory including what protects snapshots (AMIs, locks, launch
+	// templates) and the Recycle Bin's rules, then deletes and archives.
 	// No create.
 	Clean: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
-		"ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-		"ec2:ModifySnapshotTier", "sns:Publish"},
+		"ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
+		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
+		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sns:Publish"},
 	// Copies tagged in the copying call, and replicas retired.
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",

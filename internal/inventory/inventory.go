@@ -97,6 +97,10 @@ type Snapshot struct {
 	// StorageTier is "standard", "archive", or "" when EC2 did not say
 	// (read as standard).
 	StorageTier string
+	// Protections are what keeps the snapshot from deletion (AMIs, locks,
+	// AWS Backup, launch templates), filled in by the engine's inventory
+	// before planning; nil for none, or when not inventoried.
+	Protections []Protection
 }
 
 // Tag returns the value of the first tag with the given key.

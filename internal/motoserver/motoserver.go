@@ -1,5 +1,7 @@
 // Package motoserver runs moto, the AWS emulator, in server mode on
-// 127.0.0.1 for integration tests and the demo. Tests share one server per
+// 127.0.0.1 for integration tests and the demo, patched with the calls
+// moto lacks (patch.py: snapshot locks, disabled AMIs, Recycle Bin) and an
+// endpoint to stage snapshots (stage.py). Tests share one server per
 // test binary (started by the first Require, stopped by RunTests from
 // TestMain) and reset its state before each test through Require.
 //
@@ -34,6 +36,13 @@ import (
 
 // Version is the moto release the project pins.
 const Version = "5.2.1"
+
+// patch patches moto's server with snapshot locks, DisableImage and
+// DescribeImages' IncludeDisabled, and the Recycle Bin rules API added in
+// memory: moto 5.2.1 implements none of them.
+//
+//go:embed patch.py
+var patch string
 
 // AccountID is the account moto reports for every caller.
 const AccountID = "123456789012"
@@ -94,8 +103,10 @@ func launch(py string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// stage.py is moto's own server with one endpoint more (StageSnapshot).
-	cmd := exec.Command(py, "-c", stageScript, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// moto's own server, patched with the EC2 and Recycle Bin calls it
+	// lacks (patch.py) and one endpoint more to stage snapshots
+	// (stage.py, which starts the server).
+	cmd := exec.Command(py, "-c", patch+"\n"+stageScript, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Without this moto loads ~1,200 public AMI snapshots into us-east-1.
 	// The test binary's AWS_* settings (RunTests's offline ones, or a
 	// test's) are for clients of moto, not for moto itself.

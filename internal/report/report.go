@@ -91,6 +91,10 @@ type Region struct {
 	// bills the blocks each snapshot holds, which this does not measure
 	// (see docs/report.md).
 	SnapshottedVolumeGiB int64 `json:"snapshotted_volume_gib"`
+	// Protected counts the snapshots held by AMIs, locks, AWS Backup and
+	// launch templates, and what Recycle Bin rules would keep billed
+	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
+	Protected Protected `json:"protected"`
 }
 
 // Volume is one matched volume's protection.
@@ -171,7 +175,8 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		})
 	}
 
-	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{}}
+	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
+		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held, shown := map[string]bool{}, map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {

@@ -140,6 +140,11 @@ func WriteTextWidth(w io.Writer, r Report, width int) error {
 			}
 		}
 	}
+	for _, rr := range r.Regions {
+		if rr.Protected.Any() {
+			fmt.Fprintf(&b, "\n%s: %s", rr.Region, rr.Protected)
+		}
+	}
 	fmt.Fprintf(&b, "\n%s\n", r.storageLine())
 	_, err := io.WriteString(w, b.String())
 	return err

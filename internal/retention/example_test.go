@@ -23,7 +23,8 @@ func ExamplePlan() {
 			{ID: "snap-1", VolumeID: "vol-1", State: "completed", StartTime: day(10), Tags: deleteOn("2026-11-15")},
 			{ID: "snap-2", VolumeID: "vol-1", State: "error", StartTime: day(15), Tags: deleteOn("2026-11-20")},
 			{ID: "snap-4", VolumeID: "vol-1", State: "completed", StartTime: day(24), Tags: deleteOn("2026-11-29")},
-			{ID: "snap-0", VolumeID: "vol-1", State: "completed", StartTime: day(5), Tags: deleteOn("2026-11-10")},
+			{ID: "snap-0", VolumeID: "vol-1", State: "completed", StartTime: day(5), Tags: deleteOn("2026-11-10"),
+				Protections: []inventory.Protection{{Kind: inventory.ProtectedByAMI, Resource: "ami-1"}}},
 			{ID: "manual", VolumeID: "vol-1", State: "completed", StartTime: day(25)},
 			{ID: "snap-9", VolumeID: "vol-9", State: "completed", StartTime: day(2), Tags: deleteOn("2026-11-06")},
 			{ID: "snap-8", VolumeID: "vol-9", State: "completed", StartTime: day(1), Tags: deleteOn("2026-11-05")},
@@ -31,7 +32,6 @@ func ExamplePlan() {
 		Volumes: map[string]retention.VolumePolicy{
 			"vol-1": {ConfigID: "daily", InstanceID: "i-1", Minimum: 4},
 		},
-		AMISnapshots: map[string]string{"snap-0": "ami-1"},
 	}
 	plan := retention.Plan(in)
 	for _, d := range plan {

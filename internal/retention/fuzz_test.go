@@ -38,7 +38,6 @@ func fuzzInput(data []byte) Input {
 		Volumes:         map[string]VolumePolicy{},
 		VolumeInstance:  map[string]string{},
 		Ignore:          map[string]bool{},
-		AMISnapshots:    map[string]string{},
 	}
 	nVol := 1 + r.intn(4)
 	for v := range nVol {
@@ -56,6 +55,7 @@ func fuzzInput(data []byte) Input {
 			if r.intn(3) == 0 {
 				p.ArchiveAfter = time.Duration(1+r.intn(5)) * 24 * time.Hour
 			}
+			p.IgnoreLaunchTemplates = r.intn(4) == 0
 			p.Retention = time.Duration(r.intn(12)) * 12 * time.Hour
 			in.Volumes[vol] = p
 		}
@@ -109,8 +109,15 @@ func fuzzInput(data []byte) Input {
 			due := base.AddDate(0, 0, r.intn(16)-10).Format(time.DateOnly)
 			s.Tags = append(s.Tags, inventory.Tag{Key: DeleteOnTag, Value: due})
 		}
-		if r.intn(8) == 0 {
-			in.AMISnapshots[s.ID] = "ami-" + s.ID
+		switch r.intn(16) {
+		case 0:
+			s.Protections = append(s.Protections, amiProtection("ami-"+s.ID))
+		case 1:
+			s.Protections = append(s.Protections, inventory.Protection{Kind: inventory.ProtectedByLock, Mode: "compliance", Until: base.AddDate(0, 1, 0)})
+		case 2:
+			s.Protections = append(s.Protections, inventory.Protection{Kind: inventory.ProtectedByAWSBackup})
+		case 3:
+			s.Protections = append(s.Protections, inventory.Protection{Kind: inventory.ProtectedByLaunchTemplate, Resource: "lt-1", Name: "web", Version: "2 (latest)"})
 		}
 		switch r.intn(6) {
 		case 0:

@@ -49,7 +49,6 @@ func fleet(ignoreRetention bool) Input {
 		VolumeInstance:  map[string]string{},
 		Ignore:          map[string]bool{},
 		IgnoreRetention: ignoreRetention,
-		AMISnapshots:    map[string]string{},
 	}
 	configs := []string{"daily", "hourly", "weekly"}
 	garbage := []string{"", "soon", "2026-11-5", "2026-02-30", "26-11-2026", "2026-11-20T00:00:00Z"}
@@ -101,7 +100,7 @@ func fleet(ignoreRetention bool) Input {
 				s.State = inventory.StatePending
 			}
 			if mix(v, j, 9)%40 == 0 {
-				in.AMISnapshots[id] = fmt.Sprintf("ami-%03d%02d", v, j)
+				s.Protections = append(s.Protections, amiProtection(fmt.Sprintf("ami-%03d%02d", v, j)))
 			}
 			if mix(v, j, 10)%50 == 0 {
 				in.Ignore[id] = true

@@ -29,7 +29,7 @@ var reasonForms = []struct {
 	{"ignored snapshot", Keep, regexp.MustCompile(`^kept: snapshot \S+ is ignored$`)},
 	{"ignored volume", Keep, regexp.MustCompile(`^kept: volume \S* is ignored$`)},
 	{"ignored instance", Keep, regexp.MustCompile(`^kept: instance \S+ is ignored$`)},
-	{"backs AMI", Keep, regexp.MustCompile(`^kept: backs \S+$`)},
+	{"protected", Keep, regexp.MustCompile(`^kept: (backs|locked|used by launch template|AWS Backup recovery point)\b.*$`)},
 	{"not completed", Keep, regexp.MustCompile(`^kept: snapshot is ".*", not a completed backup yet$`)},
 	{"newest", Keep, regexp.MustCompile(`^kept: newest completed snapshot of \S*$`)},
 	{"minimum reached", Keep, regexp.MustCompile(`^kept: minimum \d+ reached \(\d+ completed snapshots of \S*\)$`)},
@@ -90,7 +90,6 @@ func cloneInput(in Input) Input {
 	out.Volumes = maps.Clone(in.Volumes)
 	out.VolumeInstance = maps.Clone(in.VolumeInstance)
 	out.Ignore = maps.Clone(in.Ignore)
-	out.AMISnapshots = maps.Clone(in.AMISnapshots)
 	out.Orphans = maps.Clone(in.Orphans)
 	return out
 }
@@ -164,7 +163,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{in.Ignore[vol], "volume is ignored"},
 			{ignored(in, in.VolumeInstance[vol]), "instance " + in.VolumeInstance[vol] + " is ignored"},
 			{ignored(in, in.Volumes[vol].InstanceID), "policy's instance " + in.Volumes[vol].InstanceID + " is ignored"},
-			{in.AMISnapshots[s.ID] != "", "backs " + in.AMISnapshots[s.ID]},
+			{len(holding(in, s)) > 0, "protected: " + inventory.Protections(holding(in, s))},
 			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 			{e.keepAll, "its orphans policy is keep"},
@@ -199,8 +198,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			v = &tally{}
 			vols[groupOf(s)] = v
 		}
-		if s.State != inventory.StateCompleted {
-			continue
+		if s.State != inventory.StateCompleted || s.Protected(inventory.ProtectedByAWSBackup) {
+			continue // AWS Backup's recovery points are not the volume's
 		}
 		v.before++
 		if !deleted[s.ID] {
@@ -243,7 +242,7 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 		s, vol, key := snaps[d.SnapshotID], d.VolumeID, groupOf(snaps[d.SnapshotID])
 		e := eff(in, key)
 		p, known := e.policy, e.known
-		ami, backs := in.AMISnapshots[s.ID]
+		ami, backs := backedAMI(s)
 		completed := s.State == inventory.StateCompleted
 		bare := suffixes.ReplaceAllString(d.Reason, "")
 		minimum := strings.Contains(bare, fmt.Sprintf(" minimum %d ", p.Minimum)) ||
@@ -266,8 +265,13 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			for _, i := range []string{in.VolumeInstance[vol], p.InstanceID} {
 				holds = holds || (ignored(in, i) && bare == "kept: instance "+i+" is ignored")
 			}
-		case "backs AMI":
-			holds = backs && bare == "kept: backs "+ami
+		case "protected":
+			ps := holding(in, s)
+			want := "kept: " + inventory.Protections(ps)
+			if s.Protected(inventory.ProtectedByAWSBackup) {
+				want += " (not counted toward the minimum)"
+			}
+			holds = len(ps) > 0 && bare == want && (!backs || strings.Contains(bare, "backs "+ami))
 		case "not completed":
 			holds = !completed && s.State != inventory.StateError && bare == fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", s.State)
 		case "newest":
@@ -447,4 +451,19 @@ func isDate(s string) bool {
 		}
 	}
 	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() == d && m >= 1 && m <= 12
+}
+
+// holding returns the protections that hold s: all of them, but launch
+// templates on a volume whose policy ignores them.
+func holding(in Input, s inventory.Snapshot) []inventory.Protection {
+	if !eff(in, s.VolumeID).policy.IgnoreLaunchTemplates {
+		return s.Protections
+	}
+	var out []inventory.Protection
+	for _, p := range s.Protections {
+		if p.Kind != inventory.ProtectedByLaunchTemplate {
+			out = append(out, p)
+		}
+	}
+	return out
 }

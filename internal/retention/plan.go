@@ -32,13 +32,18 @@ import (
 //
 // Each candidate then goes through rules, in order, until one decides:
 //
-//  1. a DeleteOn that is not YYYY-MM-DD is kept, and so is one after the
+//  1. a protected snapshot (inventory.Snapshot.Protections: it backs an
+//     AMI, enabled or disabled, is locked, is an AWS Backup recovery
+//     point, or a launch template's default or latest version uses it) is
+//     kept, naming every protection, due or not, and is never archived;
+//     launch templates do not protect on a volume whose policy sets
+//     IgnoreLaunchTemplates;
+//  2. a DeleteOn that is not YYYY-MM-DD is kept, and so is one after the
 //     UTC date of in.Now, and so is any snapshot younger than its volume's
 //     retention (VolumePolicy.Retention, in.UngovernedRetention for a
 //     volume without policy): StartTime + retention after in.Now. DeleteOn
 //     lengthens a retention, never shortens it;
-//  2. an ignored snapshot, volume or instance is kept;
-//  3. a snapshot that backs an AMI is kept;
+//  3. an ignored snapshot, volume or instance is kept;
 //  4. a snapshot that is neither completed nor in error (pending, or any
 //     other state EC2 may report) is kept: it is not a backup yet, and it
 //     may become the only one;
@@ -64,7 +69,9 @@ import (
 // Only completed snapshots count toward the minimum, as the newest and in
 // the tiers: a pending snapshot can still fail, and counting it let
 // ebs_snapper's rule delete the last restore point while its successor was
-// being taken.
+// being taken. A protected snapshot counts (it is a restore point), but an
+// AWS Backup recovery point does not: AWS Backup deletes it on its own
+// schedule, so it is AWS Backup's restore point, never this volume's.
 //
 // Plan never mutates in and never reads the clock, so the same input
 // always gives the same plan.
@@ -174,10 +181,10 @@ type step struct {
 // minimum, and it lowers the count when it does; whatever the other rules
 // keep stays counted, so the count is what will remain.
 var rules = []step{
+	{protectedRule, false, false},
 	{badDateRule, false, false},
 	{notDueRule, true, false},
 	{ignoredRule, false, false},
-	{amiRule, false, false},
 	{notCompletedRule, false, false},
 	{newestRule, false, false},
 	{orphansKeepRule, false, false},
@@ -252,7 +259,7 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 		}
 	}
 	for _, s := range snaps {
-		if s.State == inventory.StateCompleted {
+		if s.State == inventory.StateCompleted && !s.Protected(inventory.ProtectedByAWSBackup) {
 			v.completed++
 			v.newest = s.ID
 		}
@@ -274,24 +281,12 @@ func (v *volume) candidate(s *inventory.Snapshot) (candidate, bool) {
 		return c, true
 	}
 	a := v.policy.Adopt
-	if a == nil || s.State != inventory.StateCompleted || madeByAWSBackup(s) || (a.Only != nil && !a.Only[s.ID]) {
+	if a == nil || s.State != inventory.StateCompleted || s.Protected(inventory.ProtectedByAWSBackup) || (a.Only != nil && !a.Only[s.ID]) {
 		return candidate{}, false
 	}
 	date := DueDate(s.StartTime, a.Retention)
 	d, _ := parseDate(date)
 	return candidate{snap: s, deleteOn: date, date: d, dateOK: true, adopted: true}, true
-}
-
-// madeByAWSBackup reports a snapshot of an AWS Backup recovery point:
-// EC2's DeleteSnapshot refuses it, AWS Backup's lifecycle deletes it. Such
-// snapshots carry aws:backup:source-resource.
-func madeByAWSBackup(s *inventory.Snapshot) bool {
-	for _, t := range s.Tags {
-		if strings.HasPrefix(t.Key, "aws:backup:") {
-			return true
-		}
-	}
-	return false
 }
 
 // archive turns a kept decision into Archive when the volume's policy
@@ -353,14 +348,22 @@ func ignoredRule(v *volume, c *candidate) (Action, string, bool) {
 	return "", "", false
 }
 
-// amiRule keeps what EC2 would refuse to delete (InvalidSnapshot.InUse),
-// so the plan says what will happen rather than what will fail.
-func amiRule(v *volume, c *candidate) (Action, string, bool) {
-	ami, ok := v.in.AMISnapshots[c.snap.ID]
-	if !ok {
+// protectedRule keeps what EC2 would refuse to delete (an AMI's
+// InvalidSnapshot.InUse, a lock, an AWS Backup recovery point) and what a
+// launch template would fail to launch without, so the plan says what
+// will happen rather than what will fail, and names each protection.
+func protectedRule(v *volume, c *candidate) (Action, string, bool) {
+	ps := c.snap.Protections
+	if len(ps) == 0 {
 		return "", "", false
 	}
-	return Keep, keptBacksAMI(ami), true
+	if v.policy.IgnoreLaunchTemplates {
+		ps = slices.DeleteFunc(slices.Clone(ps), func(p inventory.Protection) bool { return p.Kind == inventory.ProtectedByLaunchTemplate })
+		if len(ps) == 0 {
+			return "", "", false
+		}
+	}
+	return Keep, keptProtected(ps), true
 }
 
 // notCompletedRule keeps a snapshot EC2 has not finished (pending) or
@@ -440,7 +443,7 @@ func oldestFirst(a, b inventory.Snapshot) int {
 
 // NeverDue returns the ids, sorted, of the snapshots whose DeleteOn tag is
 // not a YYYY-MM-DD date ("2026-13-45", "tomorrow", "", "2026/11/01"):
-// Plan keeps them (rule 1), and so will every later run, so they live
+// Plan keeps them (rule 2), and so will every later run, so they live
 // until someone fixes or removes the tag. Reports name them.
 func NeverDue(snaps []inventory.Snapshot) []string {
 	var ids []string

@@ -247,7 +247,7 @@ func TestPlanFixes(t *testing.T) {
 		name: "backs an AMI: kept and counted (ebs_snapper tried and logged InvalidSnapshot.InUse)",
 		in: with(input(map[string]int{"vol-1": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s1": "ami-1"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s1": "ami-1"}) }),
 		want: []verdict{
 			kept("s1", "kept: backs ami-1"),
 			deleted("s2", "expired on 2026-11-20, 3 completed snapshots > minimum 0"),
@@ -292,7 +292,7 @@ func TestPlanFixes(t *testing.T) {
 			snap("s5", "vol-1", 5, past)),
 			func(in *Input) {
 				in.Ignore = set("e2")
-				in.AMISnapshots = map[string]string{"e3": "ami-3"}
+				backsAMIs(in, map[string]string{"e3": "ami-3"})
 			}),
 		want: []verdict{
 			deleted("e1", "expired on 2026-11-20, error-state snapshot (not counted toward minimum)"),
@@ -423,17 +423,17 @@ func TestPlanRules(t *testing.T) {
 			func(in *Input) { in.Ignore = set("s1") }),
 		want: []verdict{kept("s1", "kept: expires on 2026-12-01")},
 	}, {
-		name: "ignores reported snapshot, then volume, then instance, before an AMI",
+		name: "a protection is named before an ignore; ignores: snapshot, then volume, then instance",
 		in: with(input(map[string]int{"vol-1": 0, "vol-2": 0},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("t1", "vol-2", 1, past)),
 			func(in *Input) {
 				in.Ignore = set("s1", "vol-1", "i-1", "i-2")
-				in.AMISnapshots = map[string]string{"s1": "ami-1", "t1": "ami-2"}
+				backsAMIs(in, map[string]string{"s1": "ami-1", "t1": "ami-2"})
 			}),
 		want: []verdict{
-			kept("s1", "kept: snapshot s1 is ignored"),
+			kept("s1", "kept: backs ami-1"),
 			kept("s2", "kept: volume vol-1 is ignored"),
-			kept("t1", "kept: instance i-2 is ignored"),
+			kept("t1", "kept: backs ami-2"),
 		},
 	}, {
 		name: "the policy's instance ignored protects too, even if Volumes should not hold it",
@@ -449,7 +449,7 @@ func TestPlanRules(t *testing.T) {
 	}, {
 		name: "an AMI-backed newest snapshot is reported as backing the AMI",
 		in: with(input(map[string]int{"vol-1": 0}, snap("s1", "vol-1", 1, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s1": "ami-1"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s1": "ami-1"}) }),
 		want: []verdict{kept("s1", "kept: backs ami-1")},
 	}, {
 		name: "not governed with ignore_retention: error-state deleted, newest usable kept",
@@ -480,7 +480,7 @@ func TestPlanRules(t *testing.T) {
 		in: with(input(map[string]int{"vol-1": 3},
 			snap("s1", "vol-1", 1, past), snap("s2", "vol-1", 2, past), snap("s3", "vol-1", 3, past),
 			snap("s4", "vol-1", 4, future), snap("s5", "vol-1", 5, past)),
-			func(in *Input) { in.AMISnapshots = map[string]string{"s3": "ami-3"} }),
+			func(in *Input) { backsAMIs(in, map[string]string{"s3": "ami-3"}) }),
 		want: []verdict{
 			deleted("s1", "expired on 2026-11-20, 5 completed snapshots > minimum 3"),
 			deleted("s2", "expired on 2026-11-20, 4 completed snapshots > minimum 3"),

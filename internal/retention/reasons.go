@@ -2,8 +2,11 @@ package retention
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // The reason of every decision, one constructor per form, so that the
@@ -27,8 +30,18 @@ func keptRetention(floor time.Time, retention time.Duration, deleteOn string) st
 func keptIgnoredSnapshot(id string) string { return "kept: snapshot " + id + " is ignored" }
 func keptIgnoredVolume(vol string) string  { return "kept: volume " + vol + " is ignored" }
 func keptIgnoredInstance(i string) string  { return "kept: instance " + i + " is ignored" }
-func keptBacksAMI(ami string) string       { return "kept: backs " + ami }
 func keptNewest(vol string) string         { return "kept: newest completed snapshot of " + vol }
+
+// keptProtected names every protection of a snapshot: "kept: backs
+// ami-1", "kept: backs disabled AMI ami-1; locked in compliance mode until
+// …". An AWS Backup recovery point says it is not counted.
+func keptProtected(ps []inventory.Protection) string {
+	r := "kept: " + inventory.Protections(ps)
+	if slices.ContainsFunc(ps, func(p inventory.Protection) bool { return p.Kind == inventory.ProtectedByAWSBackup }) {
+		r += " (not counted toward the minimum)"
+	}
+	return r
+}
 
 func keptNotCompleted(state string) string {
 	return fmt.Sprintf("kept: snapshot is %q, not a completed backup yet", state)

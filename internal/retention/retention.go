@@ -39,7 +39,8 @@ type Input struct {
 	// UTC date or earlier.
 	Now time.Time
 	// Snapshots are all snapshots the account owns in the region, with or
-	// without a DeleteOn tag (all of them count toward a volume's minimum).
+	// without a DeleteOn tag (all of them count toward a volume's minimum,
+	// but AWS Backup's recovery points), each with its Protections.
 	// Snapshot ids are unique, as EC2 guarantees; the order is irrelevant.
 	Snapshots []inventory.Snapshot
 	// Volumes maps the id of each volume attached to an instance that a
@@ -56,8 +57,6 @@ type Input struct {
 	// it never overrides a known minimum, an ignore or the newest-snapshot
 	// protection.
 	IgnoreRetention bool
-	// AMISnapshots maps snapshot ids that back an AMI to the AMI id.
-	AMISnapshots map[string]string
 	// UngovernedRetention is the retention of a volume with no policy in
 	// Volumes (one no stanza governs, whatever orphans policy its
 	// snapshots' tags name): the longest retention of every valid stanza,
@@ -118,6 +117,10 @@ type VolumePolicy struct {
 	// ArchiveAfter, when positive, moves kept snapshots at least this old
 	// to the EBS archive tier (see Plan).
 	ArchiveAfter time.Duration
+	// IgnoreLaunchTemplates lets clean delete snapshots that only a
+	// launch template protects (every governing stanza sets
+	// "launch_templates": "ignore").
+	IgnoreLaunchTemplates bool
 	// Orphans, set by Plan for a volume no stanza governs, names the
 	// orphans policy that gave this policy; reasons end with it.
 	Orphans string

@@ -246,10 +246,13 @@ func TestAdopt(t *testing.T) {
 	plain := func(id string, day int, tags ...inventory.Tag) inventory.Snapshot {
 		return inventory.Snapshot{ID: id, VolumeID: "vol-1", State: inventory.StateCompleted, StartTime: utc(2026, 10, day, 6), Tags: tags}
 	}
+	// The inventory reads AWS Backup's recovery points from their tags.
+	backup := plain("backup", 3, inventory.Tag{Key: "aws:backup:source-resource", Value: "arn"})
+	backup.Protections = []inventory.Protection{{Kind: inventory.ProtectedByAWSBackup, Resource: "arn"}}
 	snaps := []inventory.Snapshot{
 		plain("dlm1", 1, inventory.Tag{Key: "dlm:managed", Value: "true"}),
 		plain("hand", 2),
-		plain("backup", 3, inventory.Tag{Key: "aws:backup:source-resource", Value: "arn"}),
+		backup,
 		plain("dlm2", 9, inventory.Tag{Key: "dlm:managed", Value: "true"}),
 		plain("new", 10),
 	}
@@ -283,7 +286,7 @@ func TestAdopt(t *testing.T) {
 				t.Errorf("deleted (-want +got):\n%s", diff)
 			}
 			for _, d := range ds {
-				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "expired on 2026-10-05, 5 completed snapshots > minimum 1; adopted: no DeleteOn tag, expires StartTime + 3d") && tt.adopt.Only == nil {
+				if d.SnapshotID == "dlm1" && (d.DeleteOn != "2026-10-05" || d.Reason != "expired on 2026-10-05, 4 completed snapshots > minimum 1; adopted: no DeleteOn tag, expires StartTime + 3d") && tt.adopt.Only == nil {
 					t.Errorf("dlm1: DeleteOn %s, reason %q", d.DeleteOn, d.Reason)
 				}
 			}

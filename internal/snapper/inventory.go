@@ -23,7 +23,16 @@ type EC2 interface {
 	Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error)
 	Snapshots(ctx context.Context) ([]inventory.Snapshot, error)
 	Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error)
-	ImageSnapshots(ctx context.Context) (map[string]string, error)
+	// ImageSnapshots, LockedSnapshots and LaunchTemplateSnapshots list
+	// what protects the account's snapshots, by snapshot id (NeedImages).
+	ImageSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
+	LockedSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
+	LaunchTemplateSnapshots(ctx context.Context) (map[string][]inventory.Protection, error)
+	// RecycleBinRules lists the region's Recycle Bin rules for EBS
+	// snapshots (NeedRecycleBin).
+	RecycleBinRules(ctx context.Context) ([]inventory.RecycleBinRule, error)
+	// LockSnapshot places a snapshot lock (a stanza's "lock").
+	LockSnapshot(ctx context.Context, id string, lock inventory.Lock) error
 	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
 	// CreateSnapshots snapshots an instance's volumes as one
 	// crash-consistent set, one snapshot per volume (multivolume.go).
@@ -56,10 +65,15 @@ type Region struct {
 	Unmatched []string
 	// Rejected lists the stanzas whose match EC2 refused here, by id.
 	Rejected []RejectedStanza
-	// Snapshots are all snapshots the account owns in the region.
+	// Snapshots are all snapshots the account owns in the region, each
+	// with its Protections when the inventory was built with NeedImages.
 	Snapshots []inventory.Snapshot
-	// AMISnapshots maps snapshot ids backing the account's AMIs to the AMI.
-	AMISnapshots map[string]string
+	// RecycleBin are the region's Recycle Bin rules for EBS snapshots
+	// (NeedRecycleBin); RecycleBinError says why they are unknown when
+	// listing them failed (a run goes on without them: they change what a
+	// delete costs, not what may be deleted).
+	RecycleBin      []inventory.RecycleBinRule
+	RecycleBinError string
 	// VolumeTypes maps the volumes whose type decides whether one more
 	// snapshot may start (those with pending snapshots, see
 	// NeedVolumeTypes) to their EC2 volume type.
@@ -111,7 +125,11 @@ type Need int
 const (
 	// NeedSnapshots lists every snapshot the account owns.
 	NeedSnapshots Need = 1 << iota
-	// NeedImages lists the snapshots behind the account's AMIs.
+	// NeedImages lists what protects snapshots: the account's AMIs
+	// (disabled ones too), snapshot locks and the default and latest
+	// versions of its launch templates; with the AWS Backup recovery
+	// points read from the snapshots themselves, each snapshot gets its
+	// Protections.
 	NeedImages
 	// NeedVolumeTypes (with NeedSnapshots) reads the type of the matched
 	// volumes that have pending snapshots: st1 and sc1 allow one pending
@@ -121,6 +139,9 @@ const (
 	NeedVolumeTypes
 	// NeedAdopted lists the snapshots each filter-adopt stanza selects.
 	NeedAdopted
+	// NeedRecycleBin lists the region's Recycle Bin rules for EBS
+	// snapshots.
+	NeedRecycleBin
 )
 
 // BuildInventory lists one region: the instances of each stanza (one
@@ -227,16 +248,28 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 			return err
 		})
 	}
+	var prot protections
 	if need&NeedImages != 0 {
+		prot.list(gctx, g, ec2)
+	}
+	if need&NeedRecycleBin != 0 {
 		g.Go(func() error {
-			m, err := ec2.ImageSnapshots(gctx)
-			r.AMISnapshots = m
-			return err
+			rules, err := ec2.RecycleBinRules(gctx)
+			if err != nil {
+				r.RecycleBinError = err.Error()
+				slog.WarnContext(gctx, "Recycle Bin rules unknown: deletes are planned without what they keep billed",
+					"region", r.Name, "error", err)
+			}
+			r.RecycleBin = rules
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
 	}
+	// AWS Backup's recovery points are read from the snapshots
+	// themselves, so every listing of snapshots knows them.
+	prot.attach(r.Snapshots)
 
 	r.Excluded, r.ExcludedVolumes, r.Adoptable = map[string]Exclusion{}, map[string]map[string]string{}, map[string]map[string]bool{}
 	for i, s := range stanzas {
@@ -294,7 +327,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 	}
 	slog.InfoContext(ctx, "inventory built", "region", r.Name, "stanzas", len(stanzas),
-		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "ami_snapshots", len(r.AMISnapshots))
+		"instances", len(r.Instances), "rejected_stanzas", len(r.Rejected), "snapshots", len(r.Snapshots), "protected_snapshots", prot.count)
 	return r, nil
 }
 

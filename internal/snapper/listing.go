@@ -109,8 +109,8 @@ func ListRegion(r *Region, p Policy, now time.Time, scope Scope, latest bool) []
 			l.Clean, l.Protection = string(d.Action), d.Reason
 		} else {
 			l.Protection = "no DeleteOn tag: clean never deletes it"
-			if img := r.AMISnapshots[s.ID]; img != "" {
-				l.Protection = "backs AMI " + img + "; no DeleteOn tag"
+			if len(s.Protections) > 0 {
+				l.Protection = inventory.Protections(s.Protections) + "; no DeleteOn tag"
 			}
 		}
 		out = append(out, l)

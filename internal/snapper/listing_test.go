@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // TestListRegion lists snapshots newest first per volume, with the
@@ -19,7 +20,11 @@ func TestListRegion(t *testing.T) {
 		snap("snap-b1", "vol-b", "completed", time.Hour, ""),
 		snap("snap-x", "vol-gone", "completed", time.Hour, "2026-11-30"),
 	)
-	r.AMISnapshots = map[string]string{"snap-b1": "ami-9"}
+	for i := range r.Snapshots {
+		if r.Snapshots[i].ID == "snap-b1" {
+			r.Snapshots[i].Protections = []inventory.Protection{{Kind: inventory.ProtectedByAMI, Resource: "ami-9", Disabled: true}}
+		}
+	}
 	p := NewPolicy([]config.Stanza{daily}, 0)
 
 	all := ListRegion(r, p, now, Scope{}, false)
@@ -31,7 +36,7 @@ func TestListRegion(t *testing.T) {
 	if s := strings.Join(got, " "); s != want {
 		t.Errorf("listed %s, want %s", s, want)
 	}
-	if b := all[2]; b.Protection != "backs AMI ami-9; no DeleteOn tag" || b.InstanceID != "i-b" || len(b.ConfigIDs) != 1 {
+	if b := all[2]; b.Protection != "backs disabled AMI ami-9; no DeleteOn tag" || b.InstanceID != "i-b" || len(b.ConfigIDs) != 1 {
 		t.Errorf("snap-b1: %+v", b)
 	}
 	if x := all[3]; x.InstanceID != "" || len(x.ConfigIDs) != 0 || x.Protection == "" {

@@ -35,6 +35,9 @@ type SnapshotDecision struct {
 	LastSnapshot *time.Time `json:"last_snapshot,omitempty"`
 	// DeleteOn is the expiry date a new snapshot gets (create only).
 	DeleteOn string `json:"delete_on,omitempty"`
+	// Lock is the lock the new snapshot gets (create only, when a
+	// governing stanza sets "lock").
+	Lock *inventory.Lock `json:"lock,omitempty"`
 }
 
 // Policy is what every stanza of the account says together.
@@ -91,12 +94,15 @@ type Governance struct {
 	// ArchiveAfter is the longest archive_after, zero unless every stanza
 	// sets one.
 	ArchiveAfter time.Duration
+	// IgnoreLaunchTemplates is true when every stanza sets
+	// "launch_templates": "ignore".
+	IgnoreLaunchTemplates bool
 }
 
 // Govern combines the stanzas with the given ids (sorted, each in
 // p.Stanzas) into one rule.
 func (p Policy) Govern(ids []string) Governance {
-	g := Governance{ConfigIDs: ids, Adopt: true, AdoptAll: true}
+	g := Governance{ConfigIDs: ids, Adopt: true, AdoptAll: true, IgnoreLaunchTemplates: true}
 	for i, id := range ids {
 		s := p.Stanzas[id]
 		if i == 0 || s.Minimum > g.Minimum {
@@ -108,6 +114,7 @@ func (p Policy) Govern(ids []string) Governance {
 		g.Tiers = g.Tiers.Union(s.Tiers)
 		g.Adopt = g.Adopt && s.Adopt.On()
 		g.AdoptAll = g.AdoptAll && s.Adopt.All
+		g.IgnoreLaunchTemplates = g.IgnoreLaunchTemplates && s.IgnoreLaunchTemplates
 		if i == 0 || (g.ArchiveAfter > 0 && s.ArchiveAfter > g.ArchiveAfter) || s.ArchiveAfter == 0 {
 			g.ArchiveAfter = s.ArchiveAfter
 		}
@@ -238,6 +245,9 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 					if len(ids) > 1 {
 						d.Reason += reasonGoverned(ids, id, g.RetentionID)
 					}
+					if d.Lock = p.lockFor(ids, now, d.DeleteOn); d.Lock != nil {
+						d.Reason += reasonLock(d.Lock)
+					}
 				}
 			}
 			out = append(out, d)
@@ -349,7 +359,6 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 		VolumeInstance:  map[string]string{},
 		Ignore:          p.Ignore,
 		IgnoreRetention: p.IgnoreRetention,
-		AMISnapshots:    r.AMISnapshots,
 		Orphans:         map[string]retention.OrphanPolicy{},
 	}
 	rejected := map[string]bool{}
@@ -377,7 +386,8 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	for vol, ids := range stanzas {
 		g := p.Govern(ids)
 		in.Volumes[vol] = retention.VolumePolicy{ConfigID: g.MinimumID, ConfigIDs: several(ids), InstanceID: instance[vol],
-			Minimum: g.Minimum, Retention: g.Retention, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter}
+			Minimum: g.Minimum, Retention: g.Retention, Tiers: g.Tiers, Adopt: adopt(r, g), ArchiveAfter: g.ArchiveAfter,
+			IgnoreLaunchTemplates: g.IgnoreLaunchTemplates}
 	}
 	for _, s := range p.Stanzas {
 		in.UngovernedRetention = max(in.UngovernedRetention, s.Retention)

@@ -119,6 +119,10 @@ type SnapshotRow struct {
 	Status     string `json:"status,omitempty"`
 	SnapshotID string `json:"snapshot_id,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Locked is true once the snapshot Lock asked for is locked;
+	// LockError says why it is not (a failure of the row).
+	Locked    bool   `json:"locked,omitempty"`
+	LockError string `json:"lock_error,omitempty"`
 }
 
 // CleanRow is a clean decision and what became of it.
@@ -128,6 +132,9 @@ type CleanRow struct {
 	retention.Decision
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// RecycleBin, on a delete a Recycle Bin rule covers, says how long the
+	// deleted snapshot stays billed.
+	RecycleBin *BinHold `json:"recycle_bin,omitempty"`
 }
 
 // RegionReport is the outcome of a run in one region.
@@ -144,6 +151,9 @@ type RegionReport struct {
 	// NeverDue lists, for clean and plan, the snapshots whose DeleteOn tag
 	// is not a YYYY-MM-DD date: clean keeps them, now and on every run.
 	NeverDue []string `json:"never_due,omitempty"`
+	// RecycleBin, for clean and plan in a region with Recycle Bin rules
+	// for EBS snapshots, says what the deletes leave billed in the bin.
+	RecycleBin *RecycleBinSummary `json:"recycle_bin,omitempty"`
 	// Replication holds the replication decisions of the region's tagged
 	// snapshots (JobReplicate, and JobPlan when replication is on).
 	Replication []ReplicationRow `json:"replication,omitempty"`
@@ -266,7 +276,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	}
 	need := NeedSnapshots
 	if job != JobSnapshot {
-		need |= NeedImages | NeedAdopted
+		need |= NeedImages | NeedAdopted | NeedRecycleBin
 	}
 	if job != JobClean {
 		need |= NeedVolumeTypes
@@ -302,6 +312,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 	if job != JobSnapshot {
 		rr.Clean = scopeRows(opts.Scope, rowsForClean(rr.Region, PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
+		rr.RecycleBin = holdInBin(inv, rr.Clean, opts.Now)
 		if execute {
 			deleteSnapshots(ctx, ec2, rr.Clean, opts)
 		}
@@ -403,6 +414,7 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 		return []*string{&r.Status}, func(ctx context.Context) { create(ctx, r) }
 	})
 	settleCreates(ctx, ec2, rows, create, opts)
+	lockSnapshots(ctx, ec2, rows, opts)
 }
 
 // createdOr records on r the outcome of the call that was to create its
@@ -535,6 +547,9 @@ func forEach(ctx context.Context, stop <-chan struct{}, workers, n int, fn func(
 func summarize(rr RegionReport) Summary {
 	var s Summary
 	for _, r := range rr.Snapshots {
+		if r.LockError != "" {
+			s.Failed++
+		}
 		switch r.Status {
 		case StatusDone:
 			s.Created++

@@ -68,6 +68,9 @@ type Fake struct {
 	snapshots table[ownedSnapshot]
 	images    table[image]
 	inUse     map[string]string // snapshot id → id of an AMI it backs
+	locks     map[string]snapshotLock
+	templates []LaunchTemplate
+	rules     []inventory.RecycleBinRule
 	faults    map[string][]fault
 	calls     map[string]int
 	nextID    uint64
@@ -121,6 +124,7 @@ type ownedSnapshot struct {
 type image struct {
 	id        string
 	snapshots []string
+	disabled  bool
 }
 
 type fault struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -218,6 +219,10 @@ func (f *Fake) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, 
 	if owners := ownerSet(in.Owners); owners != nil && !owners[AccountID] {
 		keep = func(image) bool { return false }
 	}
+	if !aws.ToBool(in.IncludeDisabled) {
+		enabled := keep
+		keep = func(img image) bool { return !img.disabled && enabled(img) }
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	page, next, ok := f.images.page(aws.ToString(in.NextToken), limit, keep)
@@ -230,6 +235,9 @@ func (f *Fake) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, 
 			ImageId: aws.String(img.id),
 			OwnerId: aws.String(AccountID),
 			State:   ec2types.ImageStateAvailable,
+		}
+		if img.disabled {
+			sdk.State = ec2types.ImageStateDisabled
 		}
 		for i, s := range img.snapshots {
 			sdk.BlockDeviceMappings = append(sdk.BlockDeviceMappings, ec2types.BlockDeviceMapping{
@@ -313,6 +321,9 @@ func (f *Fake) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, 
 	}
 	if ami, ok := f.inUse[id]; ok {
 		return nil, opError(OpDeleteSnapshot, apiError(ebs.CodeSnapshotInUse, "The snapshot %s is currently in use by %s", id, ami))
+	}
+	if l, ok := f.locked(id); ok {
+		return nil, opError(OpDeleteSnapshot, apiError(ebs.CodeSnapshotLocked, "The snapshot %s is locked in %s mode until %s", id, l.mode, l.expires.UTC().Format(time.RFC3339)))
 	}
 	f.snapshots.remove(id)
 	return &ec2.DeleteSnapshotOutput{}, nil

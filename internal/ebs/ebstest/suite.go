@@ -332,7 +332,7 @@ func testImageBackedSnapshot(ctx context.Context, t *testing.T, tg Target, c *eb
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]string{snap: ami}, backing); diff != "" {
+	if diff := cmp.Diff(map[string]inventory.Protection{snap: {Kind: inventory.ProtectedByAMI, Resource: ami}}, backing); diff != "" {
 		t.Errorf("ImageSnapshots (-want +got):\n%s", diff)
 	}
 	if err := c.DeleteSnapshot(ctx, snap); !errors.Is(err, inventory.ErrSnapshotInUse) {

@@ -1,0 +1,172 @@
+"""moto 5.2.1 with what it lacks for ebs-snapper's tests, then its server.
+
+moto does not implement EBS snapshot locks (LockSnapshot,
+DescribeLockedSnapshots), DisableImage (nor DescribeImages'
+IncludeDisabled), or the Recycle Bin API. This adds them, in memory and
+only as far as ebs-snapper and its tests use them:
+
+- LockSnapshot stores a governance or compliance lock on the snapshot's
+  backend (so a reset clears it); DescribeLockedSnapshots lists the locks,
+  filtered by lock-state; DeleteSnapshot of a snapshot under an active lock
+  answers SnapshotLocked.
+- DisableImage marks an AMI disabled; DescribeImages then lists it only
+  with IncludeDisabled=true, in state "disabled".
+- Recycle Bin: CreateRule, ListRules and GetRule for EBS_SNAPSHOT rules,
+  per region, cleared by /moto-api/reset.
+
+It only patches: stage.py, run after it in the same interpreter, starts the
+server (python3 -c "$(cat patch.py stage.py)" -H 127.0.0.1 -p PORT).
+"""
+import datetime as _dt
+import json
+import re
+import uuid
+
+import moto.server
+from moto.core.responses import ActionResult
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models import EC2Backend
+from moto.ec2.responses import EC2Response
+
+
+def _locks(backend):
+    if not hasattr(backend, "snapshot_locks"):
+        backend.snapshot_locks = {}
+    return backend.snapshot_locks
+
+
+def _now():
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _active(lock):
+    return lock["LockExpiresOn"] > _now()
+
+
+def lock_snapshot(self):
+    snap_id = self._get_param("SnapshotId")
+    self.ec2_backend.get_snapshot(snap_id)  # InvalidSnapshot.NotFound
+    mode = self._get_param("LockMode")
+    duration = self._get_param("LockDuration")
+    expires = self._get_param("ExpirationDate")
+    cool_off = self._get_param("CoolOffPeriod")
+    if mode not in ("governance", "compliance"):
+        raise EC2ClientError("InvalidParameterValue", "LockMode must be governance or compliance")
+    if (duration is None) == (expires is None):
+        raise EC2ClientError("InvalidParameterCombination", "Specify either LockDuration or ExpirationDate")
+    if isinstance(expires, _dt.datetime):
+        until = expires if expires.tzinfo else expires.replace(tzinfo=_dt.timezone.utc)
+    elif expires is not None:
+        until = _dt.datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+    else:
+        until = _now() + _dt.timedelta(days=int(duration))
+    state = mode
+    if cool_off is not None:
+        if mode != "compliance":
+            raise EC2ClientError("InvalidParameterCombination", "CoolOffPeriod is for compliance mode only")
+        state = "compliance-cooloff"
+    lock = {"SnapshotId": snap_id, "LockState": state, "LockExpiresOn": until,
+            "OwnerId": self.current_account, "LockCreatedOn": _now()}
+    _locks(self.ec2_backend)[snap_id] = lock
+    return ActionResult(dict(lock))
+
+
+def describe_locked_snapshots(self):
+    states = None
+    for name, values in self._filters_from_querystring().items():
+        if name != "lock-state":
+            raise EC2ClientError("InvalidParameterValue", "unsupported filter " + name)
+        states = values
+    out = []
+    for lock in _locks(self.ec2_backend).values():
+        shown = dict(lock)
+        if not _active(lock):
+            shown["LockState"] = "expired"
+        if states is None or shown["LockState"] in states:
+            out.append(shown)
+    return ActionResult({"Snapshots": out})
+
+
+def disable_image(self):
+    ami_id = self._get_param("ImageId")
+    self.ec2_backend.describe_images(ami_ids=[ami_id])  # InvalidAMIID.NotFound
+    self.ec2_backend.amis[ami_id].state = "disabled"
+    return ActionResult({"Return": True})
+
+
+_describe_images = EC2Response.describe_images
+
+
+def describe_images(self):
+    res = _describe_images(self)
+    if str(self._get_param("IncludeDisabled")).lower() != "true":
+        res._result["Images"] = [i for i in res._result["Images"] if getattr(i, "state", "") != "disabled"]
+    return res
+
+
+_delete_snapshot = EC2Backend.delete_snapshot
+
+
+def delete_snapshot(self, snapshot_id):
+    lock = _locks(self).get(snapshot_id)
+    if lock and _active(lock):
+        raise EC2ClientError("SnapshotLocked", "The snapshot %s is locked in %s mode until %s"
+                             % (snapshot_id, lock["LockState"], lock["LockExpiresOn"].isoformat()))
+    return _delete_snapshot(self, snapshot_id)
+
+
+EC2Response.lock_snapshot = lock_snapshot
+EC2Response.describe_locked_snapshots = describe_locked_snapshots
+EC2Response.disable_image = disable_image
+EC2Response.describe_images = describe_images
+EC2Backend.delete_snapshot = delete_snapshot
+
+# Recycle Bin (REST-JSON): rules per region, answered before moto's
+# dispatcher, which knows no "rbin" service.
+_rules = {}
+_scope = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/rbin/")
+
+
+def _json(start_response, status, body):
+    data = json.dumps(body, default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _rbin(environ, start_response, region):
+    rules = _rules.setdefault(region, {})
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(size) or b"{}") if size else {}
+    if method == "POST" and path == "/rules":
+        rid = uuid.uuid4().hex[:11]
+        rule = {"Identifier": rid, "ResourceType": body.get("ResourceType"), "RetentionPeriod": body.get("RetentionPeriod"),
+                "ResourceTags": body.get("ResourceTags", []), "ExcludeResourceTags": body.get("ExcludeResourceTags", []),
+                "Description": body.get("Description", ""), "Status": "available", "LockState": "unlocked"}
+        rules[rid] = rule
+        return _json(start_response, "200 OK", rule)
+    if method == "POST" and path == "/list-rules":
+        listed = [{"Identifier": r["Identifier"], "RetentionPeriod": r["RetentionPeriod"], "LockState": r["LockState"]}
+                  for r in rules.values() if r["ResourceType"] == body.get("ResourceType")]
+        return _json(start_response, "200 OK", {"Rules": listed})
+    if method == "GET" and path.startswith("/rules/"):
+        rule = rules.get(path[len("/rules/"):])
+        if rule is None:
+            return _json(start_response, "404 Not Found", {"__type": "ResourceNotFoundException", "message": "rule not found"})
+        return _json(start_response, "200 OK", rule)
+    return _json(start_response, "400 Bad Request", {"__type": "ValidationException", "message": "not modelled: " + method + " " + path})
+
+
+_call = moto.server.DomainDispatcherApplication.__call__
+
+
+def __call__(self, environ, start_response):
+    m = _scope.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if m:
+        return _rbin(environ, start_response, m.group(1))
+    if environ.get("PATH_INFO") == "/moto-api/reset":
+        _rules.clear()
+    return _call(self, environ, start_response)
+
+
+moto.server.DomainDispatcherApplication.__call__ = __call__

@@ -1,0 +1,72 @@
+package snapper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+)
+
+// lockFor is the lock a new snapshot of a volume governed by the stanzas
+// ids gets at now, due on deleteOn, or nil when none asks for one. Of
+// several, the safer reading wins: compliance over governance, the latest
+// expiry, the shortest cooling-off period.
+func (p Policy) lockFor(ids []string, now time.Time, deleteOn string) *inventory.Lock {
+	var out *inventory.Lock
+	for _, id := range ids {
+		l := p.Stanzas[id].Lock
+		if !l.On() {
+			continue
+		}
+		cand := inventory.Lock{Mode: l.Mode, Until: l.Until(now, deleteOn), CoolOff: l.CoolOff}
+		if out == nil {
+			out = &cand
+			continue
+		}
+		if cand.Mode == inventory.LockCompliance && out.Mode != inventory.LockCompliance {
+			out.Mode, out.CoolOff = cand.Mode, cand.CoolOff
+		} else if cand.Mode == out.Mode && cand.CoolOff < out.CoolOff {
+			out.CoolOff = cand.CoolOff
+		}
+		if cand.Until.After(out.Until) {
+			out.Until = cand.Until
+		}
+	}
+	return out
+}
+
+// reasonLock ends the reason of a create whose snapshot will be locked.
+func reasonLock(l *inventory.Lock) string {
+	s := fmt.Sprintf("; to be locked in %s mode until %s", l.Mode, l.Until.UTC().Format(time.RFC3339))
+	if l.CoolOff > 0 {
+		s += fmt.Sprintf(" (cooling-off %s)", l.CoolOff)
+	}
+	return s
+}
+
+// lockSnapshots locks every snapshot the run created whose row asks for a
+// lock (a stanza's "lock"), once the creates, settled ones included, are
+// done. A lock that fails is the row's LockError and counts as a failure:
+// the snapshot exists, without the protection the stanza asked for.
+func lockSnapshots(ctx context.Context, ec2 EC2, rows []SnapshotRow, opts Options) {
+	// A lock completes its create, which the observer has counted: it
+	// runs unobserved (no statuses).
+	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
+		r := &rows[i]
+		if r.Lock == nil || r.Status != StatusDone || r.SnapshotID == "" {
+			return nil, nil
+		}
+		return nil, func(ctx context.Context) {
+			if err := ec2.LockSnapshot(ctx, r.SnapshotID, *r.Lock); err != nil {
+				r.LockError = err.Error()
+				slog.ErrorContext(ctx, "snapshot lock failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
+				return
+			}
+			r.Locked = true
+			slog.InfoContext(ctx, "snapshot locked", "region", r.Region, "snapshot_id", r.SnapshotID,
+				"mode", r.Lock.Mode, "until", r.Lock.Until.UTC().Format(time.RFC3339))
+		}
+	})
+}
