@@ -11,13 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 )
 
@@ -65,7 +60,17 @@ const (
 	// ReportPrefixEnv optionally starts the report handler's keys
 	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
 	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
-	// LogLevelEnv is debug, info (the default), warn or error.
+	// LambdaLogLevelEnv is the application log level Lambda sets from the
+	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
+	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
+	// Developer Guide,
+	// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+	// It wins over LogLevelEnv. TRACE logs as debug, FATAL as error.
+	LambdaLogLevelEnv = "AWS_LAMBDA_LOG_LEVEL"
+	// LogLevelEnv is debug, info (the default), warn or error: the
+	// function's own variable, read when Lambda sets no
+	// LambdaLogLevelEnv (the stack's functions log in Text format, for
+	// which Lambda sets none).
 	LogLevelEnv = "LOG_LEVEL"
 )
 
@@ -79,10 +84,8 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	// The log records and the EMF lines share stdout, one Write per line.
 	stdout := &syncWriter{w: os.Stdout}
 	slog.SetDefault(NewLogger(stdout, level).With("handler", getenv(NameEnv)))
-	if v := getenv(LogLevelEnv); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
-		}
+	if err := setLevel(level, getenv); err != nil {
+		return nil, err
 	}
 	cfg := Config{
 		Name:            getenv(NameEnv),
@@ -131,7 +134,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
 	}
-	rates, err := ebs.ParseRates(getenv(RatesEnv))
+	rates, err := account.ParseRates(getenv(RatesEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RatesEnv, err)
 	}
@@ -144,13 +147,12 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, ebs.Options{Rates: rates})
-	cfg.SNS = sns.NewFromConfig(awsCfg)
+	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
+	cfg.SNS, cfg.Events = sdkClients(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)
+		cfg.Leases = lease.FromConfig(awsCfg, t)
 	}
 	cfg.Metrics = stdout
-	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
@@ -158,6 +160,29 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
 	}
 	return New(cfg)
+}
+
+// setLevel sets level from LambdaLogLevelEnv or, when Lambda set none,
+// LogLevelEnv; neither leaves it at info. An error names the variable.
+func setLevel(level *slog.LevelVar, getenv func(string) string) error {
+	if v := getenv(LambdaLogLevelEnv); v != "" {
+		switch strings.ToUpper(v) {
+		case "TRACE":
+			v = "DEBUG"
+		case "FATAL":
+			v = "ERROR"
+		}
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want TRACE, DEBUG, INFO, WARN, ERROR or FATAL", LambdaLogLevelEnv, getenv(LambdaLogLevelEnv))
+		}
+		return nil
+	}
+	if v := getenv(LogLevelEnv); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
+		}
+	}
+	return nil
 }
 
 // regionName is the form of an AWS region name: "us-east-1",
