@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -74,7 +75,7 @@ func checkFindings(ctx context.Context, env *account.Environment) (findings, not
 		return append(findings, "No configurations existed for this account"), nil, nil
 	}
 	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
-	for _, id := range sortedIDs(env.Policy.Stanzas) {
+	for _, id := range slices.Sorted(maps.Keys(env.Policy.Stanzas)) {
 		stanzas = append(stanzas, env.Policy.Stanzas[id])
 	}
 	checks := make([]regionCheck, len(env.Clients))
@@ -183,13 +184,4 @@ func isNo(v string) bool {
 		return true
 	}
 	return false
-}
-
-func sortedIDs(m map[string]config.Stanza) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }

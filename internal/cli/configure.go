@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -155,7 +154,7 @@ so "configure -c" can gate a deployment pipeline.`,
 			}
 			src := account.FromAWS(cfg, g.table)
 			// configure writes too; the engine's Sources only read.
-			store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
+			store := configstore.FromConfig(cfg, g.table)
 			// The check loads the whole environment and discovers the
 			// account itself when -a is not given.
 			if r.action != "check" && o.account == "" {

@@ -17,7 +17,6 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
@@ -136,7 +135,7 @@ func (o *deployOptions) check() (map[string]string, error) {
 	// they refuse would fail every invocation, and CloudFormation cannot
 	// tell.
 	if v, ok := params[deploy.ParamEc2Rates]; ok {
-		if _, err := ebs.ParseRates(v); err != nil {
+		if _, err := account.ParseRates(v); err != nil {
 			return nil, usagef("--parameter %s=%s: %v", deploy.ParamEc2Rates, v, err)
 		}
 	}

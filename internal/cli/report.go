@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -109,24 +105,8 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	invalid := env.InvalidMessages()
-	stanzas := make([]config.Stanza, 0, len(env.Policy.Stanzas))
-	for _, id := range sortedIDs(env.Policy.Stanzas) {
-		stanzas = append(stanzas, env.Policy.Stanzas[id])
-	}
-	regions := make([]report.Region, len(env.Clients))
-	var eg errgroup.Group
-	eg.SetLimit(4)
-	for i, c := range env.Clients {
-		eg.Go(func() error {
-			regions[i] = reportRegion(ctx, c, stanzas, env.Policy, report.Options{Now: now, Grace: grace, Scope: scope})
-			return nil
-		})
-	}
-	_ = eg.Wait()
-	rep := report.New(env.Account, now, grace, regions)
-	rep.ValidStanzas = len(stanzas)
-	rep.SetInvalid(invalid)
+	rep := report.Collect(ctx, report.Account{ID: env.Account, Clients: env.Clients, Policy: env.Policy, Invalid: env.InvalidMessages()},
+		report.Options{Now: now, Grace: grace, Scope: scope})
 
 	switch {
 	case o.html == "-":
@@ -154,46 +134,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return reportOutcome(rep, regions, len(invalid))
-}
-
-// reportRegion reads one region, with the listings snapshot uses plus one
-// batched DescribeVolumes (sizes, and which source volumes still exist).
-func reportRegion(ctx context.Context, c snapper.EC2, stanzas []config.Stanza, p snapper.Policy, opts report.Options) report.Region {
-	name := c.Region()
-	if len(stanzas) == 0 {
-		return report.Region{Region: name, Skipped: "no valid configuration stanza"}
-	}
-	inv, err := snapper.BuildInventory(ctx, c, stanzas, snapper.NeedSnapshots|snapper.NeedImages|snapper.NeedRecycleBin)
-	if err != nil {
-		if ebs.IsRegionUnavailable(err) {
-			return report.Region{Region: name, Skipped: inventory.SkipReason(err)}
-		}
-		slog.ErrorContext(ctx, "region failed", "region", name, "error", err)
-		return report.Region{Region: name, Error: err.Error()}
-	}
-	var ids []string
-	for _, inst := range inv.Instances {
-		ids = append(ids, inst.VolumeIDs...)
-	}
-	for _, s := range inv.Snapshots {
-		ids = append(ids, s.VolumeID)
-	}
-	var volumes map[string]inventory.Volume
-	if len(ids) > 0 {
-		vols, err := c.Volumes(ctx, ids)
-		if err != nil {
-			// Sizes and deleted-or-unmatched are extras: report without them.
-			slog.WarnContext(ctx, "volumes not listed: sizes and orphan reasons unknown", "region", name, "error", err)
-		} else {
-			volumes = make(map[string]inventory.Volume, len(vols))
-			for _, v := range vols {
-				volumes[v.ID] = v
-			}
-		}
-	}
-	opts.Volumes = volumes
-	return report.ForRegion(inv, p, opts)
+	return reportOutcome(rep)
 }
 
 func writeHTML(path string, rep report.Report) error {

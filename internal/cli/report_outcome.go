@@ -9,18 +9,14 @@ import (
 
 // reportOutcome is report's verdict once printed: a late or missing
 // volume (exit 4) wins; then the verdict every command shares
-// (snapper.Judge: here only regions fail, and stored stanzas) when it
-// failed outright (every region); then no volume protected at all (exit
-// 4); then a partial verdict (exit 3).
-func reportOutcome(rep report.Report, regions []report.Region, invalid int) error {
+// (report.Report.Verdict: here only regions fail, and stored stanzas)
+// when it failed outright (every region); then no volume protected at all
+// (exit 4); then a partial verdict (exit 3).
+func reportOutcome(rep report.Report) error {
 	if rep.Breach() {
 		return fmt.Errorf("%w: %d late, %d missing", ErrRPOBreach, rep.Coverage.Late, rep.Coverage.Missing)
 	}
-	read := snapper.Report{Regions: make([]snapper.RegionReport, len(regions))}
-	for i, r := range regions {
-		read.Regions[i] = snapper.RegionReport{Region: r.Region, Error: r.Error}
-	}
-	v := snapper.Judge(read, invalid)
+	v := rep.Verdict()
 	if v.Outcome == snapper.OutcomeFailed {
 		return v.Err()
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
@@ -238,13 +237,13 @@ func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (
 
 // ec2Options reads --rate and --rate-scale; a bad value is a usage error
 // naming the flag.
-func (g *globalOptions) ec2Options() (ebs.Options, error) {
-	rates, err := ebs.ParseRates(g.rates)
+func (g *globalOptions) ec2Options() (account.Pacing, error) {
+	rates, err := account.ParseRates(g.rates)
 	if err != nil {
-		return ebs.Options{}, usagef("--rate: %v", err)
+		return account.Pacing{}, usagef("--rate: %v", err)
 	}
 	if !(g.rateScale > 0) || math.IsInf(g.rateScale, 0) {
-		return ebs.Options{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
+		return account.Pacing{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
 	}
-	return ebs.Options{Rates: rates, RateScale: g.rateScale}, nil
+	return account.Pacing{Rates: rates, Scale: g.rateScale}, nil
 }

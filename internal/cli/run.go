@@ -286,7 +286,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if format == formatText && !g.quiet {
 		bars = newProgress(g.stderr)
 	}
-	bars.hook(&opts)
+	bars.observe(&opts)
 	restoreNotice := func() {}
 	if bars != nil {
 		// Log lines and the Ctrl-C notice go above the bars while they

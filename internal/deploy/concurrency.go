@@ -23,11 +23,12 @@ var ErrConcurrencyQuota = errors.New("the account's Lambda concurrency quota is 
 
 // checkConcurrency asks Lambda GetAccountSettings how much concurrency is
 // unreserved and fails with ErrConcurrencyQuota when the stack's
-// reservation (value, per worker, and 1 per fan-out) would leave less
-// than Lambda keeps unreserved. An answer it cannot get (an emulator
+// reservation (value, per worker, and 1 per fan-out and for the report
+// function when report is true) would leave less than Lambda keeps
+// unreserved. An answer it cannot get (an emulator
 // without the call) is a warning on warn, not an error: CloudFormation
 // still checks.
-func checkConcurrency(ctx context.Context, api LambdaAPI, value, region string, warn func(string, ...any)) error {
+func checkConcurrency(ctx context.Context, api LambdaAPI, value string, report bool, region string, warn func(string, ...any)) error {
 	n, err := strconv.Atoi(value)
 	if err != nil || n == 0 {
 		return nil
@@ -40,10 +41,13 @@ func checkConcurrency(ctx context.Context, api LambdaAPI, value, region string, 
 	limit := int(out.AccountLimit.ConcurrentExecutions)
 	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))
 	keep := min(100, limit)
-	want := 3*n + 3
+	want, singles := 3*n+3, "3 fan-outs"
+	if report {
+		want, singles = want+1, "3 fan-outs and the report function"
+	}
 	if unreserved-want < keep {
-		return fmt.Errorf("%w: %s reserves %d (3 workers × %d, 3 fan-outs × 1) of the %d unreserved in %s, leaving less than the %d Lambda keeps unreserved (quota %d); deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota",
-			ErrConcurrencyQuota, ParamReservedConcurrency, want, n, unreserved, region, keep, limit, ParamReservedConcurrency)
+		return fmt.Errorf("%w: %s reserves %d (3 workers × %d, %s × 1) of the %d unreserved in %s, leaving less than the %d Lambda keeps unreserved (quota %d); deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota",
+			ErrConcurrencyQuota, ParamReservedConcurrency, want, n, singles, unreserved, region, keep, limit, ParamReservedConcurrency)
 	}
 	return nil
 }

@@ -143,8 +143,12 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		if !ok {
 			rc = defaultOf(ParamReservedConcurrency)
 		}
+		bucket, ok := opts.Parameters[ParamReportBucket]
+		if !ok && prior != nil {
+			bucket, _ = stackParameter(prior, ParamReportBucket)
+		}
 		warn := func(format string, a ...any) { fmt.Fprintf(opts.Progress, format+"\n", a...) }
-		if err := checkConcurrency(ctx, c.Lambda, rc, opts.Region, warn); err != nil {
+		if err := checkConcurrency(ctx, c.Lambda, rc, bucket != "", opts.Region, warn); err != nil {
 			return err
 		}
 	}

@@ -317,6 +317,9 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		{"ReplicationSnapshotRole", "DeleteReplicas", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
 		{"ReplicationSnapshotRole", "Continue", "sns:Publish", `{"Ref":"ReplicationSnapshotTopic"}`, nil},
+		// Objects under the prefix and the account only, in that bucket.
+		{"ReportRole", "WriteReport", "s3:PutObject", `{"Fn::Sub":"arn:${AWS::Partition}:s3:::${ReportBucket}/${ReportPrefix}${AWS::AccountId}/*"}`, nil},
+		{"ReportRole", "ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
 	} {
 		var s *statement
 		for _, st := range roleStatements(t, tpl, tc.role) {

@@ -173,6 +173,7 @@ func TestCheckConcurrency(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
 		value             string
+		report            bool
 		limit, unreserved int32
 		err               error
 		want, warn        string
@@ -182,12 +183,16 @@ func TestCheckConcurrency(t *testing.T) {
 		{name: "new account", value: "20", limit: 10, unreserved: 10, asked: 1,
 			want: "ReservedConcurrency reserves 63 (3 workers × 20, 3 fan-outs × 1) of the 10 unreserved in eu-west-1, leaving less than the 10 Lambda keeps unreserved (quota 10); deploy with --parameter ReservedConcurrency=0"},
 		{name: "others reserved most", value: "20", limit: 1000, unreserved: 150, asked: 1, want: "of the 150 unreserved"},
+		{name: "with the report function", value: "20", report: true, limit: 10, unreserved: 10, asked: 1,
+			want: "reserves 64 (3 workers × 20, 3 fan-outs and the report function × 1)"},
+		{name: "the report function tips it", value: "20", report: true, limit: 1000, unreserved: 163, asked: 1, want: "reserves 64"},
+		{name: "fits without the report function", value: "20", limit: 1000, unreserved: 163, asked: 1},
 		{name: "none reserved", value: "0", limit: 10, unreserved: 10},
 		{name: "not answered", value: "20", err: errors.New("not implemented"), asked: 1, warn: "concurrency quota not checked in eu-west-1: not implemented"},
 	} {
 		f := &quotaLambda{limit: tc.limit, unreserved: tc.unreserved, err: tc.err}
 		var warned string
-		err := checkConcurrency(context.Background(), f, tc.value, "eu-west-1", func(format string, a ...any) { warned = fmt.Sprintf(format, a...) })
+		err := checkConcurrency(context.Background(), f, tc.value, tc.report, "eu-west-1", func(format string, a ...any) { warned = fmt.Sprintf(format, a...) })
 		switch {
 		case tc.want == "" && err != nil, tc.want != "" && (!errors.Is(err, ErrConcurrencyQuota) || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)

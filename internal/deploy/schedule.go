@@ -11,7 +11,7 @@ import (
 // schedule expression; CheckParameters checks their values with
 // CheckSchedule, since CloudFormation would refuse a bad one only when it
 // creates the rule, after the upload and halfway through the stack.
-var scheduleParams = []string{"CreateScheduleExpression", "CleanScheduleExpression", "ReplicationScheduleExpression"}
+var scheduleParams = []string{"CreateScheduleExpression", "CleanScheduleExpression", "ReplicationScheduleExpression", "ReportScheduleExpression"}
 
 var (
 	rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)

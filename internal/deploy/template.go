@@ -44,6 +44,10 @@ const (
 // (ebs.ParseRates) before a bad value fails every worker's start.
 const ParamEc2Rates = "Ec2Rates"
 
+// ParamReportBucket is the bucket the report function writes the RPO
+// report to; the stack has that function only when it is set.
+const ParamReportBucket = "ReportBucket"
+
 // Architectures the template accepts (its Architecture parameter), the
 // first being the default.
 var Architectures = []string{"arm64", "x86_64"}

@@ -73,6 +73,7 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotTopic", ""},
 		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotTopic", ""},
 		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotTopic", ""},
+		{"ReportFunction", "report", "LambdaMemoryReport", "WorkerTimeout", "", ""},
 	} {
 		r, ok := tpl.Resources[tc.id]
 		if !ok || r.Type != "AWS::Lambda::Function" {
@@ -98,9 +99,11 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 			env[k] = string(b)
 		}
 		want := map[string]string{
-			"EBS_SNAPPER_HANDLER":   `"` + tc.handler + `"`,
-			"EBS_SNAPPER_TABLE":     ref("EbsSnapshotConfigurationTable"),
-			"EBS_SNAPPER_TOPIC_ARN": ref(tc.topic),
+			"EBS_SNAPPER_HANDLER": `"` + tc.handler + `"`,
+			"EBS_SNAPPER_TABLE":   ref("EbsSnapshotConfigurationTable"),
+		}
+		if tc.topic != "" {
+			want["EBS_SNAPPER_TOPIC_ARN"] = ref(tc.topic)
 		}
 		if tc.rule != "" {
 			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)
@@ -108,7 +111,14 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		if tc.timeout == "FanoutTimeout" {
 			want["EBS_SNAPPER_REGIONS"] = ref("Regions")
 		}
-		if tc.timeout == "WorkerTimeout" {
+		switch {
+		case tc.handler == "report":
+			// No lease: it changes no snapshot. The fan-outs' regions.
+			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
+			want["EBS_SNAPPER_REGIONS"] = ref("Regions")
+			want["EBS_SNAPPER_REPORT_BUCKET"] = ref("ReportBucket")
+			want["EBS_SNAPPER_REPORT_PREFIX"] = ref("ReportPrefix")
+		case tc.timeout == "WorkerTimeout":
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
 			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
 		}

@@ -11,13 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
@@ -60,7 +55,23 @@ const (
 	// others with a service control policy. Empty means every enabled
 	// region.
 	RegionsEnv = "EBS_SNAPPER_REGIONS"
-	// LogLevelEnv is debug, info (the default), warn or error.
+	// ReportBucketEnv is the S3 bucket the report handler writes to, in
+	// the function's account (the stack's ReportBucket parameter).
+	ReportBucketEnv = "EBS_SNAPPER_REPORT_BUCKET"
+	// ReportPrefixEnv optionally starts the report handler's keys
+	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
+	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
+	// LambdaLogLevelEnv is the application log level Lambda sets from the
+	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
+	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
+	// Developer Guide,
+	// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+	// It wins over LogLevelEnv. TRACE logs as debug, FATAL as error.
+	LambdaLogLevelEnv = "AWS_LAMBDA_LOG_LEVEL"
+	// LogLevelEnv is debug, info (the default), warn or error: the
+	// function's own variable, read when Lambda sets no
+	// LambdaLogLevelEnv (the stack's functions log in Text format, for
+	// which Lambda sets none).
 	LogLevelEnv = "LOG_LEVEL"
 )
 
@@ -76,10 +87,8 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	// The log records and the EMF lines share stdout, one Write per line.
 	stdout := &syncWriter{w: os.Stdout}
 	slog.SetDefault(NewLogger(stdout, level).With("handler", getenv(NameEnv)))
-	if v := getenv(LogLevelEnv); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
-		}
+	if err := setLevel(level, getenv); err != nil {
+		return nil, err
 	}
 	// Warn, not info: the build must be in the log at every level.
 	slog.WarnContext(ctx, "cold start: "+build.String(), "version", build.Version, "commit", build.Commit,
@@ -119,11 +128,19 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		}
 		cfg.Regions = regions
 	}
+	cfg.ReportPrefix = getenv(ReportPrefixEnv)
+	if cfg.ReportPrefix != "" && !strings.HasSuffix(cfg.ReportPrefix, "/") {
+		cfg.ReportPrefix += "/"
+	}
+	bucket := getenv(ReportBucketEnv)
+	if cfg.Name == Report && bucket == "" {
+		return nil, fmt.Errorf("%s is not set: it names the bucket the report is written to", ReportBucketEnv)
+	}
 	table := getenv(TableEnv)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
 	}
-	rates, err := ebs.ParseRates(getenv(RatesEnv))
+	rates, err := account.ParseRates(getenv(RatesEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RatesEnv, err)
 	}
@@ -136,17 +153,42 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, ebs.Options{Rates: rates})
-	cfg.SNS = sns.NewFromConfig(awsCfg)
+	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
+	cfg.SNS, cfg.Events = sdkClients(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)
+		cfg.Leases = lease.FromConfig(awsCfg, t)
 	}
 	cfg.Metrics = stdout
-	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.Name == Report {
+		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
+	}
 	return New(cfg)
+}
+
+// setLevel sets level from LambdaLogLevelEnv or, when Lambda set none,
+// LogLevelEnv; neither leaves it at info. An error names the variable.
+func setLevel(level *slog.LevelVar, getenv func(string) string) error {
+	if v := getenv(LambdaLogLevelEnv); v != "" {
+		switch strings.ToUpper(v) {
+		case "TRACE":
+			v = "DEBUG"
+		case "FATAL":
+			v = "ERROR"
+		}
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want TRACE, DEBUG, INFO, WARN, ERROR or FATAL", LambdaLogLevelEnv, getenv(LambdaLogLevelEnv))
+		}
+		return nil
+	}
+	if v := getenv(LogLevelEnv); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
+		}
+	}
+	return nil
 }
 
 // regionName is the form of an AWS region name: "us-east-1",

@@ -66,3 +66,34 @@ func TestFromEnvironmentTakesTheStacksVariables(t *testing.T) {
 		}
 	}
 }
+
+// The log level: Lambda's AWS_LAMBDA_LOG_LEVEL (its ApplicationLogLevel
+// names) wins over the function's LOG_LEVEL; neither means info; a bad
+// value names its variable.
+func TestLogLevelFromTheEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		lambda, own string
+		want        slog.Level
+		err         string
+	}{
+		{"", "", slog.LevelInfo, ""},
+		{"", "debug", slog.LevelDebug, ""},
+		{"WARN", "", slog.LevelWarn, ""},
+		{"ERROR", "debug", slog.LevelError, ""},
+		{"TRACE", "", slog.LevelDebug, ""},
+		{"FATAL", "", slog.LevelError, ""},
+		{"debug", "", slog.LevelDebug, ""},
+		{"LOUD", "", 0, LambdaLogLevelEnv},
+		{"", "loud", 0, LogLevelEnv},
+	} {
+		env := map[string]string{LambdaLogLevelEnv: tc.lambda, LogLevelEnv: tc.own}
+		var level slog.LevelVar
+		err := setLevel(&level, func(k string) string { return env[k] })
+		switch {
+		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err+"=")):
+			t.Errorf("%+v: got %v, want an error naming %s", tc, err, tc.err)
+		case tc.err == "" && (err != nil || level.Level() != tc.want):
+			t.Errorf("%+v: level %v, %v; want %v", tc, level.Level(), err, tc.want)
+		}
+	}
+}

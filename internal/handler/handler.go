@@ -9,7 +9,9 @@
 // deadline and hand what is left to a continuation on their own topic,
 // write their figures as CloudWatch EMF lines, and return an error when
 // actions failed so that the function's Errors metric and its alarm see
-// it. See docs/lambda.md.
+// it. The report function (scheduled, when the stack has a report bucket)
+// collects the account's RPO report and writes it to S3. See
+// docs/lambda.md.
 package handler
 
 import (
@@ -36,6 +38,9 @@ const (
 	Snapshot          = "snapshot"
 	Clean             = "clean"
 	Replication       = "replication"
+	// Report writes the account's RPO report to an S3 bucket (the
+	// stack's ReportBucket), on its own schedule.
+	Report = "report"
 )
 
 // DefaultMargin is how long before the invocation deadline a worker stops
@@ -95,6 +100,11 @@ type Config struct {
 	// to (the stack's Regions parameter): its workers are not started in
 	// any other. Empty means every region enabled for the account.
 	Regions []string
+	// Objects is the bucket the report handler writes to (required for
+	// report); ReportPrefix starts every key it writes, "" or ending in
+	// "/".
+	Objects      ObjectStore
+	ReportPrefix string
 }
 
 // Handler serves one Lambda function. Invoke is what lambda.Start calls.
@@ -135,11 +145,16 @@ func New(cfg Config) (*Handler, error) {
 		h.invoke = func(ctx context.Context, event json.RawMessage) error {
 			return h.worker(ctx, event, cfg.Name, h.engine(job))
 		}
+	case Report:
+		if cfg.Objects == nil {
+			return nil, fmt.Errorf("handler %s: the bucket to write the report to is not set (%s)", cfg.Name, ReportBucketEnv)
+		}
+		h.invoke = h.reportRun
 	}
 	return h, nil
 }
 
-var names = []string{FanoutSnapshot, FanoutClean, FanoutReplication, Snapshot, Clean, Replication}
+var names = []string{FanoutSnapshot, FanoutClean, FanoutReplication, Snapshot, Clean, Replication, Report}
 
 // checkName fails unless name is one of the handler names.
 func checkName(name string) error {

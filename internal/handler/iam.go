@@ -10,8 +10,8 @@ import "slices"
 // it true: the handlers run against moto with every AWS call recorded must
 // call nothing outside their list, and the lists together must be exactly
 // the actions of the adapters' API interfaces (ebs, configstore's read
-// path, lease, SNSAPI, EventsAPI), so a new adapter call fails until a
-// handler owns it. The template gives each function a role granting its
+// path, lease, SNSAPI, EventsAPI, awsclient.S3API), so a new adapter call
+// fails until a handler owns it. The template gives each function a role granting its
 // list and nothing else (internal/deploy's IAM test).
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
@@ -37,6 +37,12 @@ var calls = map[string][]string{
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
 		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+	// The stanzas, the report's inventory (the listings snapshot uses, what
+	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
+	// and its objects written to the report bucket. No lease: it changes no
+	// snapshot.
+	Report: {"dynamodb:Query", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
+		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rbin:GetRule", "rbin:ListRules", "s3:PutObject"},
 }
 
 // Names returns the handler names, in the order the template declares

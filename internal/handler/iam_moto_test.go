@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
@@ -27,7 +28,7 @@ import (
 // iamPrefix maps the SDK's service ids to IAM's service prefixes; STS's
 // GetCallerIdentity needs no permission (STS API reference) and is left
 // out.
-var iamPrefix = map[string]string{"EC2": "ec2", "DynamoDB": "dynamodb", "SNS": "sns", "EventBridge": "events", "rbin": "rbin"}
+var iamPrefix = map[string]string{"EC2": "ec2", "DynamoDB": "dynamodb", "SNS": "sns", "EventBridge": "events", "rbin": "rbin", "S3": "s3"}
 
 // opRecorder records, as IAM actions, every AWS operation sent through the
 // clients of an aws.Config it is added to.
@@ -166,7 +167,7 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 // action no adapter calls, fails here.
 func TestCallsAreTheAdaptersActions(t *testing.T) {
 	var adapters, listed []string
-	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions()} {
+	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions()} {
 		adapters = append(adapters, a...)
 	}
 	for _, name := range Names() {

@@ -213,7 +213,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]),
 			cmp.Compare(a.ConfigID, b.ConfigID), cmp.Compare(a.VolumeID, b.VolumeID))
 	})
-	for _, id := range sortedKeys(byConfig) {
+	for _, id := range slices.Sorted(maps.Keys(byConfig)) {
 		c := *byConfig[id]
 		c.finish()
 		r.ByConfig = append(r.ByConfig, c)
@@ -221,7 +221,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	}
 	r.Coverage.finish()
 
-	for _, vol := range sortedKeys(bySource) {
+	for _, vol := range slices.Sorted(maps.Keys(bySource)) {
 		if !opts.Scope.Empty() && !shown[vol] && (held[vol] || !opts.Scope.Holds("", vol)) {
 			continue // out of scope
 		}
@@ -347,5 +347,3 @@ func human(d time.Duration) string {
 	}
 	return config.FormatDuration(d)
 }
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
