@@ -363,3 +363,36 @@ func TestARewrittenConfigIDTagDoesNotChooseTheOrphansPolicy(t *testing.T) {
 		t.Errorf("deleted %d, want 0", got)
 	}
 }
+
+// A principal allowed to create snapshots writes any Description on its
+// own snapshot: one naming a stanza ("; stanza last") on a snapshot of a
+// volume no stanza governs any more must not bring that stanza's orphans
+// policy down on the volume's other snapshots, which name no stanza
+// (ebs_snapper's, or ebs-snapper's before it named one): they keep the old
+// rule, kept without ignore_retention (docs/security.md, Limits).
+func TestAForgedStanzaDescriptionDoesNotChooseTheOrphansPolicyOfOthers(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("last", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": {"keep_last": 1}}`)
+	gone := e.launch(fleet.Group{Count: 1})
+	vol := gone[0].VolumeIDs[0]
+	var python []string
+	for _, d := range []int{-9, -8, -7} {
+		python = append(python, e.snapshotBy(vol, "", date(d)))
+	}
+	forged := e.snapshotBy(vol, "last", inventory.Tag{Key: "owner", Value: "mallory"})
+	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.backdate()
+	out := e.run(0, "clean")
+	for _, r := range out.Regions[0].Clean {
+		if r.Action != "keep" || !(strings.Contains(r.Reason, "names no stanza whose orphans policy applies") || strings.Contains(r.Reason, "newest")) {
+			t.Errorf("%s: %s (%s), want kept: it names no stanza", r.SnapshotID, r.Action, r.Reason)
+		}
+	}
+	for _, id := range append(python, forged) {
+		if !e.exists(e.ec2, id) {
+			t.Errorf("%s was deleted", id)
+		}
+	}
+}
