@@ -396,3 +396,45 @@ func TestAForgedStanzaDescriptionDoesNotChooseTheOrphansPolicyOfOthers(t *testin
 		}
 	}
 }
+
+// ebs_snapper's copies carry their original's Description, which is the
+// same for every snapshot of one volume: only a later StartTime ties a
+// copy to an original. A tag-only principal who points a Python replica at
+// a newer snapshot of the same volume that asks for no copy must not get
+// it retired as "no longer asks": it was made before that snapshot.
+func TestARetaggedPythonReplicaIsNotRetiredForANewerOriginal(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
+	west := e.west()
+	east := e.launch(fleet.Group{Count: 1})
+	vol := east[0].VolumeIDs[0]
+	desc := "Created from " + east[0].ID + " by EbsSnapper(0.10.6) for ami-12345678 from " + vol
+	create := func(kv ...string) string {
+		in := &ec2.CreateSnapshotInput{VolumeId: aws.String(vol), Description: aws.String(desc)}
+		if len(kv) == 2 {
+			in.TagSpecifications = []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot,
+				Tags: []ec2types.Tag{{Key: aws.String(kv[0]), Value: aws.String(kv[1])}}}}
+		}
+		out, err := e.ec2.CreateSnapshot(e.ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.SnapshotId)
+	}
+	asks := create("replication_dst_region", "us-west-2")
+	replica := e.copyIn(west, "us-east-1", asks, desc, "replication_src_region", "us-east-1", "replication_snapshot_id", asks)
+	newer := create()
+	now := time.Now().UTC().Truncate(time.Second)
+	e.stage("us-east-1", asks, motoserver.SnapshotStage{StartTime: now.Add(-72 * time.Hour)})
+	e.stage("us-west-2", replica, motoserver.SnapshotStage{StartTime: now.Add(-71 * time.Hour), VolumeID: provenance.PlaceholderVolume})
+	e.stage("us-east-1", newer, motoserver.SnapshotStage{StartTime: now.Add(-24 * time.Hour)})
+	e.tagAs(west, replica, "replication_snapshot_id", newer)
+
+	out := e.runRegions(0, "replication")
+	if r := rowsByID(out)[replica+"/replica"]; r.Action != snapper.Keep || !strings.Contains(r.Reason, "made before it") {
+		t.Errorf("%s: %s (%s), want kept: it was made before %s", replica, r.Action, r.Reason, newer)
+	}
+	if !e.exists(west, replica) {
+		t.Errorf("Python replica %s, retagged to a newer original, was deleted", replica)
+	}
+}

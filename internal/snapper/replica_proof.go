@@ -69,7 +69,7 @@ func replicaVerdict(in ReplicationInput, s inventory.Snapshot, src string, orig 
 	case !proven && !found:
 		return Keep, fmt.Sprintf("kept: not provably a copy ebs-snapper made: its Description is not ebs-snapper's copy form and its original %s is gone from %s, so nothing EC2 records ties them; delete it by hand once checked (docs/replication.md)", origID, src)
 	case !proven:
-		return Keep, fmt.Sprintf("kept: its tags name %s in %s as its original, but its Description differs from that snapshot's: not provably a copy of it", origID, src)
+		return Keep, fmt.Sprintf("kept: its tags name %s in %s as its original, but its Description differs from that snapshot's, or it was made before it: not provably a copy of it", origID, src)
 	case !found:
 		return DeleteReplica, fmt.Sprintf("original %s no longer exists in %s%s", origID, src, failed)
 	case !asks || dst != in.Region:
