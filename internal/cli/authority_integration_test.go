@@ -438,3 +438,36 @@ func TestARetaggedPythonReplicaIsNotRetiredForANewerOriginal(t *testing.T) {
 		t.Errorf("Python replica %s, retagged to a newer original, was deleted", replica)
 	}
 }
+
+// Every snapshot ebs_snapper took of one volume carries the same
+// Description, so a later one passes for the copy of an earlier one. A
+// tag-only principal who tags the newer backup as the replica of the older,
+// in the same region, must not get the backup retired: ebs-snapper copies
+// between regions only.
+func TestASnapshotTaggedAsAReplicaFromItsOwnRegionIsKept(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
+	east := e.launch(fleet.Group{Count: 1})
+	vol := east[0].VolumeIDs[0]
+	desc := "Created from " + east[0].ID + " by EbsSnapper(0.10.6) for ami-12345678 from " + vol
+	var ids []string
+	for range 2 {
+		out, err := e.ec2.CreateSnapshot(e.ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol), Description: aws.String(desc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.SnapshotId))
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	e.stage("us-east-1", ids[0], motoserver.SnapshotStage{StartTime: now.Add(-48 * time.Hour)})
+	e.stage("us-east-1", ids[1], motoserver.SnapshotStage{StartTime: now.Add(-24 * time.Hour)})
+	e.tagAs(e.ec2, ids[1], "replication_src_region", "us-east-1", "replication_snapshot_id", ids[0])
+
+	out := e.runRegions(0, "replication")
+	if r := rowsByID(out)[ids[1]+"/replica"]; r.Action != snapper.Keep || !strings.Contains(r.Reason, "names its own region") {
+		t.Errorf("%s: %s (%s), want kept: it names its own region", ids[1], r.Action, r.Reason)
+	}
+	if !e.exists(e.ec2, ids[1]) {
+		t.Errorf("backup %s, tagged as a replica of %s in its own region, was deleted", ids[1], ids[0])
+	}
+}
