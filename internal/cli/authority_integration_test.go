@@ -471,3 +471,29 @@ func TestASnapshotTaggedAsAReplicaFromItsOwnRegionIsKept(t *testing.T) {
 		t.Errorf("backup %s, tagged as a replica of %s in its own region, was deleted", ids[1], ids[0])
 	}
 }
+
+// A principal allowed ec2:CreateSnapshot in the destination region gives
+// a snapshot of one of its volumes the Description of ebs-snapper's copy
+// of an original. That snapshot is no copy (it reads its own volume, every
+// copy reads vol-ffffffff): the original is copied all the same, and not
+// reported "already copied" for ever.
+func TestAForgedCopyDescriptionDoesNotStopACopy(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
+	east := e.launch(fleet.Group{Count: 1})
+	orig := e.snapshot(east[0].VolumeIDs[0], inventory.Tag{Key: "replication_dst_region", Value: "us-west-2"})
+	west := e.west()
+	vol := e.launchIn(west)
+	forged, err := west.CreateSnapshot(e.ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol),
+		Description: aws.String(provenance.CopyDescription(provenance.Copy{SourceRegion: "us-east-1", SourceID: orig, VolumeID: east[0].VolumeIDs[0]}, ""))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := e.runRegions(0, "replication")
+	if r := rowsByID(out)[orig+"/original"]; r.Action != snapper.Copy || r.Status != "done" {
+		t.Errorf("original %s: %s/%s (%s), want copied: %s is not a copy", orig, r.Action, r.Status, r.Reason, aws.ToString(forged.SnapshotId))
+	}
+	if _, ok := e.replicasIn(west)[orig]; !ok {
+		t.Errorf("no copy of %s in us-west-2", orig)
+	}
+}
