@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 var (
@@ -116,4 +117,19 @@ func withUnsafeNow(args []string) []string {
 		return append(slices.Clone(args), "--unsafe-now")
 	}
 	return args
+}
+
+// builtVersion identifies the binary buildBinary built, as its
+// --version and its snapshots' descriptions name it.
+func builtVersion(t testing.TB) version.Info {
+	t.Helper()
+	bin, err := os.ReadFile(buildBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := version.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }
