@@ -23,7 +23,8 @@ func deployOnTerminal(t *testing.T, srv *motoserver.Server, answer string, args 
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
 	defer ptmx.Close()
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), append([]string{"deploy", "--region", deployRegion}, args...)...)
+	bin := buildBinary(t) // before the run context starts: a build can outlast it
+	cmd := exec.CommandContext(motoserver.Context(t), bin, append([]string{"deploy", "--region", deployRegion}, args...)...)
 	cmd.Env = append(os.Environ(), srv.Env()...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &stdout, tty, tty

@@ -83,7 +83,8 @@ func TestTablesFitTheTerminal(t *testing.T) {
 	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 100}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), "plan", "--region", "us-east-1")
+	bin := buildBinary(t) // before the run context starts: a build can outlast it
+	cmd := exec.CommandContext(motoserver.Context(t), bin, "plan", "--region", "us-east-1")
 	cmd.Env = append(os.Environ(), e.srv.Env()...)
 	cmd.Stdout, cmd.Stderr = tty, tty
 	var screen bytes.Buffer

@@ -44,6 +44,13 @@ func TestMain(m *testing.M) {
 	// without a stack) under this process's own cache directory, never the
 	// user's: a test run beside another checkout's, or an operator's run
 	// on the same machine, must not find their locks held.
+	// The go commands the tests run keep the user's build cache, which Go
+	// would otherwise look for under XDG_CACHE_HOME.
+	if os.Getenv("GOCACHE") == "" {
+		if cache, err := os.UserCacheDir(); err == nil {
+			os.Setenv("GOCACHE", filepath.Join(cache, "go-build"))
+		}
+	}
 	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -92,7 +99,10 @@ func runBinary(t testing.TB, srv *motoserver.Server, stdin string, args ...strin
 // env (later entries win).
 func runBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), withUnsafeNow(args)...)
+	// Built before the run's context starts: on a busy machine the build
+	// alone can take longer than that context allows.
+	bin := buildBinary(t)
+	cmd := exec.CommandContext(motoserver.Context(t), bin, withUnsafeNow(args)...)
 	// Each run its own cache directory, so that no two tests (nor the
 	// tests of two checkouts on one machine) share the lock files of a
 	// run without a lease table (lease.File); a test that means two runs

@@ -140,7 +140,8 @@ func TestProgressOnATerminal(t *testing.T) {
 	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 120}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), "snapshot", "--region", "us-east-1")
+	bin := buildBinary(t) // before the run context starts: a build can outlast it
+	cmd := exec.CommandContext(motoserver.Context(t), bin, "snapshot", "--region", "us-east-1")
 	cmd.Env = append(os.Environ(), append(e.srv.Env(), "XDG_CACHE_HOME="+t.TempDir())...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, tty

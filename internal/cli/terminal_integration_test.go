@@ -112,7 +112,8 @@ func onTerminal(t *testing.T, env []string, both bool, signal func(*os.Process),
 	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(motoserver.Context(t), buildBinary(t), args...)
+	bin := buildBinary(t) // before the run context starts: a build can outlast it
+	cmd := exec.CommandContext(motoserver.Context(t), bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, tty
