@@ -7,8 +7,6 @@ package cli
 
 import (
 	"fmt"
-	"math"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -76,19 +74,7 @@ func TestDailyRunAtTheSameClockTimeDoesNotSkip(t *testing.T) {
 // instance exists.
 func rejectFilterProxy(t *testing.T, target, name string) string {
 	t.Helper()
-	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
-		Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt,
-		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
-		When: func(form url.Values) bool {
-			for k, v := range form {
-				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
-					return true
-				}
-			}
-			return false
-		},
-	}}})
-	return p.URL
+	return ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{ebstest.RejectFilter(name)}}).URL
 }
 
 // Item 3 at run time: a stanza whose filter EC2 rejects is an invalid

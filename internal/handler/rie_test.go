@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,7 +55,7 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	// EC2 through a proxy that rejects the group-name filter, as EC2
 	// rejects a filter it does not know (moto accepts it): the second
 	// invocation below stores a stanza matching on it.
-	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+rejectFilterProxy(t, srv.URL, "group-name"),
+	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+ebstest.NewProxy(t, srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{ebstest.RejectFilter("group-name")}}).URL,
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
 		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
 		LeaseTableEnv+"="+leaseTable)
@@ -229,24 +226,4 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// rejectFilterProxy is an EC2 endpoint in front of target that answers
-// DescribeInstances with InvalidParameterValue, as EC2 does, whenever the
-// call filters on name.
-func rejectFilterProxy(t *testing.T, target, name string) string {
-	t.Helper()
-	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
-		Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt,
-		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
-		When: func(form url.Values) bool {
-			for k, v := range form {
-				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
-					return true
-				}
-			}
-			return false
-		},
-	}}})
-	return p.URL
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -427,4 +429,22 @@ func reset(w http.ResponseWriter) {
 		_ = tcp.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// RejectFilter is a rule that answers every DescribeInstances filtering
+// on name with InvalidParameterValue "The filter '<name>' is invalid", as
+// EC2 answers a filter it does not know (moto accepts more names than EC2).
+func RejectFilter(name string) Rule {
+	return Rule{
+		Action: "DescribeInstances", Fault: Reject, First: math.MaxInt,
+		Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", name),
+		When: func(form url.Values) bool {
+			for k, v := range form {
+				if strings.HasPrefix(k, "Filter.") && strings.HasSuffix(k, ".Name") && slices.Contains(v, name) {
+					return true
+				}
+			}
+			return false
+		},
+	}
 }
