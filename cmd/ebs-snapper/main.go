@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/cli"
 	"github.com/ebs-snapper/ebs-snapper/internal/handler"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 func main() {
@@ -26,7 +27,7 @@ func main() {
 		if limit, ok := memoryLimit(os.Getenv); ok {
 			debug.SetMemoryLimit(limit)
 		}
-		h, err := handler.FromEnvironment(context.Background(), os.Getenv, cli.Version)
+		h, err := handler.FromEnvironment(context.Background(), os.Getenv, version.Current())
 		if err != nil {
 			// FromEnvironment set the JSON logger first; Lambda reports the
 			// exit as an init error with this line in the function's log.

@@ -19,7 +19,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
@@ -57,18 +56,34 @@ type Sources struct {
 // cfg.Region, ebs clients with the default rate limits, and the leases in
 // the stack's lease table in cfg.Region.
 func FromAWS(cfg aws.Config, table string) Sources {
-	return FromAWSWith(cfg, table, ebs.Options{})
+	return FromAWSWith(cfg, table, Pacing{})
 }
 
-// FromAWSWith is FromAWS with the EC2 clients' rate limits and attempt
-// timeout set by opts (the --rate flags, EBS_SNAPPER_RATES).
-func FromAWSWith(cfg aws.Config, table string, opts ebs.Options) Sources {
+// Pacing is how fast the EC2 clients of FromAWSWith call EC2.
+type Pacing struct {
+	// Rates sets the rate of named actions' token buckets in requests a
+	// second (ParseRates reads the --rate flag and EBS_SNAPPER_RATES);
+	// unset actions keep EC2's documented rates.
+	Rates map[string]float64
+	// Scale multiplies every rate (--rate-scale); zero means 1.
+	Scale float64
+}
+
+// ParseRates reads a list of Action=requests-per-second items separated by
+// commas ("CreateSnapshot=3,DeleteSnapshot=5") for Pacing.Rates; an error
+// names the item and, for an unknown action, the actions it can pace.
+func ParseRates(s string) (map[string]float64, error) { return ebs.ParseRates(s) }
+
+// FromAWSWith is FromAWS with the EC2 clients' rate limits set by p (the
+// --rate flags, EBS_SNAPPER_RATES).
+func FromAWSWith(cfg aws.Config, table string, p Pacing) Sources {
+	opts := ebs.Options{Rates: p.Rates, RateScale: p.Scale}
 	return Sources{
-		Store:    configstore.NewReader(dynamodb.NewFromConfig(cfg), table),
+		Store:    configstore.ReaderFromConfig(cfg, table),
 		Identify: func(ctx context.Context) (string, error) { return awsclient.AccountID(ctx, cfg) },
 		Regions:  ebs.NewForRegion(cfg, cfg.Region, opts).Regions,
 		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, opts) },
-		Leases:   lease.NewDynamo(dynamodb.NewFromConfig(cfg), lease.Table),
+		Leases:   lease.FromConfig(cfg, lease.Table),
 	}
 }
 

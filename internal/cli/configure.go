@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -117,7 +116,8 @@ func newConfigureCommand(g *globalOptions) *cobra.Command {
 action at a time:
 
   -l                 list the ids: "aws_account_id,id", then "<account>,<id>" per stanza
-  -g ID              print the stanza stored under ID as compact JSON
+  -g ID              print the stanza stored under ID on one line, as the
+                     original did (Python's json.dumps: ", " and ": ")
   -s ID JSON         validate the stanza and store it under ID (replacing any);
                      JSON may be the text itself, @file.json, or - for stdin
   -d ID              delete the stanza (prints {})
@@ -154,7 +154,7 @@ so "configure -c" can gate a deployment pipeline.`,
 			}
 			src := account.FromAWS(cfg, g.table)
 			// configure writes too; the engine's Sources only read.
-			store := configstore.NewDynamo(dynamodb.NewFromConfig(cfg), g.table)
+			store := configstore.FromConfig(cfg, g.table)
 			// The check loads the whole environment and discovers the
 			// account itself when -a is not given.
 			if r.action != "check" && o.account == "" {
@@ -243,7 +243,9 @@ func listedID(id string) string {
 	return strconv.QuoteToASCII(id)
 }
 
-// getStanza prints the stored text compacted, keeping its key order. A
+// getStanza prints the stored stanza as the original did, in Python's
+// json.dumps layout (pythonJSON), keeping its key order; text that is not
+// JSON is printed as stored. A
 // stanza that snapshot and clean would skip is still printed as stored, so
 // that it can be fixed, and then its problems are returned (on stderr,
 // exit status 3); an item with no stanza text prints nothing; a missing
@@ -261,12 +263,11 @@ func getStanza(ctx context.Context, store configstore.Store, account, id string,
 	}
 	_, invalid := configstore.Parse(ctx, it)
 	if it.Broken == nil {
-		text := []byte(it.Configuration)
-		var buf bytes.Buffer
-		if json.Compact(&buf, text) == nil {
-			text = buf.Bytes()
+		text := it.Configuration
+		if py, err := pythonJSON([]byte(text)); err == nil {
+			text = py
 		}
-		if _, err := fmt.Fprintf(out, "%s\n", text); err != nil {
+		if _, err := fmt.Fprintln(out, text); err != nil {
 			return err
 		}
 	}

@@ -59,10 +59,10 @@ func TestConfigureBinaryReadmeSession(t *testing.T) {
 		{args: []string{"configure", "-l"}, stdout: "No configurations found\n"},
 		{args: []string{"configure", "-s", "-a", "112233445566", "tagged_instances", taggedInstancesJSON},
 			stdout: "Saved to key tagged_instances under account 112233445566\n"},
-		{args: []string{"configure", "-g", "-a", "112233445566", "tagged_instances"}, stdout: taggedInstancesCompact + "\n"},
+		{args: []string{"configure", "-g", "-a", "112233445566", "tagged_instances"}, stdout: taggedInstancesPrinted + "\n"},
 		{args: []string{"configure", "-s", "-a", "112233445566", "daily_tagged", dailyTaggedJSON},
 			stdout: "Saved to key daily_tagged under account 112233445566\n"},
-		{args: []string{"configure", "-g", "-a", "112233445566", "daily_tagged"}, stdout: dailyTaggedCompact + "\n"},
+		{args: []string{"configure", "-g", "-a", "112233445566", "daily_tagged"}, stdout: dailyTaggedPrinted + "\n"},
 		{args: []string{"configure", "-l", "-a", "112233445566"},
 			stdout: "aws_account_id,id\n112233445566,daily_tagged\n112233445566,tagged_instances\n"},
 		{args: []string{"configure", "-d", "-a", "112233445566", "daily_tagged"}, stdout: "{}\n"},
@@ -97,8 +97,8 @@ func TestConfigureBinarySetFromFileAndStdin(t *testing.T) {
 		{args: []string{"configure", "-s", "-a", testAccount, "from_file", "@" + path}, stdout: "Saved to key from_file under account 112233445566\n"},
 		{stdin: taggedInstancesJSON, args: []string{"configure", "-s", "-a", testAccount, "from_stdin", "-"},
 			stdout: "Saved to key from_stdin under account 112233445566\n"},
-		{args: []string{"configure", "-g", "-a", testAccount, "from_file"}, stdout: taggedInstancesCompact + "\n"},
-		{args: []string{"configure", "-g", "-a", testAccount, "from_stdin"}, stdout: taggedInstancesCompact + "\n"},
+		{args: []string{"configure", "-g", "-a", testAccount, "from_file"}, stdout: taggedInstancesPrinted + "\n"},
+		{args: []string{"configure", "-g", "-a", testAccount, "from_stdin"}, stdout: taggedInstancesPrinted + "\n"},
 		{args: []string{"configure", "-s", "-a", testAccount, "nope", "@" + missing}, code: ExitError, stderr: missing},
 		{args: []string{"configure", "-l", "-a", testAccount},
 			stdout: "aws_account_id,id\n112233445566,from_file\n112233445566,from_stdin\n"},
@@ -154,7 +154,7 @@ func TestConfigureBinaryBadItemNextToGoodOnes(t *testing.T) {
 			stdout: "aws_account_id,id\n112233445566,broken\n112233445566,daily_tagged\n112233445566,daily_tagged_copy\n"},
 		{args: []string{"configure", "-g", "-a", testAccount, "broken"}, stdout: "{, 123 bare words :: }\n", code: ExitPartial,
 			stderr: "ebs-snapper: stanza \"broken\" is invalid, so snapshot and clean skip it:\nbroken: $: invalid JSON"},
-		{args: []string{"configure", "-g", "-a", testAccount, "daily_tagged_copy"}, stdout: dailyTaggedCompact + "\n"},
+		{args: []string{"configure", "-g", "-a", testAccount, "daily_tagged_copy"}, stdout: dailyTaggedPrinted + "\n"},
 	})
 }
 
@@ -272,7 +272,7 @@ func TestConfigureBinaryUsage(t *testing.T) {
 		{args: []string{"configure", "-a", testAccount}, code: ExitUsage, stderr: "configure needs one action"},
 		{args: []string{"configure", "-l", "-g", "x"}, code: ExitUsage, stderr: "configure takes one action at a time, got --list and --get"},
 		{args: []string{"configure", "--bogus"}, code: ExitUsage, stderr: "unknown flag: --bogus"},
-		{args: []string{"-v"}, stdout: "version " + Version + "\n"},
+		{args: []string{"-v"}, stdout: builtVersion(t).String() + "\n"},
 	})
 }
 

@@ -26,6 +26,9 @@ const (
 	dailyTaggedCompact     = `{"snapshot":{"minimum":5,"frequency":"1 day","retention":"5 days"},"match":{"tag:backup":"daily"}}`
 	taggedInstancesJSON    = "{\n  \"match\": { \"tag:backup\": \"yes\" },\n  \"snapshot\": {\n    \"retention\": \"4 days\",\n    \"minimum\": 5,\n    \"frequency\": \"12 hours\"\n  },\n  \"ignore\": []\n}\n"
 	taggedInstancesCompact = `{"match":{"tag:backup":"yes"},"snapshot":{"retention":"4 days","minimum":5,"frequency":"12 hours"},"ignore":[]}`
+	// What configure -g prints for them: the original's json.dumps layout.
+	dailyTaggedPrinted     = `{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}`
+	taggedInstancesPrinted = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "12 hours"}, "ignore": []}`
 	// Five problems at once: empty match, years, negative minimum, an
 	// unknown frequency and an unknown key.
 	manyProblemsJSON = `{"match": {}, "snapshot": {"retention": "5 years", "minimum": -1, "frequency": "often"}, "colour": "blue"}`
@@ -61,7 +64,7 @@ func TestConfigureReadmeSession(t *testing.T) {
 	s := &configstore.Memory{}
 	mustConfigure(t, s, "", "No configurations found\n", "-l", "-a", testAccount)
 	mustConfigure(t, s, "", "Saved to key daily_tagged under account 112233445566\n", "-s", "-a", testAccount, "daily_tagged", dailyTaggedJSON)
-	mustConfigure(t, s, "", dailyTaggedCompact+"\n", "-g", "-a", testAccount, "daily_tagged")
+	mustConfigure(t, s, "", dailyTaggedPrinted+"\n", "-g", "-a", testAccount, "daily_tagged")
 	if out, err := configure(t, s, "", "-g", "-a", testAccount, "tagged_instances"); out != "" || err == nil || ExitCode(err) != ExitError ||
 		err.Error() != `no configuration found: account 112233445566 has no stanza "tagged_instances"` {
 		t.Errorf("-g of a missing id printed %q, error %v (exit %d); want nothing on stdout, exit 1", out, err, ExitCode(err))
@@ -84,7 +87,7 @@ func TestConfigureStoresCompactedTextInItsKeyOrder(t *testing.T) {
 	}
 	// -s replaces, as the original's PutItem did.
 	mustConfigure(t, s, "", "Saved to key tagged_instances under account 112233445566\n", "-s", "-a", testAccount, "tagged_instances", dailyTaggedJSON)
-	mustConfigure(t, s, "", dailyTaggedCompact+"\n", "-g", "-a", testAccount, "tagged_instances")
+	mustConfigure(t, s, "", dailyTaggedPrinted+"\n", "-g", "-a", testAccount, "tagged_instances")
 }
 
 func TestConfigureSetFromFileAndStdin(t *testing.T) {
@@ -96,7 +99,7 @@ func TestConfigureSetFromFileAndStdin(t *testing.T) {
 	mustConfigure(t, s, "", "Saved to key from_file under account 112233445566\n", "-s", "-a", testAccount, "from_file", "@"+path)
 	mustConfigure(t, s, taggedInstancesJSON, "Saved to key from_stdin under account 112233445566\n", "-s", "-a", testAccount, "from_stdin", "-")
 	for _, id := range []string{"from_file", "from_stdin"} {
-		mustConfigure(t, s, "", taggedInstancesCompact+"\n", "-g", "-a", testAccount, id)
+		mustConfigure(t, s, "", taggedInstancesPrinted+"\n", "-g", "-a", testAccount, id)
 	}
 
 	missing := filepath.Join(t.TempDir(), "missing.json")
@@ -193,7 +196,7 @@ func TestConfigureGetPrintsAnInvalidStoredStanza(t *testing.T) {
 		!strings.Contains(err.Error(), `stanza "broken" is invalid, so snapshot and clean skip it:`+"\nbroken: $: invalid JSON") {
 		t.Errorf("-g broken: printed %q, error %v (exit %d); want the raw text, the problems and exit 3", out, err, ExitCode(err))
 	}
-	mustConfigure(t, s, "", `{"snapshot":{"minimum":5,"frequency":"1 day","retention":"5 days"},"match":{"tag:backup":"daily"}}`+"\n", "-g", "-a", testAccount, "good")
+	mustConfigure(t, s, "", dailyTaggedPrinted+"\n", "-g", "-a", testAccount, "good")
 }
 
 // Issue 10, item 9: each stanza below was stored with exit 0; each is now

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // deployOptions are the flags of deploy: the original's -a, -n, -m, -o and
@@ -31,11 +32,10 @@ type deployOptions struct {
 	printTemplate              bool
 	printImportTemplate        bool
 	delete                     bool
+	allowVersionMismatch       bool
+	tableOnly                  bool
 	yes                        bool
 }
-
-// versionVar is the variable -ldflags -X stamps the version into.
-const versionVar = "github.com/ebs-snapper/ebs-snapper/internal/cli.Version"
 
 func newDeployCommand(g *globalOptions) *cobra.Command {
 	o := &deployOptions{}
@@ -48,9 +48,12 @@ the stack is deleted), six Lambda functions running this binary as
 bootstrap, each with its own role, three SNS topics, three schedules, the
 failed-events queue and the alarms (docs/deploy.md, docs/security.md).
 
-It packages the code (--zip, else this binary when it is a static Linux
-build of the architecture, else a cross-build with the Go toolchain from
-the source tree), uploads it to the private bucket
+It packages the code (--zip, checked against a SHA256SUMS beside it; else
+this binary when it is a static Linux build of the architecture; else,
+for a binary from go install …@version, that module version built for
+Lambda with go install; else a cross-build with the Go toolchain from the
+source tree) and refuses code of another version than this binary's
+unless --allow-version-mismatch; it uploads it to the private bucket
 ebs-snapper-<account>-<region> (refusing a bucket of that name another
 account owns), creates or updates the stack (keeping every parameter set
 earlier), then updates and publishes each function's code. An update is
@@ -60,6 +63,12 @@ without --yes a deploy whose stdin is not a terminal stops at once. A
 deploy with nothing to change changes nothing and says so. Over a stack
 made by the Python ebs_snapper it upgrades in place and keeps the table
 and its stanzas.
+
+--table-only creates only the configuration table, exactly as the stack
+creates it (keys, on-demand billing, point-in-time recovery, encryption,
+as the template sets them; --parameter CostCenter=X tags it), so that
+configure -s works without the stack: for the CLI run from cron or CI. A
+later deploy there imports it into the new stack, as after --delete.
 
 --delete removes the stack and the code bucket, after saying what it
 keeps (the table with its stanzas, the log groups) and asking. Deploying
@@ -84,6 +93,8 @@ CloudFormation for 90 days) under any --parameter given.`,
 	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
 	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
+	f.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
+	f.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
 }
 
@@ -92,8 +103,11 @@ func (o *deployOptions) check() (map[string]string, error) {
 	if o.arch != "" && !slices.Contains(deploy.Architectures, o.arch) {
 		return nil, usagef("--arch %q: want %s", o.arch, strings.Join(deploy.Architectures, " or "))
 	}
-	if o.delete && (o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0) {
+	if o.delete && (o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.allowVersionMismatch) {
 		return nil, usagef("--delete takes only -a and --region")
+	}
+	if o.tableOnly && (o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || o.allowVersionMismatch) {
+		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=… or TableKmsKeyArn=…")
 	}
 	if o.noBuild && o.zip == "" && !o.noUpload {
 		return nil, usagef("-n/--no_build needs --zip (or -m/--no_upload to keep the code already uploaded)")
@@ -112,11 +126,16 @@ func (o *deployOptions) check() (map[string]string, error) {
 	if err := deploy.CheckParameters(params); err != nil {
 		return nil, usagef("%v", err)
 	}
+	for k := range params {
+		if o.tableOnly && k != "CostCenter" && k != "TableKmsKeyArn" {
+			return nil, usagef("--table-only: --parameter %s does not apply to the table; only CostCenter and TableKmsKeyArn do", k)
+		}
+	}
 	// The workers parse Ec2Rates at start (EBS_SNAPPER_RATES); a value
 	// they refuse would fail every invocation, and CloudFormation cannot
 	// tell.
 	if v, ok := params[deploy.ParamEc2Rates]; ok {
-		if _, err := ebs.ParseRates(v); err != nil {
+		if _, err := account.ParseRates(v); err != nil {
 			return nil, usagef("--parameter %s=%s: %v", deploy.ParamEc2Rates, v, err)
 		}
 	}
@@ -129,7 +148,7 @@ func (o *deployOptions) checkPrint() error {
 	if o.printTemplate && o.printImportTemplate {
 		return usagef("--print-template and --print-import-template: give one")
 	}
-	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 {
+	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.tableOnly || o.allowVersionMismatch {
 		flag := "--print-template"
 		if o.printImportTemplate {
 			flag = "--print-import-template"
@@ -199,6 +218,13 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 	if err := checkRegion(ctx, g, o.region, cfg.Region); err != nil {
 		return err
 	}
+	if o.tableOnly {
+		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(cfg), cfg.Region, params, g.stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s (with the same --parameter values) imports this table, with its stanzas, into the stack\n", cfg.Region, cfg.Region)
+		return nil
+	}
 	if o.account == "" {
 		if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
 			return err
@@ -207,7 +233,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 	opts := deploy.Options{
 		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
-		Version: Version, VersionVar: versionVar,
+		Build: version.Current(), AllowVersionMismatch: o.allowVersionMismatch,
 		Out: g.stdout, Progress: g.stderr, Confirm: confirm,
 	}
 	clients := deploy.NewClients(cfg)
@@ -215,6 +241,10 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 		return deploy.Delete(ctx, clients, opts)
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
+		var mismatch *deploy.VersionMismatchError
+		if errors.As(err, &mismatch) {
+			return fmt.Errorf("deploy to %s: %w; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", cfg.Region, err, mismatch.CLI.Version)
+		}
 		return fmt.Errorf("deploy to %s: %w", cfg.Region, err)
 	}
 	return nil

@@ -22,7 +22,7 @@ func TestDeployBucketIsVersionedTaggedAndTLSOnly(t *testing.T) {
 	srv := motoserver.Require(t)
 	d := deployClients(t, srv)
 	ctx := motoserver.Context(t)
-	deployStep(t, srv, []string{"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)"}, "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": created (private, encrypted, versioned, no TLS-only policy: the endpoint is plain HTTP)"}, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
 	b := aws.String(deployBucket)
 	if v, err := d.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b}); err != nil || v.Status != s3types.BucketVersioningStatusEnabled {
 		t.Errorf("versioning %v, %v; want Enabled", v, err)
@@ -36,7 +36,7 @@ func TestDeployBucketIsVersionedTaggedAndTLSOnly(t *testing.T) {
 	}
 	// Creation is idempotent: a second deploy finds the bucket and sets
 	// the same settings again.
-	deployStep(t, srv, []string{"bucket " + deployBucket + ": exists"}, "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
+	deployStep(t, srv, []string{"bucket " + deployBucket + ": exists"}, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"), "-o")
 }
 
 // A bucket of the code bucket's name that another account created first
@@ -62,7 +62,7 @@ func TestDeployRefusesABucketAnotherAccountOwns(t *testing.T) {
 	if _, err := squatter.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(deployBucket), Policy: aws.String(open)}); err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--zip", codeZip(t, "#!/bin/sh\n"), "--yes")
+	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"), "--yes")
 	want := "the code bucket is not owned by this account: code bucket " + deployBucket + " (" + deployRegion + ") exists but S3 refuses it to account " + motoserver.AccountID
 	if code != ExitError || !strings.Contains(stderr, want) || strings.Contains(stdout, "upload") {
 		t.Errorf("deploy over another account's bucket: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 1 with %q and no upload", code, stdout, stderr, want)
@@ -95,14 +95,14 @@ func TestDeployWithoutYesOffTerminalRefusesAtOnce(t *testing.T) {
 func TestDeployShowsTheChangeSetAndWhatDeleteKeeps(t *testing.T) {
 	srv := motoserver.Require(t)
 	zip := codeZip(t, "#!/bin/sh\n")
-	deployStep(t, srv, []string{"will be created with these parameters", "stack " + deployStack + " (" + deployRegion + "): created"}, "--zip", zip)
+	deployStep(t, srv, []string{"will be created with these parameters", "stack " + deployStack + " (" + deployRegion + "): created"}, "--allow-version-mismatch", "--zip", zip)
 	// moto's change sets list no resource for a parameter-only change;
 	// TestPreviewListsEachResourceChange checks those lines.
 	deployStep(t, srv, []string{
 		"change set ebs-snapper-",
 		"  parameter LambdaMemorySnapshot: 256 -> 512\n",
 		"stack " + deployStack + " (" + deployRegion + "): updated",
-	}, "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
+	}, "--allow-version-mismatch", "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
 	deployStep(t, srv, []string{
 		"kept: the configuration table " + DefaultTable + " with its stanzas, and the functions' log groups",
 		"stack " + deployStack + " (" + deployRegion + "): deleted",
@@ -123,7 +123,7 @@ func TestDeployRolesTakeTheBoundaryAndPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(boundary.Policy.Arn)
-	deployStep(t, srv, []string{"): created"}, "--zip", codeZip(t, "#!/bin/sh\n"),
+	deployStep(t, srv, []string{"): created"}, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"),
 		"--parameter", "PermissionsBoundary="+arn, "--parameter", "RolePath=/ebs-snapper/")
 	seen := map[string]bool{}
 	for _, fn := range []string{"fanout-snapshot", "fanout-clean", "fanout-replication", "snapshot", "clean", "replication"} {
@@ -152,13 +152,13 @@ func TestDeploySaysWhenNoOneIsNotified(t *testing.T) {
 	srv := motoserver.Require(t)
 	zip := codeZip(t, "#!/bin/sh\n")
 	const warn = "alarms: no AlarmTopicArn or AlarmEmail is set, so the stack's alarms notify no one; set one: ebs-snapper deploy --region " + deployRegion + " --parameter AlarmEmail=you@example.com"
-	deployStep(t, srv, []string{warn}, "--zip", zip)
-	out := deployStep(t, srv, []string{"): updated"}, "--zip", zip, "--parameter", "AlarmEmail=oncall@example.com")
+	deployStep(t, srv, []string{warn}, "--allow-version-mismatch", "--zip", zip)
+	out := deployStep(t, srv, []string{"): updated"}, "--allow-version-mismatch", "--zip", zip, "--parameter", "AlarmEmail=oncall@example.com")
 	if strings.Contains(out, "notify no one") {
 		t.Errorf("deploy with AlarmEmail still warns:\n%s", out)
 	}
 	// The address is kept: a later deploy does not warn either.
-	if out := deployStep(t, srv, nil, "--zip", zip); strings.Contains(out, "notify no one") {
+	if out := deployStep(t, srv, nil, "--allow-version-mismatch", "--zip", zip); strings.Contains(out, "notify no one") {
 		t.Errorf("a later deploy warns although AlarmEmail is kept:\n%s", out)
 	}
 }

@@ -20,7 +20,9 @@ import (
 )
 
 // Deploy integration tests: the built binary deploys into moto with a
-// small prepared zip (--zip), so no test cross-compiles. moto creates the
+// small prepared zip (--zip; a shell script, not a Go binary, so its
+// version cannot be read and each deploy passes --allow-version-mismatch),
+// so no test cross-compiles. moto creates the
 // stack's resources synchronously, skips AWS::SNS::Subscription and
 // AWS::CloudWatch::Alarm, and cannot invoke functions.
 
@@ -113,7 +115,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 		"stack " + deployStack + " (" + deployRegion + "): created",
 		"function " + deployStack + "-snapshot: published version 1",
 		"deployed ebs-snapper",
-	}, "--zip", zipPath)
+	}, "--allow-version-mismatch", "--zip", zipPath)
 
 	if _, err := d.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(deployBucket)}); err != nil {
 		t.Errorf("code bucket has no public access block: %v", err)
@@ -169,14 +171,14 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 		"stack " + deployStack + " (" + deployRegion + "): no changes",
 		"function " + deployStack + "-clean: up to date",
 		"nothing changed: " + deployStack + " in " + deployRegion + " is up to date",
-	}, "--zip", zipPath)
+	}, "--allow-version-mismatch", "--zip", zipPath)
 	if strings.Contains(out, "deployed") {
 		t.Errorf("second deploy changed something:\n%s", out)
 	}
 
 	// A parameter changes; a later deploy with another keeps it.
-	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--zip", zipPath, "--parameter", "LambdaMemorySnapshot=512")
-	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--zip", zipPath, "--parameter", "LambdaMemoryClean=1024")
+	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--allow-version-mismatch", "--zip", zipPath, "--parameter", "LambdaMemorySnapshot=512")
+	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--allow-version-mismatch", "--zip", zipPath, "--parameter", "LambdaMemoryClean=1024")
 	if m := aws.ToInt32(d.function(t, "snapshot").Configuration.MemorySize); m != 512 {
 		t.Errorf("snapshot memory %d after another parameter changed, want 512 kept", m)
 	}
@@ -187,10 +189,10 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 	// New code: uploaded, every function updated and published, two
 	// versions kept. Going back to code a version holds publishes nothing.
 	deployStep(t, srv, []string{"upload s3://" + deployBucket + "/ebs-snapper-arm64.zip: done", "function " + deployStack + "-clean: code updated, published version 2\n"},
-		"--zip", codeZip(t, "#!/bin/sh\necho v2\n"))
+		"--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\necho v2\n"))
 	deployStep(t, srv, []string{"function " + deployStack + "-clean: code updated, published version 3, deleted old versions 1\n"},
-		"--zip", codeZip(t, "#!/bin/sh\necho v3\n"))
-	deployStep(t, srv, []string{"function " + deployStack + "-clean: code updated\n"}, "--zip", codeZip(t, "#!/bin/sh\necho v2\n"))
+		"--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\necho v3\n"))
+	deployStep(t, srv, []string{"function " + deployStack + "-clean: code updated\n"}, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\necho v2\n"))
 
 	deployStep(t, srv, []string{
 		"stack " + deployStack + " (" + deployRegion + "): deleted",
@@ -218,7 +220,7 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 	deployStep(t, srv, []string{
 		"parameters kept from stack " + deployStack + " deleted: LambdaMemoryClean=1024, LambdaMemorySnapshot=512\n",
 		"stack " + deployStack + " (" + deployRegion + "): created",
-	}, "--zip", zipPath)
+	}, "--allow-version-mismatch", "--zip", zipPath)
 	if m := aws.ToInt32(d.function(t, "snapshot").Configuration.MemorySize); m != 512 {
 		t.Errorf("snapshot memory %d after deploying again, want the deleted stack's 512", m)
 	}
@@ -230,7 +232,7 @@ func TestDeployBinaryRefusesAnUnknownRegion(t *testing.T) {
 		"xx-nowhere-1": `--region "xx-nowhere-1": not a region enabled for this account (enabled: `,
 		"eu_west_1":    `--region "eu_west_1": not a region name such as eu-west-1`,
 	} {
-		_, stderr, code := runBinary(t, srv, "", "deploy", "--yes", "--region", region, "--zip", codeZip(t, "#!/bin/sh\n"))
+		_, stderr, code := runBinary(t, srv, "", "deploy", "--yes", "--region", region, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"))
 		if code != ExitUsage || !strings.Contains(stderr, want) {
 			t.Errorf("deploy --region %s: exit %d, stderr %q; want exit %d and %q", region, code, stderr, ExitUsage, want)
 		}
@@ -281,7 +283,7 @@ func TestDeployBinaryUpgradesAPythonStackKeepingTheStanzas(t *testing.T) {
 		t.Fatalf("configure -s: exit %d\n%s", code, stderr)
 	}
 
-	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--zip", codeZip(t, "#!/bin/sh\n"))
+	deployStep(t, srv, []string{"stack " + deployStack + " (" + deployRegion + "): updated"}, "--allow-version-mismatch", "--zip", codeZip(t, "#!/bin/sh\n"))
 
 	stdout, stderr, code := runBinaryEnv(t, env, "", "configure", "-l")
 	if code != 0 || stdout != "aws_account_id,id\n"+motoserver.AccountID+",daily_tagged\n" {

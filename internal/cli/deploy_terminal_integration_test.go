@@ -51,9 +51,9 @@ func TestDeployAsksOnATerminal(t *testing.T) {
 	srv := motoserver.Require(t)
 	d := deployClients(t, srv)
 	zip := codeZip(t, "#!/bin/sh\n")
-	deployStep(t, srv, nil, "--zip", zip)
+	deployStep(t, srv, nil, "--allow-version-mismatch", "--zip", zip)
 
-	stdout, screen, code := deployOnTerminal(t, srv, "n\n", "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
+	stdout, screen, code := deployOnTerminal(t, srv, "n\n", "--allow-version-mismatch", "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
 	if code != ExitError || !strings.Contains(stdout, "parameter LambdaMemorySnapshot: 256 -> 512") ||
 		!strings.Contains(screen, "Execute change set ebs-snapper-") || !strings.Contains(screen, "[y/N]") ||
 		!strings.Contains(screen, "not confirmed: the stack was left as it was") {
@@ -63,7 +63,7 @@ func TestDeployAsksOnATerminal(t *testing.T) {
 		t.Errorf("memory %d after answering n, want 256 unchanged", m)
 	}
 
-	stdout, screen, code = deployOnTerminal(t, srv, "y\n", "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
+	stdout, screen, code = deployOnTerminal(t, srv, "y\n", "--allow-version-mismatch", "--zip", zip, "--parameter", "LambdaMemorySnapshot=512")
 	if code != 0 || !strings.Contains(stdout, "stack "+deployStack+" ("+deployRegion+"): updated") {
 		t.Errorf("answered y: exit %d\nstdout:\n%s\nterminal:\n%s", code, stdout, screen)
 	}

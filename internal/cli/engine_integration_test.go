@@ -221,7 +221,7 @@ func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 			t.Fatalf("%s: %d snapshots, want 1", vol, len(snaps[vol]))
 		}
 		s := snaps[vol][0]
-		wantDesc := fmt.Sprintf("Created from %s by EbsSnapper(%s) for ami-0abc from %s; stanza web", web[0].ID, Version, vol)
+		wantDesc := fmt.Sprintf("Created from %s by EbsSnapper(%s) for ami-0abc from %s; stanza web", web[0].ID, builtVersion(t).Version, vol)
 		if got := aws.ToString(s.Description); got != wantDesc {
 			t.Errorf("description = %q, want %q", got, wantDesc)
 		}

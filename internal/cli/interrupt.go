@@ -80,11 +80,29 @@ func (in *interruption) noticeTo(w io.Writer) (restore func()) {
 // runWatch follows one engine run: its StopStarting channel and the
 // mutating calls it started and finished, for the messages on signals.
 type runWatch struct {
+	snapper.NoObserver
 	token string
 	stop  chan struct{}
 
 	mu                         sync.Mutex
 	started, finished, failedN int // mutating calls
+}
+
+// ActionStarted counts a call in flight.
+func (w *runWatch) ActionStarted(string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.started++
+}
+
+// ActionDone counts a call finished, and a failure.
+func (w *runWatch) ActionDone(_ string, failed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.finished++
+	if failed {
+		w.failedN++
+	}
 }
 
 // watch handles the signals until sigs is closed.
@@ -116,8 +134,8 @@ func (in *interruption) watch(sigs <-chan os.Signal) {
 }
 
 // startRun registers a graceful run whose snapshots carry token, and
-// hooks opts: StopStarting closes on the first signal, and the action
-// hooks (chained to any already set) count the calls in flight. The
+// hooks opts: StopStarting closes on the first signal, and the run's
+// observer (added to any already set) counts the calls in flight. The
 // returned function ends the registration. A nil interruption (tests that
 // call the commands directly) leaves opts alone.
 func (in *interruption) startRun(opts *snapper.Options) (interrupted func() bool, done func()) {
@@ -126,26 +144,7 @@ func (in *interruption) startRun(opts *snapper.Options) (interrupted func() bool
 	}
 	w := &runWatch{token: opts.RunToken, stop: make(chan struct{})}
 	opts.StopStarting = w.stop
-	start, finish := opts.OnActionStart, opts.OnActionDone
-	opts.OnActionStart = func(region string) {
-		w.mu.Lock()
-		w.started++
-		w.mu.Unlock()
-		if start != nil {
-			start(region)
-		}
-	}
-	opts.OnActionDone = func(region string, failed bool) {
-		w.mu.Lock()
-		w.finished++
-		if failed {
-			w.failedN++
-		}
-		w.mu.Unlock()
-		if finish != nil {
-			finish(region, failed)
-		}
-	}
+	opts.Observer = observers(opts.Observer, w)
 	in.mu.Lock()
 	if in.signals > 0 {
 		// A signal came while the run was being set up: start nothing.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +160,13 @@ func TestInterruptFinishesCallsInFlight(t *testing.T) {
 	// ones reported done.
 	if got := p.Counts()["CreateSnapshot"].Forwarded; got != done {
 		t.Errorf("moto received %d creates, %d reported done", got, done)
+	} // The notice counts the calls in flight (started, not yet done), which
+	// all finish done: never negative, never more than were done.
+	m := regexp.MustCompile(`finishing (-?\d+) calls in flight`).FindStringSubmatch(r.stderr.String())
+	if m == nil {
+		t.Errorf("no count of calls in flight in the notice:\n%s", r.stderr.String())
+	} else if n, _ := strconv.Atoi(m[1]); n < 1 || n > done {
+		t.Errorf("notice %q, want 1 to %d calls in flight", m[0], done)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 var (
@@ -39,6 +40,14 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	// Tests use the default table unless they set the variable themselves.
 	os.Unsetenv(TableEnv)
+	// Every binary a test starts keeps its run lock files (the CLI's lease
+	// without a stack) under this process's own cache directory, never the
+	// user's: a test run beside another checkout's, or an operator's run
+	// on the same machine, must not find their locks held.
+	if err := os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := motoserver.RunTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -116,4 +125,19 @@ func withUnsafeNow(args []string) []string {
 		return append(slices.Clone(args), "--unsafe-now")
 	}
 	return args
+}
+
+// builtVersion identifies the binary buildBinary built, as its
+// --version and its snapshots' descriptions name it.
+func builtVersion(t testing.TB) version.Info {
+	t.Helper()
+	bin, err := os.ReadFile(buildBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := version.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }

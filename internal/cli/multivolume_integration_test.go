@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,43 @@ func TestSnapshotMultiVolumeSets(t *testing.T) {
 			if got["DeleteOn"] == "" || fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("%s (%s) tags = %v, want %v", vol, aws.ToString(snaps[vol][0].SnapshotId), got, want)
 			}
+		}
+	}
+}
+
+// A multi-volume set never lets EC2 copy a volume's tags that ebs-snapper
+// writes itself (CopyTagsFromSource): a volume restored from a replica
+// carries replication_* and ebs-snapper:* tags, and its new snapshot must
+// carry none of them, as a single CreateSnapshot's does not. moto's
+// CreateSnapshots does not copy volume tags (CopyTagsFromSource): here a set
+// that relied on it loses the team tag; TestMultiVolumeSetsNeverCopyTheToolsTags
+// (internal/snapper, on the fake, which copies them) sees the inheritance.
+func TestMultiVolumeSetsInheritNoToolTags(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours", "multi_volume": true}}`)
+	inst := e.launch(fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
+	restored, plain := inst.VolumeIDs[0], inst.VolumeIDs[1]
+	e.tagAs(e.ec2, restored, "replication_src_region", "us-west-2", "replication_snapshot_id", "snap-0000000000000000a",
+		"replication_volume_id", "vol-0000000000000000b", "ebs-snapper:origin", "restore", "team", "a")
+	e.tagAs(e.ec2, plain, "team", "b")
+
+	out := e.run(0, "snapshot")
+	if got := out.Regions[0].Summary.Created; got != 2 {
+		t.Fatalf("created %d snapshots, want 2", got)
+	}
+	snaps := e.snapshots()
+	for vol, team := range map[string]string{restored: "a", plain: "b"} {
+		if len(snaps[vol]) != 1 {
+			t.Fatalf("%s: %d snapshots, want 1", vol, len(snaps[vol]))
+		}
+		got := tagMap(snaps[vol][0].Tags)
+		for k, v := range got {
+			if strings.HasPrefix(k, "replication_") || k == "ebs-snapper:origin" {
+				t.Errorf("%s's snapshot inherited %s=%s", vol, k, v)
+			}
+		}
+		if got["team"] != team || got[snapper.RunTag] != out.RunToken || got["ebs-snapper:config-id"] != "web" {
+			t.Errorf("%s's snapshot tags %v: want team %s, this run's token, config-id web", vol, got, team)
 		}
 	}
 }

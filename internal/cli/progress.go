@@ -23,9 +23,10 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progress draws one live line per region of a snapshot or clean run on a
-// terminal: actions done / planned, failed, rate and ETA. It is fed by the
-// run's OnPlanned and OnActionDone hooks.
+// terminal: actions done / planned, failed, rate and ETA. It is the run's
+// snapper.Observer of planned and finished actions.
 type progress struct {
+	snapper.NoObserver
 	p    *mpb.Progress
 	mu   sync.Mutex
 	bars map[string]*regionBar
@@ -46,18 +47,27 @@ func newProgress(w io.Writer) *progress {
 	return &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30)), bars: map[string]*regionBar{}}
 }
 
-// hook sets opts' progress hooks; a nil progress leaves them unset.
-func (pr *progress) hook(opts *snapper.Options) {
+// observe adds pr to opts' observers; a nil progress adds nothing.
+func (pr *progress) observe(opts *snapper.Options) {
 	if pr == nil {
 		return
 	}
-	opts.OnPlanned, opts.OnActionDone = pr.planned, pr.done
+	opts.Observer = observers(opts.Observer, pr)
+}
+
+// observers is o followed by add: add alone when o is unset.
+func observers(o, add snapper.Observer) snapper.Observer {
+	if o == nil {
+		return add
+	}
+	return snapper.Observers{o, add}
 }
 
 // writer is where logs go while the bars are drawn: above them.
 func (pr *progress) writer() io.Writer { return pr.p }
 
-func (pr *progress) planned(region string, n int) {
+// Planned adds n to region's bar, drawing it on the first call.
+func (pr *progress) Planned(region string, n int) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if rb := pr.bars[region]; rb != nil {
@@ -76,7 +86,8 @@ func (pr *progress) planned(region string, n int) {
 	pr.bars[region] = rb
 }
 
-func (pr *progress) done(region string, failed bool) {
+// ActionDone moves region's bar on and counts a failure.
+func (pr *progress) ActionDone(region string, failed bool) {
 	pr.mu.Lock()
 	rb := pr.bars[region]
 	pr.mu.Unlock()

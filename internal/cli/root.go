@@ -18,12 +18,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
-var Version = "0.1.0-dev"
 
 // Exit codes, documented in the root command's help.
 const (
@@ -136,7 +133,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.version {
-				fmt.Fprintf(g.stdout, "version %s\n", Version)
+				fmt.Fprintln(g.stdout, version.Current().String())
 				return nil
 			}
 			return usagef("a command is required (see ebs-snapper --help)")
@@ -156,7 +153,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	pf.StringVar(&g.table, "table", envOr(TableEnv, DefaultTable), "DynamoDB configuration table (env "+TableEnv+")")
 	pf.StringVar(&g.rates, "rate", "", "EC2 calls a second per region and action, e.g. CreateSnapshot=3,DeleteSnapshot=4 (default: EC2's refill rates, 5/s for both)")
 	pf.Float64Var(&g.rateScale, "rate-scale", 1, "multiply every EC2 rate (table or --rate): below 1 to leave room for other tools, above 1 where AWS raised the limits")
-	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the version and exit")
+	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the program, version, commit, platform and Go version, and exit")
 
 	root.AddCommand(
 		newConfigureCommand(g),
@@ -243,13 +240,13 @@ func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (
 
 // ec2Options reads --rate and --rate-scale; a bad value is a usage error
 // naming the flag.
-func (g *globalOptions) ec2Options() (ebs.Options, error) {
-	rates, err := ebs.ParseRates(g.rates)
+func (g *globalOptions) ec2Options() (account.Pacing, error) {
+	rates, err := account.ParseRates(g.rates)
 	if err != nil {
-		return ebs.Options{}, usagef("--rate: %v", err)
+		return account.Pacing{}, usagef("--rate: %v", err)
 	}
 	if !(g.rateScale > 0) || math.IsInf(g.rateScale, 0) {
-		return ebs.Options{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
+		return account.Pacing{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
 	}
-	return ebs.Options{Rates: rates, RateScale: g.rateScale}, nil
+	return account.Pacing{Rates: rates, Scale: g.rateScale}, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // runOptions are the flags of snapshot, clean and plan.
@@ -265,7 +266,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		Now:       now,
 		DryRun:    o.dryRun,
 		Scope:     scope,
-		Version:   Version,
+		Version:   version.Current().Version,
 		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,
@@ -285,7 +286,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if format == formatText && !g.quiet {
 		bars = newProgress(g.stderr)
 	}
-	bars.hook(&opts)
+	bars.observe(&opts)
 	restoreNotice := func() {}
 	if bars != nil {
 		// Log lines and the Ctrl-C notice go above the bars while they

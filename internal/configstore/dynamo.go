@@ -72,6 +72,18 @@ func NewReader(api QueryAPI, table string) *Reader {
 	return &Reader{query: api, table: table}
 }
 
+// ReaderFromConfig returns the read-only store on the named table in
+// cfg.Region, with a DynamoDB client built from cfg (awsclient.Load's).
+func ReaderFromConfig(cfg aws.Config, table string) *Reader {
+	return NewReader(dynamodb.NewFromConfig(cfg), table)
+}
+
+// FromConfig returns the store on the named table in cfg.Region, with a
+// DynamoDB client built from cfg (awsclient.Load's).
+func FromConfig(cfg aws.Config, table string) *Dynamo {
+	return NewDynamo(dynamodb.NewFromConfig(cfg), table)
+}
+
 // Dynamo is the Store on a DynamoDB table. Reads are strongly consistent,
 // so that "configure -s" followed by "configure -l" shows the new stanza.
 type Dynamo struct {

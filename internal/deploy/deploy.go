@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // Clients are the AWS clients of one deployment region.
@@ -55,9 +57,13 @@ type Options struct {
 	// NoUpload keeps the code in the bucket as it is (and the functions'
 	// code too); NoStack leaves the stack alone.
 	NoUpload, NoStack bool
-	// Version and VersionVar stamp a cross-built binary and name the
-	// published versions.
-	Version, VersionVar string
+	// Build is the deploying binary's own: a cross-built bootstrap is
+	// stamped with it, the code must be of its version, and it names the
+	// published function versions.
+	Build version.Info
+	// AllowVersionMismatch deploys code of another version than Build's
+	// (or of a version that cannot be read) instead of refusing it.
+	AllowVersionMismatch bool
 
 	// Confirm is asked before the stack is created, updated or deleted,
 	// after what will change is printed on Out; nil does it (--yes).
@@ -102,6 +108,8 @@ func CheckParameters(params map[string]string) error {
 }
 
 // Run deploys: package, bucket and upload, stack, functions' code. It
+// refuses code of another version than opts.Build (a *VersionMismatchError)
+// unless opts.AllowVersionMismatch is set, before anything is uploaded. It
 // prints one line per step on Out, and a last line saying whether
 // anything changed. A new stack takes the parameters of the stack of that
 // name deleted last (within CloudFormation's 90 days), under the
@@ -160,12 +168,18 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 
 	var code *Code
 	if !opts.NoUpload {
-		pkg, err := Package(ctx, PackageOptions{Arch: arch, ZipPath: opts.ZipPath, Version: opts.Version, VersionVar: opts.VersionVar})
+		pkg, err := Package(ctx, PackageOptions{Arch: arch, ZipPath: opts.ZipPath, Build: opts.Build})
 		if err != nil {
 			return err
 		}
 		code = &pkg
 		say("code: %s for %s, %d bytes (%s)", "bootstrap", arch, len(pkg.Zip), pkg.Source)
+		if err := checkVersion(pkg, opts.Build); err != nil {
+			if !opts.AllowVersionMismatch {
+				return err
+			}
+			say("code: deploying it anyway, as asked: %v", err)
+		}
 		created, err := ensureBucket(ctx, c.S3, bucket, opts.Account, opts.Region, !c.PlainHTTP)
 		if err != nil {
 			return err
@@ -263,7 +277,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			return err
 		}
 		for _, fn := range fns {
-			r, err := publishCode(ctx, c.Lambda, fn, bucket, key, *code, opts.Version)
+			r, err := publishCode(ctx, c.Lambda, fn, bucket, key, *code, opts.Build.Version)
 			if err != nil {
 				return err
 			}
@@ -286,7 +300,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		}
 	}
 	if changed {
-		say("deployed ebs-snapper %s to %s in %s", opts.Version, name, opts.Region)
+		say("deployed %s to %s in %s", opts.Build, name, opts.Region)
 	} else {
 		say("nothing changed: %s in %s is up to date", name, opts.Region)
 	}

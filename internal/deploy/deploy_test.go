@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 func TestRunningBinaryFitsOnlyAStaticLinuxBuildOfTheArchitecture(t *testing.T) {
@@ -39,11 +41,11 @@ func TestRunningBinaryFitsOnlyAStaticLinuxBuildOfTheArchitecture(t *testing.T) {
 }
 
 func TestZipIsDeterministicAndExecutable(t *testing.T) {
-	a, err := zipBootstrap([]byte("binary"))
+	a, err := ZipBootstrap([]byte("binary"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := zipBootstrap([]byte("binary"))
+	b, _ := ZipBootstrap([]byte("binary"))
 	if !bytes.Equal(a, b) {
 		t.Error("the same binary gave two different zips: a re-deploy would upload again")
 	}
@@ -196,9 +198,12 @@ func TestPackageCrossBuilds(t *testing.T) {
 	if runtime.GOARCH == "arm64" {
 		arch = "x86_64"
 	}
-	code, err := Package(context.Background(), PackageOptions{Arch: arch, Version: "v9.9.9-test", VersionVar: "github.com/ebs-snapper/ebs-snapper/internal/cli.Version"})
+	code, err := Package(context.Background(), PackageOptions{Arch: arch, Build: version.Info{Version: "v9.9.9-test", Commit: "0123456789ab"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if code.Build.Version != "v9.9.9-test" || code.Build.Commit != "0123456789ab" || code.Build.GOOS != "linux" {
+		t.Errorf("the bootstrap is %+v, want v9.9.9-test 0123456789ab for linux", code.Build)
 	}
 	if !strings.HasPrefix(code.Source, "built for linux/") {
 		t.Errorf("source %q, want a build", code.Source)

@@ -19,15 +19,17 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // modulePath is the module whose ./cmd/ebs-snapper is the Lambda binary.
 const modulePath = "github.com/ebs-snapper/ebs-snapper"
 
-// zipTime is the modification time written into every zip, so that the
+// ZipTime is the modification time written into every zip, so that the
 // same binary always gives the same zip bytes: then the S3 ETag and the
 // functions' CodeSha256 match and a second deploy changes nothing.
-var zipTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+var ZipTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Code is a Lambda deployment package: a zip holding the binary as
 // bootstrap, for one architecture.
@@ -36,6 +38,10 @@ type Code struct {
 	Arch string
 	// Source says where the zip came from, for the operator.
 	Source string
+	// Build identifies the bootstrap (version.Read); BuildErr says why it
+	// could not be identified (a bootstrap that is not a Go binary).
+	Build    version.Info
+	BuildErr error
 }
 
 // MD5Hex is the zip's MD5 in hex: the ETag S3 gives an object uploaded in
@@ -54,10 +60,10 @@ type PackageOptions struct {
 	Arch string
 	// ZipPath, when set, is a prepared zip: it must hold bootstrap.
 	ZipPath string
-	// Version is stamped into a cross-built binary (-ldflags -X).
-	Version string
-	// VersionVar is the package variable the version goes into.
-	VersionVar string
+	// Build is the CLI's own build: a cross-built bootstrap is stamped
+	// with its version and commit, and one built by go install comes from
+	// its module version.
+	Build version.Info
 }
 
 // goArch maps a Lambda architecture to GOARCH.
@@ -71,12 +77,36 @@ func goArch(arch string) (string, error) {
 	return "", fmt.Errorf("architecture %q: want arm64 or x86_64", arch)
 }
 
-// Package returns the code for opts.Arch: the zip at opts.ZipPath; else
-// the running binary when it is a static Linux build of that architecture;
-// else a cross-build of ./cmd/ebs-snapper with the Go toolchain from the
-// module's source (found from the working directory, or from where this
-// binary was built); else an error asking for --zip.
+// BuildFlags are the go build flags of every ebs-snapper release binary
+// and Lambda bootstrap, after "go build" or "go install": reproducible
+// (-trimpath: no build paths; -buildvcs=false: nothing from the state of
+// the checkout), stripped (-s -w: no symbol table or DWARF), stamped with
+// b's version and commit, and without the Lambda RPC mode provided.al2023
+// does not use. Build them with CGO_ENABLED=0, so the binary links no C
+// library.
+func BuildFlags(b version.Info) []string {
+	return []string{"-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+		"-ldflags", "-s -w -X '" + version.StampVar + "=" + version.Stamp(b.Version, b.Commit) + "'"}
+}
+
+// Package returns the code for opts.Arch: the zip at opts.ZipPath
+// (checked against a SHA256SUMS file beside it, when there is one); else
+// the running binary when it is a static Linux build of that
+// architecture; else, for a binary installed with go install from a module
+// version, the same module version built for Lambda by go install; else a
+// cross-build of ./cmd/ebs-snapper from the module's source tree (found
+// from the working directory, or from where this binary was built); else
+// an error asking for --zip. Code.Build identifies what it packaged.
 func Package(ctx context.Context, opts PackageOptions) (Code, error) {
+	code, err := pack(ctx, opts)
+	if err != nil {
+		return code, err
+	}
+	code.Build, code.BuildErr = zipBuild(code.Zip)
+	return code, nil
+}
+
+func pack(ctx context.Context, opts PackageOptions) (Code, error) {
 	garch, err := goArch(opts.Arch)
 	if err != nil {
 		return Code{}, err
@@ -89,7 +119,15 @@ func Package(ctx context.Context, opts PackageOptions) (Code, error) {
 		if err := checkZip(b); err != nil {
 			return Code{}, fmt.Errorf("--zip %s: %w", opts.ZipPath, err)
 		}
-		return Code{Zip: b, Arch: opts.Arch, Source: opts.ZipPath}, nil
+		sums, err := verifySums(opts.ZipPath, b)
+		if err != nil {
+			return Code{}, fmt.Errorf("--zip %s: %w", opts.ZipPath, err)
+		}
+		source := opts.ZipPath
+		if sums != "" {
+			source += ", SHA-256 verified against " + sums
+		}
+		return Code{Zip: b, Arch: opts.Arch, Source: source}, nil
 	}
 	if runningFits(garch) {
 		exe, err := os.Executable()
@@ -100,8 +138,11 @@ func Package(ctx context.Context, opts PackageOptions) (Code, error) {
 		if err != nil {
 			return Code{}, fmt.Errorf("read the running binary: %w", err)
 		}
-		z, err := zipBootstrap(bin)
+		z, err := ZipBootstrap(bin)
 		return Code{Zip: z, Arch: opts.Arch, Source: "the running binary " + exe}, err
+	}
+	if opts.Build.Module != "" {
+		return installModule(ctx, opts, garch)
 	}
 	return build(ctx, opts, garch)
 }
@@ -131,16 +172,16 @@ func cgoSetting() string {
 	return ""
 }
 
-// build cross-compiles the Lambda binary as the Makefile's lambda target
-// does and zips it.
+// build cross-compiles the Lambda binary from the source tree as the
+// Makefile's lambda target does and zips it.
 func build(ctx context.Context, opts PackageOptions, garch string) (Code, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and there is no Go toolchain to build one: pass --zip (make lambda builds it)", garch)
+		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and there is no Go toolchain to build one: pass --zip (the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda)", garch, opts.Arch)
 	}
 	src, err := sourceDir()
 	if err != nil {
-		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and %v: run deploy from the ebs-snapper source tree, or pass --zip (make lambda builds it)", garch, err)
+		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and %v: run deploy from the ebs-snapper source tree, or pass --zip (the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda)", garch, err, opts.Arch)
 	}
 	dir, err := os.MkdirTemp("", "ebs-snapper-build-")
 	if err != nil {
@@ -148,8 +189,8 @@ func build(ctx context.Context, opts PackageOptions, garch string) (Code, error)
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", "lambda.norpc", "-trimpath",
-		"-ldflags", "-X "+opts.VersionVar+"="+opts.Version, "-o", out, "./cmd/ebs-snapper")
+	args := append(append([]string{"build"}, BuildFlags(opts.Build)...), "-o", out, "./cmd/ebs-snapper")
+	cmd := exec.CommandContext(ctx, goTool, args...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+garch)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -159,7 +200,7 @@ func build(ctx context.Context, opts PackageOptions, garch string) (Code, error)
 	if err != nil {
 		return Code{}, err
 	}
-	z, err := zipBootstrap(bin)
+	z, err := ZipBootstrap(bin)
 	return Code{Zip: z, Arch: opts.Arch, Source: fmt.Sprintf("built for linux/%s from %s", garch, src)}, err
 }
 
@@ -202,11 +243,13 @@ func declaresModule(gomod string) bool {
 	return false
 }
 
-// zipBootstrap zips bin as an executable named bootstrap, deterministically.
-func zipBootstrap(bin []byte) ([]byte, error) {
+// ZipBootstrap zips bin as an executable named bootstrap,
+// deterministically (one entry, modified at ZipTime): the Lambda
+// deployment package of provided.al2023.
+func ZipBootstrap(bin []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipTime}
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: ZipTime}
 	h.SetMode(0o755)
 	f, err := w.CreateHeader(h)
 	if err != nil {

@@ -10,7 +10,9 @@
 //	c := ebs.NewForRegion(cfg, "eu-west-1", ebs.Options{})
 //	snaps, err := c.Snapshots(ctx)
 //
-// Tests use the in-memory fake in package ebstest: ebs.New(fake, region, opts).
+// Tests use the in-memory fake in package ebstest: ebs.New(fake, region),
+// which paces nothing; a test of pacing, retries or faults runs the fake
+// behind the SDK's own stack with ebstest.InProcess and NewForRegion.
 package ebs
 
 import (
@@ -71,10 +73,10 @@ const (
 	maxDescription = 254
 )
 
-// Options tunes the client-side rate limiters that keep a run just under
-// EC2's request buckets (BucketFor), so that the run does not bounce off
-// them and the account's other tools are not starved, and the timeout of
-// one attempt of a call.
+// Options tunes NewForRegion's client-side rate limiters, which keep a run
+// just under EC2's request buckets (BucketFor) so that the run does not
+// bounce off them and the account's other tools are not starved, and the
+// timeout of one attempt of a call.
 type Options struct {
 	// Burst, when positive, is the size of every bucket instead of the
 	// table's (DefaultBurst for the mutating calls).
@@ -113,11 +115,6 @@ func (o Options) rate(action string, b Bucket) (rate.Limit, int) {
 	return rate.Limit(r), burst
 }
 
-func (o Options) limiter(action string) *rate.Limiter {
-	b, _ := BucketFor(action, true)
-	return rate.NewLimiter(o.rate(action, b))
-}
-
 // Client is the EC2 adapter for one region. It is safe for concurrent use.
 type Client struct {
 	api    EC2API
@@ -126,35 +123,15 @@ type Client struct {
 	// NewForRegion, or api itself when it has Recycle Bin operations too
 	// (the fake); nil otherwise.
 	rbin RecycleBinAPI
-	// create and delete pace CreateSnapshot and DeleteSnapshot calls
-	// through an EC2API that is not the SDK's client (the fake); through
-	// the SDK client (NewForRegion) every attempt of every call is paced
-	// by the attempt middleware instead, and these are unlimited.
-	create *rate.Limiter
-	delete *rate.Limiter
-	// createSet paces CreateSnapshots calls (their own EC2 bucket) the
-	// same way.
-	createSet *rate.Limiter
-	// createOpts and deleteOpts are per-call SDK options for the two
-	// mutating calls (their own retryers, see NewForRegion).
-	createOpts []func(*ec2.Options)
-	deleteOpts []func(*ec2.Options)
 }
 
-// New returns a Client that calls api for region. Rates of opts pace its
-// CreateSnapshot and DeleteSnapshot calls; AttemptTimeout is not used
-// (api is not the SDK client, which has the attempts). When api also
-// implements RecycleBinAPI, it answers RecycleBinRules.
-func New(api EC2API, region string, opts Options) *Client {
+// New returns a Client that calls api for region as it is: nothing paces
+// or bounds its calls (NewForRegion's middleware does that for the SDK
+// client). When api also implements RecycleBinAPI, it answers
+// RecycleBinRules.
+func New(api EC2API, region string) *Client {
 	rb, _ := api.(RecycleBinAPI)
-	return &Client{
-		rbin:      rb,
-		api:       api,
-		region:    region,
-		create:    opts.limiter("CreateSnapshot"),
-		delete:    opts.limiter("DeleteSnapshot"),
-		createSet: opts.limiter("CreateSnapshots"),
-	}
+	return &Client{api: api, region: region, rbin: rb}
 }
 
 // NewForRegion builds the SDK client for region from cfg (as returned by
@@ -166,27 +143,18 @@ func New(api EC2API, region string, opts Options) *Client {
 // retries against its buckets too, and a retry that skipped the limiter
 // would bounce off an empty bucket.
 //
-// CreateSnapshot and DeleteSnapshot each get their own retryer from
-// cfg.Retryer: a retryer with state (adaptive mode's rate, a retry quota)
-// slows down after throttles, and EC2 throttles each API from its own
-// bucket, so a throttled DeleteSnapshot must not slow down CreateSnapshot
-// or the Describe calls.
+// Every call shares cfg's retryer (awsclient.Retryer: the SDK's standard
+// retryer without a retry quota, so it keeps no state that a throttled
+// DeleteSnapshot could use to slow down CreateSnapshot). Should a retryer
+// with state return, each EC2 bucket needs its own.
 func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 	mw := newAttempts(opts)
 	c := New(ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Region = region
 		o.APIOptions = append(o.APIOptions, mw.register)
-	}), region, Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1, "CreateSnapshots": -1}})
+	}), region)
 	c.rbin = rbin.NewFromConfig(cfg, func(o *rbin.Options) { o.Region = region })
-	if cfg.Retryer != nil {
-		c.createOpts = withRetryer(cfg.Retryer())
-		c.deleteOpts = withRetryer(cfg.Retryer())
-	}
 	return c
-}
-
-func withRetryer(r aws.Retryer) []func(*ec2.Options) {
-	return []func(*ec2.Options){func(o *ec2.Options) { o.Retryer = r }}
 }
 
 // Region is the region the client serves.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -47,7 +48,7 @@ func TestSnapshotsPaginates(t *testing.T) {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-public-%d", i)}, "999999999999")
 	}
 	inputs := record[ec2.DescribeSnapshotsInput](f, ebstest.OpDescribeSnapshots)
-	got, err := ebs.New(f, region, ebs.Options{}).Snapshots(t.Context())
+	got, err := ebs.New(f, region).Snapshots(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 		})
 	}
 	inputs := record[ec2.DescribeInstancesInput](f, ebstest.OpDescribeInstances)
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	got, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tag:Backup", Values: []string{"y*"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestVolumesChunks(t *testing.T) {
 	// A deleted volume and a duplicate: neither costs a request of its own.
 	ids = append(ids, "vol-deleted", ids[0])
 	inputs := record[ec2.DescribeVolumesInput](f, ebstest.OpDescribeVolumes)
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	got, err := c.Volumes(t.Context(), ids)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestImageSnapshots(t *testing.T) {
 		want[a], want[b] = p, p
 	}
 	inputs := record[ec2.DescribeImagesInput](f, ebstest.OpDescribeImages)
-	got, err := ebs.New(f, region, ebs.Options{}).ImageSnapshots(t.Context())
+	got, err := ebs.New(f, region).ImageSnapshots(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func TestRegions(t *testing.T) {
 	f := &ebstest.Fake{}
 	f.SetRegions("us-west-2", "eu-west-1", "ap-south-1")
 	inputs := record[ec2.DescribeRegionsInput](f, ebstest.OpDescribeRegions)
-	got, err := ebs.New(f, "us-east-1", ebs.Options{}).Regions(t.Context())
+	got, err := ebs.New(f, "us-east-1").Regions(t.Context())
 	if want := []string{"ap-south-1", "eu-west-1", "us-west-2"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
@@ -202,7 +203,7 @@ func TestCreateSnapshot(t *testing.T) {
 	f := &ebstest.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-1"})
 	inputs := record[ec2.CreateSnapshotInput](f, ebstest.OpCreateSnapshot)
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	tags := []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}, {Key: "Name", Value: "web"}, {Key: "replication_dst_region", Value: "us-west-2"}}
 	desc := strings.Repeat("é", 300) // multi-byte: the cut is by character
 	got, err := c.CreateSnapshot(t.Context(), "vol-1", desc, tags)
@@ -238,7 +239,7 @@ func TestCreateSnapshot(t *testing.T) {
 func TestCreateSnapshotErrors(t *testing.T) {
 	f := &ebstest.Fake{}
 	f.AddVolume(inventory.Volume{ID: "vol-1"})
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	_, err := c.CreateSnapshot(t.Context(), "vol-gone", "d", deleteOn)
 	if !errors.Is(err, ebs.ErrNotFound) || !strings.Contains(err.Error(), "vol-gone") || !strings.Contains(err.Error(), region) {
 		t.Errorf("unknown volume: got %v, want ErrNotFound naming vol-gone and %s", err, region)
@@ -273,7 +274,7 @@ func TestDeleteSnapshot(t *testing.T) {
 			if tc.inject != nil {
 				f.Fail(ebstest.OpDeleteSnapshot, 1, tc.inject)
 			}
-			err := ebs.New(f, region, ebs.Options{}).DeleteSnapshot(t.Context(), tc.id)
+			err := ebs.New(f, region).DeleteSnapshot(t.Context(), tc.id)
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("got %v, want nil", err)
@@ -323,7 +324,7 @@ func TestListErrorsNameRegion(t *testing.T) {
 		f.AddVolume(inventory.Volume{ID: "vol-1"})
 		f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
 		f.Fail(tc.op, 1, throttle)
-		err := tc.call(ebs.New(f, region, ebs.Options{}))
+		err := tc.call(ebs.New(f, region))
 		if !ebs.IsThrottle(err) || !strings.HasPrefix(err.Error(), tc.words+" in "+region+": ") && !strings.HasPrefix(err.Error(), tc.words+" from "+region+": ") {
 			t.Errorf("%s: got %q, want a throttle starting %q", tc.op, err, tc.words)
 		}
@@ -333,7 +334,7 @@ func TestListErrorsNameRegion(t *testing.T) {
 		// classified, as there AuthFailure means bad credentials.
 		for _, code := range []string{ebs.CodeAuthFailure, ebs.CodeOptInRequired} {
 			f.Fail(tc.op, 1, &smithy.GenericAPIError{Code: code})
-			err = tc.call(ebs.New(f, region, ebs.Options{}))
+			err = tc.call(ebs.New(f, region))
 			var api smithy.APIError
 			regional := tc.op != ebstest.OpDescribeRegions
 			if got := errors.Is(err, inventory.ErrRegionUnavailable); got != regional || !errors.As(err, &api) || api.ErrorCode() != code {
@@ -343,6 +344,8 @@ func TestListErrorsNameRegion(t *testing.T) {
 	}
 }
 
+// The limits NewForRegion's limiters get: EC2's table, --rate, --burst
+// and a negative rate for none.
 func TestRateLimiterOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -352,49 +355,50 @@ func TestRateLimiterOptions(t *testing.T) {
 	}{
 		{"defaults", ebs.Options{}, 5, 5, 100},
 		{"custom", ebs.Options{Rates: map[string]float64{"CreateSnapshot": 2, "DeleteSnapshot": 7}, Burst: 10}, 2, 7, 10},
-		{"unlimited", ebstest.Unpaced(), rate.Inf, rate.Inf, 100},
+		{"scaled", ebs.Options{RateScale: 0.5}, 2.5, 2.5, 100},
+		{"unlimited", ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1}}, rate.Inf, rate.Inf, 100},
 	} {
-		create, del := ebs.New(&ebstest.Fake{}, region, tc.opts).Limiters()
-		if create.Limit() != tc.create || del.Limit() != tc.del || create.Burst() != tc.burst || del.Burst() != tc.burst {
+		create, createBurst := tc.opts.Rate("CreateSnapshot")
+		del, delBurst := tc.opts.Rate("DeleteSnapshot")
+		if create != tc.create || del != tc.del || createBurst != tc.burst || delBurst != tc.burst {
 			t.Errorf("%s: create %v/%d delete %v/%d, want %v/%d %v/%d", tc.name,
-				create.Limit(), create.Burst(), del.Limit(), del.Burst(), tc.create, tc.burst, tc.del, tc.burst)
+				create, createBurst, del, delBurst, tc.create, tc.burst, tc.del, tc.burst)
 		}
 	}
 }
 
-// Once the burst is spent, a call waits for a token before reaching EC2.
-// A deadline shorter than the refill makes the wait fail at once, so the
-// test needs no sleeps and no timing assertions.
+// Once the burst is spent, a call waits for a token before reaching EC2:
+// the SDK client over the fake (ebstest.InProcess), on a synctest bubble's
+// clock. A deadline shorter than the refill makes the wait fail at once.
 func TestRateLimiterApplied(t *testing.T) {
-	f := &ebstest.Fake{}
-	f.AddVolume(inventory.Volume{ID: "vol-1"})
-	for i := range 3 {
-		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%d", i)}, "")
-	}
-	c := ebs.New(f, region, ebs.Options{Rates: map[string]float64{"CreateSnapshot": 0.001, "DeleteSnapshot": 0.001}, Burst: 2})
-	create, del := c.Limiters()
-	for i := range 2 {
-		if _, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		f := &ebstest.Fake{}
+		f.AddVolume(inventory.Volume{ID: "vol-1"})
+		for i := range 3 {
+			f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%d", i)}, "")
 		}
-		if err := c.DeleteSnapshot(t.Context(), fmt.Sprintf("snap-%d", i)); err != nil {
-			t.Fatal(err)
+		cfg, p := ebstest.InProcess(t, f, ebstest.ProxyOptions{})
+		c := ebs.NewForRegion(cfg, region, ebs.Options{Rates: map[string]float64{"CreateSnapshot": 0.001, "DeleteSnapshot": 0.001}, Burst: 2})
+		for i := range 2 {
+			if _, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.DeleteSnapshot(t.Context(), fmt.Sprintf("snap-%d", i)); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if create.Tokens() >= 1 || del.Tokens() >= 1 {
-		t.Errorf("tokens left: create %.3f delete %.3f, want the burst of 2 spent", create.Tokens(), del.Tokens())
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if _, err := c.CreateSnapshot(ctx, "vol-1", "d", deleteOn); err == nil || !strings.Contains(err.Error(), "rate limit") {
-		t.Errorf("third create: got %v, want a rate-limit wait error", err)
-	}
-	if err := c.DeleteSnapshot(ctx, "snap-2"); err == nil || !strings.Contains(err.Error(), "rate limit") {
-		t.Errorf("third delete: got %v, want a rate-limit wait error", err)
-	}
-	if got := f.AllCalls(); got[ebstest.OpCreateSnapshot] != 2 || got[ebstest.OpDeleteSnapshot] != 2 {
-		t.Errorf("calls %v, want 2 creates and 2 deletes: the third of each must not reach EC2", got)
-	}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if _, err := c.CreateSnapshot(ctx, "vol-1", "d", deleteOn); err == nil || !strings.Contains(err.Error(), "rate limit") {
+			t.Errorf("third create: got %v, want a rate-limit wait error", err)
+		}
+		if err := c.DeleteSnapshot(ctx, "snap-2"); err == nil || !strings.Contains(err.Error(), "rate limit") {
+			t.Errorf("third delete: got %v, want a rate-limit wait error", err)
+		}
+		if got := p.Counts(); got["CreateSnapshot"].Attempts != 2 || got["DeleteSnapshot"].Attempts != 2 {
+			t.Errorf("attempts %+v, want 2 creates and 2 deletes: the third of each must not reach EC2", got)
+		}
+	})
 }
 
 func TestNewForRegion(t *testing.T) {
@@ -416,7 +420,7 @@ func BenchmarkSnapshots100k(b *testing.B) {
 	for i := range 100_000 {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: fmt.Sprintf("vol-%05d", i%10_000), Tags: deleteOn}, "")
 	}
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	for b.Loop() {
 		if snaps, err := c.Snapshots(b.Context()); err != nil || len(snaps) != 100_000 {
 			b.Fatalf("got %d snapshots, %v", len(snaps), err)

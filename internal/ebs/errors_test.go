@@ -72,7 +72,7 @@ func TestErrorHelpers(t *testing.T) {
 func TestInstancesMarksRejectedFilters(t *testing.T) {
 	f := &ebstest.Fake{}
 	f.AddInstance(inventory.Instance{ID: "i-1", VolumeIDs: []string{"vol-1"}})
-	c := ebs.New(f, "us-east-1", ebs.Options{})
+	c := ebs.New(f, "us-east-1")
 	_, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tags:env", Values: []string{"prod"}}})
 	if !errors.Is(err, inventory.ErrFilterRejected) || !strings.Contains(err.Error(), "tags:env") {
 		t.Errorf("unknown filter name: err = %v, want ErrFilterRejected naming the filter", err)

@@ -34,7 +34,7 @@ func TestVolumesMatchingSplitsEveryLongFilter(t *testing.T) {
 	}
 	// A volume id listed twice, in both chunks.
 	ids = append(ids, ids[0])
-	c := ebs.New(f, "us-east-1", ebs.Options{})
+	c := ebs.New(f, "us-east-1")
 	got, err := c.VolumesMatching(t.Context(), []inventory.Filter{{Name: "volume-id", Values: ids}, {Name: "tag:env", Values: envs}})
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestSnapshotsTagsPerSnapshot(t *testing.T) {
 		}
 		f.AddSnapshot(want[i], "")
 	}
-	got, err := ebs.New(f, region, ebs.Options{}).Snapshots(t.Context())
+	got, err := ebs.New(f, region).Snapshots(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package ebs
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -17,8 +16,9 @@ import (
 // the original tagged in a second call, and a failure in between left
 // snapshots that were never cleaned up. With no tags it returns ErrNoTags
 // without calling EC2.
-// The description is cut to 254 characters as the original did. It waits
-// for a token of the client's CreateSnapshot bucket first. A volume that no
+// The description is cut to 254 characters as the original did. Through
+// NewForRegion each attempt first waits for a token of the CreateSnapshot
+// bucket (attempts.go). A volume that no
 // longer exists gives an error matching ErrNotFound; an account that
 // cannot use the region, one matching inventory.ErrRegionUnavailable.
 //
@@ -35,9 +35,6 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 	if len(tags) == 0 {
 		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, ErrNoTags)
 	}
-	if err := c.create.Wait(ctx); err != nil {
-		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: wait for rate limit: %w", volumeID, c.region, err)
-	}
 	out, err := c.api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
 		VolumeId:    aws.String(volumeID),
 		Description: aws.String(truncate(description, maxDescription)),
@@ -45,7 +42,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 			ResourceType: ec2types.ResourceTypeSnapshot,
 			Tags:         ToSDKTags(tags),
 		}},
-	}, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
+	}, retryOnlyUnsent)
 	if err != nil {
 		return inventory.Snapshot{}, fmt.Errorf("create snapshot of %s in %s: %w", volumeID, c.region, outcome(err))
 	}
@@ -53,9 +50,10 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 }
 
 // CreateSnapshots snapshots the volumes of set in one CreateSnapshots call
-// and returns one snapshot per volume, each with its VolumeID. It waits
-// for a token of the client's CreateSnapshots bucket (EC2's own bucket for
-// this action) first. Like CreateSnapshot it takes no idempotency token:
+// and returns one snapshot per volume, each with its VolumeID. Through
+// NewForRegion each attempt first waits for a token of the CreateSnapshots
+// bucket (EC2's own bucket for this action). Like CreateSnapshot it takes
+// no idempotency token:
 // only errors proving EC2 did not act are retried, and any other matches
 // inventory.ErrOutcomeUnknown for the caller to settle by listing. With no
 // tags it returns ErrNoTags without calling EC2.
@@ -65,9 +63,6 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID, description strin
 func (c *Client) CreateSnapshots(ctx context.Context, set inventory.SnapshotSet) ([]inventory.Snapshot, error) {
 	if len(set.Tags) == 0 {
 		return nil, fmt.Errorf("create snapshots of instance %s in %s: %w", set.InstanceID, c.region, ErrNoTags)
-	}
-	if err := c.createSet.Wait(ctx); err != nil {
-		return nil, fmt.Errorf("create snapshots of instance %s in %s: wait for rate limit: %w", set.InstanceID, c.region, err)
 	}
 	in := &ec2.CreateSnapshotsInput{
 		InstanceSpecification: &ec2types.InstanceSpecification{
@@ -84,7 +79,7 @@ func (c *Client) CreateSnapshots(ctx context.Context, set inventory.SnapshotSet)
 	if set.CopyVolumeTags {
 		in.CopyTagsFromSource = ec2types.CopyTagsFromSourceVolume
 	}
-	out, err := c.api.CreateSnapshots(ctx, in, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
+	out, err := c.api.CreateSnapshots(ctx, in, retryOnlyUnsent)
 	if err != nil {
 		return nil, fmt.Errorf("create snapshots of instance %s in %s: %w", set.InstanceID, c.region, outcome(err))
 	}
@@ -104,14 +99,12 @@ func (c *Client) CreateSnapshots(ctx context.Context, set inventory.SnapshotSet)
 // it as usual (a retry after a lost answer finds it gone: nil); an error
 // after the request may have reached EC2 that its retries did not settle
 // matches inventory.ErrOutcomeUnknown.
-// It waits for a token of the client's DeleteSnapshot bucket first.
+// Through NewForRegion each attempt first waits for a token of the
+// DeleteSnapshot bucket.
 //
 // IAM: ec2:DeleteSnapshot.
 func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
-	if err := c.delete.Wait(ctx); err != nil {
-		return fmt.Errorf("delete snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
-	}
-	_, err := c.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}, c.deleteOpts...)
+	_, err := c.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
 	if err == nil || code(err) == CodeSnapshotNotFound {
 		return nil
 	}
@@ -121,19 +114,16 @@ func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
 // ArchiveSnapshot moves a completed snapshot to the EBS archive tier
 // (ModifySnapshotTier with StorageTier=archive). EC2 answers at once and
 // archives in the background (up to 72 hours), during which DescribeSnapshots
-// still reports StorageTier "standard". It waits for a token of the
-// client's DeleteSnapshot bucket: both are mutating snapshot calls a run
-// makes in bulk.
+// still reports StorageTier "standard". Through NewForRegion each attempt
+// first waits for a token of the bucket BucketFor gives
+// ModifySnapshotTier.
 //
 // IAM: ec2:ModifySnapshotTier.
 func (c *Client) ArchiveSnapshot(ctx context.Context, id string) error {
-	if err := c.delete.Wait(ctx); err != nil {
-		return fmt.Errorf("archive snapshot %s in %s: wait for rate limit: %w", id, c.region, err)
-	}
 	_, err := c.api.ModifySnapshotTier(ctx, &ec2.ModifySnapshotTierInput{
 		SnapshotId:  aws.String(id),
 		StorageTier: ec2types.TargetStorageTierArchive,
-	}, c.deleteOpts...)
+	})
 	if err != nil {
 		return fmt.Errorf("archive snapshot %s in %s: %w", id, c.region, err)
 	}
@@ -192,7 +182,7 @@ func (c *Client) CopySnapshot(ctx context.Context, sourceRegion, sourceID, descr
 	if kmsKeyID != "" {
 		in.Encrypted, in.KmsKeyId = aws.Bool(true), aws.String(kmsKeyID)
 	}
-	out, err := c.api.CopySnapshot(ctx, in, append(slices.Clip(c.createOpts), retryOnlyUnsent)...)
+	out, err := c.api.CopySnapshot(ctx, in, retryOnlyUnsent)
 	if err != nil {
 		return inventory.Snapshot{}, fmt.Errorf("copy snapshot %s of %s to %s: %w", sourceID, sourceRegion, c.region, outcome(copyLimit(err)))
 	}

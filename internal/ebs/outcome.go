@@ -90,8 +90,7 @@ var _ aws.RetryerV2 = unsentOnlyRetryer{}
 
 // retryOnlyUnsent is the per-operation option of CreateSnapshot,
 // CreateSnapshots and CopySnapshot (none takes a ClientToken): it wraps
-// whichever retryer the call would use (the client's, or createOpts') in
-// unsentOnlyRetryer.
+// the client's retryer in unsentOnlyRetryer.
 func retryOnlyUnsent(o *ec2.Options) {
 	if o.Retryer != nil {
 		o.Retryer = unsentOnlyRetryer{o.Retryer}

@@ -20,7 +20,7 @@ func TestProtectionListings(t *testing.T) {
 	for _, id := range []string{"snap-gov", "snap-comp", "snap-old"} {
 		f.AddSnapshot(inventory.Snapshot{ID: id, VolumeID: "vol-1"}, "")
 	}
-	c := ebs.New(f, region, ebs.Options{})
+	c := ebs.New(f, region)
 	until := now.AddDate(0, 0, 30)
 	if err := c.LockSnapshot(t.Context(), "snap-gov", inventory.Lock{Mode: inventory.LockGovernance, Until: until}); err != nil {
 		t.Fatal(err)

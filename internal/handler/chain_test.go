@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
@@ -52,137 +53,149 @@ func slowCreates(f *ebstest.Fake, d time.Duration) {
 // continuations on its own topic until the region is done: here each
 // published message is fed back to the handler as SNS would deliver it.
 func TestWorkerFinishesThroughContinuations(t *testing.T) {
-	const volumes = 40
-	fakes, store := fakeWorld(t, volumes, dailyStanza)
-	slowCreates(fakes["us-west-2"], 50*time.Millisecond)
-	logs := captureLogs(t)
-	pub := &recordingSNS{}
-	// Each invocation starts creates for about 100 ms (400 ms timeout, 300
-	// ms margin), 8 at a time at 50 ms each: 16 to 24 of the 40 volumes.
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
-		Leases: &lease.Memory{}, MaxHops: 20, Margin: 300 * time.Millisecond})
+	synctest.Test(t, func(t *testing.T) {
+		const volumes = 40
+		fakes, store := fakeWorld(t, volumes, dailyStanza)
+		slowCreates(fakes["us-west-2"], 50*time.Millisecond)
+		logs := captureLogs(t)
+		pub := &recordingSNS{}
+		// Each invocation starts creates for 90 ms of the bubble's virtual
+		// clock (400 ms timeout, 310 ms margin), 8 at a time at 50 ms each:
+		// 16 of the 40 volumes, so 16, 16 and 8 in three invocations.
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+			Leases: &lease.Memory{}, MaxHops: 20, Margin: 310 * time.Millisecond})
 
-	msg := Message("us-west-2")
-	hops := 0
-	for ; msg != ""; hops++ {
-		if hops > 20 {
-			t.Fatal("the chain does not end")
-		}
-		id := fmt.Sprintf("req-hop-%d", hops)
-		if err := h.Invoke(invokeCtx(t, id, 400*time.Millisecond), snsEvent(t, msg)); err != nil {
-			t.Fatalf("hop %d: %v", hops, err)
-		}
-		published := pub.take()
-		if len(published) > 1 {
-			t.Fatalf("hop %d published %d messages, want at most one", hops, len(published))
-		}
-		msg = ""
-		if len(published) == 1 {
-			msg = published[0]
-			var next regionMessage
-			if err := json.Unmarshal([]byte(msg), &next); err != nil {
-				t.Fatal(err)
+		msg := Message("us-west-2")
+		hops := 0
+		for ; msg != ""; hops++ {
+			if hops > 20 {
+				t.Fatal("the chain does not end")
 			}
-			want := regionMessage{Region: "us-west-2", Hop: hops + 1, Chain: "req-hop-0", From: id}
-			if next != want {
-				t.Errorf("continuation %+v, want %+v", next, want)
+			id := fmt.Sprintf("req-hop-%d", hops)
+			if err := h.Invoke(invokeCtx(t, id, 400*time.Millisecond), snsEvent(t, msg)); err != nil {
+				t.Fatalf("hop %d: %v", hops, err)
+			}
+			published := pub.take()
+			if len(published) > 1 {
+				t.Fatalf("hop %d published %d messages, want at most one", hops, len(published))
+			}
+			msg = ""
+			if len(published) == 1 {
+				msg = published[0]
+				var next regionMessage
+				if err := json.Unmarshal([]byte(msg), &next); err != nil {
+					t.Fatal(err)
+				}
+				want := regionMessage{Region: "us-west-2", Hop: hops + 1, Chain: "req-hop-0", From: id}
+				if next != want {
+					t.Errorf("continuation %+v, want %+v", next, want)
+				}
 			}
 		}
-	}
-	t.Logf("%d volumes in %d invocations", volumes, hops)
-	if hops < 2 {
-		t.Errorf("%d invocations, want the region to need continuations", hops)
-	}
-	perVolume := map[string]int{}
-	for _, s := range fakes["us-west-2"].Snapshots() {
-		perVolume[s.VolumeID]++
-	}
-	for i := range volumes {
-		if v := fmt.Sprintf("vol-%04d", i); perVolume[v] != 1 {
-			t.Errorf("%s has %d snapshots, want exactly 1", v, perVolume[v])
+		t.Logf("%d volumes in %d invocations", volumes, hops)
+		if hops != 3 {
+			t.Errorf("%d invocations, want 3: the region needs continuations", hops)
 		}
-	}
-	if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
-		t.Errorf("%d CreateSnapshot calls, want %d", n, volumes)
-	}
-	ends := logLines(t, logs, "chain finished")
-	if len(ends) != 1 || ends[0]["invocations"] != float64(hops) || ends[0]["chain"] != "req-hop-0" {
-		t.Errorf("chain ends logged %v, want one with %d invocations of chain req-hop-0", ends, hops)
-	}
-	if n := len(logLines(t, logs, "continuation published")); n != hops-1 {
-		t.Errorf("%d continuations logged, want %d", n, hops-1)
-	}
+		perVolume := map[string]int{}
+		for _, s := range fakes["us-west-2"].Snapshots() {
+			perVolume[s.VolumeID]++
+		}
+		for i := range volumes {
+			if v := fmt.Sprintf("vol-%04d", i); perVolume[v] != 1 {
+				t.Errorf("%s has %d snapshots, want exactly 1", v, perVolume[v])
+			}
+		}
+		if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
+			t.Errorf("%d CreateSnapshot calls, want %d", n, volumes)
+		}
+		ends := logLines(t, logs, "chain finished")
+		if len(ends) != 1 || ends[0]["invocations"] != float64(hops) || ends[0]["chain"] != "req-hop-0" {
+			t.Errorf("chain ends logged %v, want one with %d invocations of chain req-hop-0", ends, hops)
+		}
+		if n := len(logLines(t, logs, "continuation published")); n != hops-1 {
+			t.Errorf("%d continuations logged, want %d", n, hops-1)
+		}
+	})
 }
 
 // At the hop limit the chain ends with its work left, logged with how much,
 // and releases the region for the next scheduled run.
 func TestChainEndsAtTheHopLimit(t *testing.T) {
-	fakes, store := fakeWorld(t, 40, dailyStanza)
-	slowCreates(fakes["us-west-2"], 50*time.Millisecond)
-	logs := captureLogs(t)
-	pub := &recordingSNS{}
-	leases := &lease.Memory{}
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
-		Leases: leases, MaxHops: 1, Margin: 300 * time.Millisecond})
-	if err := h.Invoke(invokeCtx(t, "req-a", 400*time.Millisecond), snsEvent(t, Message("us-west-2"))); err != nil {
-		t.Fatal(err)
-	}
-	next := pub.take()
-	if len(next) != 1 {
-		t.Fatalf("published %v, want one continuation", next)
-	}
-	if err := h.Invoke(invokeCtx(t, "req-b", 400*time.Millisecond), snsEvent(t, next[0])); err != nil {
-		t.Fatal(err)
-	}
-	if again := pub.take(); len(again) != 0 {
-		t.Errorf("published %v past the hop limit", again)
-	}
-	done := len(fakes["us-west-2"].Snapshots())
-	ends := logLines(t, logs, "chain ended at the hop limit with work left; the next scheduled run resumes it")
-	if len(ends) != 1 || ends[0]["left"] != fmt.Sprintf("%d actions", 40-done) || ends[0]["level"] != "ERROR" {
-		t.Errorf("hop-limit lines %v, want one at ERROR with %d actions left", ends, 40-done)
-	}
-	// The lease was released: a new scheduled message is not turned away.
-	if err := leases.Acquire(t.Context(), lease.Lease{Key: lease.Key(Snapshot, "us-west-2"), Holder: "x", Expires: time.Now().Add(time.Minute)}, "", time.Now()); err != nil {
-		t.Errorf("lease still held after the chain ended: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fakes, store := fakeWorld(t, 40, dailyStanza)
+		slowCreates(fakes["us-west-2"], 50*time.Millisecond)
+		logs := captureLogs(t)
+		pub := &recordingSNS{}
+		leases := &lease.Memory{}
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+			Leases: leases, MaxHops: 1, Margin: 310 * time.Millisecond})
+		if err := h.Invoke(invokeCtx(t, "req-a", 400*time.Millisecond), snsEvent(t, Message("us-west-2"))); err != nil {
+			t.Fatal(err)
+		}
+		next := pub.take()
+		if len(next) != 1 {
+			t.Fatalf("published %v, want one continuation", next)
+		}
+		if err := h.Invoke(invokeCtx(t, "req-b", 400*time.Millisecond), snsEvent(t, next[0])); err != nil {
+			t.Fatal(err)
+		}
+		if again := pub.take(); len(again) != 0 {
+			t.Errorf("published %v past the hop limit", again)
+		}
+		// Two invocations of 16 (see TestWorkerFinishesThroughContinuations)
+		// leave 8.
+		done := len(fakes["us-west-2"].Snapshots())
+		if done != 32 {
+			t.Errorf("%d volumes snapshotted in two invocations, want 32", done)
+		}
+		ends := logLines(t, logs, "chain ended at the hop limit with work left; the next scheduled run resumes it")
+		if len(ends) != 1 || ends[0]["left"] != fmt.Sprintf("%d actions", 40-done) || ends[0]["level"] != "ERROR" {
+			t.Errorf("hop-limit lines %v, want one at ERROR with %d actions left", ends, 40-done)
+		}
+		// The lease was released: a new scheduled message is not turned away.
+		if err := leases.Acquire(t.Context(), lease.Lease{Key: lease.Key(Snapshot, "us-west-2"), Holder: "x", Expires: time.Now().Add(time.Minute)}, "", time.Now()); err != nil {
+			t.Errorf("lease still held after the chain ended: %v", err)
+		}
+	})
 }
 
 // Two workers started together on one region do the work once: the second
 // finds the region's lease held, logs it and succeeds. A scheduled message
 // arriving while a chain runs is the same case.
 func TestTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
-	const volumes = 10
-	fakes, store := fakeWorld(t, volumes, dailyStanza)
-	// Slow listings keep both invocations inside their runs together: with
-	// no lease both would plan every volume and create it.
-	fakes["us-west-2"].OnCall = func(op string, _ any) error {
-		if op == ebstest.OpDescribeSnapshots {
-			time.Sleep(100 * time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		const volumes = 10
+		fakes, store := fakeWorld(t, volumes, dailyStanza)
+		// Slow listings keep both invocations inside their runs together: with
+		// no lease both would plan every volume and create it.
+		fakes["us-west-2"].OnCall = func(op string, _ any) error {
+			if op == ebstest.OpDescribeSnapshots {
+				time.Sleep(100 * time.Millisecond)
+			}
+			return nil
 		}
-		return nil
-	}
-	logs := captureLogs(t)
-	leases := &lease.Memory{}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range errs {
-		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
-		ctx := invokeCtx(t, fmt.Sprintf("req-%d", i), time.Minute)
-		wg.Go(func() { errs[i] = h.Invoke(ctx, snsEvent(t, Message("us-west-2"))) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
+		logs := captureLogs(t)
+		leases := &lease.Memory{}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
+			ctx := invokeCtx(t, fmt.Sprintf("req-%d", i), time.Minute)
+			wg.Go(func() { errs[i] = h.Invoke(ctx, snsEvent(t, Message("us-west-2"))) })
 		}
-	}
-	if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
-		t.Errorf("%d CreateSnapshot calls, want %d: the work done once", n, volumes)
-	}
-	if n := len(logLines(t, logs, "region busy: another worker holds its lease and does the work")); n != 1 {
-		t.Errorf("%d workers turned away, want 1:\n%s", n, logs)
-	}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
+			t.Errorf("%d CreateSnapshot calls, want %d: the work done once", n, volumes)
+		}
+		if n := len(logLines(t, logs, "region busy: another worker holds its lease and does the work")); n != 1 {
+			t.Errorf("%d workers turned away, want 1:\n%s", n, logs)
+		}
+	})
 }
 
 // A second delivery of one continuation (SNS delivers at least once) finds

@@ -11,14 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // The environment of a function, as the CloudFormation template sets it.
@@ -65,7 +61,17 @@ const (
 	// ReportPrefixEnv optionally starts the report handler's keys
 	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
 	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
-	// LogLevelEnv is debug, info (the default), warn or error.
+	// LambdaLogLevelEnv is the application log level Lambda sets from the
+	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
+	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
+	// Developer Guide,
+	// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+	// It wins over LogLevelEnv. TRACE logs as debug, FATAL as error.
+	LambdaLogLevelEnv = "AWS_LAMBDA_LOG_LEVEL"
+	// LogLevelEnv is debug, info (the default), warn or error: the
+	// function's own variable, read when Lambda sets no
+	// LambdaLogLevelEnv (the stack's functions log in Text format, for
+	// which Lambda sets none).
 	LogLevelEnv = "LOG_LEVEL"
 )
 
@@ -73,22 +79,25 @@ const (
 // and builds the Handler the function's environment names, with AWS
 // clients for the function's region (AWS_REGION) and the account id from
 // STS GetCallerIdentity, asked once here rather than at every invocation.
-// getenv is os.Getenv outside tests. Errors name the variable at fault.
-func FromEnvironment(ctx context.Context, getenv func(string) string, version string) (*Handler, error) {
+// It logs the build (program, version, commit, platform, Go version) once,
+// at this cold start. getenv is os.Getenv outside tests. Errors name the
+// variable at fault.
+func FromEnvironment(ctx context.Context, getenv func(string) string, build version.Info) (*Handler, error) {
 	level := new(slog.LevelVar)
 	// The log records and the EMF lines share stdout, one Write per line.
 	stdout := &syncWriter{w: os.Stdout}
 	slog.SetDefault(NewLogger(stdout, level).With("handler", getenv(NameEnv)))
-	if v := getenv(LogLevelEnv); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
-		}
+	if err := setLevel(level, getenv); err != nil {
+		return nil, err
 	}
+	// Warn, not info: the build must be in the log at every level.
+	slog.WarnContext(ctx, "cold start: "+build.String(), "version", build.Version, "commit", build.Commit,
+		"platform", build.GOOS+"/"+build.GOARCH, "go", build.GoVersion)
 	cfg := Config{
 		Name:            getenv(NameEnv),
 		TopicARN:        getenv(TopicEnv),
 		ReplicationRule: getenv(ReplicationRuleEnv),
-		Version:         version,
+		Version:         build.Version,
 	}
 	if v := getenv(MarginEnv); v != "" {
 		d, err := time.ParseDuration(v)
@@ -131,7 +140,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set: it names the configuration table", TableEnv)
 	}
-	rates, err := ebs.ParseRates(getenv(RatesEnv))
+	rates, err := account.ParseRates(getenv(RatesEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RatesEnv, err)
 	}
@@ -144,13 +153,12 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, ebs.Options{Rates: rates})
-	cfg.SNS = sns.NewFromConfig(awsCfg)
+	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
+	cfg.SNS, cfg.Events = sdkClients(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.NewDynamo(dynamodb.NewFromConfig(awsCfg), t)
+		cfg.Leases = lease.FromConfig(awsCfg, t)
 	}
 	cfg.Metrics = stdout
-	cfg.Events = eventbridge.NewFromConfig(awsCfg)
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
@@ -158,6 +166,29 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, version st
 		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
 	}
 	return New(cfg)
+}
+
+// setLevel sets level from LambdaLogLevelEnv or, when Lambda set none,
+// LogLevelEnv; neither leaves it at info. An error names the variable.
+func setLevel(level *slog.LevelVar, getenv func(string) string) error {
+	if v := getenv(LambdaLogLevelEnv); v != "" {
+		switch strings.ToUpper(v) {
+		case "TRACE":
+			v = "DEBUG"
+		case "FATAL":
+			v = "ERROR"
+		}
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want TRACE, DEBUG, INFO, WARN, ERROR or FATAL", LambdaLogLevelEnv, getenv(LambdaLogLevelEnv))
+		}
+		return nil
+	}
+	if v := getenv(LogLevelEnv); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s=%q: want debug, info, warn or error", LogLevelEnv, v)
+		}
+	}
+	return nil
 }
 
 // regionName is the form of an AWS region name: "us-east-1",

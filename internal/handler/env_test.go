@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // offline keeps FromEnvironment's AWS calls on this machine, where
@@ -25,7 +26,7 @@ func offline(t *testing.T) context.Context {
 func TestFromEnvironmentRates(t *testing.T) {
 	ctx := offline(t)
 	env := map[string]string{NameEnv: Snapshot, TableEnv: "t", RatesEnv: "CreateSnapshot=3,Describe=9"}
-	_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
+	_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"})
 	if err == nil || !strings.Contains(err.Error(), RatesEnv) || !strings.Contains(err.Error(), `unknown action "Describe"`) {
 		t.Errorf("FromEnvironment = %v, want an error naming %s and the unknown action", err, RatesEnv)
 	}
@@ -36,7 +37,7 @@ func TestFromEnvironmentCopyLimit(t *testing.T) {
 	ctx := offline(t)
 	for _, v := range []string{"0", "-1", "twenty"} {
 		env := map[string]string{NameEnv: Replication, TableEnv: "t", CopyLimitEnv: v}
-		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test")
+		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err == nil || !strings.Contains(err.Error(), CopyLimitEnv) || !strings.Contains(err.Error(), "1 or more") {
 			t.Errorf("%s=%s: FromEnvironment = %v, want an error naming the variable", CopyLimitEnv, v, err)
 		}
@@ -56,12 +57,43 @@ func TestFromEnvironmentTakesTheStacksVariables(t *testing.T) {
 	}{{"20", 20}, {"35", 35}, {"", 0}} {
 		env := map[string]string{NameEnv: Replication, TableEnv: "t", TopicEnv: "arn:aws:sns:us-east-1:123456789012:ReplicationSnapshotTopic",
 			LeaseTableEnv: "lease", RatesEnv: "", CopyLimitEnv: tc.limit}
-		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err != nil {
 			t.Fatalf("%s=%q %s=%q: %v", RatesEnv, "", CopyLimitEnv, tc.limit, err)
 		}
 		if h.cfg.CopyLimit != tc.want {
 			t.Errorf("%s=%q: CopyLimit %d, want %d", CopyLimitEnv, tc.limit, h.cfg.CopyLimit, tc.want)
+		}
+	}
+}
+
+// The log level: Lambda's AWS_LAMBDA_LOG_LEVEL (its ApplicationLogLevel
+// names) wins over the function's LOG_LEVEL; neither means info; a bad
+// value names its variable.
+func TestLogLevelFromTheEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		lambda, own string
+		want        slog.Level
+		err         string
+	}{
+		{"", "", slog.LevelInfo, ""},
+		{"", "debug", slog.LevelDebug, ""},
+		{"WARN", "", slog.LevelWarn, ""},
+		{"ERROR", "debug", slog.LevelError, ""},
+		{"TRACE", "", slog.LevelDebug, ""},
+		{"FATAL", "", slog.LevelError, ""},
+		{"debug", "", slog.LevelDebug, ""},
+		{"LOUD", "", 0, LambdaLogLevelEnv},
+		{"", "loud", 0, LogLevelEnv},
+	} {
+		env := map[string]string{LambdaLogLevelEnv: tc.lambda, LogLevelEnv: tc.own}
+		var level slog.LevelVar
+		err := setLevel(&level, func(k string) string { return env[k] })
+		switch {
+		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err+"=")):
+			t.Errorf("%+v: got %v, want an error naming %s", tc, err, tc.err)
+		case tc.err == "" && (err != nil || level.Level() != tc.want):
+			t.Errorf("%+v: level %v, %v; want %v", tc, level.Level(), err, tc.want)
 		}
 	}
 }

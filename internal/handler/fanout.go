@@ -9,10 +9,6 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
@@ -143,8 +139,7 @@ func Message(region string) string {
 //
 // IAM: sns:Publish on the topic.
 func (h *Handler) publish(ctx context.Context, region, body string) error {
-	_, err := h.cfg.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.cfg.TopicARN), Message: aws.String(body)})
-	if err != nil {
+	if err := publishMessage(ctx, h.cfg.SNS, h.cfg.TopicARN, body); err != nil {
 		return fmt.Errorf("publish region %s to %s: %w", region, h.cfg.TopicARN, err)
 	}
 	return nil
@@ -158,7 +153,7 @@ func (h *Handler) publish(ctx context.Context, region, body string) error {
 // IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the rule.
 func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environment) error {
 	rule := h.cfg.ReplicationRule
-	out, err := h.cfg.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(rule)})
+	enabled, err := ruleEnabled(ctx, h.cfg.Events, rule)
 	if err != nil {
 		return fmt.Errorf("describe the replication rule %s: %w", rule, err)
 	}
@@ -166,16 +161,15 @@ func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environm
 	for _, s := range env.Policy.Stanzas {
 		want = want || s.Replication
 	}
-	enabled := out.State != ebtypes.RuleStateDisabled
 	switch {
 	case want && !enabled:
 		slog.InfoContext(ctx, "enabling snapshot replication due to configuration", "rule", rule)
-		if _, err := h.cfg.Events.EnableRule(ctx, &eventbridge.EnableRuleInput{Name: aws.String(rule)}); err != nil {
+		if err := switchRule(ctx, h.cfg.Events, rule, true); err != nil {
 			return fmt.Errorf("enable the replication rule %s: %w", rule, err)
 		}
 	case !want && enabled:
 		slog.InfoContext(ctx, "disabling snapshot replication due to configuration", "rule", rule)
-		if _, err := h.cfg.Events.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: aws.String(rule)}); err != nil {
+		if err := switchRule(ctx, h.cfg.Events, rule, false); err != nil {
 			return fmt.Errorf("disable the replication rule %s: %w", rule, err)
 		}
 	}

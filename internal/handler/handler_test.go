@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -227,51 +228,59 @@ func TestWorkerFailsWhenActionsFail(t *testing.T) {
 // A function timeout not above the margin still leaves the worker time to
 // work: a fifth of it becomes the margin.
 func TestWorkerMarginAboveTheTimeout(t *testing.T) {
-	fakes, store := fakeWorld(t, 2, dailyStanza)
-	logs := captureLogs(t)
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
-	if err := h.Invoke(invokeCtx(t, "req-10", 30*time.Second), snsEvent(t, Message("us-west-2"))); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fakes["us-west-2"].Snapshots()); n != 2 || !strings.Contains(logs.String(), "using a fifth of it") {
-		t.Errorf("%d snapshots, want 2 and a warning; logs:\n%s", n, logs)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fakes, store := fakeWorld(t, 2, dailyStanza)
+		logs := captureLogs(t)
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
+		if err := h.Invoke(invokeCtx(t, "req-10", 30*time.Second), snsEvent(t, Message("us-west-2"))); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(fakes["us-west-2"].Snapshots()); n != 2 || !strings.Contains(logs.String(), "using a fifth of it") {
+			t.Errorf("%d snapshots, want 2 and a warning; logs:\n%s", n, logs)
+		}
+	})
 }
 
 // A worker whose deadline is too short for its region stops starting
 // snapshots at deadline - margin, reports the rest as not started (no
 // failure) and returns before the deadline.
 func TestWorkerStopsStartingBeforeTheDeadline(t *testing.T) {
-	const volumes = 40
-	const slow = 50 * time.Millisecond
-	fakes, store := fakeWorld(t, volumes, dailyStanza)
-	fakes["us-west-2"].OnCall = func(op string, _ any) error {
-		if op == ebstest.OpCreateSnapshot {
-			time.Sleep(slow)
+	synctest.Test(t, func(t *testing.T) {
+		const volumes = 40
+		const slow = 50 * time.Millisecond
+		fakes, store := fakeWorld(t, volumes, dailyStanza)
+		fakes["us-west-2"].OnCall = func(op string, _ any) error {
+			if op == ebstest.OpCreateSnapshot {
+				time.Sleep(slow)
+			}
+			return nil
 		}
-		return nil
-	}
-	logs := captureLogs(t)
-	// 40 volumes at 8 in flight take 250 ms; the deadline is 400 ms away
-	// and work stops starting after about 100 ms.
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Margin: 300 * time.Millisecond})
-	const timeout = 400 * time.Millisecond
-	ctx := invokeCtx(t, "req-5", timeout)
-	deadline, _ := ctx.Deadline()
-	if err := h.Invoke(ctx, snsEvent(t, Message("us-west-2"))); err != nil {
-		t.Fatalf("got %v, want no error: actions not started are no failure", err)
-	}
-	if left := time.Until(deadline); left < 100*time.Millisecond {
-		t.Errorf("returned %s before the deadline, want at least 100ms (the margin less the calls in flight)", left)
-	}
-	created := len(fakes["us-west-2"].Snapshots())
-	if created == 0 || created == volumes {
-		t.Errorf("%d of %d volumes snapshotted, want some but not all", created, volumes)
-	}
-	want := fmt.Sprintf(`"created":%d,"deleted":0,"kept":0,"failed":0,"not_started":%d`, created, volumes-created)
-	if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "deadline margin reached") {
-		t.Errorf("logs lack %s and the margin warning:\n%s", want, logs)
-	}
+		logs := captureLogs(t)
+		// On the bubble's virtual clock: 40 volumes at 8 in flight take 250
+		// ms; the deadline is 400 ms away and work stops starting at 90 ms,
+		// after the batches started at 0 and 50 ms (16 volumes). The last
+		// call ends at 100 ms, 300 ms before the deadline. The margin keeps
+		// the stop off the 50 ms batch boundaries so that the order of
+		// timers firing at one instant cannot change the count.
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Margin: 310 * time.Millisecond})
+		const timeout = 400 * time.Millisecond
+		ctx := invokeCtx(t, "req-5", timeout)
+		deadline, _ := ctx.Deadline()
+		if err := h.Invoke(ctx, snsEvent(t, Message("us-west-2"))); err != nil {
+			t.Fatalf("got %v, want no error: actions not started are no failure", err)
+		}
+		if left := time.Until(deadline); left != 300*time.Millisecond {
+			t.Errorf("returned %s before the deadline, want 300ms (the margin less the calls in flight)", left)
+		}
+		created := len(fakes["us-west-2"].Snapshots())
+		if created != 16 {
+			t.Errorf("%d of %d volumes snapshotted, want the 16 started before the margin", created, volumes)
+		}
+		want := fmt.Sprintf(`"created":%d,"deleted":0,"kept":0,"failed":0,"not_started":%d`, created, volumes-created)
+		if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "deadline margin reached") {
+			t.Errorf("logs lack %s and the margin warning:\n%s", want, logs)
+		}
+	})
 }
 
 // recordingSNS records the messages published to each topic.

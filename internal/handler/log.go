@@ -14,6 +14,16 @@ import (
 // instance_id, volume_id, snapshot_id, action, ...) plus request_id, the
 // invocation's AWS request id, on every record logged with a context that
 // carries it (lambdacontext). level may change while the logger is in use.
+//
+// It is not aws-lambda-go's lambdacontext.NewLogHandler, which does the same
+// (request id from the context, level from AWS_LAMBDA_LOG_LEVEL, which
+// FromEnvironment reads too), because that handler writes to os.Stdout
+// itself and renames the keys: the functions' EMF metric lines share stdout
+// with the log records through one syncWriter, so that no line is cut into
+// by another, which a handler with its own writer would break; and the
+// records keep the CLI's keys (msg, time, request_id rather than message,
+// timestamp, requestId), which docs/lambda.md documents and its CloudWatch
+// Logs Insights queries use.
 func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
 }

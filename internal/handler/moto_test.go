@@ -83,7 +83,7 @@ func launchInRegion(t *testing.T, ctx context.Context, cfg aws.Config, region st
 // snapshotsOf returns the ids of the snapshots of the volume.
 func snapshotsOf(t *testing.T, ctx context.Context, api *ec2.Client, volumeID string) []string {
 	t.Helper()
-	snaps, err := ebs.New(api, "", ebs.Options{}).Snapshots(ctx)
+	snaps, err := ebs.New(api, "").Snapshots(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // The report handler against moto, every AWS call recorded: in the
@@ -163,7 +164,7 @@ func TestMotoReportHandlerFailsWhenTheBucketIsMissing(t *testing.T) {
 func TestFromEnvironmentReport(t *testing.T) {
 	ctx := offline(t)
 	env := map[string]string{NameEnv: Report, TableEnv: "t"}
-	if _, err := FromEnvironment(ctx, func(k string) string { return env[k] }, "test"); err == nil || !strings.Contains(err.Error(), ReportBucketEnv) {
+	if _, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"}); err == nil || !strings.Contains(err.Error(), ReportBucketEnv) {
 		t.Errorf("without a bucket: %v, want an error naming %s", err, ReportBucketEnv)
 	}
 }
@@ -181,7 +182,7 @@ func TestFromEnvironmentTakesTheReportsVariables(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	for prefix, want := range map[string]string{"": "", "audit": "audit/", "audit/ebs/": "audit/ebs/"} {
 		env := map[string]string{NameEnv: Report, TableEnv: "t", ReportBucketEnv: "audit", ReportPrefixEnv: prefix}
-		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, "test")
+		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,8 +23,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
 // rieModule is the Lambda runtime interface emulator, built from the Go
@@ -105,12 +107,20 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 			t.Errorf("volume %s has %d snapshots, want 1", v, len(got))
 		}
 	}
-	var finished map[string]any
+	var finished, cold map[string]any
 	for line := range strings.Lines(out.String()) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "run finished" {
 			finished = rec
 		}
+		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(fmt.Sprint(rec["msg"]), "cold start: ") {
+			cold = rec
+		}
+	}
+	// The cold start names the build as --version does.
+	want := version.Info{Version: testBuild.Version, Commit: testBuild.Commit, GOOS: "linux", GOARCH: runtime.GOARCH, GoVersion: runtime.Version()}
+	if cold["msg"] != "cold start: "+want.String() || cold["version"] != want.Version || cold["commit"] != want.Commit || cold["platform"] != "linux/"+runtime.GOARCH {
+		t.Errorf("cold start line %v, want %q with its parts", cold, "cold start: "+want.String())
 	}
 	if id, _ := finished["request_id"].(string); id == "" || finished["region"] != "us-west-2" || finished["created"] != 2.0 {
 		t.Errorf("no JSON report line with a request id, region us-west-2 and created 2 in the output:\n%s", &out)
@@ -139,16 +149,25 @@ func linesFrom(out, prefix string) string {
 	return b.String()
 }
 
+// testBuild is the version and commit the emulator tests stamp.
+var testBuild = version.Info{Version: "v0.99.2-rie-test", Commit: "0123456789ab"}
+
 // buildBootstrap builds cmd/ebs-snapper as the Lambda bootstrap for this
-// machine's architecture, with the flags of `make lambda`.
-func buildBootstrap(t *testing.T, dir string) string {
+// machine's architecture, with the release's flags (deploy.BuildFlags),
+// stamped with testBuild.
+func buildBootstrap(t testing.TB, dir string) string {
+	return buildBootstrapWith(t, dir, deploy.BuildFlags(testBuild))
+}
+
+// buildBootstrapWith builds the bootstrap with the given go build flags.
+func buildBootstrapWith(t testing.TB, dir string, flags []string) string {
 	t.Helper()
 	root, err := motoserver.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, "./cmd/ebs-snapper")
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, "./cmd/ebs-snapper")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -159,7 +178,7 @@ func buildBootstrap(t *testing.T, dir string) string {
 
 // buildRIE installs the emulator from the module proxy into dir (the Go
 // build cache makes later builds quick).
-func buildRIE(t *testing.T, dir string) string {
+func buildRIE(t testing.TB, dir string) string {
 	t.Helper()
 	cmd := exec.Command("go", "install", rieModule)
 	cmd.Dir = dir // outside this module: its go.mod must not apply
@@ -173,7 +192,7 @@ func buildRIE(t *testing.T, dir string) string {
 	return filepath.Join(dir, "aws-lambda-rie")
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -183,7 +202,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitListening(t *testing.T, addr string, out fmt.Stringer) {
+func waitListening(t testing.TB, addr string, out fmt.Stringer) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {

@@ -136,7 +136,7 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 		}
 		if job == snapper.JobSnapshot {
 			// Run returns after its goroutines, so inv is safe to read then.
-			opts.OnInventory = func(r *snapper.Region) { inv = r }
+			opts.Observer = inventoryOf{inv: &inv}
 		}
 		rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
 		rr := rep.Regions[0]
@@ -150,6 +150,16 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 		return left, verdictError(job, region, verdict)
 	}
 }
+
+// inventoryOf is the Observer that keeps the region's inventory, for the
+// run's figures (RPO freshness) without listing the region again.
+type inventoryOf struct {
+	snapper.NoObserver
+	inv **snapper.Region
+}
+
+// Inventory keeps inv.
+func (o inventoryOf) Inventory(inv *snapper.Region) { *o.inv = inv }
 
 // verdictError is the verdict's error naming the job and region, or nil.
 func verdictError(job snapper.Job, region string, v snapper.Verdict) error {

@@ -65,6 +65,12 @@ type Dynamo struct {
 // NewDynamo returns the lease store on the named table.
 func NewDynamo(api DynamoAPI, table string) *Dynamo { return &Dynamo{api: api, table: table} }
 
+// FromConfig returns the lease store on the named table in cfg.Region,
+// with a DynamoDB client built from cfg (awsclient.Load's).
+func FromConfig(cfg aws.Config, table string) *Dynamo {
+	return NewDynamo(dynamodb.NewFromConfig(cfg), table)
+}
+
 // Acquire takes the lease with one conditional PutItem, as Store says. A
 // lease held by another holder is a *HeldError naming it (read from the
 // failed condition's ReturnValuesOnConditionCheckFailure); any other

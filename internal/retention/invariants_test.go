@@ -38,6 +38,7 @@ var reasonForms = []struct {
 	{"error state", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, error-state snapshot \(not counted toward minimum\)$`)},
 	{"ignore_retention", Delete, regexp.MustCompile(`^expired on \d{4}-\d\d-\d\d, minimum unknown and ignore_retention is set$`)},
 	{"tier", Keep, regexp.MustCompile(`^kept: (last \d+ of \d+|hourly \d{4}-\d\d-\d\dT\d\d|daily \d{4}-\d\d-\d\d|weekly \d{4}-W\d\d|monthly \d{4}-\d\d|yearly \d{4}|within \S+ of the newest)(, .+)?$`)},
+	{"orphans unnamed", Keep, regexp.MustCompile(`^kept: its Description names no stanza whose orphans policy applies, volume \S* is not attached to an instance any stanza matches$`)},
 	{"orphans keep", Keep, regexp.MustCompile(`^kept: orphans ".+" of stanza .+, volume \S* is not attached to an instance any stanza matches$`)},
 	{"archive", Archive, regexp.MustCompile(`^archive: .+; older than archive_after \S+, no rule deletes it before \d{4}-\d\d-\d\d$`)},
 }
@@ -167,6 +168,10 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			{s.State != inventory.StateCompleted && s.State != inventory.StateError, "snapshot is " + s.State + ", not completed"},
 			{!known && !in.IgnoreRetention, "minimum unknown without ignore_retention"},
 			{e.keepAll, "its orphans policy is keep"},
+			// A Description names a stanza on the snapshot it is
+			// written on only: anyone allowed ec2:CreateSnapshot can
+			// write one naming any stanza on a new snapshot.
+			{e.orphans && !in.IgnoreRetention && !namesValidOrphans(in, s), "an orphans policy its own Description does not name"},
 			{tierKept[s.ID], "a tier keeps it"},
 			// DeleteOn, which anyone allowed ec2:CreateTags can write,
 			// never shortens the retention that governs the volume.
@@ -286,6 +291,8 @@ func checkInvariants(t *testing.T, in Input, got []Decision) {
 			holds = !known && !e.keepAll && in.IgnoreRetention
 		case "tier":
 			holds = tierKept[s.ID] && completed
+		case "orphans unnamed":
+			holds = e.orphans && !in.IgnoreRetention && !namesValidOrphans(in, s)
 		case "orphans keep":
 			holds = e.keepAll
 		case "archive":
@@ -308,6 +315,7 @@ type effective struct {
 	policy  VolumePolicy
 	known   bool // a minimum applies
 	keepAll bool // an orphans policy "keep" applies
+	orphans bool // the policy is from the orphans policies its snapshots name
 	in      Input
 }
 
@@ -323,7 +331,7 @@ func eff(in Input, key string) effective {
 			continue
 		}
 		e.keepAll = e.keepAll || o.Keep
-		e.known = true
+		e.known, e.orphans = true, true
 		e.policy.Minimum = max(e.policy.Minimum, o.Minimum)
 		e.policy.Tiers = e.policy.Tiers.Union(o.Tiers)
 	}
@@ -331,6 +339,14 @@ func eff(in Input, key string) effective {
 		return effective{keepAll: true, in: in}
 	}
 	return e
+}
+
+// namesValidOrphans reports whether s's own Description names a stanza
+// of in.Orphans.
+func namesValidOrphans(in Input, s inventory.Snapshot) bool {
+	id, ok := provenance.CreatedStanza(s.Description)
+	_, valid := in.Orphans[id]
+	return ok && valid
 }
 
 // all lists every volume of the input.

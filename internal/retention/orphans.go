@@ -18,11 +18,9 @@ import (
 // rule (minimum unknown, ignore_retention) applies.
 func orphanPolicy(orphans map[string]OrphanPolicy, snaps []inventory.Snapshot) (p VolumePolicy, keep string, known bool) {
 	named := map[string]bool{}
-	for _, s := range snaps {
-		if id, ok := provenance.CreatedStanza(s.Description); ok {
-			if _, valid := orphans[id]; valid {
-				named[id] = true
-			}
+	for i := range snaps {
+		if id, ok := namesOrphans(orphans, &snaps[i]); ok {
+			named[id] = true
 		}
 	}
 	if len(named) == 0 {
@@ -49,4 +47,32 @@ func orphanPolicy(orphans map[string]OrphanPolicy, snaps []inventory.Snapshot) (
 	}
 	p.Orphans = strings.Join(names, ", ")
 	return p, "", true
+}
+
+// namesOrphans returns the stanza of orphans that s's Description names.
+func namesOrphans(orphans map[string]OrphanPolicy, s *inventory.Snapshot) (string, bool) {
+	id, ok := provenance.CreatedStanza(s.Description)
+	if !ok {
+		return "", false
+	}
+	_, valid := orphans[id]
+	return id, valid
+}
+
+// orphansUnnamedRule gives a snapshot whose own Description names no stanza
+// of orphans the old rule (unknownMinimumRule) on a volume whose policy
+// comes from the orphans policy its other snapshots name. Anyone allowed
+// ec2:CreateSnapshot can write any Description on a new snapshot of the
+// volume: naming a stanza there must not make the volume's other
+// snapshots (ebs_snapper's, another tool's) deletable. Under
+// ignore_retention, which would delete them anyway, the orphans policy's
+// minimum still applies.
+func orphansUnnamedRule(v *volume, c *candidate) (Action, string, bool) {
+	if !v.orphans || v.in.IgnoreRetention {
+		return "", "", false
+	}
+	if _, named := namesOrphans(v.in.Orphans, c.snap); named {
+		return "", "", false
+	}
+	return Keep, "kept: its Description names no stanza whose orphans policy applies, volume " + v.id + " is not attached to an instance any stanza matches", true
 }

@@ -50,8 +50,9 @@ import (
 //  5. the newest completed snapshot of its volume is kept;
 //  6. a volume whose orphans policy is "keep" keeps it;
 //  7. if the volume's minimum is unknown (no entry in in.Volumes and no
-//     orphans policy), the snapshot is deleted when in.IgnoreRetention is
-//     set, kept otherwise;
+//     orphans policy), or it comes from an orphans policy that the
+//     snapshot's own Description does not name, the snapshot is deleted
+//     when in.IgnoreRetention is set, kept otherwise;
 //  8. an error-state snapshot is deleted without counting toward the
 //     minimum;
 //  9. it is deleted while the volume has more completed snapshots than its
@@ -131,6 +132,7 @@ type volume struct {
 	id         string
 	policy     VolumePolicy
 	known      bool   // policy is in in.Volumes or from orphans: the minimum is known
+	orphans    bool   // policy is from orphans (the Descriptions of its snapshots)
 	instanceID string // for the decisions
 	// ignoredInstance is the ignored instance the volume belongs to, or "".
 	ignoredInstance string
@@ -188,6 +190,7 @@ var rules = []step{
 	{notCompletedRule, false, false},
 	{newestRule, false, false},
 	{orphansKeepRule, false, false},
+	{orphansUnnamedRule, false, false},
 	{unknownMinimumRule, false, false},
 	{errorStateRule, false, false},
 	{minimumRule, false, true},
@@ -248,6 +251,7 @@ func newVolume(in *Input, today time.Time, vol string, snaps []inventory.Snapsho
 	if !v.known {
 		v.instanceID = in.VolumeInstance[vol]
 		v.policy, v.keepOrphans, v.known = orphanPolicy(in.Orphans, snaps)
+		v.orphans = v.known
 	}
 	// The policy's instance is not ignored when the caller builds Volumes
 	// as documented; checking it too keeps the protection independent of

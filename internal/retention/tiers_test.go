@@ -195,6 +195,9 @@ func TestArchive(t *testing.T) {
 
 // TestOrphans: a volume no stanza governs follows the orphans policy of
 // the stanza named by its snapshots; without one, ignore_retention.
+// a names no stanza (ebs_snapper made it, or anyone with
+// ec2:CreateSnapshot): the orphans policy the others name does not reach
+// it, it keeps the old rule.
 func TestOrphans(t *testing.T) {
 	tagged := func(id string, day int, cfg string) inventory.Snapshot {
 		s := at(id, utc(2026, 10, day, 0))
@@ -215,9 +218,9 @@ func TestOrphans(t *testing.T) {
 		{"no orphans key, no ignore_retention: kept", nil, false, nil, "kept: minimum unknown, volume vol-1 is not attached to an instance any stanza matches"},
 		{"no orphans key, ignore_retention: deleted when due", nil, true, []string{"a", "b", "c"}, "expired on 2020-01-01, minimum unknown and ignore_retention is set"},
 		{"keep", &OrphanPolicy{Keep: true, Name: "keep"}, true, nil, `kept: orphans "keep" of stanza web, volume vol-1 is not attached to an instance any stanza matches`},
-		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 2; orphans "retain" of stanza web`},
-		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"a", "b"}, `expired on 2020-01-01, 3 completed snapshots > minimum 1; orphans "retain" of stanza web`},
-		{"keep_last 3", &OrphanPolicy{Minimum: 3, Name: "keep_last 3"}, false, []string{"a"}, `kept: minimum 3 reached (3 completed snapshots of vol-1); orphans "keep_last 3" of stanza web`},
+		{"retain with minimum 2", &OrphanPolicy{Minimum: 2, Name: "retain"}, false, []string{"b", "c"}, `expired on 2020-01-01, 4 completed snapshots > minimum 2; orphans "retain" of stanza web`},
+		{"retain with a tier", &OrphanPolicy{Minimum: 1, Tiers: Tiers{Daily: 2}, Name: "retain"}, false, []string{"b"}, `expired on 2020-01-01, 4 completed snapshots > minimum 1; orphans "retain" of stanza web`},
+		{"keep_last 3", &OrphanPolicy{Minimum: 3, Name: "keep_last 3"}, false, []string{"b"}, `expired on 2020-01-01, 4 completed snapshots > minimum 3; orphans "keep_last 3" of stanza web`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := Input{Now: utc(2026, 10, 10, 0), Snapshots: snaps, IgnoreRetention: tt.ir}

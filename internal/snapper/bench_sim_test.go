@@ -254,7 +254,7 @@ func BenchmarkPlanner(b *testing.B) {
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	f := &ebstest.Fake{Now: func() time.Time { return base }}
 	n := seedFleet(f, instances, base, 25*time.Hour, 49*time.Hour, 73*time.Hour, 97*time.Hour, 121*time.Hour)
-	region := []EC2{ebs.New(f, simRegion, ebs.Options{})}
+	region := []EC2{ebs.New(f, simRegion)}
 	b.ReportAllocs()
 	for b.Loop() {
 		runtime.GC()

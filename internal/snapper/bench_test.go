@@ -145,7 +145,7 @@ func BenchmarkFakeFleet(b *testing.B) {
 			}
 			f.AddInstance(inst)
 		}
-		region := []EC2{ebs.New(f, "us-east-1", ebstest.Unpaced())}
+		region := []EC2{ebs.New(f, "us-east-1")}
 		opts := Options{Version: "bench", Now: base}
 		b.StartTimer()
 

@@ -51,18 +51,22 @@ func reasonLock(l *inventory.Lock) string {
 // done. A lock that fails is the row's LockError and counts as a failure:
 // the snapshot exists, without the protection the stanza asked for.
 func lockSnapshots(ctx context.Context, ec2 EC2, rows []SnapshotRow, opts Options) {
-	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
+	// A lock completes its create, which the observer has counted: it
+	// runs unobserved (no statuses).
+	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
 		r := &rows[i]
 		if r.Lock == nil || r.Status != StatusDone || r.SnapshotID == "" {
-			return
+			return nil, nil
 		}
-		if err := ec2.LockSnapshot(ctx, r.SnapshotID, *r.Lock); err != nil {
-			r.LockError = err.Error()
-			slog.ErrorContext(ctx, "snapshot lock failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
-			return
+		return nil, func(ctx context.Context) {
+			if err := ec2.LockSnapshot(ctx, r.SnapshotID, *r.Lock); err != nil {
+				r.LockError = err.Error()
+				slog.ErrorContext(ctx, "snapshot lock failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
+				return
+			}
+			r.Locked = true
+			slog.InfoContext(ctx, "snapshot locked", "region", r.Region, "snapshot_id", r.SnapshotID,
+				"mode", r.Lock.Mode, "until", r.Lock.Until.UTC().Format(time.RFC3339))
 		}
-		r.Locked = true
-		slog.InfoContext(ctx, "snapshot locked", "region", r.Region, "snapshot_id", r.SnapshotID,
-			"mode", r.Lock.Mode, "until", r.Lock.Until.UTC().Format(time.RFC3339))
 	})
 }

@@ -133,11 +133,7 @@ func sameTags(a, b []inventory.Tag) bool {
 
 // takeSet makes one CreateSnapshots call for set; its outcome applies to
 // each of the set's rows. A volume EC2 returned no snapshot of fails.
-func takeSet(ctx context.Context, ec2 EC2, rows []SnapshotRow, set snapshotSet, opts Options) {
-	region := rows[set.rows[0]].Region
-	for range set.rows {
-		opts.actionStart(region)
-	}
+func takeSet(ctx context.Context, ec2 EC2, rows []SnapshotRow, set snapshotSet) {
 	snaps, err := ec2.CreateSnapshots(ctx, set.req)
 	byVolume := map[string]string{}
 	for _, s := range snaps {
@@ -151,6 +147,5 @@ func takeSet(ctx context.Context, ec2 EC2, rows []SnapshotRow, set snapshotSet, 
 		} else {
 			createdOr(ctx, r, id, err)
 		}
-		opts.actionDone(region, &r.Status)
 	}
 }

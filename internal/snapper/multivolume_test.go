@@ -74,9 +74,23 @@ func TestPlanExcludeBootVolume(t *testing.T) {
 // CopyTagsFromSource would copy them all, so its instance's set falls back
 // to one CreateSnapshot per volume, and no backup carries them.
 func TestMultiVolumeSetsNeverCopyTheToolsTags(t *testing.T) {
+	// Each guard on its own: a tool tag whose key the shared tags hold
+	// (ebs-snapper:config-id), and tool tags they do not (replication_*,
+	// ebs-snapper:origin), which only the comparison with a single
+	// snapshot's tags catches.
+	for _, second := range [][]inventory.Tag{
+		tags("ebs-snapper:config-id", "other", "Disk", "data"),
+		tags("ebs-snapper:origin", "restore", "Disk", "data"),
+	} {
+		multiVolumeToolTags(t, second)
+	}
+}
+
+func multiVolumeToolTags(t *testing.T, second []inventory.Tag) {
+	t.Helper()
 	f := &ebstest.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-r1", Tags: tags("replication_src_region", "us-east-1", "replication_snapshot_id", "snap-0a", "Disk", "root")})
-	f.AddVolume(inventory.Volume{ID: "vol-r2", Tags: tags("ebs-snapper:config-id", "other", "Disk", "data")})
+	f.AddVolume(inventory.Volume{ID: "vol-r2", Tags: second})
 	f.AddInstance(inventory.Instance{ID: "i-r", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-r1", "vol-r2"}})
 	s := stanza(t, "daily", "12 hours", 5)
 	s.MultiVolume = true

@@ -17,14 +17,9 @@ func TestEveryActionStartsBeforeItIsDone(t *testing.T) {
 		Tags: tags("DeleteOn", "2026-12-01", "replication_dst_region", west)}, "")
 	opts := engineOptions(now)
 	opts.Remote = remote(fakes)
-	var started, done atomic.Int32
-	opts.OnActionStart = func(string) { started.Add(1) }
-	opts.OnActionDone = func(string, bool) {
-		if started.Load() <= done.Load() {
-			t.Error("an action was done before it started")
-		}
-		done.Add(1)
-	}
+	obs := &startDone{t: t}
+	opts.Observer = obs
+	started, done := &obs.started, &obs.done
 	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 	if got := rep.Regions[0].Summary.Copied; got != 1 {
 		t.Fatalf("copied %d, want 1: %+v", got, rep.Regions[0].Replication)
@@ -32,4 +27,21 @@ func TestEveryActionStartsBeforeItIsDone(t *testing.T) {
 	if started.Load() != 1 || done.Load() != 1 {
 		t.Errorf("started %d, done %d; want 1 and 1", started.Load(), done.Load())
 	}
+}
+
+// startDone counts the actions started and done, and fails t when one is
+// done before it started.
+type startDone struct {
+	NoObserver
+	t             *testing.T
+	started, done atomic.Int32
+}
+
+func (o *startDone) ActionStarted(string) { o.started.Add(1) }
+
+func (o *startDone) ActionDone(string, bool) {
+	if o.started.Load() <= o.done.Load() {
+		o.t.Error("an action was done before it started")
+	}
+	o.done.Add(1)
 }

@@ -51,14 +51,13 @@ func BenchmarkBucketPacing(b *testing.B) {
 			before := proxy.Counts()[action]
 			var mu sync.Mutex
 			var start, end time.Time
-			opts := Options{Version: "bench", Now: at,
-				OnActionDone: func(string, bool) {
-					mu.Lock()
-					defer mu.Unlock()
-					if end = time.Now(); start.IsZero() {
-						start = end
-					}
-				}}
+			opts := Options{Version: "bench", Now: at, Observer: actionDone(func() {
+				mu.Lock()
+				defer mu.Unlock()
+				if end = time.Now(); start.IsZero() {
+					start = end
+				}
+			})}
 			rep := Run(ctx, job, region, benchStanza(b, 0), opts)
 			elapsed := end.Sub(start).Seconds()
 			bound := float64(volumes-1-ebs.DefaultBurst) / (ebs.DefaultRate * scale)
@@ -83,3 +82,11 @@ func BenchmarkBucketPacing(b *testing.B) {
 		measure("clean", "DeleteSnapshot", JobClean, now.Add(6*24*time.Hour), func(s Summary) bool { return s.Deleted == volumes })
 	}
 }
+
+// actionDone is an Observer that calls itself as each action ends.
+type actionDone func()
+
+func (actionDone) Inventory(*Region)         {}
+func (actionDone) Planned(string, int)       {}
+func (actionDone) ActionStarted(string)      {}
+func (f actionDone) ActionDone(string, bool) { f() }

@@ -8,24 +8,28 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 )
 
-// progress records the Options' progress hooks.
+// progress records what a run tells its Observer about its actions.
 type progress struct {
+	NoObserver
 	mu                   sync.Mutex
 	planned, done, fails map[string]int
 }
 
 func (p *progress) hook(o Options) Options {
 	p.planned, p.done, p.fails = map[string]int{}, map[string]int{}, map[string]int{}
-	o.OnPlanned = func(region string, n int) { p.mu.Lock(); p.planned[region] += n; p.mu.Unlock() }
-	o.OnActionDone = func(region string, failed bool) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.done[region]++
-		if failed {
-			p.fails[region]++
-		}
-	}
+	o.Observer = p
 	return o
+}
+
+func (p *progress) Planned(region string, n int) { p.mu.Lock(); p.planned[region] += n; p.mu.Unlock() }
+
+func (p *progress) ActionDone(region string, failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[region]++
+	if failed {
+		p.fails[region]++
+	}
 }
 
 func TestProgressHooks(t *testing.T) {

@@ -69,7 +69,7 @@ func replicaVerdict(in ReplicationInput, s inventory.Snapshot, src string, orig 
 	case !proven && !found:
 		return Keep, fmt.Sprintf("kept: not provably a copy ebs-snapper made: its Description is not ebs-snapper's copy form and its original %s is gone from %s, so nothing EC2 records ties them; delete it by hand once checked (docs/replication.md)", origID, src)
 	case !proven:
-		return Keep, fmt.Sprintf("kept: its tags name %s in %s as its original, but its Description differs from that snapshot's: not provably a copy of it", origID, src)
+		return Keep, fmt.Sprintf("kept: its tags name %s in %s as its original, but its Description differs from that snapshot's, or it was made before it: not provably a copy of it", origID, src)
 	case !found:
 		return DeleteReplica, fmt.Sprintf("original %s no longer exists in %s%s", origID, src, failed)
 	case !asks || dst != in.Region:
@@ -98,7 +98,8 @@ func legacyCopy(s, orig inventory.Snapshot) bool {
 // provenReplicas returns the ids of the snapshots in snaps (one region's) that
 // provably are copies of orig, a snapshot of region src: those whose
 // Description is ebs-snapper's copy form naming orig, and those tagged as
-// its replica whose Description is orig's (ebs_snapper's copies). good are
+// its replica whose Description is orig's (ebs_snapper's copies); in both
+// cases only a snapshot that is a copy at all (copyVolume). good are
 // completed or pending, failed ended in error. A snapshot only tagged as
 // a replica is neither: it cannot stop orig from being copied.
 func provenReplicas(snaps []inventory.Snapshot, src string, orig inventory.Snapshot) (good, failed []string) {
@@ -107,6 +108,8 @@ func provenReplicas(snaps []inventory.Snapshot, src string, orig inventory.Snaps
 		tagSrc, _ := s.Tag(ReplicationSourceTag)
 		tagID, _ := s.Tag(ReplicationSnapshotIDTag)
 		switch {
+		case !copyVolume(s, orig):
+			continue
 		case ours && (c.SourceID != orig.ID || c.SourceRegion != src):
 			continue
 		case !ours && (tagSrc != src || tagID != orig.ID || !legacyCopy(s, orig)):
@@ -121,4 +124,14 @@ func provenReplicas(snaps []inventory.Snapshot, src string, orig inventory.Snaps
 	slices.Sort(good)
 	slices.Sort(failed)
 	return good, failed
+}
+
+// copyVolume reports whether s's VolumeId is one a copy of orig can read:
+// EC2's placeholder (provenance.PlaceholderVolume), or orig's own, which
+// an emulator's copies keep and no snapshot of another region can read. A
+// snapshot of a volume reads that volume: whoever may call CreateSnapshot
+// in the destination can give it a copy's Description, and counting it
+// as orig's copy would stop orig from ever being copied there.
+func copyVolume(s, orig inventory.Snapshot) bool {
+	return s.VolumeID == provenance.PlaceholderVolume || s.VolumeID == orig.VolumeID
 }

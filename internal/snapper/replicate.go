@@ -218,17 +218,17 @@ func (run *replicationRun) execute(ctx context.Context, ec2 EC2, rows []Replicat
 	}
 	run.opts.planned(ec2.Region(), n)
 	for _, action := range []string{DeleteReplica, Copy} {
-		forEach(ctx, run.opts.StopStarting, run.opts.Workers, len(rows), func(i int) {
+		perform(ctx, run.opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
 			r := &rows[i]
 			if r.Action != action || r.Status != StatusPlanned {
-				return
+				return nil, nil
 			}
-			run.opts.actionStart(ec2.Region())
-			defer run.opts.actionDone(ec2.Region(), &r.Status)
-			if action == DeleteReplica {
-				run.deleteReplica(ctx, ec2, r)
-			} else {
-				run.copy(ctx, r)
+			return []*string{&r.Status}, func(ctx context.Context) {
+				if action == DeleteReplica {
+					run.deleteReplica(ctx, ec2, r)
+				} else {
+					run.copy(ctx, r)
+				}
 			}
 		})
 	}

@@ -87,25 +87,13 @@ type Options struct {
 	// stop starting work a margin before its deadline while its last calls
 	// still complete. Nil never fires.
 	StopStarting <-chan struct{}
-	// OnPlanned and OnActionDone, when set, follow a region's mutating
-	// actions for a progress display: OnPlanned once with how many are
-	// about to run, OnActionDone once per action that ran (failed or not).
-	// They are called from the run's goroutines.
-	OnPlanned    func(region string, actions int)
-	OnActionDone func(region string, failed bool)
+	// Observer follows the run: inventories, planned actions and each
+	// mutating action's start and end. Nil means NoObserver.
+	Observer Observer
 	// Remote returns the EC2 client of a region outside the run's, which
 	// replication lists and copies into, or nil when the account has not
 	// enabled that region. Nil means no region outside the run's.
 	Remote func(region string) EC2
-	// OnInventory, when set, receives each region's inventory once it is
-	// built, before planning, so that a caller can judge RPO freshness
-	// (package report) without listing the region again. It is called from
-	// the run's goroutines and must not modify inv.
-	OnInventory func(inv *Region)
-	// OnActionStart, when set, is called as each mutating action starts,
-	// so that a caller can count the calls in flight (started, not yet
-	// done). It is called from the run's goroutines.
-	OnActionStart func(region string)
 	// RunToken marks every snapshot the run creates (tag RunTag, set in
 	// the CreateSnapshot call). Empty means NewRunToken(time.Now()).
 	RunToken string
@@ -125,24 +113,6 @@ func (o Options) copyLimit() int {
 	return DefaultCopyLimit
 }
 
-func (o Options) actionStart(region string) {
-	if o.OnActionStart != nil {
-		o.OnActionStart(region)
-	}
-}
-
-func (o Options) planned(region string, n int) {
-	if o.OnPlanned != nil && n > 0 {
-		o.OnPlanned(region, n)
-	}
-}
-
-func (o Options) actionDone(region string, status *string) {
-	if o.OnActionDone != nil {
-		o.OnActionDone(region, *status == StatusFailed)
-	}
-}
-
 // SnapshotRow is a snapshot decision and what became of it.
 type SnapshotRow struct {
 	SnapshotDecision
@@ -157,6 +127,8 @@ type SnapshotRow struct {
 
 // CleanRow is a clean decision and what became of it.
 type CleanRow struct {
+	// Region is the region of the snapshot.
+	Region string `json:"region"`
 	retention.Decision
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -324,9 +296,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		return rr
 	}
 	rr.Conflicts, rr.InvalidStanzas = inv.Conflicts, inv.Rejected
-	if opts.OnInventory != nil {
-		opts.OnInventory(inv)
-	}
+	opts.observer().Inventory(inv)
 	if len(inv.Rejected) > 0 && p.IgnoreRetention {
 		// The rejected stanzas' instances look unmatched here, so their
 		// snapshots would look like orphans: as with a stored stanza that
@@ -343,7 +313,7 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		}
 	}
 	if job != JobSnapshot {
-		rr.Clean = scopeRows(opts.Scope, rowsForClean(PlanClean(inv, p, opts.Now)), cleanRowKey)
+		rr.Clean = scopeRows(opts.Scope, rowsForClean(rr.Region, PlanClean(inv, p, opts.Now)), cleanRowKey)
 		rr.NeverDue = retention.NeverDue(inv.Snapshots)
 		rr.RecycleBin = holdInBin(inv, rr.Clean, opts.Now)
 		if execute {
@@ -365,10 +335,10 @@ func rowsForSnapshots(ds []SnapshotDecision) []SnapshotRow {
 	return rows
 }
 
-func rowsForClean(ds []retention.Decision) []CleanRow {
+func rowsForClean(region string, ds []retention.Decision) []CleanRow {
 	rows := make([]CleanRow, len(ds))
 	for i, d := range ds {
-		rows[i] = CleanRow{Decision: d}
+		rows[i] = CleanRow{Region: region, Decision: d}
 		if d.Action == retention.Delete || d.Action == retention.Archive {
 			rows[i].Status = StatusPlanned
 		}
@@ -432,17 +402,19 @@ func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []S
 			inSet[i] = true
 		}
 	}
-	forEach(ctx, opts.StopStarting, opts.Workers, len(sets), func(k int) {
-		takeSet(ctx, ec2, rows, sets[k], opts)
+	perform(ctx, opts, ec2.Region(), len(sets), func(k int) ([]*string, func(context.Context)) {
+		var statuses []*string
+		for _, i := range sets[k].rows {
+			statuses = append(statuses, &rows[i].Status)
+		}
+		return statuses, func(ctx context.Context) { takeSet(ctx, ec2, rows, sets[k]) }
 	})
-	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
+	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
 		r := &rows[i]
 		if r.Action != Create || inSet[i] {
-			return
+			return nil, nil
 		}
-		opts.actionStart(r.Region)
-		defer opts.actionDone(r.Region, &r.Status)
-		create(ctx, r)
+		return []*string{&r.Status}, func(ctx context.Context) { create(ctx, r) }
 	})
 	settleCreates(ctx, ec2, rows, create, opts)
 	lockSnapshots(ctx, ec2, rows, opts)
@@ -486,32 +458,30 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		switch {
 		case err == nil:
 			r.Status, r.Error = StatusDone, ""
-			slog.InfoContext(ctx, "snapshot deleted", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+			slog.InfoContext(ctx, "snapshot deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 		case errors.Is(err, inventory.ErrSnapshotInUse):
 			r.Status, r.Error = StatusSkipped, "in use by an AMI: "+err.Error()
-			slog.WarnContext(ctx, "snapshot in use, not deleted", "snapshot_id", r.SnapshotID, "error", err)
+			slog.WarnContext(ctx, "snapshot in use, not deleted", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		case errors.Is(err, inventory.ErrOutcomeUnknown):
 			r.Status, r.Error = StatusUnknown, err.Error()
-			slog.WarnContext(ctx, "delete outcome unknown: the run's listing settles it", "snapshot_id", r.SnapshotID, "error", err)
+			slog.WarnContext(ctx, "delete outcome unknown: the run's listing settles it", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		case notSent(ctx, err):
 			r.Status, r.Error = StatusNotStarted, ""
 		default:
 			r.Status, r.Error = StatusFailed, err.Error()
-			slog.ErrorContext(ctx, "delete failed", "snapshot_id", r.SnapshotID, "error", err)
+			slog.ErrorContext(ctx, "delete failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		}
 	}
-	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
+	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
 		r := &rows[i]
-		if r.Action == retention.Archive {
-			archiveSnapshot(ctx, ec2, r)
-			return
+		switch r.Action {
+		case retention.Archive:
+			// Not one of the planned actions: archived unobserved.
+			return nil, func(ctx context.Context) { archiveSnapshot(ctx, ec2, r) }
+		case retention.Delete:
+			return []*string{&r.Status}, func(ctx context.Context) { del(ctx, r) }
 		}
-		if r.Action != retention.Delete {
-			return
-		}
-		opts.actionStart(ec2.Region())
-		defer opts.actionDone(ec2.Region(), &r.Status)
-		del(ctx, r)
+		return nil, nil
 	})
 	settleDeletes(ctx, ec2, rows, del, opts)
 	for i := range rows {
@@ -542,11 +512,11 @@ func stopped(ctx context.Context, stop <-chan struct{}) bool {
 func archiveSnapshot(ctx context.Context, ec2 EC2, r *CleanRow) {
 	if err := ec2.ArchiveSnapshot(ctx, r.SnapshotID); err != nil {
 		r.Status, r.Error = StatusFailed, err.Error()
-		slog.ErrorContext(ctx, "archive failed", "snapshot_id", r.SnapshotID, "error", err)
+		slog.ErrorContext(ctx, "archive failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 		return
 	}
 	r.Status = StatusDone
-	slog.InfoContext(ctx, "snapshot archived", "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+	slog.InfoContext(ctx, "snapshot archived", "region", r.Region, "snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
 }
 
 // forEach calls fn for 0..n-1 with at most workers in flight. Once ctx is

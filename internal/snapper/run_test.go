@@ -29,7 +29,7 @@ func engineOptions(at time.Time) Options {
 const testRun = "20261125T060000Z-0000000000000001"
 
 func client(f *ebstest.Fake, region string) EC2 {
-	return ebs.New(f, region, ebstest.Unpaced())
+	return ebs.New(f, region)
 }
 
 // webFleet is two instances tagged backup=yes with two volumes each, and

@@ -32,7 +32,7 @@ func replicatingPair(l *lossy, fakes map[string]*ebstest.Fake, ids ...string) Op
 	opts := engineOptions(now)
 	opts.Remote = func(region string) EC2 {
 		if region == west {
-			return ebs.New(l, west, ebstest.Unpaced())
+			return ebs.New(l, west)
 		}
 		return nil
 	}

@@ -63,7 +63,7 @@ func once(op, id string) func(string, string) bool {
 }
 
 func lossyClient(l *lossy) EC2 {
-	return ebs.New(l, "us-east-1", ebstest.Unpaced())
+	return ebs.New(l, "us-east-1")
 }
 
 func snapshotsOf(f *ebstest.Fake, vol string) []inventory.Snapshot {

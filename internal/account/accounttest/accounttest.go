@@ -27,7 +27,7 @@ func Sources(fakes map[string]*ebstest.Fake, store configstore.Store) account.So
 			return slices.Sorted(maps.Keys(fakes)), nil
 		},
 		EC2: func(region string) snapper.EC2 {
-			return ebs.New(fakes[region], region, ebstest.Unpaced())
+			return ebs.New(fakes[region], region)
 		},
 	}
 }

@@ -105,10 +105,11 @@ type pendingSnapshot struct {
 
 var _ ebs.EC2API = (*Fake)(nil)
 
-// Unpaced returns the ebs.Options of a client over a Fake in a test that
-// counts calls, not time: CreateSnapshot, CreateSnapshots and
-// DeleteSnapshot take no token from a rate limiter; the Describe calls
-// keep the bucket table's rates.
+// Unpaced returns the ebs.Options of an SDK client (ebs.NewForRegion, over
+// InProcess or a proxy) in a test that counts calls, not time:
+// CreateSnapshot, CreateSnapshots and DeleteSnapshot take no token from a
+// rate limiter; the Describe calls keep the bucket table's rates. A client
+// straight over a Fake (ebs.New) paces nothing and needs no options.
 func Unpaced() ebs.Options {
 	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "CreateSnapshots": -1, "DeleteSnapshot": -1}}
 }

@@ -331,7 +331,7 @@ func TestFakeConcurrentUse(t *testing.T) {
 	for i := range 8 {
 		f.AddInstance(inventory.Instance{ID: fmt.Sprintf("i-%d", i), VolumeIDs: []string{fmt.Sprintf("vol-%d", i)}})
 	}
-	c := ebs.New(f, "us-east-1", ebstest.Unpaced())
+	c := ebs.New(f, "us-east-1")
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {

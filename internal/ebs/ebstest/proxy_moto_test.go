@@ -23,14 +23,15 @@ func proxiedClient(t *testing.T, p *ebstest.Proxy, calls *awsclient.Calls, optFn
 	}
 	cfg.BaseEndpoint = aws.String(p.URL)
 	if len(optFns) > 0 {
-		return ebs.New(ec2.NewFromConfig(cfg, optFns...), "us-east-1", ebs.Options{})
+		return ebs.New(ec2.NewFromConfig(cfg, optFns...), "us-east-1")
 	}
 	return ebs.NewForRegion(cfg, "us-east-1", ebs.Options{})
 }
 
 // TestProxyFaultsAreRetried checks the product's retry path end to end:
 // EC2 throttles and 500s, as the proxy sends them, are retried by the SDK's
-// retryers, for the Describe calls and for CreateSnapshot's own retryer.
+// retryer, for the Describe calls and for CreateSnapshot (which retries only
+// errors that prove EC2 did not act).
 func TestProxyFaultsAreRetried(t *testing.T) {
 	// Seeding goes to moto directly, so only the calls under test cross
 	// the proxy.
@@ -112,7 +113,7 @@ func TestProxyThrottleIsClassified(t *testing.T) {
 	}
 	cfg.BaseEndpoint = aws.String(p.URL)
 	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
-	_, err = ebs.New(api, "eu-west-1", ebs.Options{}).Snapshots(t.Context())
+	_, err = ebs.New(api, "eu-west-1").Snapshots(t.Context())
 	if !ebs.IsThrottle(err) || !strings.Contains(err.Error(), "eu-west-1") {
 		t.Errorf("got %v, want a throttle naming eu-west-1", err)
 	}

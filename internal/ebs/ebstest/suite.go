@@ -65,7 +65,7 @@ func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
 			tg := newTarget(t)
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-			b.run(ctx, t, tg, ebs.New(tg.API, suiteRegion, ebs.Options{}))
+			b.run(ctx, t, tg, ebs.New(tg.API, suiteRegion))
 		})
 	}
 }
@@ -356,7 +356,7 @@ func testCopySnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := ebs.New(tg.Peer, PeerRegion, ebs.Options{})
+	dst := ebs.New(tg.Peer, PeerRegion)
 	if _, err := dst.CopySnapshot(ctx, suiteRegion, orig.ID, "untagged", "", nil); !errors.Is(err, ebs.ErrNoTags) {
 		t.Fatalf("untagged copy: got %v, want ErrNoTags", err)
 	}

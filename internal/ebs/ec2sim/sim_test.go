@@ -51,7 +51,7 @@ func TestRegionFromSignature(t *testing.T) {
 	url := sim.Start(t)
 	sim.Region("eu-west-1").AddSnapshot(inventory.Snapshot{ID: "snap-eu", VolumeID: "vol-1"}, "")
 	for region, want := range map[string][]string{"eu-west-1": {"snap-eu"}, "us-east-1": nil} {
-		snaps, err := ebs.New(ec2sim.Client(url, region), region, ebs.Options{}).Snapshots(t.Context())
+		snaps, err := ebs.New(ec2sim.Client(url, region), region).Snapshots(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestRegionFromSignature(t *testing.T) {
 // inventory.ErrFilterRejected, through EC2's error XML.
 func TestFilterRejected(t *testing.T) {
 	sim := ec2sim.New(ec2sim.Options{})
-	c := ebs.New(ec2sim.Client(sim.Start(t), "us-east-1"), "us-east-1", ebs.Options{})
+	c := ebs.New(ec2sim.Client(sim.Start(t), "us-east-1"), "us-east-1")
 	_, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tags:env", Values: []string{"prod"}}})
 	if !errors.Is(err, inventory.ErrFilterRejected) || code(err) != ebs.CodeInvalidParameterValue {
 		t.Errorf("got %v, want InvalidParameterValue wrapped as ErrFilterRejected", err)
@@ -138,7 +138,7 @@ func TestPendingSnapshot(t *testing.T) {
 	sim := ec2sim.New(ec2sim.Options{PendingFor: 10 * time.Minute})
 	api := ec2sim.Client(sim.Start(t), "us-east-1")
 	inst := sim.Region("us-east-1").Seeder().Instance(t, ebstest.InstanceSpec{})
-	c := ebs.New(api, "us-east-1", ebs.Options{})
+	c := ebs.New(api, "us-east-1")
 	snap, err := c.CreateSnapshot(t.Context(), inst.VolumeIDs[0], "slow", []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}})
 	if err != nil {
 		t.Fatal(err)

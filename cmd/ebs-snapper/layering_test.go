@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/ebs-snapper/ebs-snapper/"
+
+// sdkServices is the prefix of the AWS SDK's service packages.
+const sdkServices = "github.com/aws/aws-sdk-go-v2/service/"
+
+// adapters may import sdkServices: the product's adapters, the handler's
+// adapter file, and the test rig (fault proxy, in-process injector, EC2
+// simulator, moto harness, seeders), which stays apart from the product
+// (docs/testing.md).
+var adapters = []string{
+	"internal/awsclient", "internal/configstore", "internal/deploy", "internal/ebs", "internal/lease",
+	"internal/handler/aws.go",
+	// The test rig.
+	"internal/ebs/ebstest", "internal/ebs/ec2sim", "internal/fleet", "internal/motoserver", "cmd/seedfleet",
+}
+
+// pureCore lists packages that must not depend, even indirectly, on the
+// listed import paths: the pure core imports no AWS SDK, and the engine
+// reaches AWS only through the interfaces it owns.
+var pureCore = map[string][]string{
+	"internal/inventory":  {"github.com/aws/"},
+	"internal/config":     {"github.com/aws/"},
+	"internal/schedule":   {"github.com/aws/"},
+	"internal/retention":  {"github.com/aws/"},
+	"internal/provenance": {"github.com/aws/"},
+	"internal/snapper":    {"github.com/aws/", module + "internal/ebs", module + "internal/configstore", module + "internal/cli"},
+}
+
+type listed struct {
+	ImportPath string
+	Dir        string
+	GoFiles    []string
+}
+
+// TestLayering checks every package of the module (go list ./...), file by
+// file, against the layers of docs/testing.md ("Layers"): only the adapters
+// import the AWS SDK's service packages; internal/cli imports no adapter
+// of EC2 (internal/ebs) either, so that it keeps flags and printing and
+// reaches AWS through account, configstore and deploy; and the pure core
+// depends on no AWS code at all. Test files are left out: they may inspect
+// the emulator with the SDK.
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p listed
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		rel := strings.TrimPrefix(p.ImportPath, module)
+		for _, f := range p.GoFiles {
+			file := rel + "/" + f
+			parsed, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, f), nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range parsed.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				if strings.HasPrefix(path, sdkServices) && !slices.Contains(adapters, rel) && !slices.Contains(adapters, file) {
+					t.Errorf("%s imports %s: only the adapters may (%v)", file, path, adapters)
+				}
+				if rel == "internal/cli" && (path == module+"internal/ebs" || strings.HasPrefix(path, module+"internal/ebs/")) {
+					t.Errorf("%s imports %s: the CLI reaches EC2 through account", file, path)
+				}
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("go list found %d packages; the module has more", seen)
+	}
+	for pkg, forbidden := range pureCore {
+		out, err := exec.Command("go", "list", "-deps", module+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if slices.ContainsFunc(forbidden, func(f string) bool { return strings.HasPrefix(dep, f) }) {
+				t.Errorf("%s depends on %s (and maybe more)", pkg, dep)
+				break
+			}
+		}
+	}
+}
