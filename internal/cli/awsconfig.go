@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,6 +38,20 @@ func (g *globalOptions) loadAWS(ctx context.Context, region string, calls *awscl
 			"or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (-V shows what the SDK tried)")
 	}
 	return cfg, err
+}
+
+// checkEndpoint refuses an --endpoint-url that is not an absolute http or
+// https URL with a host ("" is no endpoint): the SDK would otherwise retry
+// a request it cannot send until its attempts run out.
+func checkEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("--endpoint-url %q: want an http:// or https:// URL with a host, such as http://127.0.0.1:5000", endpoint)
+	}
+	return nil
 }
 
 // profileSource names where the profile came from, for the message.

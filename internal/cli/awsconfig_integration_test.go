@@ -26,6 +26,14 @@ func TestAWSConventions(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "create") {
 		t.Errorf("plan --endpoint-url: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// A --endpoint-url that is not an http(s) URL is a usage error before
+	// any call, not twenty retries of a request that cannot be sent.
+	for _, bad := range []string{"not-a-url", "127.0.0.1:5000", "ftp://127.0.0.1/", "http://"} {
+		_, stderr, code := runBinaryEnv(t, dead, "", "configure", "-l", "--endpoint-url", bad)
+		if code != ExitUsage || !strings.Contains(stderr, "--endpoint-url \""+bad+"\"") || strings.Contains(stderr, "attempts") {
+			t.Errorf("--endpoint-url %q: exit %d, stderr %q; want a usage error naming it", bad, code, stderr)
+		}
+	}
 	// configure --region is the table's region, as -t.
 	if stdout, stderr, code = runBinary(t, e.srv, "", "configure", "-l", "--region", "us-east-1"); code != 0 || !strings.Contains(stdout, "web") {
 		t.Errorf("configure -l --region: exit %d\n%s\n%s", code, stdout, stderr)

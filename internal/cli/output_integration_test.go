@@ -50,6 +50,14 @@ func TestOutputFlags(t *testing.T) {
 	}
 
 	e.stanza("web", webStanza)
+	// A region with nothing to do still has its lists, so README's query
+	// yields nothing there instead of failing on a missing list.
+	for _, q := range []string{".regions[].snapshots[]", ".regions[].clean[]", ".regions[].replication[]"} {
+		stdout, stderr, code := runBinary(t, e.srv, "", "plan", "--region", "us-west-2", "--jq", q)
+		if code != 0 || stdout != "" {
+			t.Errorf("plan --jq %s with nothing to do: exit %d, %q, %s", q, code, stdout, stderr)
+		}
+	}
 	// --jq: strings raw, one a line, as gh prints them.
 	stdout, stderr, code := runBinary(t, e.srv, "", "plan", "--region", "us-east-1", "--jq", `.regions[].snapshots[] | select(.action == "create") | .volume_id`)
 	if code != 0 || strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, inst[0].VolumeIDs[0]+"\n") || strings.Contains(stdout, `"`) {

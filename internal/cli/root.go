@@ -125,6 +125,9 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 			if g.quiet && g.verbosity > 0 {
 				return usagef("--quiet and -V ask for opposite things: give one")
 			}
+			if err := checkEndpoint(g.endpoint); err != nil {
+				return err
+			}
 			g.setupLogging(g.stderr)
 			return nil
 		},

@@ -17,8 +17,20 @@ func newOutput(rep snapper.Report, account string, invalid []string, figures []r
 	if calls != nil {
 		out.APICalls = calls.Snapshot()
 	}
-	if out.Regions == nil {
-		out.Regions = []snapper.RegionReport{}
+	// Copied, so the caller's report keeps its nil lists.
+	out.Regions = make([]snapper.RegionReport, len(rep.Regions))
+	copy(out.Regions, rep.Regions)
+	for i := range out.Regions {
+		r := &out.Regions[i]
+		if r.Snapshots == nil {
+			r.Snapshots = []snapper.SnapshotRow{}
+		}
+		if r.Clean == nil {
+			r.Clean = []snapper.CleanRow{}
+		}
+		if r.Replication == nil {
+			r.Replication = []snapper.ReplicationRow{}
+		}
 	}
 	if out.Figures == nil {
 		out.Figures = []report.Figures{}

@@ -139,11 +139,14 @@ type CleanRow struct {
 
 // RegionReport is the outcome of a run in one region.
 type RegionReport struct {
-	Region    string        `json:"region"`
-	Skipped   string        `json:"skipped,omitempty"`
-	Error     string        `json:"error,omitempty"`
-	Snapshots []SnapshotRow `json:"snapshots,omitempty"`
-	Clean     []CleanRow    `json:"clean,omitempty"`
+	Region  string `json:"region"`
+	Skipped string `json:"skipped,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Snapshots, Clean and Replication are always in the JSON; the CLI
+	// prints an empty one as [] (jq's .regions[].clean[] then yields
+	// nothing rather than failing on a region with nothing to do).
+	Snapshots []SnapshotRow `json:"snapshots"`
+	Clean     []CleanRow    `json:"clean"`
 	Conflicts []Conflict    `json:"conflicts,omitempty"`
 	// InvalidStanzas are the stanzas whose match EC2 rejected in this
 	// region; the others ran. Each one counts as a failure.
@@ -156,7 +159,7 @@ type RegionReport struct {
 	RecycleBin *RecycleBinSummary `json:"recycle_bin,omitempty"`
 	// Replication holds the replication decisions of the region's tagged
 	// snapshots (JobReplicate, and JobPlan when replication is on).
-	Replication []ReplicationRow `json:"replication,omitempty"`
+	Replication []ReplicationRow `json:"replication"`
 	Summary     Summary          `json:"summary"`
 }
 
