@@ -203,11 +203,7 @@ func TestRecycleBinKeepsDeletesBilled(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza) // minimum 2
 	_, due, _ := e.dueVolume(2)
-	rb := rbin.NewFromConfig(e.srv.Config(t))
-	if _, err := rb.CreateRule(e.ctx, &rbin.CreateRuleInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot,
-		RetentionPeriod: &rbintypes.RetentionPeriod{RetentionPeriodValue: aws.Int32(14), RetentionPeriodUnit: rbintypes.RetentionPeriodUnitDays}}); err != nil {
-		t.Fatal(err)
-	}
+	stageRecycleBinRule(t, e, 14)
 	now := time.Now().UTC().Add(108 * time.Hour).Truncate(time.Second)
 	until := now.AddDate(0, 0, 14)
 	out := e.run(0, "plan", "--now", now.Format(time.RFC3339))
@@ -242,11 +238,7 @@ func TestReportAndCheckCountProtections(t *testing.T) {
 			{DeviceName: aws.String("/dev/sdf"), Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{SnapshotId: aws.String(due[1])}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	rb := rbin.NewFromConfig(e.srv.Config(t))
-	if _, err := rb.CreateRule(e.ctx, &rbin.CreateRuleInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot,
-		RetentionPeriod: &rbintypes.RetentionPeriod{RetentionPeriodValue: aws.Int32(7), RetentionPeriodUnit: rbintypes.RetentionPeriodUnitDays}}); err != nil {
-		t.Fatal(err)
-	}
+	stageRecycleBinRule(t, e, 7)
 	stdout, stderr, code := runBinary(t, e.srv, "", "report", "--json", "--region", "us-east-1")
 	var rep report.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
@@ -297,4 +289,31 @@ func TestStanzaLockLocksNewSnapshots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stageRecycleBinRule makes exactly one Recycle Bin rule for EBS
+// snapshots in us-east-1, retaining them days. CreateRule takes no client
+// token, so each attempt is sent once and a failed one is settled by
+// listing the rules, never retried blindly: a retry after a lost answer
+// would make a second rule, and the counts the tests check would be off.
+func stageRecycleBinRule(t *testing.T, e *engineEnv, days int32) {
+	t.Helper()
+	rb := rbin.NewFromConfig(e.srv.Config(t), func(o *rbin.Options) { o.RetryMaxAttempts = 1 })
+	count := func() int {
+		out, err := rb.ListRules(e.ctx, &rbin.ListRulesInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Rules)
+	}
+	before := count()
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err := rb.CreateRule(e.ctx, &rbin.CreateRuleInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot,
+			RetentionPeriod: &rbintypes.RetentionPeriod{RetentionPeriodValue: aws.Int32(days), RetentionPeriodUnit: rbintypes.RetentionPeriodUnitDays}})
+		if err == nil || count() > before {
+			return
+		}
+		t.Logf("CreateRule: %v (no rule made; trying again)", err)
+	}
+	t.Fatal("no Recycle Bin rule could be staged")
 }
