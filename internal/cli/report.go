@@ -97,11 +97,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, src, o.account, o.regions)
-	if err != nil {
-		return err
-	}
-	scope, err := o.scope.scope(validIDs(env.Policy))
+	env, scope, err := o.scope.load(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
 	}

@@ -234,11 +234,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, src, o.account, o.regions)
-	if err != nil {
-		return err
-	}
-	scope, err := o.scope.scope(validIDs(env.Policy))
+	env, scope, err := o.scope.load(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -52,4 +54,19 @@ func validIDs(p snapper.Policy) map[string]bool {
 		ids[id] = true
 	}
 	return ids
+}
+
+// load loads the account (loadEnvironment) and the scope these flags ask
+// for, whose --stanza ids must be among the account's valid stanzas: what
+// every command that plans a region does first.
+func (s *scopeFlags) load(ctx context.Context, src account.Sources, acct string, regions []string) (*account.Environment, snapper.Scope, error) {
+	env, err := loadEnvironment(ctx, src, acct, regions)
+	if err != nil {
+		return nil, snapper.Scope{}, err
+	}
+	scope, err := s.scope(validIDs(env.Policy))
+	if err != nil {
+		return nil, snapper.Scope{}, err
+	}
+	return env, scope, nil
 }

@@ -70,11 +70,7 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 	if err != nil {
 		return err
 	}
-	env, err := loadEnvironment(ctx, src, o.account, o.regions)
-	if err != nil {
-		return err
-	}
-	scope, err := o.scope.scope(validIDs(env.Policy))
+	env, scope, err := o.scope.load(ctx, src, o.account, o.regions)
 	if err != nil {
 		return err
 	}
