@@ -206,7 +206,9 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 		return err
 	}
 	confirm := deploy.Confirm(nil)
-	if !o.noStack || o.delete {
+	// --table-only creates a table and changes no stack: nothing to
+	// confirm, and a script (cron, CI) runs it as documented, without --yes.
+	if (!o.noStack || o.delete) && !o.tableOnly {
 		if confirm, err = o.confirmer(g, stdin); err != nil {
 			return err
 		}

@@ -107,7 +107,12 @@ func TestDeployTableOnlyThenConfigureThenDeploy(t *testing.T) {
 		t.Errorf("tags %+v, want CostCenter=ops", tags.Tags)
 	}
 
-	deployStep(t, srv, []string{"table " + DefaultTable + " (" + deployRegion + "): exists, left as it is"}, "--table-only")
+	// As docs/deploy.md writes it, from a script: no --yes, stdin not a
+	// terminal; it changes no stack, so there is nothing to confirm.
+	stdout, stderr, code := runBinary(t, srv, "", "deploy", "--table-only", "--region", deployRegion)
+	if want := "table " + DefaultTable + " (" + deployRegion + "): exists, left as it is"; code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("deploy --table-only without --yes: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 0 and %q", code, stdout, stderr, want)
+	}
 	runSteps(t, srv, []cliStep{
 		{args: []string{"configure", "-t", deployRegion, "-s", "-a", testAccount, "daily", dailyTaggedJSON}, stdout: "Saved to key daily under account " + testAccount + "\n"},
 		{args: []string{"configure", "-t", deployRegion, "-l", "-a", testAccount}, stdout: "aws_account_id,id\n" + testAccount + ",daily\n"},
