@@ -138,7 +138,7 @@ func gotValue(raw json.RawMessage) any {
 
 var (
 	stanzaKeys = []string{"match", "snapshot", "ignore", "ignore_retention", "replication", keyCopyTags, keyKMSKey, keyRetention,
-		"retention_tiers", "orphans", "exclude", "exclude_volumes", "adopt", "archive_after", "lock", "launch_templates"}
+		"retention_tiers", "orphans", "exclude", "exclude_volumes", "adopt", "archive_after", "lock", "launch_templates", "drill"}
 	snapshotKeys = []string{"retention", "minimum", "frequency", "multi_volume", "exclude_boot_volume"}
 )
 
@@ -175,6 +175,7 @@ func (p *parser) parse(data []byte) (Stanza, []Problem, error) {
 	p.replicationExtras(top, &s)
 	p.lifecycle(top, &s)
 	p.protections(top, &s)
+	p.drill(top, &s)
 	p.unknown(top, "", stanzaKeys)
 	if len(p.errs) > 0 {
 		return Stanza{}, p.warns, &ValidationError{ID: id, Problems: p.errs}

@@ -69,6 +69,9 @@ type Stanza struct {
 	// IgnoreLaunchTemplates ("launch_templates": "ignore") lets clean
 	// delete snapshots that only a launch template uses.
 	IgnoreLaunchTemplates bool
+	// Drill ("drill") restores a sample of the stanza's volumes' newest
+	// snapshots on a schedule (docs/drills.md); zero when absent.
+	Drill Drill
 }
 
 // Orphans modes ("orphans" in a stanza).
