@@ -128,7 +128,7 @@ func TestConfigureRejectsAndStoresNothing(t *testing.T) {
 			`bad: snapshot.retention: not a duration: months and years are not supported; use weeks, days, hours, minutes or seconds, e.g. "12 hours" or "1d12h", got "5 years"`,
 			`bad: snapshot.minimum: must be a non-negative integer, e.g. 5, got -1`,
 			`bad: snapshot.frequency: not a duration or cron expression: use weeks, days, hours, minutes or seconds, e.g. "12 hours" or "1d12h", or a cron expression in UTC, e.g. "0 1 * * sun", got "often"`,
-			`bad: colour: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates), got "blue"`,
+			`bad: colour: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates, drill), got "blue"`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

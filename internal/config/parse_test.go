@@ -128,7 +128,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{
 				`daily: snapshot.retention: not a duration: months and years are not supported; use weeks, days, hours, minutes or seconds, e.g. "12 hours" or "1d12h", got "5 months"`,
 				`daily: snapshot.minimum: must be a non-negative integer, e.g. 5, got -1`,
-				`daily: frobnicate: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates), got 1`,
+				`daily: frobnicate: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates, drill), got 1`,
 			}},
 		{"snapshot keys missing", `{"match": {"tag:backup": "yes"}, "snapshot": {}}`,
 			[]string{`daily: snapshot.retention: is required`, `daily: snapshot.minimum: is required`, `daily: snapshot.frequency: is required`}},
@@ -225,7 +225,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{
 				`daily: ignore_retention: must be true or false, got "false"`,
 				`daily: replication: must be "yes" or "no", got "YES"`,
-				`daily: ["x y"]: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates), got {"a":"<b>"}`,
+				`daily: ["x y"]: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates, drill), got {"a":"<b>"}`,
 			}},
 	}
 	for _, tt := range tests {
@@ -263,7 +263,7 @@ func TestParseStored(t *testing.T) {
 				`s: snapshot.x: unknown key (known: retention, minimum, frequency, multi_volume, exclude_boot_volume); ignored, got 1`,
 				`s: ignore_retention: must be true or false; read as false (ebs_snapper took any non-empty string as true), got "FALSE"`,
 				`s: replication: must be "yes" or "no"; read as "no": only exactly "yes" turns replication on, as in ebs_snapper, got "YES"`,
-				`s: frobnicate: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates); ignored, got {"a":1}`,
+				`s: frobnicate: unknown key (known: match, snapshot, ignore, ignore_retention, replication, replication_copy_tags, replication_kms_key, replication_retention, retention_tiers, orphans, exclude, exclude_volumes, adopt, archive_after, lock, launch_templates, drill); ignored, got {"a":1}`,
 			},
 		},
 		{
