@@ -38,7 +38,7 @@ func BucketFor(action string, filtered bool) (Bucket, bool) {
 		return Bucket{action, 100, 5}, true
 	case "CreateTags", "DeleteTags":
 		return Bucket{action, 100, 10}, true
-	case "CopySnapshot", "LockSnapshot":
+	case "CopySnapshot", "LockSnapshot", "CreateVolume", "DeleteVolume":
 		// Not listed: EC2's default for mutating actions.
 		return Bucket{action, 50, 5}, true
 	}
@@ -55,8 +55,8 @@ func BucketFor(action string, filtered bool) (Bucket, bool) {
 // EBS_SNAPPER_RATES variable may set: the mutating actions of the bucket
 // table and the Describe calls the adapter makes.
 var RateActions = []string{
-	"CopySnapshot", "CreateSnapshot", "CreateSnapshots", "CreateTags", "DeleteSnapshot",
-	"DescribeImages", "DescribeInstances", "DescribeRegions", "DescribeSnapshots", "DescribeVolumes",
+	"CopySnapshot", "CreateSnapshot", "CreateSnapshots", "CreateTags", "CreateVolume", "DeleteSnapshot", "DeleteVolume",
+	"DescribeAvailabilityZones", "DescribeImages", "DescribeInstances", "DescribeRegions", "DescribeSnapshots", "DescribeVolumes",
 }
 
 // ParseRates parses "Action=rate,Action=rate" (rate in requests a second,

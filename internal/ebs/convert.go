@@ -105,6 +105,7 @@ func fromSDKSnapshot(s ec2types.Snapshot, tags []inventory.Tag) inventory.Snapsh
 		Tags:        tags,
 		VolumeSize:  aws.ToInt32(s.VolumeSize),
 		StorageTier: string(s.StorageTier),
+		Encrypted:   aws.ToBool(s.Encrypted),
 	}
 }
 

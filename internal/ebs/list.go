@@ -219,7 +219,7 @@ func (c *Client) volumes(ctx context.Context, filters []inventory.Filter, what s
 			return nil, fmt.Errorf("describe volumes %s in %s: %w", what, c.region, classify(filterRejected(err)))
 		}
 		for _, v := range page.Volumes {
-			volumes = append(volumes, inventory.Volume{ID: aws.ToString(v.VolumeId), Tags: fromSDKTags(v.Tags), Size: aws.ToInt32(v.Size), Type: string(v.VolumeType)})
+			volumes = append(volumes, fromSDKVolume(v))
 		}
 	}
 	return volumes, nil

@@ -43,6 +43,10 @@ var (
 	// a 5xx. EC2 may or may not have acted. The engine settles such a call
 	// with one listing before it reports it; it never counts it as done or
 	// failed on a guess.
+	// ErrSnapshotGone marks a call on a snapshot that no longer exists
+	// (InvalidSnapshot.NotFound) where that is news to the caller: a
+	// restore drill whose snapshot clean (or someone) deleted meanwhile.
+	ErrSnapshotGone   = errors.New("the snapshot no longer exists")
 	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached EC2 but its answer was lost")
 )
 

@@ -67,6 +67,40 @@ type Volume struct {
 	// VolumeType), which exclude_volumes may filter on; st1 and sc1 allow
 	// one pending snapshot, not five.
 	Type string
+	// State is EC2's volume state (VolumeCreating, VolumeAvailable, …);
+	// SnapshotID the snapshot it was created from ("" for none);
+	// CreateTime when EC2 began creating it; Attached whether it is
+	// attached to an instance; AvailabilityZone where it lives. Listings
+	// fill them; the restore drills read them (snapper.Drill).
+	State            string
+	SnapshotID       string
+	CreateTime       time.Time
+	Attached         bool
+	AvailabilityZone string
+}
+
+// Volume states as EC2 reports them (DescribeVolumes' State).
+const (
+	VolumeCreating  = "creating"
+	VolumeAvailable = "available"
+	VolumeInUse     = "in-use"
+	VolumeDeleting  = "deleting"
+	VolumeDeleted   = "deleted"
+	VolumeError     = "error"
+)
+
+// VolumeRequest asks EC2 for a new volume restored from a snapshot
+// (CreateVolume), tagged with Tags in the same call. Encrypted asks for an
+// encrypted volume: required, and implied, for an encrypted snapshot.
+// ClientToken makes the request idempotent: EC2 answers a repeat of it
+// with the same volume instead of creating another.
+type VolumeRequest struct {
+	SnapshotID       string
+	AvailabilityZone string
+	Type             string
+	Encrypted        bool
+	Tags             []Tag
+	ClientToken      string
 }
 
 // Snapshot states as EC2 reports them.
@@ -97,6 +131,9 @@ type Snapshot struct {
 	// StorageTier is "standard", "archive", or "" when EC2 did not say
 	// (read as standard).
 	StorageTier string
+	// Encrypted is DescribeSnapshots' Encrypted: a volume restored from
+	// the snapshot is encrypted too.
+	Encrypted bool
 	// Protections are what keeps the snapshot from deletion (AMIs, locks,
 	// AWS Backup, launch templates), filled in by the engine's inventory
 	// before planning; nil for none, or when not inventoried.

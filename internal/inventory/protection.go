@@ -28,6 +28,11 @@ const (
 	// launch template maps a volume from the snapshot. EC2 lets the
 	// snapshot be deleted, and every launch from that version fails.
 	ProtectedByLaunchTemplate ProtectionKind = "launch-template"
+	// ProtectedByDrill: a restore drill is creating a volume from the
+	// snapshot, or checking one (a volume tagged as an ebs-snapper drill
+	// volume, not yet deleted, whose SnapshotId is the snapshot). Clean
+	// keeps the snapshot until the drill's volume is gone.
+	ProtectedByDrill ProtectionKind = "drill"
 )
 
 // Protection is one reference that protects a snapshot from deletion.
@@ -77,6 +82,8 @@ func (p Protection) String() string {
 		return "AWS Backup recovery point" + of + ", AWS Backup deletes it"
 	case ProtectedByLaunchTemplate:
 		return fmt.Sprintf("used by launch template %s (%s) version %s", p.Resource, p.Name, p.Version)
+	case ProtectedByDrill:
+		return "a restore drill is reading it back into volume " + p.Resource
 	}
 	return string(p.Kind) + " " + p.Resource
 }

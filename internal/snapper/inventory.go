@@ -47,6 +47,15 @@ type EC2 interface {
 	// CopySnapshot copies sourceID of sourceRegion into this region,
 	// tagged in the same call (see replicate.go).
 	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
+	// AvailabilityZones lists the region's availability zones that are
+	// available, sorted; restore drills create their volumes in one.
+	AvailabilityZones(ctx context.Context) ([]string, error)
+	// CreateVolume restores a snapshot to a new volume, tagged in the same
+	// call (drill.go); DeleteVolume deletes a volume (gone counts as
+	// deleted); TagSnapshot adds or overwrites tags on a snapshot.
+	CreateVolume(ctx context.Context, req inventory.VolumeRequest) (inventory.Volume, error)
+	DeleteVolume(ctx context.Context, id string) error
+	TagSnapshot(ctx context.Context, id string, tags []inventory.Tag) error
 }
 
 // Region is the inventory of one region for one run: built once, with one

@@ -16,6 +16,9 @@ import (
 type protections struct {
 	amis, locks map[string]inventory.Protection
 	templates   map[string][]inventory.Protection
+	// drills maps a snapshot to the drill volume restored from it that is
+	// not yet deleted (drillVolumes).
+	drills map[string]inventory.Protection
 	// count is how many snapshots attach found protected.
 	count int
 }
@@ -40,11 +43,24 @@ func (p *protections) list(ctx context.Context, g *errgroup.Group, ec2 EC2) {
 		}
 		return nil
 	})
+	g.Go(func() error {
+		vols, err := drillVolumes(ctx, ec2)
+		if err != nil {
+			return err
+		}
+		p.drills = map[string]inventory.Protection{}
+		for _, v := range vols {
+			if v.SnapshotID != "" && v.State != inventory.VolumeDeleted {
+				p.drills[v.SnapshotID] = inventory.Protection{Kind: inventory.ProtectedByDrill, Resource: v.ID}
+			}
+		}
+		return nil
+	})
 }
 
 // attach sets each snapshot's Protections, in a fixed order: AWS Backup
 // (from the snapshot itself), AMI, lock, then launch templates by id and
-// version. Without the listings (no NeedImages) only AWS Backup's are
+// version, then a running restore drill. Without the listings (no NeedImages) only AWS Backup's are
 // known.
 func (p *protections) attach(snaps []inventory.Snapshot) {
 	for i := range snaps {
@@ -65,6 +81,9 @@ func (p *protections) attach(snaps []inventory.Snapshot) {
 				return ts[a].Resource+" "+ts[a].Version < ts[b].Resource+" "+ts[b].Version
 			})
 			ps = append(ps, ts...)
+		}
+		if d, ok := p.drills[s.ID]; ok {
+			ps = append(ps, d)
 		}
 		s.Protections = ps
 		if len(ps) > 0 {

@@ -32,6 +32,10 @@ const (
 	// JobReplicate copies tagged snapshots to their destination regions
 	// and deletes the replicas whose original is gone (replicate.go).
 	JobReplicate
+	// JobDrill sweeps leftover drill volumes, then restores the due
+	// volumes' newest snapshots to throw-away volumes, checks that they
+	// become available, deletes them and records the outcome (drill.go).
+	JobDrill
 )
 
 // Row statuses.
@@ -104,6 +108,9 @@ type Options struct {
 	// destination region (replication); zero means DefaultCopyLimit, EC2's
 	// quota. Set it only where AWS Support raised that quota.
 	CopyLimit int
+	// DrillPoll is how often a drill asks whether its volume is available;
+	// zero means DefaultDrillPoll.
+	DrillPoll time.Duration
 }
 
 func (o Options) copyLimit() int {
@@ -160,7 +167,11 @@ type RegionReport struct {
 	// Replication holds the replication decisions of the region's tagged
 	// snapshots (JobReplicate, and JobPlan when replication is on).
 	Replication []ReplicationRow `json:"replication"`
-	Summary     Summary          `json:"summary"`
+	// Drills holds the restore drill decisions (JobDrill), Swept the
+	// leftover drill volumes of earlier runs the run found.
+	Drills  []DrillRow    `json:"drills"`
+	Swept   []SweptVolume `json:"swept,omitempty"`
+	Summary Summary       `json:"summary"`
 }
 
 // Summary counts the outcome of a region's run.
@@ -181,6 +192,12 @@ type Summary struct {
 	// Unknown counts actions whose outcome even the settling listing could
 	// not establish (StatusUnknown); Report.Failed counts them.
 	Unknown int `json:"unknown,omitempty"`
+	// Drilled counts the drills that ran to an outcome; DrillsFailed
+	// those whose outcome is failed (also in Failed); Swept the leftover
+	// drill volumes deleted.
+	Drilled      int `json:"drilled,omitempty"`
+	DrillsFailed int `json:"drills_failed,omitempty"`
+	Swept        int `json:"swept,omitempty"`
 }
 
 // Report is the outcome of a run in every region.
@@ -241,6 +258,8 @@ func (j Job) String() string {
 		return "clean"
 	case JobReplicate:
 		return "replication"
+	case JobDrill:
+		return "drill"
 	default:
 		return "plan"
 	}
@@ -277,11 +296,13 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 		rr.Skipped = "no valid configuration stanza"
 		return rr
 	}
+	// A drill reads only the matched volumes and the snapshots: it
+	// deletes nothing but its own volumes.
 	need := NeedSnapshots
-	if job != JobSnapshot {
+	if job == JobClean || job == JobPlan {
 		need |= NeedImages | NeedAdopted | NeedRecycleBin
 	}
-	if job != JobClean {
+	if job == JobSnapshot || job == JobPlan {
 		need |= NeedVolumeTypes
 	}
 	inv, err := BuildInventory(ctx, ec2, stanzas, need)
@@ -306,6 +327,11 @@ func runRegion(ctx context.Context, job Job, ec2 EC2, stanzas []config.Stanza, p
 			"region", rr.Region)
 	}
 	execute := !opts.DryRun && job != JobPlan
+	if job == JobDrill {
+		runDrills(ctx, ec2, inv, p, &rr, opts)
+		rr.Summary = summarize(rr)
+		return rr
+	}
 	if job != JobClean {
 		rr.Snapshots = scopeRows(opts.Scope, rowsForSnapshots(PlanSnapshots(inv, p, opts.Now)), snapshotRowKey)
 		if execute {
@@ -582,5 +608,6 @@ func summarize(rr RegionReport) Summary {
 		}
 	}
 	countReplication(&s, rr.Replication)
+	countDrills(&s, rr)
 	return s
 }

@@ -60,6 +60,10 @@ type Fake struct {
 	// does. Set it before the first call and keep it: snapshots complete
 	// in the order they were created.
 	PendingFor time.Duration
+	// VolumeCreatingFor keeps the volumes CreateVolume makes "creating"
+	// until Now reaches their CreateTime plus VolumeCreatingFor; zero
+	// makes them available at once. Set it before the first call.
+	VolumeCreatingFor time.Duration
 
 	mu        sync.Mutex
 	regions   []string
@@ -80,6 +84,11 @@ type Fake struct {
 	// pending lists the ids of created snapshots still pending, oldest
 	// first, with the time each completes.
 	pending []pendingSnapshot
+	// made holds the volumes CreateVolume made, tokens their client
+	// tokens, holds the states HoldVolumes keeps new volumes in.
+	made map[string]drillState
+	tokens   map[string]string
+	holds    map[string]string
 }
 
 // Link makes the fakes one account across regions: a CopySnapshot in any of

@@ -125,6 +125,14 @@ func call(ctx context.Context, f *Fake, params any) (any, error) {
 		return f.CreateSnapshot(ctx, in)
 	case *ec2.DeleteSnapshotInput:
 		return f.DeleteSnapshot(ctx, in)
+	case *ec2.DescribeAvailabilityZonesInput:
+		return f.DescribeAvailabilityZones(ctx, in)
+	case *ec2.CreateVolumeInput:
+		return f.CreateVolume(ctx, in)
+	case *ec2.DeleteVolumeInput:
+		return f.DeleteVolume(ctx, in)
+	case *ec2.CreateTagsInput:
+		return f.CreateTags(ctx, in)
 	}
 	return nil, fmt.Errorf("ebstest in-process EC2: no fake operation for %T", params)
 }

@@ -40,6 +40,7 @@ var volumeFields = fields[inventory.Volume]{
 	attrs: map[string]func(inventory.Volume) []string{
 		"volume-id":   func(v inventory.Volume) []string { return []string{v.ID} },
 		"volume-type": func(v inventory.Volume) []string { return []string{v.Type} },
+		"snapshot-id": func(v inventory.Volume) []string { return []string{v.SnapshotID} },
 	},
 	tags: func(v inventory.Volume) []inventory.Tag { return v.Tags },
 }
@@ -154,13 +155,20 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 	}
 	out := &ec2.DescribeVolumesOutput{NextToken: token(next)}
 	for _, v := range page {
-		out.Volumes = append(out.Volumes, ec2types.Volume{
+		sdk := ec2types.Volume{
 			VolumeId:   aws.String(v.ID),
-			State:      ec2types.VolumeStateInUse,
+			State:      ec2types.VolumeState(f.volumeState(v)),
 			Tags:       ebs.ToSDKTags(v.Tags),
 			Size:       aws.Int32(v.Size),
 			VolumeType: ec2types.VolumeType(v.Type),
-		})
+		}
+		if v.SnapshotID != "" {
+			sdk.SnapshotId = aws.String(v.SnapshotID)
+		}
+		if !v.CreateTime.IsZero() {
+			sdk.CreateTime, sdk.AvailabilityZone = aws.Time(v.CreateTime), aws.String(v.AvailabilityZone)
+		}
+		out.Volumes = append(out.Volumes, sdk)
 	}
 	return out, nil
 }
@@ -473,7 +481,7 @@ func toSDKSnapshot(s ownedSnapshot) ec2types.Snapshot {
 		Tags:        ebs.ToSDKTags(s.Tags),
 		VolumeSize:  aws.Int32(s.VolumeSize),
 		StorageTier: ec2types.StorageTier(cmp.Or(s.StorageTier, inventory.TierStandard)),
-		Encrypted:   aws.Bool(s.kmsKeyID != ""),
+		Encrypted:   aws.Bool(s.Encrypted || s.kmsKeyID != ""),
 		KmsKeyId:    kmsKey(s.kmsKeyID),
 	}
 }
