@@ -170,3 +170,45 @@ def __call__(self, environ, start_response):
 
 
 moto.server.DomainDispatcherApplication.__call__ = __call__
+
+
+# Restore drills. moto's CreateVolume ignores ClientToken and every volume
+# is "available" at once. EC2 answers a repeat of a ClientToken with the
+# volume that token made, and a volume can stay "creating" or go to
+# "error": here a volume restored from a snapshot tagged
+# ebs-snapper-test:volume-state=<state> reports that state for ever (tests
+# stage a volume that never becomes available this way).
+from moto.ec2.models.elastic_block_store import Volume as _Volume
+
+_HOLD_TAG = "ebs-snapper-test:volume-state"
+_create_volume = EC2Response.create_volume
+_volume_status = _Volume.status
+
+
+def _volume_tokens(backend):
+    if not hasattr(backend, "volume_tokens"):
+        backend.volume_tokens = {}
+    return backend.volume_tokens
+
+
+def create_volume(self):
+    token = self._get_param("ClientToken")
+    tokens = _volume_tokens(self.ec2_backend)
+    if token and tokens.get(token) in self.ec2_backend.volumes:
+        return ActionResult(self.ec2_backend.volumes[tokens[token]])
+    result = _create_volume(self)
+    if token:
+        tokens[token] = result.result.id
+    return result
+
+
+def volume_status(self):
+    if self.snapshot_id and not self.attachment:
+        held = self.ec2_backend.tags.get(self.snapshot_id, {}).get(_HOLD_TAG)
+        if held:
+            return held
+    return _volume_status.fget(self)
+
+
+EC2Response.create_volume = create_volume
+_Volume.status = property(volume_status)

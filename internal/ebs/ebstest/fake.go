@@ -64,6 +64,9 @@ type Fake struct {
 	// until Now reaches their CreateTime plus VolumeCreatingFor; zero
 	// makes them available at once. Set it before the first call.
 	VolumeCreatingFor time.Duration
+	// Region names the zones DescribeAvailabilityZones lists ("" is
+	// us-east-1).
+	Region string
 
 	mu        sync.Mutex
 	regions   []string

@@ -168,6 +168,9 @@ func (f *Fake) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput
 		if !v.CreateTime.IsZero() {
 			sdk.CreateTime, sdk.AvailabilityZone = aws.Time(v.CreateTime), aws.String(v.AvailabilityZone)
 		}
+		if sdk.State == ec2types.VolumeStateInUse {
+			sdk.Attachments = []ec2types.VolumeAttachment{{VolumeId: aws.String(v.ID), State: ec2types.VolumeAttachmentStateAttached}}
+		}
 		out.Volumes = append(out.Volumes, sdk)
 	}
 	return out, nil
@@ -268,7 +271,7 @@ func (f *Fake) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, 
 	if aws.ToBool(in.DryRun) {
 		return nil, opError(OpCreateSnapshot, apiError(ebs.CodeDryRunOperation, "Request would have succeeded, but DryRun flag is set."))
 	}
-	tags, err := specTags(in.TagSpecifications)
+	tags, err := specTags(in.TagSpecifications, ec2types.ResourceTypeSnapshot)
 	if err != nil {
 		return nil, opError(OpCreateSnapshot, err)
 	}
@@ -366,10 +369,10 @@ func (f *Fake) ModifySnapshotTier(ctx context.Context, in *ec2.ModifySnapshotTie
 }
 
 // specTags validates TagSpecifications as EC2 does and returns their tags.
-func specTags(specs []ec2types.TagSpecification) ([]inventory.Tag, error) {
+func specTags(specs []ec2types.TagSpecification, rt ec2types.ResourceType) ([]inventory.Tag, error) {
 	var tags []inventory.Tag
 	for _, spec := range specs {
-		if spec.ResourceType != ec2types.ResourceTypeSnapshot {
+		if spec.ResourceType != rt {
 			return nil, apiError(ebs.CodeInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", spec.ResourceType)
 		}
 		for _, t := range spec.Tags {
@@ -507,7 +510,7 @@ func (f *Fake) CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, _ ..
 	if aws.ToBool(in.DryRun) {
 		return nil, opError(OpCopySnapshot, apiError(ebs.CodeDryRunOperation, "Request would have succeeded, but DryRun flag is set."))
 	}
-	tags, err := specTags(in.TagSpecifications)
+	tags, err := specTags(in.TagSpecifications, ec2types.ResourceTypeSnapshot)
 	if err != nil {
 		return nil, opError(OpCopySnapshot, err)
 	}

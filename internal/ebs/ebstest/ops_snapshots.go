@@ -31,7 +31,7 @@ func (f *Fake) CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput
 	if aws.ToBool(in.DryRun) {
 		return nil, opError(OpCreateSnapshots, apiError(ebs.CodeDryRunOperation, "Request would have succeeded, but DryRun flag is set."))
 	}
-	spec, err := specTags(in.TagSpecifications)
+	spec, err := specTags(in.TagSpecifications, ec2types.ResourceTypeSnapshot)
 	if err != nil {
 		return nil, opError(OpCreateSnapshots, err)
 	}

@@ -1,6 +1,7 @@
 package ebstest
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -74,18 +75,13 @@ func (f *Fake) volumeState(v inventory.Volume) string {
 	return inventory.VolumeAvailable
 }
 
-// DescribeAvailabilityZones lists zones a, b and c of the fake's region
-// (us-east-1 until SetRegions names another first), all available.
+// DescribeAvailabilityZones lists zones a, b and c of the fake's Region,
+// all available.
 func (f *Fake) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput, _ ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
 	if err := f.begin(ctx, OpDescribeAvailabilityZones, in); err != nil {
 		return nil, err
 	}
-	region := "us-east-1"
-	f.mu.Lock()
-	if len(f.regions) > 0 {
-		region = f.regions[0]
-	}
-	f.mu.Unlock()
+	region := cmp.Or(f.Region, "us-east-1")
 	out := &ec2.DescribeAvailabilityZonesOutput{}
 	for _, z := range []string{"a", "b", "c"} {
 		out.AvailabilityZones = append(out.AvailabilityZones, ec2types.AvailabilityZone{
@@ -104,7 +100,7 @@ func (f *Fake) CreateVolume(ctx context.Context, in *ec2.CreateVolumeInput, _ ..
 	if err := f.begin(ctx, OpCreateVolume, in); err != nil {
 		return nil, err
 	}
-	tags, err := specTags(in.TagSpecifications)
+	tags, err := specTags(in.TagSpecifications, ec2types.ResourceTypeVolume)
 	if err != nil {
 		return nil, opError(OpCreateVolume, err)
 	}

@@ -60,6 +60,7 @@ func RunSuite(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"Regions", testRegions},
 		{"CopySnapshotAcrossRegions", testCopySnapshot},
 		{"Pagination", testPagination},
+		{"RestoreDrillVolume", testRestoreDrillVolume},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			tg := newTarget(t)
@@ -193,7 +194,12 @@ func testVolumesByID(ctx context.Context, t *testing.T, tg Target, c *ebs.Client
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: DefaultVolumeSize, Type: "gp2"}, {ID: b.VolumeIDs[0], Size: DefaultVolumeSize, Type: "gp2"}}
+	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: DefaultVolumeSize, Type: "gp2", State: inventory.VolumeInUse, Attached: true},
+		{ID: b.VolumeIDs[0], Size: DefaultVolumeSize, Type: "gp2", State: inventory.VolumeInUse, Attached: true}}
+	for i := range got {
+		// Where and when EC2 made the volume differs between targets.
+		got[i].CreateTime, got[i].AvailabilityZone = time.Time{}, ""
+	}
 	slices.SortFunc(got, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	slices.SortFunc(want, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -68,6 +68,9 @@ type Options struct {
 	// on the simulator's clock (ebstest.Fake.PendingFor); zero completes
 	// them at once.
 	PendingFor time.Duration
+	// VolumeCreatingFor keeps restored volumes creating for this long on
+	// the simulator's clock (ebstest.Fake.VolumeCreatingFor).
+	VolumeCreatingFor time.Duration
 	// Latency holds every answer this long (time.Sleep: real time, or
 	// the bubble's virtual time inside a testing/synctest bubble), as
 	// EC2's round trip does; without it a virtual-time client would send
@@ -122,7 +125,7 @@ func New(opts Options) *Sim {
 	}
 	names := slices.Sorted(slices.Values(opts.Regions))
 	for _, name := range names {
-		f := &ebstest.Fake{Now: s.Now, PendingFor: opts.PendingFor}
+		f := &ebstest.Fake{Now: s.Now, PendingFor: opts.PendingFor, Region: name, VolumeCreatingFor: opts.VolumeCreatingFor}
 		f.SetRegions(names...)
 		s.regions[name] = f
 	}
@@ -297,6 +300,11 @@ var handlers = map[string]handler{
 	"CreateSnapshots":   createSnapshots,
 	"DeleteSnapshot":    deleteSnapshot,
 	"CopySnapshot":      copySnapshot,
+	// Restore drills.
+	"DescribeAvailabilityZones": describeAvailabilityZones,
+	"CreateVolume":              createVolume,
+	"DeleteVolume":              deleteVolume,
+	"CreateTags":                createTags,
 }
 
 // take spends a token of the request's bucket and reports false when it
