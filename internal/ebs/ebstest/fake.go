@@ -89,9 +89,9 @@ type Fake struct {
 	pending []pendingSnapshot
 	// made holds the volumes CreateVolume made, tokens their client
 	// tokens, holds the states HoldVolumes keeps new volumes in.
-	made map[string]drillState
-	tokens   map[string]string
-	holds    map[string]string
+	made   map[string]drillState
+	tokens map[string]string
+	holds  map[string]string
 }
 
 // Link makes the fakes one account across regions: a CopySnapshot in any of
