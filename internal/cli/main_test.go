@@ -131,7 +131,7 @@ func withUnsafeNow(args []string) []string {
 		return args
 	}
 	switch args[0] {
-	case "snapshot", "clean", "replication":
+	case "snapshot", "clean", "replication", "drill":
 		return append(slices.Clone(args), "--unsafe-now")
 	}
 	return args

@@ -156,7 +156,7 @@ func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
 		if rr.Skipped != "" || rep.DryRun {
 			continue
 		}
-		out = append(out, report.Figures{Region: rr.Region, Actions: report.ActionsOf(rr, calls.ThrottledIn(rr.Region))})
+		out = append(out, report.Figures{Region: rr.Region, Actions: report.ActionsOf(rr, calls.ThrottledIn(rr.Region)), Drills: report.DrillsOf(rep.Job, rr)})
 	}
 	return out
 }

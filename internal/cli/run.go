@@ -205,6 +205,7 @@ func (o *runOptions) checkNow(job snapper.Job) error {
 		snapper.JobSnapshot:  "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
 		snapper.JobClean:     "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
 		snapper.JobReplicate: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
+		snapper.JobDrill:     "sweeps drill volumes and dates drills as of --now, so a later time deletes the volumes of drills still running",
 	}[job]
 	return usagef("--now %s: a %s run %s; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job, risk)
 }
@@ -335,6 +336,13 @@ func loadEnvironment(ctx context.Context, src account.Sources, acct string, regi
 func printReport(w io.Writer, out output, width int, quiet bool) {
 	for _, msg := range out.InvalidStanzas {
 		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
+	}
+	if out.Job == snapper.JobDrill.String() {
+		if !quiet {
+			printDrillRows(w, out, width)
+		}
+		printDrillSummary(w, out, width)
+		return
 	}
 	if !quiet {
 		printRows(w, out, width)

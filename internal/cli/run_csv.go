@@ -31,6 +31,9 @@ func newOutput(rep snapper.Report, account string, invalid []string, figures []r
 		if r.Replication == nil {
 			r.Replication = []snapper.ReplicationRow{}
 		}
+		if r.Drills == nil {
+			r.Drills = []snapper.DrillRow{}
+		}
 	}
 	if out.Figures == nil {
 		out.Figures = []report.Figures{}
@@ -61,6 +64,9 @@ func writeRunCSV(w io.Writer, out output) error {
 		}
 		for _, r := range rr.Replication {
 			_ = cw.Write([]string{rr.Region, "replication", r.SnapshotID, "", "", "", r.Action, r.Status, r.Reason, r.Error, r.ReplicaID, ""})
+		}
+		for _, row := range drillCSV(rr) {
+			_ = cw.Write(row)
 		}
 	}
 	cw.Flush()

@@ -172,12 +172,15 @@ def __call__(self, environ, start_response):
 moto.server.DomainDispatcherApplication.__call__ = __call__
 
 
-# Restore drills. moto's CreateVolume ignores ClientToken and every volume
-# is "available" at once. EC2 answers a repeat of a ClientToken with the
-# volume that token made, and a volume can stay "creating" or go to
-# "error": here a volume restored from a snapshot tagged
-# ebs-snapper-test:volume-state=<state> reports that state for ever (tests
-# stage a volume that never becomes available this way).
+# Restore drills. moto's CreateVolume ignores ClientToken, every volume is
+# "available" at once and every snapshot "completed". EC2 answers a repeat
+# of a ClientToken with the volume that token made; a volume can stay
+# "creating" or go to "error", a snapshot can fail ("error"). Here a volume
+# restored from a snapshot tagged ebs-snapper-test:volume-state=<state>
+# reports that state for ever, and a snapshot tagged
+# ebs-snapper-test:snapshot-state=<state> reports that state (tests stage
+# a volume that never becomes available and a failed snapshot this way).
+from moto.ec2.models.elastic_block_store import Snapshot as _Snapshot
 from moto.ec2.models.elastic_block_store import Volume as _Volume
 
 _HOLD_TAG = "ebs-snapper-test:volume-state"
@@ -212,3 +215,15 @@ def volume_status(self):
 
 EC2Response.create_volume = create_volume
 _Volume.status = property(volume_status)
+
+
+def _snapshot_status_get(self):
+    held = self.ec2_backend.tags.get(self.id, {}).get("ebs-snapper-test:snapshot-state")
+    return held or self._status
+
+
+def _snapshot_status_set(self, value):
+    self._status = value
+
+
+_Snapshot.status = property(_snapshot_status_get, _snapshot_status_set)

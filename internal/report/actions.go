@@ -27,8 +27,29 @@ func ActionsOf(rr snapper.RegionReport, throttled int) *ActionFigures {
 	for _, r := range rr.Clean {
 		count(r.Status, &a.SnapshotsDeleted)
 	}
+	for _, r := range rr.Drills {
+		count(r.Status, new(int))
+	}
 	if rr.Error != "" {
 		a.ActionsFailed++
 	}
 	return a
+}
+
+// DrillFigures are the outcome of a drill run in one region: the metrics
+// DrillsRun, DrillsFailed (the stack's drill alarm watches it) and
+// DrillVolumesSwept.
+type DrillFigures struct {
+	DrillsRun         int `json:"drills_run"`
+	DrillsFailed      int `json:"drills_failed"`
+	DrillVolumesSwept int `json:"drill_volumes_swept"`
+}
+
+// DrillsOf returns the drill figures of a region's report, nil unless it
+// is a drill run's (job "drill").
+func DrillsOf(job string, rr snapper.RegionReport) *DrillFigures {
+	if job != snapper.JobDrill.String() {
+		return nil
+	}
+	return &DrillFigures{DrillsRun: rr.Summary.Drilled, DrillsFailed: rr.Summary.DrillsFailed, DrillVolumesSwept: rr.Summary.Swept}
 }

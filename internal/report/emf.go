@@ -17,6 +17,7 @@ type Figures struct {
 	ConfigID string           `json:"config_id,omitempty"`
 	Coverage *CoverageFigures `json:"coverage,omitempty"`
 	Actions  *ActionFigures   `json:"actions,omitempty"`
+	Drills   *DrillFigures    `json:"drills,omitempty"`
 }
 
 // CoverageFigures are the RPO figures of a report (ForRegion).
@@ -92,6 +93,11 @@ func EMF(now time.Time, figs ...Figures) []byte {
 			put("ActionsFailed", a.ActionsFailed)
 			put("ActionsNotStarted", a.ActionsNotStarted)
 			put("ThrottledCalls", a.ThrottledCalls)
+		}
+		if d := f.Drills; d != nil {
+			put("DrillsRun", d.DrillsRun)
+			put("DrillsFailed", d.DrillsFailed)
+			put("DrillVolumesSwept", d.DrillVolumesSwept)
 		}
 		if len(metrics) == 0 {
 			continue

@@ -206,7 +206,8 @@ type Report struct {
 	Now    time.Time `json:"now"`
 	DryRun bool      `json:"dry_run"`
 	// RunToken is the value of the RunTag on every snapshot the run
-	// created (snapshot runs that change something only).
+	// created, or of the DrillRunTag on every drill volume (snapshot and
+	// drill runs that change something only).
 	RunToken string         `json:"run_token,omitempty"`
 	Regions  []RegionReport `json:"regions"`
 }
@@ -224,7 +225,7 @@ func (r Report) Failed() int {
 func Run(ctx context.Context, job Job, regions []EC2, policy Policy, opts Options) Report {
 	opts = withDefaults(opts)
 	rep := Report{Job: job.String(), Now: opts.Now.UTC(), DryRun: opts.DryRun || job == JobPlan, Regions: make([]RegionReport, len(regions))}
-	if job == JobSnapshot && !rep.DryRun {
+	if (job == JobSnapshot || job == JobDrill) && !rep.DryRun {
 		rep.RunToken = opts.RunToken
 	}
 	stanzas := make([]config.Stanza, 0, len(policy.Stanzas))
