@@ -61,7 +61,12 @@ func TestAlarmsWatchEveryFunctionAndAStoppedPipeline(t *testing.T) {
 	if compact(sub["Protocol"]) != `"email"` || compact(sub["Endpoint"]) != `{"Ref":"AlarmEmail"}` || tpl.Resources["AlarmEmailSubscription"].Condition != "HasAlarmEmail" || tpl.Resources["AlarmTopic"].Condition != "HasAlarmEmail" {
 		t.Errorf("alarm e-mail subscription %v", sub)
 	}
-	if alarms != 11 {
-		t.Errorf("%d alarms, want 11: an Errors alarm per function, two pipeline heartbeats, the RPO and the failed-events alarms", alarms)
+	// A failed restore drill alarms once a day, on its own metric.
+	d := props(t, tpl, "DrillFailedAlarm")
+	if got := compact(d["Namespace"]) + " " + compact(d["MetricName"]) + " " + compact(d["Period"]) + " " + d["ComparisonOperator"].(string) + " " + compact(d["Threshold"]) + " " + d["TreatMissingData"].(string); got != `"EbsSnapper" "DrillsFailed" 86400 GreaterThanOrEqualToThreshold 1 notBreaching` || d["Dimensions"] != nil || tpl.Resources["DrillFailedAlarm"].Condition != "RunsDrills" {
+		t.Errorf("DrillFailedAlarm: %s", got)
+	}
+	if alarms != 14 {
+		t.Errorf("%d alarms, want 14: an Errors alarm per function, two pipeline heartbeats, the RPO, the failed-events and the failed-drill alarms", alarms)
 	}
 }

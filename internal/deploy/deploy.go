@@ -98,7 +98,7 @@ func CheckParameters(params map[string]string) error {
 		}
 	}
 	for _, k := range scheduleParams {
-		if v, ok := params[k]; ok {
+		if v, ok := params[k]; ok && !(k == ParamDrillSchedule && v == "") {
 			if err := CheckSchedule(v); err != nil {
 				return fmt.Errorf("--parameter %s=%s: %w", k, v, err)
 			}

@@ -159,10 +159,16 @@ func TestCheckSchedule(t *testing.T) {
 			if !slices.Contains(scheduleParams, p.Name) {
 				t.Errorf("%s is not checked as a schedule", p.Name)
 			}
-			if err := CheckSchedule(p.Default); err != nil {
+			if err := CheckSchedule(p.Default); err != nil && !(p.Name == ParamDrillSchedule && p.Default == "") {
 				t.Errorf("%s's default: %v", p.Name, err)
 			}
 		}
+	}
+	if err := CheckParameters(map[string]string{ParamDrillSchedule: ""}); err != nil {
+		t.Errorf("an empty drill schedule (no drills) refused: %v", err)
+	}
+	if err := CheckParameters(map[string]string{ParamDrillSchedule: "daily"}); err == nil {
+		t.Error("a bad drill schedule accepted")
 	}
 	err := CheckParameters(map[string]string{"CleanScheduleExpression": "rate(6 hour)"})
 	if err == nil || !strings.Contains(err.Error(), "--parameter CleanScheduleExpression=rate(6 hour): ") {

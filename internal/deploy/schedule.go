@@ -11,7 +11,11 @@ import (
 // schedule expression; CheckParameters checks their values with
 // CheckSchedule, since CloudFormation would refuse a bad one only when it
 // creates the rule, after the upload and halfway through the stack.
-var scheduleParams = []string{"CreateScheduleExpression", "CleanScheduleExpression", "ReplicationScheduleExpression", "ReportScheduleExpression"}
+var scheduleParams = []string{"CreateScheduleExpression", "CleanScheduleExpression", "ReplicationScheduleExpression", "ReportScheduleExpression", ParamDrillSchedule}
+
+// ParamDrillSchedule is the restore drills' schedule: empty (its default)
+// means no drill pipeline, so CheckParameters accepts it empty.
+const ParamDrillSchedule = "DrillScheduleExpression"
 
 var (
 	rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)

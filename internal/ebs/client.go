@@ -164,15 +164,14 @@ func NewForRegion(cfg aws.Config, region string, opts Options) *Client {
 // Region is the region the client serves.
 func (c *Client) Region() string { return c.region }
 
-// IAMActions returns the IAM actions the adapter can call, sorted: one per
-// EC2API operation, plus ec2:CreateTags, because CreateSnapshot(s) tags the
-// snapshots in the same call (and CopySnapshot its copy) and EC2 authorises
-// tagging on create as CreateTags with the condition
-// ec2:CreateAction=CreateSnapshot or CopySnapshot (EC2 User
-// Guide, "Grant permission to tag Amazon EC2 resources during creation").
-// The deploy package checks the Lambda role against it.
+// IAMActions returns the IAM actions the adapter can call, sorted and
+// unique: one per EC2API operation, ec2:CreateTags among them (TagSnapshot
+// calls it, and EC2 authorises tagging on create as CreateTags with the
+// condition ec2:CreateAction=CreateSnapshot, CopySnapshot or CreateVolume:
+// EC2 User Guide, "Grant permission to tag Amazon EC2 resources during
+// creation"). The deploy package checks the Lambda role against it.
 func IAMActions() []string {
 	actions := append(awsclient.IAMActions("ec2", reflect.TypeFor[EC2API]()), "ec2:CreateTags")
 	slices.Sort(actions)
-	return actions
+	return slices.Compact(actions)
 }

@@ -44,6 +44,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account, "invalid", len(env.Invalid))
 		return errors.Join(append(errs, snapper.Judge(snapper.Report{}, len(env.Invalid)).Err())...)
 	}
+	if h.cfg.Name == FanoutDrill && !drillsAsked(env.Policy) {
+		slog.InfoContext(ctx, "no valid stanza has a drill key: nothing to fan out", "account", env.Account)
+		return errors.Join(errs...)
+	}
 	h.limitRegions(ctx, env)
 	regions := env.Regions
 	if h.cfg.Name == FanoutReplication {
@@ -174,4 +178,14 @@ func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environm
 		}
 	}
 	return nil
+}
+
+// drillsAsked reports whether some stanza of p asks for restore drills.
+func drillsAsked(p snapper.Policy) bool {
+	for _, s := range p.Stanzas {
+		if s.Drill.On() {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,12 @@ const (
 	// Report writes the account's RPO report to an S3 bucket (the
 	// stack's ReportBucket), on its own schedule.
 	Report = "report"
+	// FanoutDrill and Drill are the restore-drill pipeline (the stack's
+	// DrillScheduleExpression): the fan-out publishes a job per region
+	// when some valid stanza has a "drill" key, the worker runs the drills
+	// of its region (snapper.JobDrill).
+	FanoutDrill = "fanout-drill"
+	Drill       = "drill"
 )
 
 // DefaultMargin is how long before the invocation deadline a worker stops
@@ -129,7 +135,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg}
 	switch cfg.Name {
-	case FanoutSnapshot, FanoutClean, FanoutReplication:
+	case FanoutSnapshot, FanoutClean, FanoutReplication, FanoutDrill:
 		if cfg.TopicARN == "" || cfg.SNS == nil {
 			return nil, fmt.Errorf("handler %s: the SNS topic to publish to is not set (%s)", cfg.Name, TopicEnv)
 		}
@@ -137,11 +143,11 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("handler %s: the replication rule is not set (%s)", cfg.Name, ReplicationRuleEnv)
 		}
 		h.invoke = h.fanout
-	case Snapshot, Clean, Replication:
+	case Snapshot, Clean, Replication, Drill:
 		if err := h.checkChain(); err != nil {
 			return nil, err
 		}
-		job := map[string]snapper.Job{Snapshot: snapper.JobSnapshot, Clean: snapper.JobClean, Replication: snapper.JobReplicate}[cfg.Name]
+		job := map[string]snapper.Job{Snapshot: snapper.JobSnapshot, Clean: snapper.JobClean, Replication: snapper.JobReplicate, Drill: snapper.JobDrill}[cfg.Name]
 		h.invoke = func(ctx context.Context, event json.RawMessage) error {
 			return h.worker(ctx, event, cfg.Name, h.engine(job))
 		}
@@ -154,7 +160,7 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-var names = []string{FanoutSnapshot, FanoutClean, FanoutReplication, Snapshot, Clean, Replication, Report}
+var names = []string{FanoutSnapshot, FanoutClean, FanoutReplication, Snapshot, Clean, Replication, Report, FanoutDrill, Drill}
 
 // checkName fails unless name is one of the handler names.
 func checkName(name string) error {

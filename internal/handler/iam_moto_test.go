@@ -77,7 +77,8 @@ func (r *opRecorder) take() []string {
 // other direction, that every listed action is one the code can call, is
 // TestCallsAreTheAdaptersActions.
 func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
-	ctx, cfg := motoAccount(t, `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 0, "frequency": "1 day"}, "replication": "yes"}`)
+	ctx, cfg := motoAccount(t, `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 0, "frequency": "1 day"}, "replication": "yes",
+		"drill": {"every": "7 days"}}`)
 	rec := &opRecorder{ops: map[string]bool{}}
 	recorded := cfg.Copy()
 	rec.addTo(&recorded)
@@ -153,6 +154,13 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot, Tags: s.Tags}}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The drill pipeline restores the volumes' newest snapshots and
+	// deletes its volumes again.
+	run(FanoutDrill, scheduled)
+	run(Drill, west2)
+	if left, err := west.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{"ebs-snapper:drill-run"}}}}); err != nil || len(left.Volumes) != 0 {
+		t.Errorf("drill volumes left: %v, %v", left, err)
 	}
 	run(Clean, west2)
 	for _, v := range inst.VolumeIDs {

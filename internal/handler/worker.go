@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
@@ -145,7 +146,11 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
 			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
 			"outcome", verdict.Outcome)
-		h.emit(ctx, runFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
+		figs := runFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)
+		if len(figs) > 0 {
+			figs[0].Drills = report.DrillsOf(rep.Job, rr)
+		}
+		h.emit(ctx, figs...)
 		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
 		return left, verdictError(job, region, verdict)
 	}
