@@ -10,9 +10,10 @@
 //	c := ebs.NewForRegion(cfg, "eu-west-1", ebs.Options{})
 //	snaps, err := c.Snapshots(ctx)
 //
-// Tests use the in-memory fake in package ebstest: ebs.New(fake, region),
-// which paces nothing; a test of pacing, retries or faults runs the fake
-// behind the SDK's own stack with ebstest.InProcess and NewForRegion.
+// Tests use the in-memory fake of internal/testrig/ec2fake: ebs.New(fake,
+// region), which paces nothing; a test of pacing, retries or faults runs
+// the fake behind the SDK's own stack with faults.InProcess
+// (internal/testrig/faults) and NewForRegion.
 package ebs
 
 import (
@@ -30,7 +31,7 @@ import (
 )
 
 // EC2API lists exactly the EC2 operations the project calls, with the SDK's
-// signatures, so *ec2.Client and ebstest.Fake are interchangeable.
+// signatures, so *ec2.Client and ec2fake.Fake are interchangeable.
 type EC2API interface {
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
