@@ -58,6 +58,10 @@ const (
 	DefaultBurst = 100
 )
 
+// Unlimited is the Options.Rates value of an action whose calls take no
+// limiter token: no pacing at all.
+const Unlimited = -1.0
+
 // Page sizes: the maximum EC2 accepts for each call, so a listing costs
 // as few requests (and Describe tokens) as possible.
 const (
@@ -83,9 +87,10 @@ type Options struct {
 	// table's (DefaultBurst for the mutating calls).
 	Burst int
 	// Rates sets the rate of the bucket of each named action (a
-	// RateActions entry), in requests a second, instead of the table's; a
-	// negative rate means unlimited (emulator tests and benchmarks).
-	// ParseRates reads it from a --rate flag or EBS_SNAPPER_RATES.
+	// RateActions entry), in requests a second, instead of the table's;
+	// Unlimited (any negative rate) takes no token at all (tests and
+	// benchmarks that count calls, not time). ParseRates reads it from a
+	// --rate flag or EBS_SNAPPER_RATES, and accepts only rates above 0.
 	Rates map[string]float64
 	// RateScale multiplies every rate, table or set; zero means 1. A
 	// region whose limits AWS raised (a support case) sets it above 1; a

@@ -346,7 +346,7 @@ func TestListErrorsNameRegion(t *testing.T) {
 }
 
 // The limits NewForRegion's limiters get: EC2's table, --rate, --burst
-// and a negative rate for none.
+// and Unlimited for none.
 func TestRateLimiterOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -357,7 +357,7 @@ func TestRateLimiterOptions(t *testing.T) {
 		{"defaults", ebs.Options{}, 5, 5, 100},
 		{"custom", ebs.Options{Rates: map[string]float64{"CreateSnapshot": 2, "DeleteSnapshot": 7}, Burst: 10}, 2, 7, 10},
 		{"scaled", ebs.Options{RateScale: 0.5}, 2.5, 2.5, 100},
-		{"unlimited", ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1}}, rate.Inf, rate.Inf, 100},
+		{"unlimited", ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "DeleteSnapshot": ebs.Unlimited}}, rate.Inf, rate.Inf, 100},
 	} {
 		create, createBurst := tc.opts.Rate("CreateSnapshot")
 		del, delBurst := tc.opts.Rate("DeleteSnapshot")

@@ -153,7 +153,7 @@ func TestFleetUnderFaults(t *testing.T) {
 
 // unpaced turns the client's limiters off: the run bounces off EC2's
 // buckets, as it does when another tool spends the same buckets.
-var unpaced = ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DescribeInstances": -1, "DescribeSnapshots": -1, "DescribeVolumes": -1}}
+var unpaced = ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "DescribeInstances": ebs.Unlimited, "DescribeSnapshots": ebs.Unlimited, "DescribeVolumes": ebs.Unlimited}}
 
 // The SDK's default retry quota (500 tokens a client) on the unpaced run:
 // it runs dry and abandons retries, most of the fleet fails, which is why

@@ -110,7 +110,7 @@ var _ ebs.EC2API = (*Fake)(nil)
 // rate limiter; the Describe calls keep the bucket table's rates. A client
 // straight over a Fake (ebs.New) paces nothing and needs no options.
 func Unpaced() ebs.Options {
-	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "CreateSnapshots": -1, "DeleteSnapshot": -1}}
+	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "CreateSnapshots": ebs.Unlimited, "DeleteSnapshot": ebs.Unlimited}}
 }
 
 type ownedSnapshot struct {
