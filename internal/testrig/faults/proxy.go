@@ -1,10 +1,3 @@
-// Package faults injects EC2's failures into the product's calls: Proxy,
-// an HTTP proxy in front of a real endpoint (moto, the EC2 simulator), and
-// InProcess, the same faults and EC2's request buckets served by an
-// ec2fake.Fake inside the SDK's middleware stack, with no sockets. Both
-// answer throttles, server errors, resets, lost answers and delays as EC2
-// and the network do, so the SDK's real retryer and the product's client
-// meet them (docs/testing.md).
 package faults
 
 import (
