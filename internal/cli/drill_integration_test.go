@@ -21,10 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 const drillStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "1 day"},
@@ -76,7 +76,7 @@ func drillRows(out output) map[string]snapper.DrillRow {
 func TestDrillAgainstMoto(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", drillStanza)
-	inst := e.launch(fleet.Group{Count: 1, Volumes: 4, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
+	inst := e.launch(seeder.Group{Count: 1, Volumes: 4, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
 	good, bad, stuck, spare := inst.VolumeIDs[0], inst.VolumeIDs[1], inst.VolumeIDs[2], inst.VolumeIDs[3]
 	goodSnap := e.snapshot(good, date(7))
 	badSnap := e.snapshot(bad, date(7))
@@ -119,7 +119,7 @@ func TestDrillAgainstMoto(t *testing.T) {
 	// creating call, found available, deleted, and the result tagged.
 	var mu sync.Mutex
 	var creates []url.Values
-	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "CreateVolume", Fault: ebstest.Delay, First: 1000, When: func(form url.Values) bool {
+	proxy := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CreateVolume", Fault: faults.Delay, First: 1000, When: func(form url.Values) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		// The proxy asks each rule more than once per request.
@@ -198,9 +198,9 @@ func decode(t *testing.T, stdout string) output {
 func TestDrillLostCreateVolumeAnswerThroughTheBinary(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", drillStanza)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
 	snap := e.snapshot(inst.VolumeIDs[0], date(7))
-	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "CreateVolume", Fault: ebstest.DropAfter, First: 3}}})
+	proxy := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CreateVolume", Fault: faults.DropAfter, First: 3}}})
 	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy.URL, "drill", "--region", "us-east-1", "--json")
 	if code != ExitOK {
 		t.Fatalf("drill: exit %d\n%s\n%s", code, stdout, stderr)
@@ -209,7 +209,7 @@ func TestDrillLostCreateVolumeAnswerThroughTheBinary(t *testing.T) {
 	if r.Outcome != snapper.DrillPassed || !r.Deleted {
 		t.Errorf("drill %+v, want passed and its volume deleted", r)
 	}
-	if c := proxy.Counts()["CreateVolume"]; c.Faults[ebstest.DropAfter] < 2 {
+	if c := proxy.Counts()["CreateVolume"]; c.Faults[faults.DropAfter] < 2 {
 		t.Errorf("CreateVolume counts %+v: want its answers lost and the request repeated", c)
 	}
 	all, err := e.ec2.DescribeVolumes(e.ctx, &ec2.DescribeVolumesInput{})

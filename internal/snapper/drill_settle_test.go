@@ -7,8 +7,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 // TestDrillLostCreateVolumeAnswer loses CreateVolume's answers after the
@@ -25,8 +26,8 @@ func TestDrillLostCreateVolumeAnswer(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				start := time.Now()
 				f := drillFleet(start)
-				cfg, proxy := ebstest.InProcess(t, f, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "CreateVolume", Fault: ebstest.DropAfter, First: tt.first}}})
-				c := ebs.NewForRegion(cfg, "us-east-1", ebstest.Unpaced())
+				cfg, proxy := faults.InProcess(t, f, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CreateVolume", Fault: faults.DropAfter, First: tt.first}}})
+				c := ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())
 				p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0)
 				opts := engineOptions(start)
 				opts.Scope = Scope{Volumes: []string{"vol-a1"}}
@@ -39,10 +40,10 @@ func TestDrillLostCreateVolumeAnswer(t *testing.T) {
 				if err != nil || len(left) != 0 {
 					t.Errorf("drill volumes left: %+v, %v", left, err)
 				}
-				if n := f.Calls(ebstest.OpCreateVolume); n < 2 {
+				if n := f.Calls(ec2fake.OpCreateVolume); n < 2 {
 					t.Errorf("%d CreateVolume calls; want the lost one repeated", n)
 				}
-				if got := proxy.Counts()["CreateVolume"]; got.Faults[ebstest.DropAfter] == 0 {
+				if got := proxy.Counts()["CreateVolume"]; got.Faults[faults.DropAfter] == 0 {
 					t.Errorf("no fault injected: %+v", got)
 				}
 			})

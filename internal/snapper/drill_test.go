@@ -12,7 +12,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
@@ -118,8 +118,8 @@ func TestDrillRecordRoundTrip(t *testing.T) {
 
 // drillFleet is one instance with two volumes, each with one completed
 // snapshot, under a stanza with drills.
-func drillFleet(at time.Time) *ebstest.Fake {
-	f := &ebstest.Fake{}
+func drillFleet(at time.Time) *ec2fake.Fake {
+	f := &ec2fake.Fake{}
 	f.AddInstance(inventory.Instance{ID: "i-a", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-a1", VolumeID: "vol-a1", StartTime: at.Add(-time.Hour), VolumeSize: 100, Tags: tags("DeleteOn", "2026-12-30")}, "")
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-a2", VolumeID: "vol-a2", StartTime: at.Add(-time.Hour), VolumeSize: 8, Encrypted: true, Tags: tags("DeleteOn", "2026-12-30")}, "")
@@ -133,7 +133,7 @@ func TestDrillRunRestoresChecksDeletesAndRecords(t *testing.T) {
 		f.VolumeCreatingFor = 40 * time.Second
 		var created []string
 		f.OnCall = func(op string, in any) error {
-			if op == ebstest.OpCreateVolume {
+			if op == ec2fake.OpCreateVolume {
 				created = append(created, op)
 			}
 			return nil
@@ -173,7 +173,7 @@ func TestDrillVolumeTaggedInTheCreatingCall(t *testing.T) {
 	f := drillFleet(now)
 	var got []string
 	f.OnCall = func(op string, in any) error {
-		if op == ebstest.OpCreateVolume {
+		if op == ec2fake.OpCreateVolume {
 			got = append(got, describeCreateVolume(in))
 		}
 		return nil
@@ -233,7 +233,7 @@ func TestDrillOfSnapshotInErrorNeverPasses(t *testing.T) {
 	if len(rr.Drills) != 1 || rr.Drills[0].SnapshotID != "snap-a1x" || rr.Drills[0].Outcome != DrillFailed || rr.Summary.Failed != 1 {
 		t.Fatalf("drills %+v, summary %+v; want snap-a1x failed", rr.Drills, rr.Summary)
 	}
-	if n := f.Calls(ebstest.OpCreateVolume); n != 0 {
+	if n := f.Calls(ec2fake.OpCreateVolume); n != 0 {
 		t.Errorf("%d CreateVolume calls for a snapshot in state error", n)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // DescribeVolumes, CreateVolume, DeleteVolume, CreateTags and
@@ -53,7 +53,7 @@ func volumeOf(v ec2types.Volume) volumeXML {
 	return x
 }
 
-func describeVolumes(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeVolumes(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	maxResults, token, err := page(form)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ type createVolumeXML struct {
 	volumeXML
 }
 
-func createVolume(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func createVolume(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	enc, err := boolean(form, "Encrypted")
 	if err != nil {
 		return nil, err
@@ -101,14 +101,14 @@ type returnXML struct {
 	Return bool `xml:"return"`
 }
 
-func deleteVolume(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func deleteVolume(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	if _, err := f.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: str(form, "VolumeId")}); err != nil {
 		return nil, err
 	}
 	return &returnXML{XMLName: xml.Name{Local: "DeleteVolumeResponse"}, Return: true}, nil
 }
 
-func createTags(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func createTags(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	in := &ec2.CreateTagsInput{Resources: list(form, "ResourceId")}
 	for i := 1; ; i++ {
 		k := "Tag." + strconv.Itoa(i)
@@ -136,7 +136,7 @@ type zoneXML struct {
 	ZoneType   string `xml:"zoneType"`
 }
 
-func describeAvailabilityZones(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeAvailabilityZones(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	out, err := f.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{Filters: filters(form)})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // testRestoreDrillVolume is a restore drill's calls: a volume restored from
@@ -16,7 +17,7 @@ import (
 // outcome tagged on the snapshot; a snapshot that is gone is
 // inventory.ErrSnapshotGone for both CreateVolume and TagSnapshot.
 func testRestoreDrillVolume(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	snap, err := c.CreateSnapshot(ctx, vol, "drilled", tags("DeleteOn", "2026-12-01"))
 	if err != nil {
 		t.Fatal(err)
