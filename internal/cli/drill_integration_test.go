@@ -10,6 +10,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
@@ -171,6 +173,23 @@ func TestDrillAgainstMoto(t *testing.T) {
 	}
 	if got := e.drillVolumes(); len(got) != 0 {
 		t.Errorf("drill volumes left: %v", got)
+	}
+
+	// report shows each volume's last drill and flags the failed ones and
+	// the one never drilled.
+	stdout, stderr, code = runBinary(t, e.srv, "", "report", "--region", "us-east-1", "--json")
+	var rep report.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != ExitOK {
+		t.Fatalf("report: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	flags := map[string]string{}
+	for _, v := range rep.Regions[0].Volumes {
+		if v.Drill != nil {
+			flags[v.VolumeID] = v.Drill.Flag
+		}
+	}
+	if want := map[string]string{good: "", bad: report.DrillFlagFailed, stuck: report.DrillFlagFailed, spare: report.DrillFlagNever}; !maps.Equal(flags, want) {
+		t.Errorf("report's drill flags %v, want %v", flags, want)
 	}
 
 	// The text output names each drill with its outcome.

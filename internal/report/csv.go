@@ -10,11 +10,13 @@ import (
 
 // csvHeader is the header of WriteCSV.
 var csvHeader = []string{"region", "status", "volume_id", "instance_id", "instance_name", "config_id", "config_ids", "frequency",
-	"newest_completed", "age_seconds", "limit_seconds", "snapshots", "size_gib", "reason"}
+	"newest_completed", "age_seconds", "limit_seconds", "snapshots", "size_gib", "reason",
+	"last_drill", "drill_outcome", "drill_seconds", "drill_flag"}
 
 // WriteCSV writes one row per matched volume, worst status first within
 // each region, as the text report's volume table: times in RFC 3339 UTC,
-// durations in seconds (empty when unknown), config_ids joined by "+".
+// durations in seconds (empty when unknown), config_ids joined by "+",
+// and the volume's last restore drill (empty without drills).
 func WriteCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
@@ -26,9 +28,20 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			_ = cw.Write([]string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, v.InstanceName, v.ConfigID, strings.Join(v.ConfigIDs, "+"),
 				v.Frequency, newest, age, strconv.FormatInt(v.LimitSeconds, 10), strconv.Itoa(v.Counts.Count),
-				strconv.Itoa(int(v.SizeGiB)), v.Reason})
+				strconv.Itoa(int(v.SizeGiB)), v.Reason, drillCSV(v.Drill, 0), drillCSV(v.Drill, 1), drillCSV(v.Drill, 2), drillCSV(v.Drill, 3)})
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// drillCSV is the i-th drill column (last drill, outcome, seconds, flag)
+// of d, empty where there is none.
+func drillCSV(d *VolumeDrill, i int) string {
+	last, outcome, secs, flag := drillCells(d)
+	v := []string{last, outcome, secs, flag}[i]
+	if v == "-" {
+		return ""
+	}
+	return v
 }

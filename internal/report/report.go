@@ -95,6 +95,8 @@ type Region struct {
 	// launch templates, and what Recycle Bin rules would keep billed
 	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
 	Protected Protected `json:"protected"`
+	// Drills counts the volumes with restore drills by flag.
+	Drills DrillCoverage `json:"drills"`
 }
 
 // Volume is one matched volume's protection.
@@ -127,6 +129,9 @@ type Volume struct {
 	Counts  Counts `json:"snapshots"`
 	// Timeline lists the volume's snapshots, oldest first.
 	Timeline []SnapshotRef `json:"timeline"`
+	// Drill is the volume's restore drills, when a governing stanza asks
+	// for them.
+	Drill *VolumeDrill `json:"drill,omitempty"`
 }
 
 // Counts summarise a volume's snapshots.
@@ -178,6 +183,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
 		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held, shown := map[string]bool{}, map[string]bool{}
+	lastDrills := snapper.LastDrills(inv.Snapshots)
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {
 		if held[d.VolumeID] {
@@ -202,6 +208,8 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 		}
 		v.RetentionSeconds = seconds(p.Govern(ids).Retention)
 		v.SizeGiB = opts.Volumes[d.VolumeID].Size
+		v.Drill = drillOf(p, ids, lastDrills, d.VolumeID, opts.Now)
+		r.Drills.add(v.Drill)
 		r.Volumes = append(r.Volumes, v)
 		shown[d.VolumeID] = true
 		if byConfig[id] == nil {

@@ -115,6 +115,8 @@ func WriteTextWidth(w io.Writer, r Report, width int) error {
 	}
 	tw.Flush()
 
+	writeDrills(&b, r, width)
+
 	orphans, noDeleteOn := 0, 0
 	for _, rr := range r.Regions {
 		orphans += len(rr.Orphans)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // drillStanza is stanza "daily" with drills every 7 days.
