@@ -20,8 +20,8 @@ func TestRunFlagsUsageErrors(t *testing.T) {
 
 func TestRateFlagsParsed(t *testing.T) {
 	g := &globalOptions{rates: "CreateSnapshot=3,DeleteSnapshot=4", rateScale: 0.5}
-	opts, err := g.ec2Options()
+	opts, err := g.pacing()
 	if err != nil || opts.Rates["CreateSnapshot"] != 3 || opts.Rates["DeleteSnapshot"] != 4 || opts.Scale != 0.5 {
-		t.Errorf("ec2Options = %+v, %v", opts, err)
+		t.Errorf("pacing = %+v, %v", opts, err)
 	}
 }
