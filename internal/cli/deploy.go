@@ -120,7 +120,7 @@ func (o *deployOptions) check() (map[string]string, error) {
 		params[k] = v
 	}
 	if err := deploy.CheckParameters(params); err != nil {
-		return nil, usagef("%v", err)
+		return nil, usagef("%s", deployWording(err))
 	}
 	for k := range params {
 		if o.tableOnly && k != "CostCenter" && k != "TableKmsKeyArn" {
@@ -239,13 +239,58 @@ func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 		return deploy.Delete(ctx, clients, opts)
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
-		var mismatch *deploy.VersionMismatchError
-		if errors.As(err, &mismatch) {
-			return fmt.Errorf("deploy to %s: %w; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", region, err, mismatch.CLI.Version)
-		}
-		return fmt.Errorf("deploy to %s: %w", region, err)
+		return &deployError{msg: "deploy to " + region + ": " + deployWording(err), err: err}
 	}
 	return nil
+}
+
+// deployError is an error of deploy worded with the CLI's flags; it
+// unwraps to deploy's own error.
+type deployError struct {
+	msg string
+	err error
+}
+
+func (e *deployError) Error() string { return e.msg }
+
+func (e *deployError) Unwrap() error { return e.err }
+
+// deployWording words an error of deploy with the flags that set what it
+// names (deploy returns typed errors in its own terms): --parameter,
+// --zip, -m/--no_upload, --allow-version-mismatch. Other errors keep
+// their text.
+func deployWording(err error) string {
+	var (
+		param    *deploy.ParameterError
+		noCode   *deploy.NoCodeError
+		zip      *deploy.ZipError
+		noPack   *deploy.NoPackageError
+		quota    *deploy.ConcurrencyQuotaError
+		mismatch *deploy.VersionMismatchError
+	)
+	switch {
+	case errors.As(err, &param) && errors.Is(param.Err, deploy.ErrReservedParameter):
+		return fmt.Sprintf("--parameter %s: %v; use --zip for other code", param.Name, param.Err)
+	case errors.As(err, &param) && errors.Is(param.Err, deploy.ErrArchParameter):
+		return fmt.Sprintf("--parameter %s: use --arch", param.Name)
+	case errors.As(err, &param) && param.NameProblem():
+		return fmt.Sprintf("--parameter %s: %v", param.Name, param.Err)
+	case errors.As(err, &param):
+		return fmt.Sprintf("--parameter %s=%s: %v", param.Name, param.Value, param.Err)
+	case errors.As(err, &noCode):
+		return fmt.Sprintf("-m/--no_upload: %v; deploy once without -m", noCode)
+	case errors.As(err, &zip) && zip.Read:
+		return fmt.Sprintf("read --zip: %v", zip.Err)
+	case errors.As(err, &zip):
+		return fmt.Sprintf("--zip %s: %v", zip.Path, zip.Err)
+	case errors.As(err, &noPack):
+		return noPack.Advise("pass --zip")
+	case errors.As(err, &quota):
+		return fmt.Sprintf("%v; deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota", quota, quota.Parameter)
+	case errors.As(err, &mismatch):
+		return fmt.Sprintf("%v; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", err, mismatch.CLI.Version)
+	}
+	return err.Error()
 }
 
 // checkRegion refuses a deployment region that is not a region name, or
