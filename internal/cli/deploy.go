@@ -257,8 +257,9 @@ func (e *deployError) Unwrap() error { return e.err }
 
 // deployWording words an error of deploy with the flags that set what it
 // names (deploy returns typed errors in its own terms): --parameter,
-// --zip, -m/--no_upload, --allow-version-mismatch. Other errors keep
-// their text.
+// --zip, -m/--no_upload, --allow-version-mismatch, deploy --delete. The
+// typed error's text is replaced where it stands in err's, so any context
+// around it stays; other errors keep their text.
 func deployWording(err error) string {
 	var (
 		param    *deploy.ParameterError
@@ -267,30 +268,41 @@ func deployWording(err error) string {
 		noPack   *deploy.NoPackageError
 		quota    *deploy.ConcurrencyQuotaError
 		mismatch *deploy.VersionMismatchError
+		state    *deploy.StackStateError
 	)
+	var typed error
+	var worded string
 	switch {
-	case errors.As(err, &param) && errors.Is(param.Err, deploy.ErrReservedParameter):
-		return fmt.Sprintf("--parameter %s: %v; use --zip for other code", param.Name, param.Err)
-	case errors.As(err, &param) && errors.Is(param.Err, deploy.ErrArchParameter):
-		return fmt.Sprintf("--parameter %s: use --arch", param.Name)
-	case errors.As(err, &param) && param.NameProblem():
-		return fmt.Sprintf("--parameter %s: %v", param.Name, param.Err)
 	case errors.As(err, &param):
-		return fmt.Sprintf("--parameter %s=%s: %v", param.Name, param.Value, param.Err)
+		typed = param
+		switch {
+		case errors.Is(param.Err, deploy.ErrReservedParameter):
+			worded = fmt.Sprintf("--parameter %s: %v; use --zip for other code", param.Name, param.Err)
+		case errors.Is(param.Err, deploy.ErrArchParameter):
+			worded = fmt.Sprintf("--parameter %s: use --arch", param.Name)
+		case param.NameProblem():
+			worded = fmt.Sprintf("--parameter %s: %v", param.Name, param.Err)
+		default:
+			worded = fmt.Sprintf("--parameter %s=%s: %v", param.Name, param.Value, param.Err)
+		}
 	case errors.As(err, &noCode):
-		return fmt.Sprintf("-m/--no_upload: %v; deploy once without -m", noCode)
+		typed, worded = noCode, fmt.Sprintf("-m/--no_upload: %v; deploy once without -m", noCode)
 	case errors.As(err, &zip) && zip.Read:
-		return fmt.Sprintf("read --zip: %v", zip.Err)
+		typed, worded = zip, fmt.Sprintf("read --zip: %v", zip.Err)
 	case errors.As(err, &zip):
-		return fmt.Sprintf("--zip %s: %v", zip.Path, zip.Err)
+		typed, worded = zip, fmt.Sprintf("--zip %s: %v", zip.Path, zip.Err)
 	case errors.As(err, &noPack):
-		return noPack.Advise("pass --zip")
+		typed, worded = noPack, noPack.Advise("pass --zip")
 	case errors.As(err, &quota):
-		return fmt.Sprintf("%v; deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota", quota, quota.Parameter)
+		typed, worded = quota, fmt.Sprintf("%v; deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota", quota, quota.Parameter)
 	case errors.As(err, &mismatch):
-		return fmt.Sprintf("%v; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", err, mismatch.CLI.Version)
+		typed, worded = mismatch, fmt.Sprintf("%v; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", mismatch, mismatch.CLI.Version)
+	case errors.As(err, &state):
+		typed, worded = state, state.Advise("ebs-snapper deploy --delete")
+	default:
+		return err.Error()
 	}
-	return err.Error()
+	return strings.Replace(err.Error(), typed.Error(), worded, 1)
 }
 
 // checkRegion refuses a deployment region that is not a region name, or

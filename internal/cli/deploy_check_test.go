@@ -84,9 +84,13 @@ func TestDeployWording(t *testing.T) {
 			"(quota 10); deploy with --parameter ReservedConcurrency=0 (or a smaller value), or ask AWS Support to raise the quota"},
 		{&deploy.VersionMismatchError{Source: "x.zip", Code: version.Info{Version: "v1"}, CLI: version.Info{Version: "v2"}},
 			"; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_v2_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway"},
+		{&deploy.StackStateError{Stack: "ebs-snapper-1", Status: "DELETE_FAILED"}, "wrapped: stack ebs-snapper-1 is DELETE_FAILED: delete it again (ebs-snapper deploy --delete) and deploy"},
+		{&deploy.StackStateError{Stack: "s", Status: "ROLLBACK_COMPLETE", CreateFailed: true}, "delete it (ebs-snapper deploy --delete, or aws cloudformation delete-stack --stack-name s)"},
 	} {
-		if strings.Contains(tc.err.Error(), "--") {
-			t.Errorf("deploy's %T names a flag: %v", tc.err, tc.err)
+		for _, flag := range []string{"--parameter", "--zip", "--no_upload", "-m ", "--allow-version-mismatch", "--delete", "--arch", "--yes", "ebs-snapper deploy"} {
+			if strings.Contains(tc.err.Error(), flag) {
+				t.Errorf("deploy's %T names the CLI's %s: %v", tc.err, flag, tc.err)
+			}
 		}
 		if got := deployWording(fmt.Errorf("wrapped: %w", tc.err)); !strings.Contains(got, tc.want) {
 			t.Errorf("%T worded %q, want it to hold %q", tc.err, got, tc.want)

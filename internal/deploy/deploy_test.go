@@ -266,7 +266,7 @@ func TestApplyStackStatuses(t *testing.T) {
 		{status: cfntypes.StackStatusUpdateComplete, want: stackUnchanged, updates: 1},
 		// A failed update rolled back: the stack takes updates again.
 		{status: cfntypes.StackStatusUpdateRollbackComplete, want: stackUnchanged, updates: 1},
-		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (ebs-snapper deploy --delete"},
+		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (deploy.Delete, or aws cloudformation delete-stack"},
 		{status: cfntypes.StackStatusUpdateInProgress, wantErr: "is busy"},
 		{status: cfntypes.StackStatusUpdateRollbackFailed, wantErr: "continue-update-rollback"},
 		{status: cfntypes.StackStatusUpdateComplete, updateErr: errors.New("boom"), wantErr: "boom", updates: 1},

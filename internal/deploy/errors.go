@@ -109,3 +109,23 @@ func (e *ConcurrencyQuotaError) Error() string {
 
 // Is makes errors.Is(err, ErrConcurrencyQuota) true.
 func (e *ConcurrencyQuotaError) Is(target error) bool { return target == ErrConcurrencyQuota }
+
+// StackStateError is a stack that must be deleted before deploy can
+// update it: its creation failed (CreateFailed: ROLLBACK_COMPLETE,
+// ROLLBACK_FAILED, CREATE_FAILED), or its deletion did (DELETE_FAILED).
+type StackStateError struct {
+	Stack, Status string
+	CreateFailed  bool
+}
+
+func (e *StackStateError) Error() string { return e.Advise("deploy.Delete") }
+
+// Advise is the error with the way to delete the stack worded by the
+// caller: del is the command that does it ("ebs-snapper deploy --delete").
+func (e *StackStateError) Advise(del string) string {
+	if e.CreateFailed {
+		return fmt.Sprintf("stack %s is %s: its creation failed and CloudFormation cannot update it; delete it (%s, or aws cloudformation delete-stack --stack-name %s) and deploy again; the reason is in its events (aws cloudformation describe-stack-events --stack-name %s)",
+			e.Stack, e.Status, del, e.Stack, e.Stack)
+	}
+	return fmt.Sprintf("stack %s is %s: delete it again (%s) and deploy", e.Stack, e.Status, del)
+}
