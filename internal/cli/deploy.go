@@ -236,7 +236,10 @@ func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 	}
 	clients := deploy.NewClients(conn.Config())
 	if o.delete {
-		return deploy.Delete(ctx, clients, opts)
+		if err := deploy.Delete(ctx, clients, opts); err != nil {
+			return &deployError{msg: deployWording(err), err: err}
+		}
+		return nil
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
 		return &deployError{msg: "deploy to " + region + ": " + deployWording(err), err: err}
