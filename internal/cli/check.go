@@ -61,7 +61,7 @@ func runCheck(ctx context.Context, src account.Sources, acct, extra string, out 
 
 // regionCheck is what one region contributes to the check.
 type regionCheck struct {
-	inv *snapper.Region
+	inv *snapper.Inventory
 	all []inventory.Instance
 }
 

@@ -19,7 +19,7 @@ import (
 // created added as pending, so a volume snapshotted for the first time
 // counts as pending rather than missing, and a late one stays late until a
 // snapshot completes. A region the run skipped has no figures.
-func runFigures(rr snapper.RegionReport, inv *snapper.Region, p snapper.Policy, now time.Time, throttled int) []report.Figures {
+func runFigures(rr snapper.RegionReport, inv *snapper.Inventory, p snapper.Policy, now time.Time, throttled int) []report.Figures {
 	if rr.Skipped != "" {
 		return nil
 	}

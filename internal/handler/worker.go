@@ -129,7 +129,7 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 			return remaining{}, verdictError(job, region, snapper.Judge(snapper.Report{}, len(env.Invalid)))
 		}
 		throttled := h.throttledIn(region)
-		var inv *snapper.Region
+		var inv *snapper.Inventory
 		opts := snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote, CopyLimit: h.cfg.CopyLimit}
 		if h.cfg.Now != nil {
 			opts.Now = h.cfg.Now()
@@ -155,11 +155,11 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 // run's figures (RPO freshness) without listing the region again.
 type inventoryOf struct {
 	snapper.NoObserver
-	inv **snapper.Region
+	inv **snapper.Inventory
 }
 
 // Inventory keeps inv.
-func (o inventoryOf) Inventory(inv *snapper.Region) { *o.inv = inv }
+func (o inventoryOf) Inventory(inv *snapper.Inventory) { *o.inv = inv }
 
 // verdictError is the verdict's error naming the job and region, or nil.
 func verdictError(job snapper.Job, region string, v snapper.Verdict) error {

@@ -164,7 +164,7 @@ type Orphan struct {
 // governing each, are those snapshot plans (snapper.PlanSnapshots): a
 // volume of several matched instances appears once; ignored ones are
 // counted apart.
-func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
+func ForRegion(inv *snapper.Inventory, p snapper.Policy, opts Options) Region {
 	bySource := map[string][]inventory.Snapshot{}
 	for _, s := range inv.Snapshots {
 		bySource[s.VolumeID] = append(bySource[s.VolumeID], s)

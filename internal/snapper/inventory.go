@@ -49,9 +49,11 @@ type EC2 interface {
 	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
 }
 
-// Region is the inventory of one region for one run: built once, with one
-// paginated listing per kind of resource, never a call per snapshot.
-type Region struct {
+// Inventory is what one run knows of one region (BuildInventory): built
+// once, with one paginated listing per kind of resource, never a call per
+// snapshot.
+type Inventory struct {
+	// Name is the region's name.
 	Name string
 	// Instances are the instances some stanza matches, in every state but
 	// terminated: an instance that still exists governs its volumes.
@@ -154,8 +156,8 @@ const (
 // (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
 // other failure fails the whole inventory: planning on a partial picture
 // could delete snapshots whose minimum was simply not seen.
-func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Region, error) {
-	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
+func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Inventory, error) {
+	r := &Inventory{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	excluded := make([]map[string]string, len(stanzas))
 	// Each listing goroutine records its rejections in its own slice (no
@@ -333,7 +335,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 
 // readVolumeTypes fills r.VolumeTypes for the matched volumes with
 // pending snapshots, with one batched DescribeVolumes.
-func readVolumeTypes(ctx context.Context, ec2 EC2, r *Region) error {
+func readVolumeTypes(ctx context.Context, ec2 EC2, r *Inventory) error {
 	pending := pendingSnapshots(r.Snapshots)
 	var ids []string
 	for _, inst := range r.Instances {

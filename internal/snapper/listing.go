@@ -82,7 +82,7 @@ func ListSnapshots(ctx context.Context, regions []EC2, p Policy, now time.Time, 
 
 // ListRegion lists one region's snapshots from its inventory (see
 // ListSnapshots). It is pure.
-func ListRegion(r *Region, p Policy, now time.Time, scope Scope, latest bool) []ListedSnapshot {
+func ListRegion(r *Inventory, p Policy, now time.Time, scope Scope, latest bool) []ListedSnapshot {
 	clean := map[string]retention.Decision{}
 	for _, d := range PlanClean(r, p, now) {
 		clean[d.SnapshotID] = d

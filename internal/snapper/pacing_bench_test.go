@@ -86,7 +86,7 @@ func BenchmarkBucketPacing(b *testing.B) {
 // actionDone is an Observer that calls itself as each action ends.
 type actionDone func()
 
-func (actionDone) Inventory(*Region)         {}
+func (actionDone) Inventory(*Inventory)         {}
 func (actionDone) Planned(string, int)       {}
 func (actionDone) ActionStarted(string)      {}
 func (f actionDone) ActionDone(string, bool) { f() }

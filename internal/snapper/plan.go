@@ -138,7 +138,7 @@ func several(ids []string) []string {
 // stanzas of both, as an instance matched by two stanzas is by both. A
 // stanza whose exclude_volumes selects the volume does not govern it;
 // a volume every stanza excludes is in excluded, with the first reason.
-func governed(r *Region, p Policy) (stanzas map[string][]string, instance, excluded map[string]string) {
+func governed(r *Inventory, p Policy) (stanzas map[string][]string, instance, excluded map[string]string) {
 	stanzas, instance, excluded = map[string][]string{}, map[string]string{}, map[string]string{}
 	for _, instID := range sortedKeys(r.Instances) {
 		if p.Ignore[instID] {
@@ -194,7 +194,7 @@ func snapshottable(state string) bool {
 //
 // A due volume is still skipped, with the reason, when EC2 would refuse a
 // new snapshot of it (perVolumeLimit): the next run tries again.
-func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
+func PlanSnapshots(r *Inventory, p Policy, now time.Time) []SnapshotDecision {
 	latest := latestSnapshots(r.Snapshots)
 	newest, pending := newestStarts(r.Snapshots), pendingSnapshots(r.Snapshots)
 	stanzas, _, excluded := governed(r, p)
@@ -351,7 +351,7 @@ func DeleteOnDate(now time.Time, keep time.Duration) string {
 // its snapshots' Descriptions name (provenance.CreatedStanza; never the
 // config-id tag), except stanzas EC2 rejected in this
 // region: their instances only look unmatched.
-func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
+func PlanClean(r *Inventory, p Policy, now time.Time) []retention.Decision {
 	in := retention.Input{
 		Now:             now,
 		Snapshots:       r.Snapshots,
@@ -398,7 +398,7 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 
 // adopt is the volume's retention.Adopt: nil unless every stanza adopts;
 // with filters, the snapshots every filter selects.
-func adopt(r *Region, g Governance) *retention.Adopt {
+func adopt(r *Inventory, g Governance) *retention.Adopt {
 	if !g.Adopt {
 		return nil
 	}

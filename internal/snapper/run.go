@@ -349,7 +349,7 @@ func rowsForClean(region string, ds []retention.Decision) []CleanRow {
 // takeSnapshots creates the planned snapshots, each tagged in the same call.
 // Volume tags are read with one batched DescribeVolumes for the due volumes
 // only.
-func takeSnapshots(ctx context.Context, ec2 EC2, inv *Region, p Policy, rows []SnapshotRow, opts Options) {
+func takeSnapshots(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rows []SnapshotRow, opts Options) {
 	var due []string
 	for _, r := range rows {
 		if r.Action == Create {
