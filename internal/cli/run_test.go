@@ -39,7 +39,7 @@ func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
 	g := &globalOptions{stdout: &stdout}
-	err := runJob(t.Context(), g, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), g, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestRunJobOnFakes(t *testing.T) {
 		t.Errorf("eu-west-1: %d created, %d snapshots; want 2", got, len(fakes["eu-west-1"].Snapshots()))
 	}
 
-	err = runJob(t.Context(), g, &runOptions{regions: []string{"eu-west-3"}}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err = runJob(t.Context(), g, &runOptions{regions: []string{"eu-west-3"}}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
 	var usage *UsageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--region") {
 		t.Errorf("unknown region: got %v, want a usage error naming --region", err)
@@ -65,7 +65,7 @@ func TestRunJobOnFakes(t *testing.T) {
 // changes snapshots refuses it unless --unsafe-now says so; previews take it.
 func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 	const nextYear = "2027-11-25T12:00:00Z"
-	for _, job := range []snapper.Job{snapper.JobSnapshot, snapper.JobClean, snapper.JobReplicate} {
+	for _, job := range []useCase{snapshotUseCase, cleanUseCase, replicateUseCase} {
 		fakes, store := fakeAccount(t)
 		g := &globalOptions{stdout: &bytes.Buffer{}}
 		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job, accounttest.Sources(fakes, store), nil)
@@ -84,7 +84,7 @@ func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 			}
 		}
 	}
-	if err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{now: nextYear}, snapper.JobPlan,
+	if err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{now: nextYear}, planUseCase,
 		accounttest.Sources(fakeAccount(t)), nil); err != nil {
 		t.Errorf("plan --now: %v, want it accepted", err)
 	}
@@ -126,7 +126,7 @@ func TestPrintReportProblemOnce(t *testing.T) {
 func TestPartialErrorNamesWhatFailed(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
-	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapper.JobSnapshot, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
 	want := "partial failure: 1 stanza rejected by EC2"
 	if !errors.Is(err, snapper.ErrPartial) || ExitCode(err) != ExitPartial || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)

@@ -22,8 +22,9 @@ const RegionWorkers = 4
 type Account struct {
 	// ID is the account id the report names.
 	ID string
-	// Clients holds one EC2 client per region, in report order.
-	Clients []snapper.EC2
+	// Regions are the regions to report on (Names, in report order) and
+	// their EC2 clients.
+	Regions snapper.Regions
 	// Policy combines the valid stanzas.
 	Policy snapper.Policy
 	// Invalid are the messages of the stored stanzas that failed to load,
@@ -43,12 +44,13 @@ func Collect(ctx context.Context, acct Account, opts Options) Report {
 	for _, id := range slices.Sorted(maps.Keys(acct.Policy.Stanzas)) {
 		stanzas = append(stanzas, acct.Policy.Stanzas[id])
 	}
-	regions := make([]Region, len(acct.Clients))
+	names := acct.Regions.Names()
+	regions := make([]Region, len(names))
 	var eg errgroup.Group
 	eg.SetLimit(RegionWorkers)
-	for i, c := range acct.Clients {
+	for i, name := range names {
 		eg.Go(func() error {
-			regions[i] = collectRegion(ctx, c, stanzas, acct.Policy, opts)
+			regions[i] = collectRegion(ctx, acct.Regions.Client(name), stanzas, acct.Policy, opts)
 			return nil
 		})
 	}

@@ -94,7 +94,7 @@ type Region struct {
 	// Protected counts the snapshots held by AMIs, locks, AWS Backup and
 	// launch templates, and what Recycle Bin rules would keep billed
 	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
-	Protected Protected `json:"protected"`
+	Protected snapper.Protected `json:"protected"`
 }
 
 // Volume is one matched volume's protection.
@@ -176,7 +176,7 @@ func ForRegion(inv *snapper.Inventory, p snapper.Policy, opts Options) Region {
 	}
 
 	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
-		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
+		Protected: snapper.CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held, shown := map[string]bool{}, map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -315,14 +314,14 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 	}
 	for id, cfgs := range r.Matched {
-		sort.Strings(cfgs)
+		slices.Sort(cfgs)
 		if len(cfgs) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Region: r.Name, InstanceID: id, ConfigIDs: cfgs})
 			slog.WarnContext(ctx, "instance matched by several stanzas; the safer of each rule governs it",
 				"region", r.Name, "instance_id", id, "config_ids", cfgs)
 		}
 	}
-	sort.Slice(r.Conflicts, func(i, j int) bool { return r.Conflicts[i].InstanceID < r.Conflicts[j].InstanceID })
+	slices.SortFunc(r.Conflicts, func(a, b Conflict) int { return strings.Compare(a.InstanceID, b.InstanceID) })
 	if need&NeedVolumeTypes != 0 {
 		if err := readVolumeTypes(ctx, ec2, r); err != nil {
 			return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
@@ -440,16 +439,6 @@ func latestSnapshots(snaps []inventory.Snapshot) map[string]time.Time {
 		}
 	}
 	return latest
-}
-
-// sortedKeys returns a map's keys in order, for deterministic plans.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // instanceIDs lists the instances' ids, for the -VV log.

@@ -140,7 +140,7 @@ func several(ids []string) []string {
 // a volume every stanza excludes is in excluded, with the first reason.
 func governed(r *Inventory, p Policy) (stanzas map[string][]string, instance, excluded map[string]string) {
 	stanzas, instance, excluded = map[string][]string{}, map[string]string{}, map[string]string{}
-	for _, instID := range sortedKeys(r.Instances) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Instances)) {
 		if p.Ignore[instID] {
 			continue
 		}
@@ -207,7 +207,7 @@ func PlanSnapshots(r *Inventory, p Policy, now time.Time) []SnapshotDecision {
 		n += len(ex.Instance.VolumeIDs)
 	}
 	out := make([]SnapshotDecision, 0, n) // one per volume row: appending to 20,000 allocates five times that
-	for _, instID := range sortedKeys(r.Instances) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Instances)) {
 		inst := r.Instances[instID]
 		for _, vol := range inst.VolumeIDs {
 			ids := stanzas[vol]
@@ -253,7 +253,7 @@ func PlanSnapshots(r *Inventory, p Policy, now time.Time) []SnapshotDecision {
 			out = append(out, d)
 		}
 	}
-	for _, instID := range sortedKeys(r.Excluded) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Excluded)) {
 		ex := r.Excluded[instID]
 		for _, vol := range ex.Instance.VolumeIDs {
 			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: ex.ConfigID, Action: Skip, Reason: ex.Reason}
@@ -375,7 +375,7 @@ func PlanClean(r *Inventory, p Policy, now time.Time) []retention.Decision {
 	// A volume attached to several instances (EBS Multi-Attach) names an
 	// ignored one when there is one, so that ignoring an instance protects
 	// its volumes whichever id sorts first.
-	for _, instID := range sortedKeys(r.Instances) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Instances)) {
 		for _, vol := range r.Instances[instID].VolumeIDs {
 			if cur, seen := in.VolumeInstance[vol]; !seen || p.Ignore[instID] && !p.Ignore[cur] {
 				in.VolumeInstance[vol] = instID

@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ type replicationSettings struct {
 // id order.
 func (p Policy) replication() replicationSettings {
 	s := replicationSettings{kmsKeys: map[string]string{}}
-	for _, id := range sortedKeys(p.Stanzas) {
+	for _, id := range slices.Sorted(maps.Keys(p.Stanzas)) {
 		st := p.Stanzas[id]
 		s.copyTags = s.copyTags || st.ReplicationCopyTags
 		s.retention = max(s.retention, st.ReplicationRetention)
@@ -334,7 +335,7 @@ func withReplicaVolumes(in *retention.Input, p Policy) {
 func replicaPolicy(p Policy) (string, int, time.Duration) {
 	replicating := p.Replicating()
 	id, minimum, keep := "", 0, time.Duration(0)
-	for _, sid := range sortedKeys(p.Stanzas) {
+	for _, sid := range slices.Sorted(maps.Keys(p.Stanzas)) {
 		s := p.Stanzas[sid]
 		if replicating && !s.Replication {
 			continue
