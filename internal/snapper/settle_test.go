@@ -3,6 +3,7 @@ package snapper
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -221,7 +222,17 @@ func TestLostDeletesAreSettledByListing(t *testing.T) {
 		}
 		return nil
 	}
+	var logs lockedLog
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	rep := runUseCase(t.Context(), useClean, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0), engineOptions(now))
+	// The delete settled by the listing is logged as one, naming its region.
+	region := rep.Regions[0].Region
+	want := `"msg":"snapshot deleted (its answer was lost; no longer listed)","region":"` + region + `","snapshot_id":"snap-1"`
+	if !strings.Contains(logs.buf.String(), want) {
+		t.Errorf("no log line %s in:\n%s", want, logs.buf.String())
+	}
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Delete && r.Status != StatusDone {
 			t.Errorf("%s: %s [%s], want done", r.SnapshotID, r.Status, r.Error)
