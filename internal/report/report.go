@@ -1,5 +1,7 @@
-// Package report answers "is every volume I care about backed up recently
-// enough, and what does it cost me": per region and stanza, each matched
+// Package report is the RPO report of the report command and the Lambda
+// report handler (not snapper.Report, the outcome of one run). It answers
+// "is every volume I care about backed up recently enough, and what does
+// it cost me": per region and stanza, each matched
 // volume's newest completed snapshot against its stanza's frequency, the
 // coverage figures, orphaned snapshots, snapshots no clean-up will ever
 // delete and a storage bound. It is pure: it reads an inventory the caller

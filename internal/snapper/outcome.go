@@ -55,7 +55,7 @@ type CleanRow struct {
 	RecycleBin *BinHold `json:"recycle_bin,omitempty"`
 }
 
-// RegionReport is the outcome of a run in one region.
+// RegionReport is the outcome of a run in one region (a part of Report).
 type RegionReport struct {
 	Region  string `json:"region"`
 	Skipped string `json:"skipped,omitempty"`
@@ -76,7 +76,7 @@ type RegionReport struct {
 	// for EBS snapshots, says what the deletes leave billed in the bin.
 	RecycleBin *RecycleBinSummary `json:"recycle_bin,omitempty"`
 	// Replication holds the replication decisions of the region's tagged
-	// snapshots (JobReplicate, and JobPlan when replication is on).
+	// snapshots (Replicate, and Plan when replication is on).
 	Replication []ReplicationRow `json:"replication"`
 	Summary     Summary          `json:"summary"`
 }
@@ -101,8 +101,13 @@ type Summary struct {
 	Unknown int `json:"unknown,omitempty"`
 }
 
-// Report is the outcome of a run in every region.
+// Report is the outcome of one run of a use case (an Engine method) in
+// every region: what the snapshot, clean, replication and plan commands
+// print and the Lambda workers log. It is not the RPO report (package
+// report, the report command), which judges how fresh the backups are.
 type Report struct {
+	// Job names the run's pipeline (PipelineSnapshot, PipelineClean,
+	// PipelineReplication, PipelinePlan): the "job" scripts read.
 	Job    string    `json:"job"`
 	Now    time.Time `json:"now"`
 	DryRun bool      `json:"dry_run"`
