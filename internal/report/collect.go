@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
-	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -40,10 +38,7 @@ type Account struct {
 // Error, which never stops the others. The CLI's report command and the
 // Lambda report handler both call it. It changes nothing.
 func Collect(ctx context.Context, acct Account, opts Options) Report {
-	stanzas := make([]config.Stanza, 0, len(acct.Policy.Stanzas))
-	for _, id := range slices.Sorted(maps.Keys(acct.Policy.Stanzas)) {
-		stanzas = append(stanzas, acct.Policy.Stanzas[id])
-	}
+	stanzas := acct.Policy.Ordered()
 	names := acct.Regions.Names()
 	regions := make([]Region, len(names))
 	var eg errgroup.Group

@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -42,18 +40,14 @@ type Engine struct {
 	regions Regions
 	policy  Policy
 	opts    Options
-	// stanzas are the policy's stanzas in id order, built once.
+	// stanzas are the policy's stanzas in id order (Policy.Ordered).
 	stanzas []config.Stanza
 }
 
 // New returns the Engine of policy over regions, with opts' zero fields set
 // to their defaults (Now to the time of the call).
 func New(regions Regions, policy Policy, opts Options) *Engine {
-	e := &Engine{regions: regions, policy: policy, opts: withDefaults(opts)}
-	for _, id := range slices.Sorted(maps.Keys(policy.Stanzas)) {
-		e.stanzas = append(e.stanzas, policy.Stanzas[id])
-	}
-	return e
+	return &Engine{regions: regions, policy: policy, opts: withDefaults(opts), stanzas: policy.Ordered()}
 }
 
 // Snapshot takes the snapshots due in each region (only plans them with

@@ -20,7 +20,13 @@ type Policy struct {
 	// stanza is invalid: then its instances look unmatched and their
 	// snapshots would look like orphans, so orphan deletion is held back.
 	IgnoreRetention bool
+	// ordered holds Stanzas in id order (Ordered), built once by NewPolicy.
+	ordered []config.Stanza
 }
+
+// Ordered returns the valid stanzas in id order: the one sorted list every
+// use case walks. The caller must not modify it.
+func (p Policy) Ordered() []config.Stanza { return p.ordered }
 
 // NewPolicy combines the valid stanzas; invalid is the number of stored
 // stanzas that failed to load.
@@ -34,6 +40,9 @@ func NewPolicy(stanzas []config.Stanza, invalid int) Policy {
 		if s.IgnoreRetention && invalid == 0 {
 			p.IgnoreRetention = true
 		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.Stanzas)) {
+		p.ordered = append(p.ordered, p.Stanzas[id])
 	}
 	return p
 }
