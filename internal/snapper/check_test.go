@@ -26,7 +26,7 @@ func TestCheckFindsWhatNeedsFixing(t *testing.T) {
 	nothing.Match = []inventory.Filter{{Name: "tag:backup", Values: []string{"never"}}}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1), nothing}, 0)
 
-	rep := New(ClientRegions(client(f, "us-east-1"), client(optIn, "ap-east-1")), p, engineOptions(now)).Check(t.Context())
+	rep := New(clientRegions(client(f, "us-east-1"), client(optIn, "ap-east-1")), p, engineOptions(now)).Check(t.Context())
 	if rep.Err != nil {
 		t.Fatal(rep.Err)
 	}
@@ -46,7 +46,7 @@ func TestCheckFindsWhatNeedsFixing(t *testing.T) {
 
 	bad := webFleet()
 	bad.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
-	rep = New(ClientRegions(client(f, "us-east-1"), client(bad, "eu-west-1")), p, engineOptions(now)).Check(t.Context())
+	rep = New(clientRegions(client(f, "us-east-1"), client(bad, "eu-west-1")), p, engineOptions(now)).Check(t.Context())
 	if rep.Err == nil || !strings.Contains(rep.Err.Error(), "eu-west-1") || len(rep.Findings) != 0 {
 		t.Errorf("check with a failing region: %+v, want its error naming eu-west-1 and no findings", rep)
 	}
@@ -55,7 +55,7 @@ func TestCheckFindsWhatNeedsFixing(t *testing.T) {
 // Without a valid stanza the check says so and lists nothing.
 func TestCheckWithoutStanzas(t *testing.T) {
 	f := webFleet()
-	rep := New(ClientRegions(client(f, "us-east-1")), NewPolicy(nil, 0), engineOptions(now)).Check(t.Context())
+	rep := New(clientRegions(client(f, "us-east-1")), NewPolicy(nil, 0), engineOptions(now)).Check(t.Context())
 	if len(rep.Findings) != 1 || rep.Findings[0] != "No configurations existed for this account" || len(f.AllCalls()) != 0 {
 		t.Errorf("findings %q, calls %v; want the one finding and no call", rep.Findings, f.AllCalls())
 	}

@@ -29,19 +29,6 @@ func NewRegions(names, enabled []string, client func(region string) EC2) Regions
 	return s
 }
 
-// ClientRegions returns the Regions of clients: their regions (EC2.Region)
-// are the run's and the only enabled ones.
-func ClientRegions(clients ...EC2) Regions {
-	s := &regionSet{enabled: map[string]bool{}, clients: map[string]EC2{}}
-	for _, c := range clients {
-		s.names = append(s.names, c.Region())
-		s.enabled[c.Region()] = true
-		s.clients[c.Region()] = c
-	}
-	s.names = slices.Compact(slices.Sorted(slices.Values(s.names)))
-	return s
-}
-
 // OnlyRegions returns r with its run narrowed to the names among
 // r.Names() that keep returns true for; Client answers as r's does, so
 // replication still reaches every enabled region.
@@ -49,7 +36,7 @@ func OnlyRegions(r Regions, keep func(region string) bool) Regions {
 	return narrowed{Regions: r, names: slices.DeleteFunc(r.Names(), func(n string) bool { return !keep(n) })}
 }
 
-// regionSet is the Regions of NewRegions and ClientRegions.
+// regionSet is the Regions of NewRegions.
 type regionSet struct {
 	names   []string
 	enabled map[string]bool
@@ -67,7 +54,7 @@ func (s *regionSet) Client(region string) EC2 {
 	if c, ok := s.clients[region]; ok {
 		return c
 	}
-	if !s.enabled[region] || s.client == nil {
+	if !s.enabled[region] {
 		return nil
 	}
 	c := s.client(region)
