@@ -12,12 +12,12 @@ import (
 )
 
 // takeLeases takes job's lease in each region of env (account.TakeLeases).
-// A region whose lease another run holds is removed from env (regions and
-// clients), and its skip line is returned by region: that run does the
-// work. Any other failure to take a lease is returned, worded with the
-// flag that runs without. A nil src.Leases takes none.
-func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job snapper.Job, token string) (*account.RunLeases, map[string]string, error) {
-	leases, taken, held, err := account.TakeLeases(ctx, src, env.Account, job.String(), env.Regions, token)
+// A region whose lease another run holds is removed from env's run, and
+// its skip line is returned by region: that run does the work. Any other
+// failure to take a lease is returned, worded with the flag that runs
+// without. A nil src.Leases takes none.
+func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job useCase, token string) (*account.RunLeases, map[string]string, error) {
+	leases, taken, held, err := account.TakeLeases(ctx, src, env.Account, job.String(), env.Regions.Names(), token)
 	var le *account.LeaseError
 	if errors.As(err, &le) {
 		return nil, nil, fmt.Errorf("%w (grant dynamodb:PutItem and dynamodb:DeleteItem on the table, or run with --ignore-lease)", err)
@@ -26,16 +26,13 @@ func takeLeases(ctx context.Context, src account.Sources, env *account.Environme
 		return leases, nil, err
 	}
 	busy := map[string]string{}
-	var clients []snapper.EC2
-	for i, region := range env.Regions {
+	for _, region := range env.Regions.Names() {
 		if why, ok := held[region]; ok {
 			busy[region] = fmt.Sprintf("region busy: another run holds its %s lease and does the work (%v); --ignore-lease runs anyway", job, why)
 			slog.WarnContext(ctx, "region skipped: "+busy[region], "region", region)
-			continue
 		}
-		clients = append(clients, env.Clients[i])
 	}
-	env.Regions, env.Clients = taken, clients
+	env.Regions = snapper.OnlyRegions(env.Regions, func(r string) bool { return slices.Contains(taken, r) })
 	return leases, busy, nil
 }
 

@@ -79,7 +79,7 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), f, o, snapper.JobSnapshot)
+			return runJob(cmd.Context(), f, o, snapshotUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -103,7 +103,7 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), f, o, snapper.JobClean)
+			return runJob(cmd.Context(), f, o, cleanUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -131,7 +131,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJob(cmd.Context(), f, o, snapper.JobReplicate)
+			return runJob(cmd.Context(), f, o, replicateUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -154,7 +154,7 @@ keep or skip). Makes no change.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJob(cmd.Context(), f, o, snapper.JobPlan)
+			return runJob(cmd.Context(), f, o, planUseCase)
 		},
 	}
 	o.addFlags(cmd, false)
@@ -194,21 +194,21 @@ func (o *runOptions) evaluationTime() (time.Time, error) {
 // would delete snapshots before their retention has passed, and
 // "snapshot --now <last year>" would tag new ones with a DeleteOn already
 // past. Dry runs and plan only preview, so --now is safe there.
-func (o *runOptions) checkNow(job snapper.Job) error {
-	if o.now == "" || o.dryRun || job == snapper.JobPlan || o.unsafeNow {
+func (o *runOptions) checkNow(job useCase) error {
+	if o.now == "" || o.dryRun || job.name == snapper.PipelinePlan || o.unsafeNow {
 		return nil
 	}
-	risk := map[snapper.Job]string{
-		snapper.JobSnapshot:  "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
-		snapper.JobClean:     "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
-		snapper.JobReplicate: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
-	}[job]
+	risk := map[string]string{
+		snapper.PipelineSnapshot:    "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
+		snapper.PipelineClean:       "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
+		snapper.PipelineReplication: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
+	}[job.name]
 	return usagef("--now %s: a %s run %s; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job, risk)
 }
 
 // runJob loads the account through the factory's sources and runs job in
 // its regions, reporting the AWS calls the factory counted.
-func runJob(ctx context.Context, f *factory, o *runOptions, job snapper.Job) error {
+func runJob(ctx context.Context, f *factory, o *runOptions, job useCase) error {
 	src, err := f.sources(ctx)
 	if err != nil {
 		return err
@@ -234,7 +234,7 @@ func runJob(ctx context.Context, f *factory, o *runOptions, job snapper.Job) err
 		// there is nothing to snapshot and nothing clean may delete.
 		// The report's usual shape, with no region, so that a script
 		// reading --json or CSV always gets its format.
-		rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+		rep := snapper.Report{Job: job.name, Now: now.UTC(), DryRun: o.dryRun || job.name == snapper.PipelinePlan, Regions: []snapper.RegionReport{}}
 		out := newOutput(rep, env.Account, invalid, []report.Figures{}, f.calls)
 		err := o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error {
 			_, err := fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", env.Account)
@@ -253,14 +253,13 @@ func runJob(ctx context.Context, f *factory, o *runOptions, job snapper.Job) err
 		DryRun:    o.dryRun,
 		Scope:     scope,
 		Version:   version.Current().Version,
-		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,
 	}
 	// A run that changes snapshots holds each region's lease, as the
 	// stack's workers do: one run per pipeline and region at a time.
 	var busy map[string]string
-	if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
+	if !o.dryRun && job.name != snapper.PipelinePlan && !o.ignoreLease {
 		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
 		if err != nil {
 			return err
@@ -280,14 +279,14 @@ func runJob(ctx context.Context, f *factory, o *runOptions, job snapper.Job) err
 		restore = f.io.divert(bars.writer())
 	}
 	interrupted, runEnded := f.interrupt.startRun(&opts)
-	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	rep := job.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 	busyRegions(&rep, busy)
 	runEnded()
 	if bars != nil {
 		bars.finish()
 		restore()
 	}
-	out := newOutput(rep, env.Account, invalid, runFigures(rep, f.calls), f.calls)
+	out := newOutput(rep, env.Account, invalid, actionFigures(rep, f.calls), f.calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
 	err = o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error { printReport(w, out, f.io.width(), f.flags.quiet); return nil },
 		func(w io.Writer) error { return writeRunCSV(w, out) })

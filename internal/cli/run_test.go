@@ -43,7 +43,7 @@ func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
 	f := fakeFactory(&stdout, accounttest.Sources(fakes, store))
-	err := runJob(t.Context(), f, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapper.JobSnapshot)
+	err := runJob(t.Context(), f, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapshotUseCase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestRunJobOnFakes(t *testing.T) {
 		t.Errorf("eu-west-1: %d created, %d snapshots; want 2", got, len(fakes["eu-west-1"].Snapshots()))
 	}
 
-	err = runJob(t.Context(), f, &runOptions{regions: []string{"eu-west-3"}}, snapper.JobSnapshot)
+	err = runJob(t.Context(), f, &runOptions{regions: []string{"eu-west-3"}}, snapshotUseCase)
 	var usage *UsageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--region") {
 		t.Errorf("unknown region: got %v, want a usage error naming --region", err)
@@ -69,7 +69,7 @@ func TestRunJobOnFakes(t *testing.T) {
 // changes snapshots refuses it unless --unsafe-now says so; previews take it.
 func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 	const nextYear = "2027-11-25T12:00:00Z"
-	for _, job := range []snapper.Job{snapper.JobSnapshot, snapper.JobClean, snapper.JobReplicate} {
+	for _, job := range []useCase{snapshotUseCase, cleanUseCase, replicateUseCase} {
 		fakes, store := fakeAccount(t)
 		g := fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store))
 		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job)
@@ -88,7 +88,7 @@ func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 			}
 		}
 	}
-	if err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakeAccount(t))), &runOptions{now: nextYear}, snapper.JobPlan); err != nil {
+	if err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakeAccount(t))), &runOptions{now: nextYear}, planUseCase); err != nil {
 		t.Errorf("plan --now: %v, want it accepted", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestPrintReportProblemOnce(t *testing.T) {
 func TestPartialErrorNamesWhatFailed(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	fakes["us-west-2"].Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
-	err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store)), &runOptions{}, snapper.JobSnapshot)
+	err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store)), &runOptions{}, snapshotUseCase)
 	want := "partial failure: 1 stanza rejected by EC2"
 	if !errors.Is(err, snapper.ErrPartial) || ExitCode(err) != ExitPartial || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -80,7 +81,7 @@ type Options struct {
 // each schedule expression (CheckSchedule).
 func CheckParameters(params map[string]string) error {
 	names := ParameterNames()
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		switch {
 		case k == ParamBucket || k == ParamKey:
 			return &ParameterError{Name: k, Value: params[k], Err: ErrReservedParameter}
