@@ -1,12 +1,17 @@
 // Package account is the composition root that the CLI and the Lambda
-// handlers share: it loads what every engine run needs about one AWS
-// account — the account id, its configuration stanzas (valid and invalid)
-// and one EC2 client per region to work on — from Sources.
+// handlers share. Connect makes a process's one connection to AWS, from
+// which the adapters are wired (AWS.Sources, Store, Leases, Bucket); the
+// CLI's factory and the handlers' FromEnvironment both build on it. Load
+// then reads what every engine run needs about one AWS account — the
+// account id, its configuration stanzas (valid and invalid) and the EC2
+// clients by region — from Sources; TakeLeases holds a run's regions
+// outside Lambda.
 //
-// FromAWS wires Sources to AWS (STS, DynamoDB, EC2); tests wire them to
-// the in-memory fake (ebstest) and store (configstore.Memory):
+// Tests wire Sources to the in-memory fake (ebstest) and store
+// (configstore.Memory), or to moto with FromAWS:
 //
-//	env, err := account.Load(ctx, account.FromAWS(cfg, table), account.Request{})
+//	conn, err := account.Connect(ctx, account.Settings{Region: "us-east-1"})
+//	env, err := account.Load(ctx, conn.Sources(table, account.Pacing{}), account.Request{})
 //	rep := snapper.New(env.Regions, env.Policy, opts).Snapshot(ctx)
 package account
 
