@@ -4,7 +4,7 @@
 // and one EC2 client per region to work on — from Sources.
 //
 // FromAWS wires Sources to AWS (STS, DynamoDB, EC2); tests wire them to
-// the in-memory fake (ebstest) and store (configstore.Memory):
+// the in-memory fake (internal/testrig/ec2fake) and store (configstore.Memory):
 //
 //	env, err := account.Load(ctx, account.FromAWS(cfg, table), account.Request{})
 //	rep := snapper.New(env.Regions, env.Policy, opts).Snapshot(ctx)
