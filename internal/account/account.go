@@ -7,8 +7,8 @@
 // clients by region — from Sources; TakeLeases holds a run's regions
 // outside Lambda.
 //
-// Tests wire Sources to the in-memory fake (ebstest) and store
-// (configstore.Memory), or to moto with FromAWS:
+// Tests wire Sources to the in-memory fake (internal/testrig/ec2fake) and
+// store (configstore.Memory), or to moto with FromAWS:
 //
 //	conn, err := account.Connect(ctx, account.Settings{Region: "us-east-1"})
 //	env, err := account.Load(ctx, conn.Sources(table, account.Pacing{}), account.Request{})

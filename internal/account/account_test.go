@@ -11,7 +11,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 const daily = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
@@ -27,22 +27,22 @@ func store(t *testing.T, account string, stanzas map[string]string) *configstore
 	return s
 }
 
-func fakes(regions ...string) map[string]*ebstest.Fake {
-	m := map[string]*ebstest.Fake{}
+func fakes(regions ...string) map[string]*ec2fake.Fake {
+	m := map[string]*ec2fake.Fake{}
 	for _, r := range regions {
-		m[r] = &ebstest.Fake{}
+		m[r] = &ec2fake.Fake{}
 	}
 	return m
 }
 
 func TestLoadEveryEnabledRegion(t *testing.T) {
-	s := store(t, ebstest.AccountID, map[string]string{"daily": daily, "broken": `{"match": {}}`})
+	s := store(t, ec2fake.AccountID, map[string]string{"daily": daily, "broken": `{"match": {}}`})
 	env, err := account.Load(t.Context(), accounttest.Sources(fakes("us-west-2", "eu-west-1"), s), account.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env.Account != ebstest.AccountID {
-		t.Errorf("account %q, want the discovered %s", env.Account, ebstest.AccountID)
+	if env.Account != ec2fake.AccountID {
+		t.Errorf("account %q, want the discovered %s", env.Account, ec2fake.AccountID)
 	}
 	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions.Names()); diff != "" {
 		t.Errorf("regions (-want +got):\n%s", diff)

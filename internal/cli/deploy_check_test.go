@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
 )
 
 // Fleet-scale benchmarks over the EC2 simulator (package ec2sim), on the
@@ -52,13 +52,13 @@ func inBubble(b *testing.B, f func(t *testing.T)) {
 // seedFleet seeds instances × 2 volumes tagged backup=yes, each volume
 // with one snapshot of each age at now, tagged DeleteOn 4 days after it
 // was taken, and returns the number of snapshots.
-func seedFleet(f *ebstest.Fake, instances int, now time.Time, ages ...time.Duration) int {
+func seedFleet(f *ec2fake.Fake, instances int, now time.Time, ages ...time.Duration) int {
 	return seedFleetOf(f, instances, 2, now, ages...)
 }
 
 // seedFleetOf is seedFleet with perInstance (at most 10) volumes an
 // instance.
-func seedFleetOf(f *ebstest.Fake, instances, perInstance int, now time.Time, ages ...time.Duration) int {
+func seedFleetOf(f *ec2fake.Fake, instances, perInstance int, now time.Time, ages ...time.Duration) int {
 	n := 0
 	for i := range instances {
 		inst := inventory.Instance{ID: fmt.Sprintf("i-%017x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
@@ -252,7 +252,7 @@ func BenchmarkSimDrainedBucket(b *testing.B) {
 func BenchmarkPlanner(b *testing.B) {
 	const instances = 10_000
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	f := &ebstest.Fake{Now: func() time.Time { return base }}
+	f := &ec2fake.Fake{Now: func() time.Time { return base }}
 	n := seedFleet(f, instances, base, 25*time.Hour, 49*time.Hour, 73*time.Hour, 97*time.Hour, 121*time.Hour)
 	region := []EC2{ebs.New(f, simRegion)}
 	b.ReportAllocs()

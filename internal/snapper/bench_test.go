@@ -14,10 +14,10 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestMain(m *testing.M) {
@@ -69,14 +69,14 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := fleet.Launch(ctx, ec2.NewFromConfig(seed), fleet.Group{Count: instances, Volumes: volumes,
+		if _, err := seeder.Launch(ctx, ec2.NewFromConfig(seed), seeder.Group{Count: instances, Volumes: volumes,
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "bench"}}}); err != nil {
 			b.Fatal(err)
 		}
 		// moto answers one DescribeSnapshots over 4,000 tagged snapshots in
 		// over a minute (EC2 pages 1,000 a call in about a second), past
 		// the product's per-attempt timeout: give its attempts longer.
-		ec2opts := ebstest.Unpaced()
+		ec2opts := ec2fake.Unpaced()
 		ec2opts.AttemptTimeout = 15 * time.Minute
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ec2opts)}
 		opts := Options{Version: "bench", Now: time.Now()}
@@ -129,7 +129,7 @@ func BenchmarkFakeFleet(b *testing.B) {
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		b.StopTimer()
-		f := &ebstest.Fake{Now: func() time.Time { return base }}
+		f := &ec2fake.Fake{Now: func() time.Time { return base }}
 		n := 0
 		for i := 0; i < instances; i++ {
 			inst := inventory.Instance{ID: fmt.Sprintf("i-%08x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}

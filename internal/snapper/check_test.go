@@ -7,8 +7,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // Check reports, sorted, a stanza that matches nothing, an instance tagged
@@ -21,7 +21,7 @@ func TestCheckFindsWhatNeedsFixing(t *testing.T) {
 	f.AddInstance(inventory.Instance{ID: "i-e", Tags: tags("BACKUP", "no"), VolumeIDs: []string{"vol-e1"}})
 	f.AddSnapshot(snap("snap-x", "vol-a1", inventory.StateCompleted, 0, "tomorrow"), "")
 	optIn := webFleet()
-	optIn.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
+	optIn.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
 	nothing := stanza(t, "nothing", "12 hours", 1)
 	nothing.Match = []inventory.Filter{{Name: "tag:backup", Values: []string{"never"}}}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1), nothing}, 0)
@@ -45,7 +45,7 @@ func TestCheckFindsWhatNeedsFixing(t *testing.T) {
 	}
 
 	bad := webFleet()
-	bad.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
+	bad.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
 	rep = New(clientRegions(client(f, "us-east-1"), client(bad, "eu-west-1")), p, engineOptions(now)).Check(t.Context())
 	if rep.Err == nil || !strings.Contains(rep.Err.Error(), "eu-west-1") || len(rep.Findings) != 0 {
 		t.Errorf("check with a failing region: %+v, want its error naming eu-west-1 and no findings", rep)

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // reasons maps each row's resource to "action: reason".
@@ -30,7 +30,7 @@ func reasons(rr RegionReport) map[string]string {
 // evaluated by EC2's filters, one listing per filter: excluded volumes are
 // skipped with the filter named, and no snapshot is taken of them.
 func TestExclusion(t *testing.T) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-a1", Type: "gp3"})
 	f.AddVolume(inventory.Volume{ID: "vol-a2", Type: "st1"})
 	f.AddVolume(inventory.Volume{ID: "vol-a3", Type: "gp3", Tags: tags("Scratch", "tmp")})
@@ -56,10 +56,10 @@ func TestExclusion(t *testing.T) {
 	// One DescribeInstances for the match, one per exclude filter; one
 	// DescribeVolumes per exclude_volumes filter and one for the due
 	// volume's tags: never a call per volume.
-	if got, want := f.Calls(ebstest.OpDescribeInstances), 2; got != want {
+	if got, want := f.Calls(ec2fake.OpDescribeInstances), 2; got != want {
 		t.Errorf("%d DescribeInstances, want %d", got, want)
 	}
-	if got, want := f.Calls(ebstest.OpDescribeVolumes), 3; got != want {
+	if got, want := f.Calls(ec2fake.OpDescribeVolumes), 3; got != want {
 		t.Errorf("%d DescribeVolumes, want %d", got, want)
 	}
 	// The new snapshot names its stanza.
@@ -157,7 +157,7 @@ func TestAdoptAndArchive(t *testing.T) {
 	}
 	// The next run sees them archived (StorageTier from DescribeSnapshots).
 	rep = runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
-	if n := f.Calls(ebstest.OpModifySnapshotTier); n != 2 || rep.Regions[0].Summary.Archived != 0 {
+	if n := f.Calls(ec2fake.OpModifySnapshotTier); n != 2 || rep.Regions[0].Summary.Archived != 0 {
 		t.Errorf("second run: %d ModifySnapshotTier calls in all, %d archived; want 2 and 0", n, rep.Regions[0].Summary.Archived)
 	}
 }

@@ -7,9 +7,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
 )
 
 // simMultiFleet seeds 3 instances × 3 volumes tagged backup=yes: i-0's
@@ -17,7 +17,7 @@ import (
 // call), i-1's each carry a key of their own (copied from the volume,
 // CopyTagsFromSource) and i-2's have no tags. It returns the volumes'
 // tags and their instance's, by volume.
-func simMultiFleet(f *ebstest.Fake) (volTags, instTags map[string][]inventory.Tag) {
+func simMultiFleet(f *ec2fake.Fake) (volTags, instTags map[string][]inventory.Tag) {
 	volTags, instTags = map[string][]inventory.Tag{}, map[string][]inventory.Tag{}
 	for i := range 3 {
 		inst := inventory.Instance{ID: fmt.Sprintf("i-%d", i), ImageID: "ami-1",

@@ -11,10 +11,10 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // BenchmarkBucketPacing snapshots 300 moto volumes twice (13 hours apart on
@@ -37,11 +37,11 @@ func BenchmarkBucketPacing(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := fleet.Launch(ctx, ec2.NewFromConfig(seed), fleet.Group{Count: volumes, Volumes: 1,
+		if _, err := seeder.Launch(ctx, ec2.NewFromConfig(seed), seeder.Group{Count: volumes, Volumes: 1,
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}); err != nil {
 			b.Fatal(err)
 		}
-		proxy := ebstest.NewProxy(b, srv.URL, ebstest.ProxyOptions{Buckets: true, BucketScale: scale})
+		proxy := faults.NewProxy(b, srv.URL, faults.ProxyOptions{Buckets: true, BucketScale: scale})
 		cfg := seed.Copy()
 		cfg.BaseEndpoint = aws.String(proxy.URL)
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{RateScale: scale})}

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // NewRegions: the run's names sorted and distinct; a client per enabled
@@ -14,7 +14,7 @@ func TestRegions(t *testing.T) {
 	made := map[string]int{}
 	r := NewRegions([]string{"us-west-2", "eu-west-1", "us-west-2"}, []string{"eu-west-1", "us-east-1", "us-west-2"}, func(region string) EC2 {
 		made[region]++
-		return client(&ebstest.Fake{}, region)
+		return client(&ec2fake.Fake{}, region)
 	})
 	if got := r.Names(); !slices.Equal(got, []string{"eu-west-1", "us-west-2"}) {
 		t.Errorf("names %v, want eu-west-1, us-west-2", got)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // engineOptions are the Options the CLI passes, with the test clock.
@@ -28,14 +28,14 @@ func engineOptions(at time.Time) Options {
 // testRun is the run token of the engine tests.
 const testRun = "20261125T060000Z-0000000000000001"
 
-func client(f *ebstest.Fake, region string) EC2 {
+func client(f *ec2fake.Fake, region string) EC2 {
 	return ebs.New(f, region)
 }
 
 // webFleet is two instances tagged backup=yes with two volumes each, and
 // one untagged instance.
-func webFleet() *ebstest.Fake {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+func webFleet() *ec2fake.Fake {
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-a1", Tags: tags("Service", "Baz")})
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes", "Name", "Foo", "Service", "Bar"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
 	f.AddInstance(inventory.Instance{ID: "i-b", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-b1", "vol-b2"}})
@@ -101,7 +101,7 @@ func TestRunDryRunMakesNoMutatingCall(t *testing.T) {
 			t.Errorf("%s: report not marked dry run", job)
 		}
 	}
-	if n := f.Calls(ebstest.OpCreateSnapshot) + f.Calls(ebstest.OpDeleteSnapshot); n != 0 {
+	if n := f.Calls(ec2fake.OpCreateSnapshot) + f.Calls(ec2fake.OpDeleteSnapshot); n != 0 {
 		t.Errorf("dry runs made %d mutating calls, want 0", n)
 	}
 }
@@ -149,7 +149,7 @@ func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 124*time.Hour, ""), "")
 	// The AMI appears between the inventory and the delete.
 	f.OnCall = func(op string, _ any) error {
-		if op == ebstest.OpDeleteSnapshot {
+		if op == ec2fake.OpDeleteSnapshot {
 			return &smithy.GenericAPIError{Code: "InvalidSnapshot.InUse", Message: "in use by ami-late"}
 		}
 		return nil
@@ -167,8 +167,8 @@ func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 
 func TestRunOneRegionFailingDoesNotStopOthers(t *testing.T) {
 	good, bad, optIn := webFleet(), webFleet(), webFleet()
-	bad.Fail(ebstest.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
-	optIn.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
+	bad.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
+	optIn.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(bad, "eu-west-1"), client(good, "us-east-1"), client(optIn, "ap-east-1")}, p, engineOptions(now))
 	// The report holds the regions in name order.
@@ -177,7 +177,7 @@ func TestRunOneRegionFailingDoesNotStopOthers(t *testing.T) {
 	if rep.Regions[0].Error == "" || !strings.Contains(rep.Regions[0].Error, "eu-west-1") {
 		t.Errorf("eu-west-1: error = %q, want the region named", rep.Regions[0].Error)
 	}
-	if len(rep.Regions[0].Snapshots) != 0 || bad.Calls(ebstest.OpCreateSnapshot) != 0 {
+	if len(rep.Regions[0].Snapshots) != 0 || bad.Calls(ec2fake.OpCreateSnapshot) != 0 {
 		t.Error("eu-west-1: planned on a partial inventory")
 	}
 	if rep.Regions[1].Summary.Created != 4 {
@@ -293,7 +293,7 @@ func TestBuildInventoryResolvesConflictsDeterministically(t *testing.T) {
 	if diff := cmp.Diff(want, inv.Conflicts); diff != "" {
 		t.Errorf("conflicts mismatch (-want +got):\n%s", diff)
 	}
-	if f.Calls(ebstest.OpDescribeImages) != 1 {
+	if f.Calls(ec2fake.OpDescribeImages) != 1 {
 		t.Error("clean inventory did not list the AMIs")
 	}
 }
@@ -321,7 +321,7 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 // Unlike the original, a region without a single instance is still
 // cleaned: orphaned due snapshots go when ignore_retention is set.
 func TestRunCleansRegionWithoutInstances(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddSnapshot(snap("snap-1", "vol-gone", inventory.StateCompleted, 172*time.Hour, "2026-11-01"), "")
 	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 148*time.Hour, "2026-11-02"), "")
 	s := stanza(t, "orphans", "1 day", 3)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // matching is stanza with its match replaced by one tag filter.
@@ -28,8 +28,8 @@ func matching(s config.Stanza, key, value string) config.Stanza {
 // dbAndWorkers is issue 10's item 1: stanza db (minimum 3) and stanza
 // workers with ignore_retention; the db instance, in state, has a volume
 // with 4 due snapshots and a newer one.
-func dbAndWorkers(t *testing.T, state string) (*ebstest.Fake, Policy) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+func dbAndWorkers(t *testing.T, state string) (*ec2fake.Fake, Policy) {
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddInstance(inventory.Instance{ID: "i-db", ImageID: "ami-1", State: state, Tags: tags("role", "db"), VolumeIDs: []string{"vol-db"}})
 	f.AddInstance(inventory.Instance{ID: "i-w", ImageID: "ami-1", Tags: tags("role", "worker"), VolumeIDs: []string{"vol-w"}})
 	for i, age := range []time.Duration{220, 200, 180, 160} {
@@ -156,7 +156,7 @@ func TestRejectedStanzaDoesNotStopTheOthers(t *testing.T) {
 // partial picture is unsafe.
 func TestThrottledListingStillFailsTheRegion(t *testing.T) {
 	f := webFleet()
-	f.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded, Message: "slow down"})
+	f.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded, Message: "slow down"})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0)
 	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if rr := rep.Regions[0]; rr.Error == "" || len(rr.Clean) != 0 || len(rr.InvalidStanzas) != 0 {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // When StopStarting fires during the actions, the call in flight finishes
@@ -19,10 +19,10 @@ func TestRunStopStartingLetsCallsInFlightFinish(t *testing.T) {
 		name string
 		job  useCase
 		op   string
-		seed func(f *ebstest.Fake)
+		seed func(f *ec2fake.Fake)
 	}{
-		{name: "snapshot", job: useSnapshot, op: ebstest.OpCreateSnapshot},
-		{name: "clean", job: useClean, op: ebstest.OpDeleteSnapshot, seed: func(f *ebstest.Fake) {
+		{name: "snapshot", job: useSnapshot, op: ec2fake.OpCreateSnapshot},
+		{name: "clean", job: useClean, op: ec2fake.OpDeleteSnapshot, seed: func(f *ec2fake.Fake) {
 			// Five due snapshots: the newest is always kept, four are deleted.
 			for i := range 5 {
 				f.AddSnapshot(snap(fmt.Sprintf("snap-%d", i), "vol-b1", inventory.StateCompleted, time.Duration(100-i)*time.Hour, "2026-11-20"), "")

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // EC2's per-volume refusals are "try later": the row is deferred, not
@@ -16,7 +16,7 @@ func TestRunSnapshotTryLaterIsDeferred(t *testing.T) {
 	for _, code := range []string{ebs.CodeSnapshotPerVolumeRate, ebs.CodeConcurrentSnapshotLimit} {
 		t.Run(code, func(t *testing.T) {
 			f := webFleet()
-			f.Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: code, Message: "try later"})
+			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: code, Message: "try later"})
 			p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 			opts := engineOptions(now)
 			opts.Workers = 1

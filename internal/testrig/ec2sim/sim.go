@@ -1,12 +1,12 @@
 // Package ec2sim is a fast EC2 simulator for fleet-scale tests and
 // benchmarks: an HTTP server speaking the subset of the EC2 Query API that
-// ebs-snapper calls, in front of one ebstest.Fake per region, with EC2's
+// ebs-snapper calls, in front of one ec2fake.Fake per region, with EC2's
 // request token buckets on a clock that can be virtual.
 //
 // moto takes minutes to list 10,000 tagged snapshots; the simulator pages
 // through 100,000 in well under a second, and its state, filters and
 // pagination are the Fake's own, so the Fake, the simulator and moto run
-// one behaviour suite (ebstest.RunSuite) and cannot drift apart.
+// one behaviour suite (ec2fake.RunSuite) and cannot drift apart.
 //
 // A request is decoded from its form into the SDK's input struct, served
 // by the region's Fake, and the SDK's output struct is written back as
@@ -41,7 +41,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 // Epoch is where the simulator's own virtual clock starts (UTC).
@@ -56,7 +57,7 @@ type Options struct {
 	// us-east-1 alone.
 	Regions []string
 	// Buckets enforces EC2's request token buckets per region and action
-	// (ebstest.Bucket's table: burst 100, 5/s CreateSnapshot, CreateSnapshots
+	// (faults.Bucket's table: burst 100, 5/s CreateSnapshot, CreateSnapshots
 	// and DeleteSnapshot, 20/s filtered or paginated Describe calls, ...):
 	// a request finding its bucket empty is answered HTTP 503
 	// RequestLimitExceeded and has no effect. Buckets start full.
@@ -65,7 +66,7 @@ type Options struct {
 	// zero means 1, EC2's published rates.
 	BucketScale float64
 	// PendingFor keeps created and copied snapshots pending for this long
-	// on the simulator's clock (ebstest.Fake.PendingFor); zero completes
+	// on the simulator's clock (ec2fake.Fake.PendingFor); zero completes
 	// them at once.
 	PendingFor time.Duration
 	// Latency holds every answer this long (time.Sleep: real time, or
@@ -96,7 +97,7 @@ type Counts struct {
 // 127.0.0.1 and InProcess serves it without a socket.
 type Sim struct {
 	opts    Options
-	regions map[string]*ebstest.Fake
+	regions map[string]*ec2fake.Fake
 
 	mu      sync.Mutex
 	virtual time.Time // the own clock, when opts.Now is nil
@@ -115,27 +116,27 @@ func New(opts Options) *Sim {
 	}
 	s := &Sim{
 		opts:    opts,
-		regions: map[string]*ebstest.Fake{},
+		regions: map[string]*ec2fake.Fake{},
 		virtual: Epoch,
 		buckets: map[string]*rate.Limiter{},
 		counts:  map[string]*Counts{},
 	}
 	names := slices.Sorted(slices.Values(opts.Regions))
 	for _, name := range names {
-		f := &ebstest.Fake{Now: s.Now, PendingFor: opts.PendingFor}
+		f := &ec2fake.Fake{Now: s.Now, PendingFor: opts.PendingFor}
 		f.SetRegions(names...)
 		s.regions[name] = f
 	}
 	// One account across the regions: CopySnapshot reads its source from
 	// the fake of SourceRegion.
-	ebstest.Link(s.regions)
+	ec2fake.Link(s.regions)
 	return s
 }
 
 // Region returns the Fake behind a region, to seed it (AddInstance,
 // AddSnapshot, Seeder, ...) and to inspect it. It panics for a region the
 // simulator does not serve: that is a mistake in the test.
-func (s *Sim) Region(name string) *ebstest.Fake {
+func (s *Sim) Region(name string) *ec2fake.Fake {
 	f, ok := s.regions[name]
 	if !ok {
 		panic(fmt.Sprintf("ec2sim: region %q is not one of %v", name, s.opts.Regions))
@@ -253,7 +254,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := form.Get("Action")
 	s.count(action, func(c *Counts) { c.Calls++ })
 	m := scope.FindStringSubmatch(r.Header.Get("Authorization"))
-	var f *ebstest.Fake
+	var f *ec2fake.Fake
 	if m != nil {
 		f = s.regions[m[1]]
 	}
@@ -285,7 +286,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handler serves one action on a region's Fake.
-type handler func(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error)
+type handler func(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error)
 
 var handlers = map[string]handler{
 	"DescribeRegions":   describeRegions,
@@ -314,7 +315,7 @@ func (s *Sim) take(region, action string, form url.Values) bool {
 // bucket returns the request's bucket in region, nil for an unlimited
 // action. Callers hold s.mu.
 func (s *Sim) bucket(region, action string, form url.Values) *rate.Limiter {
-	key, burst, refill, ok := ebstest.Bucket(action, form)
+	key, burst, refill, ok := faults.Bucket(action, form)
 	if !ok {
 		return nil
 	}
@@ -359,7 +360,7 @@ func (s *Sim) writeError(w http.ResponseWriter, action string, status int, code,
 	if action != "" {
 		s.count(action, func(c *Counts) { c.Errors++ })
 	}
-	ebstest.WriteError(w, status, code, message, s.requestID())
+	faults.WriteError(w, status, code, message, s.requestID())
 }
 
 // httpError maps a Fake error to EC2's answer: HTTP 400 for the caller's

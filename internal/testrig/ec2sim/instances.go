@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // DescribeInstances and DescribeRegions, as the EC2 API Reference's
@@ -57,7 +57,7 @@ var stateCodes = map[ec2types.InstanceStateName]int32{
 	"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80,
 }
 
-func describeInstances(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeInstances(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	maxResults, token, err := page(form)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ type regionXML struct {
 	OptInStatus string `xml:"optInStatus"`
 }
 
-func describeRegions(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeRegions(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	all, err := boolean(form, "AllRegions")
 	if err != nil {
 		return nil, err

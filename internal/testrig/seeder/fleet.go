@@ -1,7 +1,4 @@
-// Package fleet seeds an EC2 emulator (or an account used for testing)
-// with instances, volumes and snapshots, for the demo, the integration
-// tests and the benchmarks. It is never used by the product itself.
-package fleet
+package seeder
 
 import (
 	"context"
@@ -19,7 +16,7 @@ import (
 // Group is a number of identical instances.
 type Group struct {
 	Count int
-	// ImageID is any ami- id; moto accepts any.
+	// ImageID defaults to DefaultImageID.
 	ImageID string
 	Tags    []inventory.Tag
 	// VolumeTags go on every volume of the group.
@@ -43,7 +40,7 @@ func Launch(ctx context.Context, api *ec2.Client, g Group) ([]Instance, error) {
 		g.Volumes = 1
 	}
 	if g.ImageID == "" {
-		g.ImageID = "ami-0123456789abcdef0"
+		g.ImageID = DefaultImageID
 	}
 	var out []Instance
 	for left := g.Count; left > 0; left -= 1000 {
@@ -66,12 +63,7 @@ func Launch(ctx context.Context, api *ec2.Client, g Group) ([]Instance, error) {
 				Ebs:        &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(8)},
 			})
 		}
-		if len(g.Tags) > 0 {
-			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ebs.ToSDKTags(g.Tags)})
-		}
-		if len(g.VolumeTags) > 0 {
-			in.TagSpecifications = append(in.TagSpecifications, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: ebs.ToSDKTags(g.VolumeTags)})
-		}
+		in.TagSpecifications = tagSpecs(g.Tags, g.VolumeTags)
 		res, err := api.RunInstances(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("run %d instances: %w", n, err)
@@ -121,26 +113,60 @@ func Terminate(ctx context.Context, api *ec2.Client, instanceIDs ...string) erro
 	return nil
 }
 
-// Image registers an AMI whose block device mapping names the snapshot.
-// moto ignores the mapping on RegisterImage, so CreateImage from an
-// instance is used instead where an AMI-backed snapshot must be real; this
-// returns the AMI id and the snapshot moto made for it.
+// Image creates an AMI from the instance (moto ignores the mapping on
+// RegisterImage, so CreateImage is used where an AMI-backed snapshot must
+// be real) and returns the AMI id and the snapshot that backs it.
 func Image(ctx context.Context, api *ec2.Client, instanceID string) (amiID, snapshotID string, err error) {
-	res, err := api.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instanceID), Name: aws.String("seed-" + instanceID + "-" + time.Now().Format("150405.000"))})
+	amiID, err = createImage(ctx, api, instanceID, "seed-"+instanceID+"-"+time.Now().Format("150405.000"))
 	if err != nil {
 		return "", "", fmt.Errorf("create image of %s: %w", instanceID, err)
 	}
-	amiID = aws.ToString(res.ImageId)
 	img, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{amiID}})
 	if err != nil {
 		return "", "", fmt.Errorf("describe %s: %w", amiID, err)
 	}
 	for _, im := range img.Images {
 		for _, bdm := range im.BlockDeviceMappings {
-			if bdm.Ebs != nil && bdm.Ebs.SnapshotId != nil {
+			if bdm.Ebs != nil && aws.ToString(bdm.Ebs.SnapshotId) != "" {
 				return amiID, aws.ToString(bdm.Ebs.SnapshotId), nil
 			}
 		}
 	}
 	return amiID, "", fmt.Errorf("image %s has no EBS snapshot", amiID)
+}
+
+// createImage creates one AMI named name from the instance. CreateImage
+// takes no client token, so the SDK's own retry of an attempt whose answer
+// was lost (a reset connection from a loaded moto) would register a second
+// AMI and a second backing snapshot. So each attempt goes out once, and
+// after a failed one the AMI is looked up by its name before trying again.
+func createImage(ctx context.Context, api *ec2.Client, instanceID, name string) (string, error) {
+	var err error
+	for range 3 {
+		var out *ec2.CreateImageOutput
+		out, err = api.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instanceID), Name: aws.String(name)},
+			func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+		if err == nil {
+			return aws.ToString(out.ImageId), nil
+		}
+		found, lookErr := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"},
+			Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+		if lookErr == nil && len(found.Images) == 1 {
+			return aws.ToString(found.Images[0].ImageId), nil
+		}
+	}
+	return "", err
+}
+
+// tagSpecs tags a launch's instances and volumes in the RunInstances call
+// itself; nil when there are no tags.
+func tagSpecs(instanceTags, volumeTags []inventory.Tag) []ec2types.TagSpecification {
+	var out []ec2types.TagSpecification
+	if len(instanceTags) > 0 {
+		out = append(out, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ebs.ToSDKTags(instanceTags)})
+	}
+	if len(volumeTags) > 0 {
+		out = append(out, ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: ebs.ToSDKTags(volumeTags)})
+	}
+	return out
 }

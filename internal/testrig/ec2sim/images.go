@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // DescribeImages, as the EC2 API Reference's example writes it.
@@ -34,7 +34,7 @@ type imageBDMXML struct {
 	} `xml:"ebs"`
 }
 
-func describeImages(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeImages(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	maxResults, token, err := page(form)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
-package ebstest_test
+package faults_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -9,13 +10,25 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
+
+func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
+
+// moto resets moto, points the process's AWS environment at it and returns
+// an SDK client for it, configured as the product configures its own.
+func moto(t *testing.T) (*motoserver.Server, *ec2.Client) {
+	t.Helper()
+	srv := motoserver.Require(t)
+	return srv, ec2.NewFromConfig(srv.Config(t))
+}
 
 // proxiedClient is the product's EC2 client for us-east-1 (its config, its
 // retryers) sending every call through p; calls counts its attempts.
-func proxiedClient(t *testing.T, p *ebstest.Proxy, calls *awsclient.Calls, optFns ...func(*ec2.Options)) *ebs.Client {
+func proxiedClient(t *testing.T, p *faults.Proxy, calls *awsclient.Calls, optFns ...func(*ec2.Options)) *ebs.Client {
 	t.Helper()
 	cfg, err := awsclient.Load(t.Context(), "us-east-1", calls)
 	if err != nil {
@@ -36,10 +49,10 @@ func TestProxyFaultsAreRetried(t *testing.T) {
 	// Seeding goes to moto directly, so only the calls under test cross
 	// the proxy.
 	srv, api := moto(t)
-	vol := ebstest.SDKSeeder(api).Instance(t, ebstest.InstanceSpec{}).VolumeIDs[0]
-	p := ebstest.NewProxy(t, srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.Throttle, First: 2},
-		{Action: "DescribeSnapshots", Fault: ebstest.ServerError, First: 2},
+	vol := seeder.SDK(api).Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
+	p := faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.Throttle, First: 2},
+		{Action: "DescribeSnapshots", Fault: faults.ServerError, First: 2},
 	}})
 	calls := &awsclient.Calls{}
 	c := proxiedClient(t, p, calls)
@@ -65,10 +78,10 @@ func TestProxyFaultsAreRetried(t *testing.T) {
 		}
 	}
 	counts := p.Counts()
-	if c := counts["CreateSnapshot"]; c.Attempts != 3 || c.Faults[ebstest.Throttle] != 2 || c.Forwarded != 1 {
+	if c := counts["CreateSnapshot"]; c.Attempts != 3 || c.Faults[faults.Throttle] != 2 || c.Forwarded != 1 {
 		t.Errorf("proxy counted CreateSnapshot %+v, want 3 attempts, 2 throttled, 1 forwarded", c)
 	}
-	if c := counts["DescribeSnapshots"]; c.Attempts != 3 || c.Faults[ebstest.ServerError] != 2 || c.Forwarded != 1 {
+	if c := counts["DescribeSnapshots"]; c.Attempts != 3 || c.Faults[faults.ServerError] != 2 || c.Forwarded != 1 {
 		t.Errorf("proxy counted DescribeSnapshots %+v, want 3 attempts, 2 server errors, 1 forwarded", c)
 	}
 }
@@ -78,9 +91,9 @@ func TestProxyFaultsAreRetried(t *testing.T) {
 // for the client, yet EC2 made the snapshot, tagged.
 func TestProxyDroppedCreateHappened(t *testing.T) {
 	srv, api := moto(t)
-	vol := ebstest.SDKSeeder(api).Instance(t, ebstest.InstanceSpec{}).VolumeIDs[0]
-	p := ebstest.NewProxy(t, srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.DropAfter, First: 1},
+	vol := seeder.SDK(api).Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
+	p := faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.DropAfter, First: 1},
 	}})
 	// One attempt: the SDK would otherwise retry the lost answer and make
 	// a second snapshot (the duplicate issue 11 item 2 is about).
@@ -96,7 +109,7 @@ func TestProxyDroppedCreateHappened(t *testing.T) {
 	if len(out.Snapshots) != 1 || aws.ToString(out.Snapshots[0].VolumeId) != vol || len(out.Snapshots[0].Tags) != 1 {
 		t.Fatalf("moto holds %+v, want one tagged snapshot of %s", out.Snapshots, vol)
 	}
-	if c := p.Counts()["CreateSnapshot"]; c.Attempts != 1 || c.Forwarded != 1 || c.Faults[ebstest.DropAfter] != 1 {
+	if c := p.Counts()["CreateSnapshot"]; c.Attempts != 1 || c.Forwarded != 1 || c.Faults[faults.DropAfter] != 1 {
 		t.Errorf("proxy counted %+v, want 1 attempt forwarded and dropped", c)
 	}
 	t.Logf("client error: %v", err)
@@ -106,7 +119,7 @@ func TestProxyDroppedCreateHappened(t *testing.T) {
 // decodes it from the wire, is what ebs.IsThrottle recognises.
 func TestProxyThrottleIsClassified(t *testing.T) {
 	srv, _ := moto(t)
-	p := ebstest.NewProxy(t, srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "DescribeSnapshots", Fault: ebstest.Throttle, First: 1}}})
+	p := faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{{Action: "DescribeSnapshots", Fault: faults.Throttle, First: 1}}})
 	cfg, err := awsclient.Load(t.Context(), "eu-west-1", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,12 @@
-// Package ebstest provides an in-memory fake of the EC2 API surface that
-// package ebs uses, a conformance suite that runs the same behaviours
-// against the fake and against moto, and a fault-injecting proxy that puts
-// EC2 throttles in front of a real endpoint.
+// Package ec2fake provides an in-memory fake of the EC2 (and Recycle Bin)
+// API surface that package ebs uses, and a conformance suite (RunSuite)
+// that runs the same behaviours against the fake and against moto.
 //
 // The fake exists because moto cannot serve fleet-scale tests (it slows down
 // past ~2k tagged snapshots), ignores MaxResults, NextToken and OwnerIds on
 // DescribeSnapshots, and cannot backdate a snapshot. The conformance suite
 // keeps the two honest with each other.
-package ebstest
+package ec2fake
 
 import (
 	"context"
@@ -111,7 +110,7 @@ var _ ebs.EC2API = (*Fake)(nil)
 // rate limiter; the Describe calls keep the bucket table's rates. A client
 // straight over a Fake (ebs.New) paces nothing and needs no options.
 func Unpaced() ebs.Options {
-	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "CreateSnapshots": -1, "DeleteSnapshot": -1}}
+	return ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "CreateSnapshots": ebs.Unlimited, "DeleteSnapshot": ebs.Unlimited}}
 }
 
 type ownedSnapshot struct {
@@ -211,7 +210,7 @@ func (f *Fake) SetRegions(regions ...string) {
 // Fail makes the next times calls of op fail with err, after any failures
 // queued before for op. For a throttle:
 //
-//	f.Fail(ebstest.OpDeleteSnapshot, 2, &smithy.GenericAPIError{Code: "RequestLimitExceeded"})
+//	f.Fail(ec2fake.OpDeleteSnapshot, 2, &smithy.GenericAPIError{Code: "RequestLimitExceeded"})
 func (f *Fake) Fail(op string, times int, err error) {
 	if times <= 0 {
 		return
@@ -356,6 +355,6 @@ func apiError(code, format string, args ...any) error {
 
 func mustID(kind, id string) {
 	if id == "" {
-		panic("ebstest: seeding a " + kind + " with an empty id")
+		panic("ec2fake: seeding a " + kind + " with an empty id")
 	}
 }

@@ -1,4 +1,11 @@
-package ebstest
+// Package faults injects EC2's failures into the product's calls: Proxy,
+// an HTTP proxy in front of a real endpoint (moto, the EC2 simulator), and
+// InProcess, the same faults and EC2's request buckets served by an
+// ec2fake.Fake inside the SDK's middleware stack, with no sockets. Both
+// answer throttles, server errors, resets, lost answers and delays as EC2
+// and the network do, so the SDK's real retryer and the product's client
+// meet them (docs/testing.md).
+package faults
 
 import (
 	"context"
@@ -19,6 +26,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // InProcess returns an SDK configuration whose EC2 clients are served by
@@ -36,14 +44,14 @@ import (
 // The returned Proxy holds the counts (Counts); it has no URL. The
 // configuration's retryer is awsclient.Retryer; a test may replace it.
 // Its endpoint is a closed loopback port, never reached.
-func InProcess(t testing.TB, f *Fake, opts ProxyOptions) (aws.Config, *Proxy) {
+func InProcess(t testing.TB, f *ec2fake.Fake, opts ProxyOptions) (aws.Config, *Proxy) {
 	t.Helper()
 	p := newFaults(t, opts)
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String("http://127.0.0.1:9"),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing", Source: "ebstest"}, nil
+			return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing", Source: "faults"}, nil
 		}),
 		Retryer:    awsclient.Retryer,
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error { return p.serveInProcess(s, f) }},
@@ -53,14 +61,14 @@ func InProcess(t testing.TB, f *Fake, opts ProxyOptions) (aws.Config, *Proxy) {
 
 type paramsKey struct{}
 
-func (p *Proxy) serveInProcess(stack *middleware.Stack, f *Fake) error {
-	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ebstest-params",
+func (p *Proxy) serveInProcess(stack *middleware.Stack, f *ec2fake.Fake) error {
+	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("faults-params",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			return next.HandleInitialize(middleware.WithStackValue(ctx, paramsKey{}, in.Parameters), in)
 		}), middleware.Before); err != nil {
 		return err
 	}
-	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("ebstest-in-process",
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("faults-in-process",
 		func(ctx context.Context, in middleware.DeserializeInput, _ middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			out, err := p.attempt(ctx, in, f)
 			return middleware.DeserializeOutput{Result: out}, middleware.Metadata{}, err
@@ -68,7 +76,7 @@ func (p *Proxy) serveInProcess(stack *middleware.Stack, f *Fake) error {
 }
 
 // attempt is one request's trip through the faults and buckets to f.
-func (p *Proxy) attempt(ctx context.Context, in middleware.DeserializeInput, f *Fake) (any, error) {
+func (p *Proxy) attempt(ctx context.Context, in middleware.DeserializeInput, f *ec2fake.Fake) (any, error) {
 	action := awsmiddleware.GetOperationName(ctx)
 	var form url.Values
 	if req, ok := in.Request.(*smithyhttp.Request); ok && req.GetStream() != nil {
@@ -109,7 +117,7 @@ func (p *Proxy) attempt(ctx context.Context, in middleware.DeserializeInput, f *
 }
 
 // call hands one SDK input to the fake's operation of the same name.
-func call(ctx context.Context, f *Fake, params any) (any, error) {
+func call(ctx context.Context, f *ec2fake.Fake, params any) (any, error) {
 	switch in := params.(type) {
 	case *ec2.DescribeRegionsInput:
 		return f.DescribeRegions(ctx, in)
@@ -126,7 +134,7 @@ func call(ctx context.Context, f *Fake, params any) (any, error) {
 	case *ec2.DeleteSnapshotInput:
 		return f.DeleteSnapshot(ctx, in)
 	}
-	return nil, fmt.Errorf("ebstest in-process EC2: no fake operation for %T", params)
+	return nil, fmt.Errorf("faults in-process EC2: no fake operation for %T", params)
 }
 
 // httpError is an EC2 error answer as the SDK's deserializer returns it: an

@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"context"

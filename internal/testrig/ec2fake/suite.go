@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"context"
@@ -16,12 +16,13 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // Target is one EC2 API under test and the Seeder that stages state on it.
 type Target struct {
 	API  ebs.EC2API
-	Seed Seeder
+	Seed seeder.Seeder
 	// Peer is the same account's EC2 API in PeerRegion, for copies.
 	Peer ebs.EC2API
 	// IgnoresMaxResults says the target answers every snapshot and volume
@@ -116,7 +117,7 @@ func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Cl
 		{"web-3", "stopped", "prod"},
 		{"web-4", "terminated", "prod"},
 	} {
-		inst := tg.Seed.Instance(t, InstanceSpec{State: s.state, Tags: tags("Name", s.name, "Env", s.env)})
+		inst := tg.Seed.Instance(t, seeder.InstanceSpec{State: s.state, Tags: tags("Name", s.name, "Env", s.env)})
 		names[inst.ID] = s.name
 		staged[s.name] = inst
 	}
@@ -166,8 +167,8 @@ func testInstanceFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Cl
 }
 
 func testInstanceStateFilter(ctx context.Context, t *testing.T, tg Target, _ *ebs.Client) {
-	tg.Seed.Instance(t, InstanceSpec{State: "running"})
-	stopped := tg.Seed.Instance(t, InstanceSpec{State: "stopped"})
+	tg.Seed.Instance(t, seeder.InstanceSpec{State: "running"})
+	stopped := tg.Seed.Instance(t, seeder.InstanceSpec{State: "stopped"})
 	out, err := tg.API.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
 		Filters: []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"stopped"}}},
 	})
@@ -186,14 +187,14 @@ func testInstanceStateFilter(ctx context.Context, t *testing.T, tg Target, _ *eb
 }
 
 func testVolumesByID(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	a := tg.Seed.Instance(t, InstanceSpec{VolumeTags: tags("Backup", "yes")})
-	b := tg.Seed.Instance(t, InstanceSpec{})
+	a := tg.Seed.Instance(t, seeder.InstanceSpec{VolumeTags: tags("Backup", "yes")})
+	b := tg.Seed.Instance(t, seeder.InstanceSpec{})
 	missing := "vol-0123456789abcdef0"
 	got, err := c.Volumes(ctx, []string{a.VolumeIDs[0], b.VolumeIDs[0], a.VolumeIDs[0], missing})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: DefaultVolumeSize, Type: "gp2"}, {ID: b.VolumeIDs[0], Size: DefaultVolumeSize, Type: "gp2"}}
+	want := []inventory.Volume{{ID: a.VolumeIDs[0], Tags: tags("Backup", "yes"), Size: seeder.DefaultVolumeSize, Type: "gp2"}, {ID: b.VolumeIDs[0], Size: seeder.DefaultVolumeSize, Type: "gp2"}}
 	slices.SortFunc(got, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	slices.SortFunc(want, func(x, y inventory.Volume) int { return strings.Compare(x.ID, y.ID) })
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -202,7 +203,7 @@ func testVolumesByID(ctx context.Context, t *testing.T, tg Target, c *ebs.Client
 }
 
 func testCreateSnapshotTagged(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	if _, err := c.CreateSnapshot(ctx, vol, "untagged", nil); !errors.Is(err, ebs.ErrNoTags) {
 		t.Fatalf("untagged create: got %v, want ErrNoTags", err)
 	}
@@ -240,7 +241,7 @@ func testCreateSnapshotUnknownVolume(ctx context.Context, t *testing.T, _ Target
 }
 
 func testDeleteSnapshotTwice(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	snap, err := c.CreateSnapshot(ctx, vol, "doomed", tags("DeleteOn", "2026-12-01"))
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +261,7 @@ func testDeleteSnapshotTwice(ctx context.Context, t *testing.T, tg Target, c *eb
 }
 
 func testSnapshotsByOwner(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	var want []string
 	for range 2 {
 		s, err := c.CreateSnapshot(ctx, vol, "mine", tags("DeleteOn", "2026-12-01"))
@@ -294,7 +295,7 @@ func testSnapshotsByOwner(ctx context.Context, t *testing.T, tg Target, c *ebs.C
 }
 
 func testSnapshotTagFilters(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	for _, day := range []string{"2026-12-01", "2026-12-02", "2027-01-01"} {
 		if _, err := c.CreateSnapshot(ctx, vol, "dated", tags("DeleteOn", day)); err != nil {
 			t.Fatal(err)
@@ -326,7 +327,7 @@ func describeSnapshotCount(ctx context.Context, t *testing.T, api ebs.EC2API, f 
 }
 
 func testImageBackedSnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	inst := tg.Seed.Instance(t, InstanceSpec{})
+	inst := tg.Seed.Instance(t, seeder.InstanceSpec{})
 	ami, snap := tg.Seed.Image(t, inst)
 	backing, err := c.ImageSnapshots(ctx)
 	if err != nil {
@@ -351,7 +352,7 @@ func testRegions(ctx context.Context, t *testing.T, _ Target, c *ebs.Client) {
 }
 
 func testCopySnapshot(ctx context.Context, t *testing.T, tg Target, c *ebs.Client) {
-	vol := tg.Seed.Instance(t, InstanceSpec{}).VolumeIDs[0]
+	vol := tg.Seed.Instance(t, seeder.InstanceSpec{}).VolumeIDs[0]
 	orig, err := c.CreateSnapshot(ctx, vol, "original", tags("DeleteOn", "2026-12-01", "Name", "web-1", "team", "a"))
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +409,7 @@ func testPagination(ctx context.Context, t *testing.T, tg Target, c *ebs.Client)
 	const n, size = 7, 5
 	var instances, volumes, snapshots []string
 	for range n {
-		inst := tg.Seed.Instance(t, InstanceSpec{Tags: tags("Page", "yes")})
+		inst := tg.Seed.Instance(t, seeder.InstanceSpec{Tags: tags("Page", "yes")})
 		instances, volumes = append(instances, inst.ID), append(volumes, inst.VolumeIDs[0])
 		s, err := c.CreateSnapshot(ctx, inst.VolumeIDs[0], "paged", tags("DeleteOn", "2026-12-01"))
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // DescribeSnapshots, CreateSnapshot, CreateSnapshots, DeleteSnapshot and
@@ -64,7 +64,7 @@ type describeSnapshotsXML struct {
 	NextToken string        `xml:"nextToken,omitempty"`
 }
 
-func describeSnapshots(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeSnapshots(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	maxResults, token, err := page(form)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ type createSnapshotXML struct {
 	snapshotXML
 }
 
-func createSnapshot(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func createSnapshot(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	dryRun, err := boolean(form, "DryRun")
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ type snapshotInfoXML struct {
 	Tags        []tagXML `xml:"tagSet>item"`
 }
 
-func createSnapshots(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func createSnapshots(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	dryRun, err := boolean(form, "DryRun")
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ type deleteSnapshotXML struct {
 	Return bool `xml:"return"`
 }
 
-func deleteSnapshot(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func deleteSnapshot(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	dryRun, err := boolean(form, "DryRun")
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ type copySnapshotXML struct {
 	Tags       []tagXML `xml:"tagSet>item"`
 }
 
-func copySnapshot(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func copySnapshot(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	dryRun, err := boolean(form, "DryRun")
 	if err != nil {
 		return nil, err

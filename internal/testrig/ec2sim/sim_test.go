@@ -15,19 +15,20 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // The behaviour suite the Fake and moto pass, through the real SDK client
 // and the simulator's HTTP server on 127.0.0.1.
 func TestSuiteSim(t *testing.T) {
-	ebstest.RunSuite(t, func(t *testing.T) ebstest.Target {
-		sim := ec2sim.New(ec2sim.Options{Regions: []string{"eu-west-1", "us-east-1", ebstest.PeerRegion}})
+	ec2fake.RunSuite(t, func(t *testing.T) ec2fake.Target {
+		sim := ec2sim.New(ec2sim.Options{Regions: []string{"eu-west-1", "us-east-1", ec2fake.PeerRegion}})
 		url := sim.Start(t)
-		return ebstest.Target{API: ec2sim.Client(url, "us-east-1"), Seed: sim.Region("us-east-1").Seeder(),
-			Peer: ec2sim.Client(url, ebstest.PeerRegion)}
+		return ec2fake.Target{API: ec2sim.Client(url, "us-east-1"), Seed: sim.Region("us-east-1").Seeder(),
+			Peer: ec2sim.Client(url, ec2fake.PeerRegion)}
 	})
 }
 
@@ -137,7 +138,7 @@ func TestBucketsOnVirtualClock(t *testing.T) {
 func TestPendingSnapshot(t *testing.T) {
 	sim := ec2sim.New(ec2sim.Options{PendingFor: 10 * time.Minute})
 	api := ec2sim.Client(sim.Start(t), "us-east-1")
-	inst := sim.Region("us-east-1").Seeder().Instance(t, ebstest.InstanceSpec{})
+	inst := sim.Region("us-east-1").Seeder().Instance(t, seeder.InstanceSpec{})
 	c := ebs.New(api, "us-east-1")
 	snap, err := c.CreateSnapshot(t.Context(), inst.VolumeIDs[0], "slow", []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}})
 	if err != nil {

@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"cmp"
@@ -429,7 +429,7 @@ func badToken(op string, tok *string) error {
 }
 
 func unsupported(op, what string) error {
-	return opError(op, apiError(ebs.CodeUnsupportedOperation, "ebstest.Fake does not model %s of %s", what, op))
+	return opError(op, apiError(ebs.CodeUnsupportedOperation, "ec2fake.Fake does not model %s of %s", what, op))
 }
 
 // deviceName names the i-th block device: the root first, then sdf to

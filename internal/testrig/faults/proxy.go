@@ -1,4 +1,4 @@
-package ebstest
+package faults
 
 import (
 	"bytes"
@@ -187,10 +187,10 @@ func NewProxy(t testing.TB, target string, opts ProxyOptions) *Proxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
-		t.Fatalf("ebstest proxy: target %q: %v", target, err)
+		t.Fatalf("faults proxy: target %q: %v", target, err)
 	}
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		t.Fatalf("ebstest proxy: target %q is not a loopback URL", target)
+		t.Fatalf("faults proxy: target %q is not a loopback URL", target)
 	}
 	p := newFaults(t, opts)
 	p.forward = httputil.NewSingleHostReverseProxy(u)
@@ -206,7 +206,7 @@ func newFaults(t testing.TB, opts ProxyOptions) *Proxy {
 	t.Helper()
 	for i, r := range opts.Rules {
 		if r.Fault < Throttle || r.Fault > Reject || r.Rate < 0 || r.Rate > 1 {
-			t.Fatalf("ebstest proxy: rule %d (%+v): want a Fault and a Rate between 0 and 1", i, r)
+			t.Fatalf("faults proxy: rule %d (%+v): want a Fault and a Rate between 0 and 1", i, r)
 		}
 	}
 	if opts.BucketScale == 0 {
@@ -393,7 +393,7 @@ func (p *Proxy) countsFor(action string) *ActionCounts {
 func (p *Proxy) writeError(w http.ResponseWriter, status int, code, message string) {
 	p.mu.Lock()
 	p.reqID++
-	id := fmt.Sprintf("ebstest-proxy-%08d", p.reqID)
+	id := fmt.Sprintf("faults-proxy-%08d", p.reqID)
 	p.mu.Unlock()
 	WriteError(w, status, code, message, id)
 }
@@ -423,7 +423,7 @@ func WriteError(w http.ResponseWriter, status int, code, message, requestID stri
 func reset(w http.ResponseWriter) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		panic("ebstest proxy: hijack: " + err.Error())
+		panic("faults proxy: hijack: " + err.Error())
 	}
 	if tcp, ok := conn.(*net.TCPConn); ok {
 		_ = tcp.SetLinger(0)

@@ -1,4 +1,4 @@
-package ebstest_test
+package faults_test
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 // backend is a stand-in EC2 endpoint that answers 200 and counts the
@@ -44,7 +44,7 @@ func (b *backend) got(action string) int {
 
 // call posts one EC2 Query API request for action through the proxy on a
 // connection of its own; extra are further form parameters.
-func call(t *testing.T, p *ebstest.Proxy, action string, extra ...string) (status int, body string, err error) {
+func call(t *testing.T, p *faults.Proxy, action string, extra ...string) (status int, body string, err error) {
 	t.Helper()
 	form := url.Values{"Action": {action}, "Version": {"2016-11-15"}}
 	for i := 0; i+1 < len(extra); i += 2 {
@@ -62,21 +62,21 @@ func call(t *testing.T, p *ebstest.Proxy, action string, extra ...string) (statu
 
 func TestProxyFaultKinds(t *testing.T) {
 	for _, tc := range []struct {
-		fault       ebstest.Fault
+		fault       faults.Fault
 		status      int    // of the first request; 0 for a connection error
 		code        string // EC2 error code in the body
 		reachedEC2  bool   // the first request reached the target
 		minDuration time.Duration
 	}{
-		{fault: ebstest.Throttle, status: 503, code: "RequestLimitExceeded"},
-		{fault: ebstest.ServerError, status: 500, code: "InternalError"},
-		{fault: ebstest.ResetBefore},
-		{fault: ebstest.DropAfter, reachedEC2: true},
-		{fault: ebstest.Delay, status: 200, reachedEC2: true, minDuration: 50 * time.Millisecond},
+		{fault: faults.Throttle, status: 503, code: "RequestLimitExceeded"},
+		{fault: faults.ServerError, status: 500, code: "InternalError"},
+		{fault: faults.ResetBefore},
+		{fault: faults.DropAfter, reachedEC2: true},
+		{fault: faults.Delay, status: 200, reachedEC2: true, minDuration: 50 * time.Millisecond},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			b := newBackend(t)
-			p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
+			p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Rules: []faults.Rule{
 				{Action: "CreateSnapshot", Fault: tc.fault, First: 1, Delay: tc.minDuration}}})
 			start := time.Now()
 			status, body, err := call(t, p, "CreateSnapshot")
@@ -118,9 +118,9 @@ func TestProxyFaultKinds(t *testing.T) {
 
 func TestProxyRuleMatchesPrefixAndEveryAction(t *testing.T) {
 	b := newBackend(t)
-	p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "Describe*", Fault: ebstest.Throttle, First: 2},
-		{Action: "", Fault: ebstest.ServerError, First: 3},
+	p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "Describe*", Fault: faults.Throttle, First: 2},
+		{Action: "", Fault: faults.ServerError, First: 3},
 	}})
 	var got []int
 	for _, action := range []string{"DescribeVolumes", "DescribeImages", "CreateSnapshot", "DescribeVolumes"} {
@@ -139,7 +139,7 @@ func TestProxyRuleMatchesPrefixAndEveryAction(t *testing.T) {
 
 // statuses sends n requests of action one after the other and returns the
 // outcome of each (an HTTP status, 0 for a connection error).
-func statuses(t *testing.T, p *ebstest.Proxy, action string, n int) []int {
+func statuses(t *testing.T, p *faults.Proxy, action string, n int) []int {
 	out := make([]int, n)
 	for i := range out {
 		out[i], _, _ = call(t, p, action)
@@ -149,14 +149,14 @@ func statuses(t *testing.T, p *ebstest.Proxy, action string, n int) []int {
 
 func TestProxySeededRatesRepeatAndAreCounted(t *testing.T) {
 	b := newBackend(t)
-	rules := []ebstest.Rule{
-		{Fault: ebstest.Throttle, Rate: 0.2},
-		{Fault: ebstest.ServerError, Rate: 0.05},
-		{Fault: ebstest.ResetBefore, Rate: 0.05},
+	rules := []faults.Rule{
+		{Fault: faults.Throttle, Rate: 0.2},
+		{Fault: faults.ServerError, Rate: 0.05},
+		{Fault: faults.ResetBefore, Rate: 0.05},
 	}
 	const n = 400
-	run := func(seed uint64) ([]int, ebstest.ActionCounts) {
-		p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Seed: seed, Rules: rules})
+	run := func(seed uint64) ([]int, faults.ActionCounts) {
+		p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Seed: seed, Rules: rules})
 		return statuses(t, p, "DescribeSnapshots", n), p.Counts()["DescribeSnapshots"]
 	}
 	first, counts := run(7)
@@ -172,7 +172,7 @@ func TestProxySeededRatesRepeatAndAreCounted(t *testing.T) {
 	for _, s := range first {
 		seen[s]++
 	}
-	want := map[int]ebstest.Fault{503: ebstest.Throttle, 500: ebstest.ServerError, 0: ebstest.ResetBefore}
+	want := map[int]faults.Fault{503: faults.Throttle, 500: faults.ServerError, 0: faults.ResetBefore}
 	for status, fault := range want {
 		if seen[status] != counts.Faults[fault] {
 			t.Errorf("%s: the client saw %d, the proxy counted %d", fault, seen[status], counts.Faults[fault])
@@ -182,7 +182,7 @@ func TestProxySeededRatesRepeatAndAreCounted(t *testing.T) {
 		t.Errorf("counts %+v; want %d attempts and %d forwarded", counts, n, seen[200])
 	}
 	// Loose bounds (about 4 standard deviations) on the drawn fractions.
-	for fault, bounds := range map[ebstest.Fault][2]int{ebstest.Throttle: {50, 110}, ebstest.ServerError: {6, 38}, ebstest.ResetBefore: {6, 38}} {
+	for fault, bounds := range map[faults.Fault][2]int{faults.Throttle: {50, 110}, faults.ServerError: {6, 38}, faults.ResetBefore: {6, 38}} {
 		if got := counts.Faults[fault]; got < bounds[0] || got > bounds[1] {
 			t.Errorf("%s: %d of %d requests, want between %d and %d", fault, got, n, bounds[0], bounds[1])
 		}
@@ -208,7 +208,7 @@ func TestProxyBuckets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := clock
-			p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Buckets: true, BucketScale: tc.scale, Now: func() time.Time { return now }})
+			p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Buckets: true, BucketScale: tc.scale, Now: func() time.Time { return now }})
 			before := b.got(tc.action)
 			ok := func(n int) int {
 				var passed int
@@ -237,7 +237,7 @@ func TestProxyBuckets(t *testing.T) {
 func TestProxyBucketsAreSeparate(t *testing.T) {
 	b := newBackend(t)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Buckets: true, Now: func() time.Time { return now }})
+	p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Buckets: true, Now: func() time.Time { return now }})
 	statuses(t, p, "CreateSnapshot", 100)
 	for _, action := range []string{"DeleteSnapshot", "CreateSnapshots", "DescribeInstances", "RunInstances"} {
 		if status, _, _ := call(t, p, action); status != 200 {
@@ -268,7 +268,7 @@ func TestProxyRefusesANonLoopbackTarget(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			ebstest.NewProxy(r, target, ebstest.ProxyOptions{})
+			faults.NewProxy(r, target, faults.ProxyOptions{})
 		}()
 		<-done
 		if r.msg == "" {
@@ -281,8 +281,8 @@ func TestProxyRefusesANonLoopbackTarget(t *testing.T) {
 // When accepts; the others reach the target.
 func TestProxyRejectWhen(t *testing.T) {
 	b := newBackend(t)
-	p := ebstest.NewProxy(t, b.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
-		Action: "DescribeInstances", Fault: ebstest.Reject, First: 100,
+	p := faults.NewProxy(t, b.URL, faults.ProxyOptions{Rules: []faults.Rule{{
+		Action: "DescribeInstances", Fault: faults.Reject, First: 100,
 		Code: "InvalidParameterValue", Message: "The filter 'tags:env' is invalid",
 		When: func(form url.Values) bool { return form.Get("Filter.1.Name") == "tags:env" },
 	}}})
@@ -297,7 +297,7 @@ func TestProxyRejectWhen(t *testing.T) {
 	if got := b.got("DescribeInstances"); got != 1 {
 		t.Errorf("target saw %d DescribeInstances, want 1 (only the accepted filter)", got)
 	}
-	if got := p.Counts()["DescribeInstances"].Faults[ebstest.Reject]; got != 1 {
+	if got := p.Counts()["DescribeInstances"].Faults[faults.Reject]; got != 1 {
 		t.Errorf("counted %d rejects, want 1", got)
 	}
 }

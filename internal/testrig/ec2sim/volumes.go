@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // DescribeVolumes, as the EC2 API Reference's example writes it, with the
@@ -29,7 +29,7 @@ type volumeXML struct {
 	Tags       []tagXML `xml:"tagSet>item"`
 }
 
-func describeVolumes(ctx context.Context, f *ebstest.Fake, form url.Values) (response, error) {
+func describeVolumes(ctx context.Context, f *ec2fake.Fake, form url.Values) (response, error) {
 	maxResults, token, err := page(form)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func (f *Fake) DisableImage(amiID string) {
 	defer f.mu.Unlock()
 	img, ok := f.images.get(amiID)
 	if !ok {
-		panic("ebstest: DisableImage of unknown AMI " + amiID)
+		panic("ec2fake: DisableImage of unknown AMI " + amiID)
 	}
 	img.disabled = true
 	f.images.put(amiID, img)

@@ -1,4 +1,4 @@
-package ebstest_test
+package ec2fake_test
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 func snapID(i int) string { return fmt.Sprintf("snap-%017d", i) }
 
-func addSnapshots(f *ebstest.Fake, n int, owner string) {
+func addSnapshots(f *ec2fake.Fake, n int, owner string) {
 	for i := range n {
 		f.AddSnapshot(inventory.Snapshot{ID: snapID(i), VolumeID: "vol-1"}, owner)
 	}
@@ -47,7 +47,7 @@ func code(err error) string {
 // Tokens point after the last row returned, so rows deleted between pages
 // are neither skipped nor repeated, and the last page carries no token.
 func TestFakePageTokensSurviveDeletes(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	addSnapshots(f, 12, "")
 	ctx := t.Context()
 	page := func(tok *string) *ec2.DescribeSnapshotsOutput {
@@ -83,7 +83,7 @@ func TestFakePageTokensSurviveDeletes(t *testing.T) {
 }
 
 func TestFakeFullLastPageHasNoToken(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	addSnapshots(f, 10, "")
 	p := ec2.NewDescribeSnapshotsPaginator(f, &ec2.DescribeSnapshotsInput{MaxResults: aws.Int32(5)})
 	n := 0
@@ -94,13 +94,13 @@ func TestFakeFullLastPageHasNoToken(t *testing.T) {
 		}
 		n += len(out.Snapshots)
 	}
-	if n != 10 || f.Calls(ebstest.OpDescribeSnapshots) != 2 {
-		t.Errorf("got %d snapshots in %d calls, want 10 in 2", n, f.Calls(ebstest.OpDescribeSnapshots))
+	if n != 10 || f.Calls(ec2fake.OpDescribeSnapshots) != 2 {
+		t.Errorf("got %d snapshots in %d calls, want 10 in 2", n, f.Calls(ec2fake.OpDescribeSnapshots))
 	}
 }
 
 func TestFakeRefusals(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddInstance(inventory.Instance{ID: "i-1", VolumeIDs: []string{"vol-1"}})
 	addSnapshots(f, 1500, "")
 	ctx := t.Context()
@@ -193,7 +193,7 @@ func TestFakeRefusals(t *testing.T) {
 }
 
 func TestFakeOwners(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-mine"}, "")
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-public"}, "999999999999")
 	f.AddImage("ami-mine", "snap-mine")
@@ -203,7 +203,7 @@ func TestFakeOwners(t *testing.T) {
 		want   []string
 	}{
 		{[]string{"self"}, []string{"snap-mine"}},
-		{[]string{ebstest.AccountID}, []string{"snap-mine"}},
+		{[]string{ec2fake.AccountID}, []string{"snap-mine"}},
 		{[]string{"999999999999"}, []string{"snap-public"}},
 		{nil, []string{"snap-mine", "snap-public"}},
 	} {
@@ -227,12 +227,12 @@ func TestFakeOwners(t *testing.T) {
 }
 
 func TestFakeFailAndOnCall(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-2"}, "")
 	throttle := &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded}
-	f.Fail(ebstest.OpDeleteSnapshot, 2, throttle)
-	f.Fail(ebstest.OpDeleteSnapshot, 1, errors.New("boom"))
+	f.Fail(ec2fake.OpDeleteSnapshot, 2, throttle)
+	f.Fail(ec2fake.OpDeleteSnapshot, 1, errors.New("boom"))
 	var seen []string
 	f.OnCall = func(op string, input any) error {
 		if in, ok := input.(*ec2.DeleteSnapshotInput); ok {
@@ -269,7 +269,7 @@ func TestFakeFailAndOnCall(t *testing.T) {
 	if _, ok := f.Snapshot("snap-2"); !ok {
 		t.Error("a call refused by OnCall deleted its snapshot")
 	}
-	if calls := f.AllCalls(); calls[ebstest.OpDeleteSnapshot] != 5 || len(calls) != 1 {
+	if calls := f.AllCalls(); calls[ec2fake.OpDeleteSnapshot] != 5 || len(calls) != 1 {
 		t.Errorf("AllCalls = %v, want 5 DeleteSnapshot only", calls)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -277,14 +277,14 @@ func TestFakeFailAndOnCall(t *testing.T) {
 	if _, err := f.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled call: got %v, want context.Canceled", err)
 	}
-	if n := f.Calls(ebstest.OpDescribeSnapshots); n != 0 {
+	if n := f.Calls(ec2fake.OpDescribeSnapshots); n != 0 {
 		t.Errorf("a cancelled call was counted: %d", n)
 	}
 }
 
 func TestFakeCreateSnapshot(t *testing.T) {
 	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-1"})
 	// A seeded id in the generator's range must not be handed out again.
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-00000000000000001", StartTime: now.AddDate(0, 0, -30)}, "")
@@ -314,7 +314,7 @@ func TestFakeCreateSnapshot(t *testing.T) {
 // Seeded values are copied: changing the caller's slices afterwards must
 // not change the fake.
 func TestFakeSeedingCopies(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	tags := []inventory.Tag{{Key: "Name", Value: "a"}}
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-1", Tags: tags}, "")
 	tags[0].Value = "changed"
@@ -327,7 +327,7 @@ func TestFakeSeedingCopies(t *testing.T) {
 
 // Run under -race: every method may be called from many goroutines.
 func TestFakeConcurrentUse(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	for i := range 8 {
 		f.AddInstance(inventory.Instance{ID: fmt.Sprintf("i-%d", i), VolumeIDs: []string{fmt.Sprintf("vol-%d", i)}})
 	}
@@ -347,7 +347,7 @@ func TestFakeConcurrentUse(t *testing.T) {
 				if err := c.DeleteSnapshot(t.Context(), s.ID); err != nil {
 					t.Error(err)
 				}
-				_ = f.Calls(ebstest.OpCreateSnapshot)
+				_ = f.Calls(ec2fake.OpCreateSnapshot)
 			}
 		})
 	}

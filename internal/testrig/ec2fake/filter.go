@@ -1,4 +1,4 @@
-package ebstest
+package ec2fake
 
 import (
 	"strings"
@@ -55,7 +55,7 @@ func compile[T any](filters []ec2types.Filter, f fields[T]) (func(T) bool, error
 		default:
 			attr, ok := f.attrs[name]
 			if !ok {
-				return nil, apiError(ebs.CodeInvalidParameterValue, "The filter '%s' is invalid (or not modelled by ebstest.Fake)", name)
+				return nil, apiError(ebs.CodeInvalidParameterValue, "The filter '%s' is invalid (or not modelled by ec2fake.Fake)", name)
 			}
 			candidates = attr
 		}
