@@ -44,15 +44,15 @@ func TestLoadEveryEnabledRegion(t *testing.T) {
 	if env.Account != ec2fake.AccountID {
 		t.Errorf("account %q, want the discovered %s", env.Account, ec2fake.AccountID)
 	}
-	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions); diff != "" {
+	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions.Names()); diff != "" {
 		t.Errorf("regions (-want +got):\n%s", diff)
 	}
 	var clientRegions []string
-	for _, c := range env.Clients {
-		clientRegions = append(clientRegions, c.Region())
+	for _, r := range env.Regions.Names() {
+		clientRegions = append(clientRegions, env.Regions.Client(r).Region())
 	}
-	if diff := cmp.Diff(env.Regions, clientRegions); diff != "" {
-		t.Errorf("one client per region, in order (-want +got):\n%s", diff)
+	if diff := cmp.Diff(env.Regions.Names(), clientRegions); diff != "" {
+		t.Errorf("one client per region (-want +got):\n%s", diff)
 	}
 	if _, ok := env.Policy.Stanzas["daily"]; !ok || len(env.Policy.Stanzas) != 1 {
 		t.Errorf("policy stanzas %v, want only daily", env.Policy.Stanzas)
@@ -71,8 +71,16 @@ func TestLoadGivenAccountAndRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions); diff != "" {
+	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions.Names()); diff != "" {
 		t.Errorf("regions sorted and distinct (-want +got):\n%s", diff)
+	}
+	// Replication reaches an enabled region outside the run, never one the
+	// account has not enabled.
+	if c := env.Regions.Client("us-east-1"); c == nil || c.Region() != "us-east-1" {
+		t.Errorf("client of us-east-1 (enabled, not in the run) = %v, want its client", c)
+	}
+	if c := env.Regions.Client("ap-south-2"); c != nil {
+		t.Errorf("client of ap-south-2 (not enabled) = %v, want nil", c)
 	}
 	if len(env.Policy.Stanzas) != 1 {
 		t.Errorf("stanzas of the given account not read: %v", env.Policy.Stanzas)

@@ -12,7 +12,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 )
 
-func newDrillCommand(g *globalOptions) *cobra.Command {
+func newDrillCommand(f *factory) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "drill",
@@ -35,7 +35,7 @@ region failed.`,
   ebs-snapper drill --output json | jq '.regions[].drills[] | select(.outcome == "failed")'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobDrill)
+			return runJob(cmd.Context(), f, o, drillUseCase)
 		},
 	}
 	o.addFlags(cmd, true)

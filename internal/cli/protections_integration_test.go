@@ -244,7 +244,7 @@ func TestReportAndCheckCountProtections(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
 		t.Fatalf("report: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 	}
-	want := report.Protected{Lock: 1, LaunchTemplate: 1, WithDeleteOn: 2, RecycleBinRules: 1, RecycleBinCovered: 3, RecycleBinGiB: 24}
+	want := snapper.Protected{Lock: 1, LaunchTemplate: 1, WithDeleteOn: 2, RecycleBinRules: 1, RecycleBinCovered: 3, RecycleBinGiB: 24}
 	if got := rep.Regions[0].Protected; got != want {
 		t.Errorf("report's protected counts %+v, want %+v", got, want)
 	}

@@ -48,7 +48,7 @@ type DrillFigures struct {
 // DrillsOf returns the drill figures of a region's report, nil unless it
 // is a drill run's (job "drill").
 func DrillsOf(job string, rr snapper.RegionReport) *DrillFigures {
-	if job != snapper.JobDrill.String() {
+	if job != snapper.PipelineDrill {
 		return nil
 	}
 	return &DrillFigures{DrillsRun: rr.Summary.Drilled, DrillsFailed: rr.Summary.DrillsFailed, DrillVolumesSwept: rr.Summary.Swept}

@@ -22,7 +22,7 @@ func TestReportShowsDrills(t *testing.T) {
 	snap := func(id, vol string, tags []inventory.Tag) inventory.Snapshot {
 		return inventory.Snapshot{ID: id, VolumeID: vol, State: inventory.StateCompleted, StartTime: now.Add(-time.Hour), Tags: tags}
 	}
-	inv := &snapper.Region{Name: "eu-west-1",
+	inv := &snapper.Inventory{Name: "eu-west-1",
 		Instances: map[string]inventory.Instance{"i-1": {ID: "i-1", State: "running", VolumeIDs: []string{"vol-ok", "vol-failed", "vol-overdue", "vol-never"}}},
 		Matched:   map[string][]string{"i-1": {"web"}},
 		Snapshots: []inventory.Snapshot{

@@ -61,7 +61,7 @@ func BenchmarkSimDrills(b *testing.B) {
 				inBubble(b, func(t *testing.T) {
 					region := []EC2{ebs.NewForRegion(sim.InProcess(cfg), simRegion, ebs.Options{})}
 					start := time.Now()
-					rep := Run(context.Background(), JobDrill, region, drillPolicy(b), Options{Version: "bench", Now: start, Workers: workers})
+					rep := runUseCase(context.Background(), useDrill, region, drillPolicy(b), Options{Version: "bench", Now: start, Workers: workers})
 					virtual = time.Since(start)
 					if rep.Regions[0].Error != "" {
 						t.Fatalf("region failed: %s", rep.Regions[0].Error)
@@ -115,7 +115,7 @@ func BenchmarkMotoDrills(b *testing.B) {
 		}
 		before := calls.Snapshot()
 		start := time.Now()
-		rep := Run(ctx, JobDrill, []EC2{ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())}, drillPolicy(b), Options{Version: "bench", Now: start})
+		rep := runUseCase(ctx, useDrill, []EC2{ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())}, drillPolicy(b), Options{Version: "bench", Now: start})
 		elapsed := time.Since(start)
 		s := rep.Regions[0].Summary
 		if s.Drilled != instances*per || s.DrillsFailed != 0 {

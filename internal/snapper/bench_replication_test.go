@@ -77,9 +77,9 @@ func runSimReplication(b *testing.B, c replicationCase) {
 			if c.retire {
 				run = replicaRegion
 			}
-			opts := Options{Version: "bench", Now: time.Now(), Remote: func(r string) EC2 { return clients[r] }}
+			opts, other := Options{Version: "bench", Now: time.Now()}, func(r string) EC2 { return clients[r] }
 			start := time.Now()
-			rep := Run(context.Background(), JobReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
+			rep := runWithOthers(context.Background(), other, useReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
 			virtual = time.Since(start)
 			if rep.Regions[0].Error != "" {
 				t.Fatalf("region failed: %s", rep.Regions[0].Error)
@@ -187,11 +187,11 @@ func runMotoReplication(b *testing.B, c replicationCase) {
 		if c.retire {
 			run = replicaRegion
 		}
-		opts := Options{Version: "bench", Now: time.Now(), Remote: func(r string) EC2 { return clients[r] }}
+		opts, other := Options{Version: "bench", Now: time.Now()}, func(r string) EC2 { return clients[r] }
 		b.StartTimer()
 
 		start := time.Now()
-		rep := Run(ctx, JobReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
+		rep := runWithOthers(ctx, other, useReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
 		elapsed := time.Since(start)
 		want := Summary{Copied: DefaultCopyLimit, Deferred: c.n - DefaultCopyLimit}
 		action, actions := "CopySnapshot", DefaultCopyLimit

@@ -125,7 +125,7 @@ func sweepDrillVolumes(ctx context.Context, ec2 EC2, p Policy, opts Options) ([]
 
 // runDrills sweeps the leftover drill volumes, plans the drills of the
 // region and runs them, at most opts.Workers at once.
-func runDrills(ctx context.Context, ec2 EC2, inv *Region, p Policy, rr *RegionReport, opts Options) {
+func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *RegionReport, opts Options) {
 	swept, err := sweepDrillVolumes(ctx, ec2, p, opts)
 	rr.Swept = swept
 	if err != nil {

@@ -2,6 +2,7 @@ package snapper
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +141,7 @@ func drillSetting(p Policy, ids []string) (config.Stanza, bool) {
 // the others are skipped with that reason. A volume whose newest snapshot
 // is in state error is drilled too: that drill fails without a volume.
 // Pending, archived and ignored snapshots are never drilled.
-func PlanDrills(r *Region, p Policy, now time.Time) []DrillDecision {
+func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 	stanzas, instance, _ := governed(r, p)
 	bySnap := map[string][]inventory.Snapshot{}
 	for _, s := range r.Snapshots {
@@ -149,7 +150,7 @@ func PlanDrills(r *Region, p Policy, now time.Time) []DrillDecision {
 	last := LastDrills(r.Snapshots)
 	var out []DrillDecision
 	due := map[string][]int{} // stanza id → indexes into out
-	for _, vol := range sortedKeys(stanzas) {
+	for _, vol := range slices.Sorted(maps.Keys(stanzas)) {
 		s, ok := drillSetting(p, stanzas[vol])
 		if !ok || p.Ignore[vol] {
 			continue
@@ -183,7 +184,7 @@ func PlanDrills(r *Region, p Policy, now time.Time) []DrillDecision {
 		}
 		out = append(out, d)
 	}
-	for _, id := range sortedKeys(due) {
+	for _, id := range slices.Sorted(maps.Keys(due)) {
 		limitDrills(out, due[id], p.Stanzas[id].Drill, drilledToday(r.Snapshots, stanzas, id, now))
 	}
 	return out

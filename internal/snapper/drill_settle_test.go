@@ -31,7 +31,7 @@ func TestDrillLostCreateVolumeAnswer(t *testing.T) {
 				p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0)
 				opts := engineOptions(start)
 				opts.Scope = Scope{Volumes: []string{"vol-a1"}}
-				rep := Run(t.Context(), JobDrill, []EC2{c}, p, opts)
+				rep := runUseCase(t.Context(), useDrill, []EC2{c}, p, opts)
 				rr := rep.Regions[0]
 				if len(rr.Drills) != 1 || rr.Drills[0].Outcome != DrillPassed || !rr.Drills[0].Deleted || rr.Summary.Failed+rr.Summary.Unknown != 0 {
 					t.Fatalf("drills %+v, summary %+v: want one passed drill, its volume deleted", rr.Drills, rr.Summary)

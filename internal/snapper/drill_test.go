@@ -141,7 +141,7 @@ func TestDrillRunRestoresChecksDeletesAndRecords(t *testing.T) {
 		p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0)
 		opts := engineOptions(start)
 		opts.Workers = 1
-		rep := Run(t.Context(), JobDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
+		rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
 		rr := rep.Regions[0]
 		if rep.Job != "drill" || rr.Summary.Drilled != 2 || rr.Summary.Failed != 0 {
 			t.Fatalf("report %+v", rr)
@@ -162,7 +162,7 @@ func TestDrillRunRestoresChecksDeletesAndRecords(t *testing.T) {
 			t.Errorf("%d CreateVolume calls, want 2", len(created))
 		}
 		// The next run, a day later, finds nothing due.
-		rep = Run(t.Context(), JobDrill, []EC2{ebs.New(f, "us-east-1")}, p, engineOptions(start.Add(24*time.Hour)))
+		rep = runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, engineOptions(start.Add(24*time.Hour)))
 		if n := rep.Regions[0].Summary.Drilled; n != 0 {
 			t.Errorf("a day later %d drills ran, want 0", n)
 		}
@@ -181,7 +181,7 @@ func TestDrillVolumeTaggedInTheCreatingCall(t *testing.T) {
 	p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{VolumeType: "sc1"})}, 0)
 	opts := engineOptions(now)
 	opts.Workers = 1
-	Run(t.Context(), JobDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
+	runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
 	want := []string{
 		"snap-a1 us-east-1b sc1 encrypted=false token=" + drillClientToken(testRun, "snap-a1") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a1 Name=ebs-snapper restore drill of snap-a1]",
 		"snap-a2 us-east-1c sc1 encrypted=true token=" + drillClientToken(testRun, "snap-a2") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a2 Name=ebs-snapper restore drill of snap-a2]",
@@ -198,7 +198,7 @@ func TestDrillNeverAvailableFailsAndDeletesItsVolume(t *testing.T) {
 		f.HoldVolumes("snap-a1", inventory.VolumeCreating)
 		f.HoldVolumes("snap-a2", inventory.VolumeError)
 		p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{Timeout: 5 * time.Minute})}, 0)
-		rep := Run(t.Context(), JobDrill, []EC2{ebs.New(f, "us-east-1")}, p, engineOptions(start))
+		rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, engineOptions(start))
 		rr := rep.Regions[0]
 		if rr.Summary.DrillsFailed != 2 || rr.Summary.Failed != 2 || Judge(rep, 0).Outcome != OutcomePartial {
 			t.Fatalf("summary %+v, verdict %s; want 2 failed drills", rr.Summary, Judge(rep, 0).Outcome)
@@ -228,7 +228,7 @@ func TestDrillOfSnapshotInErrorNeverPasses(t *testing.T) {
 	p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0)
 	opts := engineOptions(now)
 	opts.Scope = Scope{Volumes: []string{"vol-a1"}}
-	rep := Run(t.Context(), JobDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
+	rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
 	rr := rep.Regions[0]
 	if len(rr.Drills) != 1 || rr.Drills[0].SnapshotID != "snap-a1x" || rr.Drills[0].Outcome != DrillFailed || rr.Summary.Failed != 1 {
 		t.Fatalf("drills %+v, summary %+v; want snap-a1x failed", rr.Drills, rr.Summary)
@@ -260,7 +260,7 @@ func TestDrillSweepsLeftoverVolumesFirst(t *testing.T) {
 	p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{Timeout: 30 * time.Minute})}, 0)
 	opts := engineOptions(now)
 	opts.Scope = Scope{Volumes: []string{"vol-none"}} // no drill of its own
-	rep := Run(t.Context(), JobDrill, []EC2{c}, p, opts)
+	rep := runUseCase(t.Context(), useDrill, []EC2{c}, p, opts)
 	rr := rep.Regions[0]
 	if _, ok := f.Volume(leftover); ok {
 		t.Errorf("leftover drill volume %s not swept", leftover)
@@ -290,7 +290,7 @@ func TestCleanKeepsTheSnapshotOfARunningDrill(t *testing.T) {
 		Tags: []inventory.Tag{{Key: DrillRunTag, Value: testRun}, {Key: DrillSnapshotTag, Value: "snap-a1old"}}}); err != nil {
 		t.Fatal(err)
 	}
-	rep := Run(t.Context(), JobClean, []EC2{c}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{c}, p, engineOptions(now))
 	if _, ok := f.Snapshot("snap-a1old"); !ok {
 		t.Fatal("clean deleted the snapshot a drill is reading")
 	}
@@ -313,7 +313,7 @@ func PlanOnly(t *testing.T, c EC2, p Policy) map[string]string {
 	opts := engineOptions(now)
 	opts.DryRun = true
 	out := map[string]string{}
-	for _, r := range Run(t.Context(), JobClean, []EC2{c}, p, opts).Regions[0].Clean {
+	for _, r := range runUseCase(t.Context(), useClean, []EC2{c}, p, opts).Regions[0].Clean {
 		out[r.SnapshotID] = string(r.Action)
 	}
 	return out
@@ -332,10 +332,10 @@ func TestDrillChangesNothingCleanDecides(t *testing.T) {
 		plan := func() []CleanRow {
 			opts := engineOptions(start.Add(time.Hour))
 			opts.DryRun = true
-			return Run(t.Context(), JobClean, []EC2{c}, p, opts).Regions[0].Clean
+			return runUseCase(t.Context(), useClean, []EC2{c}, p, opts).Regions[0].Clean
 		}
 		before := plan()
-		if rep := Run(t.Context(), JobDrill, []EC2{c}, p, engineOptions(start)); rep.Regions[0].Summary.Drilled != 2 {
+		if rep := runUseCase(t.Context(), useDrill, []EC2{c}, p, engineOptions(start)); rep.Regions[0].Summary.Drilled != 2 {
 			t.Fatalf("drill %+v", rep.Regions[0])
 		}
 		if diff := cmp.Diff(before, plan()); diff != "" {

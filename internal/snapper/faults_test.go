@@ -81,7 +81,7 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 			Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}}, 0)
 		start := time.Now()
 		for run := range 3 {
-			rep := Run(t.Context(), JobSnapshot, []EC2{ebs.NewForRegion(cfg, "us-east-1", opts)}, p, Options{Now: time.Now(), Version: "test"})
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{ebs.NewForRegion(cfg, "us-east-1", opts)}, p, Options{Now: time.Now(), Version: "test"})
 			rr := rep.Regions[0]
 			if rr.Error != "" {
 				t.Fatalf("run %d: region failed: %s", run+1, rr.Error)

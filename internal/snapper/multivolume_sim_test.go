@@ -53,7 +53,7 @@ func TestSimMultiVolumeSets(t *testing.T) {
 		s := stanza(t, "web", "12 hours", 2)
 		s.MultiVolume = multi
 		region := []EC2{ebs.New(ec2sim.Client(sim.Start(t), simRegion), simRegion)}
-		rep := Run(t.Context(), JobSnapshot, region, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+		rep := runUseCase(t.Context(), useSnapshot, region, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 		if rep.Regions[0].Error != "" {
 			t.Fatalf("multi_volume=%v: region failed: %s", multi, rep.Regions[0].Error)
 		}

@@ -26,7 +26,7 @@ func TestRunMultiVolumeSets(t *testing.T) {
 	s.MultiVolume = true
 	p := NewPolicy([]config.Stanza{s}, 0)
 
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 6}) {
 		t.Fatalf("summary = %+v, want 6 created", got)
 	}
@@ -60,7 +60,7 @@ func TestPlanExcludeBootVolume(t *testing.T) {
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
 	s := stanza(t, "daily", "12 hours", 5)
 	s.MultiVolume, s.ExcludeBootVolume = true, true
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	rows := rep.Regions[0].Snapshots
 	if len(rows) != 2 || rows[0].Action != Skip || rows[0].Reason != reasonBootExcluded || rows[1].Status != StatusDone {
 		t.Fatalf("rows = %+v; want vol-a1 skipped as the boot volume, vol-a2 created", rows)
@@ -94,7 +94,7 @@ func multiVolumeToolTags(t *testing.T, second []inventory.Tag) {
 	f.AddInstance(inventory.Instance{ID: "i-r", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-r1", "vol-r2"}})
 	s := stanza(t, "daily", "12 hours", 5)
 	s.MultiVolume = true
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 2}) {
 		t.Fatalf("summary = %+v, want 2 created", got)
 	}

@@ -47,7 +47,7 @@ func BenchmarkBucketPacing(b *testing.B) {
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{RateScale: scale})}
 		now := time.Now()
 
-		measure := func(name, action string, job Job, at time.Time, want func(Summary) bool) {
+		measure := func(name, action string, job useCase, at time.Time, want func(Summary) bool) {
 			before := proxy.Counts()[action]
 			var mu sync.Mutex
 			var start, end time.Time
@@ -58,7 +58,7 @@ func BenchmarkBucketPacing(b *testing.B) {
 					start = end
 				}
 			})}
-			rep := Run(ctx, job, region, benchStanza(b, 0), opts)
+			rep := runUseCase(ctx, job, region, benchStanza(b, 0), opts)
 			elapsed := end.Sub(start).Seconds()
 			bound := float64(volumes-1-ebs.DefaultBurst) / (ebs.DefaultRate * scale)
 			s := rep.Regions[0].Summary
@@ -72,21 +72,21 @@ func BenchmarkBucketPacing(b *testing.B) {
 			b.Logf("%s: %.2f s against a bound of %.2f s (%.3f×); %s %d attempts, %d throttled by the bucket",
 				name, elapsed, bound, elapsed/bound, action, attempts, throttled)
 		}
-		measure("snapshot", "CreateSnapshot", JobSnapshot, now, func(s Summary) bool { return s.Created == volumes })
+		measure("snapshot", "CreateSnapshot", useSnapshot, now, func(s Summary) bool { return s.Created == volumes })
 		// A second generation (its bucket only partly refilled, so not a
 		// measure), then, six days on, both are expired: the newest
 		// snapshot of a volume is always kept, so the older one goes.
-		if rep := Run(ctx, JobSnapshot, region, benchStanza(b, 0), Options{Version: "bench", Now: now.Add(13 * time.Hour)}); rep.Regions[0].Summary.Created != volumes {
+		if rep := runUseCase(ctx, useSnapshot, region, benchStanza(b, 0), Options{Version: "bench", Now: now.Add(13 * time.Hour)}); rep.Regions[0].Summary.Created != volumes {
 			b.Fatalf("second generation: %+v", rep.Regions[0].Summary)
 		}
-		measure("clean", "DeleteSnapshot", JobClean, now.Add(6*24*time.Hour), func(s Summary) bool { return s.Deleted == volumes })
+		measure("clean", "DeleteSnapshot", useClean, now.Add(6*24*time.Hour), func(s Summary) bool { return s.Deleted == volumes })
 	}
 }
 
 // actionDone is an Observer that calls itself as each action ends.
 type actionDone func()
 
-func (actionDone) Inventory(*Region)         {}
+func (actionDone) Inventory(*Inventory)      {}
 func (actionDone) Planned(string, int)       {}
 func (actionDone) ActionStarted(string)      {}
 func (f actionDone) ActionDone(string, bool) { f() }

@@ -118,7 +118,7 @@ func TestRunCleanHoldsDeletesInRecycleBin(t *testing.T) {
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-7", Retention: 7 * 24 * time.Hour, Exclude: []inventory.Tag{{Key: "scratch", Value: "yes"}}})
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-30", Retention: 30 * 24 * time.Hour, Tags: []inventory.Tag{{Key: "DeleteOn"}}})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "1 day", 1)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	rr := rep.Regions[0]
 	want := &RecycleBinSummary{Rules: 2, Snapshots: 3, GiB: 24, Until: now.Add(30 * 24 * time.Hour)}
 	if diff := cmp.Diff(want, rr.RecycleBin); diff != "" {

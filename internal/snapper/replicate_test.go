@@ -57,10 +57,10 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 		Tags: tags("DeleteOn", "2026-12-01", "Name", "web", "replication_dst_region", west)}, "")
 	p := replicating(t)
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 
-	// A worker of us-east-1 alone reaches us-west-2 through Remote.
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, p, opts)
+	// A worker of us-east-1 alone reaches us-west-2 through Regions.Client.
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, p, opts)
 	if got := rep.Regions[0].Summary; got != (Summary{Copied: 1}) {
 		t.Fatalf("summary %+v, want 1 copied (%+v)", got, rep.Regions[0].Replication)
 	}
@@ -86,7 +86,7 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 	}
 
 	regions := []EC2{client(fakes[east], east), client(fakes[west], west)}
-	rep = Run(t.Context(), JobReplicate, regions, p, opts)
+	rep = runWithOthers(t.Context(), other, useReplicate, regions, p, opts)
 	if n := fakes[west].Calls(ec2fake.OpCopySnapshot); n != 1 {
 		t.Errorf("second run: %d copies in all, want still 1", n)
 	}
@@ -97,7 +97,7 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 	if err := client(fakes[east], east).DeleteSnapshot(t.Context(), "snap-orig"); err != nil {
 		t.Fatal(err)
 	}
-	rep = Run(t.Context(), JobReplicate, regions, p, opts)
+	rep = runWithOthers(t.Context(), other, useReplicate, regions, p, opts)
 	if got := rep.Regions[1].Summary; got != (Summary{Deleted: 1}) {
 		t.Errorf("after the original went: %s summary %+v, want 1 deleted", west, got)
 	}
@@ -119,9 +119,9 @@ func TestRunReplicationReportsARefusingDestinationAndGoesOn(t *testing.T) {
 	fakes["eu-west-1"].Fail(ec2fake.OpDescribeSnapshots, 1, &smithy.GenericAPIError{Code: "OptInRequired", Message: "not subscribed"})
 	fakes[west].Fail(ec2fake.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "KMS key alias/dr not found", Fault: smithy.FaultClient})
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east), client(fakes[west], west)}, replicating(t), opts)
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east), client(fakes[west], west)}, replicating(t), opts)
 	status := map[string]string{}
 	for _, rr := range rep.Regions {
 		for _, r := range rr.Replication {
@@ -170,9 +170,9 @@ func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	run := func() RegionReport {
-		return Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+		return runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	}
 
 	rr := run()
@@ -202,9 +202,9 @@ func TestRunReplicationKeepsARaisedCopyLimit(t *testing.T) {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%02d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	opts.CopyLimit = 25
-	rr := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	rr := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	if got := fakes[west].Calls(ec2fake.OpCopySnapshot); got != 8 {
 		t.Errorf("copies issued = %d, want 8 (25 - 17 pending)", got)
 	}
@@ -234,9 +234,9 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 		return nil
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	opts.Workers = 1
-	rr := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	rr := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	if got := copies.Load(); got != 2 {
 		t.Errorf("copy calls = %d, want 2 (one made, one refused, then none)", got)
 	}
@@ -245,7 +245,7 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 	}
 
 	fakes[west].OnCall = nil
-	rr = Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	rr = runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	if rr.Summary.Copied != 3 || len(replicas(fakes[west])) != 4 {
 		t.Errorf("next run: summary %+v, %d replicas; want 3 copied, 4 replicas", rr.Summary, len(replicas(fakes[west])))
 	}
@@ -257,7 +257,7 @@ func TestRunPlanShowsReplicationWhenAStanzaAsks(t *testing.T) {
 	fakes[west].AddSnapshot(inventory.Snapshot{ID: "snap-r", VolumeID: "vol-1", Description: "ebs-snapper copy of snap-gone from us-east-1 (vol-1)",
 		Tags: tags("replication_src_region", east, "replication_snapshot_id", "snap-gone")}, "")
 	regions := []EC2{client(fakes[east], east), client(fakes[west], west)}
-	rep := Run(t.Context(), JobPlan, regions, replicating(t), engineOptions(now))
+	rep := runUseCase(t.Context(), usePlan, regions, replicating(t), engineOptions(now))
 	var got []replRow
 	for _, rr := range rep.Regions {
 		for _, r := range rr.Replication {
@@ -271,7 +271,7 @@ func TestRunPlanShowsReplicationWhenAStanzaAsks(t *testing.T) {
 	if n := fakes[west].Calls(ec2fake.OpCopySnapshot) + fakes[west].Calls(ec2fake.OpDeleteSnapshot); n != 0 {
 		t.Errorf("plan made %d mutating calls", n)
 	}
-	rep = Run(t.Context(), JobPlan, regions, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2)}, 0), engineOptions(now))
+	rep = runUseCase(t.Context(), usePlan, regions, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2)}, 0), engineOptions(now))
 	for _, rr := range rep.Regions {
 		if len(rr.Replication) != 0 {
 			t.Errorf("replication off: %s plans %+v", rr.Region, rr.Replication)

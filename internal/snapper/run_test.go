@@ -47,7 +47,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	f := webFleet()
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 4}) {
 		t.Fatalf("summary = %+v, want 4 created", got)
 	}
@@ -73,11 +73,11 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	}
 
 	// A second run an hour later finds nothing due; 13 hours later all are.
-	rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(time.Hour)))
+	rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(time.Hour)))
 	if got := rep.Regions[0].Summary.Created; got != 0 {
 		t.Errorf("second run created %d snapshots, want 0", got)
 	}
-	rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(13*time.Hour)))
+	rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(13*time.Hour)))
 	if got := rep.Regions[0].Summary.Created; got != 4 {
 		t.Errorf("run after the frequency created %d snapshots, want 4", got)
 	}
@@ -93,10 +93,10 @@ func TestRunDryRunMakesNoMutatingCall(t *testing.T) {
 	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 72*time.Hour, "2026-11-01"), "")
 	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 24*time.Hour, "2026-11-01"), "")
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-	for _, job := range []Job{JobSnapshot, JobClean, JobPlan} {
+	for _, job := range []useCase{useSnapshot, useClean, usePlan} {
 		opts := engineOptions(now)
 		opts.DryRun = true
-		rep := Run(t.Context(), job, []EC2{client(f, "us-east-1")}, p, opts)
+		rep := runUseCase(t.Context(), job, []EC2{client(f, "us-east-1")}, p, opts)
 		if !rep.DryRun {
 			t.Errorf("%s: report not marked dry run", job)
 		}
@@ -121,7 +121,7 @@ func TestRunCleanReportsEachOutcome(t *testing.T) {
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0)
 
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	status := map[string]string{}
 	for _, r := range rep.Regions[0].Clean {
 		status[r.SnapshotID] = string(r.Action) + "/" + r.Status
@@ -155,7 +155,7 @@ func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 		return nil
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	row := rep.Regions[0].Clean[0]
 	if row.SnapshotID != "snap-old" || row.Status != StatusSkipped || !strings.Contains(row.Error, "in use") {
 		t.Errorf("row = %+v, want snap-old skipped as in use", row)
@@ -170,7 +170,9 @@ func TestRunOneRegionFailingDoesNotStopOthers(t *testing.T) {
 	bad.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
 	optIn.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(bad, "eu-west-1"), client(good, "us-east-1"), client(optIn, "ap-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(bad, "eu-west-1"), client(good, "us-east-1"), client(optIn, "ap-east-1")}, p, engineOptions(now))
+	// The report holds the regions in name order.
+	rep.Regions = []RegionReport{rep.Regions[1], rep.Regions[2], rep.Regions[0]}
 
 	if rep.Regions[0].Error == "" || !strings.Contains(rep.Regions[0].Error, "eu-west-1") {
 		t.Errorf("eu-west-1: error = %q, want the region named", rep.Regions[0].Error)
@@ -235,7 +237,7 @@ func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 	opts := engineOptions(now)
 	opts.Workers = 2
-	rep := Run(ctx, JobSnapshot, []EC2{ec2}, p, opts)
+	rep := runUseCase(ctx, useSnapshot, []EC2{ec2}, p, opts)
 
 	if len(ec2.afterCancel) != 0 {
 		t.Errorf("snapshots of %v started after cancellation", ec2.afterCancel)
@@ -304,7 +306,7 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 		f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-b1", inventory.StateCompleted, time.Duration(100-i)*time.Hour, "2026-11-24"), "")
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	var deleted []string
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Delete {
@@ -324,7 +326,7 @@ func TestRunCleansRegionWithoutInstances(t *testing.T) {
 	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 148*time.Hour, "2026-11-02"), "")
 	s := stanza(t, "orphans", "1 day", 3)
 	s.IgnoreRetention = true
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Deleted: 1, Kept: 1}) {
 		t.Errorf("summary = %+v, want the older orphan deleted and the newest kept", got)
 	}

@@ -24,19 +24,17 @@ func (l *lossy) CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, opt
 }
 
 // replicatingPair is east with originals ids asking for west, and the
-// options of a worker of east that reaches west, through l, with Remote.
-func replicatingPair(l *lossy, fakes map[string]*ec2fake.Fake, ids ...string) Options {
+// options of a worker of east, and how it reaches west: through l.
+func replicatingPair(l *lossy, fakes map[string]*ec2fake.Fake, ids ...string) (Options, func(region string) EC2) {
 	for i, id := range ids {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: id, VolumeID: fmt.Sprintf("vol-%d", i), Tags: tags("DeleteOn", "2026-12-01", "replication_dst_region", west)}, "")
 	}
-	opts := engineOptions(now)
-	opts.Remote = func(region string) EC2 {
+	return engineOptions(now), func(region string) EC2 {
 		if region == west {
 			return ebs.New(l, west)
 		}
 		return nil
 	}
-	return opts
 }
 
 func copyRow(t *testing.T, rep Report, id string) ReplicationRow {
@@ -66,8 +64,8 @@ func replicasOf(f *ec2fake.Fake, orig string) []inventory.Snapshot {
 func TestLostCopyIsSettledByItsReplicationTag(t *testing.T) {
 	fakes := twoRegions(east, west)
 	l := &lossy{Fake: fakes[west], lose: once(ec2fake.OpCopySnapshot, "snap-a")}
-	opts := replicatingPair(l, fakes, "snap-a", "snap-b")
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
+	opts, other := replicatingPair(l, fakes, "snap-a", "snap-b")
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 
 	got := replicasOf(fakes[west], "snap-a")
 	if len(got) != 1 {
@@ -106,7 +104,7 @@ func TestUnknownCopyNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fakes := twoRegions(east, west)
 			l := &lossy{Fake: fakes[west], lose: func(string, string) bool { return false }}
-			opts := replicatingPair(l, fakes, "snap-a")
+			opts, other := replicatingPair(l, fakes, "snap-a")
 			fakes[west].Fail(ec2fake.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InternalError", Message: "boom", Fault: smithy.FaultServer})
 			if tc.stop {
 				stop := make(chan struct{})
@@ -119,7 +117,7 @@ func TestUnknownCopyNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 				}
 				opts.StopStarting = stop
 			}
-			rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
+			rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 			r := copyRow(t, rep, "snap-a")
 			if r.Status != tc.wantStatus {
 				t.Errorf("row %s [%s], want %s", r.Status, r.Error, tc.wantStatus)

@@ -3,6 +3,7 @@ package snapper
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,7 @@ func rowOf(t *testing.T, rep Report, vol string) SnapshotRow {
 // with one listing: done with the right id, and never re-issued.
 func TestLostCreateIsSettledByTheRunTag(t *testing.T) {
 	l := &lossy{Fake: webFleet(), lose: once(ec2fake.OpCreateSnapshot, "vol-a1")}
-	rep := Run(t.Context(), JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 
 	snaps := snapshotsOf(l.Fake, "vol-a1")
 	if len(snaps) != 1 {
@@ -145,7 +146,7 @@ func TestUnknownCreateNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 				}
 				opts.StopStarting = stop
 			}
-			rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
 			r := rowOf(t, rep, "vol-a1")
 			if r.Status != tc.wantStatus {
 				t.Errorf("row %s [%s], want %s", r.Status, r.Error, tc.wantStatus)
@@ -173,7 +174,7 @@ func TestUnknownCreateStaysUnknownWhenTheListingFails(t *testing.T) {
 		}
 		return nil
 	}
-	rep := Run(t.Context(), JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 	r := rowOf(t, rep, "vol-a1")
 	if r.Status != StatusUnknown || !strings.Contains(r.Error, "the listing that would settle it failed") {
 		t.Errorf("row %s [%s], want unknown naming the failed listing", r.Status, r.Error)
@@ -195,7 +196,7 @@ func TestCreateCutOffByTheContextIsSettled(t *testing.T) {
 		cancel()
 		return true
 	}}
-	rep := Run(ctx, JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	rep := runUseCase(ctx, useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 	snaps := snapshotsOf(f, "vol-a1")
 	if r := rowOf(t, rep, "vol-a1"); len(snaps) != 1 || r.Status != StatusDone || r.SnapshotID != snaps[0].ID {
 		t.Errorf("row %s %q [%s], %d snapshots; want done with the one snapshot", r.Status, r.SnapshotID, r.Error, len(snaps))
@@ -221,7 +222,17 @@ func TestLostDeletesAreSettledByListing(t *testing.T) {
 		}
 		return nil
 	}
-	rep := Run(t.Context(), JobClean, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0), engineOptions(now))
+	var logs lockedLog
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	rep := runUseCase(t.Context(), useClean, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0), engineOptions(now))
+	// The delete settled by the listing is logged as one, naming its region.
+	region := rep.Regions[0].Region
+	want := `"msg":"snapshot deleted (its answer was lost; no longer listed)","region":"` + region + `","snapshot_id":"snap-1"`
+	if !strings.Contains(logs.buf.String(), want) {
+		t.Errorf("no log line %s in:\n%s", want, logs.buf.String())
+	}
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Delete && r.Status != StatusDone {
 			t.Errorf("%s: %s [%s], want done", r.SnapshotID, r.Status, r.Error)

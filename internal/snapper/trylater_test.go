@@ -20,7 +20,7 @@ func TestRunSnapshotTryLaterIsDeferred(t *testing.T) {
 			p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 			opts := engineOptions(now)
 			opts.Workers = 1
-			rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, opts)
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, opts)
 			if got := rep.Regions[0].Summary; got != (Summary{Created: 3}) || rep.Failed() != 0 {
 				t.Fatalf("summary = %+v (failed %d), want 3 created and no failure", got, rep.Failed())
 			}
@@ -33,7 +33,7 @@ func TestRunSnapshotTryLaterIsDeferred(t *testing.T) {
 			if len(deferred) != 1 {
 				t.Fatalf("deferred volumes %v, want one", deferred)
 			}
-			rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(MinSnapshotInterval)))
+			rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(MinSnapshotInterval)))
 			if got := rep.Regions[0].Summary; got != (Summary{Created: 1}) || rep.Regions[0].Snapshots[0].Status == StatusFailed {
 				t.Errorf("next run: summary = %+v, want the deferred volume created", got)
 			}

@@ -1,4 +1,4 @@
-package report
+package snapper
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ type Protected struct {
 }
 
 // CountProtected counts what protects snaps (with their Protections, as
-// snapper.BuildInventory attaches them) and what rules cover.
+// BuildInventory attaches them) and what rules cover.
 func CountProtected(snaps []inventory.Snapshot, rules []inventory.RecycleBinRule) Protected {
 	p := Protected{RecycleBinRules: len(rules)}
 	for _, s := range snaps {
