@@ -132,7 +132,7 @@ func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *Regio
 		rr.Error = err.Error()
 		return
 	}
-	rr.Drills = scopeRows(opts.Scope, rowsForDrills(PlanDrills(inv, p, opts.Now), opts.DryRun), drillRowKey)
+	rr.Drills = scopeRows(opts.Scope, rowsForDrills(PlanDrills(inv, p, opts.Now)), drillRowKey)
 	if opts.DryRun {
 		return
 	}
@@ -171,7 +171,7 @@ func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *Regio
 	}
 }
 
-func rowsForDrills(ds []DrillDecision, dryRun bool) []DrillRow {
+func rowsForDrills(ds []DrillDecision) []DrillRow {
 	rows := make([]DrillRow, len(ds))
 	for i, d := range ds {
 		rows[i] = DrillRow{DrillDecision: d}
