@@ -42,7 +42,11 @@ func (d Drill) On() bool { return d.Every > 0 }
 // Drill defaults and bounds.
 const (
 	DefaultDrillVolumeType = "gp3"
-	DefaultDrillTimeout    = 30 * time.Minute
+	// DefaultDrillTimeout fits a drill's wait, with room, in one stack
+	// worker's invocation (WorkerTimeout 15 minutes less its deadline
+	// margin), so that a volume that never becomes available fails its
+	// drill there rather than being cut off as not started.
+	DefaultDrillTimeout = 10 * time.Minute
 	// maxDrillTimeout bounds how long a drill volume may live (and be
 	// billed): the next run's sweep deletes one older than its timeout.
 	maxDrillTimeout = 24 * time.Hour

@@ -12,10 +12,10 @@ func TestParseDrill(t *testing.T) {
 		want  Drill
 	}{
 		{``, Drill{}},
-		{`, "drill": {"every": "30 days"}`, Drill{Every: 30 * 24 * time.Hour, VolumeType: "gp3", Timeout: 30 * time.Minute}},
+		{`, "drill": {"every": "30 days"}`, Drill{Every: 30 * 24 * time.Hour, VolumeType: "gp3", Timeout: 10 * time.Minute}},
 		{`, "drill": {"every": "1 week", "sample": 3, "volume_type": "sc1", "timeout": "2 hours", "max_gib_per_day": 500}`,
 			Drill{Every: 7 * 24 * time.Hour, SampleCount: 3, VolumeType: "sc1", Timeout: 2 * time.Hour, MaxGiBPerDay: 500}},
-		{`, "drill": {"every": "7 days", "sample": "10%"}`, Drill{Every: 7 * 24 * time.Hour, SamplePercent: 10, VolumeType: "gp3", Timeout: 30 * time.Minute}},
+		{`, "drill": {"every": "7 days", "sample": "10%"}`, Drill{Every: 7 * 24 * time.Hour, SamplePercent: 10, VolumeType: "gp3", Timeout: 10 * time.Minute}},
 	} {
 		s, err := Parse("s", []byte(`{`+lifecycleBase+tt.extra+`}`))
 		if err != nil {
