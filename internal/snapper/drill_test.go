@@ -355,3 +355,34 @@ func describeCreateVolume(in any) string {
 	enc := cv.Encrypted != nil && *cv.Encrypted
 	return fmt.Sprintf("%s %s %s encrypted=%v token=%s tags=%v", *cv.SnapshotId, *cv.AvailabilityZone, cv.VolumeType, enc, *cv.ClientToken, ts)
 }
+
+// A run told to stop starting work (the Lambda deadline margin) while its
+// drills wait deletes their volumes and reports them not started, not
+// failed: the continuation drills them again.
+func TestDrillStoppedWhileWaitingIsNotStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		f := drillFleet(start)
+		f.VolumeCreatingFor = 5 * time.Minute
+		stop := make(chan struct{})
+		time.AfterFunc(time.Minute, func() { close(stop) })
+		opts := engineOptions(start)
+		opts.StopStarting = stop
+		rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+		rr := rep.Regions[0]
+		if rr.Summary.NotStarted != 2 || rr.Summary.Failed != 0 || rr.Summary.Drilled != 0 {
+			t.Fatalf("summary %+v, want 2 drills not started and none failed", rr.Summary)
+		}
+		for _, r := range rr.Drills {
+			if r.Status != StatusNotStarted || !r.Deleted {
+				t.Errorf("drill %+v: want not started, its volume deleted", r)
+			}
+			if _, ok := f.Volume(r.DrillVolumeID); ok {
+				t.Errorf("volume %s left behind", r.DrillVolumeID)
+			}
+			if s, _ := f.Snapshot(r.SnapshotID); len(s.Tags) != 1 {
+				t.Errorf("%s tagged %v: a drill that proved nothing records nothing", r.SnapshotID, s.Tags)
+			}
+		}
+	})
+}
