@@ -309,6 +309,9 @@ func waitAvailable(ctx context.Context, ec2 EC2, id string, start time.Time, tim
 	if poll <= 0 {
 		poll = DefaultDrillPoll
 	}
+	if timeout <= 0 {
+		timeout = config.DefaultDrillTimeout
+	}
 	state := inventory.VolumeCreating
 	for {
 		vols, err := ec2.VolumesMatching(ctx, []inventory.Filter{{Name: "volume-id", Values: []string{id}}})
