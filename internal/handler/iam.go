@@ -37,10 +37,6 @@ var calls = map[string][]string{
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
 		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
-	// The stanzas, the report's inventory (the listings snapshot uses, what
-	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
-	// and its objects written to the report bucket. No lease: it changes no
-	// snapshot.
 	// The restore drills: the fan-out as clean's; the worker lists the
 	// matched volumes, their snapshots and the drill volumes, creates
 	// volumes tagged in the creating call, deletes them, and tags the
@@ -50,6 +46,10 @@ var calls = map[string][]string{
 	Drill: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteVolume", "ec2:DescribeAvailabilityZones",
 		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+	// The stanzas, the report's inventory (the listings snapshot uses, what
+	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
+	// and its objects written to the report bucket. No lease: it changes no
+	// snapshot.
 	Report: {"dynamodb:Query", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rbin:GetRule", "rbin:ListRules", "s3:PutObject"},
 }
