@@ -68,7 +68,7 @@ func TestRunJobOnFakes(t *testing.T) {
 // changes snapshots refuses it unless --unsafe-now says so; previews take it.
 func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 	const nextYear = "2027-11-25T12:00:00Z"
-	for _, job := range []useCase{snapshotUseCase, cleanUseCase, replicateUseCase} {
+	for _, job := range []useCase{snapshotUseCase, cleanUseCase, replicateUseCase, drillUseCase} {
 		fakes, store := fakeAccount(t)
 		g := fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store))
 		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job)
