@@ -32,6 +32,17 @@ func TestWorkerVerdict(t *testing.T) {
 		{name: "failed action", base: dailyStanza, fail: func(f *ec2fake.Fake) {
 			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
 		}, want: "1 action failed"},
+		{name: "unknown outcome", base: dailyStanza, fail: func(f *ec2fake.Fake) {
+			// A create EC2 answers with a server error is sent, so its
+			// outcome is unknown; the listing that would settle it fails.
+			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer})
+			f.OnCall = func(op string, _ any) error {
+				if op == ec2fake.OpDescribeSnapshots && f.Calls(op) > 1 {
+					return &smithy.GenericAPIError{Code: "AuthFailure", Fault: smithy.FaultClient}
+				}
+				return nil
+			}
+		}, want: "1 action failed or its outcome is unknown"},
 		{name: "region failed", base: dailyStanza, fail: func(f *ec2fake.Fake) {
 			f.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Fault: smithy.FaultClient})
 		}, want: "every region failed, e.g. us-west-2"},
