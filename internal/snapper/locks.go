@@ -49,7 +49,8 @@ func reasonLock(l *inventory.Lock) string {
 // lockSnapshots locks every snapshot the run created whose row asks for a
 // lock (a stanza's "lock"), once the creates, settled ones included, are
 // done. A lock that fails is the row's LockError and counts as a failure:
-// the snapshot exists, without the protection the stanza asked for. The
+// the snapshot exists, without the protection the stanza asked for; so does
+// a lock the run stopped before (StopStarting, a cancelled context). The
 // observer hears of each lock as an action planned, started and done.
 func lockSnapshots(ctx context.Context, ec2 EC2, rows []SnapshotRow, opts Options) {
 	locks := 0
@@ -78,6 +79,14 @@ func lockSnapshots(ctx context.Context, ec2 EC2, rows []SnapshotRow, opts Option
 				"mode", r.Lock.Mode, "until", r.Lock.Until.UTC().Format(time.RFC3339))
 		}
 	})
+	// A lock the run stopped before is a failure, not work left: no later
+	// run locks a snapshot it did not create.
+	for i := range rows {
+		if r := &rows[i]; lockDue(*r) && status[i] == "" {
+			r.LockError = "not locked: the run stopped starting work before the lock"
+			slog.ErrorContext(ctx, "snapshot lock not started", "region", r.Region, "snapshot_id", r.SnapshotID)
+		}
+	}
 }
 
 // lockDue reports whether r is a snapshot the run created whose stanza

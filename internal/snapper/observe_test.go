@@ -1,6 +1,7 @@
 package snapper
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -174,5 +175,39 @@ func TestEveryMutatingCallIsObserved(t *testing.T) {
 					calls, obs.planned, obs.started, obs.done, obs.negative, calls)
 			}
 		})
+	}
+}
+
+// TestLockNotStartedIsAFailure: a run that stops starting work after its
+// creates and before their locks leaves snapshots without the lock their
+// stanza asks for, which no later run adds: each is a failure naming why,
+// not work left for a continuation.
+func TestLockNotStartedIsAFailure(t *testing.T) {
+	f := webFleet()
+	stop := make(chan struct{})
+	var once sync.Once
+	f.OnCall = func(op string, _ any) error {
+		if op == ec2fake.OpCreateSnapshot && f.Calls(op) == 4 {
+			once.Do(func() { close(stop) })
+		}
+		return nil
+	}
+	st := stanza(t, "daily", "12 hours", 1)
+	st.Lock = config.SnapshotLock{Mode: "governance", Duration: 60 * 24 * time.Hour}
+	opts := engineOptions(now)
+	opts.Workers = 1
+	opts.StopStarting = stop
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), opts)
+	if n := f.Calls(ec2fake.OpLockSnapshot); n != 0 {
+		t.Fatalf("%d LockSnapshot calls after the stop, want 0", n)
+	}
+	s := rep.Regions[0].Summary
+	for _, r := range rep.Regions[0].Snapshots {
+		if r.Status == StatusDone && !strings.Contains(r.LockError, "not locked: the run stopped") {
+			t.Errorf("%s: created, lock error %q; want one saying it was not locked", r.VolumeID, r.LockError)
+		}
+	}
+	if s.Created != 4 || s.Failed != 4 || Judge(rep, 0).Outcome != OutcomePartial {
+		t.Errorf("summary %+v, verdict %q; want 4 created, 4 failed (unlocked), partial", s, Judge(rep, 0).Outcome)
 	}
 }
