@@ -86,6 +86,13 @@ func TestFanoutFailsWithoutAValidStanza(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "every stored stanza is invalid") || len(pub.messages) != 0 {
 				t.Errorf("got %v and %d messages, want no message and an error saying every stored stanza is invalid", err, len(pub.messages))
 			}
+			// Nothing stored at all: nothing is asked for, no failure.
+			empty, none := fakeWorld(t, 1, "")
+			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), TopicARN: topicARN, SNS: &recordingSNS{},
+				ReplicationRule: "replication-rule", Events: &fakeRule{}})
+			if err := h.Invoke(invokeCtx(t, "req-g", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+				t.Errorf("nothing stored: %v, want no error", err)
+			}
 		})
 	}
 }
