@@ -82,7 +82,9 @@ func drillAllowance(p Policy) time.Duration {
 // created from the snapshot its DrillSnapshotTag names, and created more
 // than the time allowed before now. Anything else tagged as a drill
 // volume is reported and left alone (a tag anyone may write is no
-// authority to delete a volume that is in use or holds other data).
+// authority to delete a volume that is in use or holds other data). The
+// deletes are the run's first mutating actions (perform); with
+// Options.DryRun they stay planned.
 func sweepDrillVolumes(ctx context.Context, ec2 EC2, p Policy, opts Options) ([]SweptVolume, error) {
 	vols, err := drillVolumes(ctx, ec2)
 	if err != nil {
@@ -106,19 +108,39 @@ func sweepDrillVolumes(ctx context.Context, ec2 EC2, p Policy, opts Options) ([]
 			continue // a drill of another run may still be checking it
 		default:
 			sv.Reason = fmt.Sprintf("drill volume of run %s, created %s, older than the %s allowed", run, v.CreateTime.UTC().Format(time.RFC3339), allowed)
-			if opts.DryRun {
-				sv.Status = StatusPlanned
-				break
-			}
-			if err := ec2.DeleteVolume(ctx, v.ID); err != nil {
-				sv.Status, sv.Error = StatusFailed, err.Error()
-				slog.ErrorContext(ctx, "drill volume sweep failed", "region", ec2.Region(), "volume_id", v.ID, "error", err)
-				break
-			}
-			sv.Status = StatusDone
-			slog.InfoContext(ctx, "leftover drill volume deleted", "region", ec2.Region(), "volume_id", v.ID, "snapshot_id", v.SnapshotID, "run", run)
+			sv.Status = StatusPlanned
 		}
 		out = append(out, sv)
+	}
+	if opts.DryRun {
+		return out, nil
+	}
+	n := 0
+	for _, sv := range out {
+		if sv.Status == StatusPlanned {
+			n++
+		}
+	}
+	opts.planned(ec2.Region(), n)
+	perform(ctx, opts, ec2.Region(), len(out), func(i int) ([]*string, func(context.Context)) {
+		sv := &out[i]
+		if sv.Status != StatusPlanned {
+			return nil, nil
+		}
+		return []*string{&sv.Status}, func(ctx context.Context) {
+			if err := ec2.DeleteVolume(ctx, sv.VolumeID); err != nil {
+				sv.Status, sv.Error = StatusFailed, err.Error()
+				slog.ErrorContext(ctx, "drill volume sweep failed", "region", ec2.Region(), "volume_id", sv.VolumeID, "error", err)
+				return
+			}
+			sv.Status = StatusDone
+			slog.InfoContext(ctx, "leftover drill volume deleted", "region", ec2.Region(), "volume_id", sv.VolumeID, "snapshot_id", sv.SnapshotID, "run", sv.RunToken)
+		}
+	})
+	for i := range out {
+		if out[i].Status == StatusPlanned {
+			out[i].Status = StatusNotStarted
+		}
 	}
 	return out, nil
 }
@@ -407,6 +429,8 @@ func countDrills(s *Summary, rr RegionReport) {
 			s.Swept++
 		case StatusFailed:
 			s.Failed++
+		case StatusNotStarted:
+			s.NotStarted++
 		}
 	}
 }
