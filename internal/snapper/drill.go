@@ -41,8 +41,9 @@ type DrillRow struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// SweptVolume is a drill volume of an earlier run that a run found
-// (tagged DrillRunTag, older than the time allowed) and deleted.
+// SweptVolume is a volume tagged DrillRunTag by an earlier run that a run
+// found: deleted (older than the time allowed), or left alone with the
+// reason (attached, or not restored from the snapshot its tag names).
 type SweptVolume struct {
 	VolumeID   string    `json:"volume_id"`
 	SnapshotID string    `json:"snapshot_id"`
