@@ -170,7 +170,7 @@ func TestEveryAsynchronousInvocationHasAFailureDestination(t *testing.T) {
 
 // TestTemplatePassesCheckov runs checkov ($CHECKOV, else the one on PATH;
 // make test sets CHECKOV from scripts/ensure-checkov.sh, which pins the
-// release) on the embedded template, offline (--skip-download): any failed
+// release) on the embedded template and the spoke template, offline (--skip-download): any failed
 // check fails. Every check the template skips is in a resource's
 // Metadata.checkov.skip with a written reason. Without checkov the test
 // skips, except under CI=true outside -short.
@@ -204,14 +204,16 @@ func TestTemplatePassesCheckov(t *testing.T) {
 		}
 		t.Skip("checkov not found (scripts/ensure-checkov.sh installs it; or set CHECKOV)")
 	}
-	path := filepath.Join(t.TempDir(), "template.json")
-	if err := os.WriteFile(path, deploy.Template(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(checkov, "--file", path, "--framework", "cloudformation", "--compact", "--quiet", "--skip-download", "--output", "cli")
-	cmd.Env = append(os.Environ(), "BC_SKIP_MAPPING=TRUE")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("checkov found problems in the template (%v):\n%s", err, out)
+	for name, body := range map[string][]byte{"template.json": deploy.Template(), "spoke.json": deploy.SpokeTemplate()} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(checkov, "--file", path, "--framework", "cloudformation", "--compact", "--quiet", "--skip-download", "--output", "cli")
+		cmd.Env = append(os.Environ(), "BC_SKIP_MAPPING=TRUE")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("checkov found problems in %s (%v):\n%s", name, err, out)
+		}
 	}
 }

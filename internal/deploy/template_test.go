@@ -20,7 +20,8 @@ import (
 // TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
 // PATH; make test sets CFN_LINT from scripts/ensure-cfn-lint.sh, which pins
 // the release) on the embedded template: any error, warning or
-// informational finding fails; the same for the import template. Without
+// informational finding fails; the same for the import template and the
+// spoke template. Without
 // cfn-lint the test skips, except under CI=true outside -short (make
 // test-short runs no external tool).
 func TestTemplatePassesCfnLint(t *testing.T) {
@@ -39,7 +40,7 @@ func TestTemplatePassesCfnLint(t *testing.T) {
 		t.Fatalf("%s --version: %v\n%s", lint, err, out)
 	}
 	t.Logf("%s", out)
-	for name, body := range map[string][]byte{"template.json": deploy.Template(), "import.json": deploy.ImportTemplate()} {
+	for name, body := range map[string][]byte{"template.json": deploy.Template(), "import.json": deploy.ImportTemplate(), "spoke.json": deploy.SpokeTemplate()} {
 		path := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(path, body, 0o600); err != nil {
 			t.Fatal(err)
