@@ -61,7 +61,7 @@ func TestAlarmsWatchEveryFunctionAndAStoppedPipeline(t *testing.T) {
 	if compact(sub["Protocol"]) != `"email"` || compact(sub["Endpoint"]) != `{"Ref":"AlarmEmail"}` || tpl.Resources["AlarmEmailSubscription"].Condition != "HasAlarmEmail" || tpl.Resources["AlarmTopic"].Condition != "HasAlarmEmail" {
 		t.Errorf("alarm e-mail subscription %v", sub)
 	}
-	if alarms != 11 {
-		t.Errorf("%d alarms, want 11: an Errors alarm per function, two pipeline heartbeats, the RPO and the failed-events alarms", alarms)
+	if alarms != 12 {
+		t.Errorf("%d alarms, want 12: an Errors alarm per function, two pipeline heartbeats, the RPO, the failed-events and the dead-letter alarms", alarms)
 	}
 }

@@ -72,31 +72,40 @@ func TestLogGroupsAreKeptAndEncryptable(t *testing.T) {
 	}
 }
 
-// Topics are encrypted and take messages only from the stack's functions;
-// both tables may use a customer-managed key; the lease table has
-// point-in-time recovery.
-func TestTopicsAndTablesAreEncrypted(t *testing.T) {
+// The cell queues are encrypted and take messages only from the stack's
+// functions (a forged cell naming a worker that holds a lease would take
+// that lease over, the hand-over of a continuation) and only over TLS;
+// each redrives to the dead-letter queue; both tables may use a
+// customer-managed key; the lease table has point-in-time recovery.
+func TestQueuesAndTablesAreEncrypted(t *testing.T) {
 	tpl := parseTemplate(t)
-	publishers := map[string][]string{
-		"CreateSnapshotTopic":      {"FanoutCreateSnapshotRole", "CreateSnapshotRole"},
-		"CleanSnapshotTopic":       {"FanoutCleanSnapshotRole", "CleanSnapshotRole"},
-		"ReplicationSnapshotTopic": {"FanoutReplicationSnapshotRole", "ReplicationSnapshotRole"},
+	senders := map[string][]string{
+		"CreateSnapshotQueue":      {"FanoutCreateSnapshotRole", "CreateSnapshotRole"},
+		"CleanSnapshotQueue":       {"FanoutCleanSnapshotRole", "CleanSnapshotRole"},
+		"ReplicationSnapshotQueue": {"FanoutReplicationSnapshotRole", "ReplicationSnapshotRole"},
 	}
-	for topic, roles := range publishers {
-		if k := compact(props(t, tpl, topic)["KmsMasterKeyId"]); k != `{"Fn::If":["HasTopicKey",{"Ref":"TopicKmsKeyArn"},"alias/aws/sns"]}` {
-			t.Errorf("topic %s: KmsMasterKeyId %s", topic, k)
+	for queue, roles := range senders {
+		q := props(t, tpl, queue)
+		if compact(q["SqsManagedSseEnabled"]) != `{"Fn::If":["HasTopicKey",{"Ref":"AWS::NoValue"},true]}` || compact(q["KmsMasterKeyId"]) != `{"Fn::If":["HasTopicKey",{"Ref":"TopicKmsKeyArn"},{"Ref":"AWS::NoValue"}]}` {
+			t.Errorf("queue %s: encryption %v %v", queue, q["SqsManagedSseEnabled"], q["KmsMasterKeyId"])
+		}
+		if r := compact(q["RedrivePolicy"]); r != `{"deadLetterTargetArn":{"Fn::GetAtt":["CellsDeadLetterQueue","Arn"]},"maxReceiveCount":3}` {
+			t.Errorf("queue %s: redrive %s", queue, r)
 		}
 		var arns []any
 		for _, r := range roles {
 			arns = append(arns, map[string]any{"Fn::GetAtt": []any{r, "Arn"}})
 		}
-		p := props(t, tpl, topic+"Policy")
+		p := props(t, tpl, queue+"Policy")
 		doc := compact(p["PolicyDocument"])
-		deny := compact(map[string]any{"Sid": "OnlyTheStacksFunctionsPublish", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
-			"Action": "sns:Publish", "Resource": map[string]any{"Ref": topic},
+		arn := map[string]any{"Fn::GetAtt": []any{queue, "Arn"}}
+		deny := compact(map[string]any{"Sid": "OnlyTheStacksFunctionsSend", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "sqs:SendMessage", "Resource": arn,
 			"Condition": map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": arns}}})
-		if compact(p["Topics"]) != `[{"Ref":"`+topic+`"}]` || !strings.Contains(doc, deny) {
-			t.Errorf("topic %s: policy %s, want every publisher but %v denied", topic, doc, roles)
+		tls := compact(map[string]any{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "sqs:*", "Resource": arn, "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}})
+		if compact(p["Queues"]) != `[{"Ref":"`+queue+`"}]` || !strings.Contains(doc, deny) || !strings.Contains(doc, tls) {
+			t.Errorf("queue %s: policy %s, want every sender but %v denied, and plain HTTP", queue, doc, roles)
 		}
 	}
 	for _, table := range []string{"EbsSnapshotConfigurationTable", "LeaseTable"} {

@@ -66,14 +66,14 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 	}
 	ref := func(s string) string { b, _ := json.Marshal(map[string]string{"Ref": s}); return string(b) }
 	for _, tc := range []struct {
-		id, handler, memory, timeout, topic, rule string
+		id, handler, memory, timeout, queue, rule string
 	}{
-		{"FanoutCreateSnapshotFunction", "fanout-snapshot", "LambdaMemoryFanout", "FanoutTimeout", "CreateSnapshotTopic", "ScheduledRuleReplicationFunction"},
-		{"FanoutCleanSnapshotFunction", "fanout-clean", "LambdaMemoryFanout", "FanoutTimeout", "CleanSnapshotTopic", ""},
-		{"FanoutReplicationSnapshotFunction", "fanout-replication", "LambdaMemoryFanout", "FanoutTimeout", "ReplicationSnapshotTopic", ""},
-		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotTopic", ""},
-		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotTopic", ""},
-		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotTopic", ""},
+		{"FanoutCreateSnapshotFunction", "fanout-snapshot", "LambdaMemoryFanout", "FanoutTimeout", "CreateSnapshotQueue", "ScheduledRuleReplicationFunction"},
+		{"FanoutCleanSnapshotFunction", "fanout-clean", "LambdaMemoryFanout", "FanoutTimeout", "CleanSnapshotQueue", ""},
+		{"FanoutReplicationSnapshotFunction", "fanout-replication", "LambdaMemoryFanout", "FanoutTimeout", "ReplicationSnapshotQueue", ""},
+		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotQueue", ""},
+		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotQueue", ""},
+		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotQueue", ""},
 		{"ReportFunction", "report", "LambdaMemoryReport", "WorkerTimeout", "", ""},
 	} {
 		r, ok := tpl.Resources[tc.id]
@@ -103,8 +103,8 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 			"EBS_SNAPPER_HANDLER": `"` + tc.handler + `"`,
 			"EBS_SNAPPER_TABLE":   ref("EbsSnapshotConfigurationTable"),
 		}
-		if tc.topic != "" {
-			want["EBS_SNAPPER_TOPIC_ARN"] = ref(tc.topic)
+		if tc.queue != "" {
+			want["EBS_SNAPPER_QUEUE_URL"] = ref(tc.queue)
 		}
 		if tc.rule != "" {
 			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)

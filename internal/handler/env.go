@@ -27,9 +27,10 @@ const (
 	NameEnv = "EBS_SNAPPER_HANDLER"
 	// TableEnv is the configuration table, in the function's region.
 	TableEnv = "EBS_SNAPPER_TABLE"
-	// TopicEnv is the SNS topic ARN: a fan-out publishes to it; a worker
-	// is subscribed to it and publishes its continuations to it.
-	TopicEnv = "EBS_SNAPPER_TOPIC_ARN"
+	// QueueEnv is the URL of the pipeline's SQS queue: a fan-out sends its
+	// cells to it; a worker is fed from it and sends its continuations to
+	// it.
+	QueueEnv = "EBS_SNAPPER_QUEUE_URL"
 	// LeaseTableEnv is the lease table (workers), in the function's region.
 	LeaseTableEnv = "EBS_SNAPPER_LEASE_TABLE"
 	// MaxHopsEnv optionally overrides DefaultMaxHops (workers), a
@@ -95,7 +96,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		"platform", build.GOOS+"/"+build.GOARCH, "go", build.GoVersion)
 	cfg := Config{
 		Name:            getenv(NameEnv),
-		TopicARN:        getenv(TopicEnv),
+		QueueURL:        getenv(QueueEnv),
 		ReplicationRule: getenv(ReplicationRuleEnv),
 		Version:         build.Version,
 	}
@@ -154,7 +155,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		return nil, err
 	}
 	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
-	cfg.SNS, cfg.Events = sdkClients(awsCfg)
+	cfg.SQS, cfg.Events = sdkClients(awsCfg)
 	if t := getenv(LeaseTableEnv); t != "" {
 		cfg.Leases = lease.FromConfig(awsCfg, t)
 	}

@@ -15,12 +15,14 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// fanout publishes one message per enabled region to the pipeline's topic,
-// without the original's 5 s sleeps (SNS takes far more than one publish a
-// second, and each worker throttles its own region). The snapshot fan-out
-// first switches the replication rule. Its event is only logged: what to do
-// depends on the function, not on the event. One region's failed publish
-// never stops the others; the invocation then fails.
+// fanout sends one message per cell, an account and an enabled region, to
+// the pipeline's queue, ten to a SendMessageBatch call, without the
+// original's 5 s sleeps (each worker throttles its own cell, and the
+// queue's event source mapping bounds how many run at once). The cells
+// are the hub's own account's, and those of Config.Accounts. The snapshot
+// fan-out first switches the replication rule. Its event is only logged:
+// what to do depends on the function, not on the event. One cell's failed
+// send never stops the others; the invocation then fails.
 func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	var ev events.CloudWatchEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
@@ -51,16 +53,29 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		regions, err = regionsWithSnapshots(ctx, env)
 		errs = append(errs, err)
 	}
-	published := 0
-	for _, region := range regions {
-		if err := h.publish(ctx, region, Message(region)); err != nil {
-			slog.ErrorContext(ctx, "publish failed", "region", region, "error", err)
+	accounts, err := h.otherAccounts(ctx, env.Account)
+	errs = append(errs, err)
+	var cells []regionMessage
+	for _, a := range append([]string{""}, accounts...) {
+		for _, region := range regions {
+			cells = append(cells, regionMessage{Account: a, Region: region})
+		}
+	}
+	bodies := make([]string, len(cells))
+	for i, c := range cells {
+		bodies[i] = cellBody(c)
+	}
+	sent := 0
+	for i, err := range sendMessages(ctx, h.cfg.SQS, h.cfg.QueueURL, bodies) {
+		if err != nil {
+			err = fmt.Errorf("send the cell of %s in %s to %s: %w", h.accountOf(cells[i]), cells[i].Region, h.cfg.QueueURL, err)
+			slog.ErrorContext(ctx, "cell not sent", "account", h.accountOf(cells[i]), "region", cells[i].Region, "error", err)
 			errs = append(errs, err)
 			continue
 		}
-		published++
+		sent++
 	}
-	slog.InfoContext(ctx, "fanned out", "topic", h.cfg.TopicARN, "regions", published)
+	slog.InfoContext(ctx, "fanned out", "queue", h.cfg.QueueURL, "regions", len(regions), "accounts", 1+len(accounts), "cells", sent)
 	return errors.Join(errs...)
 }
 
@@ -134,13 +149,42 @@ func Message(region string) string {
 	return `{"region": ` + string(r) + `}`
 }
 
-// publish sends one region's message to the topic: a fan-out's, or a
-// worker's continuation to its own topic.
+// cellBody is a fan-out's message for a cell: Message for the hub's own
+// account, {"account": "<a>", "region": "<r>"} for another.
+func cellBody(c regionMessage) string {
+	if c.Account == "" {
+		return Message(c.Region)
+	}
+	b, _ := json.Marshal(c) // strings and an int always marshal
+	return string(b)
+}
+
+// otherAccounts lists the accounts besides the hub's (hub) that the
+// fan-out sends cells for (Config.Accounts); none without it. An error
+// listing them fails the invocation, after the hub's own cells are sent.
+func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]string, error) {
+	if h.cfg.Accounts == nil {
+		return nil, nil
+	}
+	all, err := h.cfg.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the accounts to fan out to: %w", err)
+	}
+	var out []string
+	for _, a := range all {
+		if a != hub && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// send sends a worker's continuation for msg's cell to its own queue.
 //
-// IAM: sns:Publish on the topic.
-func (h *Handler) publish(ctx context.Context, region, body string) error {
-	if err := publishMessage(ctx, h.cfg.SNS, h.cfg.TopicARN, body); err != nil {
-		return fmt.Errorf("publish region %s to %s: %w", region, h.cfg.TopicARN, err)
+// IAM: sqs:SendMessage on the queue (SendMessageBatch).
+func (h *Handler) send(ctx context.Context, msg regionMessage, body string) error {
+	if err := sendMessages(ctx, h.cfg.SQS, h.cfg.QueueURL, []string{body})[0]; err != nil {
+		return fmt.Errorf("send the continuation of %s in %s to %s: %w", h.accountOf(msg), msg.Region, h.cfg.QueueURL, err)
 	}
 	return nil
 }
