@@ -44,7 +44,7 @@ type runLeases struct {
 // holds is removed from env (regions and clients), and its skip line is
 // returned by region: that run does the work. Any other failure to take a
 // lease releases those taken and is returned. A nil src.Leases takes none.
-func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job snapper.Job, token string) (*runLeases, map[string]string, error) {
+func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job useCase, token string) (*runLeases, map[string]string, error) {
 	if src.Leases == nil {
 		return nil, nil, nil
 	}
@@ -52,8 +52,7 @@ func takeLeases(ctx context.Context, src account.Sources, env *account.Environme
 	l := &runLeases{store: src.Leases, holder: fmt.Sprintf("cli:%s:%d:%s", host, os.Getpid(), token), chain: token, stop: make(chan struct{})}
 	busy := map[string]string{}
 	var regions []string
-	var clients []snapper.EC2
-	for i, region := range env.Regions {
+	for _, region := range env.Regions.Names() {
 		key := lease.Key(job.String(), region)
 		err := l.acquire(ctx, key)
 		if errors.Is(err, lease.ErrNoTable) {
@@ -73,9 +72,9 @@ func takeLeases(ctx context.Context, src account.Sources, env *account.Environme
 			return nil, nil, fmt.Errorf("%s in %s: %w (grant dynamodb:PutItem and dynamodb:DeleteItem on the table, or run with --ignore-lease)", job, region, err)
 		}
 		l.keys = append(l.keys, key)
-		regions, clients = append(regions, region), append(clients, env.Clients[i])
+		regions = append(regions, region)
 	}
-	env.Regions, env.Clients = regions, clients
+	env.Regions = snapper.OnlyRegions(env.Regions, func(r string) bool { return slices.Contains(regions, r) })
 	l.wg.Go(func() { l.renew(ctx) })
 	return l, busy, nil
 }

@@ -101,7 +101,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := report.Collect(ctx, report.Account{ID: env.Account, Clients: env.Clients, Policy: env.Policy, Invalid: env.InvalidMessages()},
+	rep := report.Collect(ctx, report.Account{ID: env.Account, Regions: env.Regions, Policy: env.Policy, Invalid: env.InvalidMessages()},
 		report.Options{Now: now, Grace: grace, Scope: scope})
 
 	switch {
@@ -148,9 +148,9 @@ func writeHTML(path string, rep report.Report) error {
 	return nil
 }
 
-// runFigures are a snapshot or clean run's figures per region that ran,
-// the same the Lambda workers publish in EMF.
-func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
+// actionFigures are the action figures of a run (report.ActionsOf), per
+// region that ran, the same the Lambda workers publish in EMF.
+func actionFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
 	out := []report.Figures{}
 	for _, rr := range rep.Regions {
 		if rr.Skipped != "" || rep.DryRun {

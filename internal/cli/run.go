@@ -82,7 +82,7 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobSnapshot)
+			return runJobWithAWS(cmd.Context(), g, o, snapshotUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -106,7 +106,7 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobClean)
+			return runJobWithAWS(cmd.Context(), g, o, cleanUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -134,7 +134,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobReplicate)
+			return runJobWithAWS(cmd.Context(), g, o, replicateUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -157,7 +157,7 @@ keep or skip). Makes no change.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobPlan)
+			return runJobWithAWS(cmd.Context(), g, o, planUseCase)
 		},
 	}
 	o.addFlags(cmd, false)
@@ -197,21 +197,21 @@ func (o *runOptions) evaluationTime() (time.Time, error) {
 // would delete snapshots before their retention has passed, and
 // "snapshot --now <last year>" would tag new ones with a DeleteOn already
 // past. Dry runs and plan only preview, so --now is safe there.
-func (o *runOptions) checkNow(job snapper.Job) error {
-	if o.now == "" || o.dryRun || job == snapper.JobPlan || o.unsafeNow {
+func (o *runOptions) checkNow(job useCase) error {
+	if o.now == "" || o.dryRun || job.name == snapper.PipelinePlan || o.unsafeNow {
 		return nil
 	}
-	risk := map[snapper.Job]string{
-		snapper.JobSnapshot:  "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
-		snapper.JobClean:     "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
-		snapper.JobReplicate: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
-	}[job]
+	risk := map[string]string{
+		snapper.PipelineSnapshot:    "takes what is due and the DeleteOn of new snapshots from --now, so a time other than the clock's can date new snapshots short",
+		snapper.PipelineClean:       "deletes what is due as of --now, so a later time deletes snapshots before their retention has passed",
+		snapper.PipelineReplication: "dates replicas and retires them as of --now, so a time other than the clock's can delete replicas early",
+	}[job.name]
 	return usagef("--now %s: a %s run %s; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job, risk)
 }
 
 // runJobWithAWS runs job against the AWS account of the standard
 // credential chain, counting its API calls.
-func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job useCase) error {
 	calls := &awsclient.Calls{}
 	src, err := awsSources(ctx, g, calls)
 	if err != nil {
@@ -222,7 +222,7 @@ func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job sna
 
 // runJob loads the account from src and runs job in its regions; calls,
 // when non-nil, holds the API call counts the report shows.
-func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job, src account.Sources, calls *awsclient.Calls) error {
+func runJob(ctx context.Context, g *globalOptions, o *runOptions, job useCase, src account.Sources, calls *awsclient.Calls) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -244,7 +244,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		// there is nothing to snapshot and nothing clean may delete.
 		// The report's usual shape, with no region, so that a script
 		// reading --json or CSV always gets its format.
-		rep := snapper.Report{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+		rep := snapper.Report{Job: job.name, Now: now.UTC(), DryRun: o.dryRun || job.name == snapper.PipelinePlan, Regions: []snapper.RegionReport{}}
 		out := newOutput(rep, env.Account, invalid, []report.Figures{}, calls)
 		err := o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error {
 			_, err := fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", env.Account)
@@ -263,14 +263,13 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		DryRun:    o.dryRun,
 		Scope:     scope,
 		Version:   version.Current().Version,
-		Remote:    env.Remote,
 		RunToken:  snapper.NewRunToken(time.Now()),
 		CopyLimit: o.copyLimit,
 	}
 	// A run that changes snapshots holds each region's lease, as the
 	// stack's workers do: one run per pipeline and region at a time.
 	var busy map[string]string
-	if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
+	if !o.dryRun && job.name != snapper.PipelinePlan && !o.ignoreLease {
 		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
 		if err != nil {
 			return err
@@ -291,7 +290,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		restoreNotice = g.interrupt.noticeTo(bars.writer())
 	}
 	interrupted, runEnded := g.interrupt.startRun(&opts)
-	rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+	rep := job.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 	busyRegions(&rep, busy)
 	runEnded()
 	if bars != nil {
@@ -299,7 +298,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 		restoreNotice()
 		g.setupLogging(g.stderr)
 	}
-	out := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
+	out := newOutput(rep, env.Account, invalid, actionFigures(rep, calls), calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
 	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width(), g.quiet); return nil },
 		func(w io.Writer) error { return writeRunCSV(w, out) })

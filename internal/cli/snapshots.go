@@ -75,7 +75,7 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 		return err
 	}
 	out := listing{Account: env.Account, Now: now.UTC(),
-		Regions: snapper.ListSnapshots(ctx, env.Clients, env.Policy, now, scope, o.latest)}
+		Regions: snapper.New(env.Regions, env.Policy, snapper.Options{Now: now, Scope: scope}).List(ctx, o.latest)}
 	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { return writeListing(w, out, g.width()) },
 		func(w io.Writer) error { return writeListingCSV(w, out) })
 	if err != nil {

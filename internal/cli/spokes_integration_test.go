@@ -15,7 +15,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 // spokeRole returns the spoke role as account sees it, through the

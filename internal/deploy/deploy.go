@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -92,7 +93,7 @@ type Options struct {
 // each schedule expression (CheckSchedule).
 func CheckParameters(params map[string]string) error {
 	names := ParameterNames()
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		switch {
 		case k == ParamBucket || k == ParamKey:
 			return fmt.Errorf("--parameter %s: deploy sets it (the code bucket and key); use --zip for other code", k)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -141,11 +142,11 @@ func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stac
 	}
 	if stack == nil {
 		var params []cfntypes.Parameter
-		for _, k := range sortedKeys(set) {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
 			params = append(params, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(set[k])})
 		}
 		fmt.Fprintf(out, "stack %s (%s) will be created with these parameters (the rest take the template's defaults):\n", name, region)
-		for _, k := range sortedKeys(set) {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
 			fmt.Fprintf(out, "  parameter %s: %s\n", k, set[k])
 		}
 		if err := ask(confirm, fmt.Sprintf("Create stack %s in %s?", name, region)); err != nil {
@@ -322,13 +323,4 @@ func functionNames(ctx context.Context, api CloudFormationAPI, name string) ([]s
 	}
 	slices.Sort(names)
 	return names, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

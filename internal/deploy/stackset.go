@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -169,7 +170,7 @@ func ensureSpokes(ctx context.Context, c Clients, stack *cfntypes.Stack, opts Op
 		}
 	}
 	var cfParams []cfntypes.Parameter
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		cfParams = append(cfParams, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(params[k])})
 	}
 	current, err := describeStackSet(ctx, c.StackSets, SpokeStackSet, set.callAs)

@@ -19,7 +19,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // sqsEvent is testdata/sqs-event.json, an SQS event as Lambda's event
@@ -85,7 +85,7 @@ func TestSQSWorkerReportsOnlyTheFailedCells(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fakes, store := fakeWorld(t, 1, dailyStanza)
 			logs := captureLogs(t)
-			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Account: ebstest.AccountID})
+			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID})
 			resp, err := h.Handle(invokeCtx(t, "req-sqs", 5*time.Minute), sqsEvent(t, tc.bodies...))
 			if (err != nil) != tc.fails {
 				t.Errorf("error %v, want an error %v", err, tc.fails)
@@ -117,7 +117,7 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	}
 	var asked []string
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ebstest.AccountID,
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID,
 		SourcesFor: func(_ context.Context, id string) (account.Sources, error) {
 			asked = append(asked, id)
 			if id != "222222222222" {
@@ -148,7 +148,7 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	captureLogs(t)
 	q := &recordingSQS{fail: func(body string) bool { return strings.Contains(body, `"444444444444","region":"us-west-2"`) }}
 	accounts := []string{"222222222222", "123456789012", "333333333333", "444444444444", "222222222222"}
-	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, store), Account: ebstest.AccountID,
+	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
 		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]string, error) { return accounts, nil }})
 	err := h.Invoke(invokeCtx(t, "req-fan", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
 	if err == nil || !strings.Contains(err.Error(), "send the cell of 444444444444 in us-west-2") {
