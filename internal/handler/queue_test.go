@@ -106,8 +106,8 @@ func TestSQSWorkerReportsOnlyTheFailedCells(t *testing.T) {
 }
 
 // A cell of another account runs on the Sources that Config.SourcesFor
-// gives for it, under a lease of its own (account/region), and its
-// continuation names the account again.
+// gives for it, and its
+// figures carry its account.
 func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	hub, hubStore := fakeWorld(t, 1, dailyStanza)
 	// The spoke's stanzas are in the hub's table, under its account id.
@@ -116,8 +116,9 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	var asked []string
+	var metrics lockedBuffer
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID,
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID, Metrics: &metrics,
 		SourcesFor: func(_ context.Context, id string) (account.Sources, error) {
 			asked = append(asked, id)
 			if id != "222222222222" {
@@ -134,6 +135,10 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	}
 	if n, m := len(spoke["us-west-2"].Snapshots()), len(hub["us-west-2"].Snapshots()); n != 3 || m != 0 {
 		t.Errorf("%d snapshots in the spoke, %d in the hub; want 3 and 0", n, m)
+	}
+	// The cell's figures carry its account (the Account dimension).
+	if !strings.Contains(metrics.String(), `"Account":"222222222222"`) || strings.Contains(metrics.String(), ec2fake.AccountID) {
+		t.Errorf("EMF lines lack the spoke's account, or name the hub's:\n%s", metrics.String())
 	}
 	if !slices.Equal(asked, []string{"222222222222", "333333333333"}) {
 		t.Errorf("SourcesFor asked for %v", asked)

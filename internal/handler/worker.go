@@ -170,7 +170,7 @@ func (h *Handler) engine(uc useCase) regionRun {
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
 			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
 			"outcome", verdict.Outcome)
-		h.emit(ctx, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
+		h.emit(ctx, withAccount(env.Account, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled))...)
 		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
 		return left, verdictError(uc.name, region, verdict)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +123,29 @@ func TestEMF(t *testing.T) {
 	}
 	if out := EMF(now, Figures{Region: "eu-west-1"}); len(out) != 0 {
 		t.Errorf("figures without a measurement gave %q, want nothing", out)
+	}
+}
+
+// A cell's figures carry its account: the region-wide line adds the
+// [Account] set, one series per account; a stanza line names the account
+// as a property only.
+func TestEMFAccountDimension(t *testing.T) {
+	inv, p := fleet(t)
+	figs := ForRegion(inv, p, Options{Now: now}).Figures()
+	for i := range figs {
+		figs[i].Account = "222222222222"
+	}
+	out := EMF(now, figs...)
+	docs := parseEMF(t, out)
+	if len(docs) != 2 {
+		t.Fatalf("%d lines, want 2", len(docs))
+	}
+	for i, want := range []string{"[[Region] [] [Account]]", "[[Region ConfigId]]"} {
+		if docs[i]["Dimensions"] != want {
+			t.Errorf("line %d: dimensions %v, want %s", i, docs[i]["Dimensions"], want)
+		}
+	}
+	if n := strings.Count(string(out), `"Account":"222222222222"`); n != 2 {
+		t.Errorf("the account is on %d lines, want both:\n%s", n, out)
 	}
 }
