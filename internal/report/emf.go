@@ -67,11 +67,13 @@ func (r Region) Figures() []Figures {
 // which publishes the metric with no dimension as well, so one alarm on
 // VolumesLate + VolumesMissing watches every region. Only region-wide lines
 // carry the empty set: stanza lines would count the same volumes twice.
-// With an Account, a region-wide line also has the set [Account], one
-// series per account of an organisation (not [Account, Region]: a
-// thousand accounts in 17 regions would be 17,000 series a metric, each
-// billed as a custom metric); every line carries the account as a
-// property, which CloudWatch Logs Insights can group by.
+// With an Account, a region-wide line's coverage metrics (VolumesMatched,
+// VolumesLate, VolumesMissing) are also published with the set [Account]
+// (a second directive), one series per account of an organisation: the
+// per-account RPO. Not the action metrics, and not [Account, Region]:
+// every series is billed as a custom metric, and a thousand accounts in
+// 17 regions would be 17,000 series a metric. Every line carries the
+// account as a property, which CloudWatch Logs Insights can group by.
 //
 // Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 // (a DimensionSet MAY be empty; at most 100 metrics per directive).
@@ -82,7 +84,6 @@ func EMF(now time.Time, figs ...Figures) []byte {
 		dims := [][]string{{"Region"}, {}}
 		if f.Account != "" {
 			doc["Account"] = f.Account
-			dims = append(dims, []string{"Account"})
 		}
 		if f.ConfigID != "" {
 			doc["ConfigId"] = f.ConfigID
@@ -108,10 +109,11 @@ func EMF(now time.Time, figs ...Figures) []byte {
 		if len(metrics) == 0 {
 			continue
 		}
-		doc["_aws"] = metadata{
-			Timestamp:         now.UnixMilli(),
-			CloudWatchMetrics: []metricDirective{{Namespace: Namespace, Dimensions: dims, Metrics: metrics}},
+		directives := []metricDirective{{Namespace: Namespace, Dimensions: dims, Metrics: metrics}}
+		if f.Account != "" && f.ConfigID == "" && f.Coverage != nil {
+			directives = append(directives, metricDirective{Namespace: Namespace, Dimensions: [][]string{{"Account"}}, Metrics: metrics[:3]})
 		}
+		doc["_aws"] = metadata{Timestamp: now.UnixMilli(), CloudWatchMetrics: directives}
 		line, err := json.Marshal(doc)
 		if err != nil {
 			// Strings, ints and these structs always marshal.
