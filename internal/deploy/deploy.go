@@ -230,6 +230,9 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	haveStack := stack != nil
 	if !opts.NoStack {
 		set := map[string]string{ParamBucket: bucket, ParamKey: key, ParamArchitecture: arch}
+		for k, v := range opts.Spokes.stackParameters() {
+			set[k] = v
+		}
 		for k, v := range opts.Parameters {
 			set[k] = v
 		}

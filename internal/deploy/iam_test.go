@@ -324,6 +324,11 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		{"ReplicationSnapshotRole", "DeleteReplicas", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
 		{"ReplicationSnapshotRole", "Continue", "sqs:SendMessage", `{"Fn::GetAtt":["ReplicationSnapshotQueue","Arn"]}`, nil},
+		// The spoke role alone, in any account, and only when the stack
+		// protects other accounts (the statement is under ProtectsOthers).
+		{"CreateSnapshotRole", "AssumeSpokeRole", "sts:AssumeRole", `{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role${RolePath}${SpokeRoleName}"}`, nil},
+		{"CleanSnapshotRole", "AssumeSpokeRole", "sts:AssumeRole", `{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role${RolePath}${SpokeRoleName}"}`, nil},
+		{"FanoutCleanSnapshotRole", "ListOrganizationAccounts", "organizations:ListAccountsForParent", `"*"`, nil},
 		// Objects under the prefix and the account only, in that bucket.
 		{"ReportRole", "WriteReport", "s3:PutObject", `{"Fn::Sub":"arn:${AWS::Partition}:s3:::${ReportBucket}/${ReportPrefix}${AWS::AccountId}/*"}`, nil},
 		{"ReportRole", "ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
@@ -357,11 +362,12 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 				t.Errorf("%s statement %s grants %v on the configuration table, want dynamodb:Query only", f.Role, st.Sid, st.actions())
 			}
 			// Any mutating grant on every resource would widen the role:
-			// only Describe calls, and Recycle Bin's ListRules (which has
-			// no resource), may use "*".
+			// only Describe calls, Recycle Bin's ListRules (which has no
+			// resource) and Organizations' List calls (on the root and
+			// units the fan-out finds as it walks the tree) may use "*".
 			if r, ok := st.Resource.(string); ok && r == "*" {
 				for _, a := range st.actions() {
-					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" {
+					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" && !strings.HasPrefix(a, "organizations:List") {
 						t.Errorf("%s statement %s grants %s on every resource", f.Role, st.Sid, a)
 					}
 				}

@@ -74,6 +74,29 @@ func (s Spokes) Check() error {
 	return nil
 }
 
+// The hub stack's parameters that say which accounts its fan-outs send
+// cells for and how its workers reach them.
+const (
+	ParamProtectedAccounts = "ProtectedAccounts"
+	ParamSpokeRoleName     = "SpokeRoleName"
+	ParamSpokeExternalID   = "SpokeExternalId"
+)
+
+// stackParameters are the hub stack's parameters for s: the units or
+// accounts in scope, the spoke role's name and the external id; none when
+// s asks for no spokes (the stack keeps what it has).
+func (s Spokes) stackParameters() map[string]string {
+	if !s.Set() {
+		return nil
+	}
+	scope := append(slices.Clone(s.OrgUnits), s.Accounts...)
+	return map[string]string{
+		ParamProtectedAccounts: strings.Join(scope, ","),
+		ParamSpokeRoleName:     cmp.Or(s.RoleName, DefaultSpokeRoleName),
+		ParamSpokeExternalID:   s.ExternalID,
+	}
+}
+
 // hubRoles returns the ARNs of the hub stack's roles that the spokes trust
 // (its WorkerRoleArns and ReportRoleArn outputs), each checked to be a
 // role of the hub account, so that the spoke never trusts anyone else.

@@ -111,6 +111,7 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		}
 		if tc.timeout == "FanoutTimeout" {
 			want["EBS_SNAPPER_REGIONS"] = ref("Regions")
+			want["EBS_SNAPPER_ACCOUNTS"] = ref("ProtectedAccounts")
 		}
 		switch {
 		case tc.handler == "report":
@@ -122,6 +123,8 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		case tc.timeout == "WorkerTimeout":
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
 			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
+			want["EBS_SNAPPER_SPOKE_ROLE"] = ref("SpokeRoleName")
+			want["EBS_SNAPPER_EXTERNAL_ID"] = ref("SpokeExternalId")
 		}
 		if tc.handler == "replication" {
 			want["EBS_SNAPPER_COPY_LIMIT"] = ref("CopyLimit")
