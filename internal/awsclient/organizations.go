@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -107,6 +108,10 @@ func (w *walker) walk(ctx context.Context, parent string, path []string, in bool
 	return nil
 }
 
+// ErrNoOrganization is returned by OrgPath when the caller's account is
+// in no organisation (AWSOrganizationsNotInUseException).
+var ErrNoOrganization = errors.New("the account is in no organisation")
+
 // OrgPath returns the OU path of account (root's child first) with
 // organizations:ListParents, for a run given its accounts by id rather than
 // from the tree; nil when the account sits under the root.
@@ -117,6 +122,10 @@ func OrgPath(ctx context.Context, cfg aws.Config, account string) ([]string, err
 	child := account
 	for range 6 { // OUs nest at most five deep under a root.
 		out, err := api.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(child)})
+		var none *orgtypes.AWSOrganizationsNotInUseException
+		if errors.As(err, &none) {
+			return nil, ErrNoOrganization
+		}
 		if err != nil {
 			return nil, fmt.Errorf("find the organisational units of account %s with organizations:ListParents: %w", account, err)
 		}

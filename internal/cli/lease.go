@@ -44,7 +44,10 @@ type runLeases struct {
 // holds is removed from env (regions and clients), and its skip line is
 // returned by region: that run does the work. Any other failure to take a
 // lease releases those taken and is returned. A nil src.Leases takes none.
-func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job snapper.Job, token string) (*runLeases, map[string]string, error) {
+//
+// cellAccount is the account of an organisation run's cell, in the lease
+// key (lease.CellKey), or "" for the hub's own account.
+func takeLeases(ctx context.Context, src account.Sources, env *account.Environment, job snapper.Job, token, cellAccount string) (*runLeases, map[string]string, error) {
 	if src.Leases == nil {
 		return nil, nil, nil
 	}
@@ -54,7 +57,7 @@ func takeLeases(ctx context.Context, src account.Sources, env *account.Environme
 	var regions []string
 	var clients []snapper.EC2
 	for i, region := range env.Regions {
-		key := lease.Key(job.String(), region)
+		key := lease.CellKey(cellAccount, job.String(), region)
 		err := l.acquire(ctx, key)
 		if errors.Is(err, lease.ErrNoTable) {
 			dir := lockDir(env.Account)

@@ -93,6 +93,12 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if o.html == "-" && (format != formatText || o.print.output != formatText) {
 		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
 	}
+	if err := o.orgs.check(o.account); err != nil {
+		return err
+	}
+	if o.orgs.multi() {
+		return runOrgReport(ctx, g, o, format, report.Options{Now: now, Grace: grace})
+	}
 	src, err := awsSources(ctx, g, nil)
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ type runOptions struct {
 	// copyLimit is --copy-limit (replication and plan); 0 where the
 	// command has no such flag.
 	copyLimit int
+	// orgs are --account, --all-accounts and the spoke role's flags.
+	orgs accountFlags
 }
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
@@ -44,6 +46,7 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
 	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
 	o.print.add(cmd, true)
+	o.orgs.add(cmd)
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
@@ -82,7 +85,7 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobSnapshot)
+			return orgRun(cmd.Context(), g, o, snapper.JobSnapshot)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -106,7 +109,7 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobClean)
+			return orgRun(cmd.Context(), g, o, snapper.JobClean)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -134,7 +137,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobReplicate)
+			return orgRun(cmd.Context(), g, o, snapper.JobReplicate)
 		},
 	}
 	o.addFlags(cmd, true)
@@ -157,7 +160,7 @@ keep or skip). Makes no change.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, snapper.JobPlan)
+			return orgRun(cmd.Context(), g, o, snapper.JobPlan)
 		},
 	}
 	o.addFlags(cmd, false)
@@ -271,7 +274,7 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Jo
 	// stack's workers do: one run per pipeline and region at a time.
 	var busy map[string]string
 	if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
-		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
+		leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken, "")
 		if err != nil {
 			return err
 		}
