@@ -95,6 +95,33 @@ func (e *CellError) Error() string {
 
 func (e *CellError) Unwrap() error { return e.Err }
 
+// String names the cause in logs and JSON: "role_refused", "suspended",
+// "policy_denied".
+func (c Cause) String() string {
+	switch c {
+	case RoleRefused:
+		return "role_refused"
+	case Suspended:
+		return "suspended"
+	case PolicyDenied:
+		return "policy_denied"
+	}
+	return "unknown"
+}
+
+// Fix says what to do about the cell, for a log line or a report.
+func (e *CellError) Fix() string {
+	switch e.Cause {
+	case RoleRefused:
+		return fmt.Sprintf("deploy the spokes' StackSet to account %s (docs/organizations.md), or check that its role trusts the hub's role and external id", e.Account)
+	case Suspended:
+		return "nothing to do: a closed account answers no call; it leaves the organisation after its post-closure period"
+	case PolicyDenied:
+		return "a service control policy of the organisation denies this; leave the region out of the stack's Regions, or exempt the spoke role from the policy"
+	}
+	return ""
+}
+
 // ErrNoSpokeRole is returned by ForAccount for another account than the
 // hub's when no spoke role name is set.
 var ErrNoSpokeRole = errors.New("no spoke role name set to act in another account")

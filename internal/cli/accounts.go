@@ -134,7 +134,8 @@ func (a *accountFlags) spoke(job string) account.Spoke {
 	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user}
 }
 
-// fix is what to do about a cell error, worded for the operator.
+// fix is what to do about a cell error, worded for the operator: the
+// account's fix and, for a refused role, the flags that may be wrong.
 func fix(err error, roleName string) string {
 	var ce *account.CellError
 	if !errors.As(err, &ce) {
@@ -144,10 +145,8 @@ func fix(err error, roleName string) string {
 	case account.RoleRefused:
 		return fmt.Sprintf("deploy the spokes' StackSet to account %s (ebs-snapper deploy --org-units or --accounts; docs/organizations.md), "+
 			"or check that its role %s trusts this hub's role (and --external-id, if its trust policy asks for one)", ce.Account, roleName)
-	case account.Suspended:
-		return "nothing to do: a closed account answers no call; it leaves the organisation after its post-closure period"
 	case account.PolicyDenied:
-		return "a service control policy of the organisation denies this; leave the region out (--region) or ask the organisation's administrator to exempt the spoke role"
+		return ce.Fix() + " (--region leaves a region out of this run)"
 	}
-	return ""
+	return ce.Fix()
 }

@@ -33,6 +33,12 @@ const leaseWithoutDeadline = 15 * time.Minute
 // hop plans again, and planning is idempotent.
 type regionMessage struct {
 	Region string `json:"region"`
+	// Account is the cell's account in an organisation run; "" (or the
+	// function's own account) is the hub's own account.
+	Account string `json:"account,omitempty"`
+	// OUs is the account's OU path, root's child first, whose stanzas
+	// govern it too (account.Scopes).
+	OUs []string `json:"ous,omitempty"`
 	Hop    int    `json:"hop,omitempty"`
 	Chain  string `json:"chain,omitempty"`
 	From   string `json:"from,omitempty"`
@@ -54,10 +60,10 @@ func (r remaining) String() string {
 	return fmt.Sprintf("%d actions", r.actions)
 }
 
-// regionRun does one pipeline's work in one region, starting nothing new
+// regionRun does one pipeline's work in the region (and account) of msg, starting nothing new
 // once stop is closed, and says what it left. A snapshot or clean worker's
 // is engine(job); a replication worker's would be its own.
-type regionRun func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error)
+type regionRun func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error)
 
 // checkChain fails unless the configuration lets a worker chain: its own
 // topic to publish continuations to, and the leases.
@@ -87,8 +93,8 @@ func (h *Handler) checkChain() error {
 func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage, stop <-chan struct{}, run regionRun) error {
 	me := requestID(ctx)
 	chain := cmp.Or(msg.Chain, me)
-	attrs := []any{"region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
-	key := lease.Key(pipeline, msg.Region)
+	attrs := []any{"account", cmp.Or(msg.Account, h.cfg.Account), "region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
+	key := lease.CellKey(h.otherAccount(msg.Account), pipeline, msg.Region)
 	err := h.cfg.Leases.Acquire(ctx, lease.Lease{Key: key, Holder: me, Chain: chain, Expires: leaseExpiry(ctx)}, msg.From, time.Now())
 	if errors.Is(err, lease.ErrHeld) {
 		slog.InfoContext(ctx, "region busy: another worker holds its lease and does the work", append(attrs, "lease", err.Error())...)
@@ -98,7 +104,7 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 		return fmt.Errorf("%s in %s: %w", pipeline, msg.Region, err)
 	}
 
-	left, runErr := run(ctx, msg.Region, stop)
+	left, runErr := run(ctx, msg, stop)
 	handedOver := false
 	var pubErr error
 	switch {
@@ -108,7 +114,7 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 		slog.ErrorContext(ctx, "chain ended at the hop limit with work left; the next scheduled run resumes it",
 			append(attrs, "max_hops", h.cfg.MaxHops, "left", left.String())...)
 	default:
-		next := regionMessage{Region: msg.Region, Hop: msg.Hop + 1, Chain: chain, From: me}
+		next := regionMessage{Region: msg.Region, Account: msg.Account, OUs: msg.OUs, Hop: msg.Hop + 1, Chain: chain, From: me}
 		body, _ := json.Marshal(next) // strings and an int always marshal
 		if pubErr = h.publish(ctx, msg.Region, string(body)); pubErr != nil {
 			slog.ErrorContext(ctx, "continuation not published: the chain ends here; the next scheduled run resumes it",

@@ -61,6 +61,13 @@ const (
 	// ReportPrefixEnv optionally starts the report handler's keys
 	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
 	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
+	// SpokeRoleEnv names the spoke role (its name, with its path if it
+	// has one) that the workers assume in the organisation's accounts
+	// for the cells of other accounts than the function's.
+	SpokeRoleEnv = "EBS_SNAPPER_SPOKE_ROLE"
+	// ExternalIDEnv optionally holds the external id the spoke roles'
+	// trust policy requires (spokes outside an organisation).
+	ExternalIDEnv = "EBS_SNAPPER_EXTERNAL_ID"
 	// LambdaLogLevelEnv is the application log level Lambda sets from the
 	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
 	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
@@ -164,6 +171,11 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	}
 	if cfg.Name == Report {
 		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
+	}
+	hub := account.Hub{Config: awsCfg, Table: table, Pacing: account.Pacing{Rates: rates}, Account: cfg.Account}
+	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
+	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
+		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})
 	}
 	return New(cfg)
 }

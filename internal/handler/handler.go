@@ -59,6 +59,10 @@ type Config struct {
 	// Account is the account id whose stanzas to read; "" asks
 	// Sources.Identify at every invocation.
 	Account string
+	// Spoke resolves a worker message's other account to its Sources
+	// through the spoke role (account.ForAccount); nil serves the
+	// function's own account only, and a message naming another fails.
+	Spoke SpokeFunc
 	// TopicARN is the SNS topic a fan-out publishes to, and a worker's
 	// own topic, where it publishes its continuations (required for both).
 	TopicARN string

@@ -119,10 +119,16 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 // metric and alarm see it; actions not started before the deadline margin
 // are not a failure, they are what is left.
 func (h *Handler) engine(job snapper.Job) regionRun {
-	return func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error) {
-		env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account, Regions: []string{region}})
+	return func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error) {
+		region := msg.Region
+		src, req, err := h.cell(ctx, job.String(), msg)
 		if err != nil {
-			return remaining{}, fmt.Errorf("%s in %s: %w", job, region, err)
+			return remaining{}, err
+		}
+		req.Regions = []string{region}
+		env, err := account.Load(ctx, src, req)
+		if err != nil {
+			return remaining{}, fmt.Errorf("%s in %s of account %s: %w", job, region, req.Account, err)
 		}
 		if len(env.Policy.Stanzas) == 0 {
 			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
