@@ -38,10 +38,10 @@ type regionMessage struct {
 	Account string `json:"account,omitempty"`
 	// OUs is the account's OU path, root's child first, whose stanzas
 	// govern it too (account.Scopes).
-	OUs []string `json:"ous,omitempty"`
-	Hop    int    `json:"hop,omitempty"`
-	Chain  string `json:"chain,omitempty"`
-	From   string `json:"from,omitempty"`
+	OUs   []string `json:"ous,omitempty"`
+	Hop   int      `json:"hop,omitempty"`
+	Chain string   `json:"chain,omitempty"`
+	From  string   `json:"from,omitempty"`
 }
 
 // remaining is what one hop's run left for the next: actions it never
@@ -60,8 +60,8 @@ func (r remaining) String() string {
 	return fmt.Sprintf("%d actions", r.actions)
 }
 
-// regionRun does one pipeline's work in the region (and account) of msg, starting nothing new
-// once stop is closed, and says what it left. A snapshot or clean worker's
+// regionRun does one pipeline's work in the region (and account) of msg,
+// starting nothing new once stop is closed, and says what it left. A snapshot or clean worker's
 // is engine(job); a replication worker's would be its own.
 type regionRun func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error)
 
