@@ -64,8 +64,11 @@ func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ebstest.Fake, s
 	return hub, spoke, store, spokeFn, sessions
 }
 
-func cellMessage(acct string, ous ...string) string {
-	b, _ := json.Marshal(regionMessage{Region: "us-west-2", Account: acct, OUs: ous})
+func cellMessage(acct string, ous ...string) string { return cellMessageIn("us-west-2", acct, ous...) }
+
+// cellMessageIn is the worker message of acct's cell in region.
+func cellMessageIn(region, acct string, ous ...string) string {
+	b, _ := json.Marshal(regionMessage{Region: region, Account: acct, OUs: ous})
 	return string(b)
 }
 
