@@ -60,20 +60,6 @@ func DeniedByPolicy(err error) bool {
 	return strings.Contains(msg, "service control policy") || strings.Contains(msg, "resource control policy")
 }
 
-// RegionOff says whether err is STS or a service answering that the
-// region is not enabled for the account (an opt-in region left off).
-func RegionOff(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "RegionDisabledException", "OptInRequired", "AuthFailure":
-		return true
-	}
-	return false
-}
-
 // Retrieve gets cfg's credentials once, so that an assumed role's refusal
 // is met before any client is made (CheckCredentials without its
 // wrapping: the STS error is returned as it is).
