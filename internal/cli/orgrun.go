@@ -203,7 +203,10 @@ func orgVerdict(runs []accountRun) error {
 func printOrg(w io.Writer, out orgOutput, width int, quiet bool) {
 	for _, r := range out.Accounts {
 		fmt.Fprintf(w, "=== account %s%s: %s\n", r.Account, ouSuffix(r.OUs), r.Outcome)
-		if r.Run != nil {
+		switch {
+		case r.Run != nil && len(r.Run.Regions) == 0 && len(r.Run.InvalidStanzas) == 0:
+			fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", r.Account)
+		case r.Run != nil:
 			printReport(w, *r.Run, width, quiet)
 		}
 		if r.Error != "" {

@@ -62,6 +62,7 @@ volume is late or missing, or no volume is protected.`,
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")

@@ -46,7 +46,6 @@ func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
 	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
 	o.print.add(cmd, true)
-	o.orgs.add(cmd)
 	if dryRun {
 		f.BoolVar(&o.dryRun, "dry-run", false, "plan only: print what would be done and make no change")
 		f.BoolVar(&o.unsafeNow, "unsafe-now", false, "let --now drive a run that changes snapshots (tests, emulators): a wrong time deletes snapshots early or dates new ones short")
@@ -89,6 +88,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
 	return cmd
 }
@@ -113,6 +113,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	return cmd
 }
 
@@ -141,6 +142,7 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	return cmd
 }
@@ -164,6 +166,7 @@ keep or skip). Makes no change.`,
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	o.scope.add(cmd)
 	return cmd
