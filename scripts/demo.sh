@@ -42,7 +42,7 @@ log=$(mktemp)
 # there makes moto's own calls fail); they are for its clients.
 unset_aws=()
 for v in $(compgen -e); do [[ $v == AWS_* ]] && unset_aws+=(-u "$v"); done
-env "${unset_aws[@]}" MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -c "$(cat internal/motoserver/patch.py internal/motoserver/stage.py)" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+env "${unset_aws[@]}" MOTO_EC2_LOAD_DEFAULT_AMIS=false "$py" -c "$(cat internal/testrig/motoserver/patch.py internal/testrig/motoserver/stage.py)" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -f "$log"' EXIT
 say "waiting for moto to answer on 127.0.0.1:$port"

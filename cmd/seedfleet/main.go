@@ -18,9 +18,9 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/cli"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func main() {
@@ -43,7 +43,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	api := ec2.NewFromConfig(cfg)
-	web, err := fleet.Launch(ctx, api, fleet.Group{
+	web, err := seeder.Launch(ctx, api, seeder.Group{
 		Count: 3, Volumes: 2,
 		Tags:       []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web"}, {Key: "CostCenter", Value: "shop"}},
 		VolumeTags: []inventory.Tag{{Key: "Service", Value: "storefront"}},
@@ -51,7 +51,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fleet.Launch(ctx, api, fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "Name", Value: "scratch"}}}); err != nil {
+	if _, err := seeder.Launch(ctx, api, seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "Name", Value: "scratch"}}}); err != nil {
 		return err
 	}
 	today := time.Now().UTC()
@@ -61,17 +61,17 @@ func run(ctx context.Context) error {
 	// seed snapshots vol as if taken retention (the demo stanza's 4 days)
 	// before each DeleteOn date: clean deletes no snapshot younger than its
 	// retention, and moto stamps StartTime with its clock, which only its
-	// staging endpoint (internal/motoserver/stage.py) changes.
+	// staging endpoint (internal/testrig/motoserver/stage.py) changes.
 	moto := &motoserver.Server{URL: u.String()}
 	seed := func(vol string, days ...int) error {
 		for _, d := range days {
-			id, err := fleet.Snapshot(ctx, api, vol, date(d))
+			id, err := seeder.Snapshot(ctx, api, vol, date(d))
 			if err != nil {
 				return err
 			}
 			start := today.Truncate(24*time.Hour).AddDate(0, 0, d-4)
 			if err := moto.StageSnapshot("us-east-1", id, motoserver.SnapshotStage{StartTime: start}); err != nil {
-				return fmt.Errorf("%w (is moto running with internal/motoserver/stage.py?)", err)
+				return fmt.Errorf("%w (is moto running with internal/testrig/motoserver/stage.py?)", err)
 			}
 		}
 		return nil
@@ -87,14 +87,14 @@ func run(ctx context.Context) error {
 	}
 	// A volume that is gone: its expired snapshots have no known minimum,
 	// so clean keeps them (unless a stanza sets ignore_retention).
-	orphan, err := fleet.Launch(ctx, api, fleet.Group{Count: 1})
+	orphan, err := seeder.Launch(ctx, api, seeder.Group{Count: 1})
 	if err != nil {
 		return err
 	}
 	if err := seed(orphan[0].VolumeIDs[0], -20, -10); err != nil {
 		return err
 	}
-	if err := fleet.Terminate(ctx, api, orphan[0].ID); err != nil {
+	if err := seeder.Terminate(ctx, api, orphan[0].ID); err != nil {
 		return err
 	}
 	fmt.Printf("seeded us-east-1: 3 instances tagged backup=yes (2 volumes each), 1 untagged instance, 9 older snapshots, 2 orphaned ones\n")

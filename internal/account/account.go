@@ -1,13 +1,18 @@
 // Package account is the composition root that the CLI and the Lambda
-// handlers share: it loads what every engine run needs about one AWS
-// account — the account id, its configuration stanzas (valid and invalid)
-// and one EC2 client per region to work on — from Sources.
+// handlers share. Connect makes a process's one connection to AWS, from
+// which the adapters are wired (AWS.Sources, Store, Leases, Bucket); the
+// CLI's factory and the handlers' FromEnvironment both build on it. Load
+// then reads what every engine run needs about one AWS account — the
+// account id, its configuration stanzas (valid and invalid) and the EC2
+// clients by region — from Sources; TakeLeases holds a run's regions
+// outside Lambda.
 //
-// FromAWS wires Sources to AWS (STS, DynamoDB, EC2); tests wire them to
-// the in-memory fake (ebstest) and store (configstore.Memory):
+// Tests wire Sources to the in-memory fake (internal/testrig/ec2fake) and
+// store (configstore.Memory), or to moto with FromAWS:
 //
-//	env, err := account.Load(ctx, account.FromAWS(cfg, table), account.Request{})
-//	rep := snapper.Run(ctx, snapper.JobSnapshot, env.Clients, env.Policy, opts)
+//	conn, err := account.Connect(ctx, account.Settings{Region: "us-east-1"})
+//	env, err := account.Load(ctx, conn.Sources(table, account.Pacing{}), account.Request{})
+//	rep := snapper.New(env.Regions, env.Policy, opts).Snapshot(ctx)
 package account
 
 import (
@@ -48,6 +53,10 @@ type Sources struct {
 	// configuration table), which a CLI run that changes snapshots takes
 	// per region, as the workers do. nil takes none (tests on fakes).
 	Leases lease.Store
+	// LeaseAccount is the account part of the lease keys
+	// (lease.CellKey): the cell's account when the Sources act in another
+	// account than the hub's (ForAccount sets it), "" for the hub's own.
+	LeaseAccount string
 }
 
 // FromAWS wires Sources to AWS with cfg (as awsclient.Load returns it):
@@ -110,19 +119,15 @@ type Environment struct {
 	// Invalid are the stored stanzas that could not be used, sorted by id;
 	// each was logged at error level. They never stop the valid ones.
 	Invalid []configstore.Invalid
-	// Regions are the regions to work on, sorted and distinct.
-	Regions []string
-	// Clients holds one EC2 client per region of Regions, in that order.
-	Clients []snapper.EC2
-	// Remote returns the EC2 client of any region the account has enabled,
-	// or nil for one it has not: replication reaches the regions its tags
-	// name through it (snapper.Options.Remote).
-	Remote func(region string) snapper.EC2
+	// Regions are the regions to work on (Names, sorted and distinct) and
+	// the EC2 client of every region the account has enabled (Client):
+	// replication reaches the regions its tags name through it.
+	Regions snapper.Regions
 }
 
 // Load reads the account's stanzas (reporting the invalid ones without
-// stopping), lists the enabled regions and prepares one EC2 client per
-// region to work on. Errors name what failed: account discovery, the
+// stopping), lists the enabled regions and prepares the EC2 clients by
+// region (each made on first use). Errors name what failed: account discovery, the
 // configuration table, DescribeRegions, or a requested region that is not
 // enabled (wrapping ErrRegionNotEnabled).
 func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
@@ -158,16 +163,7 @@ func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
 			return nil, fmt.Errorf("%q: %w (enabled: %s)", r, ErrRegionNotEnabled, strings.Join(enabled, ", "))
 		}
 	}
-	env.Regions = slices.Compact(slices.Sorted(slices.Values(regions)))
-	env.Remote = func(region string) snapper.EC2 {
-		if !slices.Contains(enabled, region) {
-			return nil
-		}
-		return src.EC2(region)
-	}
-	for _, r := range env.Regions {
-		env.Clients = append(env.Clients, src.EC2(r))
-	}
+	env.Regions = snapper.NewRegions(regions, enabled, src.EC2)
 	return env, nil
 }
 

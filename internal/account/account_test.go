@@ -11,7 +11,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 const daily = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
@@ -27,32 +27,32 @@ func store(t *testing.T, account string, stanzas map[string]string) *configstore
 	return s
 }
 
-func fakes(regions ...string) map[string]*ebstest.Fake {
-	m := map[string]*ebstest.Fake{}
+func fakes(regions ...string) map[string]*ec2fake.Fake {
+	m := map[string]*ec2fake.Fake{}
 	for _, r := range regions {
-		m[r] = &ebstest.Fake{}
+		m[r] = &ec2fake.Fake{}
 	}
 	return m
 }
 
 func TestLoadEveryEnabledRegion(t *testing.T) {
-	s := store(t, ebstest.AccountID, map[string]string{"daily": daily, "broken": `{"match": {}}`})
+	s := store(t, ec2fake.AccountID, map[string]string{"daily": daily, "broken": `{"match": {}}`})
 	env, err := account.Load(t.Context(), accounttest.Sources(fakes("us-west-2", "eu-west-1"), s), account.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env.Account != ebstest.AccountID {
-		t.Errorf("account %q, want the discovered %s", env.Account, ebstest.AccountID)
+	if env.Account != ec2fake.AccountID {
+		t.Errorf("account %q, want the discovered %s", env.Account, ec2fake.AccountID)
 	}
-	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions); diff != "" {
+	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions.Names()); diff != "" {
 		t.Errorf("regions (-want +got):\n%s", diff)
 	}
 	var clientRegions []string
-	for _, c := range env.Clients {
-		clientRegions = append(clientRegions, c.Region())
+	for _, r := range env.Regions.Names() {
+		clientRegions = append(clientRegions, env.Regions.Client(r).Region())
 	}
-	if diff := cmp.Diff(env.Regions, clientRegions); diff != "" {
-		t.Errorf("one client per region, in order (-want +got):\n%s", diff)
+	if diff := cmp.Diff(env.Regions.Names(), clientRegions); diff != "" {
+		t.Errorf("one client per region (-want +got):\n%s", diff)
 	}
 	if _, ok := env.Policy.Stanzas["daily"]; !ok || len(env.Policy.Stanzas) != 1 {
 		t.Errorf("policy stanzas %v, want only daily", env.Policy.Stanzas)
@@ -71,8 +71,16 @@ func TestLoadGivenAccountAndRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions); diff != "" {
+	if diff := cmp.Diff([]string{"eu-west-1", "us-west-2"}, env.Regions.Names()); diff != "" {
 		t.Errorf("regions sorted and distinct (-want +got):\n%s", diff)
+	}
+	// Replication reaches an enabled region outside the run, never one the
+	// account has not enabled.
+	if c := env.Regions.Client("us-east-1"); c == nil || c.Region() != "us-east-1" {
+		t.Errorf("client of us-east-1 (enabled, not in the run) = %v, want its client", c)
+	}
+	if c := env.Regions.Client("ap-south-2"); c != nil {
+		t.Errorf("client of ap-south-2 (not enabled) = %v, want nil", c)
 	}
 	if len(env.Policy.Stanzas) != 1 {
 		t.Errorf("stanzas of the given account not read: %v", env.Policy.Stanzas)

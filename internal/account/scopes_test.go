@@ -8,7 +8,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 const weekly = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "30 days", "minimum": 2, "frequency": "7 days"}}`
@@ -30,8 +30,8 @@ func TestLoadScopes(t *testing.T) {
 	put(account.Organization, "weekly", daily)
 	put(account.Organization, "broken-override", daily)
 	put(ou, "weekly", weekly)
-	put(ebstest.AccountID, "mine", weekly)
-	put(ebstest.AccountID, "broken-override", `{"match": {}}`)
+	put(ec2fake.AccountID, "mine", weekly)
+	put(ec2fake.AccountID, "broken-override", `{"match": {}}`)
 	put("999999999999", "other", daily)
 
 	src := accounttest.Sources(fakes("us-west-2"), s)

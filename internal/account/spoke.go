@@ -196,5 +196,7 @@ func ForAccount(ctx context.Context, hub Hub, acct string, sp Spoke) (Sources, e
 		Regions:  ebs.NewForRegion(cfg, hub.Config.Region, opts).Regions,
 		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, opts) },
 		Leases:   lease.FromConfig(hub.Config, lease.Table),
+		// The leases of another account's cells are its own.
+		LeaseAccount: acct,
 	}, nil
 }

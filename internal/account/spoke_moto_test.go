@@ -10,8 +10,8 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
@@ -25,7 +25,7 @@ func TestForAccountMoto(t *testing.T) {
 	srv := motoserver.Require(t)
 	ctx := motoserver.Context(t)
 	cfg := srv.Config(t)
-	org, err := fleet.Organization(ctx, cfg, []fleet.Member{
+	org, err := seeder.Organization(ctx, cfg, []seeder.Member{
 		{Name: "alpha", SpokeRole: "snapper-spoke"},
 		{Name: "bravo", SpokeRole: "snapper-spoke", ExternalID: "xyzzy"},
 		{Name: "charlie"},
@@ -35,7 +35,7 @@ func TestForAccountMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	alpha, bravo, charlie, delta := org.Accounts[0], org.Accounts[1], org.Accounts[2], org.Accounts[3]
-	if err := fleet.CloseAccount(ctx, cfg, delta); err != nil {
+	if err := seeder.CloseAccount(ctx, cfg, delta); err != nil {
 		t.Fatal(err)
 	}
 	// A volume in alpha only.

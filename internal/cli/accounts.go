@@ -7,11 +7,9 @@ import (
 	"os"
 	"regexp"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
 
 // SpokeRoleEnv names the spoke role when --role-name is not given (the
@@ -97,9 +95,9 @@ type cell struct {
 // cells lists the run's accounts: --account's, with their OU path from
 // Organizations when the hub is in an organisation, or the organisation's
 // (--all-accounts, --ou), a suspended one kept with its Skip.
-func (a *accountFlags) cells(ctx context.Context, hub aws.Config) ([]cell, error) {
+func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, error) {
 	if a.all {
-		accts, err := awsclient.OrgAccounts(ctx, hub, a.units)
+		accts, err := hub.OrgAccounts(ctx, a.units)
 		if err != nil {
 			return nil, fmt.Errorf("--all-accounts: %w", err)
 		}
@@ -115,8 +113,8 @@ func (a *accountFlags) cells(ctx context.Context, hub aws.Config) ([]cell, error
 	}
 	var out []cell
 	for _, id := range a.accounts {
-		ous, err := awsclient.OrgPath(ctx, hub, id)
-		if errors.Is(err, awsclient.ErrNoOrganization) {
+		ous, err := hub.OrgPath(ctx, id)
+		if errors.Is(err, account.ErrNoOrganization) {
 			ous, err = nil, nil
 		}
 		if err != nil {

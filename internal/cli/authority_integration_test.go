@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // tagAs writes tags on resources as the tag-only principal does.
@@ -83,14 +83,14 @@ func TestTagOnlyPrincipalCannotRetireASnapshotAsAReplica(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
 	west := e.west()
-	victim, err := fleet.Snapshot(e.ctx, west, e.launchIn(west))
+	victim, err := seeder.Snapshot(e.ctx, west, e.launchIn(west))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.tagAs(west, victim, "replication_src_region", "us-east-1", "replication_snapshot_id", "snap-0000000000000000a")
 	// An original in us-east-1 that asks for nothing, and a second victim
 	// tagged as its replica.
-	east := e.launch(fleet.Group{Count: 1})
+	east := e.launch(seeder.Group{Count: 1})
 	// As ebs_snapper (Python) made it: its Description names the volume.
 	created, err := e.ec2.CreateSnapshot(e.ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(east[0].VolumeIDs[0]),
 		Description: aws.String("Created from " + east[0].ID + " by EbsSnapper(0.10.6) for ami-12345678 from " + east[0].VolumeIDs[0])})
@@ -98,7 +98,7 @@ func TestTagOnlyPrincipalCannotRetireASnapshotAsAReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	original := aws.ToString(created.SnapshotId)
-	victim2, err := fleet.Snapshot(e.ctx, west, e.launchIn(west))
+	victim2, err := seeder.Snapshot(e.ctx, west, e.launchIn(west))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +145,8 @@ func TestTagOnlyPrincipalCannotRetireASnapshotAsAReplica(t *testing.T) {
 // before.
 func TestDeleteOnNeverShortensTheRetention(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
-	gone := e.launch(fleet.Group{Count: 1})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	gone := e.launch(seeder.Group{Count: 1})
 	vol, orphan := inst[0].VolumeIDs[0], gone[0].VolumeIDs[0]
 	var governed, ungoverned []string
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
@@ -196,7 +196,7 @@ func TestBackupsOfARestoredVolumeAreNotReplicas(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
 	west := e.west()
-	inst, err := fleet.Launch(e.ctx, west, fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}},
+	inst, err := seeder.Launch(e.ctx, west, seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}},
 		VolumeTags: []inventory.Tag{{Key: "replication_src_region", Value: "us-east-1"}, {Key: "replication_snapshot_id", Value: "snap-0000000000000000b"},
 			{Key: "replication_volume_id", Value: "vol-0000000000000000c"}, {Key: "DeleteOn", Value: "2000-01-01"},
 			{Key: "ebs-snapper:config-id", Value: "other"}, {Key: "ebs-snapper:run", Value: "r"}, {Key: "ebs-snapper:origin", Value: "restore"},
@@ -238,8 +238,8 @@ func TestBackupsOfARestoredVolumeAreNotReplicas(t *testing.T) {
 // grouped under that volume, never with another's.
 func TestCopiesOfSeveralVolumesAreNeverOneGroup(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
-	vols := e.launch(fleet.Group{Count: 3})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	vols := e.launch(seeder.Group{Count: 3})
 	var anonymous []string
 	named := map[string][]string{}
 	for _, v := range vols {
@@ -252,7 +252,7 @@ func TestCopiesOfSeveralVolumesAreNeverOneGroup(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := fleet.Terminate(e.ctx, e.ec2, v.ID); err != nil {
+		if err := seeder.Terminate(e.ctx, e.ec2, v.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -298,7 +298,7 @@ func TestFailedCopiesAreCopiedAgainThenReported(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
 	west := e.west()
-	inst := e.launch(fleet.Group{Count: 1})
+	inst := e.launch(seeder.Group{Count: 1})
 	original := e.snapshot(inst[0].VolumeIDs[0], inventory.Tag{Key: "replication_dst_region", Value: "us-west-2"})
 	var failed []string
 	for attempt := 1; attempt <= snapper.MaxCopyAttempts; attempt++ {
@@ -340,13 +340,13 @@ func TestARewrittenConfigIDTagDoesNotChooseTheOrphansPolicy(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("keeper", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": "keep"}`)
 	e.stanza("last", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": {"keep_last": 1}}`)
-	gone := e.launch(fleet.Group{Count: 1})
+	gone := e.launch(seeder.Group{Count: 1})
 	vol := gone[0].VolumeIDs[0]
 	var ids []string
 	for _, d := range []int{-9, -8, -7} {
 		ids = append(ids, e.snapshotBy(vol, "keeper", date(d), inventory.Tag{Key: "ebs-snapper:config-id", Value: "keeper"}))
 	}
-	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
+	if err := seeder.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	e.backdate()

@@ -10,14 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestAWSConventions(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	dead := append(e.srv.Env(), "AWS_ENDPOINT_URL="+motoserver.OfflineEndpoint)
 

@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestConfigureCheckReportsEachFinding(t *testing.T) {
 	e := newEngineEnv(t)
-	db := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
-	untracked := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "Backup", Value: "True"}}})
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "no"}}})
+	db := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
+	untracked := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "Backup", Value: "True"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "no"}}})
 	e.stanza("web", webStanza)
 	e.stanza("dup", `{"match": {"tag:Name": "db"}, "snapshot": {"retention": "1 day", "minimum": 1, "frequency": "1 day"}}`)
 	e.stanza("ghost", `{"match": {"tag:Name": "ghost"}, "snapshot": {"retention": "1 day", "minimum": 1, "frequency": "1 day"}}`)
@@ -43,7 +43,7 @@ func TestConfigureCheckReportsEachFinding(t *testing.T) {
 
 func TestConfigureCheckPrintsNothingWhenAllIsWell(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	stdout, stderr, code := runBinary(t, e.srv, "", "configure", "-c")
 	if code != 0 || stdout != "" {
@@ -62,51 +62,51 @@ func TestConfigureCheckExitStatusPerFinding(t *testing.T) {
 		bare bool
 		// setup adds the finding and returns the endpoint to use ("" for
 		// moto's).
-		setup   func(e *engineEnv, inst []fleet.Instance) string
+		setup   func(e *engineEnv, inst []seeder.Instance) string
 		code    int
 		finding string
 	}{
 		{name: "invalid stanza", code: ExitPartial, finding: "Found a snapshot configuration that isn't valid: broken: snapshot.retention:",
-			setup: func(e *engineEnv, _ []fleet.Instance) string {
+			setup: func(e *engineEnv, _ []seeder.Instance) string {
 				e.stanza("broken", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "soon", "minimum": 1, "frequency": "1 day"}}`)
 				return ""
 			}},
 		{name: "no stanza", bare: true, code: ExitPartial, finding: "No configurations existed for this account"},
 		{name: "stanza matching nothing", bare: true, code: ExitPartial, finding: "didn't match any instances (stanza web)",
-			setup: func(e *engineEnv, _ []fleet.Instance) string { e.stanza("web", daily); return "" }},
+			setup: func(e *engineEnv, _ []seeder.Instance) string { e.stanza("web", daily); return "" }},
 		{name: "untracked backup tag", code: ExitPartial, finding: "tag:backup, value:true was tagged on an instance, but no configuration exists",
-			setup: func(e *engineEnv, _ []fleet.Instance) string {
-				e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "true"}}})
+			setup: func(e *engineEnv, _ []seeder.Instance) string {
+				e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "true"}}})
 				return ""
 			}},
 		{name: "overlap", code: ExitPartial, finding: "is matched by stanzas db, web",
-			setup: func(e *engineEnv, _ []fleet.Instance) string {
+			setup: func(e *engineEnv, _ []seeder.Instance) string {
 				e.stanza("db", `{"match": {"tag:Name": "db"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}}`)
 				return ""
 			}},
 		{name: "filter rejected by EC2", code: ExitPartial, finding: "stanza a-prod: EC2 rejected its match in ",
-			setup: func(e *engineEnv, _ []fleet.Instance) string {
+			setup: func(e *engineEnv, _ []seeder.Instance) string {
 				e.stanza("a-prod", `{"match": {"group-name": "prod"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}}`)
 				return rejectFilterProxy(t, e.srv.URL, "group-name")
 			}},
 		{name: "DeleteOn not a date", code: ExitPartial, finding: "1 snapshots in us-east-1 have a DeleteOn that is not a YYYY-MM-DD date",
-			setup: func(e *engineEnv, inst []fleet.Instance) string {
+			setup: func(e *engineEnv, inst []seeder.Instance) string {
 				e.snapshot(inst[0].VolumeIDs[0], inventory.Tag{Key: "DeleteOn", Value: "someday"})
 				return ""
 			}},
 		{name: "nothing found", code: ExitOK},
 		{name: "could not check", code: ExitError,
-			setup: func(e *engineEnv, _ []fleet.Instance) string {
+			setup: func(e *engineEnv, _ []seeder.Instance) string {
 				// Every DescribeInstances fails: the check cannot be made.
-				return ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
-					Action: "DescribeInstances", Fault: ebstest.Reject, First: math.MaxInt, Code: "UnauthorizedOperation", Message: "denied"}}}).URL
+				return faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{{
+					Action: "DescribeInstances", Fault: faults.Reject, First: math.MaxInt, Code: "UnauthorizedOperation", Message: "denied"}}}).URL
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngineEnv(t)
-			var inst []fleet.Instance
+			var inst []seeder.Instance
 			if !tc.bare {
-				inst = e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
+				inst = e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
 				e.stanza("web", daily)
 			}
 			endpoint := e.srv.URL

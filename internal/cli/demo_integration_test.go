@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 func TestDemoReadsCleanly(t *testing.T) {

@@ -21,11 +21,11 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // engineEnv is moto with the configuration table and SDK clients for
@@ -58,9 +58,9 @@ func (e *engineEnv) stanza(id, js string) {
 	}
 }
 
-func (e *engineEnv) launch(g fleet.Group) []fleet.Instance {
+func (e *engineEnv) launch(g seeder.Group) []seeder.Instance {
 	e.t.Helper()
-	inst, err := fleet.Launch(e.ctx, e.ec2, g)
+	inst, err := seeder.Launch(e.ctx, e.ec2, g)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func (e *engineEnv) launch(g fleet.Group) []fleet.Instance {
 
 func (e *engineEnv) snapshot(vol string, tags ...inventory.Tag) string {
 	e.t.Helper()
-	id, err := fleet.Snapshot(e.ctx, e.ec2, vol, tags...)
+	id, err := seeder.Snapshot(e.ctx, e.ec2, vol, tags...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -193,10 +193,10 @@ const webStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4
 func TestSnapshotFirstRunThenFrequency(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza)
-	web := e.launch(fleet.Group{Count: 1, Volumes: 2, ImageID: "ami-0abc",
+	web := e.launch(seeder.Group{Count: 1, Volumes: 2, ImageID: "ami-0abc",
 		Tags:       []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "Foo"}, {Key: "Service", Value: "Bar"}},
 		VolumeTags: []inventory.Tag{{Key: "Service", Value: "Baz"}, {Key: "DeleteOn", Value: "1999-01-01"}}})
-	other := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "no"}}})
+	other := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "no"}}})
 
 	// One instant for the run and the expected DeleteOn, so that the test
 	// holds when it runs across midnight UTC.
@@ -254,7 +254,7 @@ func TestSnapshotCronFrequency(t *testing.T) {
 	// depend on when it runs.
 	fire := time.Now().UTC().Add(3 * time.Hour).Truncate(time.Minute)
 	e.stanza("nightly", fmt.Sprintf(`{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "%d %d * * *"}}`, fire.Minute(), fire.Hour()))
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	if got := e.run(0, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("first run created %d, want 1", got)
 	}
@@ -271,7 +271,7 @@ func TestSnapshotCronFrequency(t *testing.T) {
 
 func TestIgnoreByInstanceVolumeAndSnapshot(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 3, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 3, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	ignoredInstance, ignoredVolume := inst[0], inst[1].VolumeIDs[1]
 	kept := e.snapshot(inst[2].VolumeIDs[0], date(-3))
 	e.snapshot(inst[2].VolumeIDs[0], date(-2))
@@ -324,7 +324,7 @@ func TestIgnoreByInstanceVolumeAndSnapshot(t *testing.T) {
 
 func TestCleanDownToMinimumInOneRun(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	vol := inst[0].VolumeIDs[0]
 	var ids []string
 	// Oldest first: two due more than 7 days ago, three due recently, two
@@ -363,12 +363,12 @@ func TestCleanDownToMinimumInOneRun(t *testing.T) {
 
 func TestCleanKeepsOrphansUnlessIgnoreRetention(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
-	gone := e.launch(fleet.Group{Count: 1})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	gone := e.launch(seeder.Group{Count: 1})
 	vol := gone[0].VolumeIDs[0]
 	old1, old2, newest := e.snapshot(vol, date(-9)), e.snapshot(vol, date(-5)), e.snapshot(vol, date(-1))
 	e.backdate()
-	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
+	if err := seeder.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	e.stanza("web", webStanza)
@@ -397,8 +397,8 @@ func TestCleanKeepsOrphansUnlessIgnoreRetention(t *testing.T) {
 
 func TestCleanKeepsSnapshotBackingAnAMI(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
-	ami, amiSnap, err := fleet.Image(e.ctx, e.ec2, inst[0].ID)
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	ami, amiSnap, err := seeder.Image(e.ctx, e.ec2, inst[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +426,7 @@ func TestCleanKeepsSnapshotBackingAnAMI(t *testing.T) {
 
 func TestBadStanzaDoesNotStopGoodOnes(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("a-broken", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 months", "minimum": 5, "frequency": "12 hours"}}`)
 	e.stanza("b-garbage", `{, 123 bare words :: }`)
 	e.stanza("web", webStanza)
@@ -461,7 +461,7 @@ func TestNoValidStanzaStillPrintsJSON(t *testing.T) {
 
 func TestDryRunAndPlanChangeNothing(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.snapshot(inst[0].VolumeIDs[0], date(-2))
 	e.snapshot(inst[0].VolumeIDs[0], date(-1))
 	e.backdate()
@@ -490,15 +490,15 @@ func TestDryRunAndPlanChangeNothing(t *testing.T) {
 
 func TestThrottledCallsAreRetried(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 
 	// Two throttles per action, absorbed by the SDK's retries.
-	var rules []ebstest.Rule
+	var rules []faults.Rule
 	for _, action := range []string{"DescribeInstances", "DescribeSnapshots", "CreateSnapshot"} {
-		rules = append(rules, ebstest.Rule{Action: action, Fault: ebstest.Throttle, First: 2})
+		rules = append(rules, faults.Rule{Action: action, Fault: faults.Throttle, First: 2})
 	}
-	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: rules})
+	proxy := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: rules})
 	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy.URL, "snapshot", "--region", "us-east-1", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // ec2Request picks EC2's Query API requests (Version 2016-11-15), leaving
@@ -27,11 +27,11 @@ func ec2Request(form url.Values) bool { return form.Get("Version") == "2016-11-1
 // of the newest snapshot, or of an AMI-backed one.
 func TestFaultMixThroughTheBinary(t *testing.T) {
 	e := newEngineEnv(t)
-	insts := e.launch(fleet.Group{Count: 20, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	insts := e.launch(seeder.Group{Count: 20, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	// ignore_retention puts the AMI's (orphan) snapshot up for deletion:
 	// only the AMI check keeps it.
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "ignore_retention": true}`)
-	_, amiSnap, err := fleet.Image(e.ctx, e.ec2, insts[0].ID)
+	_, amiSnap, err := seeder.Image(e.ctx, e.ec2, insts[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,15 +53,15 @@ func TestFaultMixThroughTheBinary(t *testing.T) {
 		e.backdate(seeded[v][:2]...)
 	}
 
-	rules := []ebstest.Rule{
-		{Fault: ebstest.Throttle, Rate: 0.20, When: ec2Request},
-		{Fault: ebstest.ServerError, Rate: 0.05, When: ec2Request},
-		{Fault: ebstest.ResetBefore, Rate: 0.02, When: ec2Request},
+	rules := []faults.Rule{
+		{Fault: faults.Throttle, Rate: 0.20, When: ec2Request},
+		{Fault: faults.ServerError, Rate: 0.05, When: ec2Request},
+		{Fault: faults.ResetBefore, Rate: 0.02, When: ec2Request},
 		// A dropped CreateSnapshot is settled by the run's listing, never
 		// retried blindly: it must not make a second snapshot.
-		{Fault: ebstest.DropAfter, Rate: 0.02, When: ec2Request},
+		{Fault: faults.DropAfter, Rate: 0.02, When: ec2Request},
 	}
-	proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Seed: 11, Rules: rules})
+	proxy := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Seed: 11, Rules: rules})
 	for round := range 3 {
 		for _, job := range []string{"snapshot", "clean"} {
 			stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, proxy.URL, job, "--region", "us-east-1", "--json")

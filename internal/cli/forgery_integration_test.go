@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // A principal allowed to create snapshots writes any Description on its
@@ -29,14 +29,14 @@ import (
 func TestAForgedStanzaDescriptionDoesNotChooseTheOrphansPolicyOfOthers(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("last", `{"match": {"tag:none": "none"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}, "orphans": {"keep_last": 1}}`)
-	gone := e.launch(fleet.Group{Count: 1})
+	gone := e.launch(seeder.Group{Count: 1})
 	vol := gone[0].VolumeIDs[0]
 	var python []string
 	for _, d := range []int{-9, -8, -7} {
 		python = append(python, e.snapshotBy(vol, "", date(d)))
 	}
 	forged := e.snapshotBy(vol, "last", inventory.Tag{Key: "owner", Value: "mallory"})
-	if err := fleet.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
+	if err := seeder.Terminate(e.ctx, e.ec2, gone[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	e.backdate()
@@ -62,7 +62,7 @@ func TestARetaggedPythonReplicaIsNotRetiredForANewerOriginal(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
 	west := e.west()
-	east := e.launch(fleet.Group{Count: 1})
+	east := e.launch(seeder.Group{Count: 1})
 	vol := east[0].VolumeIDs[0]
 	desc := "Created from " + east[0].ID + " by EbsSnapper(0.10.6) for ami-12345678 from " + vol
 	create := func(kv ...string) string {
@@ -103,7 +103,7 @@ func TestARetaggedPythonReplicaIsNotRetiredForANewerOriginal(t *testing.T) {
 func TestASnapshotTaggedAsAReplicaFromItsOwnRegionIsKept(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
-	east := e.launch(fleet.Group{Count: 1})
+	east := e.launch(seeder.Group{Count: 1})
 	vol := east[0].VolumeIDs[0]
 	desc := "Created from " + east[0].ID + " by EbsSnapper(0.10.6) for ami-12345678 from " + vol
 	var ids []string
@@ -136,7 +136,7 @@ func TestASnapshotTaggedAsAReplicaFromItsOwnRegionIsKept(t *testing.T) {
 func TestAForgedCopyDescriptionDoesNotStopACopy(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
-	east := e.launch(fleet.Group{Count: 1})
+	east := e.launch(seeder.Group{Count: 1})
 	orig := e.snapshot(east[0].VolumeIDs[0], inventory.Tag{Key: "replication_dst_region", Value: "us-west-2"})
 	west := e.west()
 	vol := e.launchIn(west)

@@ -13,9 +13,9 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // Every command's help has examples and a link to its documentation.
@@ -64,7 +64,7 @@ func TestCompletion(t *testing.T) {
 func TestTablesFitTheTerminal(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza)
-	inst := e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.snapshot(inst[0].VolumeIDs[0], date(3))
 
 	piped, _, code := runBinary(t, e.srv, "", "plan", "--region", "us-east-1")

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // Issue 16 item 10: configure -s refuses ids and values that would be
@@ -55,7 +55,7 @@ func TestStoredBadTextAndSubHourlyCron(t *testing.T) {
 	if code != ExitOK || stdout != "aws_account_id,id\n123456789012,\"every\\nten\"\n" {
 		t.Errorf("configure -l: exit %d\n%s%s", code, stdout, stderr)
 	}
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	if got := e.run(ExitOK, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("first run created %d, want 1", got)
 	}

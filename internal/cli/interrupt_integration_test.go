@@ -17,10 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // running is the built binary started in the background.
@@ -86,7 +86,7 @@ func (r *running) signal(t *testing.T) {
 }
 
 // waitForAttempts waits until the proxy has received n requests of action.
-func waitForAttempts(t *testing.T, p *ebstest.Proxy, action string, n int, r *running) {
+func waitForAttempts(t *testing.T, p *faults.Proxy, action string, n int, r *running) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for p.Counts()[action].Attempts < n {
@@ -116,10 +116,10 @@ func decodeReport(t *testing.T, stdout string) output {
 // "not started", and the exit status is 130.
 func TestInterruptFinishesCallsInFlight(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 60, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 60, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
-	p := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.Delay, Rate: 1, Delay: 100 * time.Millisecond}}})
+	p := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.Delay, Rate: 1, Delay: 100 * time.Millisecond}}})
 
 	r := startBinary(t, e, p.URL, "snapshot", "--region", "us-east-1", "--json")
 	waitForAttempts(t, p, "CreateSnapshot", 4, r)
@@ -173,11 +173,11 @@ func TestInterruptFinishesCallsInFlight(t *testing.T) {
 // A second Ctrl-C aborts at once, without waiting for the calls in flight.
 func TestSecondInterruptAbortsAtOnce(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 4, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 4, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	const hold = 8 * time.Second
-	p := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.Delay, Rate: 1, Delay: hold}}})
+	p := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.Delay, Rate: 1, Delay: hold}}})
 
 	r := startBinary(t, e, p.URL, "snapshot", "--region", "us-east-1", "--json")
 	waitForAttempts(t, p, "CreateSnapshot", 1, r)
@@ -199,10 +199,10 @@ func TestSecondInterruptAbortsAtOnce(t *testing.T) {
 // retry it into a duplicate, and the next run creates nothing for it.
 func TestDroppedCreateAnswerIsSettledWithoutDuplicate(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
-	p := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.DropAfter, First: 1}}})
+	p := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.DropAfter, First: 1}}})
 
 	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, p.URL, "snapshot", "--region", "us-east-1", "--json")
 	if code != ExitOK {
@@ -225,7 +225,7 @@ func TestDroppedCreateAnswerIsSettledWithoutDuplicate(t *testing.T) {
 		}
 	}
 	c := p.Counts()
-	if c["CreateSnapshot"].Attempts != 2 || c["CreateSnapshot"].Faults[ebstest.DropAfter] != 1 {
+	if c["CreateSnapshot"].Attempts != 2 || c["CreateSnapshot"].Faults[faults.DropAfter] != 1 {
 		t.Errorf("CreateSnapshot counts %+v, want 2 attempts (no retry of the dropped one)", c["CreateSnapshot"])
 	}
 	if n := c["DescribeSnapshots"].Attempts; n != 2 {

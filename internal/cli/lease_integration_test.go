@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // createLeaseTable creates the stack's lease table in moto, as the
@@ -45,11 +45,11 @@ func TestOverlappingSnapshotRunsNeverDoubleASnapshot(t *testing.T) {
 			if withTable {
 				e.createLeaseTable()
 			}
-			insts := e.launch(fleet.Group{Count: 4, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+			insts := e.launch(seeder.Group{Count: 4, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 			e.stanza("web", webStanza)
 			// Each CreateSnapshot takes 200 ms, so the runs overlap.
-			proxy := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-				{Action: "CreateSnapshot", Fault: ebstest.Delay, Delay: 200 * time.Millisecond, First: 1 << 30},
+			proxy := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+				{Action: "CreateSnapshot", Fault: faults.Delay, Delay: 200 * time.Millisecond, First: 1 << 30},
 			}})
 			cache := "XDG_CACHE_HOME=" + t.TempDir()
 			a := startBinaryEnv(t, e, proxy.URL, []string{cache}, "snapshot", "--region", "us-east-1", "--json")
@@ -91,7 +91,7 @@ func TestOverlappingSnapshotRunsNeverDoubleASnapshot(t *testing.T) {
 func TestCLIRunLeavesARegionToTheWorkerHoldingIt(t *testing.T) {
 	e := newEngineEnv(t)
 	leases := e.createLeaseTable()
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	ctx := context.Background()
 	for _, job := range []string{"snapshot", "clean", "replication"} {

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestLifecycleAgainstMoto(t *testing.T) {
@@ -28,8 +28,8 @@ func TestLifecycleAgainstMoto(t *testing.T) {
 	for id, orphans := range map[string]string{"keep": `"keep"`, "retain": `"retain"`, "last": `{"keep_last": 1}`} {
 		e.stanza(id, `{"match": {"tag:none": "none"}, "snapshot": {"retention": "1 day", "minimum": 2, "frequency": "1 day"}, "orphans": `+orphans+`}`)
 	}
-	web := e.launch(fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
-	skipped := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "NoBackup", Value: "true"}}})[0]
+	web := e.launch(seeder.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
+	skipped := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "NoBackup", Value: "true"}}})[0]
 	scratch := web.VolumeIDs[1]
 	if _, err := e.ec2.CreateTags(e.ctx, &ec2.CreateTagsInput{Resources: []string{scratch}, Tags: []ec2types.Tag{{Key: aws.String("Scratch"), Value: aws.String("yes")}}}); err != nil {
 		t.Fatal(err)

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // filterValueKey is a Query API filter value parameter, Filter.N.Value.M.
@@ -42,11 +42,11 @@ func tooManyFilterValues(form url.Values) bool {
 // not know), with FilterLimitExceeded.
 func limitProxy(t *testing.T, target, tooMany string) string {
 	t.Helper()
-	reject := func(when func(url.Values) bool) ebstest.Rule {
-		return ebstest.Rule{Action: "Describe*", Fault: ebstest.Reject, First: math.MaxInt, Code: "FilterLimitExceeded",
+	reject := func(when func(url.Values) bool) faults.Rule {
+		return faults.Rule{Action: "Describe*", Fault: faults.Reject, First: math.MaxInt, Code: "FilterLimitExceeded",
 			Message: "The maximum number of filter values specified on a single call is 200", When: when}
 	}
-	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{
+	p := faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{
 		reject(tooManyFilterValues),
 		reject(func(form url.Values) bool {
 			for k, v := range form {
@@ -81,8 +81,8 @@ func manyInstanceIDs(n int, real ...string) []string {
 // plan, report and configure -c alike.
 func TestFilterValueLimitIsNotTheAccountsFailure(t *testing.T) {
 	e := newEngineEnv(t)
-	many := e.launch(fleet.Group{Count: 3, Tags: []inventory.Tag{{Key: "fleet", Value: "many"}}})
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	many := e.launch(seeder.Group{Count: 3, Tags: []inventory.Tag{{Key: "fleet", Value: "many"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	var realIDs []string
 	for _, i := range many {
 		realIDs = append(realIDs, i.ID)
@@ -143,8 +143,8 @@ const scpDenied = "You are not authorized to perform this operation. User: arn:a
 // service control policy denying it.
 func scpProxy(t *testing.T, target, region, action string) string {
 	t.Helper()
-	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
-		Action: action, Region: region, Fault: ebstest.Reject, First: math.MaxInt, When: ec2Request,
+	p := faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{{
+		Action: action, Region: region, Fault: faults.Reject, First: math.MaxInt, When: ec2Request,
 		Code: "UnauthorizedOperation", Message: fmt.Sprintf(scpDenied, cmpOr(action, "DescribeInstances")),
 	}}})
 	return p.URL
@@ -165,7 +165,7 @@ func cmpOr(a, b string) string {
 // region stays a failure.
 func TestRegionDeniedByAServiceControlPolicyIsSkipped(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	denied := scpProxy(t, e.srv.URL, "eu-west-1", "")
 	for _, job := range []string{"snapshot", "clean", "replication", "plan", "report"} {
@@ -195,7 +195,7 @@ func TestRegionDeniedByAServiceControlPolicyIsSkipped(t *testing.T) {
 	// In an allowed region, a denial of one action is a failure: of each
 	// volume's CreateSnapshot (exit 3), of the snapshot listing (the
 	// region fails).
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	for _, tc := range []struct {
 		action string
 		code   int
@@ -227,7 +227,7 @@ func TestSnapshotTagsStayWithinEC2sLimit(t *testing.T) {
 	for i := range 30 {
 		volTags = append(volTags, inventory.Tag{Key: fmt.Sprintf("disk-%02d", i), Value: "y"})
 	}
-	e.launch(fleet.Group{Count: 1, Tags: instTags, VolumeTags: volTags})
+	e.launch(seeder.Group{Count: 1, Tags: instTags, VolumeTags: volTags})
 	e.stanza("web", webStanza)
 	if got := e.run(ExitOK, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("created %d, want 1", got)

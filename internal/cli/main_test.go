@@ -19,7 +19,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 

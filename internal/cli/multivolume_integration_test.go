@@ -7,9 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // A multi_volume stanza snapshots each instance's volumes with one
@@ -18,7 +18,7 @@ import (
 func TestSnapshotMultiVolumeSets(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours", "multi_volume": true}}`)
-	web := e.launch(fleet.Group{Count: 2, Volumes: 3, ImageID: "ami-0abc",
+	web := e.launch(seeder.Group{Count: 2, Volumes: 3, ImageID: "ami-0abc",
 		Tags:       []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "Foo"}, {Key: "Service", Value: "Bar"}},
 		VolumeTags: []inventory.Tag{{Key: "Service", Value: "Baz"}}})
 
@@ -58,7 +58,7 @@ func TestSnapshotMultiVolumeSets(t *testing.T) {
 func TestMultiVolumeSetsInheritNoToolTags(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours", "multi_volume": true}}`)
-	inst := e.launch(fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
+	inst := e.launch(seeder.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0]
 	restored, plain := inst.VolumeIDs[0], inst.VolumeIDs[1]
 	e.tagAs(e.ec2, restored, "replication_src_region", "us-west-2", "replication_snapshot_id", "snap-0000000000000000a",
 		"replication_volume_id", "vol-0000000000000000b", "ebs-snapper:origin", "restore", "team", "a")

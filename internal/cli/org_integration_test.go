@@ -25,10 +25,10 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // orgEnv is a hub and its organisation in moto.
@@ -37,7 +37,7 @@ type orgEnv struct {
 	srv *motoserver.Server
 	ctx context.Context
 	cfg aws.Config
-	org fleet.Org
+	org seeder.Org
 	// admin are EC2 clients acting in each member account.
 	admin map[string]*ec2.Client
 }
@@ -55,7 +55,7 @@ func newOrgEnv(t *testing.T) *orgEnv {
 	if err := store.CreateTable(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	org, err := fleet.Organization(e.ctx, e.cfg, []fleet.Member{
+	org, err := seeder.Organization(e.ctx, e.cfg, []seeder.Member{
 		{Name: "alpha", OU: "prod", SpokeRole: spokeRole},
 		{Name: "bravo", OU: "prod", SpokeRole: spokeRole, ExternalID: "xyzzy"},
 		{Name: "charlie"},
@@ -65,7 +65,7 @@ func newOrgEnv(t *testing.T) *orgEnv {
 		t.Fatal(err)
 	}
 	e.org = org
-	if err := fleet.CloseAccount(e.ctx, e.cfg, org.Accounts[3]); err != nil {
+	if err := seeder.CloseAccount(e.ctx, e.cfg, org.Accounts[3]); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range org.Accounts[:3] {
@@ -93,7 +93,7 @@ func (e *orgEnv) launch(acct string, tags ...string) string {
 	for i := 0; i+1 < len(tags); i += 2 {
 		tt = append(tt, inventory.Tag{Key: tags[i], Value: tags[i+1]})
 	}
-	inst, err := fleet.Launch(e.ctx, e.admin[acct], fleet.Group{Count: 1, Tags: tt})
+	inst, err := seeder.Launch(e.ctx, e.admin[acct], seeder.Group{Count: 1, Tags: tt})
 	if err != nil {
 		e.t.Fatal(err)
 	}

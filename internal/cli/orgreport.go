@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -21,24 +20,24 @@ import (
 // and the HTML page (--html); the text's -q-less form adds each account's
 // own report. Exit status: 4 when a volume of some account is late or
 // missing, else 3 when an account could not be read (or partly), else 0.
-func runOrgReport(ctx context.Context, g *globalOptions, o *reportOptions, format string, opts report.Options) error {
-	pacing, err := g.ec2Options()
+func runOrgReport(ctx context.Context, f *factory, o *reportOptions, format string, opts report.Options) error {
+	pacing, err := f.flags.pacing()
 	if err != nil {
 		return err
 	}
-	hubCfg, err := g.loadAWS(ctx, g.toolRegion, nil)
+	conn, err := f.connect(ctx, f.flags.toolRegion)
 	if err != nil {
 		return err
 	}
-	hubID, err := awsclient.AccountID(ctx, hubCfg)
+	hubID, err := conn.AccountID(ctx)
 	if err != nil {
 		return err
 	}
-	cells, err := o.orgs.cells(ctx, hubCfg)
+	cells, err := o.orgs.cells(ctx, conn)
 	if err != nil {
 		return err
 	}
-	hub := account.Hub{Config: hubCfg, Table: g.table, Pacing: pacing, Account: hubID}
+	hub := conn.Hub(f.flags.table, pacing, hubID, nil)
 	accounts := make([]report.OrgAccount, len(cells))
 	var eg errgroup.Group
 	eg.SetLimit(o.orgs.concurrency)
@@ -52,7 +51,7 @@ func runOrgReport(ctx context.Context, g *globalOptions, o *reportOptions, forma
 	org := report.NewOrg(opts.Now, accounts)
 	switch {
 	case o.html == "-":
-		if err := report.WriteOrgHTML(g.stdout, org); err != nil {
+		if err := report.WriteOrgHTML(f.io.out, org); err != nil {
 			return fmt.Errorf("--html -: %w", err)
 		}
 	case o.html != "":
@@ -61,8 +60,8 @@ func runOrgReport(ctx context.Context, g *globalOptions, o *reportOptions, forma
 		}
 	}
 	if o.html != "-" {
-		err := o.print.emit(ctx, g.stdout, format, org,
-			func(w io.Writer) error { return report.WriteOrgText(w, org, g.width(), !g.quiet) },
+		err := o.print.emit(ctx, f.io.out, format, org,
+			func(w io.Writer) error { return report.WriteOrgText(w, org, f.io.width(), !f.flags.quiet) },
 			func(w io.Writer) error { return report.WriteOrgCSV(w, org) })
 		if err != nil {
 			return err
@@ -104,7 +103,7 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 		return row
 	}
 	opts.Scope = scope
-	rep := report.Collect(ctx, report.Account{ID: env.Account, Clients: env.Clients, Policy: env.Policy, Invalid: env.InvalidMessages()}, opts)
+	rep := report.Collect(ctx, report.Account{ID: env.Account, Regions: env.Regions, Policy: env.Policy, Invalid: env.InvalidMessages()}, opts)
 	return report.AccountOf(rep, c.OUs)
 }
 

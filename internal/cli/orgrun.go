@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
@@ -56,7 +55,7 @@ type orgOutput struct {
 // never stops another. The exit status is read from every account's
 // verdict: a failed or refused account makes the run partial (or failed
 // when none succeeded).
-func runOrgJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+func runOrgJob(ctx context.Context, f *factory, o *runOptions, job useCase) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -77,36 +76,37 @@ func runOrgJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper
 	if _, err := o.scope.scope(named); err != nil {
 		return err
 	}
-	pacing, err := g.ec2Options()
+	pacing, err := f.flags.pacing()
 	if err != nil {
 		return err
 	}
-	hubCfg, err := g.loadAWS(ctx, g.toolRegion, nil)
+	conn, err := f.connect(ctx, f.flags.toolRegion)
 	if err != nil {
 		return err
 	}
-	hubID, err := awsclient.AccountID(ctx, hubCfg)
+	hubID, err := conn.AccountID(ctx)
 	if err != nil {
 		return err
 	}
-	cells, err := o.orgs.cells(ctx, hubCfg)
+	cells, err := o.orgs.cells(ctx, conn)
 	if err != nil {
 		return err
 	}
 	base := snapper.Options{Now: now, DryRun: o.dryRun, Version: version.Current().Version, RunToken: snapper.NewRunToken(time.Now()), CopyLimit: o.copyLimit}
-	interrupted, runEnded := g.interrupt.startRun(&base)
-	out := orgOutput{Job: job.String(), Now: now.UTC(), DryRun: o.dryRun || job == snapper.JobPlan, Accounts: make([]accountRun, len(cells))}
+	interrupted, runEnded := f.interrupt.startRun(&base)
+	out := orgOutput{Job: job.name, Now: now.UTC(), DryRun: o.dryRun || job.name == snapper.PipelinePlan, Accounts: make([]accountRun, len(cells))}
 	var eg errgroup.Group
 	eg.SetLimit(o.orgs.concurrency)
 	for i, c := range cells {
 		eg.Go(func() error {
-			out.Accounts[i] = o.runCell(ctx, g, job, c, account.Hub{Config: hubCfg, Table: g.table, Pacing: pacing, Account: hubID}, base)
+			calls := &account.Calls{}
+			out.Accounts[i] = o.runCell(ctx, job, c, conn.Hub(f.flags.table, pacing, hubID, calls), calls, base)
 			return nil
 		})
 	}
 	_ = eg.Wait()
 	runEnded()
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printOrg(w, out, g.width(), g.quiet); return nil },
+	err = o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error { printOrg(w, out, f.io.width(), f.flags.quiet); return nil },
 		func(w io.Writer) error { return writeOrgCSV(w, out) })
 	if err != nil {
 		return err
@@ -120,8 +120,9 @@ func runOrgJob(ctx context.Context, g *globalOptions, o *runOptions, job snapper
 	return orgVerdict(out.Accounts)
 }
 
-// runCell runs job in one account; what went wrong is in the result.
-func (o *runOptions) runCell(ctx context.Context, g *globalOptions, job snapper.Job, c cell, hub account.Hub, opts snapper.Options) accountRun {
+// runCell runs job in one account, counting its calls in calls; what
+// went wrong is in the result.
+func (o *runOptions) runCell(ctx context.Context, job useCase, c cell, hub account.Hub, calls *account.Calls, opts snapper.Options) accountRun {
 	res := accountRun{Account: c.ID, OUs: c.OUs}
 	failed := func(err error) accountRun {
 		res.Outcome, res.Error, res.Fix = outcomeError, err.Error(), fix(err, o.orgs.roleName)
@@ -132,9 +133,7 @@ func (o *runOptions) runCell(ctx context.Context, g *globalOptions, job snapper.
 		res.Outcome, res.Error, res.Fix = outcomeSkipped, c.Skip.Error(), fix(c.Skip, o.orgs.roleName)
 		return res
 	}
-	calls := &awsclient.Calls{}
-	hub.Config = calls.Counting(hub.Config)
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.String()))
+	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name))
 	if err != nil {
 		return failed(err)
 	}
@@ -147,28 +146,24 @@ func (o *runOptions) runCell(ctx context.Context, g *globalOptions, job snapper.
 	if err != nil {
 		return failed(fmt.Errorf("account %s: %w", c.ID, err))
 	}
-	opts.Scope, opts.Remote = scope, env.Remote
+	opts.Scope = scope
 	var rep snapper.Report
 	if len(env.Policy.Stanzas) == 0 {
-		rep = snapper.Report{Job: job.String(), Now: opts.Now.UTC(), DryRun: opts.DryRun || job == snapper.JobPlan, Regions: []snapper.RegionReport{}}
+		rep = snapper.Report{Job: job.name, Now: opts.Now.UTC(), DryRun: opts.DryRun || job.name == snapper.PipelinePlan, Regions: []snapper.RegionReport{}}
 	} else {
 		var busy map[string]string
-		if !o.dryRun && job != snapper.JobPlan && !o.ignoreLease {
-			cellAccount := c.ID
-			if c.ID == hub.Account {
-				cellAccount = ""
-			}
-			leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken, cellAccount)
+		if !o.dryRun && job.name != snapper.PipelinePlan && !o.ignoreLease {
+			leases, b, err := takeLeases(ctx, src, env, job, opts.RunToken)
 			if err != nil {
 				return failed(fmt.Errorf("account %s: %w", c.ID, err))
 			}
-			defer leases.release(ctx)
+			defer leases.Release(ctx)
 			busy = b
 		}
-		rep = snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+		rep = job.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 		busyRegions(&rep, busy)
 	}
-	run := newOutput(rep, env.Account, invalid, runFigures(rep, calls), calls)
+	run := newOutput(rep, env.Account, invalid, actionFigures(rep, calls), calls)
 	res.Run = &run
 	res.Outcome = string(snapper.Judge(rep, len(invalid)).Outcome)
 	return res
@@ -267,13 +262,13 @@ func writeOrgCSV(w io.Writer, out orgOutput) error {
 }
 
 // orgRun sends an organisation run to runOrgJob and any other to
-// runJobWithAWS.
-func orgRun(ctx context.Context, g *globalOptions, o *runOptions, job snapper.Job) error {
+// runJob.
+func orgRun(ctx context.Context, f *factory, o *runOptions, job useCase) error {
 	if err := o.orgs.check(o.account); err != nil {
 		return err
 	}
 	if o.orgs.multi() {
-		return runOrgJob(ctx, g, o, job)
+		return runOrgJob(ctx, f, o, job)
 	}
-	return runJobWithAWS(ctx, g, o, job)
+	return runJob(ctx, f, o, job)
 }

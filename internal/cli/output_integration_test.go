@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // nulls returns the JSON paths of every null in doc.
@@ -34,7 +34,7 @@ func nulls(path string, doc any) []string {
 
 func TestOutputFlags(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web, \"front\""}}})
+	inst := e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web, \"front\""}}})
 
 	// With no stanza, every list of the JSON is [] and nothing is null,
 	// in a region read and in one skipped.

@@ -4,7 +4,7 @@ package cli
 // moto. moto 5.2.1 implements launch templates, and images without their
 // disabled state; snapshot locks, DisableImage with DescribeImages'
 // IncludeDisabled, and the Recycle Bin API are added by the harness's
-// patched moto (internal/motoserver/patch.py), reached through the real SDK
+// patched moto (internal/testrig/motoserver/patch.py), reached through the real SDK
 // calls like everything else.
 
 import (
@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rbin"
 	rbintypes "github.com/aws/aws-sdk-go-v2/service/rbin/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // cleanRows maps a region report's clean rows by snapshot id.
@@ -46,7 +46,7 @@ func later() string { return at(108 * time.Hour) }
 // n snapshots due three days ago and a newest one not due.
 func (e *engineEnv) dueVolume(n int) (vol string, due []string, newest string) {
 	e.t.Helper()
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	vol = inst[0].VolumeIDs[0]
 	for range n {
 		due = append(due, e.snapshot(vol, date(-3)))
@@ -89,7 +89,7 @@ func TestDisabledAMIKeepsItsSnapshot(t *testing.T) {
 	// ignore_retention lets clean delete snapshots of volumes no stanza
 	// governs, such as the one moto's CreateImage makes.
 	e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours"}, "ignore_retention": true}`)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	img, err := e.ec2.CreateImage(e.ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst[0].ID), Name: aws.String("web-image")})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestDisabledAMIKeepsItsSnapshot(t *testing.T) {
 func TestAWSBackupRecoveryPointsAreNeverOurs(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza) // minimum 2
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	vol := inst[0].VolumeIDs[0]
 	// An AWS Backup recovery point that copied a due DeleteOn, as AWS
 	// Backup describes its snapshots.
@@ -244,7 +244,7 @@ func TestReportAndCheckCountProtections(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
 		t.Fatalf("report: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 	}
-	want := report.Protected{Lock: 1, LaunchTemplate: 1, WithDeleteOn: 2, RecycleBinRules: 1, RecycleBinCovered: 3, RecycleBinGiB: 24}
+	want := snapper.Protected{Lock: 1, LaunchTemplate: 1, WithDeleteOn: 2, RecycleBinRules: 1, RecycleBinCovered: 3, RecycleBinGiB: 24}
 	if got := rep.Regions[0].Protected; got != want {
 		t.Errorf("report's protected counts %+v, want %+v", got, want)
 	}
@@ -268,7 +268,7 @@ func TestStanzaLockLocksNewSnapshots(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngineEnv(t)
 			e.stanza("web", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours"}, "lock": `+tc.lock+`}`)
-			e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+			e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 			now := time.Now().UTC().Truncate(time.Second)
 			plan := e.run(0, "plan", "--now", now.Format(time.RFC3339)).Regions[0].Snapshots[0]
 			until := tc.until(now, plan.DeleteOn)

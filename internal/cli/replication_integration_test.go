@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 const drStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "12 hours"}, "replication": "yes"%s}`
@@ -62,11 +62,11 @@ func TestReplicationCopiesOnceAndRetiresReplicas(t *testing.T) {
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", ""))
 	dst := inventory.Tag{Key: "replication_dst_region", Value: "us-west-2"}
 	// The tag inherited from the instance by snapshot...
-	web := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web"}, dst}})
+	web := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web"}, dst}})
 	e.run(0, "snapshot")
 	inherited := aws.ToString(e.snapshots()[web[0].VolumeIDs[0]][0].SnapshotId)
 	// ...and one set on a snapshot directly.
-	other := e.launch(fleet.Group{Count: 1})
+	other := e.launch(seeder.Group{Count: 1})
 	direct := e.snapshot(other[0].VolumeIDs[0], dst, inventory.Tag{Key: "team", Value: "a"})
 
 	plan := rowsByID(e.runRegions(0, "plan"))
@@ -116,7 +116,7 @@ func TestReplicationCopiesOnceAndRetiresReplicas(t *testing.T) {
 	// A replica without its id tag is reported; the original going removes
 	// its replica on the next run in the destination.
 	lostVol := e.launchIn(west)
-	lost, err := fleet.Snapshot(e.ctx, west, lostVol, inventory.Tag{Key: "replication_src_region", Value: "us-east-1"})
+	lost, err := seeder.Snapshot(e.ctx, west, lostVol, inventory.Tag{Key: "replication_src_region", Value: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestReplicationCopiesOnceAndRetiresReplicas(t *testing.T) {
 func TestReplicationCopyTagsAndKMSKey(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("dr", strings.ReplaceAll(drStanza, "%s", `, "replication_copy_tags": true, "replication_kms_key": {"us-west-2": "alias/dr"}`))
-	vol := e.launch(fleet.Group{Count: 1})[0].VolumeIDs[0]
+	vol := e.launch(seeder.Group{Count: 1})[0].VolumeIDs[0]
 	orig := e.snapshot(vol, inventory.Tag{Key: "replication_dst_region", Value: "us-west-2"},
 		inventory.Tag{Key: "team", Value: "a"}, inventory.Tag{Key: "DeleteOn", Value: "2030-01-01"})
 	e.runRegions(0, "replication")
@@ -169,7 +169,7 @@ func TestReplicationCopyTagsAndKMSKey(t *testing.T) {
 // volume.
 func (e *engineEnv) launchIn(api *ec2.Client) string {
 	e.t.Helper()
-	inst, err := fleet.Launch(e.ctx, api, fleet.Group{Count: 1})
+	inst, err := seeder.Launch(e.ctx, api, seeder.Group{Count: 1})
 	if err != nil {
 		e.t.Fatal(err)
 	}

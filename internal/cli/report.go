@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -27,7 +27,7 @@ type reportOptions struct {
 	grace string
 }
 
-func newReportCommand(g *globalOptions) *cobra.Command {
+func newReportCommand(f *factory) *cobra.Command {
 	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -58,19 +58,19 @@ Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
 volume is late or missing, or no volume is protected.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runReport(cmd.Context(), g, o)
+			return runReport(cmd.Context(), f, o)
 		},
 	}
 	o.addFlags(cmd, false)
 	o.orgs.add(cmd)
 	o.scope.add(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
-	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
+	fl := cmd.Flags()
+	fl.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
+	fl.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
 	return cmd
 }
 
-func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
+func runReport(ctx context.Context, f *factory, o *reportOptions) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -98,9 +98,9 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		return err
 	}
 	if o.orgs.multi() {
-		return runOrgReport(ctx, g, o, format, report.Options{Now: now, Grace: grace})
+		return runOrgReport(ctx, f, o, format, report.Options{Now: now, Grace: grace})
 	}
-	src, err := awsSources(ctx, g, nil)
+	src, err := f.sources(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,13 +108,13 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := report.Collect(ctx, report.Account{ID: env.Account, Clients: env.Clients, Policy: env.Policy, Invalid: env.InvalidMessages()},
+	rep := report.Collect(ctx, report.Account{ID: env.Account, Regions: env.Regions, Policy: env.Policy, Invalid: env.InvalidMessages()},
 		report.Options{Now: now, Grace: grace, Scope: scope})
 
 	switch {
 	case o.html == "-":
 		// The page is the output.
-		if err := report.WriteHTML(g.stdout, rep); err != nil {
+		if err := report.WriteHTML(f.io.out, rep); err != nil {
 			return fmt.Errorf("--html -: %w", err)
 		}
 	case o.html != "":
@@ -123,11 +123,11 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 	}
 	if o.html != "-" {
-		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error {
-			if g.quiet {
+		err := o.print.emit(ctx, f.io.out, format, rep, func(w io.Writer) error {
+			if f.flags.quiet {
 				return report.WriteHeadline(w, rep)
 			}
-			return report.WriteTextWidth(w, rep, g.width())
+			return report.WriteTextWidth(w, rep, f.io.width())
 		},
 			func(w io.Writer) error { return report.WriteCSV(w, rep) })
 		if err != nil {
@@ -155,9 +155,9 @@ func writeHTML(path string, rep report.Report) error {
 	return nil
 }
 
-// runFigures are a snapshot or clean run's figures per region that ran,
-// the same the Lambda workers publish in EMF.
-func runFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
+// actionFigures are the action figures of a run (report.ActionsOf), per
+// region that ran, the same the Lambda workers publish in EMF.
+func actionFigures(rep snapper.Report, calls *account.Calls) []report.Figures {
 	out := []report.Figures{}
 	for _, rr := range rep.Regions {
 		if rr.Skipped != "" || rep.DryRun {

@@ -16,11 +16,11 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/report/reporttest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // TestReportStatuses seeds an ok, a late, a missing and an orphaned volume.
@@ -29,17 +29,17 @@ import (
 // late (3h > 1h + 1h grace), the weekly one ok, the daily one has nothing.
 func TestReportStatuses(t *testing.T) {
 	e := newEngineEnv(t)
-	tagged := func(v string) fleet.Group {
-		return fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "tier", Value: v}}}
+	tagged := func(v string) seeder.Group {
+		return seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "tier", Value: v}}}
 	}
 	ok := e.launch(tagged("weekly"))[0].VolumeIDs[0]
 	late := e.launch(tagged("hourly"))[0].VolumeIDs[0]
 	missing := e.launch(tagged("daily"))[0].VolumeIDs[0]
-	gone := e.launch(fleet.Group{Count: 1})[0]
+	gone := e.launch(seeder.Group{Count: 1})[0]
 	e.snapshot(ok, date(7))
 	e.snapshot(late, date(1))
 	orphan := e.snapshot(gone.VolumeIDs[0])
-	if err := fleet.Terminate(e.ctx, e.ec2, gone.ID); err != nil {
+	if err := seeder.Terminate(e.ctx, e.ec2, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	for id, freq := range map[string]string{"weekly": "7 days", "hourly": "1 hour", "daily": "1 day"} {
@@ -129,7 +129,7 @@ func TestReportStatuses(t *testing.T) {
 func TestProgressOnATerminal(t *testing.T) {
 	e := newEngineEnv(t)
 	e.stanza("web", webStanza)
-	e.launch(fleet.Group{Count: 3, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 3, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -164,7 +164,7 @@ func TestProgressOnATerminal(t *testing.T) {
 	}
 
 	// Without a terminal: the log lines (-V) and nothing else.
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	stdout2, stderr, code := runBinary(t, e.srv, "", "snapshot", "-V", "--region", "us-east-1")
 	if code != 0 || !strings.Contains(stdout2, "create") {
 		t.Fatalf("snapshot: exit %d\n%s\n%s", code, stdout2, stderr)

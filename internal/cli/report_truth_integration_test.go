@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/report/reporttest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // reportJSON runs report --json in us-east-1 and decodes it.
@@ -36,7 +36,7 @@ func reportJSON(t *testing.T, e *engineEnv, wantCode int, args ...string) report
 // after its snapshot: the stricter limit (1 day) applies, not the cron's 2.
 func TestReportTwoStanzasStricterLimit(t *testing.T) {
 	e := newEngineEnv(t)
-	vol := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0].VolumeIDs[0]
+	vol := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0].VolumeIDs[0]
 	e.stanza("a_nightly", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "0 1 * * *"}}`)
 	e.stanza("b_12h", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 1, "frequency": "12 hours"}}`)
 	e.snapshot(vol, date(4))
@@ -58,7 +58,7 @@ func TestReportTwoStanzasStricterLimit(t *testing.T) {
 // happened rather than that actions failed.
 func TestReportNothingProtectedAndInvalidStanzas(t *testing.T) {
 	e := newEngineEnv(t)
-	vol := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0].VolumeIDs[0]
+	vol := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0].VolumeIDs[0]
 
 	stdout, stderr, code := runBinary(t, e.srv, "", "report", "--region", "us-east-1")
 	want := "no volume is protected: account " + motoserver.AccountID + " has no configuration stanza"
@@ -119,7 +119,7 @@ func TestReportNothingProtectedAndInvalidStanzas(t *testing.T) {
 // timeline carries the shared axis, and the page fits 1280 px and a phone.
 func TestReportHTMLPage(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web-frontend"}}})
+	inst := e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web-frontend"}}})
 	e.stanza("web", webStanza)
 	e.snapshot(inst[0].VolumeIDs[0], date(4))
 	page := filepath.Join(t.TempDir(), "report.html")

@@ -5,15 +5,15 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // newOutput is what snapshot, clean, replication and plan print, every
 // list present ([] in JSON, never null).
-func newOutput(rep snapper.Report, account string, invalid []string, figures []report.Figures, calls *awsclient.Calls) output {
-	out := output{Report: rep, Account: account, InvalidStanzas: invalid, Figures: figures, APICalls: []awsclient.Count{}}
+func newOutput(rep snapper.Report, acct string, invalid []string, figures []report.Figures, calls *account.Calls) output {
+	out := output{Report: rep, Account: acct, InvalidStanzas: invalid, Figures: figures, APICalls: []account.CallCount{}}
 	if calls != nil {
 		out.APICalls = calls.Snapshot()
 	}

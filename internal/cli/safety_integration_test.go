@@ -14,17 +14,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // Item 4: DeleteOn is the first UTC date on which the whole retention has
 // passed, however late in the day the snapshot is taken.
 func TestDeleteOnKeepsTheWholeRetention(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
-	e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "half-day", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "half-day", Value: "yes"}}})
 	e.stanza("web", webStanza) // 4 days
 	e.stanza("short", `{"match": {"tag:half-day": "yes"}, "snapshot": {"retention": "12 hours", "minimum": 1, "frequency": "1 day"}}`)
 
@@ -51,7 +51,7 @@ func TestDeleteOnKeepsTheWholeRetention(t *testing.T) {
 // run finds it a second short of a day old. It must still snapshot.
 func TestDailyRunAtTheSameClockTimeDoesNotSkip(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("daily", `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "1 day"}}`)
 	if got := e.run(0, "snapshot").Regions[0].Summary.Created; got != 1 {
 		t.Fatalf("first run created %d, want 1", got)
@@ -74,7 +74,7 @@ func TestDailyRunAtTheSameClockTimeDoesNotSkip(t *testing.T) {
 // instance exists.
 func rejectFilterProxy(t *testing.T, target, name string) string {
 	t.Helper()
-	return ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{ebstest.RejectFilter(name)}}).URL
+	return faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{faults.RejectFilter(name)}}).URL
 }
 
 // Item 3 at run time: a stanza whose filter EC2 rejects is an invalid
@@ -85,7 +85,7 @@ func TestRejectedFilterIsAnInvalidStanza(t *testing.T) {
 	// so the run-time case is a name we accept that EC2 still rejects:
 	// group-name was documented once and stored stanzas may use it.
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("a-prod", `{"match": {"group-name": "prod"}, "snapshot": {"retention": "4 days", "minimum": 2, "frequency": "1 day"}}`)
 	e.stanza("web", webStanza)
 	proxy := rejectFilterProxy(t, e.srv.URL, "group-name")
@@ -113,12 +113,12 @@ func TestRejectedFilterIsAnInvalidStanza(t *testing.T) {
 // every report names both.
 func TestConflictingStanzasKeepTheLargestMinimum(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "db"}}})
 	vol := inst[0].VolumeIDs[0]
 	for i := range 8 {
 		// moto stamps whole seconds; distinct past DeleteOn dates order
 		// snapshots taken in the same second.
-		if _, err := fleet.Snapshot(e.ctx, e.ec2, vol, date(-20+i)); err != nil {
+		if _, err := seeder.Snapshot(e.ctx, e.ec2, vol, date(-20+i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,10 +145,10 @@ func TestConflictingStanzasKeepTheLargestMinimum(t *testing.T) {
 // configure -c count and name them.
 func TestNeverDueSnapshotsAreCountedAndNamed(t *testing.T) {
 	e := newEngineEnv(t)
-	inst := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	inst := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	var ids []string
 	for _, v := range []string{"2026-13-45", "tomorrow", "", "2026/11/01"} {
-		id, err := fleet.Snapshot(e.ctx, e.ec2, inst[0].VolumeIDs[0], inventory.Tag{Key: "DeleteOn", Value: v})
+		id, err := seeder.Snapshot(e.ctx, e.ec2, inst[0].VolumeIDs[0], inventory.Tag{Key: "DeleteOn", Value: v})
 		if err != nil {
 			t.Fatal(err)
 		}

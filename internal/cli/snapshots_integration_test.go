@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestSnapshotsCommandAndScope(t *testing.T) {
 	e := newEngineEnv(t)
-	web := e.launch(fleet.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web"}}})
-	db := e.launch(fleet.Group{Count: 1, Tags: []inventory.Tag{{Key: "db", Value: "yes"}}})
+	web := e.launch(seeder.Group{Count: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "web"}}})
+	db := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "db", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	e.stanza("db", `{"match": {"tag:db": "yes"}, "snapshot": {"retention": "7 days", "minimum": 1, "frequency": "1 day"}}`)
 	old := e.snapshot(web[0].VolumeIDs[0], date(-1))

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 // templateTableProperties reads the configuration table's properties from

@@ -18,10 +18,10 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // render replays what a program wrote to a terminal and returns the lines
@@ -140,10 +140,10 @@ func onTerminal(t *testing.T, env []string, both bool, signal func(*os.Process),
 // shows no rate and no ETA rather than "ETA 0s".
 func TestInterruptNoticeStaysAboveTheBars(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 12, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 12, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
-	p := ebstest.NewProxy(t, e.srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{
-		{Action: "CreateSnapshot", Fault: ebstest.Delay, Rate: 1, Delay: 1500 * time.Millisecond}}})
+	p := faults.NewProxy(t, e.srv.URL, faults.ProxyOptions{Rules: []faults.Rule{
+		{Action: "CreateSnapshot", Fault: faults.Delay, Rate: 1, Delay: 1500 * time.Millisecond}}})
 	env := append(e.srv.Env(), "AWS_ENDPOINT_URL="+p.URL)
 
 	raw, _ := onTerminal(t, env, false, func(proc *os.Process) {
@@ -171,7 +171,7 @@ func TestInterruptNoticeStaysAboveTheBars(t *testing.T) {
 // prints its headline only; -q with -V is a usage error.
 func TestQuiet(t *testing.T) {
 	e := newEngineEnv(t)
-	e.launch(fleet.Group{Count: 3, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	e.launch(seeder.Group{Count: 3, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	e.stanza("web", webStanza)
 	raw, stdout := onTerminal(t, e.srv.Env(), false, nil, "snapshot", "--quiet", "--region", "us-east-1")
 	if strings.Contains(raw, "3 / 3") || raw != "" {

@@ -2,7 +2,9 @@ package config
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -65,7 +67,7 @@ func (p *parser) kmsKeys(raw json.RawMessage) map[string]string {
 		return nil
 	}
 	keys := map[string]string{}
-	for _, region := range sortedKeys(m) {
+	for _, region := range slices.Sorted(maps.Keys(m)) {
 		at := path(keyKMSKey, region)
 		if !regionName.MatchString(region) {
 			p.fail(at, "the key must be a region name such as us-west-2", nil)

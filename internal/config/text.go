@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func (p *parser) text(at string, raw json.RawMessage) {
 		if json.Unmarshal(raw, &m) != nil {
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			kAt := path(at, k)
 			if slices.Contains(filterObjects, at) {
 				kAt = filterPath(at, k)

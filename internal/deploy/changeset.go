@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +84,7 @@ func previewUpdate(ctx context.Context, api ChangeSetAPI, stack *cfntypes.Stack,
 		}
 		fmt.Fprintln(out, line)
 	}
-	for _, k := range sortedKeys(set) {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		if old, had := stackParameter(stack, k); !had || old != set[k] {
 			if !had {
 				old = "(new)"

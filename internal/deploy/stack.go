@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -72,11 +73,11 @@ func updatable(s *cfntypes.Stack) error {
 	name, status := aws.ToString(s.StackName), s.StackStatus
 	switch {
 	case status == cfntypes.StackStatusRollbackComplete || status == cfntypes.StackStatusRollbackFailed || status == cfntypes.StackStatusCreateFailed:
-		return fmt.Errorf("stack %s is %s: its creation failed and CloudFormation cannot update it; delete it (ebs-snapper deploy --delete, or aws cloudformation delete-stack --stack-name %s) and deploy again; the reason is in its events (aws cloudformation describe-stack-events --stack-name %s)", name, status, name, name)
+		return &StackStateError{Stack: name, Status: string(status), CreateFailed: true}
 	case status == cfntypes.StackStatusUpdateRollbackFailed:
 		return fmt.Errorf("stack %s is %s: finish the rollback first (aws cloudformation continue-update-rollback --stack-name %s), then deploy again", name, status, name)
 	case status == cfntypes.StackStatusDeleteFailed:
-		return fmt.Errorf("stack %s is %s: delete it again (ebs-snapper deploy --delete) and deploy", name, status)
+		return &StackStateError{Stack: name, Status: string(status)}
 	case strings.HasSuffix(string(status), "_IN_PROGRESS"):
 		return fmt.Errorf("stack %s is busy (%s): wait until it finishes, then deploy again", name, status)
 	}
@@ -141,11 +142,11 @@ func applyStack(ctx context.Context, api CloudFormationAPI, stack *cfntypes.Stac
 	}
 	if stack == nil {
 		var params []cfntypes.Parameter
-		for _, k := range sortedKeys(set) {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
 			params = append(params, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(set[k])})
 		}
 		fmt.Fprintf(out, "stack %s (%s) will be created with these parameters (the rest take the template's defaults):\n", name, region)
-		for _, k := range sortedKeys(set) {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
 			fmt.Fprintf(out, "  parameter %s: %s\n", k, set[k])
 		}
 		if err := ask(confirm, fmt.Sprintf("Create stack %s in %s?", name, region)); err != nil {
@@ -322,13 +323,4 @@ func functionNames(ctx context.Context, api CloudFormationAPI, name string) ([]s
 	}
 	slices.Sort(names)
 	return names, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

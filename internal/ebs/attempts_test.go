@@ -14,8 +14,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 const describeRegions = `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId>` +
@@ -23,14 +24,14 @@ const describeRegions = `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.co
 
 // proxiedRegions is an SDK client over real HTTP: the proxy in front of a
 // backend that answers DescribeRegions.
-func proxiedRegions(t *testing.T, rules []ebstest.Rule, opts ebs.Options) (*ebs.Client, *ebstest.Proxy) {
+func proxiedRegions(t *testing.T, rules []faults.Rule, opts ebs.Options) (*ebs.Client, *faults.Proxy) {
 	t.Helper()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		_, _ = w.Write([]byte(describeRegions))
 	}))
 	t.Cleanup(backend.Close)
-	p := ebstest.NewProxy(t, backend.URL, ebstest.ProxyOptions{Rules: rules})
+	p := faults.NewProxy(t, backend.URL, faults.ProxyOptions{Rules: rules})
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(p.URL),
@@ -45,15 +46,15 @@ func proxiedRegions(t *testing.T, rules []ebstest.Rule, opts ebs.Options) (*ebs.
 // A response that never comes costs one attempt: the attempt times out,
 // the SDK retries, and the call succeeds.
 func TestAttemptTimeoutRetriesAHang(t *testing.T) {
-	c, p := proxiedRegions(t, []ebstest.Rule{{Action: "DescribeRegions", Fault: ebstest.Delay, First: 2, Delay: time.Minute}},
+	c, p := proxiedRegions(t, []faults.Rule{{Action: "DescribeRegions", Fault: faults.Delay, First: 2, Delay: time.Minute}},
 		ebs.Options{AttemptTimeout: 200 * time.Millisecond})
 	start := time.Now()
 	got, err := c.Regions(t.Context())
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Regions = %v, %v; want us-east-1 after two timed-out attempts", got, err)
 	}
-	if n := p.Counts()["DescribeRegions"]; n.Attempts != 3 || n.Faults[ebstest.Delay] != 2 {
-		t.Errorf("attempts %d (hung %d), want 3 (2)", n.Attempts, n.Faults[ebstest.Delay])
+	if n := p.Counts()["DescribeRegions"]; n.Attempts != 3 || n.Faults[faults.Delay] != 2 {
+		t.Errorf("attempts %d (hung %d), want 3 (2)", n.Attempts, n.Faults[faults.Delay])
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s: the hung attempts were not cut at 200ms", d)
@@ -65,8 +66,8 @@ func TestAttemptTimeoutRetriesAHang(t *testing.T) {
 // attempts and their backoffs take minutes.)
 func TestAttemptTimeoutEveryAttempt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg, p := ebstest.InProcess(t, &ebstest.Fake{}, ebstest.ProxyOptions{
-			Rules: []ebstest.Rule{{Action: "DescribeRegions", Fault: ebstest.Delay, Rate: 1, Delay: time.Hour}}})
+		cfg, p := faults.InProcess(t, &ec2fake.Fake{}, faults.ProxyOptions{
+			Rules: []faults.Rule{{Action: "DescribeRegions", Fault: faults.Delay, Rate: 1, Delay: time.Hour}}})
 		_, err := ebs.NewForRegion(cfg, "us-east-1", ebs.Options{}).Regions(t.Context())
 		var timeout *ebs.AttemptTimeoutError
 		if !errors.As(err, &timeout) || timeout.Limit != ebs.DefaultAttemptTimeout || !strings.Contains(err.Error(), "exceeded maximum number of attempts, 20") {
@@ -93,9 +94,9 @@ func TestBucketPacing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				f := &ebstest.Fake{}
+				f := &ec2fake.Fake{}
 				f.AddVolume(inventory.Volume{ID: "vol-1"})
-				cfg, p := ebstest.InProcess(t, f, ebstest.ProxyOptions{Buckets: true})
+				cfg, p := faults.InProcess(t, f, faults.ProxyOptions{Buckets: true})
 				c := ebs.NewForRegion(cfg, "us-east-1", tc.opts)
 				start := time.Now()
 				for range 150 {

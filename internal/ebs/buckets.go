@@ -31,7 +31,7 @@ const unfilteredSuffix = " (unfiltered)"
 // (docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
 // Each action has its own bucket. This one table
 // serves the client's limiters (Options) and the test proxy's buckets
-// (package ebstest), so the two cannot drift.
+// (internal/testrig/faults), so the two cannot drift.
 func BucketFor(action string, filtered bool) (Bucket, bool) {
 	switch action {
 	case "CreateSnapshot", "CreateSnapshots", "DeleteSnapshot":

@@ -19,8 +19,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 const region = "eu-west-1"
@@ -28,7 +29,7 @@ const region = "eu-west-1"
 var deleteOn = []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}}
 
 // record returns the inputs f receives for op, in call order.
-func record[T any](f *ebstest.Fake, op string) *[]*T {
+func record[T any](f *ec2fake.Fake, op string) *[]*T {
 	var inputs []*T
 	f.OnCall = func(got string, input any) error {
 		if got == op {
@@ -40,14 +41,14 @@ func record[T any](f *ebstest.Fake, op string) *[]*T {
 }
 
 func TestSnapshotsPaginates(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	for i := range 2500 {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: "vol-1"}, "")
 	}
 	for i := range 30 {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-public-%d", i)}, "999999999999")
 	}
-	inputs := record[ec2.DescribeSnapshotsInput](f, ebstest.OpDescribeSnapshots)
+	inputs := record[ec2.DescribeSnapshotsInput](f, ec2fake.OpDescribeSnapshots)
 	got, err := ebs.New(f, region).Snapshots(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func TestSnapshotsPaginates(t *testing.T) {
 	if len(got) != 2500 || got[0].ID != "snap-00000000000000000" || got[2499].ID != "snap-00000000000002499" {
 		t.Errorf("got %d snapshots, want the account's 2500 in order", len(got))
 	}
-	if n := f.Calls(ebstest.OpDescribeSnapshots); n != 3 {
+	if n := f.Calls(ec2fake.OpDescribeSnapshots); n != 3 {
 		t.Errorf("DescribeSnapshots calls = %d, want 3 (1000+1000+500)", n)
 	}
 	for i, in := range *inputs {
@@ -66,7 +67,7 @@ func TestSnapshotsPaginates(t *testing.T) {
 }
 
 func TestInstancesPaginatesAndFilters(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	states := []string{"running", "stopped", "terminated", "pending", "running"}
 	for i := range 2500 {
 		f.AddInstance(inventory.Instance{
@@ -77,15 +78,15 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 			VolumeIDs: []string{fmt.Sprintf("vol-%05d-b", i), fmt.Sprintf("vol-%05d-a", i)},
 		})
 	}
-	inputs := record[ec2.DescribeInstancesInput](f, ebstest.OpDescribeInstances)
+	inputs := record[ec2.DescribeInstancesInput](f, ec2fake.OpDescribeInstances)
 	c := ebs.New(f, region)
 	got, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tag:Backup", Values: []string{"y*"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 4 of every 5 instances still exist (are not terminated).
-	if len(got) != 2000 || f.Calls(ebstest.OpDescribeInstances) != 2 {
-		t.Errorf("got %d instances in %d calls, want 2000 in 2", len(got), f.Calls(ebstest.OpDescribeInstances))
+	if len(got) != 2000 || f.Calls(ec2fake.OpDescribeInstances) != 2 {
+		t.Errorf("got %d instances in %d calls, want 2000 in 2", len(got), f.Calls(ec2fake.OpDescribeInstances))
 	}
 	want := inventory.Instance{
 		ID: "i-00001", ImageID: "ami-1", State: "stopped",
@@ -125,7 +126,7 @@ func TestInstancesPaginatesAndFilters(t *testing.T) {
 }
 
 func TestVolumesChunks(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	var ids []string
 	for i := range 450 {
 		id := fmt.Sprintf("vol-%05d", i)
@@ -134,7 +135,7 @@ func TestVolumesChunks(t *testing.T) {
 	}
 	// A deleted volume and a duplicate: neither costs a request of its own.
 	ids = append(ids, "vol-deleted", ids[0])
-	inputs := record[ec2.DescribeVolumesInput](f, ebstest.OpDescribeVolumes)
+	inputs := record[ec2.DescribeVolumesInput](f, ec2fake.OpDescribeVolumes)
 	c := ebs.New(f, region)
 	got, err := c.Volumes(t.Context(), ids)
 	if err != nil {
@@ -153,13 +154,13 @@ func TestVolumesChunks(t *testing.T) {
 	if want := []int{200, 200, 51}; !slices.Equal(sizes, want) {
 		t.Errorf("filter sizes %v, want %v", sizes, want)
 	}
-	if got, err := c.Volumes(t.Context(), nil); err != nil || got != nil || f.Calls(ebstest.OpDescribeVolumes) != 3 {
-		t.Errorf("no ids: got %v, %v after %d calls; want nothing and no call", got, err, f.Calls(ebstest.OpDescribeVolumes))
+	if got, err := c.Volumes(t.Context(), nil); err != nil || got != nil || f.Calls(ec2fake.OpDescribeVolumes) != 3 {
+		t.Errorf("no ids: got %v, %v after %d calls; want nothing and no call", got, err, f.Calls(ec2fake.OpDescribeVolumes))
 	}
 }
 
 func TestImageSnapshots(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	want := map[string]inventory.Protection{}
 	for i := range 1200 {
 		ami := fmt.Sprintf("ami-%05d", i)
@@ -172,7 +173,7 @@ func TestImageSnapshots(t *testing.T) {
 		}
 		want[a], want[b] = p, p
 	}
-	inputs := record[ec2.DescribeImagesInput](f, ebstest.OpDescribeImages)
+	inputs := record[ec2.DescribeImagesInput](f, ec2fake.OpDescribeImages)
 	got, err := ebs.New(f, region).ImageSnapshots(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -180,15 +181,15 @@ func TestImageSnapshots(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n := f.Calls(ebstest.OpDescribeImages); n != 2 || !slices.Equal((*inputs)[0].Owners, []string{"self"}) || !aws.ToBool((*inputs)[0].IncludeDisabled) {
+	if n := f.Calls(ec2fake.OpDescribeImages); n != 2 || !slices.Equal((*inputs)[0].Owners, []string{"self"}) || !aws.ToBool((*inputs)[0].IncludeDisabled) {
 		t.Errorf("DescribeImages calls = %d with Owners %v, IncludeDisabled %v; want 2 with [self] and true", n, (*inputs)[0].Owners, (*inputs)[0].IncludeDisabled)
 	}
 }
 
 func TestRegions(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.SetRegions("us-west-2", "eu-west-1", "ap-south-1")
-	inputs := record[ec2.DescribeRegionsInput](f, ebstest.OpDescribeRegions)
+	inputs := record[ec2.DescribeRegionsInput](f, ec2fake.OpDescribeRegions)
 	got, err := ebs.New(f, "us-east-1").Regions(t.Context())
 	if want := []string{"ap-south-1", "eu-west-1", "us-west-2"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("got %v, %v; want %v", got, err, want)
@@ -200,9 +201,9 @@ func TestRegions(t *testing.T) {
 
 func TestCreateSnapshot(t *testing.T) {
 	now := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-1"})
-	inputs := record[ec2.CreateSnapshotInput](f, ebstest.OpCreateSnapshot)
+	inputs := record[ec2.CreateSnapshotInput](f, ec2fake.OpCreateSnapshot)
 	c := ebs.New(f, region)
 	tags := []inventory.Tag{{Key: "DeleteOn", Value: "2026-12-01"}, {Key: "Name", Value: "web"}, {Key: "replication_dst_region", Value: "us-west-2"}}
 	desc := strings.Repeat("é", 300) // multi-byte: the cut is by character
@@ -231,20 +232,20 @@ func TestCreateSnapshot(t *testing.T) {
 	}
 
 	_, err = c.CreateSnapshot(t.Context(), "vol-1", "d", nil)
-	if !errors.Is(err, ebs.ErrNoTags) || f.Calls(ebstest.OpCreateSnapshot) != 1 {
-		t.Errorf("untagged: got %v after %d calls, want ErrNoTags and no call", err, f.Calls(ebstest.OpCreateSnapshot))
+	if !errors.Is(err, ebs.ErrNoTags) || f.Calls(ec2fake.OpCreateSnapshot) != 1 {
+		t.Errorf("untagged: got %v after %d calls, want ErrNoTags and no call", err, f.Calls(ec2fake.OpCreateSnapshot))
 	}
 }
 
 func TestCreateSnapshotErrors(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddVolume(inventory.Volume{ID: "vol-1"})
 	c := ebs.New(f, region)
 	_, err := c.CreateSnapshot(t.Context(), "vol-gone", "d", deleteOn)
 	if !errors.Is(err, ebs.ErrNotFound) || !strings.Contains(err.Error(), "vol-gone") || !strings.Contains(err.Error(), region) {
 		t.Errorf("unknown volume: got %v, want ErrNotFound naming vol-gone and %s", err, region)
 	}
-	f.Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: ebs.CodeSnapshotPerVolumeRate})
+	f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: ebs.CodeSnapshotPerVolumeRate})
 	_, err = c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn)
 	if !ebs.IsSnapshotRateLimit(err) || ebs.IsThrottle(err) || errors.Is(err, ebs.ErrNotFound) {
 		t.Errorf("per-volume rate: got %v, want IsSnapshotRateLimit only", err)
@@ -267,12 +268,12 @@ func TestDeleteSnapshot(t *testing.T) {
 		{"other API error", &smithy.GenericAPIError{Code: "InternalError"}, "snap-1", func(err error) bool { return !errors.Is(err, inventory.ErrSnapshotInUse) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &ebstest.Fake{}
+			f := &ec2fake.Fake{}
 			f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
 			f.AddSnapshot(inventory.Snapshot{ID: "snap-ami"}, "")
 			f.AddImage("ami-1", "snap-ami")
 			if tc.inject != nil {
-				f.Fail(ebstest.OpDeleteSnapshot, 1, tc.inject)
+				f.Fail(ec2fake.OpDeleteSnapshot, 1, tc.inject)
 			}
 			err := ebs.New(f, region).DeleteSnapshot(t.Context(), tc.id)
 			switch {
@@ -298,29 +299,29 @@ func TestListErrorsNameRegion(t *testing.T) {
 		op, words string
 		call      func(*ebs.Client) error
 	}{
-		{ebstest.OpDescribeRegions, "describe regions", func(c *ebs.Client) error { _, err := c.Regions(t.Context()); return err }},
-		{ebstest.OpDescribeInstances, "describe instances matching [tag:Name=web-*]", func(c *ebs.Client) error {
+		{ec2fake.OpDescribeRegions, "describe regions", func(c *ebs.Client) error { _, err := c.Regions(t.Context()); return err }},
+		{ec2fake.OpDescribeInstances, "describe instances matching [tag:Name=web-*]", func(c *ebs.Client) error {
 			_, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tag:Name", Values: []string{"web-*"}}})
 			return err
 		}},
-		{ebstest.OpDescribeSnapshots, "describe snapshots owned by self", func(c *ebs.Client) error { _, err := c.Snapshots(t.Context()); return err }},
-		{ebstest.OpDescribeVolumes, "describe volumes vol-1… (1 ids)", func(c *ebs.Client) error { _, err := c.Volumes(t.Context(), []string{"vol-1"}); return err }},
-		{ebstest.OpDescribeImages, "describe images owned by self", func(c *ebs.Client) error { _, err := c.ImageSnapshots(t.Context()); return err }},
-		{ebstest.OpDescribeLockedSnapshots, "describe locked snapshots", func(c *ebs.Client) error { _, err := c.LockedSnapshots(t.Context()); return err }},
-		{ebstest.OpDescribeLaunchTemplateVersions, "describe the default and latest launch template versions", func(c *ebs.Client) error {
+		{ec2fake.OpDescribeSnapshots, "describe snapshots owned by self", func(c *ebs.Client) error { _, err := c.Snapshots(t.Context()); return err }},
+		{ec2fake.OpDescribeVolumes, "describe volumes vol-1… (1 ids)", func(c *ebs.Client) error { _, err := c.Volumes(t.Context(), []string{"vol-1"}); return err }},
+		{ec2fake.OpDescribeImages, "describe images owned by self", func(c *ebs.Client) error { _, err := c.ImageSnapshots(t.Context()); return err }},
+		{ec2fake.OpDescribeLockedSnapshots, "describe locked snapshots", func(c *ebs.Client) error { _, err := c.LockedSnapshots(t.Context()); return err }},
+		{ec2fake.OpDescribeLaunchTemplateVersions, "describe the default and latest launch template versions", func(c *ebs.Client) error {
 			_, err := c.LaunchTemplateSnapshots(t.Context())
 			return err
 		}},
-		{ebstest.OpLockSnapshot, "lock snapshot snap-1 in governance mode until 2030-01-01T00:00:00Z", func(c *ebs.Client) error {
+		{ec2fake.OpLockSnapshot, "lock snapshot snap-1 in governance mode until 2030-01-01T00:00:00Z", func(c *ebs.Client) error {
 			return c.LockSnapshot(t.Context(), "snap-1", inventory.Lock{Mode: inventory.LockGovernance, Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 		}},
-		{ebstest.OpCreateSnapshot, "create snapshot of vol-1", func(c *ebs.Client) error {
+		{ec2fake.OpCreateSnapshot, "create snapshot of vol-1", func(c *ebs.Client) error {
 			_, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn)
 			return err
 		}},
-		{ebstest.OpDeleteSnapshot, "delete snapshot snap-1", func(c *ebs.Client) error { return c.DeleteSnapshot(t.Context(), "snap-1") }},
+		{ec2fake.OpDeleteSnapshot, "delete snapshot snap-1", func(c *ebs.Client) error { return c.DeleteSnapshot(t.Context(), "snap-1") }},
 	} {
-		f := &ebstest.Fake{}
+		f := &ec2fake.Fake{}
 		f.AddVolume(inventory.Volume{ID: "vol-1"})
 		f.AddSnapshot(inventory.Snapshot{ID: "snap-1"}, "")
 		f.Fail(tc.op, 1, throttle)
@@ -336,7 +337,7 @@ func TestListErrorsNameRegion(t *testing.T) {
 			f.Fail(tc.op, 1, &smithy.GenericAPIError{Code: code})
 			err = tc.call(ebs.New(f, region))
 			var api smithy.APIError
-			regional := tc.op != ebstest.OpDescribeRegions
+			regional := tc.op != ec2fake.OpDescribeRegions
 			if got := errors.Is(err, inventory.ErrRegionUnavailable); got != regional || !errors.As(err, &api) || api.ErrorCode() != code {
 				t.Errorf("%s %s: got %v; want ErrRegionUnavailable %v and the AWS error kept", tc.op, code, err, regional)
 			}
@@ -345,7 +346,7 @@ func TestListErrorsNameRegion(t *testing.T) {
 }
 
 // The limits NewForRegion's limiters get: EC2's table, --rate, --burst
-// and a negative rate for none.
+// and Unlimited for none.
 func TestRateLimiterOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -356,7 +357,7 @@ func TestRateLimiterOptions(t *testing.T) {
 		{"defaults", ebs.Options{}, 5, 5, 100},
 		{"custom", ebs.Options{Rates: map[string]float64{"CreateSnapshot": 2, "DeleteSnapshot": 7}, Burst: 10}, 2, 7, 10},
 		{"scaled", ebs.Options{RateScale: 0.5}, 2.5, 2.5, 100},
-		{"unlimited", ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DeleteSnapshot": -1}}, rate.Inf, rate.Inf, 100},
+		{"unlimited", ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "DeleteSnapshot": ebs.Unlimited}}, rate.Inf, rate.Inf, 100},
 	} {
 		create, createBurst := tc.opts.Rate("CreateSnapshot")
 		del, delBurst := tc.opts.Rate("DeleteSnapshot")
@@ -368,16 +369,16 @@ func TestRateLimiterOptions(t *testing.T) {
 }
 
 // Once the burst is spent, a call waits for a token before reaching EC2:
-// the SDK client over the fake (ebstest.InProcess), on a synctest bubble's
+// the SDK client over the fake (faults.InProcess), on a synctest bubble's
 // clock. A deadline shorter than the refill makes the wait fail at once.
 func TestRateLimiterApplied(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &ebstest.Fake{}
+		f := &ec2fake.Fake{}
 		f.AddVolume(inventory.Volume{ID: "vol-1"})
 		for i := range 3 {
 			f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%d", i)}, "")
 		}
-		cfg, p := ebstest.InProcess(t, f, ebstest.ProxyOptions{})
+		cfg, p := faults.InProcess(t, f, faults.ProxyOptions{})
 		c := ebs.NewForRegion(cfg, region, ebs.Options{Rates: map[string]float64{"CreateSnapshot": 0.001, "DeleteSnapshot": 0.001}, Burst: 2})
 		for i := range 2 {
 			if _, err := c.CreateSnapshot(t.Context(), "vol-1", "d", deleteOn); err != nil {
@@ -416,7 +417,7 @@ func TestNewForRegion(t *testing.T) {
 // BenchmarkSnapshots100k lists a fleet-sized region (100,000 tagged
 // snapshots, 100 pages) through the fake, the scale moto cannot serve.
 func BenchmarkSnapshots100k(b *testing.B) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	for i := range 100_000 {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: fmt.Sprintf("vol-%05d", i%10_000), Tags: deleteOn}, "")
 	}
@@ -426,5 +427,5 @@ func BenchmarkSnapshots100k(b *testing.B) {
 			b.Fatalf("got %d snapshots, %v", len(snaps), err)
 		}
 	}
-	b.ReportMetric(float64(f.Calls(ebstest.OpDescribeSnapshots))/float64(b.N), "calls/op")
+	b.ReportMetric(float64(f.Calls(ec2fake.OpDescribeSnapshots))/float64(b.N), "calls/op")
 }

@@ -12,7 +12,7 @@ import (
 
 // EC2 error codes. This block is the only place in the project that spells
 // them: callers classify errors with the helpers below, and the in-memory
-// fake (package ebstest) answers with these same constants so that the
+// fake (internal/testrig/ec2fake) answers with these same constants so that the
 // helpers see its errors exactly as they see AWS's.
 const (
 	CodeSnapshotNotFound = "InvalidSnapshot.NotFound"

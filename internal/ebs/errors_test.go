@@ -9,8 +9,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 func TestErrorHelpers(t *testing.T) {
@@ -70,14 +70,14 @@ func TestErrorHelpers(t *testing.T) {
 // Issue 10, item 3: EC2 refusing a stanza's filter is the stanza's fault
 // (inventory.ErrFilterRejected); a throttle or any other error is not.
 func TestInstancesMarksRejectedFilters(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddInstance(inventory.Instance{ID: "i-1", VolumeIDs: []string{"vol-1"}})
 	c := ebs.New(f, "us-east-1")
 	_, err := c.Instances(t.Context(), []inventory.Filter{{Name: "tags:env", Values: []string{"prod"}}})
 	if !errors.Is(err, inventory.ErrFilterRejected) || !strings.Contains(err.Error(), "tags:env") {
 		t.Errorf("unknown filter name: err = %v, want ErrFilterRejected naming the filter", err)
 	}
-	f.Fail(ebstest.OpDescribeInstances, 10, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded})
+	f.Fail(ec2fake.OpDescribeInstances, 10, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded})
 	_, err = c.Instances(t.Context(), nil)
 	if err == nil || errors.Is(err, inventory.ErrFilterRejected) {
 		t.Errorf("throttled listing: err = %v, want an error that is not ErrFilterRejected", err)

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // Issue 16 item 6 beyond one long filter: two filters over EC2's 200
@@ -16,7 +16,7 @@ import (
 // the volumes both filters match; the fake refuses a call over the limit
 // as EC2 does, so one call too big fails the test.
 func TestVolumesMatchingSplitsEveryLongFilter(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	var ids, envs []string
 	want := map[string]bool{}
 	for i := range 300 {
@@ -49,15 +49,15 @@ func TestVolumesMatchingSplitsEveryLongFilter(t *testing.T) {
 	if len(seen) != len(want) {
 		t.Errorf("%d volumes, want %d", len(seen), len(want))
 	}
-	if n := f.Calls(ebstest.OpDescribeVolumes); n != 4 {
+	if n := f.Calls(ec2fake.OpDescribeVolumes); n != 4 {
 		t.Errorf("%d DescribeVolumes calls, want 4 (2 chunks of ids × 2 of values)", n)
 	}
 	// Within the limit: one call, the filters as given.
-	before := f.Calls(ebstest.OpDescribeVolumes)
+	before := f.Calls(ec2fake.OpDescribeVolumes)
 	if _, err := c.VolumesMatching(t.Context(), []inventory.Filter{{Name: "volume-id", Values: slices.Clone(ids[:ebs.MaxFilterValues])}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.Calls(ebstest.OpDescribeVolumes) - before; n != 1 {
+	if n := f.Calls(ec2fake.OpDescribeVolumes) - before; n != 1 {
 		t.Errorf("%d calls for %d values, want 1", n, ebs.MaxFilterValues)
 	}
 }

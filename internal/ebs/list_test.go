@@ -7,15 +7,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // The listing converts each page's tags into one array: every snapshot
 // must still get its own tags, nil when it has none, and appending to one
 // snapshot's tags must not overwrite the next one's.
 func TestSnapshotsTagsPerSnapshot(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	want := make([]inventory.Snapshot, 1500) // two pages
 	for i := range want {
 		want[i] = inventory.Snapshot{ID: fmt.Sprintf("snap-%017d", i), VolumeID: "vol-1", State: inventory.StateCompleted, StorageTier: inventory.TierStandard}

@@ -15,8 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 // ec2Backend answers CreateSnapshot and DeleteSnapshot as EC2 does and
@@ -71,26 +72,26 @@ func sdkClient(endpoint string) *ebs.Client {
 			})
 		},
 	}
-	return ebs.NewForRegion(cfg, "us-east-1", ebstest.Unpaced())
+	return ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())
 }
 
 // CreateSnapshot has no idempotency token: the SDK must retry it only when
 // EC2 provably did not act, and report an unknown outcome otherwise.
 func TestCreateSnapshotRetriesOnlyWhatEC2DidNotDo(t *testing.T) {
 	for _, tc := range []struct {
-		fault       ebstest.Fault
+		fault       faults.Fault
 		wantErr     error // nil: the create succeeds
 		wantActions int   // creates that reached EC2
 	}{
-		{fault: ebstest.Throttle, wantActions: 1},
-		{fault: ebstest.Reject, wantErr: ebs.ErrNotFound, wantActions: 0},
-		{fault: ebstest.DropAfter, wantErr: inventory.ErrOutcomeUnknown, wantActions: 1},
-		{fault: ebstest.ResetBefore, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
-		{fault: ebstest.ServerError, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
+		{fault: faults.Throttle, wantActions: 1},
+		{fault: faults.Reject, wantErr: ebs.ErrNotFound, wantActions: 0},
+		{fault: faults.DropAfter, wantErr: inventory.ErrOutcomeUnknown, wantActions: 1},
+		{fault: faults.ResetBefore, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
+		{fault: faults.ServerError, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			b, target := newEC2Backend(t)
-			p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{
+			p := faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{{
 				Action: "CreateSnapshot", Fault: tc.fault, First: 1,
 				Code: ebs.CodeVolumeNotFound, Message: "The volume 'vol-1' does not exist.",
 			}}})
@@ -124,7 +125,7 @@ func TestCreateSnapshotRefusedConnectionIsKnown(t *testing.T) {
 // retry's NotFound is success.
 func TestDeleteSnapshotIsRetriedAfterALostAnswer(t *testing.T) {
 	b, target := newEC2Backend(t)
-	p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "DeleteSnapshot", Fault: ebstest.DropAfter, First: 1}}})
+	p := faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{{Action: "DeleteSnapshot", Fault: faults.DropAfter, First: 1}}})
 	if err := sdkClient(p.URL).DeleteSnapshot(t.Context(), "snap-1"); err != nil {
 		t.Errorf("got %v, want the retried delete to succeed", err)
 	}
@@ -137,17 +138,17 @@ func TestDeleteSnapshotIsRetriedAfterALostAnswer(t *testing.T) {
 // retried (it would make a second replica) and reports an unknown outcome.
 func TestCopySnapshotRetriesOnlyWhatEC2DidNotDo(t *testing.T) {
 	for _, tc := range []struct {
-		fault       ebstest.Fault
+		fault       faults.Fault
 		wantErr     error // nil: the copy succeeds
 		wantActions int   // copies that reached EC2
 	}{
-		{fault: ebstest.Throttle, wantActions: 1},
-		{fault: ebstest.DropAfter, wantErr: inventory.ErrOutcomeUnknown, wantActions: 1},
-		{fault: ebstest.ServerError, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
+		{fault: faults.Throttle, wantActions: 1},
+		{fault: faults.DropAfter, wantErr: inventory.ErrOutcomeUnknown, wantActions: 1},
+		{fault: faults.ServerError, wantErr: inventory.ErrOutcomeUnknown, wantActions: 0},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			b, target := newEC2Backend(t)
-			p := ebstest.NewProxy(t, target, ebstest.ProxyOptions{Rules: []ebstest.Rule{{Action: "CopySnapshot", Fault: tc.fault, First: 1}}})
+			p := faults.NewProxy(t, target, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CopySnapshot", Fault: tc.fault, First: 1}}})
 			_, err := sdkClient(p.URL).CopySnapshot(t.Context(), "us-west-2", "snap-1", "d", "", deleteOn)
 			switch {
 			case tc.wantErr == nil && err != nil:

@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // TestProtectionListings: locks (active ones only), the default and
@@ -16,7 +16,7 @@ import (
 // listing for the region.
 func TestProtectionListings(t *testing.T) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	for _, id := range []string{"snap-gov", "snap-comp", "snap-old"} {
 		f.AddSnapshot(inventory.Snapshot{ID: id, VolumeID: "vol-1"}, "")
 	}
@@ -47,7 +47,7 @@ func TestProtectionListings(t *testing.T) {
 	}
 
 	// Version 1 is the default, 3 the latest; version 2 protects nothing.
-	f.AddLaunchTemplate(ebstest.LaunchTemplate{ID: "lt-1", Name: "web", Default: 1,
+	f.AddLaunchTemplate(ec2fake.LaunchTemplate{ID: "lt-1", Name: "web", Default: 1,
 		Versions: [][]string{{"snap-v1"}, {"snap-v2"}, {"snap-v3", "snap-v1"}}})
 	used, err := c.LaunchTemplateSnapshots(t.Context())
 	if err != nil {
@@ -70,8 +70,8 @@ func TestProtectionListings(t *testing.T) {
 	if diff := cmp.Diff([]inventory.RecycleBinRule{rule}, rules); diff != "" {
 		t.Errorf("RecycleBinRules (-want +got):\n%s", diff)
 	}
-	if f.Calls(ebstest.OpGetRule) != 1 {
-		t.Errorf("GetRule called %d times, want once per rule", f.Calls(ebstest.OpGetRule))
+	if f.Calls(ec2fake.OpGetRule) != 1 {
+		t.Errorf("GetRule called %d times, want once per rule", f.Calls(ec2fake.OpGetRule))
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // RecycleBinAPI lists exactly the Recycle Bin operations the project
-// calls, with the SDK's signatures, so *rbin.Client and ebstest.Fake are
+// calls, with the SDK's signatures, so *rbin.Client and ec2fake.Fake are
 // interchangeable.
 type RecycleBinAPI interface {
 	ListRules(ctx context.Context, in *rbin.ListRulesInput, optFns ...func(*rbin.Options)) (*rbin.ListRulesOutput, error)

@@ -15,11 +15,11 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
 )
 
 // chainRegion is the simulated region of BenchmarkChain10k.
@@ -100,13 +100,13 @@ func BenchmarkChain10k(b *testing.B) {
 			f.AddInstance(inst)
 		}
 		store := &configstore.Memory{}
-		if err := store.Put(context.Background(), configstore.Item{AccountID: ebstest.AccountID, ID: "daily", Configuration: dailyStanza}); err != nil {
+		if err := store.Put(context.Background(), configstore.Item{AccountID: ec2fake.AccountID, ID: "daily", Configuration: dailyStanza}); err != nil {
 			b.Fatal(err)
 		}
 		sources := func(creates *atomic.Int64) account.Sources {
 			return account.Sources{
 				Store:    store,
-				Identify: func(context.Context) (string, error) { return ebstest.AccountID, nil },
+				Identify: func(context.Context) (string, error) { return ec2fake.AccountID, nil },
 				Regions:  func(context.Context) ([]string, error) { return []string{chainRegion}, nil },
 				EC2: func(region string) snapper.EC2 {
 					return countingEC2{ebs.NewForRegion(sim.InProcess(cfg), region, ebs.Options{}), creates}

@@ -14,9 +14,9 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 const (
@@ -39,12 +39,12 @@ func (k *keyLog) Acquire(ctx context.Context, l lease.Lease, from string, now ti
 	return k.Memory.Acquire(ctx, l, from, now)
 }
 
-// orgWorld is a hub (ebstest.AccountID, no instance) whose table holds an
+// orgWorld is a hub (ec2fake.AccountID, no instance) whose table holds an
 // OU-wide stanza only, and a spoke account with a tagged instance of
 // volumes in us-west-2; refusedAccount's spoke role refuses.
-func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ebstest.Fake, store *configstore.Memory, spokeFn SpokeFunc, sessions *[]string) {
+func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ec2fake.Fake, store *configstore.Memory, spokeFn SpokeFunc, sessions *[]string) {
 	t.Helper()
-	hub = map[string]*ebstest.Fake{"us-west-2": {}}
+	hub = map[string]*ec2fake.Fake{"us-west-2": {}}
 	spoke, _ = fakeWorld(t, volumes, "")
 	store = &configstore.Memory{}
 	if err := store.Put(t.Context(), configstore.Item{AccountID: cellOU, ID: "daily", Configuration: dailyStanza}); err != nil {
@@ -81,7 +81,7 @@ func TestWorkerActsInTheCellsAccount(t *testing.T) {
 	hub, spoke, store, spokeFn, sessions := orgWorld(t, 2)
 	logs := captureLogs(t)
 	leases := &keyLog{}
-	h := newHandler(t, Config{Name: Snapshot, Account: ebstest.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
+	h := newHandler(t, Config{Name: Snapshot, Account: ec2fake.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
 		TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
 	err := h.Invoke(invokeCtx(t, "req-1", 5*time.Minute), snsEvent(t, cellMessage(refusedAccount, cellOU), cellMessage(spokeAccount, cellOU)))
 	if err == nil || !strings.Contains(err.Error(), refusedAccount) {
@@ -116,7 +116,7 @@ func TestWorkerActsInTheCellsAccount(t *testing.T) {
 	// The hub's own account named in a message uses its own Sources and
 	// the single-account lease key.
 	leases.keys = nil
-	if err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, cellMessage(ebstest.AccountID, cellOU))); err != nil {
+	if err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, cellMessage(ec2fake.AccountID, cellOU))); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"snapshot/us-west-2"}; !slices.Equal(leases.keys, want) || len(*sessions) != 3 {
@@ -131,7 +131,7 @@ func TestWorkerContinuationKeepsTheCell(t *testing.T) {
 		hub, spoke, store, spokeFn, sessions := orgWorld(t, 40)
 		slowCreates(spoke["us-west-2"], 50*time.Millisecond)
 		pub := &recordingSNS{}
-		h := newHandler(t, Config{Name: Snapshot, Account: ebstest.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
+		h := newHandler(t, Config{Name: Snapshot, Account: ec2fake.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
 			TopicARN: topicARN, SNS: pub, Leases: &lease.Memory{}, MaxHops: 20, Margin: 310 * time.Millisecond})
 		if err := h.Invoke(invokeCtx(t, "req-0", 400*time.Millisecond), snsEvent(t, cellMessage(spokeAccount, cellOU))); err != nil {
 			t.Fatal(err)

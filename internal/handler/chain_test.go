@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // take removes and returns the messages published so far.
@@ -41,9 +41,9 @@ func logLines(t *testing.T, logs fmt.Stringer, msg string) []map[string]any {
 }
 
 // slowCreates makes every CreateSnapshot of the fake take d.
-func slowCreates(f *ebstest.Fake, d time.Duration) {
+func slowCreates(f *ec2fake.Fake, d time.Duration) {
 	f.OnCall = func(op string, _ any) error {
-		if op == ebstest.OpCreateSnapshot {
+		if op == ec2fake.OpCreateSnapshot {
 			time.Sleep(d)
 		}
 		return nil
@@ -106,7 +106,7 @@ func TestWorkerFinishesThroughContinuations(t *testing.T) {
 				t.Errorf("%s has %d snapshots, want exactly 1", v, perVolume[v])
 			}
 		}
-		if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
+		if n := fakes["us-west-2"].Calls(ec2fake.OpCreateSnapshot); n != volumes {
 			t.Errorf("%d CreateSnapshot calls, want %d", n, volumes)
 		}
 		ends := logLines(t, logs, "chain finished")
@@ -170,7 +170,7 @@ func TestTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 		// Slow listings keep both invocations inside their runs together: with
 		// no lease both would plan every volume and create it.
 		fakes["us-west-2"].OnCall = func(op string, _ any) error {
-			if op == ebstest.OpDescribeSnapshots {
+			if op == ec2fake.OpDescribeSnapshots {
 				time.Sleep(100 * time.Millisecond)
 			}
 			return nil
@@ -190,7 +190,7 @@ func TestTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != volumes {
+		if n := fakes["us-west-2"].Calls(ec2fake.OpCreateSnapshot); n != volumes {
 			t.Errorf("%d CreateSnapshot calls, want %d: the work done once", n, volumes)
 		}
 		if n := len(logLines(t, logs, "region busy: another worker holds its lease and does the work")); n != 1 {
@@ -220,7 +220,7 @@ func TestContinuationDeliveredTwiceRunsOnce(t *testing.T) {
 	if err := h.Invoke(invokeCtx(t, "req-c", time.Minute), snsEvent(t, cont)); err != nil {
 		t.Fatal(err)
 	}
-	if n := fakes["us-west-2"].Calls(ebstest.OpCreateSnapshot); n != 0 {
+	if n := fakes["us-west-2"].Calls(ec2fake.OpCreateSnapshot); n != 0 {
 		t.Errorf("%d CreateSnapshot calls by the duplicate, want 0", n)
 	}
 	busy := logLines(t, logs, "region busy: another worker holds its lease and does the work")

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
@@ -155,24 +153,26 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
-	cfg.Calls = &awsclient.Calls{}
-	awsCfg, err := awsclient.Load(ctx, "", cfg.Calls)
+	// Wired as the CLI's factory wires its commands: one connection
+	// (account.Connect), the adapters built from it.
+	cfg.Calls = &account.Calls{}
+	conn, err := account.Connect(ctx, account.Settings{Calls: cfg.Calls})
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
-	cfg.SNS, cfg.Events = sdkClients(awsCfg)
+	cfg.Sources = conn.Sources(table, account.Pacing{Rates: rates})
+	cfg.SNS, cfg.Events = sdkClients(conn.Config())
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.FromConfig(awsCfg, t)
+		cfg.Leases = conn.Leases(t)
 	}
 	cfg.Metrics = stdout
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
 	if cfg.Name == Report {
-		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
+		cfg.Objects = conn.Bucket(bucket, cfg.Account)
 	}
-	hub := account.Hub{Config: awsCfg, Table: table, Pacing: account.Pacing{Rates: rates}, Account: cfg.Account}
+	hub := conn.Hub(table, account.Pacing{Rates: rates}, cfg.Account, nil)
 	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
 	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
 		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 

@@ -45,7 +45,7 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		return errors.Join(append(errs, snapper.Judge(snapper.Report{}, len(env.Invalid)).Err())...)
 	}
 	h.limitRegions(ctx, env)
-	regions := env.Regions
+	regions := env.Regions.Names()
 	if h.cfg.Name == FanoutReplication {
 		var err error
 		regions, err = regionsWithSnapshots(ctx, env)
@@ -71,21 +71,14 @@ func (h *Handler) limitRegions(ctx context.Context, env *account.Environment) {
 	if len(h.cfg.Regions) == 0 {
 		return
 	}
-	var regions []string
-	var clients []snapper.EC2
-	for i, r := range env.Regions {
-		if slices.Contains(h.cfg.Regions, r) {
-			regions = append(regions, r)
-			clients = append(clients, env.Clients[i])
-		}
-	}
+	enabled := env.Regions.Names()
+	env.Regions = snapper.OnlyRegions(env.Regions, func(r string) bool { return slices.Contains(h.cfg.Regions, r) })
 	for _, r := range h.cfg.Regions {
-		if !slices.Contains(env.Regions, r) {
+		if !slices.Contains(enabled, r) {
 			slog.WarnContext(ctx, "region skipped: in the stack's Regions but not enabled for the account", "region", r)
 		}
 	}
-	slog.InfoContext(ctx, "regions limited by the stack's Regions parameter", "regions", regions, "enabled", len(env.Regions))
-	env.Regions, env.Clients = regions, clients
+	slog.InfoContext(ctx, "regions limited by the stack's Regions parameter", "regions", env.Regions.Names(), "enabled", len(enabled))
 }
 
 // snapshotProbe is how the replication fan-out asks a region whether the
@@ -103,8 +96,8 @@ type snapshotProbe interface {
 func regionsWithSnapshots(ctx context.Context, env *account.Environment) ([]string, error) {
 	var out []string
 	var errs []error
-	for i, region := range env.Regions {
-		probe, ok := env.Clients[i].(snapshotProbe)
+	for _, region := range env.Regions.Names() {
+		probe, ok := env.Regions.Client(region).(snapshotProbe)
 		if !ok {
 			return nil, fmt.Errorf("the EC2 client of %s cannot list snapshots for the replication fan-out", region)
 		}

@@ -27,7 +27,6 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
-	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // Handler names, the values of EBS_SNAPPER_HANDLER.
@@ -145,9 +144,9 @@ func New(cfg Config) (*Handler, error) {
 		if err := h.checkChain(); err != nil {
 			return nil, err
 		}
-		job := map[string]snapper.Job{Snapshot: snapper.JobSnapshot, Clean: snapper.JobClean, Replication: snapper.JobReplicate}[cfg.Name]
+		uc := workerUseCases[cfg.Name]
 		h.invoke = func(ctx context.Context, event json.RawMessage) error {
-			return h.worker(ctx, event, cfg.Name, h.engine(job))
+			return h.worker(ctx, event, cfg.Name, h.engine(uc))
 		}
 	case Report:
 		if cfg.Objects == nil {

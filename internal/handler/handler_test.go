@@ -24,11 +24,11 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/provenance"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 const (
@@ -92,9 +92,9 @@ func readJSON(t *testing.T, path string, v any) json.RawMessage {
 
 // fakeWorld is an account on fakes: in us-west-2 one instance tagged
 // backup=yes with the given number of volumes; us-east-1 is empty.
-func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ebstest.Fake, *configstore.Memory) {
+func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ec2fake.Fake, *configstore.Memory) {
 	t.Helper()
-	fakes := map[string]*ebstest.Fake{"us-east-1": {}, "us-west-2": {}}
+	fakes := map[string]*ec2fake.Fake{"us-east-1": {}, "us-west-2": {}}
 	var ids []string
 	for i := range volumes {
 		ids = append(ids, fmt.Sprintf("vol-%04d", i))
@@ -102,7 +102,7 @@ func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ebstest.Fa
 	fakes["us-west-2"].AddInstance(inventory.Instance{ID: "i-web", ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}, VolumeIDs: ids})
 	store := &configstore.Memory{}
 	if stanza != "" {
-		if err := store.Put(t.Context(), configstore.Item{AccountID: ebstest.AccountID, ID: "daily", Configuration: stanza}); err != nil {
+		if err := store.Put(t.Context(), configstore.Item{AccountID: ec2fake.AccountID, ID: "daily", Configuration: stanza}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestWorkerFailsWhenActionsFail(t *testing.T) {
 	fakes, store := fakeWorld(t, 2, dailyStanza)
 	// A refusal (a client fault): a 5xx would be an unknown outcome, which
 	// the run settles by listing and re-issuing.
-	fakes["us-west-2"].Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
+	fakes["us-west-2"].Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store)})
 	err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, Message("us-west-2")))
@@ -250,7 +250,7 @@ func TestWorkerStopsStartingBeforeTheDeadline(t *testing.T) {
 		const slow = 50 * time.Millisecond
 		fakes, store := fakeWorld(t, volumes, dailyStanza)
 		fakes["us-west-2"].OnCall = func(op string, _ any) error {
-			if op == ebstest.OpCreateSnapshot {
+			if op == ec2fake.OpCreateSnapshot {
 				time.Sleep(slow)
 			}
 			return nil
@@ -409,13 +409,13 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 // owns snapshots, asking each with one smallest-page listing.
 func TestFanoutReplicationSkipsRegionsWithoutSnapshots(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, replicatingStanza)
-	fakes["eu-west-1"] = &ebstest.Fake{}
+	fakes["eu-west-1"] = &ec2fake.Fake{}
 	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-1", VolumeID: "vol-0000"}, "")
 	fakes["us-east-1"].AddSnapshot(inventory.Snapshot{ID: "snap-2", VolumeID: "vol-9"}, "999999999999") // not the account's
 	var pages []int32
 	for _, f := range fakes {
 		f.OnCall = func(op string, in any) error {
-			if op == ebstest.OpDescribeSnapshots {
+			if op == ec2fake.OpDescribeSnapshots {
 				pages = append(pages, aws.ToInt32(in.(*ec2.DescribeSnapshotsInput).MaxResults))
 			}
 			return nil
@@ -437,7 +437,7 @@ func TestFanoutReplicationSkipsRegionsWithoutSnapshots(t *testing.T) {
 
 func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, replicatingStanza)
-	ebstest.Link(fakes)
+	ec2fake.Link(fakes)
 	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
 		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
 	captureLogs(t)
@@ -465,7 +465,7 @@ func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
 // where AWS Support raised the quota.
 func TestReplicationWorkerKeepsItsCopyLimit(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, replicatingStanza)
-	ebstest.Link(fakes)
+	ec2fake.Link(fakes)
 	for i := range 22 {
 		fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-orig%02d", i), VolumeID: "vol-0000",
 			Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
@@ -499,7 +499,7 @@ func TestMessageIsTheOriginalSerialisation(t *testing.T) {
 // state error the original is not copied again and is reported failed.
 func TestReplicationWorkerFailsOnACopyThatKeepsFailing(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, replicatingStanza)
-	ebstest.Link(fakes)
+	ec2fake.Link(fakes)
 	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
 		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
 	for i := range snapper.MaxCopyAttempts {

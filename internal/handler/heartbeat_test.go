@@ -8,7 +8,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // Every fan-out run writes its pipeline's heartbeat: the valid and invalid
@@ -28,7 +28,7 @@ func TestFanoutWritesThePipelineHeartbeat(t *testing.T) {
 			t.Run(tc.name+"/"+name, func(t *testing.T) {
 				fakes, store := fakeWorld(t, 1, "")
 				if tc.stanza != "" {
-					if err := store.Put(t.Context(), configstore.Item{AccountID: ebstest.AccountID, ID: "daily", Configuration: tc.stanza}); err != nil {
+					if err := store.Put(t.Context(), configstore.Item{AccountID: ec2fake.AccountID, ID: "daily", Configuration: tc.stanza}); err != nil {
 						t.Fatal(err)
 					}
 				}

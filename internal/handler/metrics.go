@@ -12,14 +12,14 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// runFigures are the figures of a worker's run in one region: the actions
+// workerFigures are the EMF figures of a worker's run in one region: the actions
 // it took (report.ActionsOf) and, for a snapshot run (inv set), the RPO
 // coverage of the region and of each stanza, as report judges it. The
 // coverage is judged on the run's own inventory with the snapshots it just
 // created added as pending, so a volume snapshotted for the first time
 // counts as pending rather than missing, and a late one stays late until a
 // snapshot completes. A region the run skipped has no figures.
-func runFigures(rr snapper.RegionReport, inv *snapper.Region, p snapper.Policy, now time.Time, throttled int) []report.Figures {
+func workerFigures(rr snapper.RegionReport, inv *snapper.Inventory, p snapper.Policy, now time.Time, throttled int) []report.Figures {
 	if rr.Skipped != "" {
 		return nil
 	}

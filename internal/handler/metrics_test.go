@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // emfLines parses a worker's output as CloudWatch Logs would see it: every
@@ -72,8 +72,8 @@ func TestWorkerWritesEMFFigures(t *testing.T) {
 	// vol-0000 is late (its newest snapshot is 10 days old; today's is
 	// pending), vol-0001 ok (not due), vol-0002 gets its first snapshot:
 	// pending, not missing.
-	west.AddSnapshot(inventory.Snapshot{ID: "snap-old", VolumeID: "vol-0000", State: inventory.StateCompleted, StartTime: now.AddDate(0, 0, -10)}, ebstest.AccountID)
-	west.AddSnapshot(inventory.Snapshot{ID: "snap-new", VolumeID: "vol-0001", State: inventory.StateCompleted, StartTime: now.Add(-time.Hour)}, ebstest.AccountID)
+	west.AddSnapshot(inventory.Snapshot{ID: "snap-old", VolumeID: "vol-0000", State: inventory.StateCompleted, StartTime: now.AddDate(0, 0, -10)}, ec2fake.AccountID)
+	west.AddSnapshot(inventory.Snapshot{ID: "snap-new", VolumeID: "vol-0001", State: inventory.StateCompleted, StartTime: now.Add(-time.Hour)}, ec2fake.AccountID)
 	out := captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), Metrics: out})
 	if err := h.Invoke(invokeCtx(t, "req-emf", time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {

@@ -28,11 +28,11 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/lease"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.RunTests(m)) }
@@ -70,10 +70,10 @@ func motoAccount(t *testing.T, stanza string) (context.Context, aws.Config) {
 
 // launchInRegion starts one instance tagged backup=yes with two volumes in
 // region.
-func launchInRegion(t *testing.T, ctx context.Context, cfg aws.Config, region string) (*ec2.Client, fleet.Instance) {
+func launchInRegion(t *testing.T, ctx context.Context, cfg aws.Config, region string) (*ec2.Client, seeder.Instance) {
 	t.Helper()
 	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
-	insts, err := fleet.Launch(ctx, api, fleet.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	insts, err := seeder.Launch(ctx, api, seeder.Group{Count: 1, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = "us-west-2" })
-	insts, err := fleet.Launch(ctx, api, fleet.Group{Count: 3, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
+	insts, err := seeder.Launch(ctx, api, seeder.Group{Count: 3, Volumes: 2, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

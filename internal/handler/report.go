@@ -76,7 +76,7 @@ func (h *Handler) reportRun(ctx context.Context, event json.RawMessage) error {
 	if h.cfg.Now != nil {
 		now = h.cfg.Now()
 	}
-	rep := report.Collect(ctx, report.Account{ID: env.Account, Clients: env.Clients, Policy: env.Policy, Invalid: env.InvalidMessages()},
+	rep := report.Collect(ctx, report.Account{ID: env.Account, Regions: env.Regions, Policy: env.Policy, Invalid: env.InvalidMessages()},
 		report.Options{Now: now})
 	var errs []error
 	var written []string

@@ -20,8 +20,8 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 // The built bootstrap under the runtime interface emulator as the report

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 // initDuration is the emulator's report of a cold start's init phase:

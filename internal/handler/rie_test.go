@@ -21,8 +21,8 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
@@ -55,7 +55,7 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	// EC2 through a proxy that rejects the group-name filter, as EC2
 	// rejects a filter it does not know (moto accepts it): the second
 	// invocation below stores a stanza matching on it.
-	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+ebstest.NewProxy(t, srv.URL, ebstest.ProxyOptions{Rules: []ebstest.Rule{ebstest.RejectFilter("group-name")}}).URL,
+	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{faults.RejectFilter("group-name")}}).URL,
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
 		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
 		LeaseTableEnv+"="+leaseTable)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // TestWorkerVerdict: the worker's invocation fails on every row that makes
@@ -21,7 +21,7 @@ func TestWorkerVerdict(t *testing.T) {
 		name  string
 		extra map[string]string // more stored stanzas by id
 		base  string            // the "daily" stanza; "" stores none
-		fail  func(f *ebstest.Fake)
+		fail  func(f *ec2fake.Fake)
 		want  string // in the error; "" for no error
 	}{
 		{name: "all done", base: dailyStanza},
@@ -29,18 +29,18 @@ func TestWorkerVerdict(t *testing.T) {
 		{name: "stored stanza invalid beside a valid one", base: dailyStanza, extra: map[string]string{"broken": `{"match": {}}`},
 			want: "1 stored stanza is invalid"},
 		{name: "every stored stanza invalid", extra: map[string]string{"broken": `{"match": {}}`}, want: "every stored stanza is invalid"},
-		{name: "failed action", base: dailyStanza, fail: func(f *ebstest.Fake) {
-			f.Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
+		{name: "failed action", base: dailyStanza, fail: func(f *ec2fake.Fake) {
+			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
 		}, want: "1 action failed"},
-		{name: "region failed", base: dailyStanza, fail: func(f *ebstest.Fake) {
-			f.Fail(ebstest.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Fault: smithy.FaultClient})
+		{name: "region failed", base: dailyStanza, fail: func(f *ec2fake.Fake) {
+			f.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Fault: smithy.FaultClient})
 		}, want: "every region failed, e.g. us-west-2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fakes, store := fakeWorld(t, 2, tc.base)
 			for id, raw := range tc.extra {
-				if err := store.Put(t.Context(), configstore.Item{AccountID: ebstest.AccountID, ID: id, Configuration: raw}); err != nil {
+				if err := store.Put(t.Context(), configstore.Item{AccountID: ec2fake.AccountID, ID: id, Configuration: raw}); err != nil {
 					t.Fatal(err)
 				}
 			}

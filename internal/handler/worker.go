@@ -110,6 +110,21 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 	return stop, func() { t.Stop() }
 }
 
+// useCase is the Engine's use case a worker runs, named as the worker is
+// (Snapshot, Clean, Replication): the name is the run's "job" in its
+// logs and errors.
+type useCase struct {
+	name string
+	run  func(*snapper.Engine, context.Context) snapper.Report
+}
+
+// workerUseCases are the use cases of the worker handlers, by handler name.
+var workerUseCases = map[string]useCase{
+	Snapshot:    {Snapshot, (*snapper.Engine).Snapshot},
+	Clean:       {Clean, (*snapper.Engine).Clean},
+	Replication: {Replication, (*snapper.Engine).Replicate},
+}
+
 // engine returns the regionRun of a snapshot, clean or replication
 // worker: the CLI's engine in one region. The run's report is logged as one
 // "run finished" line and its figures written as EMF lines. The error is the
@@ -118,42 +133,42 @@ func (h *Handler) stopStarting(ctx context.Context) (<-chan struct{}, func()) {
 // stored stanza or a failed region fails the invocation, so that its Errors
 // metric and alarm see it; actions not started before the deadline margin
 // are not a failure, they are what is left.
-func (h *Handler) engine(job snapper.Job) regionRun {
+func (h *Handler) engine(uc useCase) regionRun {
 	return func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error) {
 		region := msg.Region
-		src, req, err := h.cell(ctx, job.String(), msg)
+		src, req, err := h.cell(ctx, uc.name, msg)
 		if err != nil {
 			return remaining{}, err
 		}
 		req.Regions = []string{region}
 		env, err := account.Load(ctx, src, req)
 		if err != nil {
-			return remaining{}, fmt.Errorf("%s in %s of account %s: %w", job, region, req.Account, err)
+			return remaining{}, fmt.Errorf("%s in %s of account %s: %w", uc.name, region, req.Account, err)
 		}
 		if len(env.Policy.Stanzas) == 0 {
 			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
-			return remaining{}, verdictError(job, region, snapper.Judge(snapper.Report{}, len(env.Invalid)))
+			return remaining{}, verdictError(uc.name, region, snapper.Judge(snapper.Report{}, len(env.Invalid)))
 		}
 		throttled := h.throttledIn(region)
-		var inv *snapper.Region
-		opts := snapper.Options{Version: h.cfg.Version, StopStarting: stop, Remote: env.Remote, CopyLimit: h.cfg.CopyLimit}
+		var inv *snapper.Inventory
+		opts := snapper.Options{Version: h.cfg.Version, StopStarting: stop, CopyLimit: h.cfg.CopyLimit}
 		if h.cfg.Now != nil {
 			opts.Now = h.cfg.Now()
 		}
-		if job == snapper.JobSnapshot {
-			// Run returns after its goroutines, so inv is safe to read then.
+		if uc.name == Snapshot {
+			// The run returns after its goroutines, so inv is safe to read then.
 			opts.Observer = inventoryOf{inv: &inv}
 		}
-		rep := snapper.Run(ctx, job, env.Clients, env.Policy, opts)
+		rep := uc.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 		rr := rep.Regions[0]
 		s := rr.Summary
 		verdict := snapper.Judge(rep, len(env.Invalid))
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
 			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
 			"outcome", verdict.Outcome)
-		h.emit(ctx, runFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
+		h.emit(ctx, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
 		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
-		return left, verdictError(job, region, verdict)
+		return left, verdictError(uc.name, region, verdict)
 	}
 }
 
@@ -161,14 +176,14 @@ func (h *Handler) engine(job snapper.Job) regionRun {
 // run's figures (RPO freshness) without listing the region again.
 type inventoryOf struct {
 	snapper.NoObserver
-	inv **snapper.Region
+	inv **snapper.Inventory
 }
 
 // Inventory keeps inv.
-func (o inventoryOf) Inventory(inv *snapper.Region) { *o.inv = inv }
+func (o inventoryOf) Inventory(inv *snapper.Inventory) { *o.inv = inv }
 
 // verdictError is the verdict's error naming the job and region, or nil.
-func verdictError(job snapper.Job, region string, v snapper.Verdict) error {
+func verdictError(job, region string, v snapper.Verdict) error {
 	if err := v.Err(); err != nil {
 		return fmt.Errorf("%s in %s: %w", job, region, err)
 	}

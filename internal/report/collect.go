@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
-	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -22,8 +20,9 @@ const RegionWorkers = 4
 type Account struct {
 	// ID is the account id the report names.
 	ID string
-	// Clients holds one EC2 client per region, in report order.
-	Clients []snapper.EC2
+	// Regions are the regions to report on (Names, in report order) and
+	// their EC2 clients.
+	Regions snapper.Regions
 	// Policy combines the valid stanzas.
 	Policy snapper.Policy
 	// Invalid are the messages of the stored stanzas that failed to load,
@@ -39,16 +38,14 @@ type Account struct {
 // Error, which never stops the others. The CLI's report command and the
 // Lambda report handler both call it. It changes nothing.
 func Collect(ctx context.Context, acct Account, opts Options) Report {
-	stanzas := make([]config.Stanza, 0, len(acct.Policy.Stanzas))
-	for _, id := range slices.Sorted(maps.Keys(acct.Policy.Stanzas)) {
-		stanzas = append(stanzas, acct.Policy.Stanzas[id])
-	}
-	regions := make([]Region, len(acct.Clients))
+	stanzas := acct.Policy.Ordered()
+	names := acct.Regions.Names()
+	regions := make([]Region, len(names))
 	var eg errgroup.Group
 	eg.SetLimit(RegionWorkers)
-	for i, c := range acct.Clients {
+	for i, name := range names {
 		eg.Go(func() error {
-			regions[i] = collectRegion(ctx, c, stanzas, acct.Policy, opts)
+			regions[i] = collectRegion(ctx, acct.Regions.Client(name), stanzas, acct.Policy, opts)
 			return nil
 		})
 	}

@@ -81,8 +81,8 @@ func layoutReport(t *testing.T) Report {
 	inst.Tags = []inventory.Tag{{Key: "Name", Value: "billing-database-primary-eu"}}
 	inv.Instances["i-late"] = inst
 	main := ForRegion(inv, p, Options{Now: now})
-	empty := ForRegion(&snapper.Region{Name: "us-west-1"}, p, Options{Now: now})
-	orphans := ForRegion(&snapper.Region{Name: "ap-south-1", Snapshots: []inventory.Snapshot{snap("snap-x", "vol-x", "completed", 5*time.Hour)}}, p, Options{Now: now})
+	empty := ForRegion(&snapper.Inventory{Name: "us-west-1"}, p, Options{Now: now})
+	orphans := ForRegion(&snapper.Inventory{Name: "ap-south-1", Snapshots: []inventory.Snapshot{snap("snap-x", "vol-x", "completed", 5*time.Hour)}}, p, Options{Now: now})
 	return New("123456789012", now, nil, []Region{main, empty, orphans, {Region: "sa-east-1", Error: "DescribeInstances: AccessDenied"}})
 }
 

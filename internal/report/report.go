@@ -1,5 +1,7 @@
-// Package report answers "is every volume I care about backed up recently
-// enough, and what does it cost me": per region and stanza, each matched
+// Package report is the RPO report of the report command and the Lambda
+// report handler (not snapper.Report, the outcome of one run). It answers
+// "is every volume I care about backed up recently enough, and what does
+// it cost me": per region and stanza, each matched
 // volume's newest completed snapshot against its stanza's frequency, the
 // coverage figures, orphaned snapshots, snapshots no clean-up will ever
 // delete and a storage bound. It is pure: it reads an inventory the caller
@@ -94,7 +96,7 @@ type Region struct {
 	// Protected counts the snapshots held by AMIs, locks, AWS Backup and
 	// launch templates, and what Recycle Bin rules would keep billed
 	// (with an inventory built with snapper.NeedImages and NeedRecycleBin).
-	Protected Protected `json:"protected"`
+	Protected snapper.Protected `json:"protected"`
 }
 
 // Volume is one matched volume's protection.
@@ -164,7 +166,7 @@ type Orphan struct {
 // governing each, are those snapshot plans (snapper.PlanSnapshots): a
 // volume of several matched instances appears once; ignored ones are
 // counted apart.
-func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
+func ForRegion(inv *snapper.Inventory, p snapper.Policy, opts Options) Region {
 	bySource := map[string][]inventory.Snapshot{}
 	for _, s := range inv.Snapshots {
 		bySource[s.VolumeID] = append(bySource[s.VolumeID], s)
@@ -176,7 +178,7 @@ func ForRegion(inv *snapper.Region, p snapper.Policy, opts Options) Region {
 	}
 
 	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
-		Protected: CountProtected(inv.Snapshots, inv.RecycleBin)}
+		Protected: snapper.CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held, shown := map[string]bool{}, map[string]bool{}
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {

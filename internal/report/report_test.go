@@ -30,9 +30,9 @@ var deleteOn = inventory.Tag{Key: "DeleteOn", Value: "2026-03-20"}
 // fleet is a region with one instance per case under a daily stanza, one
 // instance under an ignored id, and snapshots of two volumes no matched
 // instance holds (one deleted, one still there).
-func fleet(t *testing.T) (*snapper.Region, snapper.Policy) {
+func fleet(t *testing.T) (*snapper.Inventory, snapper.Policy) {
 	daily := stanza(t, "daily", "1 day")
-	inv := &snapper.Region{Name: "eu-west-1", Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
+	inv := &snapper.Inventory{Name: "eu-west-1", Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	for _, c := range []string{"ok", "late", "missing", "pending", "failed", "stuck", "recentfail", "ignored"} {
 		id := "i-" + c
 		inv.Instances[id] = inventory.Instance{ID: id, State: "running", VolumeIDs: []string{"vol-" + c}}
@@ -241,7 +241,7 @@ func TestTextPutsLateAndMissingFirst(t *testing.T) {
 // cron alone would allow two days.
 func TestTwoStanzasTheStricterLimitApplies(t *testing.T) {
 	nightly, twelve := stanza(t, "a_nightly", "0 1 * * *"), stanza(t, "b_12h", "12 hours")
-	inv := &snapper.Region{Name: "eu-west-1",
+	inv := &snapper.Inventory{Name: "eu-west-1",
 		Instances: map[string]inventory.Instance{"i-db": {ID: "i-db", State: "running", VolumeIDs: []string{"vol-db"}}},
 		Matched:   map[string][]string{"i-db": {"a_nightly", "b_12h"}},
 		Snapshots: []inventory.Snapshot{snap("snap-db", "vol-db", "completed", 30*time.Hour, deleteOn)},

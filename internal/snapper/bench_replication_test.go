@@ -12,11 +12,11 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // replicaRegion is the destination of the replication benchmarks.
@@ -77,9 +77,9 @@ func runSimReplication(b *testing.B, c replicationCase) {
 			if c.retire {
 				run = replicaRegion
 			}
-			opts := Options{Version: "bench", Now: time.Now(), Remote: func(r string) EC2 { return clients[r] }}
+			opts, other := Options{Version: "bench", Now: time.Now()}, func(r string) EC2 { return clients[r] }
 			start := time.Now()
-			rep := Run(context.Background(), JobReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
+			rep := runWithOthers(context.Background(), other, useReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
 			virtual = time.Since(start)
 			if rep.Regions[0].Error != "" {
 				t.Fatalf("region failed: %s", rep.Regions[0].Error)
@@ -181,17 +181,17 @@ func runMotoReplication(b *testing.B, c replicationCase) {
 		seedMotoReplication(b, ctx, c)
 		clients := map[string]EC2{}
 		for _, r := range []string{simRegion, replicaRegion} {
-			clients[r] = ebs.NewForRegion(cfg, r, ebstest.Unpaced())
+			clients[r] = ebs.NewForRegion(cfg, r, ec2fake.Unpaced())
 		}
 		run := simRegion
 		if c.retire {
 			run = replicaRegion
 		}
-		opts := Options{Version: "bench", Now: time.Now(), Remote: func(r string) EC2 { return clients[r] }}
+		opts, other := Options{Version: "bench", Now: time.Now()}, func(r string) EC2 { return clients[r] }
 		b.StartTimer()
 
 		start := time.Now()
-		rep := Run(ctx, JobReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
+		rep := runWithOthers(ctx, other, useReplicate, []EC2{clients[run]}, replicatingStanza(b), opts)
 		elapsed := time.Since(start)
 		want := Summary{Copied: DefaultCopyLimit, Deferred: c.n - DefaultCopyLimit}
 		action, actions := "CopySnapshot", DefaultCopyLimit
@@ -224,7 +224,7 @@ func seedMotoReplication(b *testing.B, ctx context.Context, c replicationCase) {
 		b.Fatal(err)
 	}
 	api := ec2.NewFromConfig(seed)
-	insts, err := fleet.Launch(ctx, api, fleet.Group{Count: 1, Volumes: 1})
+	insts, err := seeder.Launch(ctx, api, seeder.Group{Count: 1, Volumes: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func seedMotoReplication(b *testing.B, ctx context.Context, c replicationCase) {
 			tags = []inventory.Tag{deleteOn, {Key: ReplicationSourceTag, Value: simRegion},
 				{Key: ReplicationSnapshotIDTag, Value: fmt.Sprintf("snap-gone%08x", i)}}
 		}
-		if _, err := fleet.Snapshot(ctx, api, insts[0].VolumeIDs[0], tags...); err != nil {
+		if _, err := seeder.Snapshot(ctx, api, insts[0].VolumeIDs[0], tags...); err != nil {
 			b.Fatal(err)
 		}
 	}

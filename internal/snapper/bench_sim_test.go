@@ -14,9 +14,9 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
 )
 
 // Fleet-scale benchmarks over the EC2 simulator (package ec2sim), on the
@@ -52,13 +52,13 @@ func inBubble(b *testing.B, f func(t *testing.T)) {
 // seedFleet seeds instances × 2 volumes tagged backup=yes, each volume
 // with one snapshot of each age at now, tagged DeleteOn 4 days after it
 // was taken, and returns the number of snapshots.
-func seedFleet(f *ebstest.Fake, instances int, now time.Time, ages ...time.Duration) int {
+func seedFleet(f *ec2fake.Fake, instances int, now time.Time, ages ...time.Duration) int {
 	return seedFleetOf(f, instances, 2, now, ages...)
 }
 
 // seedFleetOf is seedFleet with perInstance (at most 10) volumes an
 // instance.
-func seedFleetOf(f *ebstest.Fake, instances, perInstance int, now time.Time, ages ...time.Duration) int {
+func seedFleetOf(f *ec2fake.Fake, instances, perInstance int, now time.Time, ages ...time.Duration) int {
 	n := 0
 	for i := range instances {
 		inst := inventory.Instance{ID: fmt.Sprintf("i-%017x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
@@ -80,7 +80,7 @@ func seedFleetOf(f *ebstest.Fake, instances, perInstance int, now time.Time, age
 
 // simCase is one benchmarked run.
 type simCase struct {
-	job     Job
+	job     useCase
 	volumes int
 	// drained empties the job's EC2 bucket before the run, as another
 	// tool of the account spending it would.
@@ -100,9 +100,9 @@ func (c simCase) perInstance() int {
 
 func (c simCase) action() string {
 	switch {
-	case c.job == JobSnapshot && c.multi:
+	case c.job == useSnapshot && c.multi:
 		return "CreateSnapshots"
-	case c.job == JobSnapshot:
+	case c.job == useSnapshot:
 		return "CreateSnapshot"
 	}
 	return "DeleteSnapshot"
@@ -126,7 +126,7 @@ func (c simCase) bound(snapshots int) map[string]int {
 		"DescribeSnapshots": pages(snapshots, 1000),
 		c.action():          c.actions(),
 	}
-	if c.job == JobSnapshot {
+	if c.job == useSnapshot {
 		b["DescribeVolumes"] = pages(c.volumes, 500)
 	} else {
 		b["DescribeImages"] = 1
@@ -171,7 +171,7 @@ func runSimCase(b *testing.B, c simCase) {
 				s.MultiVolume = true
 				policy = NewPolicy([]config.Stanza{s}, 0)
 			}
-			rep := Run(context.Background(), c.job, region, policy, Options{Version: "bench", Now: start})
+			rep := runUseCase(context.Background(), c.job, region, policy, Options{Version: "bench", Now: start})
 			virtual = time.Since(start)
 			if rep.Regions[0].Error != "" {
 				t.Fatalf("region failed: %s", rep.Regions[0].Error)
@@ -221,14 +221,14 @@ func runSimCase(b *testing.B, c simCase) {
 // bound is (2,500 − 100) / 5 a second.
 func BenchmarkSimFleet(b *testing.B) {
 	for _, volumes := range []int{10_000, 50_000} {
-		for _, job := range []Job{JobSnapshot, JobClean} {
+		for _, job := range []useCase{useSnapshot, useClean} {
 			b.Run(fmt.Sprintf("%s/volumes=%d", job, volumes), func(b *testing.B) {
 				runSimCase(b, simCase{job: job, volumes: volumes})
 			})
 		}
 	}
 	b.Run("snapshot-multi/volumes=10000", func(b *testing.B) {
-		runSimCase(b, simCase{job: JobSnapshot, volumes: 10_000, multi: true})
+		runSimCase(b, simCase{job: useSnapshot, volumes: 10_000, multi: true})
 	})
 }
 
@@ -237,7 +237,7 @@ func BenchmarkSimFleet(b *testing.B) {
 // account: the client's own bucket is full, EC2's is not, and the SDK's
 // retries must absorb the difference.
 func BenchmarkSimDrainedBucket(b *testing.B) {
-	for _, job := range []Job{JobSnapshot, JobClean} {
+	for _, job := range []useCase{useSnapshot, useClean} {
 		b.Run(job.String(), func(b *testing.B) {
 			runSimCase(b, simCase{job: job, volumes: 10_000, drained: true})
 		})
@@ -252,7 +252,7 @@ func BenchmarkSimDrainedBucket(b *testing.B) {
 func BenchmarkPlanner(b *testing.B) {
 	const instances = 10_000
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	f := &ebstest.Fake{Now: func() time.Time { return base }}
+	f := &ec2fake.Fake{Now: func() time.Time { return base }}
 	n := seedFleet(f, instances, base, 25*time.Hour, 49*time.Hour, 73*time.Hour, 97*time.Hour, 121*time.Hour)
 	region := []EC2{ebs.New(f, simRegion)}
 	b.ReportAllocs()
@@ -261,7 +261,7 @@ func BenchmarkPlanner(b *testing.B) {
 		baseline := heapBytes()
 		stop := sampleHeap()
 		start := time.Now()
-		rep := Run(context.Background(), JobPlan, region, benchStanza(b, 1), Options{Version: "bench", Now: base})
+		rep := runUseCase(context.Background(), usePlan, region, benchStanza(b, 1), Options{Version: "bench", Now: base})
 		elapsed := time.Since(start)
 		peak := stop()
 		if rr := rep.Regions[0]; rr.Error != "" || len(rr.Snapshots) != 2*instances || len(rr.Clean) != n {

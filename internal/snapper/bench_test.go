@@ -14,10 +14,10 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 func TestMain(m *testing.M) {
@@ -69,22 +69,22 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := fleet.Launch(ctx, ec2.NewFromConfig(seed), fleet.Group{Count: instances, Volumes: volumes,
+		if _, err := seeder.Launch(ctx, ec2.NewFromConfig(seed), seeder.Group{Count: instances, Volumes: volumes,
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}, {Key: "Name", Value: "bench"}}}); err != nil {
 			b.Fatal(err)
 		}
 		// moto answers one DescribeSnapshots over 4,000 tagged snapshots in
 		// over a minute (EC2 pages 1,000 a call in about a second), past
 		// the product's per-attempt timeout: give its attempts longer.
-		ec2opts := ebstest.Unpaced()
+		ec2opts := ec2fake.Unpaced()
 		ec2opts.AttemptTimeout = 15 * time.Minute
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ec2opts)}
 		opts := Options{Version: "bench", Now: time.Now()}
 
-		measure := func(name string, job Job, p Policy, want func(Summary) bool) {
+		measure := func(name string, job useCase, p Policy, want func(Summary) bool) {
 			before := calls.Snapshot()
 			start := time.Now()
-			rep := Run(ctx, job, region, p, opts)
+			rep := runUseCase(ctx, job, region, p, opts)
 			elapsed := time.Since(start)
 			s := rep.Regions[0].Summary
 			if rep.Regions[0].Error != "" || !want(s) {
@@ -98,7 +98,7 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 			// One page per listing (moto pages no snapshot or volume
 			// listing), plus one call per action.
 			bound := 2 + instances*volumes
-			if job == JobSnapshot {
+			if job == useSnapshot {
 				bound += (instances*volumes + 499) / 500
 			} else {
 				bound++ // DescribeImages
@@ -109,13 +109,13 @@ func benchMotoFleet(b *testing.B, instances, volumes int) {
 			b.Logf("%s: %s, summary %+v, EC2 calls %v", name, elapsed.Round(time.Millisecond), s, byOp)
 		}
 		p := benchStanza(b, 1)
-		measure("snapshot", JobSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
+		measure("snapshot", useSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
 		// A second generation 13 hours later, so each volume has two.
 		opts.Now = opts.Now.Add(13 * time.Hour)
-		measure("snapshot-2", JobSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
+		measure("snapshot-2", useSnapshot, p, func(s Summary) bool { return s.Created == instances*volumes })
 		// Six days on, both generations are due; minimum 1 keeps the newer.
 		opts.Now = opts.Now.Add(6 * 24 * time.Hour)
-		measure("clean", JobClean, p, func(s Summary) bool { return s.Deleted == instances*volumes && s.Kept == instances*volumes })
+		measure("clean", useClean, p, func(s Summary) bool { return s.Deleted == instances*volumes && s.Kept == instances*volumes })
 	}
 }
 
@@ -129,7 +129,7 @@ func BenchmarkFakeFleet(b *testing.B) {
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		b.StopTimer()
-		f := &ebstest.Fake{Now: func() time.Time { return base }}
+		f := &ec2fake.Fake{Now: func() time.Time { return base }}
 		n := 0
 		for i := 0; i < instances; i++ {
 			inst := inventory.Instance{ID: fmt.Sprintf("i-%08x", i), ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}
@@ -150,7 +150,7 @@ func BenchmarkFakeFleet(b *testing.B) {
 		b.StartTimer()
 
 		start := time.Now()
-		rep := Run(context.Background(), JobPlan, region, benchStanza(b, 5), opts)
+		rep := runUseCase(context.Background(), usePlan, region, benchStanza(b, 5), opts)
 		b.ReportMetric(time.Since(start).Seconds(), "plan-s")
 		creates, deletes := 0, 0
 		for _, r := range rep.Regions[0].Snapshots {
@@ -165,13 +165,13 @@ func BenchmarkFakeFleet(b *testing.B) {
 		}
 		planCalls := f.AllCalls()
 		start = time.Now()
-		rep = Run(context.Background(), JobClean, region, benchStanza(b, 5), opts)
+		rep = runUseCase(context.Background(), useClean, region, benchStanza(b, 5), opts)
 		b.ReportMetric(time.Since(start).Seconds(), "clean-s")
 		if rep.Regions[0].Summary.Deleted != deletes {
 			b.Fatalf("clean deleted %d, plan said %d", rep.Regions[0].Summary.Deleted, deletes)
 		}
 		start = time.Now()
-		rep = Run(context.Background(), JobSnapshot, region, benchStanza(b, 5), opts)
+		rep = runUseCase(context.Background(), useSnapshot, region, benchStanza(b, 5), opts)
 		b.ReportMetric(time.Since(start).Seconds(), "snapshot-s")
 		if rep.Regions[0].Summary.Created != creates {
 			b.Fatalf("snapshot created %d, plan said %d", rep.Regions[0].Summary.Created, creates)

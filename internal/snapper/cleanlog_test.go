@@ -47,7 +47,7 @@ func TestCleanRowsAndLogsNameTheRegion(t *testing.T) {
 		}
 		return nil
 	}
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "eu-west-3")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "eu-west-3")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0), engineOptions(now))
 	for _, r := range rep.Regions[0].Clean {
 		if r.Region != "eu-west-3" {
 			t.Errorf("%s: row region %q, want eu-west-3", r.SnapshotID, r.Region)

@@ -13,22 +13,23 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
 )
 
 // faultMix is issue 11's: 20 % of EC2 calls throttled, 5 % answered 500,
 // 2 % reset before and 2 % dropped after forwarding; and the first hangs
 // of DescribeSnapshots and CreateSnapshot never answer (a Delay far past
 // the attempt timeout).
-func faultMix(hangs int) []ebstest.Rule {
-	return []ebstest.Rule{
-		{Action: "DescribeSnapshots", Fault: ebstest.Delay, First: 1, Delay: time.Hour},
-		{Action: "CreateSnapshot", Fault: ebstest.Delay, First: hangs, Delay: time.Hour},
-		{Fault: ebstest.Throttle, Rate: 0.20},
-		{Fault: ebstest.ServerError, Rate: 0.05},
-		{Fault: ebstest.ResetBefore, Rate: 0.02},
-		{Fault: ebstest.DropAfter, Rate: 0.02},
+func faultMix(hangs int) []faults.Rule {
+	return []faults.Rule{
+		{Action: "DescribeSnapshots", Fault: faults.Delay, First: 1, Delay: time.Hour},
+		{Action: "CreateSnapshot", Fault: faults.Delay, First: hangs, Delay: time.Hour},
+		{Fault: faults.Throttle, Rate: 0.20},
+		{Fault: faults.ServerError, Rate: 0.05},
+		{Fault: faults.ResetBefore, Rate: 0.02},
+		{Fault: faults.DropAfter, Rate: 0.02},
 	}
 }
 
@@ -58,7 +59,7 @@ type fleetRun struct {
 func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Retryer, opts ebs.Options) fleetRun {
 	var res fleetRun
 	synctest.Test(t, func(t *testing.T) {
-		f := &ebstest.Fake{Now: time.Now}
+		f := &ec2fake.Fake{Now: time.Now}
 		var vols []string
 		for i := range instances {
 			ids := make([]string, 4)
@@ -68,7 +69,7 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 			}
 			f.AddInstance(inventory.Instance{ID: fmt.Sprintf("i-%05d", i), ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: ids})
 		}
-		cfg, proxy := ebstest.InProcess(t, f, ebstest.ProxyOptions{Seed: 11, Buckets: true, Rules: faultMix(hangs)})
+		cfg, proxy := faults.InProcess(t, f, faults.ProxyOptions{Seed: 11, Buckets: true, Rules: faultMix(hangs)})
 		if retryer != nil {
 			cfg.Retryer = retryer
 		}
@@ -80,7 +81,7 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 			Match: []inventory.Filter{{Name: "tag:backup", Values: []string{"yes"}}}}}, 0)
 		start := time.Now()
 		for run := range 3 {
-			rep := Run(t.Context(), JobSnapshot, []EC2{ebs.NewForRegion(cfg, "us-east-1", opts)}, p, Options{Now: time.Now(), Version: "test"})
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{ebs.NewForRegion(cfg, "us-east-1", opts)}, p, Options{Now: time.Now(), Version: "test"})
 			rr := rep.Regions[0]
 			if rr.Error != "" {
 				t.Fatalf("run %d: region failed: %s", run+1, rr.Error)
@@ -117,9 +118,9 @@ func fleetUnderFaults(t *testing.T, instances, hangs int, retryer func() aws.Ret
 		}
 		for _, c := range proxy.Counts() {
 			res.attempts += c.Attempts
-			res.throttled += c.Faults[ebstest.Throttle] + c.BucketThrottled
+			res.throttled += c.Faults[faults.Throttle] + c.BucketThrottled
 			res.bucketThrottle += c.BucketThrottled
-			res.hangs += c.Faults[ebstest.Delay]
+			res.hangs += c.Faults[faults.Delay]
 		}
 	})
 	t.Logf("%d volumes: created per run %v, failed per run %v (%d for the retry quota; e.g. %q); %d attempts, %d throttled (%d by an empty bucket); %s of virtual time",
@@ -152,7 +153,7 @@ func TestFleetUnderFaults(t *testing.T) {
 
 // unpaced turns the client's limiters off: the run bounces off EC2's
 // buckets, as it does when another tool spends the same buckets.
-var unpaced = ebs.Options{Rates: map[string]float64{"CreateSnapshot": -1, "DescribeInstances": -1, "DescribeSnapshots": -1, "DescribeVolumes": -1}}
+var unpaced = ebs.Options{Rates: map[string]float64{"CreateSnapshot": ebs.Unlimited, "DescribeInstances": ebs.Unlimited, "DescribeSnapshots": ebs.Unlimited, "DescribeVolumes": ebs.Unlimited}}
 
 // The SDK's default retry quota (500 tokens a client) on the unpaced run:
 // it runs dry and abandons retries, most of the fleet fails, which is why

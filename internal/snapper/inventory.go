@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,42 +15,11 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
-// EC2 is what the engine needs from one region's EC2 API, in domain terms.
-// The ebs adapter implements it; tests use it over an in-memory fake.
-type EC2 interface {
-	Region() string
-	Instances(ctx context.Context, filters []inventory.Filter) ([]inventory.Instance, error)
-	Snapshots(ctx context.Context) ([]inventory.Snapshot, error)
-	Volumes(ctx context.Context, ids []string) ([]inventory.Volume, error)
-	// ImageSnapshots, LockedSnapshots and LaunchTemplateSnapshots list
-	// what protects the account's snapshots, by snapshot id (NeedImages).
-	ImageSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
-	LockedSnapshots(ctx context.Context) (map[string]inventory.Protection, error)
-	LaunchTemplateSnapshots(ctx context.Context) (map[string][]inventory.Protection, error)
-	// RecycleBinRules lists the region's Recycle Bin rules for EBS
-	// snapshots (NeedRecycleBin).
-	RecycleBinRules(ctx context.Context) ([]inventory.RecycleBinRule, error)
-	// LockSnapshot places a snapshot lock (a stanza's "lock").
-	LockSnapshot(ctx context.Context, id string, lock inventory.Lock) error
-	CreateSnapshot(ctx context.Context, volumeID, description string, tags []inventory.Tag) (inventory.Snapshot, error)
-	// CreateSnapshots snapshots an instance's volumes as one
-	// crash-consistent set, one snapshot per volume (multivolume.go).
-	CreateSnapshots(ctx context.Context, set inventory.SnapshotSet) ([]inventory.Snapshot, error)
-	DeleteSnapshot(ctx context.Context, id string) error
-	// VolumesMatching and SnapshotsMatching list what EC2 filters select
-	// (exclude_volumes, adopt): one paginated listing per filter set.
-	VolumesMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Volume, error)
-	SnapshotsMatching(ctx context.Context, filters []inventory.Filter) ([]inventory.Snapshot, error)
-	// ArchiveSnapshot moves a snapshot to the EBS archive tier.
-	ArchiveSnapshot(ctx context.Context, id string) error
-	// CopySnapshot copies sourceID of sourceRegion into this region,
-	// tagged in the same call (see replicate.go).
-	CopySnapshot(ctx context.Context, sourceRegion, sourceID, description, kmsKeyID string, tags []inventory.Tag) (inventory.Snapshot, error)
-}
-
-// Region is the inventory of one region for one run: built once, with one
-// paginated listing per kind of resource, never a call per snapshot.
-type Region struct {
+// Inventory is what one run knows of one region (BuildInventory): built
+// once, with one paginated listing per kind of resource, never a call per
+// snapshot.
+type Inventory struct {
+	// Name is the region's name.
 	Name string
 	// Instances are the instances some stanza matches, in every state but
 	// terminated: an instance that still exists governs its volumes.
@@ -154,8 +122,8 @@ const (
 // (inventory.ErrFilterRejected) goes to Rejected and the others go on; any
 // other failure fails the whole inventory: planning on a partial picture
 // could delete snapshots whose minimum was simply not seen.
-func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Region, error) {
-	r := &Region{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
+func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need Need) (*Inventory, error) {
+	r := &Inventory{Name: ec2.Region(), Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}}
 	matches := make([][]inventory.Instance, len(stanzas))
 	excluded := make([]map[string]string, len(stanzas))
 	// Each listing goroutine records its rejections in its own slice (no
@@ -313,14 +281,14 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 		}
 	}
 	for id, cfgs := range r.Matched {
-		sort.Strings(cfgs)
+		slices.Sort(cfgs)
 		if len(cfgs) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Region: r.Name, InstanceID: id, ConfigIDs: cfgs})
 			slog.WarnContext(ctx, "instance matched by several stanzas; the safer of each rule governs it",
 				"region", r.Name, "instance_id", id, "config_ids", cfgs)
 		}
 	}
-	sort.Slice(r.Conflicts, func(i, j int) bool { return r.Conflicts[i].InstanceID < r.Conflicts[j].InstanceID })
+	slices.SortFunc(r.Conflicts, func(a, b Conflict) int { return strings.Compare(a.InstanceID, b.InstanceID) })
 	if need&NeedVolumeTypes != 0 {
 		if err := readVolumeTypes(ctx, ec2, r); err != nil {
 			return nil, fmt.Errorf("inventory of %s: %w", r.Name, err)
@@ -333,7 +301,7 @@ func BuildInventory(ctx context.Context, ec2 EC2, stanzas []config.Stanza, need 
 
 // readVolumeTypes fills r.VolumeTypes for the matched volumes with
 // pending snapshots, with one batched DescribeVolumes.
-func readVolumeTypes(ctx context.Context, ec2 EC2, r *Region) error {
+func readVolumeTypes(ctx context.Context, ec2 EC2, r *Inventory) error {
 	pending := pendingSnapshots(r.Snapshots)
 	var ids []string
 	for _, inst := range r.Instances {
@@ -438,16 +406,6 @@ func latestSnapshots(snaps []inventory.Snapshot) map[string]time.Time {
 		}
 	}
 	return latest
-}
-
-// sortedKeys returns a map's keys in order, for deterministic plans.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // instanceIDs lists the instances' ids, for the -VV log.

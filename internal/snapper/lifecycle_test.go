@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // reasons maps each row's resource to "action: reason".
@@ -30,7 +30,7 @@ func reasons(rr RegionReport) map[string]string {
 // evaluated by EC2's filters, one listing per filter: excluded volumes are
 // skipped with the filter named, and no snapshot is taken of them.
 func TestExclusion(t *testing.T) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-a1", Type: "gp3"})
 	f.AddVolume(inventory.Volume{ID: "vol-a2", Type: "st1"})
 	f.AddVolume(inventory.Volume{ID: "vol-a3", Type: "gp3", Tags: tags("Scratch", "tmp")})
@@ -39,7 +39,7 @@ func TestExclusion(t *testing.T) {
 	s := stanza(t, "daily", "1 day", 1)
 	s.Exclude = []inventory.Filter{{Name: "tag:NoBackup", Values: []string{"true"}}}
 	s.ExcludeVolumes = []inventory.Filter{{Name: "tag:Scratch", Values: []string{"*"}}, {Name: "volume-type", Values: []string{"st1", "sc1"}}}
-	rep := Run(context.Background(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(context.Background(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	got := reasons(rep.Regions[0])
 	want := map[string]string{
 		"vol-a1": "create: no snapshot yet",
@@ -56,10 +56,10 @@ func TestExclusion(t *testing.T) {
 	// One DescribeInstances for the match, one per exclude filter; one
 	// DescribeVolumes per exclude_volumes filter and one for the due
 	// volume's tags: never a call per volume.
-	if got, want := f.Calls(ebstest.OpDescribeInstances), 2; got != want {
+	if got, want := f.Calls(ec2fake.OpDescribeInstances), 2; got != want {
 		t.Errorf("%d DescribeInstances, want %d", got, want)
 	}
-	if got, want := f.Calls(ebstest.OpDescribeVolumes), 3; got != want {
+	if got, want := f.Calls(ec2fake.OpDescribeVolumes), 3; got != want {
 		t.Errorf("%d DescribeVolumes, want %d", got, want)
 	}
 	// The new snapshot names its stanza.
@@ -91,7 +91,7 @@ func TestOrphansFollowTheirStanza(t *testing.T) {
 			}
 			st := stanza(t, "daily", "1 day", 2)
 			st.Orphans = tt.orphans
-			rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
+			rep := runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
 			if got := rep.Regions[0].Summary.Deleted; got != tt.deleted {
 				t.Errorf("deleted %d, want %d: %v", got, tt.deleted, reasons(rep.Regions[0]))
 			}
@@ -112,7 +112,7 @@ func TestOrphansIgnoreARewrittenConfigIDTag(t *testing.T) {
 	}
 	keeper, last := matching(stanza(t, "keeper", "1 day", 2), "role", "none"), matching(stanza(t, "last", "1 day", 2), "role", "none")
 	keeper.Orphans, last.Orphans = config.Orphans{Mode: config.OrphansKeep}, config.Orphans{Mode: config.OrphansKeepLast, KeepLast: 1}
-	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{keeper, last, stanza(t, "daily", "1 day", 2)}, 0), engineOptions(now))
+	rep := runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{keeper, last, stanza(t, "daily", "1 day", 2)}, 0), engineOptions(now))
 	if got := rep.Regions[0].Summary.Deleted; got != 0 {
 		t.Errorf("deleted %d, want 0: %v", got, reasons(rep.Regions[0]))
 	}
@@ -140,7 +140,7 @@ func TestAdoptAndArchive(t *testing.T) {
 	st.Adopt = config.Adopt{Filters: []inventory.Filter{{Name: "tag:dlm:managed", Values: []string{"true"}}}}
 	st.Tiers = retention.Tiers{Monthly: 12}
 	st.ArchiveAfter = 30 * 24 * time.Hour
-	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
+	rep := runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
 	got := map[string]string{}
 	for _, r := range rep.Regions[0].Clean {
 		got[r.SnapshotID] = string(r.Action) + " " + r.Status
@@ -156,8 +156,8 @@ func TestAdoptAndArchive(t *testing.T) {
 		t.Errorf("summary %+v, want 2 archived", rep.Regions[0].Summary)
 	}
 	// The next run sees them archived (StorageTier from DescribeSnapshots).
-	rep = Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
-	if n := f.Calls(ebstest.OpModifySnapshotTier); n != 2 || rep.Regions[0].Summary.Archived != 0 {
+	rep = runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
+	if n := f.Calls(ec2fake.OpModifySnapshotTier); n != 2 || rep.Regions[0].Summary.Archived != 0 {
 		t.Errorf("second run: %d ModifySnapshotTier calls in all, %d archived; want 2 and 0", n, rep.Regions[0].Summary.Archived)
 	}
 }
@@ -198,7 +198,7 @@ func TestSixtyDaysOfDailies(t *testing.T) {
 	st := stanza(t, "daily", "1 day", 3)
 	st.Retention = 24 * time.Hour // the snapshots are dated StartTime + 1 day
 	st.Tiers = retention.Tiers{Daily: 7, Weekly: 4, Monthly: 2}
-	rep := Run(context.Background(), JobClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
+	rep := runUseCase(context.Background(), useClean, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{st}, 0), engineOptions(now))
 	kept := map[string]string{}
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Keep {

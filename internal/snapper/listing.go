@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
@@ -47,30 +46,28 @@ type ListedRegion struct {
 	Snapshots []ListedSnapshot `json:"snapshots"`
 }
 
-// ListSnapshots lists every snapshot the account owns in each region (the
-// inventory clean reads: instances per stanza, snapshots, AMIs), those in
-// scope, newest first per volume; latest keeps only each volume's newest.
-// Regions are read four at a time; one that fails is reported with its
-// error and does not stop the others.
-func ListSnapshots(ctx context.Context, regions []EC2, p Policy, now time.Time, scope Scope, latest bool) []ListedRegion {
-	stanzas := make([]config.Stanza, 0, len(p.Stanzas))
-	for _, id := range sortedKeys(p.Stanzas) {
-		stanzas = append(stanzas, p.Stanzas[id])
-	}
-	out := make([]ListedRegion, len(regions))
+// List lists every snapshot the account owns in each region of the run
+// (the inventory clean reads: instances per stanza, snapshots, AMIs), those
+// in Options.Scope, newest first per volume, as of Options.Now; latest
+// keeps only each volume's newest. It is the snapshots command's use case
+// and changes nothing. Regions are read Options.RegionWorkers at a time;
+// one that fails is reported with its error and does not stop the others.
+func (e *Engine) List(ctx context.Context, latest bool) []ListedRegion {
+	names := e.regions.Names()
+	out := make([]ListedRegion, len(names))
 	var g errgroup.Group
-	g.SetLimit(4)
-	for i, c := range regions {
+	g.SetLimit(e.opts.RegionWorkers)
+	for i, name := range names {
 		g.Go(func() error {
-			lr := ListedRegion{Region: c.Region(), Snapshots: []ListedSnapshot{}}
-			inv, err := BuildInventory(ctx, c, stanzas, NeedSnapshots|NeedImages|NeedAdopted)
+			lr := ListedRegion{Region: name, Snapshots: []ListedSnapshot{}}
+			inv, err := BuildInventory(ctx, e.regions.Client(name), e.stanzas, NeedSnapshots|NeedImages|NeedAdopted)
 			switch {
 			case errors.Is(err, inventory.ErrRegionUnavailable):
 				lr.Skipped = "region not enabled for the account"
 			case err != nil:
 				lr.Error = err.Error()
 			default:
-				lr.Snapshots = ListRegion(inv, p, now, scope, latest)
+				lr.Snapshots = ListRegion(inv, e.policy, e.opts.Now, e.opts.Scope, latest)
 			}
 			out[i] = lr
 			return nil
@@ -81,8 +78,8 @@ func ListSnapshots(ctx context.Context, regions []EC2, p Policy, now time.Time, 
 }
 
 // ListRegion lists one region's snapshots from its inventory (see
-// ListSnapshots). It is pure.
-func ListRegion(r *Region, p Policy, now time.Time, scope Scope, latest bool) []ListedSnapshot {
+// Engine.List). It is pure.
+func ListRegion(r *Inventory, p Policy, now time.Time, scope Scope, latest bool) []ListedSnapshot {
 	clean := map[string]retention.Decision{}
 	for _, d := range PlanClean(r, p, now) {
 		clean[d.SnapshotID] = d

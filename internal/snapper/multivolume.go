@@ -42,7 +42,7 @@ type snapshotSet struct {
 // Otherwise, and when the instance's root volume is unknown but some
 // volume is left out, the instance's rows fall back to one CreateSnapshot
 // each, with the reason appended to each row's. Pure.
-func multiVolumeSets(inv *Region, p Policy, rows []SnapshotRow, volTags map[string][]inventory.Tag, opts Options) []snapshotSet {
+func multiVolumeSets(inv *Inventory, p Policy, rows []SnapshotRow, volTags map[string][]inventory.Tag, opts Options) []snapshotSet {
 	byInstance := map[string][]int{}
 	for i, r := range rows {
 		if _, known := volTags[r.VolumeID]; r.Action == Create && known && p.Stanzas[r.ConfigID].MultiVolume {

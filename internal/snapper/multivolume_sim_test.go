@@ -7,9 +7,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ec2sim"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2sim"
 )
 
 // simMultiFleet seeds 3 instances × 3 volumes tagged backup=yes: i-0's
@@ -17,7 +17,7 @@ import (
 // call), i-1's each carry a key of their own (copied from the volume,
 // CopyTagsFromSource) and i-2's have no tags. It returns the volumes'
 // tags and their instance's, by volume.
-func simMultiFleet(f *ebstest.Fake) (volTags, instTags map[string][]inventory.Tag) {
+func simMultiFleet(f *ec2fake.Fake) (volTags, instTags map[string][]inventory.Tag) {
 	volTags, instTags = map[string][]inventory.Tag{}, map[string][]inventory.Tag{}
 	for i := range 3 {
 		inst := inventory.Instance{ID: fmt.Sprintf("i-%d", i), ImageID: "ami-1",
@@ -53,7 +53,7 @@ func TestSimMultiVolumeSets(t *testing.T) {
 		s := stanza(t, "web", "12 hours", 2)
 		s.MultiVolume = multi
 		region := []EC2{ebs.New(ec2sim.Client(sim.Start(t), simRegion), simRegion)}
-		rep := Run(t.Context(), JobSnapshot, region, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+		rep := runUseCase(t.Context(), useSnapshot, region, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 		if rep.Regions[0].Error != "" {
 			t.Fatalf("multi_volume=%v: region failed: %s", multi, rep.Regions[0].Error)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // A multi_volume stanza makes one CreateSnapshots per instance, each
@@ -16,7 +16,7 @@ import (
 // tags would come out differently falls back to one CreateSnapshot per
 // volume and says why.
 func TestRunMultiVolumeSets(t *testing.T) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-b1", Tags: tags("Service", "Baz")}) // overrides i-b's Service
 	f.AddVolume(inventory.Volume{ID: "vol-d2", Tags: tags("Disk", "data")})   // a key of its own: copied
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes", "Name", "A"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
@@ -26,14 +26,14 @@ func TestRunMultiVolumeSets(t *testing.T) {
 	s.MultiVolume = true
 	p := NewPolicy([]config.Stanza{s}, 0)
 
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 6}) {
 		t.Fatalf("summary = %+v, want 6 created", got)
 	}
-	if got := f.Calls(ebstest.OpCreateSnapshots); got != 2 {
+	if got := f.Calls(ec2fake.OpCreateSnapshots); got != 2 {
 		t.Errorf("CreateSnapshots calls = %d, want 2 (i-a, i-d)", got)
 	}
-	if got := f.Calls(ebstest.OpCreateSnapshot); got != 2 {
+	if got := f.Calls(ec2fake.OpCreateSnapshot); got != 2 {
 		t.Errorf("CreateSnapshot calls = %d, want 2 (i-b's fallback)", got)
 	}
 	instTags := map[string][]inventory.Tag{"vol-a1": tags("backup", "yes", "Name", "A"), "vol-a2": tags("backup", "yes", "Name", "A"),
@@ -56,16 +56,16 @@ func TestRunMultiVolumeSets(t *testing.T) {
 
 // exclude_boot_volume leaves the root volume out, with the reason.
 func TestPlanExcludeBootVolume(t *testing.T) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
 	s := stanza(t, "daily", "12 hours", 5)
 	s.MultiVolume, s.ExcludeBootVolume = true, true
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	rows := rep.Regions[0].Snapshots
 	if len(rows) != 2 || rows[0].Action != Skip || rows[0].Reason != reasonBootExcluded || rows[1].Status != StatusDone {
 		t.Fatalf("rows = %+v; want vol-a1 skipped as the boot volume, vol-a2 created", rows)
 	}
-	if got := f.Calls(ebstest.OpCreateSnapshots); got != 1 {
+	if got := f.Calls(ec2fake.OpCreateSnapshots); got != 1 {
 		t.Errorf("CreateSnapshots calls = %d, want 1", got)
 	}
 }
@@ -88,17 +88,17 @@ func TestMultiVolumeSetsNeverCopyTheToolsTags(t *testing.T) {
 
 func multiVolumeToolTags(t *testing.T, second []inventory.Tag) {
 	t.Helper()
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-r1", Tags: tags("replication_src_region", "us-east-1", "replication_snapshot_id", "snap-0a", "Disk", "root")})
 	f.AddVolume(inventory.Volume{ID: "vol-r2", Tags: second})
 	f.AddInstance(inventory.Instance{ID: "i-r", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-r1", "vol-r2"}})
 	s := stanza(t, "daily", "12 hours", 5)
 	s.MultiVolume = true
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 2}) {
 		t.Fatalf("summary = %+v, want 2 created", got)
 	}
-	if got := f.Calls(ebstest.OpCreateSnapshots); got != 0 {
+	if got := f.Calls(ec2fake.OpCreateSnapshots); got != 0 {
 		t.Errorf("CreateSnapshots calls = %d, want 0: CopyTagsFromSource would copy the tool's tags", got)
 	}
 	for _, snap := range f.Snapshots() {

@@ -11,7 +11,7 @@ type Observer interface {
 	// Inventory receives each region's inventory once it is built, before
 	// planning, so that a caller can judge RPO freshness without listing
 	// the region again. It must not modify inv.
-	Inventory(inv *Region)
+	Inventory(inv *Inventory)
 	// Planned says how many mutating actions a region is about to run
 	// (more than zero). A region may report twice in one run (snapshot,
 	// then clean).
@@ -28,7 +28,7 @@ type Observer interface {
 type NoObserver struct{}
 
 // Inventory does nothing.
-func (NoObserver) Inventory(*Region) {}
+func (NoObserver) Inventory(*Inventory) {}
 
 // Planned does nothing.
 func (NoObserver) Planned(string, int) {}
@@ -43,7 +43,7 @@ func (NoObserver) ActionDone(string, bool) {}
 type Observers []Observer
 
 // Inventory tells each member.
-func (os Observers) Inventory(inv *Region) {
+func (os Observers) Inventory(inv *Inventory) {
 	for _, o := range os {
 		o.Inventory(inv)
 	}

@@ -16,11 +16,11 @@ func TestEveryActionStartsBeforeItIsDone(t *testing.T) {
 	fakes[east].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-1", Description: "Created from i-1",
 		Tags: tags("DeleteOn", "2026-12-01", "replication_dst_region", west)}, "")
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	obs := &startDone{t: t}
 	opts.Observer = obs
 	started, done := &obs.started, &obs.done
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 	if got := rep.Regions[0].Summary.Copied; got != 1 {
 		t.Fatalf("copied %d, want 1: %+v", got, rep.Regions[0].Replication)
 	}

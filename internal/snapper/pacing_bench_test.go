@@ -11,10 +11,10 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
-	"github.com/ebs-snapper/ebs-snapper/internal/fleet"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
-	"github.com/ebs-snapper/ebs-snapper/internal/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/seeder"
 )
 
 // BenchmarkBucketPacing snapshots 300 moto volumes twice (13 hours apart on
@@ -37,17 +37,17 @@ func BenchmarkBucketPacing(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := fleet.Launch(ctx, ec2.NewFromConfig(seed), fleet.Group{Count: volumes, Volumes: 1,
+		if _, err := seeder.Launch(ctx, ec2.NewFromConfig(seed), seeder.Group{Count: volumes, Volumes: 1,
 			Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}}); err != nil {
 			b.Fatal(err)
 		}
-		proxy := ebstest.NewProxy(b, srv.URL, ebstest.ProxyOptions{Buckets: true, BucketScale: scale})
+		proxy := faults.NewProxy(b, srv.URL, faults.ProxyOptions{Buckets: true, BucketScale: scale})
 		cfg := seed.Copy()
 		cfg.BaseEndpoint = aws.String(proxy.URL)
 		region := []EC2{ebs.NewForRegion(cfg, "us-east-1", ebs.Options{RateScale: scale})}
 		now := time.Now()
 
-		measure := func(name, action string, job Job, at time.Time, want func(Summary) bool) {
+		measure := func(name, action string, job useCase, at time.Time, want func(Summary) bool) {
 			before := proxy.Counts()[action]
 			var mu sync.Mutex
 			var start, end time.Time
@@ -58,7 +58,7 @@ func BenchmarkBucketPacing(b *testing.B) {
 					start = end
 				}
 			})}
-			rep := Run(ctx, job, region, benchStanza(b, 0), opts)
+			rep := runUseCase(ctx, job, region, benchStanza(b, 0), opts)
 			elapsed := end.Sub(start).Seconds()
 			bound := float64(volumes-1-ebs.DefaultBurst) / (ebs.DefaultRate * scale)
 			s := rep.Regions[0].Summary
@@ -72,21 +72,21 @@ func BenchmarkBucketPacing(b *testing.B) {
 			b.Logf("%s: %.2f s against a bound of %.2f s (%.3f×); %s %d attempts, %d throttled by the bucket",
 				name, elapsed, bound, elapsed/bound, action, attempts, throttled)
 		}
-		measure("snapshot", "CreateSnapshot", JobSnapshot, now, func(s Summary) bool { return s.Created == volumes })
+		measure("snapshot", "CreateSnapshot", useSnapshot, now, func(s Summary) bool { return s.Created == volumes })
 		// A second generation (its bucket only partly refilled, so not a
 		// measure), then, six days on, both are expired: the newest
 		// snapshot of a volume is always kept, so the older one goes.
-		if rep := Run(ctx, JobSnapshot, region, benchStanza(b, 0), Options{Version: "bench", Now: now.Add(13 * time.Hour)}); rep.Regions[0].Summary.Created != volumes {
+		if rep := runUseCase(ctx, useSnapshot, region, benchStanza(b, 0), Options{Version: "bench", Now: now.Add(13 * time.Hour)}); rep.Regions[0].Summary.Created != volumes {
 			b.Fatalf("second generation: %+v", rep.Regions[0].Summary)
 		}
-		measure("clean", "DeleteSnapshot", JobClean, now.Add(6*24*time.Hour), func(s Summary) bool { return s.Deleted == volumes })
+		measure("clean", "DeleteSnapshot", useClean, now.Add(6*24*time.Hour), func(s Summary) bool { return s.Deleted == volumes })
 	}
 }
 
 // actionDone is an Observer that calls itself as each action ends.
 type actionDone func()
 
-func (actionDone) Inventory(*Region)         {}
+func (actionDone) Inventory(*Inventory)      {}
 func (actionDone) Planned(string, int)       {}
 func (actionDone) ActionStarted(string)      {}
 func (f actionDone) ActionDone(string, bool) { f() }

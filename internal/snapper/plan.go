@@ -40,142 +40,6 @@ type SnapshotDecision struct {
 	Lock *inventory.Lock `json:"lock,omitempty"`
 }
 
-// Policy is what every stanza of the account says together.
-type Policy struct {
-	// Stanzas by id; only valid ones.
-	Stanzas map[string]config.Stanza
-	// Ignore is the union of every stanza's ignore list: an id ignored by
-	// one stanza is ignored by all, as in the original.
-	Ignore map[string]bool
-	// IgnoreRetention is on when any stanza sets it, unless some stored
-	// stanza is invalid: then its instances look unmatched and their
-	// snapshots would look like orphans, so orphan deletion is held back.
-	IgnoreRetention bool
-}
-
-// NewPolicy combines the valid stanzas; invalid is the number of stored
-// stanzas that failed to load.
-func NewPolicy(stanzas []config.Stanza, invalid int) Policy {
-	p := Policy{Stanzas: map[string]config.Stanza{}, Ignore: map[string]bool{}}
-	for _, s := range stanzas {
-		p.Stanzas[s.ID] = s
-		for _, id := range s.Ignore {
-			p.Ignore[id] = true
-		}
-		if s.IgnoreRetention && invalid == 0 {
-			p.IgnoreRetention = true
-		}
-	}
-	return p
-}
-
-// Governance is what several stanzas governing one volume say together,
-// the safer reading of each rule: the largest minimum and the longest
-// retention win (ties go to the first id), the tiers keep what any of
-// them keeps (the largest count of each tier), snapshots without DeleteOn
-// are adopted only when every stanza adopts them, and snapshots are
-// archived only when every stanza archives, after the longest
-// archive_after. The frequency that fires soonest wins too, which
-// PlanSnapshots decides per volume.
-type Governance struct {
-	// ConfigIDs are the stanzas involved, sorted.
-	ConfigIDs []string
-	// Minimum is the largest minimum, set by stanza MinimumID.
-	Minimum   int
-	MinimumID string
-	// Retention is the longest retention, set by stanza RetentionID.
-	Retention   time.Duration
-	RetentionID string
-	// Tiers is the union of the stanzas' retention tiers.
-	Tiers retention.Tiers
-	// Adopt is true when every stanza adopts; AdoptAll when every one
-	// adopts all (no filter).
-	Adopt, AdoptAll bool
-	// ArchiveAfter is the longest archive_after, zero unless every stanza
-	// sets one.
-	ArchiveAfter time.Duration
-	// IgnoreLaunchTemplates is true when every stanza sets
-	// "launch_templates": "ignore".
-	IgnoreLaunchTemplates bool
-}
-
-// Govern combines the stanzas with the given ids (sorted, each in
-// p.Stanzas) into one rule.
-func (p Policy) Govern(ids []string) Governance {
-	g := Governance{ConfigIDs: ids, Adopt: true, AdoptAll: true, IgnoreLaunchTemplates: true}
-	for i, id := range ids {
-		s := p.Stanzas[id]
-		if i == 0 || s.Minimum > g.Minimum {
-			g.Minimum, g.MinimumID = s.Minimum, id
-		}
-		if i == 0 || s.Retention > g.Retention {
-			g.Retention, g.RetentionID = s.Retention, id
-		}
-		g.Tiers = g.Tiers.Union(s.Tiers)
-		g.Adopt = g.Adopt && s.Adopt.On()
-		g.AdoptAll = g.AdoptAll && s.Adopt.All
-		g.IgnoreLaunchTemplates = g.IgnoreLaunchTemplates && s.IgnoreLaunchTemplates
-		if i == 0 || (g.ArchiveAfter > 0 && s.ArchiveAfter > g.ArchiveAfter) || s.ArchiveAfter == 0 {
-			g.ArchiveAfter = s.ArchiveAfter
-		}
-	}
-	return g
-}
-
-// several returns ids when there is more than one, for the report's
-// config_ids, and nil otherwise.
-func several(ids []string) []string {
-	if len(ids) > 1 {
-		return ids
-	}
-	return nil
-}
-
-// governed is, per volume of a matched instance that is not ignored, the
-// stanzas of every such instance it is attached to (sorted, unique) and
-// the first such instance in id order. Instances and volumes are resolved
-// by one rule: a volume attached to two instances is governed by the
-// stanzas of both, as an instance matched by two stanzas is by both. A
-// stanza whose exclude_volumes selects the volume does not govern it;
-// a volume every stanza excludes is in excluded, with the first reason.
-func governed(r *Region, p Policy) (stanzas map[string][]string, instance, excluded map[string]string) {
-	stanzas, instance, excluded = map[string][]string{}, map[string]string{}, map[string]string{}
-	for _, instID := range sortedKeys(r.Instances) {
-		if p.Ignore[instID] {
-			continue
-		}
-		for _, vol := range r.Instances[instID].VolumeIDs {
-			// Most volumes are excluded by no stanza and attached to one
-			// instance: they share the instance's sorted Matched slice,
-			// which nothing changes, instead of a copy each.
-			ids := r.Matched[instID]
-			if slices.ContainsFunc(ids, func(id string) bool { _, ex := r.ExcludedVolumes[id][vol]; return ex }) {
-				ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
-					reason, ex := r.ExcludedVolumes[id][vol]
-					if ex && excluded[vol] == "" {
-						excluded[vol] = reason
-					}
-					return ex
-				})
-			}
-			if len(ids) == 0 {
-				continue
-			}
-			if _, ok := instance[vol]; !ok {
-				instance[vol] = instID
-			}
-			if prev, ok := stanzas[vol]; ok {
-				ids = slices.Compact(slices.Sorted(slices.Values(slices.Concat(prev, ids))))
-			}
-			stanzas[vol] = ids
-		}
-	}
-	for vol := range stanzas {
-		delete(excluded, vol)
-	}
-	return stanzas, instance, excluded
-}
-
 // snapshottable reports whether new snapshots are taken of an instance in
 // this state: running or stopped, as ebs_snapper did. Instances in other
 // states (pending, stopping, shutting-down) still govern their volumes'
@@ -194,7 +58,7 @@ func snapshottable(state string) bool {
 //
 // A due volume is still skipped, with the reason, when EC2 would refuse a
 // new snapshot of it (perVolumeLimit): the next run tries again.
-func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
+func PlanSnapshots(r *Inventory, p Policy, now time.Time) []SnapshotDecision {
 	latest := latestSnapshots(r.Snapshots)
 	newest, pending := newestStarts(r.Snapshots), pendingSnapshots(r.Snapshots)
 	stanzas, _, excluded := governed(r, p)
@@ -207,7 +71,7 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 		n += len(ex.Instance.VolumeIDs)
 	}
 	out := make([]SnapshotDecision, 0, n) // one per volume row: appending to 20,000 allocates five times that
-	for _, instID := range sortedKeys(r.Instances) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Instances)) {
 		inst := r.Instances[instID]
 		for _, vol := range inst.VolumeIDs {
 			ids := stanzas[vol]
@@ -253,7 +117,7 @@ func PlanSnapshots(r *Region, p Policy, now time.Time) []SnapshotDecision {
 			out = append(out, d)
 		}
 	}
-	for _, instID := range sortedKeys(r.Excluded) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Excluded)) {
 		ex := r.Excluded[instID]
 		for _, vol := range ex.Instance.VolumeIDs {
 			d := SnapshotDecision{Region: r.Name, InstanceID: instID, VolumeID: vol, ConfigID: ex.ConfigID, Action: Skip, Reason: ex.Reason}
@@ -351,7 +215,7 @@ func DeleteOnDate(now time.Time, keep time.Duration) string {
 // its snapshots' Descriptions name (provenance.CreatedStanza; never the
 // config-id tag), except stanzas EC2 rejected in this
 // region: their instances only look unmatched.
-func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
+func PlanClean(r *Inventory, p Policy, now time.Time) []retention.Decision {
 	in := retention.Input{
 		Now:             now,
 		Snapshots:       r.Snapshots,
@@ -375,7 +239,7 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 	// A volume attached to several instances (EBS Multi-Attach) names an
 	// ignored one when there is one, so that ignoring an instance protects
 	// its volumes whichever id sorts first.
-	for _, instID := range sortedKeys(r.Instances) {
+	for _, instID := range slices.Sorted(maps.Keys(r.Instances)) {
 		for _, vol := range r.Instances[instID].VolumeIDs {
 			if cur, seen := in.VolumeInstance[vol]; !seen || p.Ignore[instID] && !p.Ignore[cur] {
 				in.VolumeInstance[vol] = instID
@@ -398,7 +262,7 @@ func PlanClean(r *Region, p Policy, now time.Time) []retention.Decision {
 
 // adopt is the volume's retention.Adopt: nil unless every stanza adopts;
 // with filters, the snapshots every filter selects.
-func adopt(r *Region, g Governance) *retention.Adopt {
+func adopt(r *Inventory, g Governance) *retention.Adopt {
 	if !g.Adopt {
 		return nil
 	}

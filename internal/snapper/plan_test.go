@@ -25,8 +25,8 @@ func stanza(t *testing.T, id, frequency string, minimum int, ignore ...string) c
 
 // region is a region of running instances, each matched by the one
 // stanza assigned to it.
-func region(instances map[string][]string, assigned map[string]string, snaps ...inventory.Snapshot) *Region {
-	r := &Region{Name: "us-east-1", Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}, Snapshots: snaps}
+func region(instances map[string][]string, assigned map[string]string, snaps ...inventory.Snapshot) *Inventory {
+	r := &Inventory{Name: "us-east-1", Instances: map[string]inventory.Instance{}, Matched: map[string][]string{}, Snapshots: snaps}
 	for id, vols := range instances {
 		r.Instances[id] = inventory.Instance{ID: id, ImageID: "ami-1", State: inventory.InstanceRunning, VolumeIDs: vols}
 	}
@@ -59,7 +59,7 @@ func TestPlanSnapshots(t *testing.T) {
 	tests := []struct {
 		name   string
 		policy Policy
-		region *Region
+		region *Inventory
 		want   []planRow
 	}{
 		{

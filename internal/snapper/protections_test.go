@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // TestInventoryAttachesProtections: with NeedImages each snapshot carries
@@ -25,7 +25,7 @@ func TestInventoryAttachesProtections(t *testing.T) {
 	f.AddSnapshot(inventory.Snapshot{ID: "snap-bak", VolumeID: "vol-a1", Tags: tags("aws:backup:source-resource", "arn:vol-a1")}, "")
 	f.AddImage("ami-9", "snap-ami")
 	f.DisableImage("ami-9")
-	f.AddLaunchTemplate(ebstest.LaunchTemplate{ID: "lt-1", Name: "web", Versions: [][]string{{"snap-lt", "snap-ami"}}})
+	f.AddLaunchTemplate(ec2fake.LaunchTemplate{ID: "lt-1", Name: "web", Versions: [][]string{{"snap-lt", "snap-ami"}}})
 	c := client(f, "us-east-1")
 	if err := c.LockSnapshot(t.Context(), "snap-lock", inventory.Lock{Mode: inventory.LockGovernance, Until: until}); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestInventoryAttachesProtections(t *testing.T) {
 func TestProtectionListingFailsTheRegion(t *testing.T) {
 	boom := &smithy.GenericAPIError{Code: "InternalError", Message: "boom"}
 	stanzas := []config.Stanza{stanza(t, "daily", "1 day", 1)}
-	for _, op := range []string{ebstest.OpDescribeImages, ebstest.OpDescribeLockedSnapshots, ebstest.OpDescribeLaunchTemplateVersions} {
+	for _, op := range []string{ec2fake.OpDescribeImages, ec2fake.OpDescribeLockedSnapshots, ec2fake.OpDescribeLaunchTemplateVersions} {
 		f := webFleet()
 		f.Fail(op, 1, boom)
 		if _, err := BuildInventory(t.Context(), client(f, "us-east-1"), stanzas, NeedSnapshots|NeedImages); !errors.As(err, new(smithy.APIError)) {
@@ -75,7 +75,7 @@ func TestProtectionListingFailsTheRegion(t *testing.T) {
 		}
 	}
 	f := webFleet()
-	f.Fail(ebstest.OpListRules, 1, boom)
+	f.Fail(ec2fake.OpListRules, 1, boom)
 	inv, err := BuildInventory(t.Context(), client(f, "us-east-1"), stanzas, NeedSnapshots|NeedRecycleBin)
 	if err != nil || inv.RecycleBinError == "" {
 		t.Errorf("ListRules failing: %v, RecycleBinError %q; want the inventory with the error noted", err, inv.RecycleBinError)
@@ -118,7 +118,7 @@ func TestRunCleanHoldsDeletesInRecycleBin(t *testing.T) {
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-7", Retention: 7 * 24 * time.Hour, Exclude: []inventory.Tag{{Key: "scratch", Value: "yes"}}})
 	f.AddRecycleBinRule(inventory.RecycleBinRule{ID: "r-30", Retention: 30 * 24 * time.Hour, Tags: []inventory.Tag{{Key: "DeleteOn"}}})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "1 day", 1)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	rr := rep.Regions[0]
 	want := &RecycleBinSummary{Rules: 2, Snapshots: 3, GiB: 24, Until: now.Add(30 * 24 * time.Hour)}
 	if diff := cmp.Diff(want, rr.RecycleBin); diff != "" {

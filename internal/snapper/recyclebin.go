@@ -52,7 +52,7 @@ func binHold(s inventory.Snapshot, rules []inventory.RecycleBinRule, now time.Ti
 // holdInBin marks each delete of rows with what it leaves in the Recycle
 // Bin and returns the region's summary; nil when the region has no rule
 // and listing them did not fail.
-func holdInBin(inv *Region, rows []CleanRow, now time.Time) *RecycleBinSummary {
+func holdInBin(inv *Inventory, rows []CleanRow, now time.Time) *RecycleBinSummary {
 	if len(inv.RecycleBin) == 0 && inv.RecycleBinError == "" {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 
@@ -28,7 +29,8 @@ type ReplicationRow struct {
 // self), whether it is one of the run's or only named by a tag, and every
 // lookup is answered from those listings: never a call per snapshot.
 type replicationRun struct {
-	opts Options
+	opts    Options
+	regions Regions
 
 	mu      sync.Mutex
 	clients map[string]EC2
@@ -39,26 +41,27 @@ type replicationRun struct {
 	full map[string]bool
 }
 
-// errNotEnabled stands for a region a tag names that opts.Remote does not
-// know.
+// errNotEnabled stands for a region a tag names that Regions.Client does
+// not know.
 var errNotEnabled = errors.New("not a region enabled for the account")
 
-// runReplication lists, plans and (unless a dry run) executes replication
-// in each region of regions, returning one report per region in order.
-// Regions named by tags but outside the run are reached with opts.Remote.
-// Copies into one destination are capped up front (LimitCopies over every
-// region's plan); a destination that still answers ErrCopyLimit gets no
-// more copies this run.
-func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) []RegionReport {
-	rr := make([]RegionReport, len(regions))
-	for i, ec2 := range regions {
-		rr[i].Region = ec2.Region()
+// replicate lists, plans and (unless dryRun) executes replication in each
+// of the run's regions, returning one report per region in name order, each
+// with its summary. Regions named by tags but outside the run are reached
+// with Regions.Client. Copies into one destination are capped up front
+// (LimitCopies over every region's plan); a destination that still answers
+// ErrCopyLimit gets no more copies this run.
+func (e *Engine) replicate(ctx context.Context, dryRun bool) []RegionReport {
+	names := e.regions.Names()
+	rr := make([]RegionReport, len(names))
+	for i, name := range names {
+		rr[i].Region = name
 	}
 	skip := ""
 	switch {
-	case stopped(ctx, opts.StopStarting):
+	case stopped(ctx, e.opts.StopStarting):
 		skip = regionNotStarted
-	case len(p.Stanzas) == 0:
+	case len(e.stanzas) == 0:
 		skip = "no valid configuration stanza"
 	}
 	if skip != "" {
@@ -67,21 +70,27 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 		}
 		return rr
 	}
-	run := &replicationRun{opts: opts, clients: map[string]EC2{},
+	run := &replicationRun{opts: e.opts, regions: e.regions, clients: map[string]EC2{},
 		snaps: map[string][]inventory.Snapshot{}, failed: map[string]error{}, full: map[string]bool{}}
-	for _, ec2 := range regions {
-		run.clients[ec2.Region()] = ec2
+	var clients []EC2
+	for _, name := range names {
+		c := e.regions.Client(name)
+		if c == nil {
+			run.failed[name] = fmt.Errorf("%s: %w", name, errNotEnabled)
+			continue
+		}
+		run.clients[name] = c
+		clients = append(clients, c)
 	}
-	run.list(ctx, regions)
+	run.list(ctx, clients)
 	run.list(ctx, run.remotes())
 	unlisted := map[string]string{}
 	for region, err := range run.failed {
 		unlisted[region] = err.Error()
 	}
 
-	plans := make([][]ReplicationDecision, len(regions))
-	for i := range regions {
-		region := rr[i].Region
+	plans := make([][]ReplicationDecision, len(names))
+	for i, region := range names {
 		if err, failed := run.failed[region]; failed {
 			if errors.Is(err, inventory.ErrRegionUnavailable) {
 				rr[i].Skipped = inventory.SkipReason(err)
@@ -90,20 +99,20 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 			}
 			continue
 		}
-		plans[i] = PlanReplication(ReplicationInput{Region: region, Now: opts.Now, Snapshots: run.snaps, Unlisted: unlisted, Policy: p})
+		plans[i] = PlanReplication(ReplicationInput{Region: region, Now: e.opts.Now, Snapshots: run.snaps, Unlisted: unlisted, Policy: e.policy})
 	}
-	LimitCopies(plans, PendingCopies(run.snaps), opts.copyLimit())
+	LimitCopies(plans, PendingCopies(run.snaps), e.opts.copyLimit())
 
 	g := errgroup.Group{}
-	g.SetLimit(opts.RegionWorkers)
-	for i := range regions {
+	g.SetLimit(e.opts.RegionWorkers)
+	for i := range names {
 		rr[i].Replication = rowsForReplication(plans[i])
-		if opts.DryRun {
+		if dryRun {
 			rr[i].Summary = summarize(rr[i])
 			continue
 		}
 		g.Go(func() error {
-			run.execute(ctx, regions[i], rr[i].Replication)
+			run.execute(ctx, run.clients[names[i]], rr[i].Replication)
 			rr[i].Summary = summarize(rr[i])
 			return nil
 		})
@@ -112,21 +121,10 @@ func runReplication(ctx context.Context, regions []EC2, p Policy, opts Options) 
 	return rr
 }
 
-// planReplication adds the replication plan to a plan run's reports.
-func planReplication(ctx context.Context, reports []RegionReport, regions []EC2, p Policy, opts Options) {
-	opts.DryRun = true
-	for i, r := range runReplication(ctx, regions, p, opts) {
-		reports[i].Replication = r.Replication
-		if reports[i].Error == "" && r.Error != "" {
-			reports[i].Error = "replication: " + r.Error
-		}
-		reports[i].Summary = summarize(reports[i])
-	}
-}
-
 // remotes returns the clients of the regions the listings name in
-// replication tags or in a replica's copy Description that are not listed yet, sorted by region. A region
-// opts.Remote does not know is recorded as failed.
+// replication tags or in a replica's copy Description that are not listed
+// yet, sorted by region. A region Regions.Client does not know is recorded
+// as failed.
 func (run *replicationRun) remotes() []EC2 {
 	named := map[string]bool{}
 	for _, snaps := range run.snaps {
@@ -146,17 +144,17 @@ func (run *replicationRun) remotes() []EC2 {
 		}
 	}
 	var out []EC2
-	for _, region := range sortedKeys(named) {
+	for _, region := range slices.Sorted(maps.Keys(named)) {
 		if _, listed := run.snaps[region]; listed {
 			continue
 		}
 		if _, known := run.clients[region]; known {
 			continue // one of the run's regions whose listing failed
 		}
-		var c EC2
-		if run.opts.Remote != nil {
-			c = run.opts.Remote(region)
+		if _, failed := run.failed[region]; failed {
+			continue
 		}
+		c := run.regions.Client(region)
 		if c == nil {
 			run.failed[region] = fmt.Errorf("%s: %w", region, errNotEnabled)
 			continue
@@ -255,7 +253,7 @@ func (run *replicationRun) settleCopies(ctx context.Context, region string, rows
 				byDst[rows[i].Destination] = append(byDst[rows[i].Destination], i)
 			}
 			acted := map[int]bool{}
-			for _, dst := range sortedKeys(byDst) {
+			for _, dst := range slices.Sorted(maps.Keys(byDst)) {
 				run.mu.Lock()
 				c := run.clients[dst]
 				run.mu.Unlock()

@@ -113,8 +113,7 @@ type replicationSettings struct {
 // id order.
 func (p Policy) replication() replicationSettings {
 	s := replicationSettings{kmsKeys: map[string]string{}}
-	for _, id := range sortedKeys(p.Stanzas) {
-		st := p.Stanzas[id]
+	for _, st := range p.Ordered() {
 		s.copyTags = s.copyTags || st.ReplicationCopyTags
 		s.retention = max(s.retention, st.ReplicationRetention)
 		for region, key := range st.ReplicationKMSKeys {
@@ -334,8 +333,8 @@ func withReplicaVolumes(in *retention.Input, p Policy) {
 func replicaPolicy(p Policy) (string, int, time.Duration) {
 	replicating := p.Replicating()
 	id, minimum, keep := "", 0, time.Duration(0)
-	for _, sid := range sortedKeys(p.Stanzas) {
-		s := p.Stanzas[sid]
+	for _, s := range p.Ordered() {
+		sid := s.ID
 		if replicating && !s.Replication {
 			continue
 		}

@@ -10,17 +10,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // twoRegions links a fake per region into one account.
-func twoRegions(regions ...string) map[string]*ebstest.Fake {
-	fakes := map[string]*ebstest.Fake{}
+func twoRegions(regions ...string) map[string]*ec2fake.Fake {
+	fakes := map[string]*ec2fake.Fake{}
 	for _, r := range regions {
-		fakes[r] = &ebstest.Fake{}
+		fakes[r] = &ec2fake.Fake{}
 	}
-	ebstest.Link(fakes)
+	ec2fake.Link(fakes)
 	return fakes
 }
 
@@ -32,7 +32,7 @@ func replicating(t *testing.T) Policy {
 
 // remote serves the fakes' regions outside a run, as account.Environment
 // does.
-func remote(fakes map[string]*ebstest.Fake) func(string) EC2 {
+func remote(fakes map[string]*ec2fake.Fake) func(string) EC2 {
 	return func(region string) EC2 {
 		if f, ok := fakes[region]; ok {
 			return client(f, region)
@@ -41,7 +41,7 @@ func remote(fakes map[string]*ebstest.Fake) func(string) EC2 {
 	}
 }
 
-func replicas(f *ebstest.Fake) []inventory.Snapshot {
+func replicas(f *ec2fake.Fake) []inventory.Snapshot {
 	var out []inventory.Snapshot
 	for _, s := range f.Snapshots() {
 		if _, ok := s.Tag(ReplicationSourceTag); ok {
@@ -57,10 +57,10 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 		Tags: tags("DeleteOn", "2026-12-01", "Name", "web", "replication_dst_region", west)}, "")
 	p := replicating(t)
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 
-	// A worker of us-east-1 alone reaches us-west-2 through Remote.
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, p, opts)
+	// A worker of us-east-1 alone reaches us-west-2 through Regions.Client.
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, p, opts)
 	if got := rep.Regions[0].Summary; got != (Summary{Copied: 1}) {
 		t.Fatalf("summary %+v, want 1 copied (%+v)", got, rep.Regions[0].Replication)
 	}
@@ -86,8 +86,8 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 	}
 
 	regions := []EC2{client(fakes[east], east), client(fakes[west], west)}
-	rep = Run(t.Context(), JobReplicate, regions, p, opts)
-	if n := fakes[west].Calls(ebstest.OpCopySnapshot); n != 1 {
+	rep = runWithOthers(t.Context(), other, useReplicate, regions, p, opts)
+	if n := fakes[west].Calls(ec2fake.OpCopySnapshot); n != 1 {
 		t.Errorf("second run: %d copies in all, want still 1", n)
 	}
 	if got := rep.Regions[1].Summary.Kept; got != 1 {
@@ -97,7 +97,7 @@ func TestRunReplicationCopiesOnceThenRetiresTheReplica(t *testing.T) {
 	if err := client(fakes[east], east).DeleteSnapshot(t.Context(), "snap-orig"); err != nil {
 		t.Fatal(err)
 	}
-	rep = Run(t.Context(), JobReplicate, regions, p, opts)
+	rep = runWithOthers(t.Context(), other, useReplicate, regions, p, opts)
 	if got := rep.Regions[1].Summary; got != (Summary{Deleted: 1}) {
 		t.Errorf("after the original went: %s summary %+v, want 1 deleted", west, got)
 	}
@@ -116,12 +116,12 @@ func TestRunReplicationReportsARefusingDestinationAndGoesOn(t *testing.T) {
 	fakes[west].AddSnapshot(inventory.Snapshot{ID: "snap-lost", VolumeID: "vol-9", Tags: tags("replication_src_region", east)}, "")
 	// eu-west-1 is not opted in; the first copy into us-west-2 names a
 	// KMS key EC2 cannot use.
-	fakes["eu-west-1"].Fail(ebstest.OpDescribeSnapshots, 1, &smithy.GenericAPIError{Code: "OptInRequired", Message: "not subscribed"})
-	fakes[west].Fail(ebstest.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "KMS key alias/dr not found", Fault: smithy.FaultClient})
+	fakes["eu-west-1"].Fail(ec2fake.OpDescribeSnapshots, 1, &smithy.GenericAPIError{Code: "OptInRequired", Message: "not subscribed"})
+	fakes[west].Fail(ec2fake.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "KMS key alias/dr not found", Fault: smithy.FaultClient})
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east), client(fakes[west], west)}, replicating(t), opts)
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east), client(fakes[west], west)}, replicating(t), opts)
 	status := map[string]string{}
 	for _, rr := range rep.Regions {
 		for _, r := range rr.Replication {
@@ -156,7 +156,7 @@ func TestRunReplicationReportsARefusingDestinationAndGoesOn(t *testing.T) {
 
 // addPendingCopies adds n copies in progress from eu-west-1 to f, which
 // count toward f's copy limit.
-func addPendingCopies(f *ebstest.Fake, n int) {
+func addPendingCopies(f *ec2fake.Fake, n int) {
 	for i := range n {
 		f.AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-p%02d", i), VolumeID: "vol-x", State: inventory.StatePending,
 			Tags: tags("replication_src_region", "eu-west-1", "replication_snapshot_id", "snap-elsewhere")}, "")
@@ -170,13 +170,13 @@ func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	run := func() RegionReport {
-		return Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+		return runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	}
 
 	rr := run()
-	if got := fakes[west].Calls(ebstest.OpCopySnapshot); got != 3 {
+	if got := fakes[west].Calls(ec2fake.OpCopySnapshot); got != 3 {
 		t.Errorf("copies issued = %d, want 3 (20 - 17 pending)", got)
 	}
 	if rr.Summary.Copied != 3 || rr.Summary.Deferred != 2 || rr.Summary.Failed != 0 {
@@ -189,8 +189,8 @@ func TestRunReplicationNeverExceedsTheCopyLimit(t *testing.T) {
 		fakes[west].AddSnapshot(s, "")
 	}
 	rr = run()
-	if rr.Summary.Copied != 2 || fakes[west].Calls(ebstest.OpCopySnapshot) != 5 {
-		t.Errorf("next run: summary %+v, %d copies in all; want 2 more, 5 in all", rr.Summary, fakes[west].Calls(ebstest.OpCopySnapshot))
+	if rr.Summary.Copied != 2 || fakes[west].Calls(ec2fake.OpCopySnapshot) != 5 {
+		t.Errorf("next run: summary %+v, %d copies in all; want 2 more, 5 in all", rr.Summary, fakes[west].Calls(ec2fake.OpCopySnapshot))
 	}
 }
 
@@ -202,10 +202,10 @@ func TestRunReplicationKeepsARaisedCopyLimit(t *testing.T) {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: fmt.Sprintf("snap-o%02d", i), VolumeID: "vol-1", Tags: tags("replication_dst_region", west)}, "")
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	opts.CopyLimit = 25
-	rr := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
-	if got := fakes[west].Calls(ebstest.OpCopySnapshot); got != 8 {
+	rr := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	if got := fakes[west].Calls(ec2fake.OpCopySnapshot); got != 8 {
 		t.Errorf("copies issued = %d, want 8 (25 - 17 pending)", got)
 	}
 	if rr.Summary.Copied != 8 || rr.Summary.Deferred != 7 || rr.Summary.Failed != 0 {
@@ -228,15 +228,15 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 	}
 	var copies atomic.Int32
 	fakes[west].OnCall = func(op string, _ any) error {
-		if op == ebstest.OpCopySnapshot && copies.Add(1) > 1 {
+		if op == ec2fake.OpCopySnapshot && copies.Add(1) > 1 {
 			return &smithy.GenericAPIError{Code: "ResourceLimitExceeded", Message: "Too many snapshot copies in progress. The limit is 20 for this destination region.", Fault: smithy.FaultClient}
 		}
 		return nil
 	}
 	opts := engineOptions(now)
-	opts.Remote = remote(fakes)
+	other := remote(fakes)
 	opts.Workers = 1
-	rr := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	rr := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	if got := copies.Load(); got != 2 {
 		t.Errorf("copy calls = %d, want 2 (one made, one refused, then none)", got)
 	}
@@ -245,7 +245,7 @@ func TestRunReplicationStopsCopyingWhenTheDestinationIsFull(t *testing.T) {
 	}
 
 	fakes[west].OnCall = nil
-	rr = Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
+	rr = runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts).Regions[0]
 	if rr.Summary.Copied != 3 || len(replicas(fakes[west])) != 4 {
 		t.Errorf("next run: summary %+v, %d replicas; want 3 copied, 4 replicas", rr.Summary, len(replicas(fakes[west])))
 	}
@@ -257,7 +257,7 @@ func TestRunPlanShowsReplicationWhenAStanzaAsks(t *testing.T) {
 	fakes[west].AddSnapshot(inventory.Snapshot{ID: "snap-r", VolumeID: "vol-1", Description: "ebs-snapper copy of snap-gone from us-east-1 (vol-1)",
 		Tags: tags("replication_src_region", east, "replication_snapshot_id", "snap-gone")}, "")
 	regions := []EC2{client(fakes[east], east), client(fakes[west], west)}
-	rep := Run(t.Context(), JobPlan, regions, replicating(t), engineOptions(now))
+	rep := runUseCase(t.Context(), usePlan, regions, replicating(t), engineOptions(now))
 	var got []replRow
 	for _, rr := range rep.Regions {
 		for _, r := range rr.Replication {
@@ -268,10 +268,10 @@ func TestRunPlanShowsReplicationWhenAStanzaAsks(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan rows (-want +got):\n%s", diff)
 	}
-	if n := fakes[west].Calls(ebstest.OpCopySnapshot) + fakes[west].Calls(ebstest.OpDeleteSnapshot); n != 0 {
+	if n := fakes[west].Calls(ec2fake.OpCopySnapshot) + fakes[west].Calls(ec2fake.OpDeleteSnapshot); n != 0 {
 		t.Errorf("plan made %d mutating calls", n)
 	}
-	rep = Run(t.Context(), JobPlan, regions, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2)}, 0), engineOptions(now))
+	rep = runUseCase(t.Context(), usePlan, regions, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 2)}, 0), engineOptions(now))
 	for _, rr := range rep.Regions {
 		if len(rr.Replication) != 0 {
 			t.Errorf("replication off: %s plans %+v", rr.Region, rr.Replication)

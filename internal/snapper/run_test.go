@@ -15,9 +15,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // engineOptions are the Options the CLI passes, with the test clock.
@@ -28,14 +28,14 @@ func engineOptions(at time.Time) Options {
 // testRun is the run token of the engine tests.
 const testRun = "20261125T060000Z-0000000000000001"
 
-func client(f *ebstest.Fake, region string) EC2 {
+func client(f *ec2fake.Fake, region string) EC2 {
 	return ebs.New(f, region)
 }
 
 // webFleet is two instances tagged backup=yes with two volumes each, and
 // one untagged instance.
-func webFleet() *ebstest.Fake {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+func webFleet() *ec2fake.Fake {
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddVolume(inventory.Volume{ID: "vol-a1", Tags: tags("Service", "Baz")})
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes", "Name", "Foo", "Service", "Bar"), VolumeIDs: []string{"vol-a1", "vol-a2"}})
 	f.AddInstance(inventory.Instance{ID: "i-b", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-b1", "vol-b2"}})
@@ -47,7 +47,7 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	f := webFleet()
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Created: 4}) {
 		t.Fatalf("summary = %+v, want 4 created", got)
 	}
@@ -73,11 +73,11 @@ func TestRunSnapshotCreatesTaggedSnapshotsOnce(t *testing.T) {
 	}
 
 	// A second run an hour later finds nothing due; 13 hours later all are.
-	rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(time.Hour)))
+	rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(time.Hour)))
 	if got := rep.Regions[0].Summary.Created; got != 0 {
 		t.Errorf("second run created %d snapshots, want 0", got)
 	}
-	rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(13*time.Hour)))
+	rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(13*time.Hour)))
 	if got := rep.Regions[0].Summary.Created; got != 4 {
 		t.Errorf("run after the frequency created %d snapshots, want 4", got)
 	}
@@ -93,15 +93,15 @@ func TestRunDryRunMakesNoMutatingCall(t *testing.T) {
 	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 72*time.Hour, "2026-11-01"), "")
 	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 24*time.Hour, "2026-11-01"), "")
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-	for _, job := range []Job{JobSnapshot, JobClean, JobPlan} {
+	for _, job := range []useCase{useSnapshot, useClean, usePlan} {
 		opts := engineOptions(now)
 		opts.DryRun = true
-		rep := Run(t.Context(), job, []EC2{client(f, "us-east-1")}, p, opts)
+		rep := runUseCase(t.Context(), job, []EC2{client(f, "us-east-1")}, p, opts)
 		if !rep.DryRun {
 			t.Errorf("%s: report not marked dry run", job)
 		}
 	}
-	if n := f.Calls(ebstest.OpCreateSnapshot) + f.Calls(ebstest.OpDeleteSnapshot); n != 0 {
+	if n := f.Calls(ec2fake.OpCreateSnapshot) + f.Calls(ec2fake.OpDeleteSnapshot); n != 0 {
 		t.Errorf("dry runs made %d mutating calls, want 0", n)
 	}
 }
@@ -121,7 +121,7 @@ func TestRunCleanReportsEachOutcome(t *testing.T) {
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0)
 
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	status := map[string]string{}
 	for _, r := range rep.Regions[0].Clean {
 		status[r.SnapshotID] = string(r.Action) + "/" + r.Status
@@ -149,13 +149,13 @@ func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 	f.AddSnapshot(snap("snap-new", "vol-a1", inventory.StateCompleted, 124*time.Hour, ""), "")
 	// The AMI appears between the inventory and the delete.
 	f.OnCall = func(op string, _ any) error {
-		if op == ebstest.OpDeleteSnapshot {
+		if op == ec2fake.OpDeleteSnapshot {
 			return &smithy.GenericAPIError{Code: "InvalidSnapshot.InUse", Message: "in use by ami-late"}
 		}
 		return nil
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	row := rep.Regions[0].Clean[0]
 	if row.SnapshotID != "snap-old" || row.Status != StatusSkipped || !strings.Contains(row.Error, "in use") {
 		t.Errorf("row = %+v, want snap-old skipped as in use", row)
@@ -167,15 +167,17 @@ func TestRunCleanSkipsSnapshotsEC2SaysAreInUse(t *testing.T) {
 
 func TestRunOneRegionFailingDoesNotStopOthers(t *testing.T) {
 	good, bad, optIn := webFleet(), webFleet(), webFleet()
-	bad.Fail(ebstest.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
-	optIn.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
+	bad.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "InternalError", Message: "boom"})
+	optIn.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "AuthFailure", Message: "not enabled"})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(bad, "eu-west-1"), client(good, "us-east-1"), client(optIn, "ap-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(bad, "eu-west-1"), client(good, "us-east-1"), client(optIn, "ap-east-1")}, p, engineOptions(now))
+	// The report holds the regions in name order.
+	rep.Regions = []RegionReport{rep.Regions[1], rep.Regions[2], rep.Regions[0]}
 
 	if rep.Regions[0].Error == "" || !strings.Contains(rep.Regions[0].Error, "eu-west-1") {
 		t.Errorf("eu-west-1: error = %q, want the region named", rep.Regions[0].Error)
 	}
-	if len(rep.Regions[0].Snapshots) != 0 || bad.Calls(ebstest.OpCreateSnapshot) != 0 {
+	if len(rep.Regions[0].Snapshots) != 0 || bad.Calls(ec2fake.OpCreateSnapshot) != 0 {
 		t.Error("eu-west-1: planned on a partial inventory")
 	}
 	if rep.Regions[1].Summary.Created != 4 {
@@ -235,7 +237,7 @@ func TestRunStopsStartingWorkWhenCancelled(t *testing.T) {
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 	opts := engineOptions(now)
 	opts.Workers = 2
-	rep := Run(ctx, JobSnapshot, []EC2{ec2}, p, opts)
+	rep := runUseCase(ctx, useSnapshot, []EC2{ec2}, p, opts)
 
 	if len(ec2.afterCancel) != 0 {
 		t.Errorf("snapshots of %v started after cancellation", ec2.afterCancel)
@@ -291,7 +293,7 @@ func TestBuildInventoryResolvesConflictsDeterministically(t *testing.T) {
 	if diff := cmp.Diff(want, inv.Conflicts); diff != "" {
 		t.Errorf("conflicts mismatch (-want +got):\n%s", diff)
 	}
-	if f.Calls(ebstest.OpDescribeImages) != 1 {
+	if f.Calls(ec2fake.OpDescribeImages) != 1 {
 		t.Error("clean inventory did not list the AMIs")
 	}
 }
@@ -304,7 +306,7 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 		f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-b1", inventory.StateCompleted, time.Duration(100-i)*time.Hour, "2026-11-24"), "")
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	var deleted []string
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Delete {
@@ -319,12 +321,12 @@ func TestRunCleanNeverBelowMinimum(t *testing.T) {
 // Unlike the original, a region without a single instance is still
 // cleaned: orphaned due snapshots go when ignore_retention is set.
 func TestRunCleansRegionWithoutInstances(t *testing.T) {
-	f := &ebstest.Fake{}
+	f := &ec2fake.Fake{}
 	f.AddSnapshot(snap("snap-1", "vol-gone", inventory.StateCompleted, 172*time.Hour, "2026-11-01"), "")
 	f.AddSnapshot(snap("snap-2", "vol-gone", inventory.StateCompleted, 148*time.Hour, "2026-11-02"), "")
 	s := stanza(t, "orphans", "1 day", 3)
 	s.IgnoreRetention = true
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "sa-east-1")}, NewPolicy([]config.Stanza{s}, 0), engineOptions(now))
 	if got := rep.Regions[0].Summary; got != (Summary{Deleted: 1, Kept: 1}) {
 		t.Errorf("summary = %+v, want the older orphan deleted and the newest kept", got)
 	}

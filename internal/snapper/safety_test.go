@@ -14,9 +14,9 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // matching is stanza with its match replaced by one tag filter.
@@ -28,8 +28,8 @@ func matching(s config.Stanza, key, value string) config.Stanza {
 // dbAndWorkers is issue 10's item 1: stanza db (minimum 3) and stanza
 // workers with ignore_retention; the db instance, in state, has a volume
 // with 4 due snapshots and a newer one.
-func dbAndWorkers(t *testing.T, state string) (*ebstest.Fake, Policy) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+func dbAndWorkers(t *testing.T, state string) (*ec2fake.Fake, Policy) {
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddInstance(inventory.Instance{ID: "i-db", ImageID: "ami-1", State: state, Tags: tags("role", "db"), VolumeIDs: []string{"vol-db"}})
 	f.AddInstance(inventory.Instance{ID: "i-w", ImageID: "ami-1", Tags: tags("role", "worker"), VolumeIDs: []string{"vol-w"}})
 	for i, age := range []time.Duration{220, 200, 180, 160} {
@@ -45,7 +45,7 @@ func TestInstancesInEveryLiveStateGovernTheirVolumes(t *testing.T) {
 	for _, state := range []string{"pending", "running", "stopping", "stopped", "shutting-down"} {
 		t.Run(state, func(t *testing.T) {
 			f, p := dbAndWorkers(t, state)
-			rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+			rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 			var left int
 			for _, s := range f.Snapshots() {
 				if s.VolumeID == "vol-db" {
@@ -64,7 +64,7 @@ func TestInstancesInEveryLiveStateGovernTheirVolumes(t *testing.T) {
 	}
 	t.Run("terminated is gone: an orphan", func(t *testing.T) {
 		f, p := dbAndWorkers(t, "terminated")
-		Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+		runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 		if n := len(f.Snapshots()); n != 1 {
 			t.Errorf("%d snapshots left, want only the newest (ignore_retention deletes the orphan's due ones)", n)
 		}
@@ -79,7 +79,7 @@ func TestSnapshotsAreTakenOfRunningAndStoppedInstancesOnly(t *testing.T) {
 		"stopping": Skip,
 	} {
 		f, p := dbAndWorkers(t, state)
-		rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(24*time.Hour)))
+		rep := runUseCase(t.Context(), usePlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(24*time.Hour)))
 		for _, r := range rep.Regions[0].Snapshots {
 			if r.VolumeID != "vol-db" {
 				continue
@@ -102,7 +102,7 @@ func TestPendingSnapshotIsNotABackup(t *testing.T) {
 	f.AddSnapshot(snap("snap-pending", "vol-a1", inventory.StatePending, time.Hour, "2026-11-20"), "")
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0)
 
-	rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), usePlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action != retention.Keep {
 			t.Errorf("%s: %s (%s), want kept", r.SnapshotID, r.Action, r.Reason)
@@ -129,7 +129,7 @@ func TestRejectedStanzaDoesNotStopTheOthers(t *testing.T) {
 	good.IgnoreRetention = true
 	p := NewPolicy([]config.Stanza{typo, good}, 0)
 
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	rr := rep.Regions[0]
 	if rr.Error != "" || rr.Summary.Created != 4 {
 		t.Errorf("region error %q, created %d; want the good stanza's 4 volumes snapshotted", rr.Error, rr.Summary.Created)
@@ -141,7 +141,7 @@ func TestRejectedStanzaDoesNotStopTheOthers(t *testing.T) {
 		t.Errorf("Failed() = %d, want 1 (the rejected stanza)", rep.Failed())
 	}
 
-	rep = Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep = runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	for _, r := range rep.Regions[0].Clean {
 		if r.VolumeID == "vol-prod" && r.Action != retention.Keep {
 			t.Errorf("%s of the rejected stanza's instance: %s (%s), want kept", r.SnapshotID, r.Action, r.Reason)
@@ -156,9 +156,9 @@ func TestRejectedStanzaDoesNotStopTheOthers(t *testing.T) {
 // partial picture is unsafe.
 func TestThrottledListingStillFailsTheRegion(t *testing.T) {
 	f := webFleet()
-	f.Fail(ebstest.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded, Message: "slow down"})
+	f.Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: ebs.CodeRequestLimitExceeded, Message: "slow down"})
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 1)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	if rr := rep.Regions[0]; rr.Error == "" || len(rr.Clean) != 0 || len(rr.InvalidStanzas) != 0 {
 		t.Errorf("region = %+v, want failed without a plan", rr)
 	}
@@ -185,7 +185,7 @@ func TestConflictingStanzasResolveToTheSaferRule(t *testing.T) {
 			for i := range 8 {
 				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), volumeOf, inventory.StateCompleted, time.Duration(900-10*i)*time.Hour, "2026-11-20"), "")
 			}
-			rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+			rep := runUseCase(t.Context(), usePlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 			var deleted int
 			for _, r := range rep.Regions[0].Clean {
 				if r.Action == retention.Delete {
@@ -226,7 +226,7 @@ func TestNeverDueSnapshotsAreNamed(t *testing.T) {
 			StartTime: now.Add(-time.Duration(100-i) * time.Hour), Tags: tags("DeleteOn", v)}, "")
 	}
 	p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-	rep := Run(t.Context(), JobClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+	rep := runUseCase(t.Context(), useClean, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 	want := []string{"snap-bad-a", "snap-bad-b", "snap-bad-c", "snap-bad-d"}
 	if got := rep.Regions[0].NeverDue; !slices.Equal(got, want) {
 		t.Errorf("never due = %v, want %v", got, want)
@@ -247,7 +247,7 @@ func TestConflictingStanzasTakeTheLongestRetentionFromAnotherStanza(t *testing.T
 	weekly.Retention = 30 * 24 * time.Hour
 	f := webFleet()
 	f.AddSnapshot(snap("snap-old", "vol-a1", inventory.StateCompleted, 30*time.Hour, "2026-11-28"), "")
-	rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{daily, weekly}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), usePlan, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{daily, weekly}, 0), engineOptions(now))
 	var planned bool
 	for _, r := range rep.Regions[0].Snapshots {
 		if r.VolumeID != "vol-a1" {
@@ -275,7 +275,7 @@ func TestIgnoredInstanceProtectsASharedVolume(t *testing.T) {
 				f.AddSnapshot(snap("snap-"+string(rune('a'+i)), "vol-a1", inventory.StateCompleted, time.Duration(200-10*i)*time.Hour, "2026-11-20"), "")
 			}
 			p := NewPolicy([]config.Stanza{stanza(t, "s", "1 day", 1, ignored)}, 0)
-			rep := Run(t.Context(), JobPlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
+			rep := runUseCase(t.Context(), usePlan, []EC2{client(f, "us-east-1")}, p, engineOptions(now))
 			for _, r := range rep.Regions[0].Clean {
 				if r.Action == retention.Delete || !strings.Contains(r.Reason, "instance "+ignored+" is ignored") {
 					t.Errorf("%s: %s (%s); want kept: instance %s is ignored", r.SnapshotID, r.Action, r.Reason, ignored)

@@ -169,7 +169,11 @@ func settleDeletes(ctx context.Context, ec2 EC2, rows []CleanRow, del func(conte
 			}
 			acted := map[int]bool{}
 			for _, i := range idx {
-				acted[i] = !exists[rows[i].SnapshotID]
+				r := &rows[i]
+				if acted[i] = !exists[r.SnapshotID]; acted[i] {
+					slog.InfoContext(ctx, "snapshot deleted (its answer was lost; no longer listed)", "region", r.Region,
+						"snapshot_id", r.SnapshotID, "volume_id", r.VolumeID, "reason", r.Reason)
+				}
 			}
 			return acted, nil
 		},

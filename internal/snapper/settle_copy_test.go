@@ -11,32 +11,30 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 func (l *lossy) CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, opts ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error) {
 	out, err := l.Fake.CopySnapshot(ctx, in, opts...)
-	if err == nil && l.lose(ebstest.OpCopySnapshot, aws.ToString(in.SourceSnapshotId)) {
+	if err == nil && l.lose(ec2fake.OpCopySnapshot, aws.ToString(in.SourceSnapshotId)) {
 		return nil, errLost
 	}
 	return out, err
 }
 
 // replicatingPair is east with originals ids asking for west, and the
-// options of a worker of east that reaches west, through l, with Remote.
-func replicatingPair(l *lossy, fakes map[string]*ebstest.Fake, ids ...string) Options {
+// options of a worker of east, and how it reaches west: through l.
+func replicatingPair(l *lossy, fakes map[string]*ec2fake.Fake, ids ...string) (Options, func(region string) EC2) {
 	for i, id := range ids {
 		fakes[east].AddSnapshot(inventory.Snapshot{ID: id, VolumeID: fmt.Sprintf("vol-%d", i), Tags: tags("DeleteOn", "2026-12-01", "replication_dst_region", west)}, "")
 	}
-	opts := engineOptions(now)
-	opts.Remote = func(region string) EC2 {
+	return engineOptions(now), func(region string) EC2 {
 		if region == west {
 			return ebs.New(l, west)
 		}
 		return nil
 	}
-	return opts
 }
 
 func copyRow(t *testing.T, rep Report, id string) ReplicationRow {
@@ -50,7 +48,7 @@ func copyRow(t *testing.T, rep Report, id string) ReplicationRow {
 	return ReplicationRow{}
 }
 
-func replicasOf(f *ebstest.Fake, orig string) []inventory.Snapshot {
+func replicasOf(f *ec2fake.Fake, orig string) []inventory.Snapshot {
 	var out []inventory.Snapshot
 	for _, s := range replicas(f) {
 		if v, _ := s.Tag(ReplicationSnapshotIDTag); v == orig {
@@ -65,9 +63,9 @@ func replicasOf(f *ebstest.Fake, orig string) []inventory.Snapshot {
 // replica's id, never issued again, so exactly one replica.
 func TestLostCopyIsSettledByItsReplicationTag(t *testing.T) {
 	fakes := twoRegions(east, west)
-	l := &lossy{Fake: fakes[west], lose: once(ebstest.OpCopySnapshot, "snap-a")}
-	opts := replicatingPair(l, fakes, "snap-a", "snap-b")
-	rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
+	l := &lossy{Fake: fakes[west], lose: once(ec2fake.OpCopySnapshot, "snap-a")}
+	opts, other := replicatingPair(l, fakes, "snap-a", "snap-b")
+	rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 
 	got := replicasOf(fakes[west], "snap-a")
 	if len(got) != 1 {
@@ -76,11 +74,11 @@ func TestLostCopyIsSettledByItsReplicationTag(t *testing.T) {
 	if r := copyRow(t, rep, "snap-a"); r.Status != StatusDone || r.ReplicaID != got[0].ID || r.Error != "" {
 		t.Errorf("row %s %q [%s]; want done with %s", r.Status, r.ReplicaID, r.Error, got[0].ID)
 	}
-	if n := fakes[west].Calls(ebstest.OpCopySnapshot); n != 2 {
+	if n := fakes[west].Calls(ec2fake.OpCopySnapshot); n != 2 {
 		t.Errorf("%d CopySnapshot calls, want 2 (one per original, no re-issue)", n)
 	}
 	// One listing for the plan, one to settle: not one per copy.
-	if n := fakes[west].Calls(ebstest.OpDescribeSnapshots); n != 2 {
+	if n := fakes[west].Calls(ec2fake.OpDescribeSnapshots); n != 2 {
 		t.Errorf("%d DescribeSnapshots in %s, want 2", n, west)
 	}
 	if s := rep.Regions[0].Summary; s.Copied != 2 || s.Failed != 0 || s.Unknown != 0 {
@@ -106,20 +104,20 @@ func TestUnknownCopyNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fakes := twoRegions(east, west)
 			l := &lossy{Fake: fakes[west], lose: func(string, string) bool { return false }}
-			opts := replicatingPair(l, fakes, "snap-a")
-			fakes[west].Fail(ebstest.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InternalError", Message: "boom", Fault: smithy.FaultServer})
+			opts, other := replicatingPair(l, fakes, "snap-a")
+			fakes[west].Fail(ec2fake.OpCopySnapshot, 1, &smithy.GenericAPIError{Code: "InternalError", Message: "boom", Fault: smithy.FaultServer})
 			if tc.stop {
 				stop := make(chan struct{})
 				// The run stops starting work while the settling listing runs.
 				fakes[west].OnCall = func(op string, _ any) error {
-					if op == ebstest.OpDescribeSnapshots && fakes[west].Calls(op) == 2 {
+					if op == ec2fake.OpDescribeSnapshots && fakes[west].Calls(op) == 2 {
 						close(stop)
 					}
 					return nil
 				}
 				opts.StopStarting = stop
 			}
-			rep := Run(t.Context(), JobReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
+			rep := runWithOthers(t.Context(), other, useReplicate, []EC2{client(fakes[east], east)}, replicating(t), opts)
 			r := copyRow(t, rep, "snap-a")
 			if r.Status != tc.wantStatus {
 				t.Errorf("row %s [%s], want %s", r.Status, r.Error, tc.wantStatus)
@@ -127,7 +125,7 @@ func TestUnknownCopyNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 			if tc.stop && !strings.Contains(r.Error, "not copied: no snapshot in "+west+" carries "+ReplicationSnapshotIDTag+"=snap-a") {
 				t.Errorf("error %q does not say it was not copied", r.Error)
 			}
-			if n := fakes[west].Calls(ebstest.OpCopySnapshot); n != tc.wantCalls {
+			if n := fakes[west].Calls(ec2fake.OpCopySnapshot); n != tc.wantCalls {
 				t.Errorf("%d CopySnapshot calls, want %d", n, tc.wantCalls)
 			}
 			if n := len(replicasOf(fakes[west], "snap-a")); n != tc.wantCopies {

@@ -3,6 +3,7 @@ package snapper
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,16 +15,16 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // lossy is the fake with lost answers: a call that lose picks is carried
 // out by the fake and then answered with a broken connection, as when a
 // connection drops after EC2 acted. Set lose before the run.
 type lossy struct {
-	*ebstest.Fake
+	*ec2fake.Fake
 	lose func(op, id string) bool
 }
 
@@ -33,7 +34,7 @@ var errLost = &smithy.OperationError{ServiceID: "EC2", OperationName: "x", Err: 
 
 func (l *lossy) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error) {
 	out, err := l.Fake.CreateSnapshot(ctx, in, opts...)
-	if err == nil && l.lose(ebstest.OpCreateSnapshot, aws.ToString(in.VolumeId)) {
+	if err == nil && l.lose(ec2fake.OpCreateSnapshot, aws.ToString(in.VolumeId)) {
 		return nil, errLost
 	}
 	return out, err
@@ -41,7 +42,7 @@ func (l *lossy) CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput,
 
 func (l *lossy) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
 	out, err := l.Fake.DeleteSnapshot(ctx, in, opts...)
-	if err == nil && l.lose(ebstest.OpDeleteSnapshot, aws.ToString(in.SnapshotId)) {
+	if err == nil && l.lose(ec2fake.OpDeleteSnapshot, aws.ToString(in.SnapshotId)) {
 		return nil, errLost
 	}
 	return out, err
@@ -66,7 +67,7 @@ func lossyClient(l *lossy) EC2 {
 	return ebs.New(l, "us-east-1")
 }
 
-func snapshotsOf(f *ebstest.Fake, vol string) []inventory.Snapshot {
+func snapshotsOf(f *ec2fake.Fake, vol string) []inventory.Snapshot {
 	var out []inventory.Snapshot
 	for _, s := range f.Snapshots() {
 		if s.VolumeID == vol {
@@ -90,8 +91,8 @@ func rowOf(t *testing.T, rep Report, vol string) SnapshotRow {
 // A create whose answer was lost after EC2 acted is found by the run tag
 // with one listing: done with the right id, and never re-issued.
 func TestLostCreateIsSettledByTheRunTag(t *testing.T) {
-	l := &lossy{Fake: webFleet(), lose: once(ebstest.OpCreateSnapshot, "vol-a1")}
-	rep := Run(t.Context(), JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	l := &lossy{Fake: webFleet(), lose: once(ec2fake.OpCreateSnapshot, "vol-a1")}
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 
 	snaps := snapshotsOf(l.Fake, "vol-a1")
 	if len(snaps) != 1 {
@@ -104,10 +105,10 @@ func TestLostCreateIsSettledByTheRunTag(t *testing.T) {
 		t.Errorf("snapshot's %s = %q, want %q", RunTag, v, testRun)
 	}
 	// One listing for the inventory, one to settle: not one per volume.
-	if n := l.Calls(ebstest.OpDescribeSnapshots); n != 2 {
+	if n := l.Calls(ec2fake.OpDescribeSnapshots); n != 2 {
 		t.Errorf("%d DescribeSnapshots, want 2", n)
 	}
-	if n := l.Calls(ebstest.OpCreateSnapshot); n != 4 {
+	if n := l.Calls(ec2fake.OpCreateSnapshot); n != 4 {
 		t.Errorf("%d CreateSnapshot calls, want 4 (no re-issue)", n)
 	}
 	if s := rep.Regions[0].Summary; s.Created != 4 || s.Failed != 0 || s.Unknown != 0 || rep.RunToken != testRun {
@@ -130,22 +131,22 @@ func TestUnknownCreateNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 		{name: "stopping", stop: true, wantStatus: StatusFailed, wantCalls: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &ebstest.Fake{Now: func() time.Time { return now }}
+			f := &ec2fake.Fake{Now: func() time.Time { return now }}
 			f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1"}})
-			f.Fail(ebstest.OpCreateSnapshot, 1, serverError)
+			f.Fail(ec2fake.OpCreateSnapshot, 1, serverError)
 			opts := engineOptions(now)
 			if tc.stop {
 				stop := make(chan struct{})
 				// The run stops starting work while the settling listing runs.
 				f.OnCall = func(op string, _ any) error {
-					if op == ebstest.OpDescribeSnapshots && f.Calls(op) == 2 {
+					if op == ec2fake.OpDescribeSnapshots && f.Calls(op) == 2 {
 						close(stop)
 					}
 					return nil
 				}
 				opts.StopStarting = stop
 			}
-			rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
 			r := rowOf(t, rep, "vol-a1")
 			if r.Status != tc.wantStatus {
 				t.Errorf("row %s [%s], want %s", r.Status, r.Error, tc.wantStatus)
@@ -153,7 +154,7 @@ func TestUnknownCreateNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 			if tc.stop && !strings.Contains(r.Error, "not created: no snapshot of the volume carries "+RunTag+"="+testRun) {
 				t.Errorf("error %q does not say it was not created", r.Error)
 			}
-			if n := f.Calls(ebstest.OpCreateSnapshot); n != tc.wantCalls {
+			if n := f.Calls(ec2fake.OpCreateSnapshot); n != tc.wantCalls {
 				t.Errorf("%d CreateSnapshot calls, want %d", n, tc.wantCalls)
 			}
 			if n := len(snapshotsOf(f, "vol-a1")); n > 1 {
@@ -166,14 +167,14 @@ func TestUnknownCreateNotFoundIsReissuedOnceOrFailed(t *testing.T) {
 // When the listing that would settle it fails, the row stays unknown and
 // says why; it counts as a failure, never as done.
 func TestUnknownCreateStaysUnknownWhenTheListingFails(t *testing.T) {
-	l := &lossy{Fake: webFleet(), lose: once(ebstest.OpCreateSnapshot, "vol-a1")}
+	l := &lossy{Fake: webFleet(), lose: once(ec2fake.OpCreateSnapshot, "vol-a1")}
 	l.OnCall = func(op string, _ any) error {
-		if op == ebstest.OpDescribeSnapshots && l.Calls(op) > 1 {
+		if op == ec2fake.OpDescribeSnapshots && l.Calls(op) > 1 {
 			return &smithy.GenericAPIError{Code: "AuthFailure", Message: "expired", Fault: smithy.FaultClient}
 		}
 		return nil
 	}
-	rep := Run(t.Context(), JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 	r := rowOf(t, rep, "vol-a1")
 	if r.Status != StatusUnknown || !strings.Contains(r.Error, "the listing that would settle it failed") {
 		t.Errorf("row %s [%s], want unknown naming the failed listing", r.Status, r.Error)
@@ -186,7 +187,7 @@ func TestUnknownCreateStaysUnknownWhenTheListingFails(t *testing.T) {
 // A create cut off by the end of the run's context (the CLI's grace
 // period) after EC2 acted is settled with a fresh, short context.
 func TestCreateCutOffByTheContextIsSettled(t *testing.T) {
-	f := &ebstest.Fake{Now: func() time.Time { return now }}
+	f := &ec2fake.Fake{Now: func() time.Time { return now }}
 	f.AddInstance(inventory.Instance{ID: "i-a", ImageID: "ami-1", Tags: tags("backup", "yes"), VolumeIDs: []string{"vol-a1"}})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -195,7 +196,7 @@ func TestCreateCutOffByTheContextIsSettled(t *testing.T) {
 		cancel()
 		return true
 	}}
-	rep := Run(ctx, JobSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
+	rep := runUseCase(ctx, useSnapshot, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), engineOptions(now))
 	snaps := snapshotsOf(f, "vol-a1")
 	if r := rowOf(t, rep, "vol-a1"); len(snaps) != 1 || r.Status != StatusDone || r.SnapshotID != snaps[0].ID {
 		t.Errorf("row %s %q [%s], %d snapshots; want done with the one snapshot", r.Status, r.SnapshotID, r.Error, len(snaps))
@@ -205,7 +206,7 @@ func TestCreateCutOffByTheContextIsSettled(t *testing.T) {
 // A delete whose answer was lost is settled by listing its snapshot: gone
 // is done. One that EC2 did not carry out is deleted again.
 func TestLostDeletesAreSettledByListing(t *testing.T) {
-	l := &lossy{Fake: webFleet(), lose: once(ebstest.OpDeleteSnapshot, "snap-1")}
+	l := &lossy{Fake: webFleet(), lose: once(ec2fake.OpDeleteSnapshot, "snap-1")}
 	for i, id := range []string{"snap-0", "snap-1", "snap-2", "snap-3"} {
 		l.AddSnapshot(snap(id, "vol-b1", inventory.StateCompleted, time.Duration(100-i)*time.Hour, "2026-11-20"), "")
 	}
@@ -221,7 +222,17 @@ func TestLostDeletesAreSettledByListing(t *testing.T) {
 		}
 		return nil
 	}
-	rep := Run(t.Context(), JobClean, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0), engineOptions(now))
+	var logs lockedLog
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	rep := runUseCase(t.Context(), useClean, []EC2{lossyClient(l)}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0), engineOptions(now))
+	// The delete settled by the listing is logged as one, naming its region.
+	region := rep.Regions[0].Region
+	want := `"msg":"snapshot deleted (its answer was lost; no longer listed)","region":"` + region + `","snapshot_id":"snap-1"`
+	if !strings.Contains(logs.buf.String(), want) {
+		t.Errorf("no log line %s in:\n%s", want, logs.buf.String())
+	}
 	for _, r := range rep.Regions[0].Clean {
 		if r.Action == retention.Delete && r.Status != StatusDone {
 			t.Errorf("%s: %s [%s], want done", r.SnapshotID, r.Status, r.Error)
@@ -232,7 +243,7 @@ func TestLostDeletesAreSettledByListing(t *testing.T) {
 			t.Errorf("%s still exists", s.ID)
 		}
 	}
-	if n := l.Calls(ebstest.OpDeleteSnapshot); n != 4 {
+	if n := l.Calls(ec2fake.OpDeleteSnapshot); n != 4 {
 		t.Errorf("%d DeleteSnapshot calls, want 4 (3 deletes, snap-2 again)", n)
 	}
 }

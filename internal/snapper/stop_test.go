@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // When StopStarting fires during the actions, the call in flight finishes
@@ -17,12 +17,12 @@ import (
 func TestRunStopStartingLetsCallsInFlightFinish(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		job  Job
+		job  useCase
 		op   string
-		seed func(f *ebstest.Fake)
+		seed func(f *ec2fake.Fake)
 	}{
-		{name: "snapshot", job: JobSnapshot, op: ebstest.OpCreateSnapshot},
-		{name: "clean", job: JobClean, op: ebstest.OpDeleteSnapshot, seed: func(f *ebstest.Fake) {
+		{name: "snapshot", job: useSnapshot, op: ec2fake.OpCreateSnapshot},
+		{name: "clean", job: useClean, op: ec2fake.OpDeleteSnapshot, seed: func(f *ec2fake.Fake) {
 			// Five due snapshots: the newest is always kept, four are deleted.
 			for i := range 5 {
 				f.AddSnapshot(snap(fmt.Sprintf("snap-%d", i), "vol-b1", inventory.StateCompleted, time.Duration(100-i)*time.Hour, "2026-11-20"), "")
@@ -45,7 +45,7 @@ func TestRunStopStartingLetsCallsInFlightFinish(t *testing.T) {
 			opts := engineOptions(now)
 			opts.Workers, opts.StopStarting = 1, stop
 			p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 0)}, 0)
-			rep := Run(t.Context(), tc.job, []EC2{client(f, "us-east-1")}, p, opts)
+			rep := runUseCase(t.Context(), tc.job, []EC2{client(f, "us-east-1")}, p, opts)
 
 			if n := f.Calls(tc.op); n != 2 {
 				t.Errorf("%d %s calls, want 2 (none after stop)", n, tc.op)
@@ -86,7 +86,7 @@ func TestRunStopStartingBeforeARegion(t *testing.T) {
 	close(stop)
 	opts := engineOptions(now)
 	opts.StopStarting = stop
-	rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
+	rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0), opts)
 	if calls := f.AllCalls(); len(calls) != 0 {
 		t.Errorf("calls after stop: %v", calls)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
-	"github.com/ebs-snapper/ebs-snapper/internal/ebs/ebstest"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
 // EC2's per-volume refusals are "try later": the row is deferred, not
@@ -16,11 +16,11 @@ func TestRunSnapshotTryLaterIsDeferred(t *testing.T) {
 	for _, code := range []string{ebs.CodeSnapshotPerVolumeRate, ebs.CodeConcurrentSnapshotLimit} {
 		t.Run(code, func(t *testing.T) {
 			f := webFleet()
-			f.Fail(ebstest.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: code, Message: "try later"})
+			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: code, Message: "try later"})
 			p := NewPolicy([]config.Stanza{stanza(t, "daily", "12 hours", 5)}, 0)
 			opts := engineOptions(now)
 			opts.Workers = 1
-			rep := Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, opts)
+			rep := runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, opts)
 			if got := rep.Regions[0].Summary; got != (Summary{Created: 3}) || rep.Failed() != 0 {
 				t.Fatalf("summary = %+v (failed %d), want 3 created and no failure", got, rep.Failed())
 			}
@@ -33,7 +33,7 @@ func TestRunSnapshotTryLaterIsDeferred(t *testing.T) {
 			if len(deferred) != 1 {
 				t.Fatalf("deferred volumes %v, want one", deferred)
 			}
-			rep = Run(t.Context(), JobSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(MinSnapshotInterval)))
+			rep = runUseCase(t.Context(), useSnapshot, []EC2{client(f, "us-east-1")}, p, engineOptions(now.Add(MinSnapshotInterval)))
 			if got := rep.Regions[0].Summary; got != (Summary{Created: 1}) || rep.Regions[0].Snapshots[0].Status == StatusFailed {
 				t.Errorf("next run: summary = %+v, want the deferred volume created", got)
 			}
