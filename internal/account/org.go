@@ -2,6 +2,9 @@ package account
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 )
@@ -38,4 +41,48 @@ func (a *AWS) Hub(table string, p Pacing, hubAccount string, calls *Calls) Hub {
 		cfg = calls.Counting(cfg)
 	}
 	return Hub{Config: cfg, Table: table, Pacing: p, Account: hubAccount}
+}
+
+// Protected resolves a hub's protected scope (the stack's
+// ProtectedAccounts: "organization", OU and root ids, 12-digit account
+// ids) to its accounts, each once, sorted by id, with status and OU path
+// from Organizations; a listed account id outside any organisation has
+// neither (its status unknown, taken as active). Called by every fan-out,
+// so an account added to an OU in scope is protected at the next run.
+func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, error) {
+	var units, ids []string
+	all := false
+	for _, s := range scope {
+		switch {
+		case s == Organization:
+			all = true
+		case accountKey.MatchString(s):
+			ids = append(ids, s)
+		default:
+			units = append(units, s)
+		}
+	}
+	var out []OrgAccount
+	if all || len(units) > 0 {
+		if all {
+			units = nil
+		}
+		listed, err := a.OrgAccounts(ctx, units)
+		if err != nil {
+			return nil, err
+		}
+		out = listed
+	}
+	for _, id := range ids {
+		if slices.ContainsFunc(out, func(o OrgAccount) bool { return o.ID == id }) {
+			continue
+		}
+		ous, err := a.OrgPath(ctx, id)
+		if err != nil && !errors.Is(err, ErrNoOrganization) {
+			return nil, err
+		}
+		out = append(out, OrgAccount{ID: id, OUs: ous})
+	}
+	slices.SortFunc(out, func(x, y OrgAccount) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
 }

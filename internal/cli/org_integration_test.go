@@ -42,7 +42,7 @@ type orgEnv struct {
 	admin map[string]*ec2.Client
 }
 
-const spokeRole = "snapper-spoke"
+const orgSpokeRole = "snapper-spoke"
 
 // newOrgEnv stages the hub's table and an organisation: alpha and bravo
 // in OU "prod" with spoke roles (bravo's requires the external id
@@ -56,10 +56,10 @@ func newOrgEnv(t *testing.T) *orgEnv {
 		t.Fatal(err)
 	}
 	org, err := seeder.Organization(e.ctx, e.cfg, []seeder.Member{
-		{Name: "alpha", OU: "prod", SpokeRole: spokeRole},
-		{Name: "bravo", OU: "prod", SpokeRole: spokeRole, ExternalID: "xyzzy"},
+		{Name: "alpha", OU: "prod", SpokeRole: orgSpokeRole},
+		{Name: "bravo", OU: "prod", SpokeRole: orgSpokeRole, ExternalID: "xyzzy"},
 		{Name: "charlie"},
-		{Name: "delta", SpokeRole: spokeRole},
+		{Name: "delta", SpokeRole: orgSpokeRole},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func (e *orgEnv) snapshots(acct, vol string) []ec2types.Snapshot {
 // run runs an organisation command and decodes its JSON.
 func (e *orgEnv) run(wantCode int, v any, args ...string) {
 	e.t.Helper()
-	args = append(args, "--region", "us-east-1", "--role-name", spokeRole, "--external-id", "xyzzy", "--json")
+	args = append(args, "--region", "us-east-1", "--role-name", orgSpokeRole, "--external-id", "xyzzy", "--json")
 	stdout, stderr, code := runBinary(e.t, e.srv, "", args...)
 	if code != wantCode {
 		e.t.Fatalf("ebs-snapper %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
@@ -165,7 +165,7 @@ func TestOrgSnapshotAndCleanInEachAccount(t *testing.T) {
 			t.Errorf("account %s: outcome %q (%s), want ok", id, runs[id].Outcome, runs[id].Error)
 		}
 	}
-	if r := runs[charlie]; r.Outcome != outcomeError || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+spokeRole) || !strings.Contains(r.Fix, "StackSet") {
+	if r := runs[charlie]; r.Outcome != outcomeError || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+orgSpokeRole) || !strings.Contains(r.Fix, "StackSet") {
 		t.Errorf("charlie: %+v, want an error naming its role and the StackSet fix", r)
 	}
 	if r := runs[delta]; r.Outcome != outcomeSkipped || !strings.Contains(r.Error, "suspended") {
@@ -213,7 +213,7 @@ func TestOrgAccountsTextCSVAndExit(t *testing.T) {
 	e.configure(e.org.OUs["prod"], "db", prodDB)
 	e.launch(alpha, "tier", "db")
 
-	args := []string{"plan", "--account", alpha, "--account", charlie, "--region", "us-east-1", "--role-name", spokeRole}
+	args := []string{"plan", "--account", alpha, "--account", charlie, "--region", "us-east-1", "--role-name", orgSpokeRole}
 	stdout, stderr, code := runBinary(t, e.srv, "", args...)
 	if code != 3 {
 		t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)

@@ -61,7 +61,16 @@ func TestAlarmsWatchEveryFunctionAndAStoppedPipeline(t *testing.T) {
 	if compact(sub["Protocol"]) != `"email"` || compact(sub["Endpoint"]) != `{"Ref":"AlarmEmail"}` || tpl.Resources["AlarmEmailSubscription"].Condition != "HasAlarmEmail" || tpl.Resources["AlarmTopic"].Condition != "HasAlarmEmail" {
 		t.Errorf("alarm e-mail subscription %v", sub)
 	}
-	if alarms != 11 {
-		t.Errorf("%d alarms, want 11: an Errors alarm per function, two pipeline heartbeats, the RPO and the failed-events alarms", alarms)
+	// The organisation's alarm: the percent of matched volumes late or
+	// missing over every account and region, summed over an hour; no data
+	// (no worker reported) is a breach too.
+	org := props(t, tpl, "OrganizationRpoAlarm")
+	if got := compact(org["Metrics"]); !strings.Contains(got, `"Expression":"IF(matched \u003e 0, 100 * (late + missing) / matched, 0)"`) ||
+		strings.Count(got, `"Stat":"Sum"`) != 3 || strings.Contains(got, "Dimensions") ||
+		compact(org["Threshold"]) != `{"Ref":"OrganizationRpoPercent"}` || org["TreatMissingData"] != "breaching" {
+		t.Errorf("organisation RPO alarm: %s threshold %v missing data %v", got, org["Threshold"], org["TreatMissingData"])
+	}
+	if alarms != 13 {
+		t.Errorf("%d alarms, want 13: an Errors alarm per function, two pipeline heartbeats, the RPO and organisation RPO, the failed-events and the dead-letter alarms", alarms)
 	}
 }

@@ -123,9 +123,9 @@ func BenchmarkOrgCells(b *testing.B) {
 		)
 		wall := time.Now()
 		inBubbleRun(b, func(t *testing.T) {
-			pub := &recordingSNS{}
+			pub := &recordingSQS{}
 			h := newHandler(t, Config{Name: Snapshot, Account: "111111111111", Sources: account.Sources{Store: store}, Spoke: spoke,
-				TopicARN: topicARN, SNS: pub, Leases: leases, MaxHops: DefaultMaxHops})
+				QueueURL: queueURL, SQS: pub, Leases: leases, MaxHops: DefaultMaxHops})
 			start := time.Now()
 			sem := make(chan struct{}, concurrency)
 			var mu sync.Mutex
@@ -138,7 +138,7 @@ func BenchmarkOrgCells(b *testing.B) {
 					msg := cellMessageIn(region, acct)
 					for hop := 0; msg != ""; hop++ {
 						invocations.Add(1)
-						if err := h.Invoke(invokeCtx(t, fmt.Sprintf("req-%s-%d", acct, hop), deadline), snsEvent(t, msg)); err != nil {
+						if err := h.Invoke(invokeCtx(t, fmt.Sprintf("req-%s-%d", acct, hop), deadline), sqsEvent(t, msg)); err != nil {
 							t.Errorf("cell %s hop %d: %v", acct, hop, err)
 							return
 						}
@@ -188,7 +188,7 @@ func BenchmarkOrgCells(b *testing.B) {
 }
 
 // takeFor removes and returns the messages published for acct's cells.
-func (r *recordingSNS) takeFor(acct string) []string {
+func (r *recordingSQS) takeFor(acct string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out, rest []string

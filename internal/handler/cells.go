@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,10 @@ import (
 // SpokeFunc returns the Sources of a cell in another account, assuming
 // its spoke role with the session name given (account.ForAccount).
 type SpokeFunc func(ctx context.Context, acct, session string) (account.Sources, error)
+
+// accountOf is the account of msg's cell: the hub's own when it names
+// none.
+func (h *Handler) accountOf(msg regionMessage) string { return cmp.Or(msg.Account, h.cfg.Account) }
 
 // otherAccount is acct, or "" when it is the function's own account: the
 // account part of the cell's lease key (lease.CellKey).
@@ -39,7 +44,7 @@ func (h *Handler) cell(ctx context.Context, pipeline string, msg regionMessage) 
 		return h.cfg.Sources, req, nil
 	}
 	if h.cfg.Spoke == nil {
-		return account.Sources{}, req, fmt.Errorf("%s in %s of account %s: %w (set %s)", pipeline, msg.Region, msg.Account, account.ErrNoSpokeRole, SpokeRoleEnv)
+		return account.Sources{}, req, fmt.Errorf("%s in %s: account %s: %w (deploy the hub with the spokes: docs/organizations.md)", pipeline, msg.Region, msg.Account, ErrNoSpokeAccess)
 	}
 	src, err := h.cfg.Spoke(ctx, msg.Account, account.SessionName("ebs-snapper-"+pipeline+"-"+msg.Region))
 	if err != nil {

@@ -64,7 +64,7 @@ func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ec2fake.Fake, s
 	return hub, spoke, store, spokeFn, sessions
 }
 
-func cellMessage(acct string, ous ...string) string { return cellMessageIn("us-west-2", acct, ous...) }
+func cellIn(acct string, ous ...string) string { return cellMessageIn("us-west-2", acct, ous...) }
 
 // cellMessageIn is the worker message of acct's cell in region.
 func cellMessageIn(region, acct string, ous ...string) string {
@@ -75,17 +75,21 @@ func cellMessageIn(region, acct string, ous ...string) string {
 // TestWorkerActsInTheCellsAccount: a message naming another account is
 // worked on through that account's spoke (one session per invocation,
 // named after the pipeline and region) by the stanzas of its OU, under a
-// lease keyed by the account; a refused spoke fails its own record with
-// the cause and fix logged while the next record's cell is done.
+// lease keyed by the account; a refused spoke fails its own record (a
+// batch item failure) with the cause and fix logged while the next
+// record's cell is done.
 func TestWorkerActsInTheCellsAccount(t *testing.T) {
 	hub, spoke, store, spokeFn, sessions := orgWorld(t, 2)
 	logs := captureLogs(t)
 	leases := &keyLog{}
 	h := newHandler(t, Config{Name: Snapshot, Account: ec2fake.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
-		TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
-	err := h.Invoke(invokeCtx(t, "req-1", 5*time.Minute), snsEvent(t, cellMessage(refusedAccount, cellOU), cellMessage(spokeAccount, cellOU)))
-	if err == nil || !strings.Contains(err.Error(), refusedAccount) {
-		t.Errorf("error %v, want the refused cell's", err)
+		QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases})
+	resp, err := h.Handle(invokeCtx(t, "req-1", 5*time.Minute), sqsEvent(t, cellIn(refusedAccount, cellOU), cellIn(spokeAccount, cellOU)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failedIDs(t, resp); !slices.Equal(got, []string{"m0"}) {
+		t.Errorf("failed cells %v, want m0 (the refused one) only", got)
 	}
 	if n := len(spoke["us-west-2"].Snapshots()); n != 2 {
 		t.Errorf("%d snapshots in the spoke, want 2 (by the OU's stanza)", n)
@@ -106,7 +110,7 @@ func TestWorkerActsInTheCellsAccount(t *testing.T) {
 
 	// Without the OU, the account's stanzas are its own only: none.
 	spoke["us-west-2"].AddInstance(inventory.Instance{ID: "i-other", ImageID: "ami-1", Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}, VolumeIDs: []string{"vol-x"}})
-	if err := h.Invoke(invokeCtx(t, "req-2", 5*time.Minute), snsEvent(t, cellMessage(spokeAccount))); err != nil {
+	if err := h.Invoke(invokeCtx(t, "req-2", 5*time.Minute), sqsEvent(t, cellIn(spokeAccount))); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(spoke["us-west-2"].Snapshots()); n != 2 {
@@ -116,7 +120,7 @@ func TestWorkerActsInTheCellsAccount(t *testing.T) {
 	// The hub's own account named in a message uses its own Sources and
 	// the single-account lease key.
 	leases.keys = nil
-	if err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), snsEvent(t, cellMessage(ec2fake.AccountID, cellOU))); err != nil {
+	if err := h.Invoke(invokeCtx(t, "req-3", 5*time.Minute), sqsEvent(t, cellIn(ec2fake.AccountID, cellOU))); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"snapshot/us-west-2"}; !slices.Equal(leases.keys, want) || len(*sessions) != 3 {
@@ -130,10 +134,10 @@ func TestWorkerContinuationKeepsTheCell(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hub, spoke, store, spokeFn, sessions := orgWorld(t, 40)
 		slowCreates(spoke["us-west-2"], 50*time.Millisecond)
-		pub := &recordingSNS{}
+		pub := &recordingSQS{}
 		h := newHandler(t, Config{Name: Snapshot, Account: ec2fake.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
-			TopicARN: topicARN, SNS: pub, Leases: &lease.Memory{}, MaxHops: 20, Margin: 310 * time.Millisecond})
-		if err := h.Invoke(invokeCtx(t, "req-0", 400*time.Millisecond), snsEvent(t, cellMessage(spokeAccount, cellOU))); err != nil {
+			QueueURL: queueURL, SQS: pub, Leases: &lease.Memory{}, MaxHops: 20, Margin: 310 * time.Millisecond})
+		if err := h.Invoke(invokeCtx(t, "req-0", 400*time.Millisecond), sqsEvent(t, cellIn(spokeAccount, cellOU))); err != nil {
 			t.Fatal(err)
 		}
 		published := pub.take()
@@ -147,7 +151,7 @@ func TestWorkerContinuationKeepsTheCell(t *testing.T) {
 		if next.Account != spokeAccount || !slices.Equal(next.OUs, []string{cellOU}) || next.Hop != 1 {
 			t.Errorf("continuation %+v, want account %s, OUs [%s], hop 1", next, spokeAccount, cellOU)
 		}
-		if err := h.Invoke(invokeCtx(t, "req-1", 400*time.Millisecond), snsEvent(t, published[0])); err != nil {
+		if err := h.Invoke(invokeCtx(t, "req-1", 400*time.Millisecond), sqsEvent(t, published[0])); err != nil {
 			t.Fatal(err)
 		}
 		if len(*sessions) != 2 {

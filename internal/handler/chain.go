@@ -25,12 +25,16 @@ const DefaultMaxHops = 8
 // context has no deadline (never under Lambda): Lambda's longest timeout.
 const leaseWithoutDeadline = 15 * time.Minute
 
-// regionMessage is the body of a worker's message. A fan-out's is
-// {"region": "<r>"}, hop 0 (as the original wrote it); a continuation's
-// adds the hop number, the chain it continues (the request id of the
-// chain's first invocation) and the lease holder handing the region over
-// (the request id of the hop that published it). No plan travels: the next
-// hop plans again, and planning is idempotent.
+// regionMessage is the body of a worker's message: one cell, an account
+// and a region of the queue's pipeline. A fan-out's is {"region": "<r>"},
+// hop 0, for the hub's own account (as the original wrote it, so that
+// either version's workers read either version's messages), and
+// {"account": "<12 digits>", "ous": [<its OU path>], "region": "<r>"}
+// for another account (or the hub's own in an organisation run). A
+// continuation's adds the hop number, the chain it continues (the request
+// id of the chain's first invocation) and the lease holder handing the
+// cell over (the request id of the hop that sent it). No plan travels: the
+// next hop plans again, and planning is idempotent. (docs/lambda.md)
 type regionMessage struct {
 	Region string `json:"region"`
 	// Account is the cell's account in an organisation run; "" (or the
@@ -60,17 +64,18 @@ func (r remaining) String() string {
 	return fmt.Sprintf("%d actions", r.actions)
 }
 
-// regionRun does one pipeline's work in the region (and account) of msg,
-// starting nothing new once stop is closed, and says what it left. A snapshot or clean worker's
-// is engine(job); a replication worker's would be its own.
+// regionRun does one pipeline's work in one cell (msg's account and
+// region), starting nothing new once stop is closed, and says what it
+// left. A snapshot or clean worker's is engine(job); a replication
+// worker's would be its own.
 type regionRun func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error)
 
 // checkChain fails unless the configuration lets a worker chain: its own
-// topic to publish continuations to, and the leases.
+// queue to send continuations to, and the leases.
 func (h *Handler) checkChain() error {
 	switch {
-	case h.cfg.TopicARN == "" || h.cfg.SNS == nil:
-		return fmt.Errorf("handler %s: its own SNS topic, for continuations, is not set (%s)", h.cfg.Name, TopicEnv)
+	case h.cfg.QueueURL == "" || h.cfg.SQS == nil:
+		return fmt.Errorf("handler %s: its own SQS queue, for continuations, is not set (%s)", h.cfg.Name, QueueEnv)
 	case h.cfg.Leases == nil:
 		return fmt.Errorf("handler %s: the lease table is not set (%s)", h.cfg.Name, LeaseTableEnv)
 	}
@@ -101,7 +106,7 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s in %s: %w", pipeline, msg.Region, err)
+		return fmt.Errorf("%s in %s of %s: %w", pipeline, msg.Region, h.accountOf(msg), err)
 	}
 
 	left, runErr := run(ctx, msg, stop)
@@ -116,7 +121,7 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 	default:
 		next := regionMessage{Region: msg.Region, Account: msg.Account, OUs: msg.OUs, Hop: msg.Hop + 1, Chain: chain, From: me}
 		body, _ := json.Marshal(next) // strings and an int always marshal
-		if pubErr = h.publish(ctx, msg.Region, string(body)); pubErr != nil {
+		if pubErr = h.send(ctx, msg, string(body)); pubErr != nil {
 			slog.ErrorContext(ctx, "continuation not published: the chain ends here; the next scheduled run resumes it",
 				append(attrs, "left", left.String(), "error", pubErr)...)
 			break

@@ -10,33 +10,33 @@ import "slices"
 // it true: the handlers run against moto with every AWS call recorded must
 // call nothing outside their list, and the lists together must be exactly
 // the actions of the adapters' API interfaces (ebs, configstore's read
-// path, lease, SNSAPI, EventsAPI, awsclient.S3API), so a new adapter call
+// path, lease, SQSAPI, EventsAPI, awsclient.S3API), so a new adapter call
 // fails until a handler owns it. The template gives each function a role granting its
 // list and nothing else (internal/deploy's IAM test).
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
 	// rule switched on or off.
-	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"},
-	FanoutClean:    {"dynamodb:Query", "ec2:DescribeRegions", "sns:Publish"},
+	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage"},
+	FanoutClean:    {"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage"},
 	// It also asks each region whether the account owns a snapshot there.
-	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sns:Publish"},
+	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage"},
 	// Inventory, then snapshots tagged in the creating call, locked when a
 	// stanza says "lock"; the lease; a continuation on its own topic. No
 	// delete.
 	Snapshot: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:LockSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage"},
 	// Inventory including what protects snapshots (AMIs, locks, launch
 	// templates) and the Recycle Bin's rules, then deletes and archives.
 	// No create.
 	Clean: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sns:Publish"},
+		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sqs:SendMessage"},
 	// Copies tagged in the copying call, and replicas retired.
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage"},
 	// The stanzas, the report's inventory (the listings snapshot uses, what
 	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
 	// and its objects written to the report bucket. No lease: it changes no
@@ -50,7 +50,7 @@ var calls = map[string][]string{
 func Names() []string { return slices.Clone(names) }
 
 // Calls returns, sorted, the IAM actions the code of the named handler
-// can call ("ec2:CreateSnapshot", "sns:Publish", ...): what its function's
+// can call ("ec2:CreateSnapshot", "sqs:SendMessage", ...): what its function's
 // role must grant, and all it may grant. It fails for an unknown name.
 func Calls(name string) ([]string, error) {
 	if err := checkName(name); err != nil {

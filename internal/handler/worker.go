@@ -16,26 +16,31 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// worker runs one pipeline for the region of each SNS record, one hop of
-// the region's chain each (runHop): run does the work. A record that is not
-// an SNS record, or without an Sns section, a message or a region, or whose
-// message is not JSON, is logged and skipped, as the original did
-// (docs/lambda.md), except that a non-JSON message no longer crashes the
-// invocation. An event without Records (a console test event) is logged
-// and returns normally.
-func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
+// worker runs one pipeline for the cell of each record, one hop of the
+// cell's chain each (runHop): run does the work. Records from SQS (the
+// stack's queues) answer a partial batch response (sqsWorker). Records
+// from SNS (a stack before the queues, or the original's topics) are read
+// as before: one that is not an SNS record, or without an Sns section, a
+// message or a region, or whose message is not JSON, is logged and
+// skipped, as the original did (docs/lambda.md), except that a non-JSON
+// message no longer crashes the invocation. An event without Records (a
+// console test event) is logged and returns normally.
+func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) (any, error) {
 	// Records are decoded one by one, so that one of the wrong shape is
 	// skipped like any other unusable record instead of failing the rest.
 	var ev struct{ Records []json.RawMessage }
 	if err := json.Unmarshal(event, &ev); err != nil {
-		return fmt.Errorf("decode the event as an SNS event: %w", err)
+		return nil, fmt.Errorf("decode the event as an SQS or SNS event: %w", err)
 	}
 	if len(ev.Records) == 0 {
-		slog.WarnContext(ctx, "no SNS records: this function must be invoked from its SNS topic")
-		return nil
+		slog.WarnContext(ctx, "no records: this function must be invoked from its SQS queue")
+		return nil, nil
 	}
 	stop, release := h.stopStarting(ctx)
 	defer release()
+	if fromSQS(ev.Records[0]) {
+		return h.sqsWorker(ctx, ev.Records, pipeline, stop, run)
+	}
 	var errs []error
 	for i, raw := range ev.Records {
 		var rec events.SNSEventRecord
@@ -51,7 +56,7 @@ func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline st
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil, errors.Join(errs...)
 }
 
 // recordMessage returns the message of an SNS record, or logs why it has
@@ -166,7 +171,7 @@ func (h *Handler) engine(uc useCase) regionRun {
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
 			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
 			"outcome", verdict.Outcome)
-		h.emit(ctx, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)...)
+		h.emit(ctx, withAccount(env.Account, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled))...)
 		left := remaining{actions: s.NotStarted, region: strings.HasPrefix(rr.Skipped, snapper.StatusNotStarted)}
 		return left, verdictError(uc.name, region, verdict)
 	}

@@ -20,6 +20,9 @@ only as far as ebs-snapper and its tests use them:
   given, and a closed (SUSPENDED) account refuses; each refusal is STS's
   AccessDenied. moto lets any role of any account be assumed; other
   accounts (222222222222 of the deploy tests) keep that.
+- Service-managed StackSets: ListStackInstances names each instance's
+  organizational unit, and DeleteStackInstances by DeploymentTargets
+  deletes the units' instances.
 
 It only patches: stage.py, run after it in the same interpreter, starts the
 server (python3 -c "$(cat patch.py stage.py)" -H 127.0.0.1 -p PORT).
@@ -211,3 +214,55 @@ def __call__(self, environ, start_response):
 
 
 moto.server.DomainDispatcherApplication.__call__ = __call__
+
+
+# StackSets, service-managed: moto's ListStackInstances gives no
+# OrganizationalUnitId, and its DeleteStackInstances ignores
+# DeploymentTargets (the only way to name the instances of a
+# service-managed set), so the set could never be emptied. Each instance
+# made through an organizational unit records it, and a delete by units
+# deletes their accounts' instances.
+from moto.cloudformation import models as _cfn_models
+from moto.cloudformation.responses import CloudFormationResponse
+
+_create_instances = _cfn_models.StackInstances.create_instances
+
+
+def create_instances(self, accounts, regions, parameters, deployment_targets, permission_model):
+    made = _create_instances(self, accounts, regions, parameters, deployment_targets, permission_model)
+    parents = {a.id: a.parent_id for a in self.org_backend.accounts}
+    for inst in self.stack_instances:
+        if not getattr(inst, "ou", None) and inst.account_id not in accounts:
+            inst.ou = parents.get(inst.account_id)
+    for d in made:
+        d["OrganizationalUnitId"] = parents.get(d["Account"]) if d["Account"] not in accounts else None
+    return made
+
+
+_instance_dict = _cfn_models.StackInstance.to_dict
+
+
+def instance_dict(self):
+    d = _instance_dict(self)
+    if getattr(self, "ou", None):
+        d["OrganizationalUnitId"] = self.ou
+    return d
+
+
+_delete_instances = CloudFormationResponse.delete_stack_instances
+
+
+def delete_stack_instances(self):
+    targets = (self._get_params().get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
+    if targets and not self._get_param("Accounts"):
+        stackset = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        regions = self._get_param("Regions", [])
+        accounts = sorted({i.account_id for i in stackset.stack_instances if getattr(i, "ou", None) in targets})
+        op = self.cloudformation_backend.delete_stack_instances(stackset.name, accounts, regions)
+        return ActionResult({"OperationId": op.operations[-1]["OperationId"]})
+    return _delete_instances(self)
+
+
+_cfn_models.StackInstances.create_instances = create_instances
+_cfn_models.StackInstance.to_dict = instance_dict
+CloudFormationResponse.delete_stack_instances = delete_stack_instances

@@ -1,0 +1,65 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+// The spokes trust only roles of the hub account: an output naming another
+// account's role (a tampered or foreign stack) is refused before any
+// StackSet call.
+func TestHubRolesAreTheHubAccountsOnly(t *testing.T) {
+	out := func(k, v string) cfntypes.Output {
+		return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)}
+	}
+	hub := "111111111111"
+	for _, tc := range []struct {
+		name    string
+		outputs []cfntypes.Output
+		want    string // the roles, or the error's text
+	}{
+		{"workers and report", []cfntypes.Output{
+			out("WorkerRoleArns", "arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B"),
+			out("ReportRoleArn", "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C"), out("LeaseTable", "t"),
+		}, "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B,arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A"},
+		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")},
+			`role "arn:aws:iam::999999999999:role/b" is not a role of the hub account 111111111111`},
+		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, "is not a role of the hub account"},
+		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, "has no WorkerRoleArns output"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			roles, err := hubRoles(&cfntypes.Stack{StackName: aws.String("ebs-snapper-" + hub), Outputs: tc.outputs}, hub)
+			got := strings.Join(roles, ",")
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tc.want) || (err == nil) != !strings.Contains(tc.want, " ") {
+				t.Errorf("hubRoles = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSpokesCheckNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		s    Spokes
+		want string
+	}{
+		{Spokes{OrgUnits: []string{"ou-ab12-abcdefgh"}}, ""},
+		{Spokes{OrgUnits: []string{"r-ab12"}}, ""},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "xy"}, ""},
+		{Spokes{OrgUnits: []string{"ou-ab12-abcdefgh"}, Accounts: []string{"222222222222"}}, "--org-units and --accounts: give one"},
+		{Spokes{OrgUnits: []string{"workloads"}}, `--org-units "workloads": not an organizational unit id`},
+		{Spokes{Accounts: []string{"22222222222"}}, `--accounts "22222222222": not a 12-digit account id`},
+		{Spokes{Accounts: []string{"222222222222"}, RoleName: "a/b"}, `--spoke-role-name "a/b"`},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "x"}, "--external-id: 1 characters"},
+	} {
+		err := tc.s.Check()
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: Check() = %v, want %q", tc.s, err, tc.want)
+		}
+	}
+}
