@@ -1,12 +1,17 @@
 // Package account is the composition root that the CLI and the Lambda
-// handlers share: it loads what every engine run needs about one AWS
-// account — the account id, its configuration stanzas (valid and invalid)
-// and one EC2 client per region to work on — from Sources.
+// handlers share. Connect makes a process's one connection to AWS, from
+// which the adapters are wired (AWS.Sources, Store, Leases, Bucket); the
+// CLI's factory and the handlers' FromEnvironment both build on it. Load
+// then reads what every engine run needs about one AWS account — the
+// account id, its configuration stanzas (valid and invalid) and the EC2
+// clients by region — from Sources; TakeLeases holds a run's regions
+// outside Lambda.
 //
-// FromAWS wires Sources to AWS (STS, DynamoDB, EC2); tests wire them to
-// the in-memory fake (internal/testrig/ec2fake) and store (configstore.Memory):
+// Tests wire Sources to the in-memory fake (internal/testrig/ec2fake) and
+// store (configstore.Memory), or to moto with FromAWS:
 //
-//	env, err := account.Load(ctx, account.FromAWS(cfg, table), account.Request{})
+//	conn, err := account.Connect(ctx, account.Settings{Region: "us-east-1"})
+//	env, err := account.Load(ctx, conn.Sources(table, account.Pacing{}), account.Request{})
 //	rep := snapper.New(env.Regions, env.Policy, opts).Snapshot(ctx)
 package account
 
@@ -48,6 +53,10 @@ type Sources struct {
 	// configuration table), which a CLI run that changes snapshots takes
 	// per region, as the workers do. nil takes none (tests on fakes).
 	Leases lease.Store
+	// LeaseAccount is the account part of the lease keys
+	// (lease.CellKey): the cell's account when the Sources act in another
+	// account than the hub's (ForAccount sets it), "" for the hub's own.
+	LeaseAccount string
 }
 
 // FromAWS wires Sources to AWS with cfg (as awsclient.Load returns it):
@@ -94,6 +103,11 @@ type Request struct {
 	// Regions limits the run to these regions, each of which must be
 	// enabled (else ErrRegionNotEnabled); none means every enabled region.
 	Regions []string
+	// Scopes are the wider keys of the hub's table whose stanzas govern
+	// the account too (Scopes: Organization, then its OUs), widest
+	// first; the account's own stanza of an id wins. None (a
+	// single-account run) reads the account's stanzas only.
+	Scopes []string
 }
 
 // Environment is what an engine run needs about the account.
@@ -124,7 +138,7 @@ func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
 			return nil, err
 		}
 	}
-	loaded, err := configstore.Load(ctx, src.Store, account)
+	loaded, err := loadScoped(ctx, src.Store, account, req.Scopes)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ const completionTimeout = 5 * time.Second
 // addCompletion registers the completions of the tree's flags: regions
 // for --region and -t/--table-region, the stored stanza ids for --stanza
 // and configure's id, the architectures for deploy's --arch.
-func addCompletion(root *cobra.Command, g *globalOptions) {
+func addCompletion(root *cobra.Command, f *factory) {
 	regions := func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		return withPrefix(knownRegions, prefix), cobra.ShellCompDirectiveNoFileComp
 	}
@@ -39,7 +39,7 @@ func addCompletion(root *cobra.Command, g *globalOptions) {
 		}
 		if c.Flags().Lookup("stanza") != nil {
 			_ = c.RegisterFlagCompletionFunc("stanza", func(cmd *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
-				return stanzaIDs(cmd, g, prefix)
+				return stanzaIDs(cmd, f, prefix)
 			})
 		}
 		if c.Flags().Lookup("arch") != nil {
@@ -50,7 +50,7 @@ func addCompletion(root *cobra.Command, g *globalOptions) {
 				if len(args) > 0 {
 					return nil, cobra.ShellCompDirectiveDefault // the stanza's JSON, or @file
 				}
-				return stanzaIDs(cmd, g, prefix)
+				return stanzaIDs(cmd, f, prefix)
 			}
 		}
 		for _, sub := range c.Commands() {
@@ -62,16 +62,16 @@ func addCompletion(root *cobra.Command, g *globalOptions) {
 
 // stanzaIDs lists the ids stored for the account (-a, else the caller's),
 // those starting with prefix; nothing when the table cannot be read.
-func stanzaIDs(cmd *cobra.Command, g *globalOptions, prefix string) ([]string, cobra.ShellCompDirective) {
+func stanzaIDs(cmd *cobra.Command, f *factory, prefix string) ([]string, cobra.ShellCompDirective) {
 	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
-	src, err := awsSources(ctx, g, nil)
+	src, err := f.sources(ctx)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 	}
 	acct := ""
-	if f := cmd.Flags().Lookup("aws_account_id"); f != nil {
-		acct = f.Value.String()
+	if fl := cmd.Flags().Lookup("aws_account_id"); fl != nil {
+		acct = fl.Value.String()
 	}
 	if acct == "" {
 		if acct, err = src.Identify(ctx); err != nil {

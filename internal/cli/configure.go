@@ -17,7 +17,6 @@ import (
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
-	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 )
 
 // configureOptions are the flags of configure, the original's: exactly one
@@ -107,7 +106,7 @@ func (o *configureOptions) request(args []string) (configureRequest, error) {
 	return r, nil
 }
 
-func newConfigureCommand(g *globalOptions) *cobra.Command {
+func newConfigureCommand(f *factory) *cobra.Command {
 	o := &configureOptions{}
 	cmd := &cobra.Command{
 		Use:   "configure (-c | -l | -g ID | -s ID JSON | -d ID) [-a ACCOUNT] [-e TEXT]",
@@ -123,7 +122,11 @@ action at a time:
   -d ID              delete the stanza (prints {})
   -c                 sanity-check the stanzas against the account's instances
 
-The account is -a/--aws_account_id, or the credentials' account (STS). The
+The account is -a/--aws_account_id, or the credentials' account (STS). In a
+hub that protects an organisation, -a also takes two reserved keys:
+"organization" (stanzas for every account of an organisation run) and an
+OU id such as ou-ab12-cdef3456 (every account under that OU); an account's
+own stanza of the same id wins (docs/organizations.md). The
 table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
 in -t/--table-region (or --region), else the AWS configuration's region,
 else us-east-1. -l and -c print JSON with --json, --output json or --jq.
@@ -141,6 +144,8 @@ so "configure -c" can gate a deployment pipeline.`,
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
   ebs-snapper configure -s daily_tagged @daily_tagged.json
   ebs-snapper configure -d -a 112233445566 daily_tagged
+  ebs-snapper configure -s -a organization daily_tagged @daily_tagged.json
+  ebs-snapper configure -s -a ou-ab12-cdef3456 daily_tagged @daily_tagged.json
   ebs-snapper configure -l --jq '.[] | select(.valid | not) | .id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -148,34 +153,48 @@ so "configure -c" can gate a deployment pipeline.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadAWS(ctx, g.toolRegion, nil)
-			if err != nil {
-				return err
+			if o.account != "" {
+				if err := account.CheckKey(o.account); err != nil {
+					return usagef("-a/--aws_account_id: %v", err)
+				}
 			}
-			src := account.FromAWS(cfg, g.table)
-			// configure writes too; the engine's Sources only read.
-			store := configstore.FromConfig(cfg, g.table)
-			// The check loads the whole environment and discovers the
-			// account itself when -a is not given.
-			if r.action != "check" && o.account == "" {
-				if o.account, err = src.Identify(ctx); err != nil {
+			// Only the check runs the engine, on the account's sources
+			// paced by --rate and --rate-scale as every run's; it
+			// discovers the account itself when -a is not given.
+			var src account.Sources
+			if r.action == "check" {
+				if src, err = f.sources(ctx); err != nil {
 					return err
 				}
 			}
-			return runConfigure(ctx, g, o, src, store, args, cmd.InOrStdin(), g.stdout)
+			// configure writes too; the engine's Sources only read.
+			store, err := f.store(ctx)
+			if err != nil {
+				return err
+			}
+			if r.action != "check" && o.account == "" {
+				conn, err := f.connect(ctx, f.flags.toolRegion)
+				if err != nil {
+					return err
+				}
+				if o.account, err = conn.AccountID(ctx); err != nil {
+					return err
+				}
+			}
+			return runConfigure(ctx, o, src, store, args, f.io.in, f.io.out)
 		},
 	}
 	o.addFlags(cmd)
 	o.print.add(cmd, false)
 	// aws-cli's name for where the call goes: here the table's region.
-	cmd.Flags().StringVar(&g.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
+	cmd.Flags().StringVar(&f.flags.toolRegion, "region", "", "region of the configuration table (same as -t/--table-region)")
 	return cmd
 }
 
 // runConfigure runs one configure action on store for opts.account and
 // writes the original's outputs to out; in is standard input for
 // "-s ID -". Only the check uses src, the engine's read-only sources.
-func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions, src account.Sources, store configstore.Store, args []string, in io.Reader, out io.Writer) error {
+func runConfigure(ctx context.Context, opts *configureOptions, src account.Sources, store account.Store, args []string, in io.Reader, out io.Writer) error {
 	r, err := opts.request(args)
 	if err != nil {
 		return err
@@ -209,13 +228,13 @@ func runConfigure(ctx context.Context, g *globalOptions, opts *configureOptions,
 // listStanzas prints every id, valid or not (an operator lists to find
 // what to fix), and logs on stderr what is wrong with each invalid one; the
 // listing itself succeeded, so the exit status stays 0.
-func listStanzas(ctx context.Context, store configstore.Store, account string, out io.Writer) error {
-	items, err := store.List(ctx, account)
+func listStanzas(ctx context.Context, store account.Store, acct string, out io.Writer) error {
+	items, err := store.List(ctx, acct)
 	if err != nil {
 		return err
 	}
 	for _, it := range items {
-		if _, err := configstore.Parse(ctx, it); err != nil {
+		if err := account.ParseItem(ctx, it); err != nil {
 			slog.ErrorContext(ctx, "stored stanza is invalid: snapshot and clean skip it", "config_id", it.ID, "error", err)
 		}
 	}
@@ -250,8 +269,8 @@ func listedID(id string) string {
 // that it can be fixed, and then its problems are returned (on stderr,
 // exit status 3); an item with no stanza text prints nothing; a missing
 // id prints nothing and returns an error (exit 1).
-func getStanza(ctx context.Context, store configstore.Store, account, id string, out io.Writer) error {
-	it, ok, err := store.Get(ctx, account, id)
+func getStanza(ctx context.Context, store account.Store, acct, id string, out io.Writer) error {
+	it, ok, err := store.Get(ctx, acct, id)
 	if err != nil {
 		return err
 	}
@@ -259,9 +278,9 @@ func getStanza(ctx context.Context, store configstore.Store, account, id string,
 		// On stderr with exit 1, so that "configure -g ID > ID.json" never
 		// saves this sentence as the stanza (the original printed it on
 		// stdout and exited 0).
-		return fmt.Errorf("no configuration found: account %s has no stanza %q", account, id)
+		return fmt.Errorf("no configuration found: account %s has no stanza %q", acct, id)
 	}
-	_, invalid := configstore.Parse(ctx, it)
+	invalid := account.ParseItem(ctx, it)
 	if it.Broken == nil {
 		text := it.Configuration
 		if py, err := pythonJSON([]byte(text)); err == nil {
@@ -293,7 +312,7 @@ func (e *invalidStanzaError) Unwrap() []error { return []error{ErrPartial, e.err
 // setStanza validates the stanza strictly, against now for a cron that
 // must still fire, and stores its compacted text; a stanza with any
 // problem is not stored.
-func setStanza(ctx context.Context, store configstore.Store, account, id, source string, now time.Time, in io.Reader, out io.Writer) error {
+func setStanza(ctx context.Context, store account.Store, acct, id, source string, now time.Time, in io.Reader, out io.Writer) error {
 	data, err := readSource(source, in)
 	if err != nil {
 		return err
@@ -305,16 +324,16 @@ func setStanza(ctx context.Context, store configstore.Store, account, id, source
 	if err := json.Compact(&buf, data); err != nil {
 		return fmt.Errorf("stanza %q: %w", id, err)
 	}
-	item := configstore.Item{AccountID: account, ID: id, Configuration: buf.String()}
+	item := account.Item{AccountID: acct, ID: id, Configuration: buf.String()}
 	// Strict parsing still accepts a few spellings it would rather not see
 	// (a minimum written as "5"); warn now, as every later read will.
-	if _, err := configstore.Parse(ctx, item); err != nil {
+	if err := account.ParseItem(ctx, item); err != nil {
 		return err
 	}
 	if err := store.Put(ctx, item); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "Saved to key %s under account %s\n", id, account)
+	_, err = fmt.Fprintf(out, "Saved to key %s under account %s\n", id, acct)
 	return err
 }
 

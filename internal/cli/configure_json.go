@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 )
 
 // listedStanza is one row of "configure -l --json".
@@ -30,7 +29,7 @@ type checkResult struct {
 
 // configureJSON runs -l or -c with JSON output (--json, --output json,
 // --jq); other actions print what the original printed and take none.
-func configureJSON(ctx context.Context, o *configureOptions, src account.Sources, store configstore.Store, action string, w io.Writer) error {
+func configureJSON(ctx context.Context, o *configureOptions, src account.Sources, store account.Store, action string, w io.Writer) error {
 	switch action {
 	case "list":
 		items, err := store.List(ctx, o.account)
@@ -40,7 +39,7 @@ func configureJSON(ctx context.Context, o *configureOptions, src account.Sources
 		out := make([]listedStanza, 0, len(items))
 		for _, it := range items {
 			row := listedStanza{AccountID: it.AccountID, ID: it.ID, Valid: true}
-			if _, err := configstore.Parse(ctx, it); err != nil {
+			if err := account.ParseItem(ctx, it); err != nil {
 				row.Valid, row.Error = false, err.Error()
 			}
 			out = append(out, row)

@@ -45,7 +45,7 @@ func configure(t *testing.T, store configstore.Store, stdin string, argv ...stri
 		t.Fatalf("flags %v: %v", argv, err)
 	}
 	var out bytes.Buffer
-	err := runConfigure(context.Background(), &globalOptions{}, o, account.Sources{Store: store}, store, cmd.Flags().Args(), strings.NewReader(stdin), &out)
+	err := runConfigure(context.Background(), o, account.Sources{Store: store}, store, cmd.Flags().Args(), strings.NewReader(stdin), &out)
 	return out.String(), err
 }
 

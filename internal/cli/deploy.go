@@ -5,16 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/deploy"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
@@ -42,7 +38,7 @@ type deployOptions struct {
 	printSpokeTemplate bool
 }
 
-func newDeployCommand(g *globalOptions) *cobra.Command {
+func newDeployCommand(f *factory) *cobra.Command {
 	o := &deployOptions{}
 	cmd := &cobra.Command{
 		Use:   "deploy",
@@ -97,29 +93,29 @@ deploy --org-units/--accounts loses its spoke (after asking). --delete
 removes the spokes and the StackSet first.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeploy(cmd.Context(), g, o, cmd.InOrStdin())
+			return runDeploy(cmd.Context(), f, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.account, "aws_account_id", "a", "", "account to deploy to (default: discovered with STS GetCallerIdentity)")
-	f.BoolVarP(&o.noBuild, "no_build", "n", false, "do not package the binary: use --zip")
-	f.BoolVarP(&o.noUpload, "no_upload", "m", false, "do not upload code: the stack uses the code already in the bucket, functions keep theirs")
-	f.BoolVarP(&o.noStack, "no_stack", "o", false, "do not create or update the stack (still upload and update the functions' code)")
-	f.StringVar(&o.region, "region", "", "region to deploy to (default: the AWS configuration's region, else us-east-1)")
-	f.StringArrayVar(&o.parameters, "parameter", nil, "template parameter Key=Value (repeatable); see --print-template")
-	f.StringVar(&o.zip, "zip", "", "deploy this zip (holding bootstrap) instead of packaging the binary")
-	f.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
-	f.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
-	f.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
-	f.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
-	f.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
-	f.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
-	f.StringSliceVar(&o.orgUnits, "org-units", nil, "install the spoke role in every account of these organizational units (ou-…, or the root r-…), now and later: a service-managed StackSet")
-	f.StringSliceVar(&o.accounts, "accounts", nil, "install the spoke role in these accounts (12-digit ids): a self-managed StackSet")
-	f.StringVar(&o.spokeRoleName, "spoke-role-name", deploy.DefaultSpokeRoleName, "name of the spoke role in every protected account")
-	f.StringVar(&o.externalID, "external-id", "", "external id the hub's workers must pass to assume the spoke role (for accounts outside the hub's organization)")
-	f.BoolVar(&o.printSpokeTemplate, "print-spoke-template", false, "print the CloudFormation template of the spoke role and exit")
-	f.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
+	fl := cmd.Flags()
+	fl.StringVarP(&o.account, "aws_account_id", "a", "", "account to deploy to (default: discovered with STS GetCallerIdentity)")
+	fl.BoolVarP(&o.noBuild, "no_build", "n", false, "do not package the binary: use --zip")
+	fl.BoolVarP(&o.noUpload, "no_upload", "m", false, "do not upload code: the stack uses the code already in the bucket, functions keep theirs")
+	fl.BoolVarP(&o.noStack, "no_stack", "o", false, "do not create or update the stack (still upload and update the functions' code)")
+	fl.StringVar(&o.region, "region", "", "region to deploy to (default: the AWS configuration's region, else us-east-1)")
+	fl.StringArrayVar(&o.parameters, "parameter", nil, "template parameter Key=Value (repeatable); see --print-template")
+	fl.StringVar(&o.zip, "zip", "", "deploy this zip (holding bootstrap) instead of packaging the binary")
+	fl.StringVar(&o.arch, "arch", "", "arm64 or x86_64 (default: the stack's, else arm64)")
+	fl.BoolVar(&o.printTemplate, "print-template", false, "print the CloudFormation template and exit")
+	fl.BoolVar(&o.printImportTemplate, "print-import-template", false, "print the template that imports an existing configuration table into a new stack, and exit")
+	fl.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
+	fl.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
+	fl.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
+	fl.StringSliceVar(&o.orgUnits, "org-units", nil, "install the spoke role in every account of these organizational units (ou-…, or the root r-…), now and later: a service-managed StackSet")
+	fl.StringSliceVar(&o.accounts, "accounts", nil, "install the spoke role in these accounts (12-digit ids): a self-managed StackSet")
+	fl.StringVar(&o.spokeRoleName, "spoke-role-name", deploy.DefaultSpokeRoleName, "name of the spoke role in every protected account")
+	fl.StringVar(&o.externalID, "external-id", "", "external id the hub's workers must pass to assume the spoke role (for accounts outside the hub's organization)")
+	fl.BoolVar(&o.printSpokeTemplate, "print-spoke-template", false, "print the CloudFormation template of the spoke role and exit")
+	fl.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
 }
 
@@ -159,7 +155,7 @@ func (o *deployOptions) check() (map[string]string, error) {
 		params[k] = v
 	}
 	if err := deploy.CheckParameters(params); err != nil {
-		return nil, usagef("%v", err)
+		return nil, usagef("%s", deployWording(err))
 	}
 	for k := range params {
 		if o.tableOnly && k != "CostCenter" && k != "TableKmsKeyArn" {
@@ -212,21 +208,20 @@ func (o *deployOptions) checkPrint() error {
 // (y or yes goes ahead, anything else stops); otherwise a usage error
 // before any AWS call, so a script without --yes stops at once instead of
 // waiting for an answer nobody gives.
-func (o *deployOptions) confirmer(g *globalOptions, stdin io.Reader) (deploy.Confirm, error) {
+func (o *deployOptions) confirmer(streams *ioStreams) (deploy.Confirm, error) {
 	if o.yes {
 		return nil, nil
 	}
-	f, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !streams.stdinIsTerminal() {
 		what := "deploy creates or changes the stack"
 		if o.delete {
 			what = "deploy --delete deletes the stack and the code bucket"
 		}
 		return nil, usagef("%s and stdin is not a terminal to confirm on: pass --yes", what)
 	}
-	in := bufio.NewReader(stdin)
+	in := bufio.NewReader(streams.in)
 	return func(question string) (bool, error) {
-		fmt.Fprintf(g.stderr, "%s [y/N] ", question)
+		fmt.Fprintf(streams.errOut, "%s [y/N] ", question)
 		line, err := in.ReadString('\n')
 		if err != nil && line == "" {
 			return false, fmt.Errorf("read the answer: %w", err)
@@ -236,22 +231,22 @@ func (o *deployOptions) confirmer(g *globalOptions, stdin io.Reader) (deploy.Con
 	}, nil
 }
 
-func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io.Reader) error {
+func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 	if o.printTemplate || o.printImportTemplate || o.printSpokeTemplate {
 		if err := o.checkPrint(); err != nil {
 			return err
 		}
 	}
 	if o.printSpokeTemplate {
-		_, err := g.stdout.Write(deploy.SpokeTemplate())
+		_, err := f.io.out.Write(deploy.SpokeTemplate())
 		return err
 	}
 	if o.printTemplate {
-		_, err := g.stdout.Write(deploy.Template())
+		_, err := f.io.out.Write(deploy.Template())
 		return err
 	}
 	if o.printImportTemplate {
-		_, err := g.stdout.Write(deploy.ImportTemplate())
+		_, err := f.io.out.Write(deploy.ImportTemplate())
 		return err
 	}
 	params, err := o.check()
@@ -262,47 +257,108 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 	// --table-only creates a table and changes no stack: nothing to
 	// confirm, and a script (cron, CI) runs it as documented, without --yes.
 	if (!o.noStack || o.delete) && !o.tableOnly {
-		if confirm, err = o.confirmer(g, stdin); err != nil {
+		if confirm, err = o.confirmer(f.io); err != nil {
 			return err
 		}
 	}
-	cfg, err := g.loadAWS(ctx, o.region, nil)
+	conn, err := f.connect(ctx, o.region)
 	if err != nil {
 		return err
 	}
-	if err := checkRegion(ctx, g, o.region, cfg.Region); err != nil {
+	region := conn.Region()
+	if err := checkRegion(ctx, f, o.region, region); err != nil {
 		return err
 	}
 	if o.tableOnly {
-		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(cfg), cfg.Region, params, g.stdout); err != nil {
+		if _, err := deploy.CreateTable(ctx, deploy.NewTableClient(conn.Config()), region, params, f.io.out); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s (with the same --parameter values) imports this table, with its stanzas, into the stack\n", cfg.Region, cfg.Region)
+		fmt.Fprintf(f.io.out, "next: ebs-snapper configure -t %s -s ID @stanza.json; a later ebs-snapper deploy --region %s (with the same --parameter values) imports this table, with its stanzas, into the stack\n", region, region)
 		return nil
 	}
 	if o.account == "" {
-		if o.account, err = awsclient.AccountID(ctx, cfg); err != nil {
+		if o.account, err = conn.AccountID(ctx); err != nil {
 			return err
 		}
 	}
 	opts := deploy.Options{
-		Account: o.account, Region: cfg.Region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
+		Account: o.account, Region: region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
 		Build: version.Current(), AllowVersionMismatch: o.allowVersionMismatch,
-		Out: g.stdout, Progress: g.stderr, Confirm: confirm, Spokes: o.spokes(),
+		Out: f.io.out, Progress: f.io.errOut, Confirm: confirm, Spokes: o.spokes(),
 	}
-	clients := deploy.NewClients(cfg)
+	clients := deploy.NewClients(conn.Config())
 	if o.delete {
-		return deploy.Delete(ctx, clients, opts)
+		if err := deploy.Delete(ctx, clients, opts); err != nil {
+			return &deployError{msg: deployWording(err), err: err}
+		}
+		return nil
 	}
 	if err := deploy.Run(ctx, clients, opts); err != nil {
-		var mismatch *deploy.VersionMismatchError
-		if errors.As(err, &mismatch) {
-			return fmt.Errorf("deploy to %s: %w; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", cfg.Region, err, mismatch.CLI.Version)
-		}
-		return fmt.Errorf("deploy to %s: %w", cfg.Region, err)
+		return &deployError{msg: "deploy to " + region + ": " + deployWording(err), err: err}
 	}
 	return nil
+}
+
+// deployError is an error of deploy worded with the CLI's flags; it
+// unwraps to deploy's own error.
+type deployError struct {
+	msg string
+	err error
+}
+
+func (e *deployError) Error() string { return e.msg }
+
+func (e *deployError) Unwrap() error { return e.err }
+
+// deployWording words an error of deploy with the flags that set what it
+// names (deploy returns typed errors in its own terms): --parameter,
+// --zip, -m/--no_upload, --allow-version-mismatch, deploy --delete. The
+// typed error's text is replaced where it stands in err's, so any context
+// around it stays; other errors keep their text.
+func deployWording(err error) string {
+	var (
+		param    *deploy.ParameterError
+		noCode   *deploy.NoCodeError
+		zip      *deploy.ZipError
+		noPack   *deploy.NoPackageError
+		quota    *deploy.ConcurrencyQuotaError
+		mismatch *deploy.VersionMismatchError
+		state    *deploy.StackStateError
+	)
+	var typed error
+	var worded string
+	switch {
+	case errors.As(err, &param):
+		typed = param
+		switch {
+		case errors.Is(param.Err, deploy.ErrReservedParameter):
+			worded = fmt.Sprintf("--parameter %s: %v; use --zip for other code", param.Name, param.Err)
+		case errors.Is(param.Err, deploy.ErrArchParameter):
+			worded = fmt.Sprintf("--parameter %s: use --arch", param.Name)
+		case param.NameProblem():
+			worded = fmt.Sprintf("--parameter %s: %v", param.Name, param.Err)
+		default:
+			worded = fmt.Sprintf("--parameter %s=%s: %v", param.Name, param.Value, param.Err)
+		}
+	case errors.As(err, &noCode):
+		typed, worded = noCode, fmt.Sprintf("-m/--no_upload: %v; deploy once without -m", noCode)
+	case errors.As(err, &zip) && zip.Read:
+		typed, worded = zip, fmt.Sprintf("read --zip: %v", zip.Err)
+	case errors.As(err, &zip):
+		typed, worded = zip, fmt.Sprintf("--zip %s: %v", zip.Path, zip.Err)
+	case errors.As(err, &noPack):
+		typed, worded = noPack, noPack.Advise("pass --zip")
+	case errors.As(err, &quota):
+		typed, worded = quota, fmt.Sprintf("%v; deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota", quota, quota.Parameter)
+	case errors.As(err, &mismatch):
+		typed, worded = mismatch, fmt.Sprintf("%v; nothing was uploaded or changed: deploy the zip of this version (the release's ebs-snapper_%s_lambda_<arch>.zip), or pass --allow-version-mismatch to deploy it anyway", mismatch, mismatch.CLI.Version)
+	case errors.As(err, &state):
+		typed, worded = state, state.Advise("ebs-snapper deploy --delete")
+	default:
+		return err.Error()
+	}
+	return strings.Replace(err.Error(), typed.Error(), worded, 1)
 }
 
 // checkRegion refuses a deployment region that is not a region name, or
@@ -310,7 +366,7 @@ func runDeploy(ctx context.Context, g *globalOptions, o *deployOptions, stdin io
 // region as the other commands do, since an unknown region has no
 // endpoint): a usage error naming --region, or the AWS configuration when
 // the region came from there.
-func checkRegion(ctx context.Context, g *globalOptions, flag, region string) error {
+func checkRegion(ctx context.Context, f *factory, flag, region string) error {
 	from := "--region"
 	if flag == "" {
 		from = "the AWS configuration's region (AWS_REGION or the profile; set --region)"
@@ -318,7 +374,7 @@ func checkRegion(ctx context.Context, g *globalOptions, flag, region string) err
 	if !config.IsRegionName(region) {
 		return usagef("%s %q: not a region name such as eu-west-1", from, region)
 	}
-	src, err := awsSources(ctx, g, nil)
+	src, err := f.sources(ctx)
 	if err != nil {
 		return err
 	}

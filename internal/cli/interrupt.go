@@ -36,9 +36,10 @@ const GracePeriod = 10 * time.Second
 func Main(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := &interruption{stderr: stderr, grace: GracePeriod, cancel: cancel, exit: os.Exit}
+	streams := newIOStreams(nil, stdout, stderr)
+	in := &interruption{stderr: stderr, notice: streams.diag(), grace: GracePeriod, cancel: cancel, exit: os.Exit}
 	go in.watch(sigs)
-	err := newRoot(stdout, stderr, in).ExecuteContext(ctx)
+	err := newRoot(streams, in).ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "ebs-snapper:", err)
 	}
@@ -47,8 +48,11 @@ func Main(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 
 // interruption turns signals into the CLI's two-stage stop.
 type interruption struct {
-	stderr io.Writer
-	grace  time.Duration
+	// stderr takes the abort message, written just before the process
+	// exits; notice takes the first signal's notice: the streams'
+	// diagnostics, above the progress bars while they are drawn.
+	stderr, notice io.Writer
+	grace          time.Duration
 	// cancel cancels the commands' context; exit ends the process.
 	cancel context.CancelFunc
 	exit   func(code int)
@@ -56,25 +60,6 @@ type interruption struct {
 	mu      sync.Mutex
 	signals int
 	run     *runWatch // the graceful run in progress, if any
-	// notice, when set, is where the first signal's notice goes instead
-	// of stderr: above the progress bars, which would draw over it.
-	notice io.Writer
-}
-
-// noticeTo sends the first signal's notice to w until the returned
-// function restores stderr. A nil interruption does nothing.
-func (in *interruption) noticeTo(w io.Writer) (restore func()) {
-	if in == nil {
-		return func() {}
-	}
-	in.mu.Lock()
-	in.notice = w
-	in.mu.Unlock()
-	return func() {
-		in.mu.Lock()
-		in.notice = nil
-		in.mu.Unlock()
-	}
 }
 
 // runWatch follows one engine run: its StopStarting channel and the
@@ -110,15 +95,12 @@ func (in *interruption) watch(sigs <-chan os.Signal) {
 	for range sigs {
 		in.mu.Lock()
 		in.signals++
-		n, run, notice := in.signals, in.run, in.notice
+		n, run := in.signals, in.run
 		in.mu.Unlock()
-		if notice == nil {
-			notice = in.stderr
-		}
 		switch {
 		case n == 1 && run != nil:
 			close(run.stop)
-			fmt.Fprintf(notice, "interrupted: finishing %d calls in flight; press Ctrl-C again to abort\n", run.inFlight())
+			fmt.Fprintf(in.notice, "interrupted: finishing %d calls in flight; press Ctrl-C again to abort\n", run.inFlight())
 			time.AfterFunc(in.grace, in.cancel)
 		case n == 1:
 			in.cancel()

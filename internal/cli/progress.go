@@ -3,24 +3,16 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
-
-// isTerminal reports whether w is a terminal (a tty, not a pipe or file).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
 
 // progress draws one live line per region of a snapshot or clean run on a
 // terminal: actions done / planned, failed, rate and ETA. It is the run's
@@ -38,12 +30,9 @@ type regionBar struct {
 	start  time.Time
 }
 
-// newProgress returns a progress display on w, or nil when w is not a
-// terminal: logs and redirected output stay free of control codes.
+// newProgress returns a progress display on w, which must be a terminal
+// (ioStreams.progressAllowed).
 func newProgress(w io.Writer) *progress {
-	if !isTerminal(w) {
-		return nil
-	}
 	return &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30)), bars: map[string]*regionBar{}}
 }
 

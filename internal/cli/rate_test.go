@@ -15,13 +15,17 @@ func TestRunFlagsUsageErrors(t *testing.T) {
 		{[]string{"plan", "--copy-limit", "-5"}, "--copy-limit -5: want 1 or more"},
 		{[]string{"plan", "--copy-limit", "many"}, `invalid argument "many" for "--copy-limit"`},
 		{[]string{"snapshot", "--copy-limit", "30"}, "unknown flag: --copy-limit"},
+		// configure -c runs the engine on sources the factory paces, as
+		// every run's: it reads the flags too (it ignored them).
+		{[]string{"configure", "-c", "--rate", "CreateSnapshot=fast"}, `--rate: rate "CreateSnapshot=fast": "fast" is not a number`},
+		{[]string{"configure", "-c", "--rate-scale", "-1"}, "--rate-scale -1: want a number > 0"},
 	})
 }
 
 func TestRateFlagsParsed(t *testing.T) {
 	g := &globalOptions{rates: "CreateSnapshot=3,DeleteSnapshot=4", rateScale: 0.5}
-	opts, err := g.ec2Options()
+	opts, err := g.pacing()
 	if err != nil || opts.Rates["CreateSnapshot"] != 3 || opts.Rates["DeleteSnapshot"] != 4 || opts.Scale != 0.5 {
-		t.Errorf("ec2Options = %+v, %v", opts, err)
+		t.Errorf("pacing = %+v, %v", opts, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -27,7 +27,7 @@ type reportOptions struct {
 	grace string
 }
 
-func newReportCommand(g *globalOptions) *cobra.Command {
+func newReportCommand(f *factory) *cobra.Command {
 	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -58,18 +58,19 @@ Exit status: 0 every volume ok (or failed/pending), 1 error, 2 usage error,
 volume is late or missing, or no volume is protected.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runReport(cmd.Context(), g, o)
+			return runReport(cmd.Context(), f, o)
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
-	f.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
+	fl := cmd.Flags()
+	fl.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
+	fl.StringVar(&o.grace, "grace", "", `time a volume may be overdue before it is late, e.g. "6 hours" (default: one period)`)
 	return cmd
 }
 
-func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
+func runReport(ctx context.Context, f *factory, o *reportOptions) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -93,7 +94,13 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	if o.html == "-" && (format != formatText || o.print.output != formatText) {
 		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
 	}
-	src, err := awsSources(ctx, g, nil)
+	if err := o.orgs.check(o.account); err != nil {
+		return err
+	}
+	if o.orgs.multi() {
+		return runOrgReport(ctx, f, o, format, report.Options{Now: now, Grace: grace})
+	}
+	src, err := f.sources(ctx)
 	if err != nil {
 		return err
 	}
@@ -107,7 +114,7 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 	switch {
 	case o.html == "-":
 		// The page is the output.
-		if err := report.WriteHTML(g.stdout, rep); err != nil {
+		if err := report.WriteHTML(f.io.out, rep); err != nil {
 			return fmt.Errorf("--html -: %w", err)
 		}
 	case o.html != "":
@@ -116,11 +123,11 @@ func runReport(ctx context.Context, g *globalOptions, o *reportOptions) error {
 		}
 	}
 	if o.html != "-" {
-		err := o.print.emit(ctx, g.stdout, format, rep, func(w io.Writer) error {
-			if g.quiet {
+		err := o.print.emit(ctx, f.io.out, format, rep, func(w io.Writer) error {
+			if f.flags.quiet {
 				return report.WriteHeadline(w, rep)
 			}
-			return report.WriteTextWidth(w, rep, g.width())
+			return report.WriteTextWidth(w, rep, f.io.width())
 		},
 			func(w io.Writer) error { return report.WriteCSV(w, rep) })
 		if err != nil {
@@ -150,7 +157,7 @@ func writeHTML(path string, rep report.Report) error {
 
 // actionFigures are the action figures of a run (report.ActionsOf), per
 // region that ran, the same the Lambda workers publish in EMF.
-func actionFigures(rep snapper.Report, calls *awsclient.Calls) []report.Figures {
+func actionFigures(rep snapper.Report, calls *account.Calls) []report.Figures {
 	out := []report.Figures{}
 	for _, rr := range rep.Regions {
 		if rr.Skipped != "" || rep.DryRun {

@@ -10,14 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
@@ -75,14 +72,10 @@ type globalOptions struct {
 	profile  string
 	endpoint string
 	table    string
-	// interrupt turns signals into a graceful stop of engine runs; nil
-	// when the commands run without Main (tests).
-	interrupt *interruption
+	// rates and rateScale are --rate and --rate-scale: the EC2 clients'
+	// pacing (factory.sources).
 	rates     string
 	rateScale float64
-
-	stdout io.Writer
-	stderr io.Writer
 }
 
 // TableEnv overrides the default configuration table name.
@@ -94,11 +87,14 @@ const DefaultTable = "ebs_snapshot_configuration"
 // NewRootCommand builds the ebs-snapper command tree, without signal
 // handling (Main adds it).
 func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	return newRoot(stdout, stderr, nil)
+	return newRoot(newIOStreams(nil, stdout, stderr), nil)
 }
 
-func newRoot(stdout, stderr io.Writer, in *interruption) *cobra.Command {
-	g := &globalOptions{stdout: stdout, stderr: stderr, interrupt: in}
+// newRoot builds the command tree on streams; in, when non-nil, stops
+// engine runs on signals.
+func newRoot(streams *ioStreams, in *interruption) *cobra.Command {
+	g := &globalOptions{}
+	f := newFactory(g, streams, in)
 	root := &cobra.Command{
 		Use:   "ebs-snapper",
 		Short: "Scheduled EBS snapshots of tagged EC2 instances, and their safe clean-up",
@@ -128,19 +124,19 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 			if err := checkEndpoint(g.endpoint); err != nil {
 				return err
 			}
-			g.setupLogging(g.stderr)
+			setupLogging(f.io.diag(), g.verbosity, g.quiet)
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.version {
-				fmt.Fprintln(g.stdout, version.Current().String())
+				fmt.Fprintln(f.io.out, version.Current().String())
 				return nil
 			}
 			return usagef("a command is required (see ebs-snapper --help)")
 		},
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(streams.out)
+	root.SetErr(streams.errOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.CountVarP(&g.verbosity, "verbose", "V", "log more: -V info, -VV debug (default: warnings only)")
@@ -156,14 +152,14 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	root.Flags().BoolVarP(&g.version, "version", "v", false, "print the program, version, commit, platform and Go version, and exit")
 
 	root.AddCommand(
-		newConfigureCommand(g),
-		newSnapshotCommand(g),
-		newCleanCommand(g),
-		newReplicationCommand(g),
-		newPlanCommand(g),
-		newDeployCommand(g),
-		newReportCommand(g),
-		newSnapshotsCommand(g),
+		newConfigureCommand(f),
+		newSnapshotCommand(f),
+		newCleanCommand(f),
+		newReplicationCommand(f),
+		newPlanCommand(f),
+		newDeployCommand(f),
+		newReportCommand(f),
+		newSnapshotsCommand(f),
 	)
 	// A word the command line does not take (an unknown command, an
 	// argument to a command that takes none) is a usage error, exit 2, as
@@ -171,7 +167,7 @@ report and exits 130; a second Ctrl-C aborts at once.`,
 	root.Args = unknownCommand
 	root.SuggestionsMinimumDistance = 2
 	addHelp(root)
-	addCompletion(root, g)
+	addCompletion(root, f)
 	return root
 }
 
@@ -203,50 +199,18 @@ func envOr(key, def string) string {
 	return def
 }
 
-// setupLogging sends slog text to w at the level -V/-VV/--quiet ask for.
-func (g *globalOptions) setupLogging(w io.Writer) {
-	setupLogging(w, g.verbosity)
-	if g.quiet {
-		slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelError})))
-	}
-}
-
-// setupLogging sends slog text to w at the level -V/-VV ask for.
-func setupLogging(w io.Writer, verbosity int) {
+// setupLogging sends slog text to w at the level -V/-VV ask for, or
+// errors only with --quiet: once, before the command runs (w is the
+// streams' diagnostics, which follow the progress bars).
+func setupLogging(w io.Writer, verbosity int, quiet bool) {
 	level := slog.LevelWarn
 	switch {
+	case quiet:
+		level = slog.LevelError
 	case verbosity == 1:
 		level = slog.LevelInfo
 	case verbosity >= 2:
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
-}
-
-// awsSources wires the account's sources (STS, the configuration table,
-// EC2) to the SDK configuration of the tool region; calls, when non-nil,
-// counts every API call.
-func awsSources(ctx context.Context, g *globalOptions, calls *awsclient.Calls) (account.Sources, error) {
-	opts, err := g.ec2Options()
-	if err != nil {
-		return account.Sources{}, err
-	}
-	cfg, err := g.loadAWS(ctx, g.toolRegion, calls)
-	if err != nil {
-		return account.Sources{}, err
-	}
-	return account.FromAWSWith(cfg, g.table, opts), nil
-}
-
-// ec2Options reads --rate and --rate-scale; a bad value is a usage error
-// naming the flag.
-func (g *globalOptions) ec2Options() (account.Pacing, error) {
-	rates, err := account.ParseRates(g.rates)
-	if err != nil {
-		return account.Pacing{}, usagef("--rate: %v", err)
-	}
-	if !(g.rateScale > 0) || math.IsInf(g.rateScale, 0) {
-		return account.Pacing{}, usagef("--rate-scale %v: want a number > 0", g.rateScale)
-	}
-	return account.Pacing{Rates: rates, Scale: g.rateScale}, nil
 }

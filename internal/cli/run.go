@@ -12,11 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
-	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
-	"github.com/ebs-snapper/ebs-snapper/internal/texttable"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
@@ -36,6 +33,8 @@ type runOptions struct {
 	// copyLimit is --copy-limit (replication and plan); 0 where the
 	// command has no such flag.
 	copyLimit int
+	// orgs are --account, --all-accounts and the spoke role's flags.
+	orgs accountFlags
 }
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
@@ -66,7 +65,7 @@ func (o *runOptions) checkCopyLimit(cmd *cobra.Command) error {
 	return nil
 }
 
-func newSnapshotCommand(g *globalOptions) *cobra.Command {
+func newSnapshotCommand(f *factory) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "snapshot",
@@ -82,15 +81,16 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, snapshotUseCase)
+			return orgRun(cmd.Context(), f, o, snapshotUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
 	return cmd
 }
 
-func newCleanCommand(g *globalOptions) *cobra.Command {
+func newCleanCommand(f *factory) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "clean",
@@ -106,14 +106,15 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJobWithAWS(cmd.Context(), g, o, cleanUseCase)
+			return orgRun(cmd.Context(), f, o, cleanUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	return cmd
 }
 
-func newReplicationCommand(g *globalOptions) *cobra.Command {
+func newReplicationCommand(f *factory) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "replication",
@@ -134,15 +135,16 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, replicateUseCase)
+			return orgRun(cmd.Context(), f, o, replicateUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	return cmd
 }
 
-func newPlanCommand(g *globalOptions) *cobra.Command {
+func newPlanCommand(f *factory) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -157,10 +159,11 @@ keep or skip). Makes no change.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJobWithAWS(cmd.Context(), g, o, planUseCase)
+			return orgRun(cmd.Context(), f, o, planUseCase)
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	o.scope.add(cmd)
 	return cmd
@@ -173,7 +176,7 @@ type output struct {
 	InvalidStanzas []string `json:"invalid_stanzas,omitempty"`
 	// APICalls counts the AWS calls of the run by operation, retries
 	// included: what the run cost against the account's rate limits.
-	APICalls []awsclient.Count `json:"api_calls"`
+	APICalls []account.CallCount `json:"api_calls"`
 	// Figures are the run's counts per region, as the Lambda workers
 	// publish them in EMF (see docs/report.md).
 	Figures []report.Figures `json:"figures"`
@@ -209,20 +212,13 @@ func (o *runOptions) checkNow(job useCase) error {
 	return usagef("--now %s: a %s run %s; preview with --dry-run (or plan), or add --unsafe-now to run as of that time anyway (tests, emulators)", o.now, job, risk)
 }
 
-// runJobWithAWS runs job against the AWS account of the standard
-// credential chain, counting its API calls.
-func runJobWithAWS(ctx context.Context, g *globalOptions, o *runOptions, job useCase) error {
-	calls := &awsclient.Calls{}
-	src, err := awsSources(ctx, g, calls)
+// runJob loads the account through the factory's sources and runs job in
+// its regions, reporting the AWS calls the factory counted.
+func runJob(ctx context.Context, f *factory, o *runOptions, job useCase) error {
+	src, err := f.sources(ctx)
 	if err != nil {
 		return err
 	}
-	return runJob(ctx, g, o, job, src, calls)
-}
-
-// runJob loads the account from src and runs job in its regions; calls,
-// when non-nil, holds the API call counts the report shows.
-func runJob(ctx context.Context, g *globalOptions, o *runOptions, job useCase, src account.Sources, calls *awsclient.Calls) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -245,8 +241,8 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job useCase, s
 		// The report's usual shape, with no region, so that a script
 		// reading --json or CSV always gets its format.
 		rep := snapper.Report{Job: job.name, Now: now.UTC(), DryRun: o.dryRun || job.name == snapper.PipelinePlan, Regions: []snapper.RegionReport{}}
-		out := newOutput(rep, env.Account, invalid, []report.Figures{}, calls)
-		err := o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error {
+		out := newOutput(rep, env.Account, invalid, []report.Figures{}, f.calls)
+		err := o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error {
 			_, err := fmt.Fprintf(w, "No configurations found for account %s: nothing to do\n", env.Account)
 			return err
 		}, func(w io.Writer) error { return writeRunCSV(w, out) })
@@ -274,33 +270,31 @@ func runJob(ctx context.Context, g *globalOptions, o *runOptions, job useCase, s
 		if err != nil {
 			return err
 		}
-		defer leases.release(ctx)
+		defer leases.Release(ctx)
 		busy = b
 	}
 	var bars *progress
-	if format == formatText && !g.quiet {
-		bars = newProgress(g.stderr)
+	if format == formatText && !f.flags.quiet && f.io.progressAllowed() {
+		bars = newProgress(f.io.errOut)
 	}
 	bars.observe(&opts)
-	restoreNotice := func() {}
+	restore := func() {}
 	if bars != nil {
 		// Log lines and the Ctrl-C notice go above the bars while they
 		// are drawn.
-		g.setupLogging(bars.writer())
-		restoreNotice = g.interrupt.noticeTo(bars.writer())
+		restore = f.io.divert(bars.writer())
 	}
-	interrupted, runEnded := g.interrupt.startRun(&opts)
+	interrupted, runEnded := f.interrupt.startRun(&opts)
 	rep := job.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 	busyRegions(&rep, busy)
 	runEnded()
 	if bars != nil {
 		bars.finish()
-		restoreNotice()
-		g.setupLogging(g.stderr)
+		restore()
 	}
-	out := newOutput(rep, env.Account, invalid, actionFigures(rep, calls), calls)
+	out := newOutput(rep, env.Account, invalid, actionFigures(rep, f.calls), f.calls)
 	slog.InfoContext(ctx, "run finished", "job", rep.Job, "api_calls", out.APICalls)
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { printReport(w, out, g.width(), g.quiet); return nil },
+	err = o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error { printReport(w, out, f.io.width(), f.flags.quiet); return nil },
 		func(w io.Writer) error { return writeRunCSV(w, out) })
 	if err != nil {
 		return err
@@ -327,159 +321,4 @@ func loadEnvironment(ctx context.Context, src account.Sources, acct string, regi
 		return nil, usagef("--region %v", err)
 	}
 	return env, err
-}
-
-// printReport writes the human-readable report: one row per decision, then
-// the per-region summary.
-func printReport(w io.Writer, out output, width int, quiet bool) {
-	for _, msg := range out.InvalidStanzas {
-		fmt.Fprintf(w, "invalid stanza skipped: %s\n", strings.ReplaceAll(msg, "\n", "; "))
-	}
-	if !quiet {
-		printRows(w, out, width)
-	}
-	printSummary(w, out, width)
-}
-
-// printRows writes one row per decision.
-func printRows(w io.Writer, out output, width int) {
-	tw := texttable.NewWidth(w, width)
-	fmt.Fprintln(tw, "REGION\tRESOURCE\tCONFIG\tACTION\tSTATUS\tREASON")
-	for _, rr := range out.Regions {
-		for _, r := range rr.Snapshots {
-			reason := r.Reason
-			if r.SnapshotID != "" {
-				reason += fmt.Sprintf(" -> %s (DeleteOn %s)", r.SnapshotID, r.DeleteOn)
-			}
-			if r.Locked {
-				reason += ", locked"
-			}
-			if r.LockError != "" {
-				reason += "; NOT LOCKED: " + r.LockError
-			}
-			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.VolumeID, r.InstanceID,
-				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
-		}
-		for _, r := range rr.Clean {
-			reason := r.Reason
-			if h := r.RecycleBin; h != nil {
-				reason += fmt.Sprintf("; Recycle Bin rule %s keeps it billed (up to %d GiB) until %s", h.Rule, h.GiB, h.Until.Format(time.RFC3339))
-			}
-			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.VolumeID,
-				configs(r.ConfigID, r.ConfigIDs), r.Action, dash(r.Status), withError(reason, r.Error))
-		}
-		for _, r := range rr.Replication {
-			reason := r.Reason
-			if r.ReplicaID != "" {
-				reason += " -> " + r.ReplicaID
-			}
-			fmt.Fprintf(tw, "%s\t%s (%s)\t-\t%s\t%s\t%s\n", rr.Region, r.SnapshotID, r.Role,
-				r.Action, dash(r.Status), withError(reason, r.Error))
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-}
-
-// printSummary writes the per-region summary.
-func printSummary(w io.Writer, out output, width int) {
-	verb := map[bool]string{true: " (dry run: nothing was changed)", false: ""}[out.DryRun]
-	fmt.Fprintf(w, "%s as of %s%s\n", out.Job, out.Now.Format(time.RFC3339), verb)
-	if out.RunToken != "" {
-		fmt.Fprintf(w, "new snapshots carry the tag %s=%s\n", snapper.RunTag, out.RunToken)
-	}
-	tw := texttable.NewWidth(w, width)
-	fmt.Fprintln(tw, "REGION\tCREATE\tSKIP\tCOPY\tDELETE\tKEEP\tFAILED\tNOTE")
-	idle := 0
-	for _, rr := range out.Regions {
-		if len(rr.Snapshots)+len(rr.Clean)+len(rr.Replication)+len(rr.Conflicts)+len(rr.InvalidStanzas) == 0 && rr.Skipped == "" && rr.Error == "" {
-			idle++
-			continue
-		}
-		c, cp, d := rr.Summary.Created, rr.Summary.Copied, rr.Summary.Deleted
-		if out.DryRun {
-			c, cp, d = countPlanned(rr)
-		}
-		note := rr.Skipped
-		if rr.Error != "" {
-			note = "error: " + rr.Error
-		}
-		if n := rr.Summary.Deferred; n > 0 && !out.DryRun {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d copies deferred (destination's copy limit)", n)
-		}
-		if rr.Summary.NotStarted > 0 {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d not started", rr.Summary.NotStarted)
-		}
-		if rr.Summary.Unknown > 0 {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%d outcome unknown (see each row)", rr.Summary.Unknown)
-		}
-		for _, cf := range rr.Conflicts {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("%s matched by %s (the safer rule of each applies)", cf.InstanceID, strings.Join(cf.ConfigIDs, ", "))
-		}
-		for _, st := range rr.InvalidStanzas {
-			note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("invalid stanza %s: %s", st.ConfigID, st.Error)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", rr.Region, c, skipped(rr), cp, d, rr.Summary.Kept, rr.Summary.Failed, note)
-	}
-	tw.Flush()
-	if idle > 0 {
-		fmt.Fprintf(w, "%d other regions: nothing to do\n", idle)
-	}
-	for _, rr := range out.Regions {
-		if b := rr.RecycleBin; b != nil {
-			fmt.Fprintln(w, recycleBinLine(rr.Region, b, out.DryRun))
-		}
-		if n := len(rr.NeverDue); n > 0 {
-			fmt.Fprintf(w, "%s: %d snapshots have a DeleteOn that is not a YYYY-MM-DD date and will never be deleted: %s\n",
-				rr.Region, n, strings.Join(rr.NeverDue, ", "))
-		}
-	}
-}
-
-// configs is the CONFIG column: the deciding stanza, or every stanza
-// governing the row when there are several ("db+workers").
-func configs(id string, ids []string) string {
-	if len(ids) > 1 {
-		return strings.Join(ids, "+")
-	}
-	return dash(id)
-}
-
-func countPlanned(rr snapper.RegionReport) (create, copies, del int) {
-	for _, r := range rr.Snapshots {
-		if r.Action == snapper.Create {
-			create++
-		}
-	}
-	for _, r := range rr.Clean {
-		if r.Action == retention.Delete {
-			del++
-		}
-	}
-	for _, r := range rr.Replication {
-		switch r.Action {
-		case snapper.Copy:
-			copies++
-		case snapper.DeleteReplica:
-			del++
-		}
-	}
-	return create, copies, del
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// withError appends err to reason in brackets, unless it is empty or the
-// reason already is the error (a decision that could not be taken gives its
-// problem as both).
-func withError(reason, err string) string {
-	if err == "" || err == reason {
-		return reason
-	}
-	return reason + " [" + err + "]"
 }

@@ -5,15 +5,15 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/report"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
 // newOutput is what snapshot, clean, replication and plan print, every
 // list present ([] in JSON, never null).
-func newOutput(rep snapper.Report, account string, invalid []string, figures []report.Figures, calls *awsclient.Calls) output {
-	out := output{Report: rep, Account: account, InvalidStanzas: invalid, Figures: figures, APICalls: []awsclient.Count{}}
+func newOutput(rep snapper.Report, acct string, invalid []string, figures []report.Figures, calls *account.Calls) output {
+	out := output{Report: rep, Account: acct, InvalidStanzas: invalid, Figures: figures, APICalls: []account.CallCount{}}
 	if calls != nil {
 		out.APICalls = calls.Snapshot()
 	}
@@ -50,21 +50,27 @@ var runCSVHeader = []string{"region", "kind", "resource_id", "volume_id", "insta
 func writeRunCSV(w io.Writer, out output) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(runCSVHeader)
+	_ = cw.WriteAll(runCSVRows(out))
+	return cw.Error()
+}
+
+// runCSVRows are writeRunCSV's rows, without the header.
+func runCSVRows(out output) [][]string {
+	var rows [][]string
 	for _, rr := range out.Regions {
 		for _, r := range rr.Snapshots {
-			_ = cw.Write([]string{rr.Region, "snapshot", r.VolumeID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
+			rows = append(rows, []string{rr.Region, "snapshot", r.VolumeID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
 				r.Action, r.Status, r.Reason, r.Error, r.SnapshotID, r.DeleteOn})
 		}
 		for _, r := range rr.Clean {
-			_ = cw.Write([]string{rr.Region, "clean", r.SnapshotID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
+			rows = append(rows, []string{rr.Region, "clean", r.SnapshotID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
 				string(r.Action), r.Status, r.Reason, r.Error, "", r.DeleteOn})
 		}
 		for _, r := range rr.Replication {
-			_ = cw.Write([]string{rr.Region, "replication", r.SnapshotID, "", "", "", r.Action, r.Status, r.Reason, r.Error, r.ReplicaID, ""})
+			rows = append(rows, []string{rr.Region, "replication", r.SnapshotID, "", "", "", r.Action, r.Status, r.Reason, r.Error, r.ReplicaID, ""})
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return rows
 }
 
 // csvIDs is the governing stanzas joined by "+", or the deciding one.

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/smithy-go"
 
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
@@ -33,13 +36,13 @@ func fakeAccount(t *testing.T) (map[string]*ec2fake.Fake, *configstore.Memory) {
 	return fakes, store
 }
 
-// runJob and runCheck take the account's sources as a dependency, so the
-// whole command runs here on fakes.
+// runJob takes the account's sources from the factory and runCheck takes
+// them as a dependency, so the whole command runs here on fakes.
 func TestRunJobOnFakes(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	var stdout bytes.Buffer
-	g := &globalOptions{stdout: &stdout}
-	err := runJob(t.Context(), g, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
+	f := fakeFactory(&stdout, accounttest.Sources(fakes, store))
+	err := runJob(t.Context(), f, &runOptions{print: printFlags{json: true}, now: "2026-11-25T12:00:00Z", unsafeNow: true}, snapshotUseCase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func TestRunJobOnFakes(t *testing.T) {
 		t.Errorf("eu-west-1: %d created, %d snapshots; want 2", got, len(fakes["eu-west-1"].Snapshots()))
 	}
 
-	err = runJob(t.Context(), g, &runOptions{regions: []string{"eu-west-3"}}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
+	err = runJob(t.Context(), f, &runOptions{regions: []string{"eu-west-3"}}, snapshotUseCase)
 	var usage *UsageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--region") {
 		t.Errorf("unknown region: got %v, want a usage error naming --region", err)
@@ -67,8 +70,8 @@ func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 	const nextYear = "2027-11-25T12:00:00Z"
 	for _, job := range []useCase{snapshotUseCase, cleanUseCase, replicateUseCase} {
 		fakes, store := fakeAccount(t)
-		g := &globalOptions{stdout: &bytes.Buffer{}}
-		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job, accounttest.Sources(fakes, store), nil)
+		g := fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store))
+		err := runJob(t.Context(), g, &runOptions{now: nextYear}, job)
 		var usage *UsageError
 		if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--unsafe-now") {
 			t.Errorf("%s --now: got %v, want a usage error naming --unsafe-now", job, err)
@@ -79,13 +82,12 @@ func TestNowOnlyPreviewsUnlessUnsafe(t *testing.T) {
 			}
 		}
 		for _, o := range []*runOptions{{now: nextYear, dryRun: true}, {now: nextYear, unsafeNow: true}} {
-			if err := runJob(t.Context(), g, o, job, accounttest.Sources(fakes, store), nil); err != nil {
+			if err := runJob(t.Context(), g, o, job); err != nil {
 				t.Errorf("%s %+v: %v, want it accepted", job, *o, err)
 			}
 		}
 	}
-	if err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{now: nextYear}, planUseCase,
-		accounttest.Sources(fakeAccount(t)), nil); err != nil {
+	if err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakeAccount(t))), &runOptions{now: nextYear}, planUseCase); err != nil {
 		t.Errorf("plan --now: %v, want it accepted", err)
 	}
 }
@@ -126,9 +128,18 @@ func TestPrintReportProblemOnce(t *testing.T) {
 func TestPartialErrorNamesWhatFailed(t *testing.T) {
 	fakes, store := fakeAccount(t)
 	fakes["us-west-2"].Fail(ec2fake.OpDescribeInstances, 100, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "boom"})
-	err := runJob(t.Context(), &globalOptions{stdout: &bytes.Buffer{}}, &runOptions{}, snapshotUseCase, accounttest.Sources(fakes, store), nil)
+	err := runJob(t.Context(), fakeFactory(&bytes.Buffer{}, accounttest.Sources(fakes, store)), &runOptions{}, snapshotUseCase)
 	want := "partial failure: 1 stanza rejected by EC2"
 	if !errors.Is(err, snapper.ErrPartial) || ExitCode(err) != ExitPartial || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}
+}
+
+// fakeFactory is the factory of a command run on fakes: its sources are
+// src, its output goes to stdout, and it counts no AWS calls.
+func fakeFactory(stdout io.Writer, src account.Sources) *factory {
+	f := newFactory(&globalOptions{}, newIOStreams(strings.NewReader(""), stdout, io.Discard), nil)
+	f.calls = nil
+	f.sources = func(context.Context) (account.Sources, error) { return src, nil }
+	return f
 }

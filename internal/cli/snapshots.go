@@ -28,7 +28,7 @@ type listing struct {
 	Regions []snapper.ListedRegion `json:"regions"`
 }
 
-func newSnapshotsCommand(g *globalOptions) *cobra.Command {
+func newSnapshotsCommand(f *factory) *cobra.Command {
 	o := &snapshotsOptions{}
 	cmd := &cobra.Command{
 		Use:   "snapshots",
@@ -48,7 +48,7 @@ changes nothing. --instance, --volume and --stanza narrow the list;
   ebs-snapper snapshots --jq '.regions[].snapshots[] | select(.clean == "delete") | .snapshot_id'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSnapshots(cmd.Context(), g, o)
+			return runSnapshots(cmd.Context(), f, o)
 		},
 	}
 	o.addFlags(cmd, false)
@@ -57,7 +57,7 @@ changes nothing. --instance, --volume and --stanza narrow the list;
 	return cmd
 }
 
-func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) error {
+func runSnapshots(ctx context.Context, f *factory, o *snapshotsOptions) error {
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 	if err != nil {
 		return err
 	}
-	src, err := awsSources(ctx, g, nil)
+	src, err := f.sources(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runSnapshots(ctx context.Context, g *globalOptions, o *snapshotsOptions) er
 	}
 	out := listing{Account: env.Account, Now: now.UTC(),
 		Regions: snapper.New(env.Regions, env.Policy, snapper.Options{Now: now, Scope: scope}).List(ctx, o.latest)}
-	err = o.print.emit(ctx, g.stdout, format, out, func(w io.Writer) error { return writeListing(w, out, g.width()) },
+	err = o.print.emit(ctx, f.io.out, format, out, func(w io.Writer) error { return writeListing(w, out, f.io.width()) },
 		func(w io.Writer) error { return writeListingCSV(w, out) })
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +21,7 @@ const ParamReservedConcurrency = "ReservedConcurrency"
 var ErrConcurrencyQuota = errors.New("the account's Lambda concurrency quota is too small for the stack's reserved concurrency")
 
 // checkConcurrency asks Lambda GetAccountSettings how much concurrency is
-// unreserved and fails with ErrConcurrencyQuota when the stack's
+// unreserved and fails with a *ConcurrencyQuotaError when the stack's
 // reservation (value, per worker, and 1 per fan-out and for the report
 // function when report is true) would leave less than Lambda keeps
 // unreserved. An answer it cannot get (an emulator
@@ -46,8 +45,8 @@ func checkConcurrency(ctx context.Context, api LambdaAPI, value string, report b
 		want, singles = want+1, "3 fan-outs and the report function"
 	}
 	if unreserved-want < keep {
-		return fmt.Errorf("%w: %s reserves %d (3 workers × %d, %s × 1) of the %d unreserved in %s, leaving less than the %d Lambda keeps unreserved (quota %d); deploy with --parameter %s=0 (or a smaller value), or ask AWS Support to raise the quota",
-			ErrConcurrencyQuota, ParamReservedConcurrency, want, n, singles, unreserved, region, keep, limit, ParamReservedConcurrency)
+		return &ConcurrencyQuotaError{Parameter: ParamReservedConcurrency, Want: want, PerWorker: n, Singles: singles,
+			Unreserved: unreserved, Region: region, Keep: keep, Limit: limit}
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ type Options struct {
 	Out, Progress io.Writer
 }
 
-// CheckParameters validates --parameter names against the template's,
+// CheckParameters validates parameter names against the template's,
 // keeps deploy's own parameters out of the operator's hands, and checks
 // each value against the template's constraints (Parameter.Check) and
 // each schedule expression (CheckSchedule).
@@ -96,11 +96,11 @@ func CheckParameters(params map[string]string) error {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		switch {
 		case k == ParamBucket || k == ParamKey:
-			return fmt.Errorf("--parameter %s: deploy sets it (the code bucket and key); use --zip for other code", k)
+			return &ParameterError{Name: k, Value: params[k], Err: ErrReservedParameter}
 		case k == ParamArchitecture:
-			return fmt.Errorf("--parameter %s: use --arch", k)
+			return &ParameterError{Name: k, Value: params[k], Err: ErrArchParameter}
 		case !slices.Contains(names, k):
-			return fmt.Errorf("--parameter %s: the template has no such parameter; it has %s", k, strings.Join(names, ", "))
+			return &ParameterError{Name: k, Value: params[k], Err: fmt.Errorf("%w; it has %s", ErrUnknownParameter, strings.Join(names, ", "))}
 		}
 	}
 	for _, p := range Parameters() {
@@ -113,7 +113,7 @@ func CheckParameters(params map[string]string) error {
 	for _, k := range scheduleParams {
 		if v, ok := params[k]; ok {
 			if err := CheckSchedule(v); err != nil {
-				return fmt.Errorf("--parameter %s=%s: %w", k, v, err)
+				return &ParameterError{Name: k, Value: v, Err: err}
 			}
 		}
 	}
@@ -223,7 +223,7 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			return err
 		}
 		if etag == "" {
-			return fmt.Errorf("-m/--no_upload: there is no code at s3://%s/%s to deploy; deploy once without -m", bucket, key)
+			return &NoCodeError{Bucket: bucket, Key: key}
 		}
 	}
 

@@ -87,10 +87,12 @@ func TestCheckParameters(t *testing.T) {
 		"LambdaMemory":    "no such parameter",
 		ParamBucket:       "deploy sets it",
 		ParamKey:          "deploy sets it",
-		ParamArchitecture: "use --arch",
+		ParamArchitecture: "from the architecture",
 	} {
-		if err := CheckParameters(map[string]string{k: "x"}); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), k) {
-			t.Errorf("--parameter %s: %v, want an error naming it and saying %q", k, err, want)
+		err := CheckParameters(map[string]string{k: "x"})
+		var pe *ParameterError
+		if !errors.As(err, &pe) || pe.Name != k || !pe.NameProblem() || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "--") {
+			t.Errorf("parameter %s: %v, want a *ParameterError naming it, saying %q and no command-line flag", k, err, want)
 		}
 	}
 }
@@ -165,7 +167,7 @@ func TestCheckSchedule(t *testing.T) {
 		}
 	}
 	err := CheckParameters(map[string]string{"CleanScheduleExpression": "rate(6 hour)"})
-	if err == nil || !strings.Contains(err.Error(), "--parameter CleanScheduleExpression=rate(6 hour): ") {
+	if err == nil || !strings.Contains(err.Error(), "parameter CleanScheduleExpression=rate(6 hour): ") {
 		t.Errorf("CheckParameters with a bad schedule: %v", err)
 	}
 }
@@ -264,7 +266,7 @@ func TestApplyStackStatuses(t *testing.T) {
 		{status: cfntypes.StackStatusUpdateComplete, want: stackUnchanged, updates: 1},
 		// A failed update rolled back: the stack takes updates again.
 		{status: cfntypes.StackStatusUpdateRollbackComplete, want: stackUnchanged, updates: 1},
-		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (ebs-snapper deploy --delete"},
+		{status: cfntypes.StackStatusRollbackComplete, wantErr: "delete it (deploy.Delete, or aws cloudformation delete-stack"},
 		{status: cfntypes.StackStatusUpdateInProgress, wantErr: "is busy"},
 		{status: cfntypes.StackStatusUpdateRollbackFailed, wantErr: "continue-update-rollback"},
 		{status: cfntypes.StackStatusUpdateComplete, updateErr: errors.New("boom"), wantErr: "boom", updates: 1},

@@ -26,7 +26,8 @@ import (
 func installModule(ctx context.Context, opts PackageOptions, garch string) (Code, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and there is no Go toolchain to build %s@%s for Lambda: pass --zip (the release's ebs-snapper_%s_lambda_%s.zip)", garch, modulePath, opts.Build.Module, opts.Build.Module, opts.Arch)
+		return Code{}, &NoPackageError{GOARCH: garch, Why: fmt.Sprintf("there is no Go toolchain to build %s@%s for Lambda", modulePath, opts.Build.Module),
+			Zip: fmt.Sprintf("the release's ebs-snapper_%s_lambda_%s.zip", opts.Build.Module, opts.Arch)}
 	}
 	modcache, err := exec.CommandContext(ctx, goTool, "env", "GOMODCACHE").Output()
 	if err != nil {

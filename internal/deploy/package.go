@@ -114,14 +114,14 @@ func pack(ctx context.Context, opts PackageOptions) (Code, error) {
 	if opts.ZipPath != "" {
 		b, err := os.ReadFile(opts.ZipPath)
 		if err != nil {
-			return Code{}, fmt.Errorf("read --zip: %w", err)
+			return Code{}, &ZipError{Path: opts.ZipPath, Read: true, Err: err}
 		}
 		if err := checkZip(b); err != nil {
-			return Code{}, fmt.Errorf("--zip %s: %w", opts.ZipPath, err)
+			return Code{}, &ZipError{Path: opts.ZipPath, Err: err}
 		}
 		sums, err := verifySums(opts.ZipPath, b)
 		if err != nil {
-			return Code{}, fmt.Errorf("--zip %s: %w", opts.ZipPath, err)
+			return Code{}, &ZipError{Path: opts.ZipPath, Err: err}
 		}
 		source := opts.ZipPath
 		if sums != "" {
@@ -177,11 +177,13 @@ func cgoSetting() string {
 func build(ctx context.Context, opts PackageOptions, garch string) (Code, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and there is no Go toolchain to build one: pass --zip (the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda)", garch, opts.Arch)
+		return Code{}, &NoPackageError{GOARCH: garch, Why: "there is no Go toolchain to build one",
+			Zip: fmt.Sprintf("the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda", opts.Arch)}
 	}
 	src, err := sourceDir()
 	if err != nil {
-		return Code{}, fmt.Errorf("the running binary is not a static linux/%s build and %v: run deploy from the ebs-snapper source tree, or pass --zip (the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda)", garch, err, opts.Arch)
+		return Code{}, &NoPackageError{GOARCH: garch, Why: err.Error(), Else: "run deploy from the ebs-snapper source tree",
+			Zip: fmt.Sprintf("the release's ebs-snapper_<version>_lambda_%s.zip, or make lambda", opts.Arch)}
 	}
 	dir, err := os.MkdirTemp("", "ebs-snapper-build-")
 	if err != nil {

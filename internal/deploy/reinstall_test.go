@@ -181,7 +181,7 @@ func TestCheckConcurrency(t *testing.T) {
 	}{
 		{name: "default quota", value: "20", limit: 1000, unreserved: 1000, asked: 1},
 		{name: "new account", value: "20", limit: 10, unreserved: 10, asked: 1,
-			want: "ReservedConcurrency reserves 63 (3 workers × 20, 3 fan-outs × 1) of the 10 unreserved in eu-west-1, leaving less than the 10 Lambda keeps unreserved (quota 10); deploy with --parameter ReservedConcurrency=0"},
+			want: "ReservedConcurrency reserves 63 (3 workers × 20, 3 fan-outs × 1) of the 10 unreserved in eu-west-1, leaving less than the 10 Lambda keeps unreserved (quota 10)"},
 		{name: "others reserved most", value: "20", limit: 1000, unreserved: 150, asked: 1, want: "of the 150 unreserved"},
 		{name: "with the report function", value: "20", report: true, limit: 10, unreserved: 10, asked: 1,
 			want: "reserves 64 (3 workers × 20, 3 fan-outs and the report function × 1)"},

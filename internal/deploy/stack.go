@@ -73,11 +73,11 @@ func updatable(s *cfntypes.Stack) error {
 	name, status := aws.ToString(s.StackName), s.StackStatus
 	switch {
 	case status == cfntypes.StackStatusRollbackComplete || status == cfntypes.StackStatusRollbackFailed || status == cfntypes.StackStatusCreateFailed:
-		return fmt.Errorf("stack %s is %s: its creation failed and CloudFormation cannot update it; delete it (ebs-snapper deploy --delete, or aws cloudformation delete-stack --stack-name %s) and deploy again; the reason is in its events (aws cloudformation describe-stack-events --stack-name %s)", name, status, name, name)
+		return &StackStateError{Stack: name, Status: string(status), CreateFailed: true}
 	case status == cfntypes.StackStatusUpdateRollbackFailed:
 		return fmt.Errorf("stack %s is %s: finish the rollback first (aws cloudformation continue-update-rollback --stack-name %s), then deploy again", name, status, name)
 	case status == cfntypes.StackStatusDeleteFailed:
-		return fmt.Errorf("stack %s is %s: delete it again (ebs-snapper deploy --delete) and deploy", name, status)
+		return &StackStateError{Stack: name, Status: string(status)}
 	case strings.HasSuffix(string(status), "_IN_PROGRESS"):
 		return fmt.Errorf("stack %s is busy (%s): wait until it finishes, then deploy again", name, status)
 	}

@@ -16,6 +16,7 @@ package deploy
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -129,7 +130,7 @@ func Parameters() []Parameter {
 // rather than CloudFormation refusing it halfway.
 func (p Parameter) Check(v string) error {
 	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
-		return fmt.Errorf("--parameter %s=%s: want %s", p.Name, v, strings.Join(p.AllowedValues, " or "))
+		return &ParameterError{Name: p.Name, Value: v, Err: fmt.Errorf("want %s", strings.Join(p.AllowedValues, " or "))}
 	}
 	if p.AllowedPattern != "" {
 		re, err := regexp.Compile("^(?:" + p.AllowedPattern + ")$")
@@ -142,16 +143,16 @@ func (p Parameter) Check(v string) error {
 			if want == "" {
 				want = "a value matching " + p.AllowedPattern
 			}
-			return fmt.Errorf("--parameter %s=%s: want %s", p.Name, v, want)
+			return &ParameterError{Name: p.Name, Value: v, Err: fmt.Errorf("want %s", want)}
 		}
 	}
 	if p.Type == "Number" {
 		n, err := strconv.ParseFloat(v, 64)
 		switch {
 		case err != nil:
-			return fmt.Errorf("--parameter %s=%s: want a number", p.Name, v)
+			return &ParameterError{Name: p.Name, Value: v, Err: errors.New("want a number")}
 		case p.MinValue != nil && n < *p.MinValue, p.MaxValue != nil && n > *p.MaxValue:
-			return fmt.Errorf("--parameter %s=%s: want %s to %s", p.Name, v, bound(p.MinValue), bound(p.MaxValue))
+			return &ParameterError{Name: p.Name, Value: v, Err: fmt.Errorf("want %s to %s", bound(p.MinValue), bound(p.MaxValue))}
 		}
 	}
 	return nil

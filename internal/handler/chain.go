@@ -29,17 +29,23 @@ const leaseWithoutDeadline = 15 * time.Minute
 // and a region of the queue's pipeline. A fan-out's is {"region": "<r>"},
 // hop 0, for the hub's own account (as the original wrote it, so that
 // either version's workers read either version's messages), and
-// {"account": "<12 digits>", "region": "<r>"} for another account. A
+// {"account": "<12 digits>", "ous": [<its OU path>], "region": "<r>"}
+// for another account (or the hub's own in an organisation run). A
 // continuation's adds the hop number, the chain it continues (the request
 // id of the chain's first invocation) and the lease holder handing the
 // cell over (the request id of the hop that sent it). No plan travels: the
 // next hop plans again, and planning is idempotent. (docs/lambda.md)
 type regionMessage struct {
+	Region string `json:"region"`
+	// Account is the cell's account in an organisation run; "" (or the
+	// function's own account) is the hub's own account.
 	Account string `json:"account,omitempty"`
-	Region  string `json:"region"`
-	Hop     int    `json:"hop,omitempty"`
-	Chain   string `json:"chain,omitempty"`
-	From    string `json:"from,omitempty"`
+	// OUs is the account's OU path, root's child first, whose stanzas
+	// govern it too (account.Scopes).
+	OUs   []string `json:"ous,omitempty"`
+	Hop   int      `json:"hop,omitempty"`
+	Chain string   `json:"chain,omitempty"`
+	From  string   `json:"from,omitempty"`
 }
 
 // remaining is what one hop's run left for the next: actions it never
@@ -63,21 +69,6 @@ func (r remaining) String() string {
 // left. A snapshot or clean worker's is engine(job); a replication
 // worker's would be its own.
 type regionRun func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error)
-
-// accountOf is the account of msg's cell: the hub's own when it names
-// none.
-func (h *Handler) accountOf(msg regionMessage) string { return cmp.Or(msg.Account, h.cfg.Account) }
-
-// leaseKey is the lease of msg's cell: lease.Key(pipeline, region) for the
-// hub's own account, as the CLI takes it there, and
-// lease.Key(pipeline, account/region) for another account, so that one
-// worker per pipeline and cell runs at a time.
-func (h *Handler) leaseKey(pipeline string, msg regionMessage) string {
-	if msg.Account == "" || msg.Account == h.cfg.Account {
-		return lease.Key(pipeline, msg.Region)
-	}
-	return lease.Key(pipeline, msg.Account+"/"+msg.Region)
-}
 
 // checkChain fails unless the configuration lets a worker chain: its own
 // queue to send continuations to, and the leases.
@@ -107,8 +98,8 @@ func (h *Handler) checkChain() error {
 func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage, stop <-chan struct{}, run regionRun) error {
 	me := requestID(ctx)
 	chain := cmp.Or(msg.Chain, me)
-	attrs := []any{"account", h.accountOf(msg), "region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
-	key := h.leaseKey(pipeline, msg)
+	attrs := []any{"account", cmp.Or(msg.Account, h.cfg.Account), "region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
+	key := lease.CellKey(h.otherAccount(msg.Account), pipeline, msg.Region)
 	err := h.cfg.Leases.Acquire(ctx, lease.Lease{Key: key, Holder: me, Chain: chain, Expires: leaseExpiry(ctx)}, msg.From, time.Now())
 	if errors.Is(err, lease.ErrHeld) {
 		slog.InfoContext(ctx, "region busy: another worker holds its lease and does the work", append(attrs, "lease", err.Error())...)
@@ -128,7 +119,7 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 		slog.ErrorContext(ctx, "chain ended at the hop limit with work left; the next scheduled run resumes it",
 			append(attrs, "max_hops", h.cfg.MaxHops, "left", left.String())...)
 	default:
-		next := regionMessage{Account: msg.Account, Region: msg.Region, Hop: msg.Hop + 1, Chain: chain, From: me}
+		next := regionMessage{Region: msg.Region, Account: msg.Account, OUs: msg.OUs, Hop: msg.Hop + 1, Chain: chain, From: me}
 		body, _ := json.Marshal(next) // strings and an int always marshal
 		if pubErr = h.send(ctx, msg, string(body)); pubErr != nil {
 			slog.ErrorContext(ctx, "continuation not published: the chain ends here; the next scheduled run resumes it",

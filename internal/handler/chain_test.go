@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func TestWorkerFinishesThroughContinuations(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := regionMessage{Region: "us-west-2", Hop: hops + 1, Chain: "req-hop-0", From: id}
-				if next != want {
+				if !reflect.DeepEqual(next, want) {
 					t.Errorf("continuation %+v, want %+v", next, want)
 				}
 			}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
-	"github.com/ebs-snapper/ebs-snapper/internal/awsclient"
-	"github.com/ebs-snapper/ebs-snapper/internal/lease"
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
 )
 
@@ -62,6 +60,18 @@ const (
 	// ReportPrefixEnv optionally starts the report handler's keys
 	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
 	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
+	// AccountsEnv is the stack's ProtectedAccounts (fan-outs): empty for
+	// the hub alone, "organization", or OU, root and account ids
+	// separated by commas; the fan-out lists their accounts at every run
+	// (account.AWS.Protected).
+	AccountsEnv = "EBS_SNAPPER_ACCOUNTS"
+	// SpokeRoleEnv names the spoke role (its name, with its path if it
+	// has one) that the workers assume in the organisation's accounts
+	// for the cells of other accounts than the function's.
+	SpokeRoleEnv = "EBS_SNAPPER_SPOKE_ROLE"
+	// ExternalIDEnv optionally holds the external id the spoke roles'
+	// trust policy requires (spokes outside an organisation).
+	ExternalIDEnv = "EBS_SNAPPER_EXTERNAL_ID"
 	// LambdaLogLevelEnv is the application log level Lambda sets from the
 	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
 	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
@@ -149,22 +159,38 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
-	cfg.Calls = &awsclient.Calls{}
-	awsCfg, err := awsclient.Load(ctx, "", cfg.Calls)
+	// Wired as the CLI's factory wires its commands: one connection
+	// (account.Connect), the adapters built from it.
+	cfg.Calls = &account.Calls{}
+	conn, err := account.Connect(ctx, account.Settings{Calls: cfg.Calls})
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = account.FromAWSWith(awsCfg, table, account.Pacing{Rates: rates})
-	cfg.SQS, cfg.Events = sdkClients(awsCfg)
+	cfg.Sources = conn.Sources(table, account.Pacing{Rates: rates})
+	cfg.SQS, cfg.Events = sdkClients(conn.Config())
 	if t := getenv(LeaseTableEnv); t != "" {
-		cfg.Leases = lease.FromConfig(awsCfg, t)
+		cfg.Leases = conn.Leases(t)
 	}
 	cfg.Metrics = stdout
 	if cfg.Account, err = cfg.Sources.Identify(ctx); err != nil {
 		return nil, err
 	}
 	if cfg.Name == Report {
-		cfg.Objects = awsclient.BucketFromConfig(awsCfg, bucket, cfg.Account)
+		cfg.Objects = conn.Bucket(bucket, cfg.Account)
+	}
+	if v := getenv(AccountsEnv); v != "" {
+		scope := strings.Split(v, ",")
+		for _, key := range scope {
+			if err := account.CheckKey(key); err != nil && !strings.HasPrefix(key, "r-") {
+				return nil, fmt.Errorf("%s=%q: %v (or a root id, r-…)", AccountsEnv, v, err)
+			}
+		}
+		cfg.Accounts = func(ctx context.Context) ([]account.OrgAccount, error) { return conn.Protected(ctx, scope) }
+	}
+	hub := conn.Hub(table, account.Pacing{Rates: rates}, cfg.Account, nil)
+	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
+	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
+		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})
 	}
 	return New(cfg)
 }

@@ -29,7 +29,13 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		slog.WarnContext(ctx, "event is not a scheduled event; fanning out anyway", "error", err)
 	}
 	slog.InfoContext(ctx, "fan-out", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
-	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
+	req := account.Request{Account: h.cfg.Account}
+	if h.cfg.Accounts != nil {
+		// An organisation deployment: the organisation's stanzas count
+		// (for the replication rule too).
+		req.Scopes = account.Scopes(nil)
+	}
+	env, err := account.Load(ctx, h.cfg.Sources, req)
 	if err != nil {
 		// No heartbeat: the pipeline's alarm treats its absence as a breach.
 		return fmt.Errorf("%s: %w", h.cfg.Name, err)
@@ -39,8 +45,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	if h.cfg.Name == FanoutSnapshot {
 		errs = append(errs, h.syncReplicationRule(ctx, env))
 	}
-	if len(env.Policy.Stanzas) == 0 {
-		// The workers would find nothing to do in any region. With stanzas
+	if len(env.Policy.Stanzas) == 0 && h.cfg.Accounts == nil {
+		// The workers would find nothing to do in any region (an
+		// organisation's OUs and accounts may have stanzas of their own:
+		// its cells go out anyway). With stanzas
 		// stored but none valid, no backup is taken: that fails the
 		// invocation (the run's verdict), so that the alarm fires.
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account, "invalid", len(env.Invalid))
@@ -55,10 +63,17 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	accounts, err := h.otherAccounts(ctx, env.Account)
 	errs = append(errs, err)
+	// In an organisation deployment the hub's own cells name the hub, so
+	// that the organisation's stanzas govern it as they govern the others
+	// (a message naming its account is an organisation run).
+	hub := account.OrgAccount{}
+	if h.cfg.Accounts != nil {
+		hub.ID = env.Account
+	}
 	var cells []regionMessage
-	for _, a := range append([]string{""}, accounts...) {
+	for _, a := range append([]account.OrgAccount{hub}, accounts...) {
 		for _, region := range regions {
-			cells = append(cells, regionMessage{Account: a, Region: region})
+			cells = append(cells, regionMessage{Account: a.ID, OUs: a.OUs, Region: region})
 		}
 	}
 	bodies := make([]string, len(cells))
@@ -152,10 +167,12 @@ func cellBody(c regionMessage) string {
 	return string(b)
 }
 
-// otherAccounts lists the accounts besides the hub's (hub) that the
-// fan-out sends cells for (Config.Accounts); none without it. An error
-// listing them fails the invocation, after the hub's own cells are sent.
-func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]string, error) {
+// otherAccounts lists the ACTIVE accounts besides the hub's (hub) that
+// the fan-out sends cells for (Config.Accounts), each once; none without
+// it. A suspended or closing account is logged and left out: it answers
+// no call. An error listing them fails the invocation, after the hub's
+// own cells are sent.
+func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgAccount, error) {
 	if h.cfg.Accounts == nil {
 		return nil, nil
 	}
@@ -163,9 +180,13 @@ func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("list the accounts to fan out to: %w", err)
 	}
-	var out []string
+	var out []account.OrgAccount
 	for _, a := range all {
-		if a != hub && !slices.Contains(out, a) {
+		switch {
+		case a.ID == hub || slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
+		case a.Status != "" && !a.Active():
+			slog.InfoContext(ctx, "account skipped: "+(&account.CellError{Account: a.ID, Cause: account.Suspended}).Error(), "account", a.ID, "status", a.Status)
+		default:
 			out = append(out, a)
 		}
 	}

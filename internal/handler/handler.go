@@ -58,6 +58,11 @@ type Config struct {
 	// Account is the account id whose stanzas to read; "" asks
 	// Sources.Identify at every invocation.
 	Account string
+	// Spoke resolves a worker message's other account to its Sources
+	// through the spoke role (account.ForAccount); nil serves the
+	// function's own account only, and a cell naming another fails with
+	// ErrNoSpokeAccess.
+	Spoke SpokeFunc
 	// QueueURL is the SQS queue of the pipeline's cells: a fan-out sends
 	// one message per (account, region) to it, and a worker, which Lambda
 	// feeds from it, sends its continuations to it (required for both).
@@ -66,14 +71,10 @@ type Config struct {
 	// for fan-outs and workers).
 	SQS SQSAPI
 	// Accounts, when set, lists the accounts a fan-out sends cells for
-	// besides the hub's own (the organization's, or a list); nil sends the
-	// hub's own cells only.
-	Accounts func(ctx context.Context) ([]string, error)
-	// SourcesFor returns the Sources of another account than the hub's
-	// (its spoke role assumed); nil means this stack works on the hub's
-	// own account only, and a cell naming another fails with
-	// ErrNoSpokeAccess.
-	SourcesFor func(ctx context.Context, account string) (account.Sources, error)
+	// (the organization's, or a list), each with its status and OU path:
+	// an organisation deployment. nil sends the hub's own cells only, as
+	// a single-account stack.
+	Accounts func(ctx context.Context) ([]account.OrgAccount, error)
 	// Leases hold one worker per pipeline and region at a time (required
 	// for workers).
 	Leases lease.Store

@@ -9,13 +9,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/ebs-snapper/ebs-snapper/internal/account"
 )
 
 // ErrNoSpokeAccess is matched (errors.Is) by the error of a cell naming
 // another account than the hub's when the stack was given no way to reach
-// other accounts (Config.SourcesFor).
+// other accounts (Config.Spoke).
 var ErrNoSpokeAccess = errors.New("this stack works on its own account only: it has no spoke role to assume in another")
 
 // fromSQS reports whether an event record came from SQS (its eventSource
@@ -94,21 +92,4 @@ func isAccountID(s string) bool {
 		}
 	}
 	return true
-}
-
-// sourcesOf returns the Sources of msg's cell: the hub's for the hub's own
-// account, else Config.SourcesFor's (the account's spoke role), or an
-// error wrapping ErrNoSpokeAccess without it.
-func (h *Handler) sourcesOf(ctx context.Context, msg regionMessage) (account.Sources, error) {
-	if msg.Account == "" || msg.Account == h.cfg.Account {
-		return h.cfg.Sources, nil
-	}
-	if h.cfg.SourcesFor == nil {
-		return account.Sources{}, fmt.Errorf("account %s: %w (deploy the hub with the spokes: docs/organizations.md)", msg.Account, ErrNoSpokeAccess)
-	}
-	src, err := h.cfg.SourcesFor(ctx, msg.Account)
-	if err != nil {
-		return account.Sources{}, fmt.Errorf("account %s: %w", msg.Account, err)
-	}
-	return src, nil
 }

@@ -105,7 +105,7 @@ func TestSQSWorkerReportsOnlyTheFailedCells(t *testing.T) {
 	}
 }
 
-// A cell of another account runs on the Sources that Config.SourcesFor
+// A cell of another account runs on the Sources that Config.Spoke
 // gives for it, and its
 // figures carry its account.
 func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
@@ -119,7 +119,7 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	var metrics lockedBuffer
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID, Metrics: &metrics,
-		SourcesFor: func(_ context.Context, id string) (account.Sources, error) {
+		Spoke: func(_ context.Context, id, _ string) (account.Sources, error) {
 			asked = append(asked, id)
 			if id != "222222222222" {
 				return account.Sources{}, errors.New("no spoke role")
@@ -141,20 +141,23 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 		t.Errorf("EMF lines lack the spoke's account, or name the hub's:\n%s", metrics.String())
 	}
 	if !slices.Equal(asked, []string{"222222222222", "333333333333"}) {
-		t.Errorf("SourcesFor asked for %v", asked)
+		t.Errorf("Spoke asked for %v", asked)
 	}
 }
 
-// The fan-out sends one cell per account and region, ten to a call: the
-// hub's own as the original's {"region": ...}, the others' with their
-// account; a cell SQS refuses fails the invocation and no other cell.
+// The fan-out of an organisation deployment sends one cell per ACTIVE
+// account and region, ten to a call, each naming its account (the hub's
+// too, so that the organisation's stanzas govern it) and OU path; a
+// suspended account gets none; a cell SQS refuses fails the invocation
+// and no other cell.
 func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, dailyStanza)
 	captureLogs(t)
-	q := &recordingSQS{fail: func(body string) bool { return strings.Contains(body, `"444444444444","region":"us-west-2"`) }}
-	accounts := []string{"222222222222", "123456789012", "333333333333", "444444444444", "222222222222"}
+	q := &recordingSQS{fail: func(body string) bool { return strings.Contains(body, `"region":"us-west-2","account":"444444444444"`) }}
+	accounts := []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "123456789012"}, {ID: "333333333333"},
+		{ID: "444444444444"}, {ID: "222222222222"}, {ID: "555555555555", Status: "SUSPENDED"}}
 	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
-		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]string, error) { return accounts, nil }})
+		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]account.OrgAccount, error) { return accounts, nil }})
 	err := h.Invoke(invokeCtx(t, "req-fan", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
 	if err == nil || !strings.Contains(err.Error(), "send the cell of 444444444444 in us-west-2") {
 		t.Errorf("error %v, want the refused cell named", err)
@@ -166,7 +169,8 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	if want := (4*regions + 9) / 10; q.calls != want {
 		t.Errorf("%d SendMessageBatch calls, want %d", q.calls, want)
 	}
-	for _, want := range []string{Message("us-west-2"), `{"account":"333333333333","region":"us-west-2"}`} {
+	for _, want := range []string{`{"region":"us-west-2","account":"123456789012"}`, `{"region":"us-west-2","account":"333333333333"}`,
+		`{"region":"us-west-2","account":"222222222222","ous":["ou-ab12-cdef3456"]}`} {
 		if !slices.Contains(q.messages, want) {
 			t.Errorf("cells %v lack %s", q.messages, want)
 		}

@@ -141,13 +141,14 @@ var workerUseCases = map[string]useCase{
 func (h *Handler) engine(uc useCase) regionRun {
 	return func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error) {
 		region := msg.Region
-		src, err := h.sourcesOf(ctx, msg)
+		src, req, err := h.cell(ctx, uc.name, msg)
 		if err != nil {
-			return remaining{}, fmt.Errorf("%s in %s: %w", uc.name, region, err)
+			return remaining{}, err
 		}
-		env, err := account.Load(ctx, src, account.Request{Account: h.accountOf(msg), Regions: []string{region}})
+		req.Regions = []string{region}
+		env, err := account.Load(ctx, src, req)
 		if err != nil {
-			return remaining{}, fmt.Errorf("%s in %s: %w", uc.name, region, err)
+			return remaining{}, fmt.Errorf("%s in %s of account %s: %w", uc.name, region, req.Account, err)
 		}
 		if len(env.Policy.Stanzas) == 0 {
 			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)

@@ -13,6 +13,13 @@ only as far as ebs-snapper and its tests use them:
   with IncludeDisabled=true, in state "disabled".
 - Recycle Bin: CreateRule, ListRules and GetRule for EBS_SNAPSHOT rules,
   per region, cleared by /moto-api/reset.
+- AssumeRole into a member account of a moto organisation (one that
+  Organizations CreateAccount made) behaves as AWS does: the role must
+  exist in that account (CreateAccount makes OrganizationAccountAccessRole
+  there, as AWS does), an external id its trust policy requires must be
+  given, and a closed (SUSPENDED) account refuses; each refusal is STS's
+  AccessDenied. moto lets any role of any account be assumed; other
+  accounts (222222222222 of the deploy tests) keep that.
 - Service-managed StackSets: ListStackInstances names each instance's
   organizational unit, and DeleteStackInstances by DeploymentTargets
   deletes the units' instances.
@@ -159,6 +166,40 @@ def _rbin(environ, start_response, region):
         return _json(start_response, "200 OK", rule)
     return _json(start_response, "400 Bad Request", {"__type": "ValidationException", "message": "not modelled: " + method + " " + path})
 
+
+# AssumeRole into organisation members (see the docstring).
+from moto.iam.models import iam_backends as _iam_backends
+from moto.organizations.models import organizations_backends as _org_backends
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
+
+_assume = STSBackend.assume_role
+
+
+def _denied(msg):
+    return STSClientError("AccessDenied", msg)
+
+
+def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+    m = re.search(r":iam::([0-9]{12}):role/(?:.*/)?([^/]+)$", role_arn)
+    member = m and _org_backends.master_accounts.get(m.group(1))
+    if member:
+        account_id, name = m.group(1), m.group(2)
+        org = _org_backends[member[0]][member[1]]
+        if any(a.id == account_id and a.status != "ACTIVE" for a in org.accounts):
+            raise _denied(f"account {account_id} is suspended")
+        roles = [r for r in _iam_backends[account_id]["global"].roles.values() if r.name == name]
+        if not roles:
+            raise _denied(f"User is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
+        trust = json.loads(roles[0].assume_role_policy_document or "{}")
+        for st in trust.get("Statement", []):
+            want = st.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+            if want is not None and want != external_id:
+                raise _denied(f"User is not authorized to perform: sts:AssumeRole on resource: {role_arn} (external id)")
+    return _assume(self, region_name, role_session_name, role_arn, policy, duration, external_id)
+
+
+STSBackend.assume_role = assume_role
 
 _call = moto.server.DomainDispatcherApplication.__call__
 
