@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -42,7 +43,7 @@ func (a OrgAccount) Active() bool { return a.Status == string(orgtypes.AccountSt
 // (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html).
 // A unit that is not in the organisation is an error naming it.
 func OrgAccounts(ctx context.Context, cfg aws.Config, units []string) ([]OrgAccount, error) {
-	api := organizations.NewFromConfig(cfg)
+	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
 	var roots []string
 	p := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
 	for p.HasMorePages() {
@@ -69,8 +70,25 @@ func OrgAccounts(ctx context.Context, cfg aws.Config, units []string) ([]OrgAcco
 	return slices.CompactFunc(w.out, func(a, b OrgAccount) bool { return a.ID == b.ID }), nil
 }
 
+// OrganizationsAPI lists the Organizations operations OrgAccounts and
+// OrgPath call: *organizations.Client implements it.
+type OrganizationsAPI interface {
+	ListRoots(ctx context.Context, in *organizations.ListRootsInput, optFns ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
+	ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error)
+	ListOrganizationalUnitsForParent(ctx context.Context, in *organizations.ListOrganizationalUnitsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
+	ListParents(ctx context.Context, in *organizations.ListParentsInput, optFns ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
+}
+
+var _ OrganizationsAPI = (*organizations.Client)(nil)
+
+// OrganizationsIAMActions returns, sorted, the IAM actions of
+// OrganizationsAPI, so that the fan-outs' IAM lists follow the code.
+func OrganizationsIAMActions() []string {
+	return IAMActions("organizations", reflect.TypeFor[OrganizationsAPI]())
+}
+
 type walker struct {
-	api  *organizations.Client
+	api  OrganizationsAPI
 	want []string
 	seen map[string]bool
 	out  []OrgAccount
@@ -117,7 +135,7 @@ var ErrNoOrganization = errors.New("the account is in no organisation")
 // from the tree; nil when the account sits under the root.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html
 func OrgPath(ctx context.Context, cfg aws.Config, account string) ([]string, error) {
-	api := organizations.NewFromConfig(cfg)
+	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
 	var path []string
 	child := account
 	for range 6 { // OUs nest at most five deep under a root.

@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +28,13 @@ func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Con
 	out := cfg.Copy()
 	out.Credentials = aws.NewCredentialsCache(prov)
 	return out
+}
+
+// SpokeIAMActions returns the IAM actions AssumeRole's credentials
+// provider calls ("sts:AssumeRole"), so that the workers' IAM lists
+// follow the code.
+func SpokeIAMActions() []string {
+	return IAMActions("sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]())
 }
 
 // Refused says whether err is AWS refusing the caller: AccessDenied from
