@@ -17,21 +17,27 @@ func TestHubRolesAreTheHubAccountsOnly(t *testing.T) {
 	}
 	hub := "111111111111"
 	for _, tc := range []struct {
-		name    string
-		outputs []cfntypes.Output
-		want    string // the roles, or the error's text
+		name      string
+		outputs   []cfntypes.Output
+		operators []string
+		want      string // the roles, or the error's text
 	}{
 		{"workers and report", []cfntypes.Output{
 			out("WorkerRoleArns", "arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B"),
 			out("ReportRoleArn", "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C"), out("LeaseTable", "t"),
-		}, "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B,arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A"},
-		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")},
+		}, nil, "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B,arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A"},
+		{"an operator of the hub", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/w")},
+			[]string{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Backup_0a1b"},
+			"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Backup_0a1b,arn:aws:iam::111111111111:role/w"},
+		{"an operator of another account", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/w")},
+			[]string{"arn:aws:iam::999999999999:role/admin"}, `role "arn:aws:iam::999999999999:role/admin" is not a role of the hub account 111111111111`},
+		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")}, nil,
 			`role "arn:aws:iam::999999999999:role/b" is not a role of the hub account 111111111111`},
-		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, "is not a role of the hub account"},
-		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, "has no WorkerRoleArns output"},
+		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, nil, "is not a role of the hub account"},
+		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, nil, "has no WorkerRoleArns output"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			roles, err := hubRoles(&cfntypes.Stack{StackName: aws.String("ebs-snapper-" + hub), Outputs: tc.outputs}, hub)
+			roles, err := hubRoles(&cfntypes.Stack{StackName: aws.String("ebs-snapper-" + hub), Outputs: tc.outputs}, hub, tc.operators)
 			got := strings.Join(roles, ",")
 			if err != nil {
 				got = err.Error()
@@ -56,6 +62,8 @@ func TestSpokesCheckNamesTheFlag(t *testing.T) {
 		{Spokes{Accounts: []string{"22222222222"}}, `--accounts "22222222222": not a 12-digit account id`},
 		{Spokes{Accounts: []string{"222222222222"}, RoleName: "a/b"}, `--spoke-role-name "a/b"`},
 		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "x"}, "--external-id: 1 characters"},
+		{Spokes{Operators: []string{"arn:aws:iam::111111111111:role/ops"}}, "--spoke-trust applies to the spokes"},
+		{Spokes{Accounts: []string{"222222222222"}, Operators: []string{"arn:aws:iam::111111111111:user/ops"}}, `--spoke-trust "arn:aws:iam::111111111111:user/ops": not an IAM role ARN`},
 	} {
 		err := tc.s.Check()
 		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
