@@ -67,6 +67,11 @@ func TestDeployBinaryInstallsSpokesInAccounts(t *testing.T) {
 	zipPath := codeZip(t, "#!/bin/sh\n")
 	const a2, a3 = "222222222222", "333333333333"
 
+	// A queue starting more workers than they may run is refused first.
+	if _, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--allow-version-mismatch", "--zip", zipPath,
+		"--parameter", "WorkerMaxConcurrency=50"); code == 0 || !strings.Contains(stderr, "WorkerMaxConcurrency=50 is more than ReservedConcurrency=20") {
+		t.Errorf("deploy with WorkerMaxConcurrency above ReservedConcurrency: exit %d, stderr:\n%s", code, stderr)
+	}
 	// Outside an organization the external id is required.
 	_, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--allow-version-mismatch", "--zip", zipPath, "--accounts", a2)
 	if code == 0 || !strings.Contains(stderr, "--external-id") {

@@ -71,3 +71,25 @@ func TestSpokesCheckNamesTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// A queue that may start more invocations than its worker may run is
+// refused before the stack changes; 0 reserved concurrency reserves
+// nothing and limits nothing.
+func TestQueueConcurrencyWithinTheReservation(t *testing.T) {
+	for _, tc := range []struct {
+		reserved, most string
+		want           string
+	}{
+		{"20", "20", ""},
+		{"20", "10", ""},
+		{"0", "500", ""},
+		{"20", "50", "WorkerMaxConcurrency=50 is more than ReservedConcurrency=20"},
+	} {
+		err := checkQueueConcurrency(func(k string) string {
+			return map[string]string{ParamReservedConcurrency: tc.reserved, ParamWorkerMaxConcurrency: tc.most}[k]
+		})
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("reserved %s, most %s: %v, want %q", tc.reserved, tc.most, err, tc.want)
+		}
+	}
+}
