@@ -378,7 +378,9 @@ func deleteSpokes(ctx context.Context, c Clients, opts Options) error {
 	return nil
 }
 
-// sameParameters reports whether the set's parameters are want's.
+// sameParameters reports whether the set's parameters are want's. A NoEcho
+// parameter (ExternalId) comes back masked, so a set with an external id
+// is always updated: one role per account, and never a stale id kept.
 func sameParameters(have []cfntypes.Parameter, want map[string]string) bool {
 	got := map[string]string{}
 	for _, p := range have {
