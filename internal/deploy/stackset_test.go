@@ -1,10 +1,12 @@
 package deploy
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
@@ -91,5 +93,44 @@ func TestQueueConcurrencyWithinTheReservation(t *testing.T) {
 		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("reserved %s, most %s: %v, want %q", tc.reserved, tc.most, err, tc.want)
 		}
+	}
+}
+
+// fakeOperations is a StackSetAPI whose one operation ends in status with
+// results; every other call is unused here.
+type fakeOperations struct {
+	StackSetAPI
+	status  cfntypes.StackSetOperationStatus
+	results []cfntypes.StackSetOperationResultSummary
+}
+
+func (f fakeOperations) DescribeStackSetOperation(context.Context, *cfn.DescribeStackSetOperationInput, ...func(*cfn.Options)) (*cfn.DescribeStackSetOperationOutput, error) {
+	return &cfn.DescribeStackSetOperationOutput{StackSetOperation: &cfntypes.StackSetOperation{Action: cfntypes.StackSetOperationActionCreate, Status: f.status}}, nil
+}
+
+func (f fakeOperations) ListStackSetOperationResults(context.Context, *cfn.ListStackSetOperationResultsInput, ...func(*cfn.Options)) (*cfn.ListStackSetOperationResultsOutput, error) {
+	return &cfn.ListStackSetOperationResultsOutput{Summaries: f.results}, nil
+}
+
+// A StackSet operation that failed is an error naming each failed account
+// with CloudFormation's reason; one that succeeded within the tolerance
+// still prints the accounts it could not reach, so none goes unnoticed.
+func TestStackSetOperationFailuresNameTheAccounts(t *testing.T) {
+	results := []cfntypes.StackSetOperationResultSummary{
+		{Account: aws.String("222222222222"), Region: aws.String("eu-west-1"), Status: cfntypes.StackSetOperationResultStatusSucceeded},
+		{Account: aws.String("333333333333"), Region: aws.String("eu-west-1"), Status: cfntypes.StackSetOperationResultStatusFailed,
+			StatusReason: aws.String("Account 333333333333 should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'.")},
+	}
+	var progress strings.Builder
+	err := waitOperation(context.Background(), fakeOperations{status: cfntypes.StackSetOperationStatusFailed, results: results}, SpokeStackSet, "op-1", cfntypes.CallAsSelf, &progress)
+	if err == nil || !strings.Contains(err.Error(), "account 333333333333 in eu-west-1: FAILED: Account 333333333333 should have") || strings.Contains(err.Error(), "222222222222") {
+		t.Errorf("failed operation: %v, want the failed account alone with its reason", err)
+	}
+	progress.Reset()
+	if err := waitOperation(context.Background(), fakeOperations{status: cfntypes.StackSetOperationStatusSucceeded, results: results}, SpokeStackSet, "op-2", cfntypes.CallAsSelf, &progress); err != nil {
+		t.Errorf("succeeded operation: %v", err)
+	}
+	if !strings.Contains(progress.String(), "account 333333333333 in eu-west-1: FAILED") {
+		t.Errorf("progress lacks the account the operation could not reach:\n%s", progress.String())
 	}
 }
