@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -11,6 +12,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 )
+
+// OrganizationsAPI is the part of the Organizations client that
+// OrgAccounts and OrgPath call, with the SDK's signatures:
+// *organizations.Client implements it, and OrganizationsIAMActions
+// derives the IAM actions from it.
+type OrganizationsAPI interface {
+	ListRoots(ctx context.Context, in *organizations.ListRootsInput, optFns ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
+	ListOrganizationalUnitsForParent(ctx context.Context, in *organizations.ListOrganizationalUnitsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
+	ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error)
+	ListParents(ctx context.Context, in *organizations.ListParentsInput, optFns ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
+}
+
+// OrganizationsIAMActions returns, sorted, the IAM actions of
+// OrganizationsAPI: what a role that lists the organisation must grant.
+func OrganizationsIAMActions() []string {
+	return IAMActions("organizations", reflect.TypeFor[OrganizationsAPI]())
+}
 
 // OrgAccount is one member account of an organisation, as Organizations
 // lists it.
@@ -42,7 +60,7 @@ func (a OrgAccount) Active() bool { return a.Status == string(orgtypes.AccountSt
 // (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html).
 // A unit that is not in the organisation is an error naming it.
 func OrgAccounts(ctx context.Context, cfg aws.Config, units []string) ([]OrgAccount, error) {
-	api := organizations.NewFromConfig(cfg)
+	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
 	var roots []string
 	p := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
 	for p.HasMorePages() {
@@ -70,7 +88,7 @@ func OrgAccounts(ctx context.Context, cfg aws.Config, units []string) ([]OrgAcco
 }
 
 type walker struct {
-	api  *organizations.Client
+	api  OrganizationsAPI
 	want []string
 	seen map[string]bool
 	out  []OrgAccount
@@ -117,7 +135,7 @@ var ErrNoOrganization = errors.New("the account is in no organisation")
 // from the tree; nil when the account sits under the root.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html
 func OrgPath(ctx context.Context, cfg aws.Config, account string) ([]string, error) {
-	api := organizations.NewFromConfig(cfg)
+	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
 	var path []string
 	child := account
 	for range 6 { // OUs nest at most five deep under a root.

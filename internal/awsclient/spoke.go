@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,17 @@ import (
 	"github.com/aws/smithy-go"
 )
 
+// AssumeRoleAPI is the STS call AssumeRole makes, with the SDK's
+// signature (stscreds.AssumeRoleAPIClient); AssumeRoleIAMActions derives
+// the IAM action from it.
+type AssumeRoleAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// AssumeRoleIAMActions returns the IAM action of AssumeRoleAPI
+// ("sts:AssumeRole"): what a role that acts in the spokes must grant.
+func AssumeRoleIAMActions() []string { return IAMActions("sts", reflect.TypeFor[AssumeRoleAPI]()) }
+
 // AssumeRole returns cfg acting as roleARN: credentials from STS
 // AssumeRole with sessionName (and externalID when not empty), called once
 // and kept in an aws.CredentialsCache until shortly before they expire, so
@@ -18,7 +30,8 @@ import (
 // by the first request, or by CheckCredentials.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Config {
-	prov := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
+	var api AssumeRoleAPI = sts.NewFromConfig(cfg)
+	prov := stscreds.NewAssumeRoleProvider(api, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = sessionName
 		if externalID != "" {
 			o.ExternalID = aws.String(externalID)

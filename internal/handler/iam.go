@@ -16,27 +16,36 @@ import "slices"
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
 	// rule switched on or off.
-	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage"},
-	FanoutClean:    {"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage"},
+	// An organisation deployment's fan-outs list its accounts at every
+	// run (account.AWS.Protected: the tree from the root, or a listed
+	// account's parents).
+	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage",
+		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
+	FanoutClean: {"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage",
+		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
 	// It also asks each region whether the account owns a snapshot there.
-	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage"},
+	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage",
+		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
 	// Inventory, then snapshots tagged in the creating call, locked when a
-	// stanza says "lock"; the lease; a continuation on its own topic. No
-	// delete.
+	// stanza says "lock"; the lease; a continuation on its own queue. No
+	// delete. Every worker assumes the spoke role for another account's
+	// cell (account.ForAccount).
 	Snapshot: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:LockSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage",
+		"sts:AssumeRole"},
 	// Inventory including what protects snapshots (AMIs, locks, launch
 	// templates) and the Recycle Bin's rules, then deletes and archives.
 	// No create.
 	Clean: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sqs:SendMessage"},
+		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sqs:SendMessage", "sts:AssumeRole"},
 	// Copies tagged in the copying call, and replicas retired.
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage",
+		"sts:AssumeRole"},
 	// The stanzas, the report's inventory (the listings snapshot uses, what
 	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
 	// and its objects written to the report bucket. No lease: it changes no

@@ -167,7 +167,8 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 // action no adapter calls, fails here.
 func TestCallsAreTheAdaptersActions(t *testing.T) {
 	var adapters, listed []string
-	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions()} {
+	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions(),
+		awsclient.OrganizationsIAMActions(), awsclient.AssumeRoleIAMActions()} {
 		adapters = append(adapters, a...)
 	}
 	for _, name := range Names() {
