@@ -19,14 +19,16 @@ import (
 )
 
 // spokeRole returns the spoke role as account sees it, through the
-// credentials of AssumeRole into that account (moto acts in the role's
-// account), or nil when the account has no such role.
+// credentials of AssumeRole into that account's
+// OrganizationAccountAccessRole (moto acts in the role's account; in an
+// organisation member the patched moto needs the role to exist, and
+// CreateAccount made that one), or nil when the account has no such role.
 func spokeRole(t *testing.T, srv *motoserver.Server, account string) *iam.GetRoleOutput {
 	t.Helper()
 	ctx := motoserver.Context(t)
 	cfg := srv.Config(t)
 	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: aws.String("arn:aws:iam::" + account + ":role/ebs-snapper-spoke"), RoleSessionName: aws.String("spoke-test"),
+		RoleArn: aws.String("arn:aws:iam::" + account + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("spoke-test"),
 	})
 	if err != nil {
 		t.Fatal(err)
