@@ -12,17 +12,6 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// AssumeRoleAPI is the STS call AssumeRole makes, with the SDK's
-// signature (stscreds.AssumeRoleAPIClient); AssumeRoleIAMActions derives
-// the IAM action from it.
-type AssumeRoleAPI interface {
-	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
-}
-
-// AssumeRoleIAMActions returns the IAM action of AssumeRoleAPI
-// ("sts:AssumeRole"): what a role that acts in the spokes must grant.
-func AssumeRoleIAMActions() []string { return IAMActions("sts", reflect.TypeFor[AssumeRoleAPI]()) }
-
 // AssumeRole returns cfg acting as roleARN: credentials from STS
 // AssumeRole with sessionName (and externalID when not empty), called once
 // and kept in an aws.CredentialsCache until shortly before they expire, so
@@ -30,8 +19,7 @@ func AssumeRoleIAMActions() []string { return IAMActions("sts", reflect.TypeFor[
 // by the first request, or by CheckCredentials.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Config {
-	var api AssumeRoleAPI = sts.NewFromConfig(cfg)
-	prov := stscreds.NewAssumeRoleProvider(api, roleARN, func(o *stscreds.AssumeRoleOptions) {
+	prov := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = sessionName
 		if externalID != "" {
 			o.ExternalID = aws.String(externalID)
@@ -40,6 +28,13 @@ func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Con
 	out := cfg.Copy()
 	out.Credentials = aws.NewCredentialsCache(prov)
 	return out
+}
+
+// SpokeIAMActions returns the IAM actions AssumeRole's credentials
+// provider calls ("sts:AssumeRole"), so that the workers' IAM lists
+// follow the code.
+func SpokeIAMActions() []string {
+	return IAMActions("sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]())
 }
 
 // Refused says whether err is AWS refusing the caller: AccessDenied from

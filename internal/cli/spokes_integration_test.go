@@ -20,9 +20,8 @@ import (
 
 // spokeRole returns the spoke role as account sees it, through the
 // credentials of AssumeRole into that account's
-// OrganizationAccountAccessRole (moto acts in the role's account; in an
-// organisation member the patched moto needs the role to exist, and
-// CreateAccount made that one), or nil when the account has no such role.
+// OrganizationAccountAccessRole (moto acts in the role's account), or nil
+// when the account has no such role.
 func spokeRole(t *testing.T, srv *motoserver.Server, account string) *iam.GetRoleOutput {
 	t.Helper()
 	ctx := motoserver.Context(t)
@@ -173,6 +172,14 @@ func TestDeployBinaryInstallsSpokesInAnOrganizationalUnit(t *testing.T) {
 		members = append(members, id)
 	}
 	unit := aws.ToString(ou.OrganizationalUnit.Id)
+	// The hub's run across the unit before the spokes exist: every member
+	// refuses the role.
+	plan := func() (string, string, int) {
+		return runBinary(t, srv, "", "plan", "--all-accounts", "--ou", unit, "--region", deployRegion, "--table-region", deployRegion, "--json")
+	}
+	if stdout, stderr, code := plan(); code == 0 || !strings.Contains(stdout, "deploy the spokes' StackSet to account") {
+		t.Errorf("plan across the unit without spokes: exit %d, want the role refused\n%s\n%s", code, stdout, stderr)
+	}
 	deployStep(t, srv, []string{
 		"spokes: role ebs-snapper-spoke in organizational units " + unit + " (new accounts there get it automatically)",
 		"stack set ebs-snapper-spoke (" + deployRegion + "): created, SERVICE_MANAGED",
@@ -186,6 +193,10 @@ func TestDeployBinaryInstallsSpokesInAnOrganizationalUnit(t *testing.T) {
 		if doc := strings.ReplaceAll(trust(t, r), " ", ""); !strings.Contains(doc, `"aws:PrincipalOrgID":"`+aws.ToString(o.Organization.Id)+`"`) {
 			t.Errorf("member %s: spoke trust policy lacks the organization %s:\n%s", a, aws.ToString(o.Organization.Id), doc)
 		}
+	}
+	// The spoke role the StackSet made is the one the hub's runs assume.
+	if stdout, stderr, code := plan(); code != 0 || strings.Contains(stdout, "refused") {
+		t.Errorf("plan across the unit with the spokes: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	deployStep(t, srv, []string{
 		"spokes: removed from organizational units " + unit,

@@ -325,18 +325,17 @@ func removeInstances(ctx context.Context, api StackSetAPI, set spokeSet, region 
 // set: no spoke role is left in any account. A missing set is no error.
 func deleteSpokes(ctx context.Context, c Clients, opts Options) error {
 	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
-	_, _, management, err := organization(ctx, c.Organizations)
-	if err != nil {
-		return err
-	}
 	set := spokeSet{callAs: cfntypes.CallAsSelf}
 	current, err := describeStackSet(ctx, c.StackSets, SpokeStackSet, set.callAs)
-	if err == nil && current == nil && callAs(opts.Account, management) == cfntypes.CallAsDelegatedAdmin {
-		set.callAs = cfntypes.CallAsDelegatedAdmin
-		current, err = describeStackSet(ctx, c.StackSets, SpokeStackSet, set.callAs)
-	}
 	if err != nil {
 		return err
+	}
+	if current == nil {
+		// A set made from a delegated administrator is seen only as one;
+		// an account that is none is refused, and so has no such set.
+		if d, err := describeStackSet(ctx, c.StackSets, SpokeStackSet, cfntypes.CallAsDelegatedAdmin); err == nil && d != nil {
+			current, set.callAs = d, cfntypes.CallAsDelegatedAdmin
+		}
 	}
 	if current == nil {
 		say("stack set %s (%s): none", SpokeStackSet, opts.Region)

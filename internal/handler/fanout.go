@@ -56,6 +56,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	h.limitRegions(ctx, env)
 	regions := env.Regions.Names()
+	// The other accounts' cells go to every region in scope: the probe
+	// below asks the hub's own account only, and a spoke's worker finds
+	// nothing to do where it has no snapshot.
+	all := regions
 	if h.cfg.Name == FanoutReplication {
 		var err error
 		regions, err = regionsWithSnapshots(ctx, env)
@@ -71,8 +75,12 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		hub.ID = env.Account
 	}
 	var cells []regionMessage
-	for _, a := range append([]account.OrgAccount{hub}, accounts...) {
-		for _, region := range regions {
+	for i, a := range append([]account.OrgAccount{hub}, accounts...) {
+		in := all
+		if i == 0 {
+			in = regions
+		}
+		for _, region := range in {
 			cells = append(cells, regionMessage{Account: a.ID, OUs: a.OUs, Region: region})
 		}
 	}

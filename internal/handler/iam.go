@@ -10,30 +10,26 @@ import "slices"
 // it true: the handlers run against moto with every AWS call recorded must
 // call nothing outside their list, and the lists together must be exactly
 // the actions of the adapters' API interfaces (ebs, configstore's read
-// path, lease, SQSAPI, EventsAPI, awsclient.S3API), so a new adapter call
+// path, lease, SQSAPI, EventsAPI, awsclient.S3API, the Organizations
+// listing and the spoke role's AssumeRole), so a new adapter call
 // fails until a handler owns it. The template gives each function a role granting its
 // list and nothing else (internal/deploy's IAM test).
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
 	// rule switched on or off.
-	// An organisation deployment's fan-outs list its accounts at every
-	// run (account.AWS.Protected: the tree from the root, or a listed
-	// account's parents).
-	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage",
-		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
-	FanoutClean: {"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage",
-		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
+	// A hub's fan-out also lists the organisation's accounts in scope
+	// (awsclient.OrganizationsAPI).
+	FanoutSnapshot: append([]string{"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage"}, orgList...),
+	FanoutClean:    append([]string{"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage"}, orgList...),
 	// It also asks each region whether the account owns a snapshot there.
-	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage",
-		"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"},
+	FanoutReplication: append([]string{"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage"}, orgList...),
 	// Inventory, then snapshots tagged in the creating call, locked when a
 	// stanza says "lock"; the lease; a continuation on its own queue. No
-	// delete. Every worker assumes the spoke role for another account's
-	// cell (account.ForAccount).
+	// delete. Every worker of a hub assumes the spoke role of a cell in
+	// another account (sts:AssumeRole).
 	Snapshot: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:LockSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage",
-		"sts:AssumeRole"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage", "sts:AssumeRole"},
 	// Inventory including what protects snapshots (AMIs, locks, launch
 	// templates) and the Recycle Bin's rules, then deletes and archives.
 	// No create.
@@ -44,8 +40,7 @@ var calls = map[string][]string{
 	// Copies tagged in the copying call, and replicas retired.
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage",
-		"sts:AssumeRole"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage", "sts:AssumeRole"},
 	// The stanzas, the report's inventory (the listings snapshot uses, what
 	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
 	// and its objects written to the report bucket. No lease: it changes no
@@ -53,6 +48,10 @@ var calls = map[string][]string{
 	Report: {"dynamodb:Query", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rbin:GetRule", "rbin:ListRules", "s3:PutObject"},
 }
+
+// orgList is what a hub's fan-out calls to list the accounts in scope
+// (awsclient.OrganizationsAPI).
+var orgList = []string{"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"}
 
 // Names returns the handler names, in the order the template declares
 // their functions.

@@ -167,8 +167,7 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 // action no adapter calls, fails here.
 func TestCallsAreTheAdaptersActions(t *testing.T) {
 	var adapters, listed []string
-	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions(),
-		awsclient.OrganizationsIAMActions(), awsclient.AssumeRoleIAMActions()} {
+	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions(), awsclient.OrganizationsIAMActions(), awsclient.SpokeIAMActions()} {
 		adapters = append(adapters, a...)
 	}
 	for _, name := range Names() {

@@ -19,6 +19,7 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
 	"github.com/ebs-snapper/ebs-snapper/internal/account/accounttest"
 	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
 )
 
@@ -206,4 +207,26 @@ func (r *recordingSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBa
 		out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id, MessageId: aws.String("m")})
 	}
 	return out, nil
+}
+
+// The replication fan-out probes the hub's own regions for snapshots, not
+// the other accounts': their cells go to every region in scope, or a
+// spoke's replicas where the hub has no snapshot would never be made.
+func TestReplicationFanoutSendsOtherAccountsEveryRegion(t *testing.T) {
+	fakes, store := fakeWorld(t, 1, replicatingStanza)
+	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-1", VolumeID: "vol-0000", State: inventory.StateCompleted, StartTime: time.Now()}, ec2fake.AccountID)
+	captureLogs(t)
+	q := &recordingSQS{}
+	h := newHandler(t, Config{Name: FanoutReplication, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
+		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]account.OrgAccount, error) {
+			return []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE"}}, nil
+		}})
+	if err := h.Invoke(invokeCtx(t, "req-rep", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(q.messages)
+	want := []string{`{"region":"us-east-1","account":"222222222222"}`, `{"region":"us-west-2","account":"123456789012"}`, `{"region":"us-west-2","account":"222222222222"}`}
+	if !slices.Equal(q.messages, want) {
+		t.Errorf("cells %v, want %v", q.messages, want)
+	}
 }
