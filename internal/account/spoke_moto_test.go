@@ -3,6 +3,8 @@ package account_test
 import (
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,5 +87,56 @@ func TestForAccountMoto(t *testing.T) {
 	}
 	if _, err := account.ForAccount(ctx, hub, alpha, account.Spoke{}); !errors.Is(err, account.ErrNoSpokeRole) {
 		t.Errorf("no role name: %v, want ErrNoSpokeRole", err)
+	}
+}
+
+// TestProtectedMoto: a hub's protected scope resolves through moto's
+// Organizations: "organization" is every account (closed ones with their
+// status), an OU its accounts with their OU path, and a listed account id
+// its path; each account once, sorted.
+func TestProtectedMoto(t *testing.T) {
+	srv := motoserver.Require(t)
+	ctx := motoserver.Context(t)
+	cfg := srv.Config(t)
+	org, err := seeder.Organization(ctx, cfg, []seeder.Member{{Name: "alpha", OU: "prod"}, {Name: "bravo", OU: "prod"}, {Name: "charlie"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha, bravo, charlie := org.Accounts[0], org.Accounts[1], org.Accounts[2]
+	prod := org.OUs["prod"]
+	if err := seeder.CloseAccount(ctx, cfg, charlie); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := account.Connect(ctx, account.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(accts []account.OrgAccount) string {
+		var out []string
+		for _, a := range accts {
+			out = append(out, a.ID+":"+a.Status+":"+strings.Join(a.OUs, "/"))
+		}
+		return strings.Join(out, " ")
+	}
+	sorted := func(s ...string) string { slices.Sort(s); return strings.Join(s, " ") }
+	for _, c := range []struct {
+		scope []string
+		want  string
+	}{
+		{[]string{account.Organization}, sorted(motoserver.AccountID+":ACTIVE:", alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod, charlie+":SUSPENDED:")},
+		{[]string{prod}, sorted(alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod)},
+		{[]string{alpha, prod}, sorted(alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod)},
+		{[]string{bravo}, bravo + "::" + prod},
+	} {
+		got, err := conn.Protected(ctx, c.scope)
+		if err != nil {
+			t.Fatalf("%v: %v", c.scope, err)
+		}
+		if ids(got) != c.want {
+			t.Errorf("Protected(%v) = %s, want %s", c.scope, ids(got), c.want)
+		}
+	}
+	if _, err := conn.Protected(ctx, []string{"ou-zzzz-zzzzzzzz"}); err == nil || !strings.Contains(err.Error(), "ou-zzzz-zzzzzzzz") {
+		t.Errorf("an OU outside the organisation: %v, want an error naming it", err)
 	}
 }

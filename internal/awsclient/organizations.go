@@ -13,6 +13,23 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 )
 
+// OrganizationsAPI is the part of the Organizations client that
+// OrgAccounts and OrgPath call, with the SDK's signatures:
+// *organizations.Client implements it, and OrganizationsIAMActions
+// derives the IAM actions from it.
+type OrganizationsAPI interface {
+	ListRoots(ctx context.Context, in *organizations.ListRootsInput, optFns ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
+	ListOrganizationalUnitsForParent(ctx context.Context, in *organizations.ListOrganizationalUnitsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
+	ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error)
+	ListParents(ctx context.Context, in *organizations.ListParentsInput, optFns ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
+}
+
+// OrganizationsIAMActions returns, sorted, the IAM actions of
+// OrganizationsAPI: what a role that lists the organisation must grant.
+func OrganizationsIAMActions() []string {
+	return IAMActions("organizations", reflect.TypeFor[OrganizationsAPI]())
+}
+
 // OrgAccount is one member account of an organisation, as Organizations
 // lists it.
 type OrgAccount struct {
@@ -68,23 +85,6 @@ func OrgAccounts(ctx context.Context, cfg aws.Config, units []string) ([]OrgAcco
 	}
 	slices.SortFunc(w.out, func(a, b OrgAccount) int { return strings.Compare(a.ID, b.ID) })
 	return slices.CompactFunc(w.out, func(a, b OrgAccount) bool { return a.ID == b.ID }), nil
-}
-
-// OrganizationsAPI lists the Organizations operations OrgAccounts and
-// OrgPath call: *organizations.Client implements it.
-type OrganizationsAPI interface {
-	ListRoots(ctx context.Context, in *organizations.ListRootsInput, optFns ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
-	ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error)
-	ListOrganizationalUnitsForParent(ctx context.Context, in *organizations.ListOrganizationalUnitsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
-	ListParents(ctx context.Context, in *organizations.ListParentsInput, optFns ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
-}
-
-var _ OrganizationsAPI = (*organizations.Client)(nil)
-
-// OrganizationsIAMActions returns, sorted, the IAM actions of
-// OrganizationsAPI, so that the fan-outs' IAM lists follow the code.
-func OrganizationsIAMActions() []string {
-	return IAMActions("organizations", reflect.TypeFor[OrganizationsAPI]())
 }
 
 type walker struct {

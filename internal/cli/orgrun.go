@@ -41,7 +41,8 @@ type accountRun struct {
 }
 
 // orgOutput is what an organisation run of snapshot, clean, replication
-// or plan prints: one part per account, sorted by account id.
+// or plan prints: one part per account, in the order of --account, or
+// by id from Organizations.
 type orgOutput struct {
 	Job      string       `json:"job"`
 	Now      time.Time    `json:"now"`
