@@ -234,3 +234,16 @@ func TestDeployBinaryInstallsSpokesInAnOrganizationalUnit(t *testing.T) {
 		}
 	}
 }
+
+// deploy --print-spoke-template prints the embedded spoke template and
+// makes no call; with a flag of a deployment it is a usage error.
+func TestDeployBinaryPrintsTheSpokeTemplate(t *testing.T) {
+	motoserver.Offline(t)
+	stdout, stderr, code := runBinaryEnv(t, nil, "", "deploy", "--print-spoke-template")
+	if code != 0 || !strings.Contains(stdout, `"SpokeRole"`) || !strings.Contains(stdout, `"HubRolesOnly"`) {
+		t.Errorf("deploy --print-spoke-template: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runBinaryEnv(t, nil, "", "deploy", "--print-spoke-template", "--accounts", "222222222222"); code != 2 || !strings.Contains(stderr, "--print-spoke-template prints the template and exits") {
+		t.Errorf("deploy --print-spoke-template --accounts: exit %d, want 2\n%s", code, stderr)
+	}
+}
