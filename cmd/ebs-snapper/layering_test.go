@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,10 +32,11 @@ const rigRoot = "internal/testrig/"
 
 // isRig reports whether the package at rel (a path inside the module) is
 // test infrastructure: the rig, a test-helper package named like Go's
-// net/http/httptest (internal/account/accounttest), or cmd/seedfleet, the
-// demo's seeder. Only these and _test.go files may import the rig.
+// net/http/httptest, inside the package it helps and named after it
+// (internal/account/accounttest), or cmd/seedfleet, the demo's seeder.
+// Only these and _test.go files may import the rig.
 func isRig(rel string) bool {
-	return strings.HasPrefix(rel+"/", rigRoot) || strings.HasSuffix(rel, "test") || rel == "cmd/seedfleet"
+	return strings.HasPrefix(rel+"/", rigRoot) || path.Base(rel) == path.Base(path.Dir(rel))+"test" || rel == "cmd/seedfleet"
 }
 
 // pureCore lists packages that must not depend, even indirectly, on the
@@ -140,6 +142,27 @@ func TestLayering(t *testing.T) {
 				t.Errorf("%s depends on %s (and maybe more)", pkg, dep)
 				break
 			}
+		}
+	}
+}
+
+// TestIsRig: only the rig, a helper named after the package that holds it
+// and the demo's seeder count as test infrastructure; a product package
+// whose name merely ends in "test" does not.
+func TestIsRig(t *testing.T) {
+	for rel, want := range map[string]bool{
+		"internal/testrig/ec2fake":     true,
+		"internal/testrig":             true,
+		"internal/account/accounttest": true,
+		"internal/report/reporttest":   true,
+		"cmd/seedfleet":                true,
+		"internal/latest":              false,
+		"internal/report/contest":      false,
+		"internal/account":             false,
+		"internal/testrigs":            false,
+	} {
+		if got := isRig(rel); got != want {
+			t.Errorf("isRig(%q) = %v, want %v", rel, got, want)
 		}
 	}
 }

@@ -11,7 +11,8 @@ func TestParseDuration(t *testing.T) {
 		in   string
 		want time.Duration
 	}{
-		// The results verified against pytimeparse 1.1.5 in the reference.
+		// The results as pytimeparse 1.1.5 (the parser of the original, Python
+		// ebs_snapper) gives them; docs/configuration.md, "Durations".
 		{"4 days", 4 * day},
 		{"12 hours", 12 * time.Hour},
 		{"1 day", day},

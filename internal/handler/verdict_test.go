@@ -32,6 +32,17 @@ func TestWorkerVerdict(t *testing.T) {
 		{name: "failed action", base: dailyStanza, fail: func(f *ec2fake.Fake) {
 			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "IncorrectState", Fault: smithy.FaultClient})
 		}, want: "1 action failed"},
+		{name: "unknown outcome", base: dailyStanza, fail: func(f *ec2fake.Fake) {
+			// A create EC2 answers with a server error is sent, so its
+			// outcome is unknown; the listing that would settle it fails.
+			f.Fail(ec2fake.OpCreateSnapshot, 1, &smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer})
+			f.OnCall = func(op string, _ any) error {
+				if op == ec2fake.OpDescribeSnapshots && f.Calls(op) > 1 {
+					return &smithy.GenericAPIError{Code: "AuthFailure", Fault: smithy.FaultClient}
+				}
+				return nil
+			}
+		}, want: "1 action failed or its outcome is unknown"},
 		{name: "region failed", base: dailyStanza, fail: func(f *ec2fake.Fake) {
 			f.Fail(ec2fake.OpDescribeSnapshots, 100, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Fault: smithy.FaultClient})
 		}, want: "every region failed, e.g. us-west-2"},
@@ -74,6 +85,13 @@ func TestFanoutFailsWithoutAValidStanza(t *testing.T) {
 			err := h.Invoke(invokeCtx(t, "req-f", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
 			if err == nil || !strings.Contains(err.Error(), "every stored stanza is invalid") || len(pub.messages) != 0 {
 				t.Errorf("got %v and %d messages, want no message and an error saying every stored stanza is invalid", err, len(pub.messages))
+			}
+			// Nothing stored at all: nothing is asked for, no failure.
+			empty, none := fakeWorld(t, 1, "")
+			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), TopicARN: topicARN, SNS: &recordingSNS{},
+				ReplicationRule: "replication-rule", Events: &fakeRule{}})
+			if err := h.Invoke(invokeCtx(t, "req-g", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
+				t.Errorf("nothing stored: %v, want no error", err)
 			}
 		})
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/retention"
 )
 
-// deleteSnapshots deletes the planned snapshots. A snapshot that is already
-// gone counts as deleted (the adapter maps NotFound to success); one that an
-// AMI uses is skipped and reported.
+// deleteSnapshots deletes the planned snapshots and archives the ones
+// planned for the archive tier. A snapshot that is already gone counts as
+// deleted (the adapter maps NotFound to success); one that an AMI uses is
+// skipped and reported.
 func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options) {
 	n := 0
 	for _, r := range rows {
-		if r.Action == retention.Delete {
+		if r.Action == retention.Delete || r.Action == retention.Archive {
 			n++
 		}
 	}
@@ -43,8 +44,7 @@ func deleteSnapshots(ctx context.Context, ec2 EC2, rows []CleanRow, opts Options
 		r := &rows[i]
 		switch r.Action {
 		case retention.Archive:
-			// Not one of the planned actions: archived unobserved.
-			return nil, func(ctx context.Context) { archiveSnapshot(ctx, ec2, r) }
+			return []*string{&r.Status}, func(ctx context.Context) { archiveSnapshot(ctx, ec2, r) }
 		case retention.Delete:
 			return []*string{&r.Status}, func(ctx context.Context) { del(ctx, r) }
 		}

@@ -49,24 +49,48 @@ func reasonLock(l *inventory.Lock) string {
 // lockSnapshots locks every snapshot the run created whose row asks for a
 // lock (a stanza's "lock"), once the creates, settled ones included, are
 // done. A lock that fails is the row's LockError and counts as a failure:
-// the snapshot exists, without the protection the stanza asked for.
+// the snapshot exists, without the protection the stanza asked for; so does
+// a lock the run stopped before (StopStarting, a cancelled context). The
+// observer hears of each lock as an action planned, started and done.
 func lockSnapshots(ctx context.Context, ec2 EC2, rows []SnapshotRow, opts Options) {
-	// A lock completes its create, which the observer has counted: it
-	// runs unobserved (no statuses).
+	locks := 0
+	for _, r := range rows {
+		if lockDue(r) {
+			locks++
+		}
+	}
+	opts.planned(ec2.Region(), locks)
+	// A lock is an action of its own for the observer (a call in flight);
+	// its outcome is the row's Locked or LockError, not its Status.
+	status := make([]string, len(rows))
 	perform(ctx, opts, ec2.Region(), len(rows), func(i int) ([]*string, func(context.Context)) {
 		r := &rows[i]
-		if r.Lock == nil || r.Status != StatusDone || r.SnapshotID == "" {
+		if !lockDue(*r) {
 			return nil, nil
 		}
-		return nil, func(ctx context.Context) {
+		return []*string{&status[i]}, func(ctx context.Context) {
 			if err := ec2.LockSnapshot(ctx, r.SnapshotID, *r.Lock); err != nil {
-				r.LockError = err.Error()
+				status[i], r.LockError = StatusFailed, err.Error()
 				slog.ErrorContext(ctx, "snapshot lock failed", "region", r.Region, "snapshot_id", r.SnapshotID, "error", err)
 				return
 			}
-			r.Locked = true
+			status[i], r.Locked = StatusDone, true
 			slog.InfoContext(ctx, "snapshot locked", "region", r.Region, "snapshot_id", r.SnapshotID,
 				"mode", r.Lock.Mode, "until", r.Lock.Until.UTC().Format(time.RFC3339))
 		}
 	})
+	// A lock the run stopped before is a failure, not work left: no later
+	// run locks a snapshot it did not create.
+	for i := range rows {
+		if r := &rows[i]; lockDue(*r) && status[i] == "" {
+			r.LockError = "not locked: the run stopped starting work before the lock"
+			slog.ErrorContext(ctx, "snapshot lock not started", "region", r.Region, "snapshot_id", r.SnapshotID)
+		}
+	}
+}
+
+// lockDue reports whether r is a snapshot the run created whose stanza
+// asks for a lock.
+func lockDue(r SnapshotRow) bool {
+	return r.Lock != nil && r.Status == StatusDone && r.SnapshotID != ""
 }

@@ -90,9 +90,11 @@ func (o Options) planned(region string, n int) {
 // is the one place every mutating action passes through, so that the
 // observer hears of each one's start before its call and of its end after
 // it. act(i) returns the statuses of the rows action i decides (one, or a
-// multi-volume set's) and the call that decides them; a nil call skips i.
-// Work that is not a planned action (archiving) returns no statuses: it
-// runs unobserved.
+// multi-volume set's, or a lock's outcome) and the call that decides them;
+// a nil call skips i. Every mutating call of a run (create, multi-volume
+// create, delete, archive, lock, copy, replica delete, and the re-issue of
+// one whose answer was lost) goes through it, each after its count was
+// given to Options.planned.
 func perform(ctx context.Context, o Options, region string, n int, act func(i int) ([]*string, func(context.Context))) {
 	obs := o.observer()
 	forEach(ctx, o.StopStarting, o.Workers, n, func(i int) {

@@ -99,10 +99,14 @@ func settle[R any](ctx context.Context, region string, rows []R, s settlement[R]
 		}
 		slog.InfoContext(ctx, "settled actions whose outcome was unknown with one listing", "region", region,
 			"actions", len(unknown), "re_issued", len(redo))
+		// A re-issue is a call of its own: the observer hears of it as an
+		// action planned, started and done (perform).
 		reached := make([]bool, len(redo))
-		forEach(ctx, opts.StopStarting, opts.Workers, len(redo), func(j int) {
+		opts.planned(region, len(redo))
+		perform(ctx, opts, region, len(redo), func(j int) ([]*string, func(context.Context)) {
 			reached[j] = true
-			s.redo(ctx, &rows[redo[j]])
+			status, _ := s.fields(&rows[redo[j]])
+			return []*string{status}, func(ctx context.Context) { s.redo(ctx, &rows[redo[j]]) }
 		})
 		for j, i := range redo {
 			if status, errText := s.fields(&rows[i]); !reached[j] || *status == StatusNotStarted {
