@@ -35,6 +35,7 @@ type deployOptions struct {
 	orgUnits, accounts []string
 	spokeRoleName      string
 	externalID         string
+	spokeTrust         []string
 	printSpokeTemplate bool
 }
 
@@ -86,8 +87,10 @@ automatic deployment, so an account added to those units later gets the
 role by itself; it needs trusted access for StackSets and, from a
 delegated administrator, that registration (docs/organizations.md). With
 --accounts it is self-managed and needs the StackSet administration and
-execution roles. The role trusts only this stack's worker and report roles,
-from within the hub's organization, or with --external-id outside one. The
+execution roles. The role trusts only this stack's worker and report roles
+(and the roles of this account given with --spoke-trust, for the CLI's runs
+across accounts), from within the hub's organization, or with
+--external-id outside one. The
 lists are what the set should be: a unit or account left out of a later
 deploy --org-units/--accounts loses its spoke (after asking). --delete
 removes the spokes and the StackSet first.`,
@@ -114,6 +117,7 @@ removes the spokes and the StackSet first.`,
 	fl.StringSliceVar(&o.accounts, "accounts", nil, "install the spoke role in these accounts (12-digit ids): a self-managed StackSet")
 	fl.StringVar(&o.spokeRoleName, "spoke-role-name", deploy.DefaultSpokeRoleName, "name of the spoke role in every protected account")
 	fl.StringVar(&o.externalID, "external-id", "", "external id the hub's workers must pass to assume the spoke role (for accounts outside the hub's organization)")
+	fl.StringSliceVar(&o.spokeTrust, "spoke-trust", nil, "ARN of a role of this account that the spokes trust too, for the CLI's runs across accounts (repeatable)")
 	fl.BoolVar(&o.printSpokeTemplate, "print-spoke-template", false, "print the CloudFormation template of the spoke role and exit")
 	fl.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
@@ -131,8 +135,8 @@ func (o *deployOptions) check() (map[string]string, error) {
 		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=… or TableKmsKeyArn=…")
 	}
 	spokes := o.spokes()
-	if (spokes.Set() || o.externalID != "") && (o.delete || o.tableOnly) {
-		return nil, usagef("--org-units, --accounts and --external-id install spokes: not with --delete (which removes them all) or --table-only")
+	if (spokes.Set() || o.externalID != "" || len(o.spokeTrust) > 0) && (o.delete || o.tableOnly) {
+		return nil, usagef("--org-units, --accounts, --external-id and --spoke-trust install spokes: not with --delete (which removes them all) or --table-only")
 	}
 	if o.externalID != "" && !spokes.Set() {
 		return nil, usagef("--external-id applies to the spokes: give --org-units or --accounts too")
@@ -175,7 +179,7 @@ func (o *deployOptions) check() (map[string]string, error) {
 
 // spokes are the spoke flags.
 func (o *deployOptions) spokes() deploy.Spokes {
-	return deploy.Spokes{OrgUnits: o.orgUnits, Accounts: o.accounts, RoleName: o.spokeRoleName, ExternalID: o.externalID}
+	return deploy.Spokes{OrgUnits: o.orgUnits, Accounts: o.accounts, RoleName: o.spokeRoleName, ExternalID: o.externalID, Operators: o.spokeTrust}
 }
 
 // checkPrint refuses --print-template and --print-import-template together
@@ -256,7 +260,8 @@ func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 	confirm := deploy.Confirm(nil)
 	// --table-only creates a table and changes no stack: nothing to
 	// confirm, and a script (cron, CI) runs it as documented, without --yes.
-	if (!o.noStack || o.delete) && !o.tableOnly {
+	// A spokes' change asks too, with -o: it may remove spokes.
+	if (!o.noStack || o.delete || o.spokes().Set()) && !o.tableOnly {
 		if confirm, err = o.confirmer(f.io); err != nil {
 			return err
 		}

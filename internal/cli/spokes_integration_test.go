@@ -67,16 +67,28 @@ func TestDeployBinaryInstallsSpokesInAccounts(t *testing.T) {
 	zipPath := codeZip(t, "#!/bin/sh\n")
 	const a2, a3 = "222222222222", "333333333333"
 
+	// A queue starting more workers than they may run is refused first.
+	if _, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--allow-version-mismatch", "--zip", zipPath,
+		"--parameter", "WorkerMaxConcurrency=50"); code == 0 || !strings.Contains(stderr, "WorkerMaxConcurrency=50 is more than ReservedConcurrency=20") {
+		t.Errorf("deploy with WorkerMaxConcurrency above ReservedConcurrency: exit %d, stderr:\n%s", code, stderr)
+	}
 	// Outside an organization the external id is required.
 	_, stderr, code := runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--allow-version-mismatch", "--zip", zipPath, "--accounts", a2)
 	if code == 0 || !strings.Contains(stderr, "--external-id") {
 		t.Errorf("deploy --accounts without --external-id outside an organization: exit %d, stderr:\n%s", code, stderr)
 	}
+	// An operator's role of another account is never trusted.
+	_, stderr, code = runBinary(t, srv, "", "deploy", "--region", deployRegion, "--yes", "--allow-version-mismatch", "--zip", zipPath, "--accounts", a2,
+		"--external-id", "hub-secret-1", "--spoke-trust", "arn:aws:iam::999999999999:role/admin")
+	if code == 0 || !strings.Contains(stderr, `role "arn:aws:iam::999999999999:role/admin" is not a role of the hub account`) {
+		t.Errorf("deploy --spoke-trust of another account: exit %d, stderr:\n%s", code, stderr)
+	}
+	operator := "arn:aws:iam::" + motoserver.AccountID + ":role/backup/operators"
 	deployStep(t, srv, []string{
-		"spokes: role ebs-snapper-spoke in accounts " + a2 + ", " + a3 + ", trusting 3 roles of the hub " + motoserver.AccountID,
+		"spokes: role ebs-snapper-spoke in accounts " + a2 + ", " + a3 + ", trusting 4 roles of the hub " + motoserver.AccountID,
 		"stack set ebs-snapper-spoke (" + deployRegion + "): created, SELF_MANAGED",
 		"spokes: added to accounts " + a2 + ", " + a3,
-	}, "--allow-version-mismatch", "--zip", zipPath, "--accounts", a2+","+a3, "--external-id", "hub-secret-1")
+	}, "--allow-version-mismatch", "--zip", zipPath, "--accounts", a2+","+a3, "--external-id", "hub-secret-1", "--spoke-trust", operator)
 
 	set, err := d.cfn.DescribeStackSet(ctx, &cfn.DescribeStackSetInput{StackSetName: aws.String("ebs-snapper-spoke")})
 	if err != nil {
@@ -105,7 +117,7 @@ func TestDeployBinaryInstallsSpokesInAccounts(t *testing.T) {
 			t.Fatalf("account %s has no spoke role", a)
 		}
 		doc := trust(t, r)
-		for _, want := range []string{`"sts:ExternalId":"hub-secret-1"`, `"aws:PrincipalAccount":"` + motoserver.AccountID + `"`, arns[0]} {
+		for _, want := range []string{`"sts:ExternalId":"hub-secret-1"`, `"aws:PrincipalAccount":"` + motoserver.AccountID + `"`, arns[0], operator} {
 			if !strings.Contains(strings.ReplaceAll(doc, " ", ""), want) {
 				t.Errorf("account %s: spoke trust policy lacks %s:\n%s", a, want, doc)
 			}
@@ -114,7 +126,7 @@ func TestDeployBinaryInstallsSpokesInAccounts(t *testing.T) {
 
 	// The same command again changes nothing.
 	deployStep(t, srv, []string{"stack set ebs-snapper-spoke (" + deployRegion + "): ", "spokes: accounts " + a2 + ", " + a3 + " already have the role"},
-		"-m", "--accounts", a2+","+a3, "--external-id", "hub-secret-1")
+		"-m", "--accounts", a2+","+a3, "--external-id", "hub-secret-1", "--spoke-trust", operator)
 
 	// One account leaves: its role goes, the other's stays.
 	deployStep(t, srv, []string{"spokes: removed from accounts " + a3}, "-m", "--accounts", a2, "--external-id", "hub-secret-1")

@@ -236,6 +236,20 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		for k, v := range opts.Parameters {
 			set[k] = v
 		}
+		value := func(k string) string {
+			if v, ok := set[k]; ok {
+				return v
+			}
+			for _, s := range []*cfntypes.Stack{stack, prior} {
+				if v, ok := paramOf(s, k); ok {
+					return v
+				}
+			}
+			return defaultOf(k)
+		}
+		if err := checkQueueConcurrency(value); err != nil {
+			return err
+		}
 		if kept := keptParameters(prior, set); len(kept) > 0 {
 			var kv []string
 			for _, k := range kept {
@@ -332,6 +346,14 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 		say("nothing changed: %s in %s is up to date", name, opts.Region)
 	}
 	return nil
+}
+
+// paramOf is stackParameter of a stack that may be nil.
+func paramOf(s *cfntypes.Stack, name string) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	return stackParameter(s, name)
 }
 
 // defaultOf is the template's default of a parameter.

@@ -33,6 +33,10 @@ type Spokes struct {
 	Accounts []string
 	// RoleName is the spoke role's name; "" is DefaultSpokeRoleName.
 	RoleName string
+	// Operators are roles of the hub account (full ARNs, path included)
+	// that the spokes trust besides the stack's own, for the CLI's runs
+	// across accounts (--account, --all-accounts) from the hub.
+	Operators []string
 	// ExternalID, when set, is what the hub's workers pass to AssumeRole
 	// (sts:ExternalId), for accounts outside the hub's organization; unset,
 	// the spoke trusts the hub's roles only from within the hub's
@@ -47,6 +51,7 @@ var (
 	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 	orgUnitID = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	roleName  = regexp.MustCompile(`^[0-9A-Za-z+=,.@_-]{1,64}$`)
+	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[0-9A-Za-z+=,.@_/-]+$`)
 )
 
 // Check checks s without AWS: OrgUnits or Accounts, not both, each well
@@ -67,6 +72,14 @@ func (s Spokes) Check() error {
 	}
 	if s.RoleName != "" && !roleName.MatchString(s.RoleName) {
 		return fmt.Errorf("--spoke-role-name %q: not an IAM role name (1 to 64 letters, digits and +=,.@_-)", s.RoleName)
+	}
+	if len(s.Operators) > 0 && !s.Set() {
+		return errors.New("--spoke-trust applies to the spokes: give --org-units or --accounts too")
+	}
+	for _, a := range s.Operators {
+		if !roleARN.MatchString(a) {
+			return fmt.Errorf("--spoke-trust %q: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", a)
+		}
 	}
 	if s.ExternalID != "" && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224) {
 		return fmt.Errorf("--external-id: %d characters, want 2 to 1224", len(s.ExternalID))
@@ -97,10 +110,11 @@ func (s Spokes) stackParameters() map[string]string {
 	}
 }
 
-// hubRoles returns the ARNs of the hub stack's roles that the spokes trust
-// (its WorkerRoleArns and ReportRoleArn outputs), each checked to be a
-// role of the hub account, so that the spoke never trusts anyone else.
-func hubRoles(stack *cfntypes.Stack, hub string) ([]string, error) {
+// hubRoles returns the ARNs of the hub's roles that the spokes trust: the
+// stack's (its WorkerRoleArns and ReportRoleArn outputs) and operators,
+// each checked to be a role of the hub account, so that the spoke never
+// trusts anyone else.
+func hubRoles(stack *cfntypes.Stack, hub string, operators []string) ([]string, error) {
 	var arns []string
 	for _, o := range stack.Outputs {
 		switch aws.ToString(o.OutputKey) {
@@ -111,13 +125,14 @@ func hubRoles(stack *cfntypes.Stack, hub string) ([]string, error) {
 	if len(arns) == 0 {
 		return nil, fmt.Errorf("stack %s has no WorkerRoleArns output: deploy the hub stack with this version first", aws.ToString(stack.StackName))
 	}
+	arns = append(arns, operators...)
 	for _, a := range arns {
 		if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":iam::"+hub+":role/") {
 			return nil, fmt.Errorf("stack %s: role %q is not a role of the hub account %s", aws.ToString(stack.StackName), a, hub)
 		}
 	}
 	slices.Sort(arns)
-	return arns, nil
+	return slices.Compact(arns), nil
 }
 
 // organization returns the hub's organization id and whether the hub is
@@ -156,7 +171,7 @@ func callAs(hub, management string) cfntypes.CallAs {
 func ensureSpokes(ctx context.Context, c Clients, stack *cfntypes.Stack, opts Options) error {
 	s := opts.Spokes
 	say := func(format string, a ...any) { fmt.Fprintf(opts.Out, format+"\n", a...) }
-	roles, err := hubRoles(stack, opts.Account)
+	roles, err := hubRoles(stack, opts.Account, s.Operators)
 	if err != nil {
 		return err
 	}
@@ -363,7 +378,9 @@ func deleteSpokes(ctx context.Context, c Clients, opts Options) error {
 	return nil
 }
 
-// sameParameters reports whether the set's parameters are want's.
+// sameParameters reports whether the set's parameters are want's. A NoEcho
+// parameter (ExternalId) comes back masked, so a set with an external id
+// is always updated: one role per account, and never a stale id kept.
 func sameParameters(have []cfntypes.Parameter, want map[string]string) bool {
 	got := map[string]string{}
 	for _, p := range have {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -67,8 +66,7 @@ func (h *Handler) sqsWorker(ctx context.Context, records []json.RawMessage, pipe
 // and a continuation's "hop", "chain" and "from".
 func cellMessage(body string) (regionMessage, error) {
 	var msg regionMessage
-	dec := json.NewDecoder(strings.NewReader(body))
-	if err := dec.Decode(&msg); err != nil {
+	if err := json.Unmarshal([]byte(body), &msg); err != nil {
 		return msg, fmt.Errorf(`message %q is not a JSON object with a string "region": %w`, body, err)
 	}
 	switch {
