@@ -88,7 +88,7 @@ func TestFanoutFailsWithoutAValidStanza(t *testing.T) {
 			}
 			// Nothing stored at all: nothing is asked for, no failure.
 			empty, none := fakeWorld(t, 1, "")
-			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), TopicARN: topicARN, SNS: &recordingSNS{},
+			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), QueueURL: queueURL, SQS: &recordingSQS{},
 				ReplicationRule: "replication-rule", Events: &fakeRule{}})
 			if err := h.Invoke(invokeCtx(t, "req-g", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 				t.Errorf("nothing stored: %v, want no error", err)
