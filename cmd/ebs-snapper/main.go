@@ -34,7 +34,7 @@ func main() {
 			slog.Error("lambda init failed", "error", err)
 			os.Exit(1)
 		}
-		lambda.Start(h.Invoke)
+		lambda.Start(h.Handle)
 		return
 	}
 	// Buffered: a second signal must reach the CLI while it handles the

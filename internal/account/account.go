@@ -53,6 +53,10 @@ type Sources struct {
 	// configuration table), which a CLI run that changes snapshots takes
 	// per region, as the workers do. nil takes none (tests on fakes).
 	Leases lease.Store
+	// LeaseAccount is the account part of the lease keys
+	// (lease.CellKey): the cell's account when the Sources act in another
+	// account than the hub's (ForAccount sets it), "" for the hub's own.
+	LeaseAccount string
 }
 
 // FromAWS wires Sources to AWS with cfg (as awsclient.Load returns it):
@@ -99,6 +103,11 @@ type Request struct {
 	// Regions limits the run to these regions, each of which must be
 	// enabled (else ErrRegionNotEnabled); none means every enabled region.
 	Regions []string
+	// Scopes are the wider keys of the hub's table whose stanzas govern
+	// the account too (Scopes: Organization, then its OUs), widest
+	// first; the account's own stanza of an id wins. None (a
+	// single-account run) reads the account's stanzas only.
+	Scopes []string
 }
 
 // Environment is what an engine run needs about the account.
@@ -129,7 +138,7 @@ func Load(ctx context.Context, src Sources, req Request) (*Environment, error) {
 			return nil, err
 		}
 	}
-	loaded, err := configstore.Load(ctx, src.Store, account)
+	loaded, err := loadScoped(ctx, src.Store, account, req.Scopes)
 	if err != nil {
 		return nil, err
 	}

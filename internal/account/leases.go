@@ -38,7 +38,8 @@ func (e *LeaseError) Error() string {
 func (e *LeaseError) Unwrap() error { return e.Err }
 
 // RunLeases are the per-region leases of one run outside Lambda: the
-// same keys (lease.Key(pipeline, region)) the stack's workers take, so
+// same keys (lease.CellKey(src.LeaseAccount, pipeline, region)) the
+// stack's workers take, so
 // that no two runs, CLI or Lambda, work on one pipeline in one region at
 // once. They are renewed until Release.
 type RunLeases struct {
@@ -67,7 +68,7 @@ func TakeLeases(ctx context.Context, src Sources, account, pipeline string, regi
 	l = &RunLeases{store: src.Leases, holder: fmt.Sprintf("cli:%s:%d:%s", host, os.Getpid(), token), chain: token, stop: make(chan struct{})}
 	busy = map[string]error{}
 	for _, region := range regions {
-		key := lease.Key(pipeline, region)
+		key := lease.CellKey(src.LeaseAccount, pipeline, region)
 		err := l.acquire(ctx, key)
 		if errors.Is(err, lease.ErrNoTable) {
 			dir := lockDir(account)

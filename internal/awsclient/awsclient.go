@@ -144,6 +144,14 @@ type Count struct {
 // error-code strings live here.
 var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
+// Counting returns a copy of cfg whose calls c counts too, so that the
+// calls of one account of an organisation run are counted apart.
+func (c *Calls) Counting(cfg aws.Config) aws.Config {
+	out := cfg.Copy()
+	out.APIOptions = append(out.APIOptions, c.register)
+	return out
+}
+
 func (c *Calls) register(stack *middleware.Stack) error {
 	// Finalize after the retry middleware runs once per attempt, so
 	// retries are counted as calls: they spend rate-limit tokens just the

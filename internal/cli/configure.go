@@ -122,7 +122,11 @@ action at a time:
   -d ID              delete the stanza (prints {})
   -c                 sanity-check the stanzas against the account's instances
 
-The account is -a/--aws_account_id, or the credentials' account (STS). The
+The account is -a/--aws_account_id, or the credentials' account (STS). In a
+hub that protects an organisation, -a also takes two reserved keys:
+"organization" (stanzas for every account of an organisation run) and an
+OU id such as ou-ab12-cdef3456 (every account under that OU); an account's
+own stanza of the same id wins (docs/organizations.md). The
 table is --table / EBS_SNAPPER_TABLE (default ebs_snapshot_configuration),
 in -t/--table-region (or --region), else the AWS configuration's region,
 else us-east-1. -l and -c print JSON with --json, --output json or --jq.
@@ -140,12 +144,19 @@ so "configure -c" can gate a deployment pipeline.`,
   ebs-snapper configure -s -a 112233445566 daily_tagged '{"snapshot": {"minimum": 5, "frequency": "1 day", "retention": "5 days"}, "match": {"tag:backup": "daily"}}'
   ebs-snapper configure -s daily_tagged @daily_tagged.json
   ebs-snapper configure -d -a 112233445566 daily_tagged
+  ebs-snapper configure -s -a organization daily_tagged @daily_tagged.json
+  ebs-snapper configure -s -a ou-ab12-cdef3456 daily_tagged @daily_tagged.json
   ebs-snapper configure -l --jq '.[] | select(.valid | not) | .id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			r, err := o.request(args)
 			if err != nil {
 				return err
+			}
+			if o.account != "" {
+				if err := account.CheckKey(o.account); err != nil {
+					return usagef("-a/--aws_account_id: %v", err)
+				}
 			}
 			// Only the check runs the engine, on the account's sources
 			// paced by --rate and --rate-scale as every run's; it

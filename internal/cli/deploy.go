@@ -31,6 +31,12 @@ type deployOptions struct {
 	allowVersionMismatch       bool
 	tableOnly                  bool
 	yes                        bool
+	// The spokes (docs/organizations.md).
+	orgUnits, accounts []string
+	spokeRoleName      string
+	externalID         string
+	spokeTrust         []string
+	printSpokeTemplate bool
 }
 
 func newDeployCommand(f *factory) *cobra.Command {
@@ -70,7 +76,24 @@ later deploy there imports it into the new stack, as after --delete.
 keeps (the table with its stanzas, the log groups) and asking. Deploying
 again afterwards is the same command: deploy imports the retained table
 into the new stack and takes the parameters of the deleted stack (kept by
-CloudFormation for 90 days) under any --parameter given.`,
+CloudFormation for 90 days) under any --parameter given.
+
+--org-units (organizational unit or root ids) or --accounts (account ids)
+make this stack the hub of an organization or of a list of accounts: after
+the stack, deploy installs the spoke role (--print-spoke-template) in each
+through the CloudFormation StackSet ebs-snapper-spoke, in this region (a
+role is global). With --org-units the StackSet is service-managed with
+automatic deployment, so an account added to those units later gets the
+role by itself; it needs trusted access for StackSets and, from a
+delegated administrator, that registration (docs/organizations.md). With
+--accounts it is self-managed and needs the StackSet administration and
+execution roles. The role trusts only this stack's worker and report roles
+(and the roles of this account given with --spoke-trust, for the CLI's runs
+across accounts), from within the hub's organization, or with
+--external-id outside one. The
+lists are what the set should be: a unit or account left out of a later
+deploy --org-units/--accounts loses its spoke (after asking). --delete
+removes the spokes and the StackSet first.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDeploy(cmd.Context(), f, o)
@@ -90,6 +113,12 @@ CloudFormation for 90 days) under any --parameter given.`,
 	fl.BoolVar(&o.delete, "delete", false, "delete the stack and the code bucket (the configuration table and the logs are retained)")
 	fl.BoolVarP(&o.yes, "yes", "y", false, "execute the change set or the deletion without asking (for scripts; without it deploy asks on a terminal and refuses otherwise)")
 	fl.BoolVar(&o.tableOnly, "table-only", false, "create only the configuration table, as the stack would (for the CLI without the stack; a later deploy imports it)")
+	fl.StringSliceVar(&o.orgUnits, "org-units", nil, "install the spoke role in every account of these organizational units (ou-…, or the root r-…), now and later: a service-managed StackSet")
+	fl.StringSliceVar(&o.accounts, "accounts", nil, "install the spoke role in these accounts (12-digit ids): a self-managed StackSet")
+	fl.StringVar(&o.spokeRoleName, "spoke-role-name", deploy.DefaultSpokeRoleName, "name of the spoke role in every protected account")
+	fl.StringVar(&o.externalID, "external-id", "", "external id the hub's workers must pass to assume the spoke role (for accounts outside the hub's organization)")
+	fl.StringSliceVar(&o.spokeTrust, "spoke-trust", nil, "ARN of a role of this account that the spokes trust too, for the CLI's runs across accounts (repeatable)")
+	fl.BoolVar(&o.printSpokeTemplate, "print-spoke-template", false, "print the CloudFormation template of the spoke role and exit")
 	fl.BoolVar(&o.allowVersionMismatch, "allow-version-mismatch", false, "deploy a --zip whose bootstrap is not this binary's version (or whose version cannot be read)")
 	return cmd
 }
@@ -104,6 +133,16 @@ func (o *deployOptions) check() (map[string]string, error) {
 	}
 	if o.tableOnly && (o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || o.allowVersionMismatch) {
 		return nil, usagef("--table-only takes only -a, --region and --parameter CostCenter=… or TableKmsKeyArn=…")
+	}
+	spokes := o.spokes()
+	if (spokes.Set() || o.externalID != "" || len(o.spokeTrust) > 0) && (o.delete || o.tableOnly) {
+		return nil, usagef("--org-units, --accounts, --external-id and --spoke-trust install spokes: not with --delete (which removes them all) or --table-only")
+	}
+	if o.externalID != "" && !spokes.Set() {
+		return nil, usagef("--external-id applies to the spokes: give --org-units or --accounts too")
+	}
+	if err := spokes.Check(); err != nil {
+		return nil, usagef("%v", err)
 	}
 	if o.noBuild && o.zip == "" && !o.noUpload {
 		return nil, usagef("-n/--no_build needs --zip (or -m/--no_upload to keep the code already uploaded)")
@@ -138,16 +177,30 @@ func (o *deployOptions) check() (map[string]string, error) {
 	return params, nil
 }
 
+// spokes are the spoke flags.
+func (o *deployOptions) spokes() deploy.Spokes {
+	return deploy.Spokes{OrgUnits: o.orgUnits, Accounts: o.accounts, RoleName: o.spokeRoleName, ExternalID: o.externalID, Operators: o.spokeTrust}
+}
+
 // checkPrint refuses --print-template and --print-import-template together
 // or with the flags of a deployment, which they would silently ignore.
 func (o *deployOptions) checkPrint() error {
-	if o.printTemplate && o.printImportTemplate {
-		return usagef("--print-template and --print-import-template: give one")
+	n := 0
+	for _, p := range []bool{o.printTemplate, o.printImportTemplate, o.printSpokeTemplate} {
+		if p {
+			n++
+		}
 	}
-	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.tableOnly || o.allowVersionMismatch {
+	if n > 1 {
+		return usagef("--print-template, --print-import-template and --print-spoke-template: give one")
+	}
+	if o.delete || o.noBuild || o.noUpload || o.noStack || o.zip != "" || o.arch != "" || len(o.parameters) > 0 || o.tableOnly || o.allowVersionMismatch || o.spokes().Set() {
 		flag := "--print-template"
 		if o.printImportTemplate {
 			flag = "--print-import-template"
+		}
+		if o.printSpokeTemplate {
+			flag = "--print-spoke-template"
 		}
 		return usagef("%s prints the template and exits: it takes none of --delete, -n, -m, -o, --zip, --arch, --parameter", flag)
 	}
@@ -183,10 +236,14 @@ func (o *deployOptions) confirmer(streams *ioStreams) (deploy.Confirm, error) {
 }
 
 func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
-	if o.printTemplate || o.printImportTemplate {
+	if o.printTemplate || o.printImportTemplate || o.printSpokeTemplate {
 		if err := o.checkPrint(); err != nil {
 			return err
 		}
+	}
+	if o.printSpokeTemplate {
+		_, err := f.io.out.Write(deploy.SpokeTemplate())
+		return err
 	}
 	if o.printTemplate {
 		_, err := f.io.out.Write(deploy.Template())
@@ -203,7 +260,8 @@ func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 	confirm := deploy.Confirm(nil)
 	// --table-only creates a table and changes no stack: nothing to
 	// confirm, and a script (cron, CI) runs it as documented, without --yes.
-	if (!o.noStack || o.delete) && !o.tableOnly {
+	// A spokes' change asks too, with -o: it may remove spokes.
+	if (!o.noStack || o.delete || o.spokes().Set()) && !o.tableOnly {
 		if confirm, err = o.confirmer(f.io); err != nil {
 			return err
 		}
@@ -232,7 +290,7 @@ func runDeploy(ctx context.Context, f *factory, o *deployOptions) error {
 		Account: o.account, Region: region, Arch: o.arch, Parameters: params, ZipPath: o.zip,
 		NoUpload: o.noUpload, NoStack: o.noStack,
 		Build: version.Current(), AllowVersionMismatch: o.allowVersionMismatch,
-		Out: f.io.out, Progress: f.io.errOut, Confirm: confirm,
+		Out: f.io.out, Progress: f.io.errOut, Confirm: confirm, Spokes: o.spokes(),
 	}
 	clients := deploy.NewClients(conn.Config())
 	if o.delete {

@@ -131,9 +131,19 @@ func TestDeployBinaryInstallsUpdatesAndDeletes(t *testing.T) {
 		c := d.function(t, role).Configuration
 		env := c.Environment.Variables
 		if c.Runtime != "provided.al2023" || aws.ToString(c.Handler) != "bootstrap" || aws.ToInt32(c.MemorySize) != memory ||
-			env["EBS_SNAPPER_HANDLER"] != role || env["EBS_SNAPPER_TABLE"] != DefaultTable || !strings.HasPrefix(env["EBS_SNAPPER_TOPIC_ARN"], "arn:aws:sns:"+deployRegion+":") ||
+			env["EBS_SNAPPER_HANDLER"] != role || env["EBS_SNAPPER_TABLE"] != DefaultTable || !strings.Contains(env["EBS_SNAPPER_QUEUE_URL"], "/"+motoserver.AccountID+"/") ||
 			!strings.Contains(aws.ToString(c.Role), ":role/"+deployStack+"-"+roles[role]+"-") {
 			t.Errorf("function %s: runtime %s handler %s memory %d role %s env %v", role, c.Runtime, aws.ToString(c.Handler), aws.ToInt32(c.MemorySize), aws.ToString(c.Role), env)
+		}
+	}
+	// Each worker is fed from its queue, the cells' concurrency bounded.
+	for _, role := range []string{"snapshot", "clean", "replication"} {
+		m, err := d.lambda.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(deployStack + "-" + role)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.EventSourceMappings) != 1 || !strings.Contains(aws.ToString(m.EventSourceMappings[0].EventSourceArn), ":sqs:"+deployRegion+":") {
+			t.Errorf("function %s: event source mappings %+v, want one on its queue", role, m.EventSourceMappings)
 		}
 	}
 	rules, err := d.events.ListRules(ctx, &eventbridge.ListRulesInput{})

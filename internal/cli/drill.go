@@ -30,9 +30,6 @@ seconds it took. A snapshot in state error fails its drill without a volume.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 a drill failed or some action or
 region failed.`,
-		Example: `  ebs-snapper drill --dry-run
-  ebs-snapper drill --region eu-west-1 --volume vol-0123456789abcdef0
-  ebs-snapper drill --output json | jq '.regions[].drills[] | select(.outcome == "failed")'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runJob(cmd.Context(), f, o, drillUseCase)
@@ -40,6 +37,7 @@ region failed.`,
 	}
 	o.addFlags(cmd, true)
 	o.scope.add(cmd)
+	o.orgs.add(cmd)
 	return cmd
 }
 

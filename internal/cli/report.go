@@ -62,6 +62,7 @@ volume is late or missing, or no volume is protected.`,
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&o.html, "html", "", "also write the report as a self-contained HTML page to this file (- for standard output, instead of the text)")
@@ -92,6 +93,12 @@ func runReport(ctx context.Context, f *factory, o *reportOptions) error {
 	}
 	if o.html == "-" && (format != formatText || o.print.output != formatText) {
 		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
+	}
+	if err := o.orgs.check(o.account); err != nil {
+		return err
+	}
+	if o.orgs.multi() {
+		return runOrgReport(ctx, f, o, format, report.Options{Now: now, Grace: grace})
 	}
 	src, err := f.sources(ctx)
 	if err != nil {

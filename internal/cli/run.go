@@ -33,6 +33,8 @@ type runOptions struct {
 	// copyLimit is --copy-limit (replication and plan); 0 where the
 	// command has no such flag.
 	copyLimit int
+	// orgs are --account, --all-accounts and the spoke role's flags.
+	orgs accountFlags
 }
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
@@ -79,10 +81,11 @@ from the instance and volume.
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), f, o, snapshotUseCase)
+			return orgRun(cmd.Context(), f, o, snapshotUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.scope.add(cmd)
 	return cmd
 }
@@ -103,10 +106,11 @@ stanza sets ignore_retention). Snapshots of any instance that still exists
 Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runJob(cmd.Context(), f, o, cleanUseCase)
+			return orgRun(cmd.Context(), f, o, cleanUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	return cmd
 }
 
@@ -131,10 +135,11 @@ Exit status: 0 ok, 1 error, 2 usage error, 3 some actions or regions failed.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJob(cmd.Context(), f, o, replicateUseCase)
+			return orgRun(cmd.Context(), f, o, replicateUseCase)
 		},
 	}
 	o.addFlags(cmd, true)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	return cmd
 }
@@ -154,10 +159,11 @@ keep or skip). Makes no change.`,
 			if err := o.checkCopyLimit(cmd); err != nil {
 				return err
 			}
-			return runJob(cmd.Context(), f, o, planUseCase)
+			return orgRun(cmd.Context(), f, o, planUseCase)
 		},
 	}
 	o.addFlags(cmd, false)
+	o.orgs.add(cmd)
 	o.addCopyLimitFlag(cmd)
 	o.scope.add(cmd)
 	return cmd

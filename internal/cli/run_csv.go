@@ -53,24 +53,28 @@ var runCSVHeader = []string{"region", "kind", "resource_id", "volume_id", "insta
 func writeRunCSV(w io.Writer, out output) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(runCSVHeader)
+	_ = cw.WriteAll(runCSVRows(out))
+	return cw.Error()
+}
+
+// runCSVRows are writeRunCSV's rows, without the header.
+func runCSVRows(out output) [][]string {
+	var rows [][]string
 	for _, rr := range out.Regions {
 		for _, r := range rr.Snapshots {
-			_ = cw.Write([]string{rr.Region, "snapshot", r.VolumeID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
+			rows = append(rows, []string{rr.Region, "snapshot", r.VolumeID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
 				r.Action, r.Status, r.Reason, r.Error, r.SnapshotID, r.DeleteOn})
 		}
 		for _, r := range rr.Clean {
-			_ = cw.Write([]string{rr.Region, "clean", r.SnapshotID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
+			rows = append(rows, []string{rr.Region, "clean", r.SnapshotID, r.VolumeID, r.InstanceID, csvIDs(r.ConfigID, r.ConfigIDs),
 				string(r.Action), r.Status, r.Reason, r.Error, "", r.DeleteOn})
 		}
 		for _, r := range rr.Replication {
-			_ = cw.Write([]string{rr.Region, "replication", r.SnapshotID, "", "", "", r.Action, r.Status, r.Reason, r.Error, r.ReplicaID, ""})
+			rows = append(rows, []string{rr.Region, "replication", r.SnapshotID, "", "", "", r.Action, r.Status, r.Reason, r.Error, r.ReplicaID, ""})
 		}
-		for _, row := range drillCSV(rr) {
-			_ = cw.Write(row)
-		}
+		rows = append(rows, drillCSV(rr)...)
 	}
-	cw.Flush()
-	return cw.Error()
+	return rows
 }
 
 // csvIDs is the governing stanzas joined by "+", or the deciding one.

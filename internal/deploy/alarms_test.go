@@ -63,10 +63,19 @@ func TestAlarmsWatchEveryFunctionAndAStoppedPipeline(t *testing.T) {
 	}
 	// A failed restore drill alarms once a day, on its own metric.
 	d := props(t, tpl, "DrillFailedAlarm")
-	if got := compact(d["Namespace"]) + " " + compact(d["MetricName"]) + " " + compact(d["Period"]) + " " + d["ComparisonOperator"].(string) + " " + compact(d["Threshold"]) + " " + d["TreatMissingData"].(string); got != `"EbsSnapper" "DrillsFailed" 86400 GreaterThanOrEqualToThreshold 1 notBreaching` || d["Dimensions"] != nil || tpl.Resources["DrillFailedAlarm"].Condition != "RunsDrills" {
+	if got := compact(d["Namespace"]) + " " + compact(d["MetricName"]) + " " + compact(d["Period"]) + " " + d["ComparisonOperator"].(string) + " " + compact(d["Threshold"]) + " " + d["TreatMissingData"].(string); got != `"EbsSnapper" "DrillsFailed" 86400 GreaterThanOrEqualToThreshold 1 notBreaching` || d["Dimensions"] != nil {
 		t.Errorf("DrillFailedAlarm: %s", got)
 	}
-	if alarms != 14 {
-		t.Errorf("%d alarms, want 14: an Errors alarm per function, two pipeline heartbeats, the RPO, the failed-events and the failed-drill alarms", alarms)
+	// The organisation's alarm: the percent of matched volumes late or
+	// missing over every account and region, summed over an hour; no data
+	// (no worker reported) is a breach too.
+	org := props(t, tpl, "OrganizationRpoAlarm")
+	if got := compact(org["Metrics"]); !strings.Contains(got, `"Expression":"IF(matched \u003e 0, 100 * (late + missing) / matched, 0)"`) ||
+		strings.Count(got, `"Stat":"Sum"`) != 3 || strings.Contains(got, "Dimensions") ||
+		compact(org["Threshold"]) != `{"Ref":"OrganizationRpoPercent"}` || org["TreatMissingData"] != "breaching" {
+		t.Errorf("organisation RPO alarm: %s threshold %v missing data %v", got, org["Threshold"], org["TreatMissingData"])
+	}
+	if alarms != 16 {
+		t.Errorf("%d alarms, want 16: an Errors alarm per function, two pipeline heartbeats, the RPO and organisation RPO, the failed-events, the dead-letter and the failed-drill alarms", alarms)
 	}
 }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,4 +50,24 @@ func checkConcurrency(ctx context.Context, api LambdaAPI, value string, report b
 			Unreserved: unreserved, Region: region, Keep: keep, Limit: limit}
 	}
 	return nil
+}
+
+// ParamWorkerMaxConcurrency is the template's most concurrent invocations
+// of each worker that its queue's event source mapping starts.
+const ParamWorkerMaxConcurrency = "WorkerMaxConcurrency"
+
+// checkQueueConcurrency fails when a worker's queue may start more
+// invocations at once (WorkerMaxConcurrency) than the worker may run
+// (ReservedConcurrency, when not 0): Lambda throttles the extra ones, and
+// their messages, received again and again, end in the dead-letter queue
+// (Lambda Developer Guide, "Configuring maximum concurrency for Amazon SQS
+// event sources"). value gives a parameter's value for the stack.
+func checkQueueConcurrency(value func(name string) string) error {
+	reserved, err1 := strconv.Atoi(value(ParamReservedConcurrency))
+	most, err2 := strconv.Atoi(value(ParamWorkerMaxConcurrency))
+	if err1 != nil || err2 != nil || reserved == 0 || most <= reserved {
+		return nil
+	}
+	return fmt.Errorf("%s=%d is more than %s=%d: the queues would start invocations Lambda throttles, and their cells would end in the dead-letter queue; set --parameter %s=%d or less, or %s=%d or more (or 0)",
+		ParamWorkerMaxConcurrency, most, ParamReservedConcurrency, reserved, ParamWorkerMaxConcurrency, reserved, ParamReservedConcurrency, most)
 }

@@ -14,6 +14,7 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/version"
@@ -25,6 +26,10 @@ type Clients struct {
 	CloudFormation CloudFormationAPI
 	Lambda         LambdaAPI
 	DynamoDB       DynamoDBAPI
+	// StackSets install the spokes (the same CloudFormation client);
+	// Organizations tells the hub's organization.
+	StackSets     StackSetAPI
+	Organizations OrganizationsAPI
 	// PlainHTTP says the endpoint is plain HTTP (a local emulator), where
 	// the code bucket's TLS-only policy would refuse every request.
 	PlainHTTP bool
@@ -40,6 +45,8 @@ func NewClients(cfg aws.Config) Clients {
 		CloudFormation: cfn.NewFromConfig(cfg),
 		Lambda:         lambda.NewFromConfig(cfg),
 		DynamoDB:       dynamodb.NewFromConfig(cfg),
+		StackSets:      cfn.NewFromConfig(cfg),
+		Organizations:  organizations.NewFromConfig(cfg),
 		PlainHTTP:      strings.HasPrefix(aws.ToString(cfg.BaseEndpoint), "http://"),
 	}
 }
@@ -65,6 +72,11 @@ type Options struct {
 	// AllowVersionMismatch deploys code of another version than Build's
 	// (or of a version that cannot be read) instead of refusing it.
 	AllowVersionMismatch bool
+
+	// Spokes, when set, installs or updates the spoke role in those
+	// organizational units or accounts through the StackSet
+	// SpokeStackSet, after the stack (docs/organizations.md).
+	Spokes Spokes
 
 	// Confirm is asked before the stack is created, updated or deleted,
 	// after what will change is printed on Out; nil does it (--yes).
@@ -218,8 +230,25 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 	haveStack := stack != nil
 	if !opts.NoStack {
 		set := map[string]string{ParamBucket: bucket, ParamKey: key, ParamArchitecture: arch}
+		for k, v := range opts.Spokes.stackParameters() {
+			set[k] = v
+		}
 		for k, v := range opts.Parameters {
 			set[k] = v
+		}
+		value := func(k string) string {
+			if v, ok := set[k]; ok {
+				return v
+			}
+			for _, s := range []*cfntypes.Stack{stack, prior} {
+				if v, ok := paramOf(s, k); ok {
+					return v
+				}
+			}
+			return defaultOf(k)
+		}
+		if err := checkQueueConcurrency(value); err != nil {
+			return err
 		}
 		if kept := keptParameters(prior, set); len(kept) > 0 {
 			var kv []string
@@ -300,12 +329,31 @@ func Run(ctx context.Context, c Clients, opts Options) error {
 			say("function %s: %s", fn, strings.Join(did, ", "))
 		}
 	}
+	if opts.Spokes.Set() {
+		if stack, err = describeStack(ctx, c.CloudFormation, name, opts.Region); err != nil {
+			return err
+		}
+		if stack == nil {
+			return fmt.Errorf("spokes: stack %s does not exist in %s; deploy it first (without -o/--no_stack)", name, opts.Region)
+		}
+		if err := ensureSpokes(ctx, c, stack, opts); err != nil {
+			return err
+		}
+	}
 	if changed {
 		say("deployed %s to %s in %s", opts.Build, name, opts.Region)
 	} else {
 		say("nothing changed: %s in %s is up to date", name, opts.Region)
 	}
 	return nil
+}
+
+// paramOf is stackParameter of a stack that may be nil.
+func paramOf(s *cfntypes.Stack, name string) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	return stackParameter(s, name)
 }
 
 // defaultOf is the template's default of a parameter.
@@ -343,9 +391,14 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 	if err != nil {
 		return err
 	}
+	say("deleting the spoke role from every account of stack set %s, if any", SpokeStackSet)
 	say("deleting stack %s (%s), its functions, topics, schedules, alarms, roles, lease table and failed-events queue, and the code bucket %s", name, opts.Region, bucket)
 	say("kept: the configuration table %s with its stanzas, and the functions' log groups (/aws/lambda/%s-*), each until its retention ends", Table, name)
 	if err := ask(opts.Confirm, fmt.Sprintf("Delete stack %s and bucket %s in %s?", name, bucket, opts.Region)); err != nil {
+		return err
+	}
+	// The spokes first: their roles trust the stack's.
+	if err := deleteSpokes(ctx, c, opts); err != nil {
 		return err
 	}
 	if stack == nil {

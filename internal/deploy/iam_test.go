@@ -15,10 +15,15 @@ import (
 // (which the template creates, so no logs:CreateLogGroup), and Lambda
 // sends an event it gives up on to the function's on-failure destination,
 // the failed-events queue, as the function's role. With a customer-managed
-// topic key, SNS and SQS use that key as the publisher
-// (kms:GenerateDataKey, kms:Decrypt). sts:GetCallerIdentity needs no
-// permission (STS API reference) and is not listed.
-var runtimeActions = []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+// topic key, SQS uses that key as the sender (kms:GenerateDataKey,
+// kms:Decrypt). A worker's event source mapping receives and deletes its
+// queue's messages with the worker's role (sqs:ReceiveMessage,
+// sqs:DeleteMessage, sqs:GetQueueAttributes: "Lambda execution role
+// permissions" for Amazon SQS, Lambda Developer Guide).
+// sts:GetCallerIdentity needs no permission (STS API reference) and is
+// not listed.
+var runtimeActions = []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents",
+	"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"}
 
 // statement is one IAM policy statement; Action and Resource may be a
 // string or a list.
@@ -291,10 +296,10 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		condition                   map[string]map[string]string
 	}{
 		{"FanoutCreateSnapshotRole", "ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
-		{"FanoutCreateSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"CreateSnapshotTopic"}`, nil},
+		{"FanoutCreateSnapshotRole", "FanOut", "sqs:SendMessage", `{"Fn::GetAtt":["CreateSnapshotQueue","Arn"]}`, nil},
 		{"FanoutCreateSnapshotRole", "ToggleReplicationRule", "events:EnableRule", `{"Fn::GetAtt":["ScheduledRuleReplicationFunction","Arn"]}`, nil},
-		{"FanoutCleanSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"CleanSnapshotTopic"}`, nil},
-		{"FanoutReplicationSnapshotRole", "FanOut", "sns:Publish", `{"Ref":"ReplicationSnapshotTopic"}`, nil},
+		{"FanoutCleanSnapshotRole", "FanOut", "sqs:SendMessage", `{"Fn::GetAtt":["CleanSnapshotQueue","Arn"]}`, nil},
+		{"FanoutReplicationSnapshotRole", "FanOut", "sqs:SendMessage", `{"Fn::GetAtt":["ReplicationSnapshotQueue","Arn"]}`, nil},
 		{"CreateSnapshotRole", "OneWorkerPerRegion", "dynamodb:PutItem", lease, nil},
 		{"CreateSnapshotRole", "OneWorkerPerRegion", "dynamodb:DeleteItem", lease, nil},
 		{"CreateSnapshotRole", "SnapshotVolumes", "ec2:CreateSnapshot", `{"Fn::Sub":"arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*"}`, nil},
@@ -302,12 +307,14 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 			map[string]map[string]string{"Null": {"aws:RequestTag/DeleteOn": "false"}}},
 		{"CreateSnapshotRole", "TagOnlyAtCreation", "ec2:CreateTags", snap,
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}},
-		{"CreateSnapshotRole", "Continue", "sns:Publish", `{"Ref":"CreateSnapshotTopic"}`, nil},
+		{"CreateSnapshotRole", "ConsumeOwnQueue", "sqs:ReceiveMessage", `{"Fn::GetAtt":["CreateSnapshotQueue","Arn"]}`, nil},
+		{"CleanSnapshotRole", "ConsumeOwnQueue", "sqs:DeleteMessage", `{"Fn::GetAtt":["CleanSnapshotQueue","Arn"]}`, nil},
+		{"CreateSnapshotRole", "Continue", "sqs:SendMessage", `{"Fn::GetAtt":["CreateSnapshotQueue","Arn"]}`, nil},
 		{"CleanSnapshotRole", "DeleteOnlyExpiringSnapshots", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
 		{"CleanSnapshotRole", "ArchiveOnlyExpiringSnapshots", "ec2:ModifySnapshotTier", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false"}}},
-		{"CleanSnapshotRole", "Continue", "sns:Publish", `{"Ref":"CleanSnapshotTopic"}`, nil},
+		{"CleanSnapshotRole", "Continue", "sqs:SendMessage", `{"Fn::GetAtt":["CleanSnapshotQueue","Arn"]}`, nil},
 		{"CleanSnapshotRole", "ReadRecycleBinRules", "rbin:GetRule", `{"Fn::Sub":"arn:${AWS::Partition}:rbin:*:${AWS::AccountId}:rule/*"}`, nil},
 		{"CreateSnapshotRole", "LockOnlyOwnSnapshots", "ec2:LockSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/DeleteOn": "false", "aws:ResourceTag/ebs-snapper:config-id": "false"}}},
@@ -317,7 +324,12 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 			map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "CopySnapshot"}}},
 		{"ReplicationSnapshotRole", "DeleteReplicas", "ec2:DeleteSnapshot", snap,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/replication_src_region": "false"}}},
-		{"ReplicationSnapshotRole", "Continue", "sns:Publish", `{"Ref":"ReplicationSnapshotTopic"}`, nil},
+		{"ReplicationSnapshotRole", "Continue", "sqs:SendMessage", `{"Fn::GetAtt":["ReplicationSnapshotQueue","Arn"]}`, nil},
+		// The spoke role alone, in any account, and only when the stack
+		// protects other accounts (the statement is under ProtectsOthers).
+		{"CreateSnapshotRole", "AssumeSpokeRole", "sts:AssumeRole", `{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role${RolePath}${SpokeRoleName}"}`, nil},
+		{"CleanSnapshotRole", "AssumeSpokeRole", "sts:AssumeRole", `{"Fn::Sub":"arn:${AWS::Partition}:iam::*:role${RolePath}${SpokeRoleName}"}`, nil},
+		{"FanoutCleanSnapshotRole", "ListOrganizationAccounts", "organizations:ListAccountsForParent", `"*"`, nil},
 		// Restore drills: volumes only with the drill tag in the creating
 		// request, tagged only in that call, deleted only when they carry
 		// the tag; the snapshot's outcome under one key.
@@ -331,8 +343,8 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 		{"DrillRole", "DeleteOnlyDrillVolumes", "ec2:DeleteVolume", vol,
 			map[string]map[string]string{"Null": {"aws:ResourceTag/ebs-snapper:drill-run": "false"}}},
 		{"DrillRole", "OneWorkerPerRegion", "dynamodb:PutItem", lease, nil},
-		{"DrillRole", "Continue", "sns:Publish", `{"Ref":"DrillTopic"}`, nil},
-		{"FanoutDrillRole", "FanOut", "sns:Publish", `{"Ref":"DrillTopic"}`, nil},
+		{"DrillRole", "Continue", "sqs:SendMessage", `{"Fn::GetAtt":["DrillQueue","Arn"]}`, nil},
+		{"FanoutDrillRole", "FanOut", "sqs:SendMessage", `{"Fn::GetAtt":["DrillQueue","Arn"]}`, nil},
 		// Objects under the prefix and the account only, in that bucket.
 		{"ReportRole", "WriteReport", "s3:PutObject", `{"Fn::Sub":"arn:${AWS::Partition}:s3:::${ReportBucket}/${ReportPrefix}${AWS::AccountId}/*"}`, nil},
 		{"ReportRole", "ReadConfiguration", "dynamodb:Query", `{"Fn::GetAtt":["EbsSnapshotConfigurationTable","Arn"]}`, nil},
@@ -366,11 +378,12 @@ func TestRoleScopesResourcesAndConditions(t *testing.T) {
 				t.Errorf("%s statement %s grants %v on the configuration table, want dynamodb:Query only", f.Role, st.Sid, st.actions())
 			}
 			// Any mutating grant on every resource would widen the role:
-			// only Describe calls, and Recycle Bin's ListRules (which has
-			// no resource), may use "*".
+			// only Describe calls, Recycle Bin's ListRules (which has no
+			// resource) and Organizations' List calls (on the root and
+			// units the fan-out finds as it walks the tree) may use "*".
 			if r, ok := st.Resource.(string); ok && r == "*" {
 				for _, a := range st.actions() {
-					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" {
+					if !strings.HasPrefix(a, "ec2:Describe") && a != "rbin:ListRules" && !strings.HasPrefix(a, "organizations:List") {
 						t.Errorf("%s statement %s grants %s on every resource", f.Role, st.Sid, a)
 					}
 				}

@@ -72,31 +72,40 @@ func TestLogGroupsAreKeptAndEncryptable(t *testing.T) {
 	}
 }
 
-// Topics are encrypted and take messages only from the stack's functions;
-// both tables may use a customer-managed key; the lease table has
-// point-in-time recovery.
-func TestTopicsAndTablesAreEncrypted(t *testing.T) {
+// The cell queues are encrypted and take messages only from the stack's
+// functions (a forged cell naming a worker that holds a lease would take
+// that lease over, the hand-over of a continuation) and only over TLS;
+// each redrives to the dead-letter queue; both tables may use a
+// customer-managed key; the lease table has point-in-time recovery.
+func TestQueuesAndTablesAreEncrypted(t *testing.T) {
 	tpl := parseTemplate(t)
-	publishers := map[string][]string{
-		"CreateSnapshotTopic":      {"FanoutCreateSnapshotRole", "CreateSnapshotRole"},
-		"CleanSnapshotTopic":       {"FanoutCleanSnapshotRole", "CleanSnapshotRole"},
-		"ReplicationSnapshotTopic": {"FanoutReplicationSnapshotRole", "ReplicationSnapshotRole"},
+	senders := map[string][]string{
+		"CreateSnapshotQueue":      {"FanoutCreateSnapshotRole", "CreateSnapshotRole"},
+		"CleanSnapshotQueue":       {"FanoutCleanSnapshotRole", "CleanSnapshotRole"},
+		"ReplicationSnapshotQueue": {"FanoutReplicationSnapshotRole", "ReplicationSnapshotRole"},
 	}
-	for topic, roles := range publishers {
-		if k := compact(props(t, tpl, topic)["KmsMasterKeyId"]); k != `{"Fn::If":["HasTopicKey",{"Ref":"TopicKmsKeyArn"},"alias/aws/sns"]}` {
-			t.Errorf("topic %s: KmsMasterKeyId %s", topic, k)
+	for queue, roles := range senders {
+		q := props(t, tpl, queue)
+		if compact(q["SqsManagedSseEnabled"]) != `{"Fn::If":["HasTopicKey",{"Ref":"AWS::NoValue"},true]}` || compact(q["KmsMasterKeyId"]) != `{"Fn::If":["HasTopicKey",{"Ref":"TopicKmsKeyArn"},{"Ref":"AWS::NoValue"}]}` {
+			t.Errorf("queue %s: encryption %v %v", queue, q["SqsManagedSseEnabled"], q["KmsMasterKeyId"])
+		}
+		if r := compact(q["RedrivePolicy"]); r != `{"deadLetterTargetArn":{"Fn::GetAtt":["CellsDeadLetterQueue","Arn"]},"maxReceiveCount":3}` {
+			t.Errorf("queue %s: redrive %s", queue, r)
 		}
 		var arns []any
 		for _, r := range roles {
 			arns = append(arns, map[string]any{"Fn::GetAtt": []any{r, "Arn"}})
 		}
-		p := props(t, tpl, topic+"Policy")
+		p := props(t, tpl, queue+"Policy")
 		doc := compact(p["PolicyDocument"])
-		deny := compact(map[string]any{"Sid": "OnlyTheStacksFunctionsPublish", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
-			"Action": "sns:Publish", "Resource": map[string]any{"Ref": topic},
+		arn := map[string]any{"Fn::GetAtt": []any{queue, "Arn"}}
+		deny := compact(map[string]any{"Sid": "OnlyTheStacksFunctionsSend", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "sqs:SendMessage", "Resource": arn,
 			"Condition": map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": arns}}})
-		if compact(p["Topics"]) != `[{"Ref":"`+topic+`"}]` || !strings.Contains(doc, deny) {
-			t.Errorf("topic %s: policy %s, want every publisher but %v denied", topic, doc, roles)
+		tls := compact(map[string]any{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "sqs:*", "Resource": arn, "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}})
+		if compact(p["Queues"]) != `[{"Ref":"`+queue+`"}]` || !strings.Contains(doc, deny) || !strings.Contains(doc, tls) {
+			t.Errorf("queue %s: policy %s, want every sender but %v denied, and plain HTTP", queue, doc, roles)
 		}
 	}
 	for _, table := range []string{"EbsSnapshotConfigurationTable", "LeaseTable"} {
@@ -170,7 +179,7 @@ func TestEveryAsynchronousInvocationHasAFailureDestination(t *testing.T) {
 
 // TestTemplatePassesCheckov runs checkov ($CHECKOV, else the one on PATH;
 // make test sets CHECKOV from scripts/ensure-checkov.sh, which pins the
-// release) on the embedded template, offline (--skip-download): any failed
+// release) on the embedded template and the spoke template, offline (--skip-download): any failed
 // check fails. Every check the template skips is in a resource's
 // Metadata.checkov.skip with a written reason. Without checkov the test
 // skips, except under CI=true outside -short.
@@ -204,14 +213,16 @@ func TestTemplatePassesCheckov(t *testing.T) {
 		}
 		t.Skip("checkov not found (scripts/ensure-checkov.sh installs it; or set CHECKOV)")
 	}
-	path := filepath.Join(t.TempDir(), "template.json")
-	if err := os.WriteFile(path, deploy.Template(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(checkov, "--file", path, "--framework", "cloudformation", "--compact", "--quiet", "--skip-download", "--output", "cli")
-	cmd.Env = append(os.Environ(), "BC_SKIP_MAPPING=TRUE")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("checkov found problems in the template (%v):\n%s", err, out)
+	for name, body := range map[string][]byte{"template.json": deploy.Template(), "spoke.json": deploy.SpokeTemplate()} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(checkov, "--file", path, "--framework", "cloudformation", "--compact", "--quiet", "--skip-download", "--output", "cli")
+		cmd.Env = append(os.Environ(), "BC_SKIP_MAPPING=TRUE")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("checkov found problems in %s (%v):\n%s", name, err, out)
+		}
 	}
 }

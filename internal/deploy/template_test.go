@@ -20,7 +20,8 @@ import (
 // TestTemplatePassesCfnLint runs cfn-lint ($CFN_LINT, else the one on
 // PATH; make test sets CFN_LINT from scripts/ensure-cfn-lint.sh, which pins
 // the release) on the embedded template: any error, warning or
-// informational finding fails; the same for the import template. Without
+// informational finding fails; the same for the import template and the
+// spoke template. Without
 // cfn-lint the test skips, except under CI=true outside -short (make
 // test-short runs no external tool).
 func TestTemplatePassesCfnLint(t *testing.T) {
@@ -39,7 +40,7 @@ func TestTemplatePassesCfnLint(t *testing.T) {
 		t.Fatalf("%s --version: %v\n%s", lint, err, out)
 	}
 	t.Logf("%s", out)
-	for name, body := range map[string][]byte{"template.json": deploy.Template(), "import.json": deploy.ImportTemplate()} {
+	for name, body := range map[string][]byte{"template.json": deploy.Template(), "import.json": deploy.ImportTemplate(), "spoke.json": deploy.SpokeTemplate()} {
 		path := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(path, body, 0o600); err != nil {
 			t.Fatal(err)
@@ -65,14 +66,14 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 	}
 	ref := func(s string) string { b, _ := json.Marshal(map[string]string{"Ref": s}); return string(b) }
 	for _, tc := range []struct {
-		id, handler, memory, timeout, topic, rule string
+		id, handler, memory, timeout, queue, rule string
 	}{
-		{"FanoutCreateSnapshotFunction", "fanout-snapshot", "LambdaMemoryFanout", "FanoutTimeout", "CreateSnapshotTopic", "ScheduledRuleReplicationFunction"},
-		{"FanoutCleanSnapshotFunction", "fanout-clean", "LambdaMemoryFanout", "FanoutTimeout", "CleanSnapshotTopic", ""},
-		{"FanoutReplicationSnapshotFunction", "fanout-replication", "LambdaMemoryFanout", "FanoutTimeout", "ReplicationSnapshotTopic", ""},
-		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotTopic", ""},
-		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotTopic", ""},
-		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotTopic", ""},
+		{"FanoutCreateSnapshotFunction", "fanout-snapshot", "LambdaMemoryFanout", "FanoutTimeout", "CreateSnapshotQueue", "ScheduledRuleReplicationFunction"},
+		{"FanoutCleanSnapshotFunction", "fanout-clean", "LambdaMemoryFanout", "FanoutTimeout", "CleanSnapshotQueue", ""},
+		{"FanoutReplicationSnapshotFunction", "fanout-replication", "LambdaMemoryFanout", "FanoutTimeout", "ReplicationSnapshotQueue", ""},
+		{"CreateSnapshotFunction", "snapshot", "LambdaMemorySnapshot", "WorkerTimeout", "CreateSnapshotQueue", ""},
+		{"CleanSnapshotFunction", "clean", "LambdaMemoryClean", "WorkerTimeout", "CleanSnapshotQueue", ""},
+		{"ReplicationSnapshotFunction", "replication", "LambdaMemoryReplication", "WorkerTimeout", "ReplicationSnapshotQueue", ""},
 		{"ReportFunction", "report", "LambdaMemoryReport", "WorkerTimeout", "", ""},
 	} {
 		r, ok := tpl.Resources[tc.id]
@@ -102,14 +103,15 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 			"EBS_SNAPPER_HANDLER": `"` + tc.handler + `"`,
 			"EBS_SNAPPER_TABLE":   ref("EbsSnapshotConfigurationTable"),
 		}
-		if tc.topic != "" {
-			want["EBS_SNAPPER_TOPIC_ARN"] = ref(tc.topic)
+		if tc.queue != "" {
+			want["EBS_SNAPPER_QUEUE_URL"] = ref(tc.queue)
 		}
 		if tc.rule != "" {
 			want["EBS_SNAPPER_REPLICATION_RULE"] = ref(tc.rule)
 		}
 		if tc.timeout == "FanoutTimeout" {
 			want["EBS_SNAPPER_REGIONS"] = ref("Regions")
+			want["EBS_SNAPPER_ACCOUNTS"] = ref("ProtectedAccounts")
 		}
 		switch {
 		case tc.handler == "report":
@@ -121,6 +123,8 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		case tc.timeout == "WorkerTimeout":
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
 			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
+			want["EBS_SNAPPER_SPOKE_ROLE"] = ref("SpokeRoleName")
+			want["EBS_SNAPPER_EXTERNAL_ID"] = ref("SpokeExternalId")
 		}
 		if tc.handler == "replication" {
 			want["EBS_SNAPPER_COPY_LIMIT"] = ref("CopyLimit")

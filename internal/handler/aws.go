@@ -1,25 +1,31 @@
 package handler
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // This file is the handler's adapter: the only one of the package to
 // import AWS SDK service packages (the layering test in
-// cmd/ebs-snapper checks it). The fan-outs and workers call SNS and
+// cmd/ebs-snapper checks it). The fan-outs and workers call SQS and
 // EventBridge through the functions below.
 
-// SNSAPI lists exactly the SNS operations the handlers call, with the SDK's
-// signatures: *sns.Client implements it, tests record the calls.
-type SNSAPI interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+// SQSAPI lists exactly the SQS operations the handlers call, with the
+// SDK's signatures: *sqs.Client implements it, tests record the calls.
+// (Lambda's event source mapping receives and deletes the messages with
+// the worker's role; the code does not.)
+type SQSAPI interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
 // EventsAPI lists exactly the EventBridge operations the handlers call
@@ -31,21 +37,47 @@ type EventsAPI interface {
 }
 
 var (
-	_ SNSAPI    = (*sns.Client)(nil)
+	_ SQSAPI    = (*sqs.Client)(nil)
 	_ EventsAPI = (*eventbridge.Client)(nil)
 )
 
-// sdkClients returns the SNS and EventBridge clients of cfg
+// sdkClients returns the SQS and EventBridge clients of cfg
 // (awsclient.Load's).
-func sdkClients(cfg aws.Config) (SNSAPI, EventsAPI) {
-	return sns.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
+func sdkClients(cfg aws.Config) (SQSAPI, EventsAPI) {
+	return sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
 }
 
-// publishMessage publishes body to topic (SNS Publish:
-// https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
-func publishMessage(ctx context.Context, api SNSAPI, topic, body string) error {
-	_, err := api.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String(body)})
-	return err
+// sqsBatch is the most messages one SendMessageBatch takes (SQS API
+// reference, SendMessageBatch:
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+const sqsBatch = 10
+
+// sendMessages sends bodies to the queue, ten to a SendMessageBatch call,
+// and returns one error per body, nil for each one sent: a call that fails
+// fails its ten, an entry SQS refuses fails alone (with SQS's code and
+// message).
+func sendMessages(ctx context.Context, api SQSAPI, queue string, bodies []string) []error {
+	errs := make([]error, len(bodies))
+	for start := 0; start < len(bodies); start += sqsBatch {
+		chunk := bodies[start:min(start+sqsBatch, len(bodies))]
+		in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue)}
+		for i, b := range chunk {
+			in.Entries = append(in.Entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(start + i)), MessageBody: aws.String(b)})
+		}
+		out, err := api.SendMessageBatch(ctx, in)
+		if err != nil {
+			for i := range chunk {
+				errs[start+i] = err
+			}
+			continue
+		}
+		for _, f := range out.Failed {
+			if i, err := strconv.Atoi(aws.ToString(f.Id)); err == nil && i >= start && i < start+len(chunk) {
+				errs[i] = fmt.Errorf("SQS refused the message: %s: %s", aws.ToString(f.Code), aws.ToString(f.Message))
+			}
+		}
+	}
+	return errs
 }
 
 // ruleEnabled reports whether the EventBridge rule is enabled (any state
@@ -73,19 +105,31 @@ func switchRule(ctx context.Context, api EventsAPI, rule string, enable bool) er
 
 // IAMActions returns, sorted, the IAM actions of every AWS operation the
 // handlers' adapters can call ("events:DescribeRule", "sns:Publish", ...),
-// derived from SNSAPI and EventsAPI so that the template's policy test
+// derived from SQSAPI and EventsAPI so that the template's policy test
 // follows the code. An IAM action is named like the API operation, which
-// is the SDK method's name.
+// is the SDK method's name, except where the service authorises an
+// operation as another action (batchActions).
 func IAMActions() []string {
 	var actions []string
 	for prefix, api := range map[string]reflect.Type{
-		"sns":    reflect.TypeFor[SNSAPI](),
+		"sqs":    reflect.TypeFor[SQSAPI](),
 		"events": reflect.TypeFor[EventsAPI](),
 	} {
 		for m := range api.Methods() {
-			actions = append(actions, prefix+":"+m.Name)
+			a := prefix + ":" + m.Name
+			actions = append(actions, IAMAction(a))
 		}
 	}
 	slices.Sort(actions)
 	return actions
 }
+
+// batchActions maps the operations IAM has no action of their own for to
+// the action that authorises them: SQS authorises SendMessageBatch as
+// sqs:SendMessage ("Amazon SQS API permissions: Actions and resource
+// reference", Amazon SQS Developer Guide).
+var batchActions = map[string]string{"sqs:SendMessageBatch": "sqs:SendMessage"}
+
+// IAMAction is the IAM action that authorises the operation named
+// prefix:Operation ("sqs:SendMessageBatch" is "sqs:SendMessage").
+func IAMAction(op string) string { return cmp.Or(batchActions[op], op) }

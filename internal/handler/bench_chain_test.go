@@ -128,11 +128,11 @@ func BenchmarkChain10k(b *testing.B) {
 		wall := time.Now()
 		inBubbleRun(b, func(t *testing.T) {
 			leases := &lease.Memory{}
-			pub := &recordingSNS{}
-			h := newHandler(t, Config{Name: Snapshot, Sources: sources(&chainCreates), TopicARN: topicARN, SNS: pub,
+			pub := &recordingSQS{}
+			h := newHandler(t, Config{Name: Snapshot, Sources: sources(&chainCreates), QueueURL: queueURL, SQS: pub,
 				Leases: leases, MaxHops: DefaultMaxHops})
-			fanoutSNS := &recordingSNS{}
-			fanout := newHandler(t, Config{Name: Snapshot, Sources: sources(&fanoutCreates), TopicARN: topicARN, SNS: fanoutSNS,
+			fanoutSNS := &recordingSQS{}
+			fanout := newHandler(t, Config{Name: Snapshot, Sources: sources(&fanoutCreates), QueueURL: queueURL, SQS: fanoutSNS,
 				Leases: leases, MaxHops: DefaultMaxHops})
 			var wg sync.WaitGroup
 			start := time.Now()

@@ -25,17 +25,27 @@ const DefaultMaxHops = 8
 // context has no deadline (never under Lambda): Lambda's longest timeout.
 const leaseWithoutDeadline = 15 * time.Minute
 
-// regionMessage is the body of a worker's message. A fan-out's is
-// {"region": "<r>"}, hop 0 (as the original wrote it); a continuation's
-// adds the hop number, the chain it continues (the request id of the
-// chain's first invocation) and the lease holder handing the region over
-// (the request id of the hop that published it). No plan travels: the next
-// hop plans again, and planning is idempotent.
+// regionMessage is the body of a worker's message: one cell, an account
+// and a region of the queue's pipeline. A fan-out's is {"region": "<r>"},
+// hop 0, for the hub's own account (as the original wrote it, so that
+// either version's workers read either version's messages), and
+// {"account": "<12 digits>", "ous": [<its OU path>], "region": "<r>"}
+// for another account (or the hub's own in an organisation run). A
+// continuation's adds the hop number, the chain it continues (the request
+// id of the chain's first invocation) and the lease holder handing the
+// cell over (the request id of the hop that sent it). No plan travels: the
+// next hop plans again, and planning is idempotent. (docs/lambda.md)
 type regionMessage struct {
 	Region string `json:"region"`
-	Hop    int    `json:"hop,omitempty"`
-	Chain  string `json:"chain,omitempty"`
-	From   string `json:"from,omitempty"`
+	// Account is the cell's account in an organisation run; "" (or the
+	// function's own account) is the hub's own account.
+	Account string `json:"account,omitempty"`
+	// OUs is the account's OU path, root's child first, whose stanzas
+	// govern it too (account.Scopes).
+	OUs   []string `json:"ous,omitempty"`
+	Hop   int      `json:"hop,omitempty"`
+	Chain string   `json:"chain,omitempty"`
+	From  string   `json:"from,omitempty"`
 }
 
 // remaining is what one hop's run left for the next: actions it never
@@ -54,17 +64,18 @@ func (r remaining) String() string {
 	return fmt.Sprintf("%d actions", r.actions)
 }
 
-// regionRun does one pipeline's work in one region, starting nothing new
-// once stop is closed, and says what it left. A snapshot or clean worker's
-// is engine(job); a replication worker's would be its own.
-type regionRun func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error)
+// regionRun does one pipeline's work in one cell (msg's account and
+// region), starting nothing new once stop is closed, and says what it
+// left. A snapshot or clean worker's is engine(job); a replication
+// worker's would be its own.
+type regionRun func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error)
 
 // checkChain fails unless the configuration lets a worker chain: its own
-// topic to publish continuations to, and the leases.
+// queue to send continuations to, and the leases.
 func (h *Handler) checkChain() error {
 	switch {
-	case h.cfg.TopicARN == "" || h.cfg.SNS == nil:
-		return fmt.Errorf("handler %s: its own SNS topic, for continuations, is not set (%s)", h.cfg.Name, TopicEnv)
+	case h.cfg.QueueURL == "" || h.cfg.SQS == nil:
+		return fmt.Errorf("handler %s: its own SQS queue, for continuations, is not set (%s)", h.cfg.Name, QueueEnv)
 	case h.cfg.Leases == nil:
 		return fmt.Errorf("handler %s: the lease table is not set (%s)", h.cfg.Name, LeaseTableEnv)
 	}
@@ -87,18 +98,18 @@ func (h *Handler) checkChain() error {
 func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage, stop <-chan struct{}, run regionRun) error {
 	me := requestID(ctx)
 	chain := cmp.Or(msg.Chain, me)
-	attrs := []any{"region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
-	key := lease.Key(pipeline, msg.Region)
+	attrs := []any{"account", cmp.Or(msg.Account, h.cfg.Account), "region", msg.Region, "pipeline", pipeline, "chain", chain, "hop", msg.Hop}
+	key := lease.CellKey(h.otherAccount(msg.Account), pipeline, msg.Region)
 	err := h.cfg.Leases.Acquire(ctx, lease.Lease{Key: key, Holder: me, Chain: chain, Expires: leaseExpiry(ctx)}, msg.From, time.Now())
 	if errors.Is(err, lease.ErrHeld) {
 		slog.InfoContext(ctx, "region busy: another worker holds its lease and does the work", append(attrs, "lease", err.Error())...)
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s in %s: %w", pipeline, msg.Region, err)
+		return fmt.Errorf("%s in %s of %s: %w", pipeline, msg.Region, h.accountOf(msg), err)
 	}
 
-	left, runErr := run(ctx, msg.Region, stop)
+	left, runErr := run(ctx, msg, stop)
 	handedOver := false
 	var pubErr error
 	switch {
@@ -108,9 +119,9 @@ func (h *Handler) runHop(ctx context.Context, pipeline string, msg regionMessage
 		slog.ErrorContext(ctx, "chain ended at the hop limit with work left; the next scheduled run resumes it",
 			append(attrs, "max_hops", h.cfg.MaxHops, "left", left.String())...)
 	default:
-		next := regionMessage{Region: msg.Region, Hop: msg.Hop + 1, Chain: chain, From: me}
+		next := regionMessage{Region: msg.Region, Account: msg.Account, OUs: msg.OUs, Hop: msg.Hop + 1, Chain: chain, From: me}
 		body, _ := json.Marshal(next) // strings and an int always marshal
-		if pubErr = h.publish(ctx, msg.Region, string(body)); pubErr != nil {
+		if pubErr = h.send(ctx, msg, string(body)); pubErr != nil {
 			slog.ErrorContext(ctx, "continuation not published: the chain ends here; the next scheduled run resumes it",
 				append(attrs, "left", left.String(), "error", pubErr)...)
 			break

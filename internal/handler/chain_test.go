@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 )
 
 // take removes and returns the messages published so far.
-func (r *recordingSNS) take() []string {
+func (r *recordingSQS) take() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.messages
@@ -58,11 +59,11 @@ func TestWorkerFinishesThroughContinuations(t *testing.T) {
 		fakes, store := fakeWorld(t, volumes, dailyStanza)
 		slowCreates(fakes["us-west-2"], 50*time.Millisecond)
 		logs := captureLogs(t)
-		pub := &recordingSNS{}
+		pub := &recordingSQS{}
 		// Each invocation starts creates for 90 ms of the bubble's virtual
 		// clock (400 ms timeout, 310 ms margin), 8 at a time at 50 ms each:
 		// 16 of the 40 volumes, so 16, 16 and 8 in three invocations.
-		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub,
 			Leases: &lease.Memory{}, MaxHops: 20, Margin: 310 * time.Millisecond})
 
 		msg := Message("us-west-2")
@@ -87,7 +88,7 @@ func TestWorkerFinishesThroughContinuations(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := regionMessage{Region: "us-west-2", Hop: hops + 1, Chain: "req-hop-0", From: id}
-				if next != want {
+				if !reflect.DeepEqual(next, want) {
 					t.Errorf("continuation %+v, want %+v", next, want)
 				}
 			}
@@ -125,9 +126,9 @@ func TestChainEndsAtTheHopLimit(t *testing.T) {
 		fakes, store := fakeWorld(t, 40, dailyStanza)
 		slowCreates(fakes["us-west-2"], 50*time.Millisecond)
 		logs := captureLogs(t)
-		pub := &recordingSNS{}
+		pub := &recordingSQS{}
 		leases := &lease.Memory{}
-		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+		h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub,
 			Leases: leases, MaxHops: 1, Margin: 310 * time.Millisecond})
 		if err := h.Invoke(invokeCtx(t, "req-a", 400*time.Millisecond), snsEvent(t, Message("us-west-2"))); err != nil {
 			t.Fatal(err)
@@ -179,7 +180,7 @@ func TestTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
-			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
+			h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases})
 			ctx := invokeCtx(t, fmt.Sprintf("req-%d", i), time.Minute)
 			wg.Go(func() { errs[i] = h.Invoke(ctx, snsEvent(t, Message("us-west-2"))) })
 		}
@@ -204,7 +205,7 @@ func TestContinuationDeliveredTwiceRunsOnce(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, dailyStanza)
 	logs := captureLogs(t)
 	leases := &lease.Memory{}
-	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases, MaxHops: 8})
+	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases, MaxHops: 8})
 	// The previous hop req-a holds the lease and handed it over.
 	key := lease.Key(Snapshot, "us-west-2")
 	if err := leases.Acquire(t.Context(), lease.Lease{Key: key, Holder: "req-a", Chain: "req-a", Expires: time.Now().Add(time.Minute)}, "", time.Now()); err != nil {

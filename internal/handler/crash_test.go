@@ -22,7 +22,7 @@ func TestRetryOfACrashedWorkerTakesItsLeaseBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := captureLogs(t)
-	worker := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases})
+	worker := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases})
 
 	other := snsEvent(t, `{"region": "us-west-2", "hop": 1, "chain": "req-crashed", "from": "req-other"}`)
 	if err := worker.Invoke(invokeCtx(t, "req-intruder", 5*time.Minute), other); err != nil {

@@ -23,8 +23,8 @@ func TestFanoutDrillOnlyWhenAStanzaAsksForDrills(t *testing.T) {
 	} {
 		fakes, store := fakeWorld(t, 1, tc.stanza)
 		captureLogs(t)
-		pub := &recordingSNS{}
-		h := newHandler(t, Config{Name: FanoutDrill, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub})
+		pub := &recordingSQS{}
+		h := newHandler(t, Config{Name: FanoutDrill, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub})
 		if err := h.Invoke(invokeCtx(t, "req-drill", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 			t.Fatal(err)
 		}

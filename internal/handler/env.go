@@ -25,9 +25,10 @@ const (
 	NameEnv = "EBS_SNAPPER_HANDLER"
 	// TableEnv is the configuration table, in the function's region.
 	TableEnv = "EBS_SNAPPER_TABLE"
-	// TopicEnv is the SNS topic ARN: a fan-out publishes to it; a worker
-	// is subscribed to it and publishes its continuations to it.
-	TopicEnv = "EBS_SNAPPER_TOPIC_ARN"
+	// QueueEnv is the URL of the pipeline's SQS queue: a fan-out sends its
+	// cells to it; a worker is fed from it and sends its continuations to
+	// it.
+	QueueEnv = "EBS_SNAPPER_QUEUE_URL"
 	// LeaseTableEnv is the lease table (workers), in the function's region.
 	LeaseTableEnv = "EBS_SNAPPER_LEASE_TABLE"
 	// MaxHopsEnv optionally overrides DefaultMaxHops (workers), a
@@ -59,6 +60,18 @@ const (
 	// ReportPrefixEnv optionally starts the report handler's keys
 	// ("audit/ebs-snapper"); a "/" is added when it lacks one.
 	ReportPrefixEnv = "EBS_SNAPPER_REPORT_PREFIX"
+	// AccountsEnv is the stack's ProtectedAccounts (fan-outs): empty for
+	// the hub alone, "organization", or OU, root and account ids
+	// separated by commas; the fan-out lists their accounts at every run
+	// (account.AWS.Protected).
+	AccountsEnv = "EBS_SNAPPER_ACCOUNTS"
+	// SpokeRoleEnv names the spoke role (its name, with its path if it
+	// has one) that the workers assume in the organisation's accounts
+	// for the cells of other accounts than the function's.
+	SpokeRoleEnv = "EBS_SNAPPER_SPOKE_ROLE"
+	// ExternalIDEnv optionally holds the external id the spoke roles'
+	// trust policy requires (spokes outside an organisation).
+	ExternalIDEnv = "EBS_SNAPPER_EXTERNAL_ID"
 	// LambdaLogLevelEnv is the application log level Lambda sets from the
 	// function's LoggingConfig (ApplicationLogLevel: TRACE, DEBUG, INFO,
 	// WARN, ERROR or FATAL; "Configuring log-level filtering", Lambda
@@ -93,7 +106,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		"platform", build.GOOS+"/"+build.GOARCH, "go", build.GoVersion)
 	cfg := Config{
 		Name:            getenv(NameEnv),
-		TopicARN:        getenv(TopicEnv),
+		QueueURL:        getenv(QueueEnv),
 		ReplicationRule: getenv(ReplicationRuleEnv),
 		Version:         build.Version,
 	}
@@ -154,7 +167,7 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 		return nil, err
 	}
 	cfg.Sources = conn.Sources(table, account.Pacing{Rates: rates})
-	cfg.SNS, cfg.Events = sdkClients(conn.Config())
+	cfg.SQS, cfg.Events = sdkClients(conn.Config())
 	if t := getenv(LeaseTableEnv); t != "" {
 		cfg.Leases = conn.Leases(t)
 	}
@@ -164,6 +177,20 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	}
 	if cfg.Name == Report {
 		cfg.Objects = conn.Bucket(bucket, cfg.Account)
+	}
+	if v := getenv(AccountsEnv); v != "" {
+		scope := strings.Split(v, ",")
+		for _, key := range scope {
+			if err := account.CheckKey(key); err != nil && !strings.HasPrefix(key, "r-") {
+				return nil, fmt.Errorf("%s=%q: %v (or a root id, r-…)", AccountsEnv, v, err)
+			}
+		}
+		cfg.Accounts = func(ctx context.Context) ([]account.OrgAccount, error) { return conn.Protected(ctx, scope) }
+	}
+	hub := conn.Hub(table, account.Pacing{Rates: rates}, cfg.Account, nil)
+	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
+	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
+		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})
 	}
 	return New(cfg)
 }

@@ -55,7 +55,7 @@ func TestFromEnvironmentTakesTheStacksVariables(t *testing.T) {
 		limit string
 		want  int
 	}{{"20", 20}, {"35", 35}, {"", 0}} {
-		env := map[string]string{NameEnv: Replication, TableEnv: "t", TopicEnv: "arn:aws:sns:us-east-1:123456789012:ReplicationSnapshotTopic",
+		env := map[string]string{NameEnv: Replication, TableEnv: "t", QueueEnv: "https://sqs.us-east-1.amazonaws.com/123456789012/ReplicationSnapshotQueue",
 			LeaseTableEnv: "lease", RatesEnv: "", CopyLimitEnv: tc.limit}
 		h, err := FromEnvironment(t.Context(), func(k string) string { return env[k] }, version.Info{Version: "test"})
 		if err != nil {

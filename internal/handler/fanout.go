@@ -15,19 +15,27 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// fanout publishes one message per enabled region to the pipeline's topic,
-// without the original's 5 s sleeps (SNS takes far more than one publish a
-// second, and each worker throttles its own region). The snapshot fan-out
-// first switches the replication rule. Its event is only logged: what to do
-// depends on the function, not on the event. One region's failed publish
-// never stops the others; the invocation then fails.
+// fanout sends one message per cell, an account and an enabled region, to
+// the pipeline's queue, ten to a SendMessageBatch call, without the
+// original's 5 s sleeps (each worker throttles its own cell, and the
+// queue's event source mapping bounds how many run at once). The cells
+// are the hub's own account's, and those of Config.Accounts. The snapshot
+// fan-out first switches the replication rule. Its event is only logged:
+// what to do depends on the function, not on the event. One cell's failed
+// send never stops the others; the invocation then fails.
 func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	var ev events.CloudWatchEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
 		slog.WarnContext(ctx, "event is not a scheduled event; fanning out anyway", "error", err)
 	}
 	slog.InfoContext(ctx, "fan-out", "event_id", ev.ID, "source", ev.Source, "resources", ev.Resources)
-	env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account})
+	req := account.Request{Account: h.cfg.Account}
+	if h.cfg.Accounts != nil {
+		// An organisation deployment: the organisation's stanzas count
+		// (for the replication rule too).
+		req.Scopes = account.Scopes(nil)
+	}
+	env, err := account.Load(ctx, h.cfg.Sources, req)
 	if err != nil {
 		// No heartbeat: the pipeline's alarm treats its absence as a breach.
 		return fmt.Errorf("%s: %w", h.cfg.Name, err)
@@ -37,8 +45,10 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	if h.cfg.Name == FanoutSnapshot {
 		errs = append(errs, h.syncReplicationRule(ctx, env))
 	}
-	if len(env.Policy.Stanzas) == 0 {
-		// The workers would find nothing to do in any region. With stanzas
+	if len(env.Policy.Stanzas) == 0 && h.cfg.Accounts == nil {
+		// The workers would find nothing to do in any region (an
+		// organisation's OUs and accounts may have stanzas of their own:
+		// its cells go out anyway). With stanzas
 		// stored but none valid, no backup is taken: that fails the
 		// invocation (the run's verdict), so that the alarm fires.
 		slog.InfoContext(ctx, "no valid configuration stanza: nothing to fan out", "account", env.Account, "invalid", len(env.Invalid))
@@ -50,21 +60,49 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	h.limitRegions(ctx, env)
 	regions := env.Regions.Names()
+	// The other accounts' cells go to every region in scope: the probe
+	// below asks the hub's own account only, and a spoke's worker finds
+	// nothing to do where it has no snapshot.
+	all := regions
 	if h.cfg.Name == FanoutReplication {
 		var err error
 		regions, err = regionsWithSnapshots(ctx, env)
 		errs = append(errs, err)
 	}
-	published := 0
-	for _, region := range regions {
-		if err := h.publish(ctx, region, Message(region)); err != nil {
-			slog.ErrorContext(ctx, "publish failed", "region", region, "error", err)
+	accounts, err := h.otherAccounts(ctx, env.Account)
+	errs = append(errs, err)
+	// In an organisation deployment the hub's own cells name the hub, so
+	// that the organisation's stanzas govern it as they govern the others
+	// (a message naming its account is an organisation run).
+	hub := account.OrgAccount{}
+	if h.cfg.Accounts != nil {
+		hub.ID = env.Account
+	}
+	var cells []regionMessage
+	for i, a := range append([]account.OrgAccount{hub}, accounts...) {
+		in := all
+		if i == 0 {
+			in = regions
+		}
+		for _, region := range in {
+			cells = append(cells, regionMessage{Account: a.ID, OUs: a.OUs, Region: region})
+		}
+	}
+	bodies := make([]string, len(cells))
+	for i, c := range cells {
+		bodies[i] = cellBody(c)
+	}
+	sent := 0
+	for i, err := range sendMessages(ctx, h.cfg.SQS, h.cfg.QueueURL, bodies) {
+		if err != nil {
+			err = fmt.Errorf("send the cell of %s in %s to %s: %w", h.accountOf(cells[i]), cells[i].Region, h.cfg.QueueURL, err)
+			slog.ErrorContext(ctx, "cell not sent", "account", h.accountOf(cells[i]), "region", cells[i].Region, "error", err)
 			errs = append(errs, err)
 			continue
 		}
-		published++
+		sent++
 	}
-	slog.InfoContext(ctx, "fanned out", "topic", h.cfg.TopicARN, "regions", published)
+	slog.InfoContext(ctx, "fanned out", "queue", h.cfg.QueueURL, "regions", len(regions), "accounts", 1+len(accounts), "cells", sent)
 	return errors.Join(errs...)
 }
 
@@ -131,13 +169,48 @@ func Message(region string) string {
 	return `{"region": ` + string(r) + `}`
 }
 
-// publish sends one region's message to the topic: a fan-out's, or a
-// worker's continuation to its own topic.
+// cellBody is a fan-out's message for a cell: Message for the hub's own
+// account, {"account": "<a>", "region": "<r>"} for another.
+func cellBody(c regionMessage) string {
+	if c.Account == "" {
+		return Message(c.Region)
+	}
+	b, _ := json.Marshal(c) // strings and an int always marshal
+	return string(b)
+}
+
+// otherAccounts lists the ACTIVE accounts besides the hub's (hub) that
+// the fan-out sends cells for (Config.Accounts), each once; none without
+// it. A suspended or closing account is logged and left out: it answers
+// no call. An error listing them fails the invocation, after the hub's
+// own cells are sent.
+func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgAccount, error) {
+	if h.cfg.Accounts == nil {
+		return nil, nil
+	}
+	all, err := h.cfg.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the accounts to fan out to: %w", err)
+	}
+	var out []account.OrgAccount
+	for _, a := range all {
+		switch {
+		case a.ID == hub || slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
+		case a.Status != "" && !a.Active():
+			slog.InfoContext(ctx, "account skipped: "+(&account.CellError{Account: a.ID, Cause: account.Suspended}).Error(), "account", a.ID, "status", a.Status)
+		default:
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// send sends a worker's continuation for msg's cell to its own queue.
 //
-// IAM: sns:Publish on the topic.
-func (h *Handler) publish(ctx context.Context, region, body string) error {
-	if err := publishMessage(ctx, h.cfg.SNS, h.cfg.TopicARN, body); err != nil {
-		return fmt.Errorf("publish region %s to %s: %w", region, h.cfg.TopicARN, err)
+// IAM: sqs:SendMessage on the queue (SendMessageBatch).
+func (h *Handler) send(ctx context.Context, msg regionMessage, body string) error {
+	if err := sendMessages(ctx, h.cfg.SQS, h.cfg.QueueURL, []string{body})[0]; err != nil {
+		return fmt.Errorf("send the continuation of %s in %s to %s: %w", h.accountOf(msg), msg.Region, h.cfg.QueueURL, err)
 	}
 	return nil
 }

@@ -2,14 +2,17 @@
 // as bootstrap for provided.al2023, serves every function of the stack,
 // each picking its role from EBS_SNAPPER_HANDLER.
 //
-// Fan-outs (EventBridge scheduled events) publish one SNS message
-// {"region": "<r>"} per enabled region; workers (SNS events) run the engine
-// for the region of each message, one worker per pipeline and region at a
-// time (a lease), stop starting new actions a margin before the invocation
-// deadline and hand what is left to a continuation on their own topic,
-// write their figures as CloudWatch EMF lines, and return an error when
-// actions failed so that the function's Errors metric and its alarm see
-// it. The report function (scheduled, when the stack has a report bucket)
+// Fan-outs (EventBridge scheduled events) send one SQS message per cell,
+// {"region": "<r>"} for the hub's own account and {"account": "<id>",
+// "region": "<r>"} for another, to their pipeline's queue; workers (SQS
+// events through an event source mapping, or SNS events of an older
+// stack) run the engine for the cell of each message, one worker per
+// pipeline and cell at a time (a lease), answer the failed cells' message
+// ids (a partial batch response), stop starting new actions a margin
+// before the invocation deadline and hand what is left to a continuation
+// on their own queue, write their figures as CloudWatch EMF lines, and
+// return an error when the cell failed so that the function's Errors
+// metric and its alarm see it. The report function (scheduled, when the stack has a report bucket)
 // collects the account's RPO report and writes it to S3. See
 // docs/lambda.md.
 package handler
@@ -64,12 +67,23 @@ type Config struct {
 	// Account is the account id whose stanzas to read; "" asks
 	// Sources.Identify at every invocation.
 	Account string
-	// TopicARN is the SNS topic a fan-out publishes to, and a worker's
-	// own topic, where it publishes its continuations (required for both).
-	TopicARN string
-	// SNS publishes the fan-out messages and the continuations (required
+	// Spoke resolves a worker message's other account to its Sources
+	// through the spoke role (account.ForAccount); nil serves the
+	// function's own account only, and a cell naming another fails with
+	// ErrNoSpokeAccess.
+	Spoke SpokeFunc
+	// QueueURL is the SQS queue of the pipeline's cells: a fan-out sends
+	// one message per (account, region) to it, and a worker, which Lambda
+	// feeds from it, sends its continuations to it (required for both).
+	QueueURL string
+	// SQS sends the fan-out's messages and the continuations (required
 	// for fan-outs and workers).
-	SNS SNSAPI
+	SQS SQSAPI
+	// Accounts, when set, lists the accounts a fan-out sends cells for
+	// (the organization's, or a list), each with its status and OU path:
+	// an organisation deployment. nil sends the hub's own cells only, as
+	// a single-account stack.
+	Accounts func(ctx context.Context) ([]account.OrgAccount, error)
 	// Leases hold one worker per pipeline and region at a time (required
 	// for workers).
 	Leases lease.Store
@@ -115,7 +129,7 @@ type Config struct {
 // Handler serves one Lambda function. Invoke is what lambda.Start calls.
 type Handler struct {
 	cfg    Config
-	invoke func(ctx context.Context, event json.RawMessage) error
+	invoke func(ctx context.Context, event json.RawMessage) (any, error)
 }
 
 // New checks cfg for its handler and returns the Handler.
@@ -135,26 +149,26 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg}
 	switch cfg.Name {
 	case FanoutSnapshot, FanoutClean, FanoutReplication, FanoutDrill:
-		if cfg.TopicARN == "" || cfg.SNS == nil {
-			return nil, fmt.Errorf("handler %s: the SNS topic to publish to is not set (%s)", cfg.Name, TopicEnv)
+		if cfg.QueueURL == "" || cfg.SQS == nil {
+			return nil, fmt.Errorf("handler %s: the SQS queue to send the cells to is not set (%s)", cfg.Name, QueueEnv)
 		}
 		if cfg.Name == FanoutSnapshot && (cfg.ReplicationRule == "" || cfg.Events == nil) {
 			return nil, fmt.Errorf("handler %s: the replication rule is not set (%s)", cfg.Name, ReplicationRuleEnv)
 		}
-		h.invoke = h.fanout
+		h.invoke = noResponse(h.fanout)
 	case Snapshot, Clean, Replication, Drill:
 		if err := h.checkChain(); err != nil {
 			return nil, err
 		}
 		uc := workerUseCases[cfg.Name]
-		h.invoke = func(ctx context.Context, event json.RawMessage) error {
+		h.invoke = func(ctx context.Context, event json.RawMessage) (any, error) {
 			return h.worker(ctx, event, cfg.Name, h.engine(uc))
 		}
 	case Report:
 		if cfg.Objects == nil {
 			return nil, fmt.Errorf("handler %s: the bucket to write the report to is not set (%s)", cfg.Name, ReportBucketEnv)
 		}
-		h.invoke = h.reportRun
+		h.invoke = noResponse(h.reportRun)
 	}
 	return h, nil
 }
@@ -172,17 +186,33 @@ func checkName(name string) error {
 	return nil
 }
 
-// Invoke handles one event. It returns an error when the invocation failed
-// (some action or region failed, or the account could not be loaded), so
-// that Lambda counts it in the function's Errors metric.
-func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) error {
+// noResponse is an invocation that answers nothing but its error.
+func noResponse(f func(ctx context.Context, event json.RawMessage) error) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, event json.RawMessage) (any, error) { return nil, f(ctx, event) }
+}
+
+// Handle handles one event: what lambda.Start calls. A worker fed by SQS
+// answers an events.SQSEventResponse naming the messages of the cells
+// that failed (partial batch response), so that only those are delivered
+// again; other invocations answer nothing. It returns an error when the
+// invocation failed (for a batch: every cell of it failed; some action or
+// region failed, or the account could not be loaded), so that Lambda
+// counts it in the function's Errors metric.
+func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error) {
 	start := time.Now()
 	slog.InfoContext(ctx, "invoked")
-	err := h.invoke(ctx, event)
+	resp, err := h.invoke(ctx, event)
 	if err != nil {
 		slog.ErrorContext(ctx, "invocation failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
-		return err
+		return resp, err
 	}
 	slog.InfoContext(ctx, "completed", "duration_ms", time.Since(start).Milliseconds())
-	return nil
+	return resp, nil
+}
+
+// Invoke is Handle for callers that want only whether the invocation
+// failed.
+func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) error {
+	_, err := h.Handle(ctx, event)
+	return err
 }

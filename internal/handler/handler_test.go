@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -34,7 +32,7 @@ import (
 const (
 	dailyStanza       = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}}`
 	replicatingStanza = `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 5, "frequency": "1 day"}, "replication": "yes"}`
-	topicARN          = "arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic"
+	queueURL          = "https://sqs.us-east-1.amazonaws.com/123456789012/CreateSnapshotQueue"
 )
 
 // captureLogs sends the default logger's JSON lines to the returned buffer
@@ -109,12 +107,12 @@ func fakeWorld(t *testing.T, volumes int, stanza string) (map[string]*ec2fake.Fa
 	return fakes, store
 }
 
-// newHandler returns the Handler of cfg; a worker whose cfg has no SNS
-// client gets a recording one on topicARN and leases in memory.
+// newHandler returns the Handler of cfg; a worker whose cfg has no SQS
+// client gets a recording one on queueURL and leases in memory.
 func newHandler(t *testing.T, cfg Config) *Handler {
 	t.Helper()
-	if (cfg.Name == Snapshot || cfg.Name == Clean) && cfg.SNS == nil {
-		cfg.TopicARN, cfg.SNS, cfg.Leases = topicARN, &recordingSNS{}, &lease.Memory{}
+	if (cfg.Name == Snapshot || cfg.Name == Clean) && cfg.SQS == nil {
+		cfg.QueueURL, cfg.SQS, cfg.Leases = queueURL, &recordingSQS{}, &lease.Memory{}
 	}
 	h, err := New(cfg)
 	if err != nil {
@@ -171,7 +169,7 @@ func TestWorkerSkipsWhatItCannotUse(t *testing.T) {
 		event json.RawMessage
 		logs  []string
 	}{
-		{"console test event", json.RawMessage(`{"key1": "value1", "key2": "value2", "key3": "value3"}`), []string{"must be invoked from its SNS topic"}},
+		{"console test event", json.RawMessage(`{"key1": "value1", "key2": "value2", "key3": "value3"}`), []string{"must be invoked from its SQS queue"}},
 		{"record without Sns", json.RawMessage(`{"Records": [{"EventSource": "aws:sns"}]}`), []string{"no Sns section"}},
 		{"empty message", snsEvent(t, ""), []string{"no message"}},
 		{"message not JSON", snsEvent(t, "us-west-2"), []string{"not a JSON object"}},
@@ -283,22 +281,6 @@ func TestWorkerStopsStartingBeforeTheDeadline(t *testing.T) {
 	})
 }
 
-// recordingSNS records the messages published to each topic.
-type recordingSNS struct {
-	mu       sync.Mutex
-	messages []string
-}
-
-func (r *recordingSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if aws.ToString(in.TopicArn) != topicARN {
-		return nil, fmt.Errorf("published to %s", aws.ToString(in.TopicArn))
-	}
-	r.messages = append(r.messages, aws.ToString(in.Message))
-	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
-}
-
 // fakeRule is one EventBridge rule, recording the calls made to it.
 type fakeRule struct {
 	state ebtypes.RuleState
@@ -331,8 +313,8 @@ func TestFanoutPublishesOneMessagePerRegion(t *testing.T) {
 				f.AddSnapshot(inventory.Snapshot{ID: "snap-" + region, VolumeID: "vol-0000"}, "")
 			}
 			captureLogs(t)
-			pub := &recordingSNS{}
-			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+			pub := &recordingSQS{}
+			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub,
 				ReplicationRule: "replication-rule", Events: &fakeRule{state: ebtypes.RuleStateDisabled}})
 			if err := h.Invoke(invokeCtx(t, "req-6", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 				t.Fatal(err)
@@ -347,8 +329,8 @@ func TestFanoutPublishesOneMessagePerRegion(t *testing.T) {
 
 	// Without a valid stanza every worker would find nothing to do.
 	fakes, _ := fakeWorld(t, 1, "")
-	pub := &recordingSNS{}
-	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, &configstore.Memory{}), TopicARN: topicARN, SNS: pub})
+	pub := &recordingSQS{}
+	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, &configstore.Memory{}), QueueURL: queueURL, SQS: pub})
 	if err := h.Invoke(invokeCtx(t, "req-7", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil || len(pub.messages) != 0 {
 		t.Errorf("no stanza: got %v and %d messages, want none", err, len(pub.messages))
 	}
@@ -373,7 +355,7 @@ func TestFanoutSnapshotSwitchesTheReplicationRule(t *testing.T) {
 			fakes, store := fakeWorld(t, 1, tc.stanza)
 			captureLogs(t)
 			rule := &fakeRule{state: tc.state}
-			h := newHandler(t, Config{Name: FanoutSnapshot, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{},
+			h := newHandler(t, Config{Name: FanoutSnapshot, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{},
 				ReplicationRule: "r", Events: rule})
 			if err := h.Invoke(invokeCtx(t, "req-8", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 				t.Fatal(err)
@@ -392,12 +374,12 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 	}{
 		{Config{}, "EBS_SNAPPER_HANDLER"},
 		{Config{Name: "snapshots"}, `unknown handler "snapshots"`},
-		{Config{Name: FanoutClean}, "EBS_SNAPPER_TOPIC_ARN"},
-		{Config{Name: FanoutSnapshot, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_REPLICATION_RULE"},
+		{Config{Name: FanoutClean}, "EBS_SNAPPER_QUEUE_URL"},
+		{Config{Name: FanoutSnapshot, QueueURL: queueURL, SQS: &recordingSQS{}}, "EBS_SNAPPER_REPLICATION_RULE"},
 		{Config{Name: Clean, Margin: -time.Second}, "must not be negative"},
 		{Config{Name: Clean, MaxHops: -1}, "must not be negative"},
-		{Config{Name: Snapshot}, "for continuations, is not set (EBS_SNAPPER_TOPIC_ARN)"},
-		{Config{Name: Clean, TopicARN: topicARN, SNS: &recordingSNS{}}, "EBS_SNAPPER_LEASE_TABLE"},
+		{Config{Name: Snapshot}, "for continuations, is not set (EBS_SNAPPER_QUEUE_URL)"},
+		{Config{Name: Clean, QueueURL: queueURL, SQS: &recordingSQS{}}, "EBS_SNAPPER_LEASE_TABLE"},
 	} {
 		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error with %q", tc.cfg, err, tc.want)
@@ -422,8 +404,8 @@ func TestFanoutReplicationSkipsRegionsWithoutSnapshots(t *testing.T) {
 		}
 	}
 	captureLogs(t)
-	pub := &recordingSNS{}
-	h := newHandler(t, Config{Name: FanoutReplication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub})
+	pub := &recordingSQS{}
+	h := newHandler(t, Config{Name: FanoutReplication, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub})
 	if err := h.Invoke(invokeCtx(t, "req-8", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +423,7 @@ func TestReplicationWorkerReplicatesItsRegion(t *testing.T) {
 	fakes["us-west-2"].AddSnapshot(inventory.Snapshot{ID: "snap-orig", VolumeID: "vol-0000",
 		Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: &lease.Memory{}})
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{}, Leases: &lease.Memory{}})
 	if err := h.Invoke(invokeCtx(t, "req-9", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +453,7 @@ func TestReplicationWorkerKeepsItsCopyLimit(t *testing.T) {
 			Tags: []inventory.Tag{{Key: "replication_dst_region", Value: "us-east-1"}}}, "")
 	}
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{},
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{},
 		Leases: &lease.Memory{}, CopyLimit: 21})
 	if err := h.Invoke(invokeCtx(t, "req-11", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err != nil {
 		t.Fatal(err)
@@ -482,7 +464,7 @@ func TestReplicationWorkerKeepsItsCopyLimit(t *testing.T) {
 }
 
 func TestIAMActions(t *testing.T) {
-	want := []string{"events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"}
+	want := []string{"events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage"}
 	if diff := cmp.Diff(want, IAMActions()); diff != "" {
 		t.Errorf("IAM actions (-want +got):\n%s", diff)
 	}
@@ -508,7 +490,7 @@ func TestReplicationWorkerFailsOnACopyThatKeepsFailing(t *testing.T) {
 			Tags:        []inventory.Tag{{Key: "replication_src_region", Value: "us-west-2"}, {Key: "replication_snapshot_id", Value: "snap-orig"}}}, "")
 	}
 	captureLogs(t)
-	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{}, Leases: &lease.Memory{}})
+	h := newHandler(t, Config{Name: Replication, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{}, Leases: &lease.Memory{}})
 	if err := h.Invoke(invokeCtx(t, "req-12", 5*time.Minute), snsEvent(t, Message("us-west-2"))); err == nil {
 		t.Error("the worker succeeded though the original's copies keep failing")
 	}

@@ -34,7 +34,7 @@ func TestFanoutWritesThePipelineHeartbeat(t *testing.T) {
 				}
 				captureLogs(t)
 				var metrics bytes.Buffer
-				h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: &recordingSNS{},
+				h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: &recordingSQS{},
 					ReplicationRule: "r", Events: &fakeRule{}, Metrics: &metrics})
 				_ = h.Invoke(invokeCtx(t, "req-hb", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
 				var line map[string]any

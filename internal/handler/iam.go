@@ -10,42 +10,46 @@ import "slices"
 // it true: the handlers run against moto with every AWS call recorded must
 // call nothing outside their list, and the lists together must be exactly
 // the actions of the adapters' API interfaces (ebs, configstore's read
-// path, lease, SNSAPI, EventsAPI, awsclient.S3API), so a new adapter call
+// path, lease, SQSAPI, EventsAPI, awsclient.S3API, the Organizations
+// listing and the spoke role's AssumeRole), so a new adapter call
 // fails until a handler owns it. The template gives each function a role granting its
 // list and nothing else (internal/deploy's IAM test).
 var calls = map[string][]string{
 	// Stanzas, enabled regions, one message per region, the replication
 	// rule switched on or off.
-	FanoutSnapshot: {"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sns:Publish"},
-	FanoutClean:    {"dynamodb:Query", "ec2:DescribeRegions", "sns:Publish"},
+	// A hub's fan-out also lists the organisation's accounts in scope
+	// (awsclient.OrganizationsAPI).
+	FanoutSnapshot: append([]string{"dynamodb:Query", "ec2:DescribeRegions", "events:DescribeRule", "events:DisableRule", "events:EnableRule", "sqs:SendMessage"}, orgList...),
+	FanoutClean:    append([]string{"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage"}, orgList...),
 	// It also asks each region whether the account owns a snapshot there.
-	FanoutReplication: {"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sns:Publish"},
+	FanoutReplication: append([]string{"dynamodb:Query", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "sqs:SendMessage"}, orgList...),
 	// Inventory, then snapshots tagged in the creating call, locked when a
-	// stanza says "lock"; the lease; a continuation on its own topic. No
-	// delete.
+	// stanza says "lock"; the lease; a continuation on its own queue. No
+	// delete. Every worker of a hub assumes the spoke role of a cell in
+	// another account (sts:AssumeRole).
 	Snapshot: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:LockSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage", "sts:AssumeRole"},
 	// Inventory including what protects snapshots (AMIs, locks, launch
 	// templates) and the Recycle Bin's rules, then deletes and archives.
 	// No create.
 	Clean: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLockedSnapshots",
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sns:Publish"},
+		"ec2:ModifySnapshotTier", "rbin:GetRule", "rbin:ListRules", "sqs:SendMessage", "sts:AssumeRole"},
 	// Copies tagged in the copying call, and replicas retired.
 	Replication: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage", "sts:AssumeRole"},
 	// The restore drills: the fan-out as clean's; the worker lists the
 	// matched volumes, their snapshots and the drill volumes, creates
 	// volumes tagged in the creating call, deletes them, and tags the
 	// drilled snapshot with the outcome. No snapshot is created or
 	// deleted.
-	FanoutDrill: {"dynamodb:Query", "ec2:DescribeRegions", "sns:Publish"},
+	FanoutDrill: append([]string{"dynamodb:Query", "ec2:DescribeRegions", "sqs:SendMessage"}, orgList...),
 	Drill: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query",
 		"ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteVolume", "ec2:DescribeAvailabilityZones",
-		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sns:Publish"},
+		"ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "sqs:SendMessage", "sts:AssumeRole"},
 	// The stanzas, the report's inventory (the listings snapshot uses, what
 	// protects snapshots, the Recycle Bin's rules and the volumes' sizes),
 	// and its objects written to the report bucket. No lease: it changes no
@@ -54,12 +58,16 @@ var calls = map[string][]string{
 		"ec2:DescribeRegions", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rbin:GetRule", "rbin:ListRules", "s3:PutObject"},
 }
 
+// orgList is what a hub's fan-out calls to list the accounts in scope
+// (awsclient.OrganizationsAPI).
+var orgList = []string{"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots"}
+
 // Names returns the handler names, in the order the template declares
 // their functions.
 func Names() []string { return slices.Clone(names) }
 
 // Calls returns, sorted, the IAM actions the code of the named handler
-// can call ("ec2:CreateSnapshot", "sns:Publish", ...): what its function's
+// can call ("ec2:CreateSnapshot", "sqs:SendMessage", ...): what its function's
 // role must grant, and all it may grant. It fails for an unknown name.
 func Calls(name string) ([]string, error) {
 	if err := checkName(name); err != nil {

@@ -15,7 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
@@ -28,7 +28,7 @@ import (
 // iamPrefix maps the SDK's service ids to IAM's service prefixes; STS's
 // GetCallerIdentity needs no permission (STS API reference) and is left
 // out.
-var iamPrefix = map[string]string{"EC2": "ec2", "DynamoDB": "dynamodb", "SNS": "sns", "EventBridge": "events", "rbin": "rbin", "S3": "s3"}
+var iamPrefix = map[string]string{"EC2": "ec2", "DynamoDB": "dynamodb", "SQS": "sqs", "EventBridge": "events", "rbin": "rbin", "S3": "s3"}
 
 // opRecorder records, as IAM actions, every AWS operation sent through the
 // clients of an aws.Config it is added to.
@@ -43,7 +43,7 @@ func (r *opRecorder) addTo(cfg *aws.Config) {
 			svc, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
 			r.mu.Lock()
 			if p, ok := iamPrefix[svc]; ok {
-				r.ops[p+":"+op] = true
+				r.ops[IAMAction(p+":"+op)] = true
 			} else if svc != "STS" {
 				r.ops[svc+":"+op] = true
 			}
@@ -84,14 +84,14 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 	rec.addTo(&recorded)
 
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
-	snsAPI, events := sns.NewFromConfig(recorded), eventbridge.NewFromConfig(recorded)
-	topics := map[string]string{}
+	sqsAPI, events := sqs.NewFromConfig(recorded), eventbridge.NewFromConfig(recorded)
+	queues := map[string]string{}
 	for _, name := range Names() {
-		out, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+		out, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		topics[name] = aws.ToString(out.TopicArn)
+		queues[name] = aws.ToString(out.QueueUrl)
 	}
 	if _, err := eventbridge.NewFromConfig(cfg).PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("replication"),
 		ScheduleExpression: aws.String("rate(30 minutes)"), State: ebtypes.RuleStateDisabled}); err != nil {
@@ -102,7 +102,7 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 	now := time.Now
 	run := func(name string, event []byte) {
 		t.Helper()
-		h := newHandler(t, Config{Name: name, Sources: account.FromAWS(recorded, motoTable), TopicARN: topics[name], SNS: snsAPI,
+		h := newHandler(t, Config{Name: name, Sources: account.FromAWS(recorded, motoTable), QueueURL: queues[name], SQS: sqsAPI,
 			ReplicationRule: "replication", Events: events, Leases: leases, Version: "test", Now: now})
 		_ = rec.take()
 		if err := h.Invoke(invokeCtx(t, "req-"+name, 5*time.Minute), event); err != nil {
@@ -175,7 +175,7 @@ func TestMotoHandlersCallOnlyWhatTheirRolesGrant(t *testing.T) {
 // action no adapter calls, fails here.
 func TestCallsAreTheAdaptersActions(t *testing.T) {
 	var adapters, listed []string
-	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions()} {
+	for _, a := range [][]string{ebs.IAMActions(), ebs.RecycleBinIAMActions(), configstore.IAMActions(), lease.IAMActions(), IAMActions(), awsclient.S3IAMActions(), awsclient.OrganizationsIAMActions(), awsclient.SpokeIAMActions()} {
 		adapters = append(adapters, a...)
 	}
 	for _, name := range Names() {

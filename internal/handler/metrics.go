@@ -40,6 +40,15 @@ func workerFigures(rr snapper.RegionReport, inv *snapper.Inventory, p snapper.Po
 	return figs
 }
 
+// withAccount sets the account of the cell on every figure, for the EMF
+// lines' Account dimension (report.EMF).
+func withAccount(account string, figs []report.Figures) []report.Figures {
+	for i := range figs {
+		figs[i].Account = account
+	}
+	return figs
+}
+
 // emit writes figs as CloudWatch EMF lines to Config.Metrics, one Write
 // per line, so that a line is one CloudWatch Logs event and never
 // interleaves with the logger's records on the same writer.

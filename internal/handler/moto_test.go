@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
@@ -124,22 +123,13 @@ func TestMotoWorkerSnapshotsTheDueVolumesOfItsRegion(t *testing.T) {
 }
 
 // TestMotoFanoutPublishesOneMessagePerRegion follows the fan-out's messages
-// through a real SNS topic into an SQS queue, and the replication rule
+// into a real SQS queue (SendMessageBatch), and the replication rule
 // through EventBridge.
 func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
 	ctx, cfg := motoAccount(t, replicatingStanza)
-	snsAPI, sqsAPI, events := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
-	topic, err := snsAPI.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("CreateSnapshotTopic")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqsAPI, events := sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
 	queue, err := sqsAPI.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("worker")})
 	if err != nil {
-		t.Fatal(err)
-	}
-	queueARN := "arn:aws:sqs:us-east-1:" + motoserver.AccountID + ":worker"
-	if _, err := snsAPI.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN),
-		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := events.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("replication"), ScheduleExpression: aws.String("rate(30 minutes)"),
@@ -148,7 +138,7 @@ func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
 	}
 	captureLogs(t)
 	src := account.FromAWS(cfg, motoTable)
-	h := newHandler(t, Config{Name: FanoutSnapshot, Sources: src, TopicARN: aws.ToString(topic.TopicArn), SNS: snsAPI,
+	h := newHandler(t, Config{Name: FanoutSnapshot, Sources: src, QueueURL: aws.ToString(queue.QueueUrl), SQS: sqsAPI,
 		ReplicationRule: "replication", Events: events})
 	if err := h.Invoke(invokeCtx(t, "req-moto-3", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 		t.Fatal(err)
@@ -180,7 +170,7 @@ func TestMotoFanoutPublishesOneMessagePerRegion(t *testing.T) {
 	}
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("messages through SNS→SQS (-want +got):\n%s", diff)
+		t.Errorf("messages in the queue (-want +got):\n%s", diff)
 	}
 	rule, err := events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("replication")})
 	if err != nil {
@@ -233,7 +223,7 @@ func TestMotoTwoWorkersOnOneRegionDoTheWorkOnce(t *testing.T) {
 	logs := captureLogs(t)
 	leases := lease.NewDynamo(dynamodb.NewFromConfig(cfg), leaseTable)
 	worker := func(src account.Sources) *Handler {
-		return newHandler(t, Config{Name: Snapshot, Sources: src, TopicARN: topicARN, SNS: &recordingSNS{}, Leases: leases, Calls: calls})
+		return newHandler(t, Config{Name: Snapshot, Sources: src, QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases, Calls: calls})
 	}
 	held := &holdingEC2{reached: make(chan struct{}), release: make(chan struct{})}
 	first := account.FromAWS(cfg, motoTable)

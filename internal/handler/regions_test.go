@@ -24,8 +24,8 @@ func TestFanoutHonoursTheStacksRegions(t *testing.T) {
 				f.AddSnapshot(inventory.Snapshot{ID: "snap-" + region, VolumeID: "vol-0000"}, "")
 			}
 			logs := captureLogs(t)
-			pub := &recordingSNS{}
-			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+			pub := &recordingSQS{}
+			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub,
 				ReplicationRule: "replication-rule", Events: &fakeRule{state: ebtypes.RuleStateDisabled},
 				Regions: []string{"ap-south-1", "us-west-2"}})
 			if err := h.Invoke(invokeCtx(t, "req-r", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {

@@ -77,7 +77,7 @@ func coldStart(b *testing.B, srv *motoserver.Server, rie, bootstrap string) floa
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"),
 		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
-		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
+		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, QueueEnv+"=http://127.0.0.1:1/123456789012/CreateSnapshotQueue",
 		LeaseTableEnv+"="+leaseTable)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out

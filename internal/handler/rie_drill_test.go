@@ -56,7 +56,7 @@ func TestDrillWorkerUnderTheRuntimeEmulator(t *testing.T) {
 	apiAddr, invokeAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-drill", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
-		NameEnv+"="+Drill, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:DrillTopic", LeaseTableEnv+"="+leaseTable)
+		NameEnv+"="+Drill, TableEnv+"="+motoTable, QueueEnv+"=http://127.0.0.1:1/123456789012/DrillQueue", LeaseTableEnv+"="+leaseTable)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -69,7 +69,7 @@ func TestDrillWorkerUnderTheRuntimeEmulator(t *testing.T) {
 	})
 	waitListening(t, invokeAddr, &out)
 	resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
-		bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
+		bytes.NewReader(readJSON(t, "testdata/sqs-event.json", nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

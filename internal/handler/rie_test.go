@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +31,8 @@ const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-
 // TestBootstrapUnderTheRuntimeEmulator builds bootstrap as `make lambda`
 // does (for this machine's architecture) and runs it under the Lambda
 // runtime interface emulator as the snapshot worker, against moto, with an
-// SNS event for a seeded region. Elsewhere than CI it skips when the
+// SQS event for one cell of a seeded region, then a batch with one bad
+// cell, then an SNS event as an older stack delivers it. Elsewhere than CI it skips when the
 // emulator cannot be built; under CI=true that is a failure.
 func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	if testing.Short() {
@@ -50,40 +49,27 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	ctx, cfg := motoAccount(t, dailyStanza)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 
-	apiAddr, invokeAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
 	// EC2 through a proxy that rejects the group-name filter, as EC2
 	// rejects a filter it does not know (moto accepts it): the second
 	// invocation below stores a stanza matching on it.
-	cmd.Env = append(srv.Env(), "PATH="+os.Getenv("PATH"), "AWS_ENDPOINT_URL_EC2="+faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{faults.RejectFilter("group-name")}}).URL,
-		"AWS_LAMBDA_FUNCTION_NAME=ebs-snapper-snapshot", "AWS_LAMBDA_FUNCTION_TIMEOUT=120",
-		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, TopicEnv+"=arn:aws:sns:us-east-1:123456789012:CreateSnapshotTopic",
+	invoke, out := startEmulator(t, srv, rie, bootstrap, "AWS_ENDPOINT_URL_EC2="+faults.NewProxy(t, srv.URL, faults.ProxyOptions{Rules: []faults.Rule{faults.RejectFilter("group-name")}}).URL,
+		NameEnv+"="+Snapshot, TableEnv+"="+motoTable, QueueEnv+"=http://127.0.0.1:1/123456789012/CreateSnapshotQueue",
 		LeaseTableEnv+"="+leaseTable)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// One cell, as the queue's event source mapping delivers it: no
+	// failed message.
+	if code, body := invoke(readJSON(t, "testdata/sqs-event.json", nil)); code != http.StatusOK || strings.Contains(body, "errorMessage") || strings.Contains(body, "itemIdentifier") {
+		t.Fatalf("invoke: HTTP %d %s\n%s", code, body, out)
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	waitListening(t, invokeAddr, &out)
-
-	// One invocation at a time: the emulator cannot take concurrent ones.
-	invoke := func() (int, string) {
-		resp, err := http.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json",
-			bytes.NewReader(readJSON(t, "testdata/sns-event.json", nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, string(body)
+	// A batch with a cell of an account this stack cannot reach: that
+	// message alone is reported failed, the other cell is done, the
+	// invocation succeeds.
+	if code, body := invoke(sqsEvent(t, Message("us-west-2"), `{"account": "222222222222", "region": "us-west-2"}`)); code != http.StatusOK ||
+		compactJSON(t, body) != `{"batchItemFailures":[{"itemIdentifier":"m1"}]}` {
+		t.Errorf("invoke a batch with one bad cell: HTTP %d %s, want the second message alone failed\n%s", code, body, out)
 	}
-	if code, body := invoke(); code != http.StatusOK || strings.Contains(body, "errorMessage") {
-		t.Fatalf("invoke: HTTP %d %s\n%s", code, body, &out)
+	// An SNS event as an older stack's topic delivers it is still read.
+	if code, body := invoke(readJSON(t, "testdata/sns-event.json", nil)); code != http.StatusOK || strings.Contains(body, "errorMessage") {
+		t.Errorf("invoke with an SNS event: HTTP %d %s\n%s", code, body, out)
 	}
 	defer func() {
 		// A stanza whose match EC2 rejects, beside the good one: the
@@ -94,8 +80,8 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 		if err := store.Put(ctx, configstore.Item{AccountID: motoserver.AccountID, ID: "keyname", Configuration: rejected}); err != nil {
 			t.Fatal(err)
 		}
-		if _, body := invoke(); !strings.Contains(body, "errorMessage") || !strings.Contains(body, "1 stanza rejected by EC2") {
-			t.Errorf("invoke with a stanza EC2 rejects: %s, want an errorMessage naming the rejected stanza\n%s", body, &out)
+		if _, body := invoke(sqsEvent(t, Message("us-west-2"))); !strings.Contains(body, "errorMessage") || !strings.Contains(body, "1 stanza rejected by EC2") {
+			t.Errorf("invoke with a stanza EC2 rejects: %s, want an errorMessage naming the rejected stanza\n%s", body, out)
 		}
 	}()
 
@@ -107,7 +93,8 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 	var finished, cold map[string]any
 	for line := range strings.Lines(out.String()) {
 		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "run finished" {
+		// The first run's: the later invocations find nothing due.
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "run finished" && finished == nil {
 			finished = rec
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(fmt.Sprint(rec["msg"]), "cold start: ") {
@@ -120,18 +107,28 @@ func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
 		t.Errorf("cold start line %v, want %q with its parts", cold, "cold start: "+want.String())
 	}
 	if id, _ := finished["request_id"].(string); id == "" || finished["region"] != "us-west-2" || finished["created"] != 2.0 {
-		t.Errorf("no JSON report line with a request id, region us-west-2 and created 2 in the output:\n%s", &out)
+		t.Errorf("no JSON report line with a request id, region us-west-2 and created 2 in the output:\n%s", out)
 	}
 	// The EMF lines share stdout with the log records, each on its own line.
 	var region map[string]any
 	for _, doc := range emfLines(t, linesFrom(out.String(), "{")) {
-		if doc["ConfigId"] == nil {
+		if doc["ConfigId"] == nil && region == nil {
 			region = doc
 		}
 	}
 	if region["Region"] != "us-west-2" || region["SnapshotsCreated"] != 2.0 || region["VolumesMatched"] != 2.0 {
-		t.Errorf("no EMF line of the region with 2 snapshots created and 2 volumes matched in the output:\n%s", &out)
+		t.Errorf("no EMF line of the region with 2 snapshots created and 2 volumes matched in the output:\n%s", out)
 	}
+}
+
+// compactJSON is body without insignificant space.
+func compactJSON(t *testing.T, body string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(body)); err != nil {
+		return body
+	}
+	return b.String()
 }
 
 // linesFrom keeps the lines of out that start with prefix: the bootstrap's

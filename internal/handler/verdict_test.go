@@ -79,8 +79,8 @@ func TestFanoutFailsWithoutAValidStanza(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fakes, store := fakeWorld(t, 1, `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "no", "minimum": 5, "frequency": "1 day"}}`)
 			captureLogs(t)
-			pub := &recordingSNS{}
-			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), TopicARN: topicARN, SNS: pub,
+			pub := &recordingSQS{}
+			h := newHandler(t, Config{Name: name, Sources: accounttest.Sources(fakes, store), QueueURL: queueURL, SQS: pub,
 				ReplicationRule: "replication-rule", Events: &fakeRule{}})
 			err := h.Invoke(invokeCtx(t, "req-f", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
 			if err == nil || !strings.Contains(err.Error(), "every stored stanza is invalid") || len(pub.messages) != 0 {
@@ -88,7 +88,7 @@ func TestFanoutFailsWithoutAValidStanza(t *testing.T) {
 			}
 			// Nothing stored at all: nothing is asked for, no failure.
 			empty, none := fakeWorld(t, 1, "")
-			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), TopicARN: topicARN, SNS: &recordingSNS{},
+			h = newHandler(t, Config{Name: name, Sources: accounttest.Sources(empty, none), QueueURL: queueURL, SQS: &recordingSQS{},
 				ReplicationRule: "replication-rule", Events: &fakeRule{}})
 			if err := h.Invoke(invokeCtx(t, "req-g", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil)); err != nil {
 				t.Errorf("nothing stored: %v, want no error", err)

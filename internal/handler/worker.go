@@ -17,26 +17,31 @@ import (
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
 
-// worker runs one pipeline for the region of each SNS record, one hop of
-// the region's chain each (runHop): run does the work. A record that is not
-// an SNS record, or without an Sns section, a message or a region, or whose
-// message is not JSON, is logged and skipped, as the original did
-// (docs/lambda.md), except that a non-JSON message no longer crashes the
-// invocation. An event without Records (a console test event) is logged
-// and returns normally.
-func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) error {
+// worker runs one pipeline for the cell of each record, one hop of the
+// cell's chain each (runHop): run does the work. Records from SQS (the
+// stack's queues) answer a partial batch response (sqsWorker). Records
+// from SNS (a stack before the queues, or the original's topics) are read
+// as before: one that is not an SNS record, or without an Sns section, a
+// message or a region, or whose message is not JSON, is logged and
+// skipped, as the original did (docs/lambda.md), except that a non-JSON
+// message no longer crashes the invocation. An event without Records (a
+// console test event) is logged and returns normally.
+func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline string, run regionRun) (any, error) {
 	// Records are decoded one by one, so that one of the wrong shape is
 	// skipped like any other unusable record instead of failing the rest.
 	var ev struct{ Records []json.RawMessage }
 	if err := json.Unmarshal(event, &ev); err != nil {
-		return fmt.Errorf("decode the event as an SNS event: %w", err)
+		return nil, fmt.Errorf("decode the event as an SQS or SNS event: %w", err)
 	}
 	if len(ev.Records) == 0 {
-		slog.WarnContext(ctx, "no SNS records: this function must be invoked from its SNS topic")
-		return nil
+		slog.WarnContext(ctx, "no records: this function must be invoked from its SQS queue")
+		return nil, nil
 	}
 	stop, release := h.stopStarting(ctx)
 	defer release()
+	if fromSQS(ev.Records[0]) {
+		return h.sqsWorker(ctx, ev.Records, pipeline, stop, run)
+	}
 	var errs []error
 	for i, raw := range ev.Records {
 		var rec events.SNSEventRecord
@@ -52,7 +57,7 @@ func (h *Handler) worker(ctx context.Context, event json.RawMessage, pipeline st
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil, errors.Join(errs...)
 }
 
 // recordMessage returns the message of an SNS record, or logs why it has
@@ -136,10 +141,16 @@ var workerUseCases = map[string]useCase{
 // metric and alarm see it; actions not started before the deadline margin
 // are not a failure, they are what is left.
 func (h *Handler) engine(uc useCase) regionRun {
-	return func(ctx context.Context, region string, stop <-chan struct{}) (remaining, error) {
-		env, err := account.Load(ctx, h.cfg.Sources, account.Request{Account: h.cfg.Account, Regions: []string{region}})
+	return func(ctx context.Context, msg regionMessage, stop <-chan struct{}) (remaining, error) {
+		region := msg.Region
+		src, req, err := h.cell(ctx, uc.name, msg)
 		if err != nil {
-			return remaining{}, fmt.Errorf("%s in %s: %w", uc.name, region, err)
+			return remaining{}, err
+		}
+		req.Regions = []string{region}
+		env, err := account.Load(ctx, src, req)
+		if err != nil {
+			return remaining{}, fmt.Errorf("%s in %s of account %s: %w", uc.name, region, req.Account, err)
 		}
 		if len(env.Policy.Stanzas) == 0 {
 			slog.InfoContext(ctx, "no valid configuration stanza: nothing to do", "region", region, "account", env.Account)
@@ -162,7 +173,7 @@ func (h *Handler) engine(uc useCase) regionRun {
 		slog.InfoContext(ctx, "run finished", "job", rep.Job, "region", region, "created", s.Created, "deleted", s.Deleted,
 			"kept", s.Kept, "failed", s.Failed, "not_started", s.NotStarted, "unknown", s.Unknown, "skipped", rr.Skipped, "region_error", rr.Error,
 			"outcome", verdict.Outcome)
-		figs := workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled)
+		figs := withAccount(env.Account, workerFigures(rr, inv, env.Policy, rep.Now, h.throttledIn(region)-throttled))
 		if len(figs) > 0 {
 			figs[0].Drills = report.DrillsOf(rep.Job, rr)
 		}

@@ -35,6 +35,18 @@ type Lease struct {
 // "replication", ...) in one region, such as "snapshot/us-west-2".
 func Key(pipeline, region string) string { return pipeline + "/" + region }
 
+// CellKey returns the lease key of one pipeline in one region of account,
+// such as "222222222222/snapshot/us-west-2", for a hub working in other
+// accounts. account "" (the hub's own account, which the caller passes as
+// "") is Key(pipeline, region), so that a hub's runs in its own account
+// and a single-account stack's share one lease.
+func CellKey(account, pipeline, region string) string {
+	if account == "" {
+		return Key(pipeline, region)
+	}
+	return account + "/" + Key(pipeline, region)
+}
+
 // ErrHeld is matched (errors.Is) by the error of an Acquire that found the
 // lease held by another holder, and of a Release by a holder that no
 // longer holds it.

@@ -20,19 +20,25 @@ var csvHeader = []string{"region", "status", "volume_id", "instance_id", "instan
 func WriteCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
+	_ = cw.WriteAll(csvRows(r))
+	return cw.Error()
+}
+
+// csvRows are WriteCSV's rows, without the header.
+func csvRows(r Report) [][]string {
+	var rows [][]string
 	for _, rr := range r.Regions {
 		for _, v := range rr.Volumes {
 			newest, age := "", ""
 			if v.Newest != nil {
 				newest, age = v.Newest.Format(time.RFC3339), strconv.FormatInt(*v.AgeSeconds, 10)
 			}
-			_ = cw.Write([]string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, v.InstanceName, v.ConfigID, strings.Join(v.ConfigIDs, "+"),
+			rows = append(rows, []string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, v.InstanceName, v.ConfigID, strings.Join(v.ConfigIDs, "+"),
 				v.Frequency, newest, age, strconv.FormatInt(v.LimitSeconds, 10), strconv.Itoa(v.Counts.Count),
 				strconv.Itoa(int(v.SizeGiB)), v.Reason, drillCSV(v.Drill, 0), drillCSV(v.Drill, 1), drillCSV(v.Drill, 2), drillCSV(v.Drill, 3)})
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return rows
 }
 
 // drillCSV is the i-th drill column (last drill, outcome, seconds, flag)

@@ -8,11 +8,14 @@ import (
 // Namespace is the CloudWatch namespace of ebs-snapper's metrics.
 const Namespace = "EbsSnapper"
 
-// Figures are the counts of one run, for one region and, when ConfigID is
-// set, one stanza. Coverage and Actions are each nil when the run did not
+// Figures are the counts of one run, for one region of one account (when
+// Account is set) and, when ConfigID is set, one stanza. Coverage and Actions are each nil when the run did not
 // compute them (a clean run computes no coverage; a report takes no
 // action): a metric that was not measured is left out, never sent as 0.
 type Figures struct {
+	// Account is the 12-digit account id of the run's cell; "" for a
+	// figure that names none.
+	Account  string           `json:"account,omitempty"`
 	Region   string           `json:"region"`
 	ConfigID string           `json:"config_id,omitempty"`
 	Coverage *CoverageFigures `json:"coverage,omitempty"`
@@ -65,6 +68,13 @@ func (r Region) Figures() []Figures {
 // which publishes the metric with no dimension as well, so one alarm on
 // VolumesLate + VolumesMissing watches every region. Only region-wide lines
 // carry the empty set: stanza lines would count the same volumes twice.
+// With an Account, a region-wide line's coverage metrics (VolumesMatched,
+// VolumesLate, VolumesMissing) are also published with the set [Account]
+// (a second directive), one series per account of an organisation: the
+// per-account RPO. Not the action metrics, and not [Account, Region]:
+// every series is billed as a custom metric, and a thousand accounts in
+// 17 regions would be 17,000 series a metric. Every line carries the
+// account as a property, which CloudWatch Logs Insights can group by.
 //
 // Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 // (a DimensionSet MAY be empty; at most 100 metrics per directive).
@@ -73,6 +83,9 @@ func EMF(now time.Time, figs ...Figures) []byte {
 	for _, f := range figs {
 		doc := map[string]any{"Region": f.Region}
 		dims := [][]string{{"Region"}, {}}
+		if f.Account != "" {
+			doc["Account"] = f.Account
+		}
 		if f.ConfigID != "" {
 			doc["ConfigId"] = f.ConfigID
 			dims = [][]string{{"Region", "ConfigId"}}
@@ -102,10 +115,11 @@ func EMF(now time.Time, figs ...Figures) []byte {
 		if len(metrics) == 0 {
 			continue
 		}
-		doc["_aws"] = metadata{
-			Timestamp:         now.UnixMilli(),
-			CloudWatchMetrics: []metricDirective{{Namespace: Namespace, Dimensions: dims, Metrics: metrics}},
+		directives := []metricDirective{{Namespace: Namespace, Dimensions: dims, Metrics: metrics}}
+		if f.Account != "" && f.ConfigID == "" && f.Coverage != nil {
+			directives = append(directives, metricDirective{Namespace: Namespace, Dimensions: [][]string{{"Account"}}, Metrics: metrics[:3]})
 		}
+		doc["_aws"] = metadata{Timestamp: now.UnixMilli(), CloudWatchMetrics: directives}
 		line, err := json.Marshal(doc)
 		if err != nil {
 			// Strings, ints and these structs always marshal.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +123,53 @@ func TestEMF(t *testing.T) {
 	}
 	if out := EMF(now, Figures{Region: "eu-west-1"}); len(out) != 0 {
 		t.Errorf("figures without a measurement gave %q, want nothing", out)
+	}
+}
+
+// A cell's figures carry its account: the region-wide line publishes its
+// coverage metrics with the [Account] set too (a second directive), not
+// its action metrics; a stanza line names the account as a property only.
+func TestEMFAccountDimension(t *testing.T) {
+	inv, p := fleet(t)
+	figs := ForRegion(inv, p, Options{Now: now}).Figures()
+	figs[0].Actions = &ActionFigures{SnapshotsCreated: 1}
+	for i := range figs {
+		figs[i].Account = "222222222222"
+	}
+	out := EMF(now, figs...)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2", len(lines))
+	}
+	var directives []string
+	for _, line := range lines {
+		var l struct {
+			Account string
+			AWS     struct{ CloudWatchMetrics []metricDirective } `json:"_aws"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Account != "222222222222" {
+			t.Errorf("line without the account: %s", line)
+		}
+		var ds []string
+		for _, d := range l.AWS.CloudWatchMetrics {
+			var names []string
+			for _, m := range d.Metrics {
+				names = append(names, m.Name)
+			}
+			ds = append(ds, fmt.Sprint(d.Dimensions, names))
+		}
+		directives = append(directives, strings.Join(ds, " + "))
+	}
+	want := []string{
+		"[[Region] []] [VolumesMatched VolumesLate VolumesMissing SnapshotsCreated SnapshotsDeleted ActionsFailed ActionsNotStarted ThrottledCalls] + [[Account]] [VolumesMatched VolumesLate VolumesMissing]",
+		"[[Region ConfigId]] [VolumesMatched VolumesLate VolumesMissing]",
+	}
+	for i := range want {
+		if directives[i] != want[i] {
+			t.Errorf("line %d: directives\n %s\nwant\n %s", i, directives[i], want[i])
+		}
 	}
 }

@@ -13,6 +13,16 @@ only as far as ebs-snapper and its tests use them:
   with IncludeDisabled=true, in state "disabled".
 - Recycle Bin: CreateRule, ListRules and GetRule for EBS_SNAPSHOT rules,
   per region, cleared by /moto-api/reset.
+- AssumeRole into a member account of a moto organisation (one that
+  Organizations CreateAccount made) behaves as AWS does: the role must
+  exist in that account (CreateAccount makes OrganizationAccountAccessRole
+  there, as AWS does), an external id its trust policy requires must be
+  given, and a closed (SUSPENDED) account refuses; each refusal is STS's
+  AccessDenied. moto lets any role of any account be assumed; other
+  accounts (222222222222 of the deploy tests) keep that.
+- Service-managed StackSets: ListStackInstances names each instance's
+  organizational unit, and DeleteStackInstances by DeploymentTargets
+  deletes the units' instances.
 
 It only patches: stage.py, run after it in the same interpreter, starts the
 server (python3 -c "$(cat patch.py stage.py)" -H 127.0.0.1 -p PORT).
@@ -157,6 +167,40 @@ def _rbin(environ, start_response, region):
     return _json(start_response, "400 Bad Request", {"__type": "ValidationException", "message": "not modelled: " + method + " " + path})
 
 
+# AssumeRole into organisation members (see the docstring).
+from moto.iam.models import iam_backends as _iam_backends
+from moto.organizations.models import organizations_backends as _org_backends
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
+
+_assume = STSBackend.assume_role
+
+
+def _denied(msg):
+    return STSClientError("AccessDenied", msg)
+
+
+def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+    m = re.search(r":iam::([0-9]{12}):role/(?:.*/)?([^/]+)$", role_arn)
+    member = m and _org_backends.master_accounts.get(m.group(1))
+    if member:
+        account_id, name = m.group(1), m.group(2)
+        org = _org_backends[member[0]][member[1]]
+        if any(a.id == account_id and a.status != "ACTIVE" for a in org.accounts):
+            raise _denied(f"account {account_id} is suspended")
+        roles = [r for r in _iam_backends[account_id]["global"].roles.values() if r.name == name]
+        if not roles:
+            raise _denied(f"User is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
+        trust = json.loads(roles[0].assume_role_policy_document or "{}")
+        for st in trust.get("Statement", []):
+            want = st.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+            if want is not None and want != external_id:
+                raise _denied(f"User is not authorized to perform: sts:AssumeRole on resource: {role_arn} (external id)")
+    return _assume(self, region_name, role_session_name, role_arn, policy, duration, external_id)
+
+
+STSBackend.assume_role = assume_role
+
 _call = moto.server.DomainDispatcherApplication.__call__
 
 
@@ -170,6 +214,58 @@ def __call__(self, environ, start_response):
 
 
 moto.server.DomainDispatcherApplication.__call__ = __call__
+
+
+# StackSets, service-managed: moto's ListStackInstances gives no
+# OrganizationalUnitId, and its DeleteStackInstances ignores
+# DeploymentTargets (the only way to name the instances of a
+# service-managed set), so the set could never be emptied. Each instance
+# made through an organizational unit records it, and a delete by units
+# deletes their accounts' instances.
+from moto.cloudformation import models as _cfn_models
+from moto.cloudformation.responses import CloudFormationResponse
+
+_create_instances = _cfn_models.StackInstances.create_instances
+
+
+def create_instances(self, accounts, regions, parameters, deployment_targets, permission_model):
+    made = _create_instances(self, accounts, regions, parameters, deployment_targets, permission_model)
+    parents = {a.id: a.parent_id for a in self.org_backend.accounts}
+    for inst in self.stack_instances:
+        if not getattr(inst, "ou", None) and inst.account_id not in accounts:
+            inst.ou = parents.get(inst.account_id)
+    for d in made:
+        d["OrganizationalUnitId"] = parents.get(d["Account"]) if d["Account"] not in accounts else None
+    return made
+
+
+_instance_dict = _cfn_models.StackInstance.to_dict
+
+
+def instance_dict(self):
+    d = _instance_dict(self)
+    if getattr(self, "ou", None):
+        d["OrganizationalUnitId"] = self.ou
+    return d
+
+
+_delete_instances = CloudFormationResponse.delete_stack_instances
+
+
+def delete_stack_instances(self):
+    targets = (self._get_params().get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
+    if targets and not self._get_param("Accounts"):
+        stackset = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        regions = self._get_param("Regions", [])
+        accounts = sorted({i.account_id for i in stackset.stack_instances if getattr(i, "ou", None) in targets})
+        op = self.cloudformation_backend.delete_stack_instances(stackset.name, accounts, regions)
+        return ActionResult({"OperationId": op.operations[-1]["OperationId"]})
+    return _delete_instances(self)
+
+
+_cfn_models.StackInstances.create_instances = create_instances
+_cfn_models.StackInstance.to_dict = instance_dict
+CloudFormationResponse.delete_stack_instances = delete_stack_instances
 
 
 # Restore drills. moto's CreateVolume ignores ClientToken, every volume is

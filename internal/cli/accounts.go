@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+)
+
+// SpokeRoleEnv names the spoke role when --role-name is not given (the
+// workers read it too).
+const SpokeRoleEnv = "EBS_SNAPPER_SPOKE_ROLE"
+
+// DefaultSpokeRole is the name the spokes' StackSet gives the role.
+const DefaultSpokeRole = "ebs-snapper-spoke"
+
+// accountFlags are the organisation flags of plan, snapshot, clean,
+// replication and report: which accounts to work in from the hub, and
+// how to act in them.
+type accountFlags struct {
+	accounts    []string
+	all         bool
+	units       []string
+	roleName    string
+	externalID  string
+	concurrency int
+}
+
+func (a *accountFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&a.accounts, "account", nil, "work in this account through its spoke role (12 digits; repeatable or comma-separated)")
+	f.BoolVar(&a.all, "all-accounts", false, "work in every ACTIVE account of the organisation (Organizations ListAccountsForParent from the root; run from the management or delegated administrator account)")
+	f.StringSliceVar(&a.units, "ou", nil, "with --all-accounts: only the accounts under this organisational unit, at any depth (ou-…; repeatable)")
+	f.StringVar(&a.roleName, "role-name", envOr(SpokeRoleEnv, DefaultSpokeRole), "name of the spoke role to assume in each account, with its path if it has one (env "+SpokeRoleEnv+")")
+	f.StringVar(&a.externalID, "external-id", "", "external id the spoke roles' trust policy requires (spokes outside an organisation)")
+	f.IntVar(&a.concurrency, "account-concurrency", 8, "accounts worked on at once (each with its own EC2 rate budget)")
+}
+
+// multi says whether the run names its accounts (an organisation run).
+func (a *accountFlags) multi() bool { return len(a.accounts) > 0 || a.all || len(a.units) > 0 }
+
+var (
+	digits12 = regexp.MustCompile(`^[0-9]{12}$`)
+	rootID   = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+)
+
+// check refuses contradictory or malformed organisation flags; single is
+// -a/--aws_account_id, which an organisation run replaces.
+func (a *accountFlags) check(single string) error {
+	if !a.multi() {
+		return nil
+	}
+	if single != "" {
+		return usagef("-a/--aws_account_id %s: an organisation run (--account, --all-accounts) reads each account's own stanzas; leave -a out", single)
+	}
+	if len(a.accounts) > 0 && a.all {
+		return usagef("--account and --all-accounts: give one (--all-accounts lists the organisation's accounts itself)")
+	}
+	if len(a.units) > 0 && !a.all {
+		return usagef("--ou %s: takes --all-accounts (it narrows the organisation's accounts to the OU)", a.units[0])
+	}
+	for _, id := range a.accounts {
+		if !digits12.MatchString(id) {
+			return usagef("--account %q: want a 12-digit account id", id)
+		}
+	}
+	for _, ou := range a.units {
+		if !account.IsOU(ou) && !rootID.MatchString(ou) {
+			return usagef("--ou %q: want an organisational unit id such as ou-ab12-cdef3456 (or a root, r-ab12)", ou)
+		}
+	}
+	if a.roleName == "" {
+		return usagef("--role-name is empty: name the spoke role the StackSet installed (default %s)", DefaultSpokeRole)
+	}
+	if a.concurrency < 1 {
+		return usagef("--account-concurrency %d: want 1 or more", a.concurrency)
+	}
+	return nil
+}
+
+// cell is one account of an organisation run.
+type cell struct {
+	ID string
+	// OUs is the account's OU path, root's child first.
+	OUs []string
+	// Skip is why the account is not worked on (suspended), else nil.
+	Skip *account.CellError
+}
+
+// cells lists the run's accounts: --account's, with their OU path from
+// Organizations when the hub is in an organisation, or the organisation's
+// (--all-accounts, --ou), a suspended one kept with its Skip.
+func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, error) {
+	if a.all {
+		accts, err := hub.OrgAccounts(ctx, a.units)
+		if err != nil {
+			return nil, fmt.Errorf("--all-accounts: %w", err)
+		}
+		out := make([]cell, 0, len(accts))
+		for _, ac := range accts {
+			c := cell{ID: ac.ID, OUs: ac.OUs}
+			if !ac.Active() {
+				c.Skip = &account.CellError{Account: ac.ID, Cause: account.Suspended}
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	var out []cell
+	for _, id := range a.accounts {
+		ous, err := hub.OrgPath(ctx, id)
+		if errors.Is(err, account.ErrNoOrganization) {
+			ous, err = nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--account %s: %w", id, err)
+		}
+		out = append(out, cell{ID: id, OUs: ous})
+	}
+	return out, nil
+}
+
+// spoke is how the run acts in other accounts; its session names the CLI
+// run ("ebs-snapper-cli-<job>-<user>").
+func (a *accountFlags) spoke(job string) account.Spoke {
+	user := os.Getenv("USER")
+	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user}
+}
+
+// fix is what to do about a cell error, worded for the operator: the
+// account's fix and, for a refused role, the flags that may be wrong.
+func fix(err error, roleName string) string {
+	var ce *account.CellError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	switch ce.Cause {
+	case account.RoleRefused:
+		return fmt.Sprintf("deploy the spokes' StackSet to account %s (ebs-snapper deploy --org-units or --accounts; docs/organizations.md), "+
+			"or check that its role %s trusts this hub's role (and --external-id, if its trust policy asks for one)", ce.Account, roleName)
+	case account.PolicyDenied:
+		return ce.Fix() + " (--region leaves a region out of this run)"
+	}
+	return ce.Fix()
+}

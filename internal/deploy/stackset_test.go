@@ -1,0 +1,136 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+// The spokes trust only roles of the hub account: an output naming another
+// account's role (a tampered or foreign stack) is refused before any
+// StackSet call.
+func TestHubRolesAreTheHubAccountsOnly(t *testing.T) {
+	out := func(k, v string) cfntypes.Output {
+		return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)}
+	}
+	hub := "111111111111"
+	for _, tc := range []struct {
+		name      string
+		outputs   []cfntypes.Output
+		operators []string
+		want      string // the roles, or the error's text
+	}{
+		{"workers and report", []cfntypes.Output{
+			out("WorkerRoleArns", "arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B"),
+			out("ReportRoleArn", "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C"), out("LeaseTable", "t"),
+		}, nil, "arn:aws:iam::111111111111:role/ebs/s-ReportRole-C,arn:aws:iam::111111111111:role/s-CleanSnapshotRole-B,arn:aws:iam::111111111111:role/s-CreateSnapshotRole-A"},
+		{"an operator of the hub", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/w")},
+			[]string{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Backup_0a1b"},
+			"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Backup_0a1b,arn:aws:iam::111111111111:role/w"},
+		{"an operator of another account", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/w")},
+			[]string{"arn:aws:iam::999999999999:role/admin"}, `role "arn:aws:iam::999999999999:role/admin" is not a role of the hub account 111111111111`},
+		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")}, nil,
+			`role "arn:aws:iam::999999999999:role/b" is not a role of the hub account 111111111111`},
+		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, nil, "is not a role of the hub account"},
+		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, nil, "has no WorkerRoleArns output"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			roles, err := hubRoles(&cfntypes.Stack{StackName: aws.String("ebs-snapper-" + hub), Outputs: tc.outputs}, hub, tc.operators)
+			got := strings.Join(roles, ",")
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tc.want) || (err == nil) != !strings.Contains(tc.want, " ") {
+				t.Errorf("hubRoles = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSpokesCheckNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		s    Spokes
+		want string
+	}{
+		{Spokes{OrgUnits: []string{"ou-ab12-abcdefgh"}}, ""},
+		{Spokes{OrgUnits: []string{"r-ab12"}}, ""},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "xy"}, ""},
+		{Spokes{OrgUnits: []string{"ou-ab12-abcdefgh"}, Accounts: []string{"222222222222"}}, "--org-units and --accounts: give one"},
+		{Spokes{OrgUnits: []string{"workloads"}}, `--org-units "workloads": not an organizational unit id`},
+		{Spokes{Accounts: []string{"22222222222"}}, `--accounts "22222222222": not a 12-digit account id`},
+		{Spokes{Accounts: []string{"222222222222"}, RoleName: "a/b"}, `--spoke-role-name "a/b"`},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "x"}, "--external-id: 1 characters"},
+		{Spokes{Operators: []string{"arn:aws:iam::111111111111:role/ops"}}, "--spoke-trust applies to the spokes"},
+		{Spokes{Accounts: []string{"222222222222"}, Operators: []string{"arn:aws:iam::111111111111:user/ops"}}, `--spoke-trust "arn:aws:iam::111111111111:user/ops": not an IAM role ARN`},
+	} {
+		err := tc.s.Check()
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: Check() = %v, want %q", tc.s, err, tc.want)
+		}
+	}
+}
+
+// A queue that may start more invocations than its worker may run is
+// refused before the stack changes; 0 reserved concurrency reserves
+// nothing and limits nothing.
+func TestQueueConcurrencyWithinTheReservation(t *testing.T) {
+	for _, tc := range []struct {
+		reserved, most string
+		want           string
+	}{
+		{"20", "20", ""},
+		{"20", "10", ""},
+		{"0", "500", ""},
+		{"20", "50", "WorkerMaxConcurrency=50 is more than ReservedConcurrency=20"},
+	} {
+		err := checkQueueConcurrency(func(k string) string {
+			return map[string]string{ParamReservedConcurrency: tc.reserved, ParamWorkerMaxConcurrency: tc.most}[k]
+		})
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("reserved %s, most %s: %v, want %q", tc.reserved, tc.most, err, tc.want)
+		}
+	}
+}
+
+// fakeOperations is a StackSetAPI whose one operation ends in status with
+// results; every other call is unused here.
+type fakeOperations struct {
+	StackSetAPI
+	status  cfntypes.StackSetOperationStatus
+	results []cfntypes.StackSetOperationResultSummary
+}
+
+func (f fakeOperations) DescribeStackSetOperation(context.Context, *cfn.DescribeStackSetOperationInput, ...func(*cfn.Options)) (*cfn.DescribeStackSetOperationOutput, error) {
+	return &cfn.DescribeStackSetOperationOutput{StackSetOperation: &cfntypes.StackSetOperation{Action: cfntypes.StackSetOperationActionCreate, Status: f.status}}, nil
+}
+
+func (f fakeOperations) ListStackSetOperationResults(context.Context, *cfn.ListStackSetOperationResultsInput, ...func(*cfn.Options)) (*cfn.ListStackSetOperationResultsOutput, error) {
+	return &cfn.ListStackSetOperationResultsOutput{Summaries: f.results}, nil
+}
+
+// A StackSet operation that failed is an error naming each failed account
+// with CloudFormation's reason; one that succeeded within the tolerance
+// still prints the accounts it could not reach, so none goes unnoticed.
+func TestStackSetOperationFailuresNameTheAccounts(t *testing.T) {
+	results := []cfntypes.StackSetOperationResultSummary{
+		{Account: aws.String("222222222222"), Region: aws.String("eu-west-1"), Status: cfntypes.StackSetOperationResultStatusSucceeded},
+		{Account: aws.String("333333333333"), Region: aws.String("eu-west-1"), Status: cfntypes.StackSetOperationResultStatusFailed,
+			StatusReason: aws.String("Account 333333333333 should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'.")},
+	}
+	var progress strings.Builder
+	err := waitOperation(context.Background(), fakeOperations{status: cfntypes.StackSetOperationStatusFailed, results: results}, SpokeStackSet, "op-1", cfntypes.CallAsSelf, &progress)
+	if err == nil || !strings.Contains(err.Error(), "account 333333333333 in eu-west-1: FAILED: Account 333333333333 should have") || strings.Contains(err.Error(), "222222222222") {
+		t.Errorf("failed operation: %v, want the failed account alone with its reason", err)
+	}
+	progress.Reset()
+	if err := waitOperation(context.Background(), fakeOperations{status: cfntypes.StackSetOperationStatusSucceeded, results: results}, SpokeStackSet, "op-2", cfntypes.CallAsSelf, &progress); err != nil {
+		t.Errorf("succeeded operation: %v", err)
+	}
+	if !strings.Contains(progress.String(), "account 333333333333 in eu-west-1: FAILED") {
+		t.Errorf("progress lacks the account the operation could not reach:\n%s", progress.String())
+	}
+}

@@ -1,0 +1,61 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOrgWorstFirst: the organisation view orders accounts by outcome
+// (could not be read, breach, partial, unprotected, ok, skipped), then by
+// more late and missing volumes, then lower coverage, then id, and sums
+// the coverage of the accounts read.
+func TestOrgWorstFirst(t *testing.T) {
+	cov := func(ok, late, missing int) Coverage {
+		c := Coverage{Matched: ok + late + missing, OK: ok, Late: late, Missing: missing}
+		c.finish()
+		return c
+	}
+	org := NewOrg(time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC), []OrgAccount{
+		{Account: "100000000001", Outcome: "ok", Coverage: cov(10, 0, 0)},
+		{Account: "100000000002", Outcome: "skipped", Error: "suspended"},
+		{Account: "100000000003", Outcome: "breach", Coverage: cov(5, 1, 0)},
+		{Account: "100000000004", Outcome: "breach", Coverage: cov(5, 1, 2)},
+		{Account: "100000000005", Outcome: "error", Error: "refused", Fix: "deploy the StackSet"},
+		{Account: "100000000006", Outcome: "ok", Coverage: cov(0, 0, 0)},
+		{Account: "100000000007", Outcome: "unprotected"},
+		{Account: "100000000008", Outcome: "partial", Coverage: cov(3, 0, 0)},
+	})
+	var order []string
+	for _, a := range org.Accounts {
+		order = append(order, a.Account[len(a.Account)-1:])
+	}
+	if got, want := strings.Join(order, ""), "54387612"; got != want {
+		t.Errorf("order %s, want %s", got, want)
+	}
+	if c := org.Coverage; c.Matched != 27 || c.OK != 23 || c.Late != 2 || c.Missing != 2 || !org.Breach() {
+		t.Errorf("coverage %+v, want 27 matched, 23 ok, 2 late, 2 missing", c)
+	}
+	var text, csv, html bytes.Buffer
+	if err := WriteOrgText(&text, org, 200, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "8 accounts: 23 of 27 matched volumes ok (85.2%); late 2, missing 2; 1 accounts could not be read, 1 skipped") ||
+		!strings.Contains(text.String(), "refused; fix: deploy the StackSet") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if err := WriteOrgCSV(&csv, org); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
+	if lines[0] != "account,"+strings.Join(csvHeader, ",") || lines[1] != "100000000005,,error,,,,,,,,,,,,refused; fix: deploy the StackSet" {
+		t.Errorf("csv:\n%s", csv.String())
+	}
+	if err := WriteOrgHTML(&html, org); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), `<span class="badge error">error</span>`) || !strings.Contains(html.String(), "<strong>Fix:</strong> deploy the StackSet") {
+		t.Errorf("html lacks the refused account and its fix")
+	}
+}
