@@ -149,7 +149,7 @@ func WriteOrgCSV(w io.Writer, o Org) error {
 	for _, a := range o.Accounts {
 		if a.Report == nil {
 			row := make([]string, len(csvHeader)+1)
-			row[0], row[2], row[len(row)-1] = a.Account, a.Outcome, strings.TrimSuffix(a.Error+"; fix: "+a.Fix, "; fix: ")
+			row[0], row[2], row[1+slices.Index(csvHeader, "reason")] = a.Account, a.Outcome, strings.TrimSuffix(a.Error+"; fix: "+a.Fix, "; fix: ")
 			_ = cw.Write(row)
 			continue
 		}

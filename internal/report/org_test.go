@@ -49,7 +49,7 @@ func TestOrgWorstFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
-	if lines[0] != "account,"+strings.Join(csvHeader, ",") || lines[1] != "100000000005,,error,,,,,,,,,,,,refused; fix: deploy the StackSet" {
+	if lines[0] != "account,"+strings.Join(csvHeader, ",") || lines[1] != "100000000005,,error,,,,,,,,,,,,refused; fix: deploy the StackSet,,,," {
 		t.Errorf("csv:\n%s", csv.String())
 	}
 	if err := WriteOrgHTML(&html, org); err != nil {
