@@ -64,92 +64,10 @@ func drillVolumes(ctx context.Context, ec2 EC2) ([]inventory.Volume, error) {
 	return vols, nil
 }
 
-// drillAllowance is the longest drill.timeout of the stanzas with drills
-// (config.DefaultDrillTimeout when none): a drill volume older than it
-// belongs to a drill that ended without deleting it.
-func drillAllowance(p Policy) time.Duration {
-	d := config.DefaultDrillTimeout
-	for _, s := range p.Stanzas {
-		if s.Drill.On() {
-			d = max(d, s.Drill.Timeout)
-		}
-	}
-	return d
-}
-
-// sweepDrillVolumes deletes the drill volumes of earlier runs that outlived
-// the time allowed, before any drill of this run starts. A volume is
-// deleted only when EC2's own record agrees with its tags: not attached,
-// created from the snapshot its DrillSnapshotTag names, and created more
-// than the time allowed before now. Anything else tagged as a drill
-// volume is reported and left alone (a tag anyone may write is no
-// authority to delete a volume that is in use or holds other data). The
-// deletes are the run's first mutating actions (perform); with
-// Options.DryRun they stay planned.
-func sweepDrillVolumes(ctx context.Context, ec2 EC2, p Policy, opts Options) ([]SweptVolume, error) {
-	vols, err := drillVolumes(ctx, ec2)
-	if err != nil {
-		return nil, err
-	}
-	allowed := drillAllowance(p)
-	var out []SweptVolume
-	for _, v := range vols {
-		run, _ := inventory.TagValue(v.Tags, DrillRunTag)
-		snap, _ := inventory.TagValue(v.Tags, DrillSnapshotTag)
-		if run == opts.RunToken || v.State == inventory.VolumeDeleting || v.State == inventory.VolumeDeleted {
-			continue
-		}
-		sv := SweptVolume{VolumeID: v.ID, SnapshotID: v.SnapshotID, RunToken: run, Created: v.CreateTime, State: v.State, Status: ActionSkip}
-		switch {
-		case v.Attached || v.State == inventory.VolumeInUse:
-			sv.Reason = "tagged as a drill volume but attached to an instance: left alone"
-		case v.SnapshotID == "" || v.SnapshotID != snap:
-			sv.Reason = fmt.Sprintf("tagged as the drill volume of %q but created from %q: left alone", snap, v.SnapshotID)
-		case opts.Now.Sub(v.CreateTime) < allowed:
-			continue // a drill of another run may still be checking it
-		default:
-			sv.Reason = fmt.Sprintf("drill volume of run %s, created %s, older than the %s allowed", run, v.CreateTime.UTC().Format(time.RFC3339), allowed)
-			sv.Status = StatusPlanned
-		}
-		out = append(out, sv)
-	}
-	if opts.DryRun {
-		return out, nil
-	}
-	n := 0
-	for _, sv := range out {
-		if sv.Status == StatusPlanned {
-			n++
-		}
-	}
-	opts.planned(ec2.Region(), n)
-	perform(ctx, opts, ec2.Region(), len(out), func(i int) ([]*string, func(context.Context)) {
-		sv := &out[i]
-		if sv.Status != StatusPlanned {
-			return nil, nil
-		}
-		return []*string{&sv.Status}, func(ctx context.Context) {
-			if err := ec2.DeleteVolume(ctx, sv.VolumeID); err != nil {
-				sv.Status, sv.Error = StatusFailed, err.Error()
-				slog.ErrorContext(ctx, "drill volume sweep failed", "region", ec2.Region(), "volume_id", sv.VolumeID, "error", err)
-				return
-			}
-			sv.Status = StatusDone
-			slog.InfoContext(ctx, "leftover drill volume deleted", "region", ec2.Region(), "volume_id", sv.VolumeID, "snapshot_id", sv.SnapshotID, "run", sv.RunToken)
-		}
-	})
-	for i := range out {
-		if out[i].Status == StatusPlanned {
-			out[i].Status = StatusNotStarted
-		}
-	}
-	return out, nil
-}
-
 // runDrills sweeps the leftover drill volumes, plans the drills of the
 // region and runs them, at most opts.Workers at once.
 func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *RegionReport, opts Options) {
-	swept, err := sweepDrillVolumes(ctx, ec2, p, opts)
+	swept, err := sweepDrillVolumes(ctx, ec2, inv.Snapshots, p, opts)
 	rr.Swept = swept
 	if err != nil {
 		rr.Error = err.Error()
@@ -221,9 +139,12 @@ func drillTags(snapshotID, token string) []inventory.Tag {
 	return []inventory.Tag{
 		{Key: DrillRunTag, Value: token},
 		{Key: DrillSnapshotTag, Value: snapshotID},
-		{Key: "Name", Value: "ebs-snapper restore drill of " + snapshotID},
+		{Key: "Name", Value: drillVolumeName(snapshotID)},
 	}
 }
+
+// drillVolumeName is the Name tag of a drill volume.
+func drillVolumeName(snapshotID string) string { return "ebs-snapper restore drill of " + snapshotID }
 
 // drillClientToken is CreateVolume's idempotency token for one drill: the
 // same run and snapshot give the same token (at most 64 ASCII characters).
@@ -295,7 +216,8 @@ func drillOne(ctx context.Context, ec2 EC2, r *DrillRow, zones []string, opts Op
 
 // createDrillVolume creates r's volume, tagged and with a client token. An
 // answer lost on the way is settled by one listing of the region's
-// volumes tagged with this run's token and r's snapshot; when none is
+// volumes tagged with this run's token and r's snapshot (the first that is
+// provably a drill volume, notADrillVolume, is taken); when none is
 // found, the same request is sent once more with the same client token,
 // which EC2 answers with the volume it made, if it made one.
 func createDrillVolume(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) (inventory.Volume, error) {
@@ -315,8 +237,13 @@ func createDrillVolume(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) 
 	if lerr != nil {
 		return inventory.Volume{}, fmt.Errorf("%w; settling listing failed: %v", err, lerr)
 	}
-	if len(vols) > 0 {
-		return vols[0], nil
+	// The listing is on tags, which a tag writer could put on another
+	// volume: only one that is provably this drill's is taken.
+	own := map[string]inventory.Snapshot{r.SnapshotID: {ID: r.SnapshotID, VolumeSize: r.SizeGiB}}
+	for _, v := range vols {
+		if notADrillVolume(v, own) == "" {
+			return v, nil
+		}
 	}
 	return ec2.CreateVolume(sctx, req)
 }

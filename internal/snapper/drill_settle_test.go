@@ -30,6 +30,7 @@ func TestDrillLostCreateVolumeAnswer(t *testing.T) {
 				c := ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())
 				p := NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0)
 				opts := engineOptions(start)
+				opts.RunToken = NewRunToken(start) // a drill volume is created after its run began
 				opts.Scope = Scope{Volumes: []string{"vol-a1"}}
 				rep := runUseCase(t.Context(), useDrill, []EC2{c}, p, opts)
 				rr := rep.Regions[0]

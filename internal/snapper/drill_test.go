@@ -273,7 +273,7 @@ func TestDrillSweepsLeftoverVolumesFirst(t *testing.T) {
 	if rr.Summary.Swept != 1 || len(rr.Swept) != 2 {
 		t.Fatalf("swept %+v, summary %+v: want the leftover deleted and the forged one reported", rr.Swept, rr.Summary)
 	}
-	if !strings.Contains(rr.Swept[0].Reason+rr.Swept[1].Reason, `tagged as the drill volume of "snap-a1" but created from "snap-a2": left alone`) {
+	if !strings.Contains(rr.Swept[0].Reason+rr.Swept[1].Reason, `tagged as the drill volume of "snap-a1" but created from "snap-a2": not provably a drill volume, left alone`) {
 		t.Errorf("sweep reasons %+v", rr.Swept)
 	}
 }

@@ -1,0 +1,85 @@
+package snapper
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/ec2fake"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/faults"
+)
+
+// Each thing a principal allowed only ec2:CreateTags cannot change about
+// a volume it tagged as a drill volume stops the sweep from deleting it.
+func TestNotADrillVolume(t *testing.T) {
+	const run = "20261125T060000Z-00000000000000aa"
+	created := time.Date(2026, 11, 25, 6, 1, 0, 0, time.UTC)
+	snaps := map[string]inventory.Snapshot{"snap-a1": {ID: "snap-a1", VolumeSize: 100}}
+	drill := func(change func(*inventory.Volume)) inventory.Volume {
+		v := inventory.Volume{ID: "vol-00000000000000001", SnapshotID: "snap-a1", Size: 100, State: inventory.VolumeAvailable, CreateTime: created,
+			Tags: []inventory.Tag{{Key: DrillRunTag, Value: run}, {Key: DrillSnapshotTag, Value: "snap-a1"}, {Key: "Name", Value: drillVolumeName("snap-a1")}}}
+		if change != nil {
+			change(&v)
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		name string
+		v    inventory.Volume
+		want string // "" for a drill volume
+	}{
+		{"a drill volume", drill(nil), ""},
+		{"without its Name, with an aws: tag", drill(func(v *inventory.Volume) {
+			v.Tags = append(v.Tags[:2], inventory.Tag{Key: "aws:cloudformation:stack-name", Value: "x"})
+		}), ""},
+		{"created within the clock skew before its run's token", drill(func(v *inventory.Volume) { v.CreateTime = created.Add(-2 * time.Minute) }), ""},
+		{"attached", drill(func(v *inventory.Volume) { v.Attached = true }), "attached"},
+		{"in use", drill(func(v *inventory.Volume) { v.State = inventory.VolumeInUse }), "attached"},
+		{"from another snapshot", drill(func(v *inventory.Volume) { v.SnapshotID = "snap-a2" }), `created from "snap-a2"`},
+		{"from no snapshot", drill(func(v *inventory.Volume) { v.SnapshotID = "" }), `created from ""`},
+		{"with a tag of its own", drill(func(v *inventory.Volume) { v.Tags = append(v.Tags, inventory.Tag{Key: "team", Value: "db"}) }), `"team"`},
+		{"with another Name", drill(func(v *inventory.Volume) { v.Tags[2].Value = "db-restore" }), `"Name"`},
+		{"with a run tag that is no token", drill(func(v *inventory.Volume) { v.Tags[0].Value = "x" }), "not a run token"},
+		{"created before its run", drill(func(v *inventory.Volume) { v.CreateTime = created.Add(-time.Hour) }), "before its run"},
+		{"of a snapshot not the account's", drill(func(v *inventory.Volume) {
+			v.SnapshotID, v.Tags[1].Value, v.Tags[2].Value = "snap-public", "snap-public", drillVolumeName("snap-public")
+		}), "not one the account owns"},
+		{"resized", drill(func(v *inventory.Volume) { v.Size = 500 }), "500 GiB, not the 100 GiB"},
+	} {
+		got := notADrillVolume(tt.v, snaps)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every CreateVolume answer lost, the drill settles by listing its run's
+// tags; a tag writer who put them (run token and snapshot) on a real
+// volume restored from the same snapshot meanwhile does not get it
+// deleted: the drill takes only its own volume.
+func TestDrillSettlingTakesOnlyItsOwnVolume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		f := drillFleet(start)
+		token := NewRunToken(start)
+		f.AddVolume(inventory.Volume{ID: "vol-0000000000000000f", SnapshotID: "snap-a1", Size: 100, State: inventory.VolumeAvailable,
+			CreateTime: start.Add(-24 * time.Hour), AvailabilityZone: "us-east-1b",
+			Tags: []inventory.Tag{{Key: DrillRunTag, Value: token}, {Key: DrillSnapshotTag, Value: "snap-a1"}, {Key: "Name", Value: drillVolumeName("snap-a1")}}})
+		cfg, _ := faults.InProcess(t, f, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CreateVolume", Fault: faults.DropAfter, First: 100}}})
+		c := ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())
+		opts := engineOptions(start)
+		opts.RunToken = token
+		opts.Scope = Scope{Volumes: []string{"vol-a1"}}
+		rep := runUseCase(t.Context(), useDrill, []EC2{c}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+		if _, ok := f.Volume("vol-0000000000000000f"); !ok {
+			t.Fatalf("the drill deleted the tagged volume: %+v", rep.Regions[0].Drills)
+		}
+		if d := rep.Regions[0].Drills; len(d) != 1 || d[0].DrillVolumeID == "vol-0000000000000000f" {
+			t.Errorf("drills %+v", d)
+		}
+	})
+}
