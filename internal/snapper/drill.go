@@ -175,17 +175,19 @@ func drillOne(ctx context.Context, ec2 EC2, r *DrillRow, zones []string, opts Op
 		r.Status, r.Error = StatusVanished, "the snapshot was deleted before its drill began: "+err.Error()
 		log.WarnContext(ctx, "drill: snapshot vanished", "error", err)
 		return
+	case errors.Is(err, inventory.ErrOutcomeUnknown):
+		// The settling listing failed too (tested before notSent: a run
+		// cut off while the request was in flight is no proof that it
+		// was not sent). The volume, if any, carries the drill tags and
+		// the next run's sweep deletes it.
+		r.Status, r.Error = StatusUnknown, "create volume: "+err.Error()+" (a volume it made carries the drill tags: the next run's sweep deletes it)"
+		log.ErrorContext(ctx, "drill volume outcome unknown", "error", err)
+		return
 	case notSent(ctx, err):
 		r.Status, r.Error = StatusNotStarted, ""
 		return
 	case err != nil:
 		r.Status, r.Outcome, r.Error = StatusDone, DrillFailed, "create volume: "+err.Error()
-		if errors.Is(err, inventory.ErrOutcomeUnknown) {
-			// The settling listing failed too: the volume, if any, carries
-			// the drill tag and the next run's sweep deletes it.
-			r.Status, r.Outcome = StatusUnknown, ""
-			return
-		}
 		recordDrill(ctx, ec2, r, opts)
 		log.ErrorContext(ctx, "drill failed: create volume", "error", err)
 		return

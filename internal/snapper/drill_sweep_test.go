@@ -1,7 +1,10 @@
 package snapper
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -82,4 +85,63 @@ func TestDrillSettlingTakesOnlyItsOwnVolume(t *testing.T) {
 			t.Errorf("drills %+v", d)
 		}
 	})
+}
+
+// The run is cut off (a second Ctrl-C, the Lambda deadline) while its
+// CreateVolume is in flight and the answer is lost. The drill settles by
+// its tags: the volume EC2 made is found and deleted, and the drill is
+// not started. When the settling listing fails too, the drill says its
+// outcome is unknown (never "not started" with no word of a volume) and
+// the volume, tagged, is left for the next run's sweep.
+func TestDrillCutOffDuringCreateVolume(t *testing.T) {
+	for _, listingFails := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			f := drillFleet(start)
+			ctx, cancel := context.WithCancel(t.Context())
+			var cut, failing atomic.Bool
+			failing.Store(listingFails)
+			f.OnCall = func(op string, _ any) error {
+				switch {
+				case op == ec2fake.OpCreateVolume:
+					cancel()
+					cut.Store(true)
+				case op == ec2fake.OpDescribeVolumes && failing.Load() && cut.Load():
+					return errors.New("internal error")
+				}
+				return nil
+			}
+			cfg, _ := faults.InProcess(t, f, faults.ProxyOptions{Rules: []faults.Rule{{Action: "CreateVolume", Fault: faults.DropAfter, First: 100}}})
+			c := ebs.NewForRegion(cfg, "us-east-1", ec2fake.Unpaced())
+			opts := engineOptions(start)
+			opts.RunToken = NewRunToken(start)
+			opts.Scope = Scope{Volumes: []string{"vol-a1"}}
+			rep := runUseCase(ctx, useDrill, []EC2{c}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+			failing.Store(false)
+			rr := rep.Regions[0]
+			if len(rr.Drills) != 1 {
+				t.Fatalf("drills %+v", rr.Drills)
+			}
+			d := rr.Drills[0]
+			made := f.Calls(ec2fake.OpCreateVolume)
+			var left []string
+			vols, err := ebs.New(f, "us-east-1").VolumesMatching(t.Context(), []inventory.Filter{{Name: "tag-key", Values: []string{DrillRunTag}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vols {
+				left = append(left, v.ID)
+			}
+			switch {
+			case made == 0:
+				t.Fatal("no CreateVolume reached the fake")
+			case !listingFails && (d.Status != StatusNotStarted || !d.Deleted || len(left) != 0):
+				t.Errorf("cut off, listing works: drill %+v, volumes left %v: want not started and its volume deleted", d, left)
+			case listingFails && (d.Status != StatusUnknown || !strings.Contains(d.Error, "settling listing failed") || rr.Summary.Unknown != 1):
+				t.Errorf("cut off, listing fails: drill %+v, summary %+v: want its outcome unknown, saying why", d, rr.Summary)
+			case listingFails && len(left) != 1:
+				t.Errorf("cut off, listing fails: volumes %v, want the one EC2 made, left for the sweep", left)
+			}
+		})
+	}
 }
