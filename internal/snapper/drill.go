@@ -273,7 +273,7 @@ func waitAvailable(ctx context.Context, ec2 EC2, id string, start time.Time, tim
 		case err != nil:
 			slog.WarnContext(ctx, "drill: describe volume failed; asking again", "volume_id", id, "error", err)
 		case len(vols) == 0:
-			return inventory.VolumeDeleted, fmt.Errorf("volume %s vanished before it was available", id)
+			return inventory.VolumeDeleted, fmt.Errorf("volume %s vanished before it was available (EC2 deletes a volume it could not create, as when the caller may not use the snapshot's KMS key)", id)
 		default:
 			state = vols[0].State
 		}
