@@ -110,6 +110,23 @@ func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *Regio
 			rr.Drills[i].Status = StatusNotStarted
 		}
 	}
+	carryDrillRecords(ctx, ec2, rr.Drills, opts)
+}
+
+// carryDrillRecords tags each row's CarryTo snapshot with the row's last
+// drill record, while the run may start work. A failure is the row's
+// Error (the next run tries again); nothing else depends on it.
+func carryDrillRecords(ctx context.Context, ec2 EC2, rows []DrillRow, opts Options) {
+	for i := range rows {
+		r := &rows[i]
+		if r.CarryTo == "" || r.LastDrill == nil || stopped(ctx, opts.StopStarting) {
+			continue
+		}
+		if err := ec2.TagSnapshot(ctx, r.CarryTo, []inventory.Tag{{Key: LastDrillTag, Value: r.LastDrill.String()}}); err != nil {
+			r.Error = joinErr(r.Error, fmt.Sprintf("carry the last drill record to %s: %v", r.CarryTo, err))
+			slog.WarnContext(ctx, "drill record not carried", "region", r.Region, "volume_id", r.VolumeID, "snapshot_id", r.CarryTo, "error", err)
+		}
+	}
 }
 
 func rowsForDrills(ds []DrillDecision) []DrillRow {
@@ -313,7 +330,7 @@ func deleteDrillVolume(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) 
 // recordDrill tags r's snapshot with its outcome (LastDrillTag). A
 // snapshot deleted meanwhile makes the drill StatusVanished.
 func recordDrill(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) {
-	rec := DrillRecord{At: opts.Now, Outcome: r.Outcome, Seconds: r.SecondsToAvailable}
+	rec := DrillRecord{At: opts.Now, Outcome: r.Outcome, Seconds: r.SecondsToAvailable, SnapshotID: r.SnapshotID}
 	tctx, cancel := settleContext(ctx, opts)
 	defer cancel()
 	err := ec2.TagSnapshot(tctx, r.SnapshotID, []inventory.Tag{{Key: LastDrillTag, Value: rec.String()}})

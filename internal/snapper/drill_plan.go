@@ -42,8 +42,11 @@ const (
 )
 
 // DrillRecord is one drill's result as LastDrillTag stores it on the
-// snapshot: when it ended, its outcome and how many seconds the volume
-// took to become available (0 when it never did).
+// snapshot: when it ended, its outcome, how many seconds the volume took
+// to become available (0 when it never did) and the snapshot drilled. A
+// drill run carries a volume's last record to its newest snapshot
+// (DrillDecision.CarryTo), so that the record outlives the snapshot
+// drilled when the retention is shorter than drill.every.
 type DrillRecord struct {
 	At         time.Time `json:"at"`
 	Outcome    string    `json:"outcome"`
@@ -51,14 +54,26 @@ type DrillRecord struct {
 	SnapshotID string    `json:"snapshot_id,omitempty"`
 }
 
-// String is the LastDrillTag value: "<RFC 3339 UTC> <outcome> <seconds>s".
+// String is the LastDrillTag value: "<RFC 3339 UTC> <outcome> <seconds>s
+// <snapshot id>" (without the id when SnapshotID is empty).
 func (r DrillRecord) String() string {
-	return fmt.Sprintf("%s %s %ds", r.At.UTC().Format(time.RFC3339), r.Outcome, r.Seconds)
+	v := fmt.Sprintf("%s %s %ds", r.At.UTC().Format(time.RFC3339), r.Outcome, r.Seconds)
+	if r.SnapshotID != "" {
+		v += " " + r.SnapshotID
+	}
+	return v
 }
 
 // ParseDrillRecord reads a LastDrillTag value; false when it is not one.
+// A value without the snapshot id (as the first releases wrote it) has
+// an empty SnapshotID.
 func ParseDrillRecord(v string) (DrillRecord, bool) {
 	f := strings.Fields(v)
+	if len(f) == 4 && strings.HasPrefix(f[3], "snap-") {
+		rec, ok := ParseDrillRecord(strings.Join(f[:3], " "))
+		rec.SnapshotID = f[3]
+		return rec, ok
+	}
 	if len(f) != 3 || (f[1] != DrillPassed && f[1] != DrillFailed) || !strings.HasSuffix(f[2], "s") {
 		return DrillRecord{}, false
 	}
@@ -71,7 +86,8 @@ func ParseDrillRecord(v string) (DrillRecord, bool) {
 }
 
 // LastDrills returns, per volume of record, the newest drill recorded on
-// any of its snapshots (LastDrillTag), with that snapshot's id.
+// any of its snapshots (LastDrillTag), with the id of the snapshot drilled
+// (for a record without one, the snapshot that carries it).
 func LastDrills(snaps []inventory.Snapshot) map[string]DrillRecord {
 	out := map[string]DrillRecord{}
 	for _, s := range snaps {
@@ -83,7 +99,9 @@ func LastDrills(snaps []inventory.Snapshot) map[string]DrillRecord {
 		if !ok {
 			continue
 		}
-		rec.SnapshotID = s.ID
+		if rec.SnapshotID == "" {
+			rec.SnapshotID = s.ID
+		}
 		if prev, seen := out[s.VolumeID]; !seen || rec.At.After(prev.At) {
 			out[s.VolumeID] = rec
 		}
@@ -114,6 +132,12 @@ type DrillDecision struct {
 	Reason     string        `json:"reason"`
 	// LastDrill is the volume's previous drill, when one is recorded.
 	LastDrill *DrillRecord `json:"last_drill,omitempty"`
+	// CarryTo is, for a volume not drilled in this run, its newest
+	// snapshot when that one does not carry LastDrill yet: the run tags
+	// it with the record, which then outlives the snapshot drilled.
+	CarryTo string `json:"carry_record_to,omitempty"`
+	// target is the LastDrillTag value of the snapshot SnapshotID.
+	target string
 }
 
 // drillSetting returns the stanza, among ids, whose drill decides for a
@@ -163,6 +187,7 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 		snap, why := drillTarget(bySnap[vol], p.Ignore)
 		if snap.ID != "" {
 			d.SnapshotID, d.SnapshotState, d.SizeGiB, d.Encrypted = snap.ID, snap.State, snap.VolumeSize, snap.Encrypted
+			d.target, _ = snap.Tag(LastDrillTag)
 		}
 		switch {
 		case why != "":
@@ -186,6 +211,12 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 	}
 	for _, id := range slices.Sorted(maps.Keys(due)) {
 		limitDrills(out, due[id], p.Stanzas[id].Drill, drilledToday(r.Snapshots, stanzas, id, now))
+	}
+	for i := range out {
+		d := &out[i]
+		if d.Action == ActionSkip && d.LastDrill != nil && d.SnapshotID != "" && d.SnapshotState != inventory.StateError && d.target != d.LastDrill.String() {
+			d.CarryTo = d.SnapshotID
+		}
 	}
 	return out
 }
@@ -218,17 +249,23 @@ func drillTarget(snaps []inventory.Snapshot, ignore map[string]bool) (inventory.
 }
 
 // drilledToday is the GiB of the drills recorded today (UTC date of now)
-// on the snapshots of the volumes stanza id decides the drills of.
+// on the snapshots of the volumes stanza id decides the drills of; a
+// record carried to several snapshots counts once.
 func drilledToday(snaps []inventory.Snapshot, stanzas map[string][]string, id string, now time.Time) int {
 	today := now.UTC().Format(time.DateOnly)
 	gib := 0
+	seen := map[string]bool{}
 	for _, s := range snaps {
 		v, ok := s.Tag(LastDrillTag)
 		if !ok {
 			continue
 		}
 		rec, ok := ParseDrillRecord(v)
-		if ok && rec.At.Format(time.DateOnly) == today && slices.Contains(stanzas[s.VolumeID], id) {
+		if rec.SnapshotID == "" {
+			rec.SnapshotID = s.ID
+		}
+		if ok && !seen[rec.String()] && rec.At.Format(time.DateOnly) == today && slices.Contains(stanzas[s.VolumeID], id) {
+			seen[rec.String()] = true
 			gib += int(s.VolumeSize)
 		}
 	}

@@ -109,7 +109,11 @@ func TestDrillRecordRoundTrip(t *testing.T) {
 	if !ok || back != rec {
 		t.Errorf("ParseDrillRecord = %+v, %v", back, ok)
 	}
-	for _, bad := range []string{"", "yesterday passed 1s", "2026-11-25T12:00:00Z maybe 1s", "2026-11-25T12:00:00Z passed -1s", "2026-11-25T12:00:00Z passed 1"} {
+	rec.SnapshotID = "snap-a1"
+	if back, ok := ParseDrillRecord(rec.String()); !ok || back != rec || rec.String() != "2026-11-25T12:00:00Z passed 42s snap-a1" {
+		t.Errorf("ParseDrillRecord(%q) = %+v, %v", rec.String(), back, ok)
+	}
+	for _, bad := range []string{"", "yesterday passed 1s", "2026-11-25T12:00:00Z passed 1s vol-a1", "2026-11-25T12:00:00Z passed 1s snap-a1 x", "2026-11-25T12:00:00Z maybe 1s", "2026-11-25T12:00:00Z passed -1s", "2026-11-25T12:00:00Z passed 1"} {
 		if _, ok := ParseDrillRecord(bad); ok {
 			t.Errorf("ParseDrillRecord(%q) accepted", bad)
 		}
@@ -154,7 +158,7 @@ func TestDrillRunRestoresChecksDeletesAndRecords(t *testing.T) {
 				t.Errorf("drill volume %s outlived its drill", r.DrillVolumeID)
 			}
 			s, _ := f.Snapshot(r.SnapshotID)
-			if v, _ := s.Tag(LastDrillTag); v != start.UTC().Format(time.RFC3339)+" passed 45s" {
+			if v, _ := s.Tag(LastDrillTag); v != start.UTC().Format(time.RFC3339)+" passed 45s "+r.SnapshotID {
 				t.Errorf("%s tagged %s=%q", r.SnapshotID, LastDrillTag, v)
 			}
 		}
