@@ -1,6 +1,7 @@
 package snapper
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,34 @@ func TestDrillRecordOutlivesTheDrilledSnapshot(t *testing.T) {
 func hasTag(s inventory.Snapshot, k, v string) bool {
 	got, ok := s.Tag(k)
 	return ok && got == v
+}
+
+// A volume type that cannot hold the snapshot's size (EC2 refuses an sc1
+// volume under 125 GiB, a standard one over 1,024 GiB) would fail the
+// drill of a sound snapshot: the drill restores it as gp3 and says so.
+func TestDrillVolumeTypeFitsTheSnapshot(t *testing.T) {
+	for _, tt := range []struct {
+		want string
+		size int32
+		got  string
+	}{
+		{"sc1", 100, "gp3"}, {"sc1", 125, "sc1"}, {"st1", 8, "gp3"}, {"st1", 16384, "st1"},
+		{"standard", 1024, "standard"}, {"standard", 1025, "gp3"}, {"gp2", 8, "gp2"}, {"gp3", 16384, "gp3"},
+	} {
+		got, note := drillVolumeType(tt.want, tt.size)
+		if got != tt.got || (got != tt.want) != (note != "") {
+			t.Errorf("%s for %d GiB: %s, %q; want %s", tt.want, tt.size, got, note, tt.got)
+		}
+	}
+	opts := engineOptions(now)
+	opts.DryRun = true
+	rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(drillFleet(now), "us-east-1")}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{VolumeType: "sc1"})}, 0), opts)
+	if len(rep.Regions[0].Drills) != 2 {
+		t.Fatalf("drills %+v", rep.Regions[0].Drills)
+	}
+	for _, d := range rep.Regions[0].Drills {
+		if d.VolumeType != "gp3" || !strings.Contains(d.Reason, "restored as gp3: sc1 volumes are 125 to 16384 GiB") {
+			t.Errorf("plan of %s (%d GiB, sc1): %s, %q", d.VolumeID, d.SizeGiB, d.VolumeType, d.Reason)
+		}
+	}
 }

@@ -185,9 +185,11 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 			d.LastDrill = &rec
 		}
 		snap, why := drillTarget(bySnap[vol], p.Ignore)
+		note := ""
 		if snap.ID != "" {
 			d.SnapshotID, d.SnapshotState, d.SizeGiB, d.Encrypted = snap.ID, snap.State, snap.VolumeSize, snap.Encrypted
 			d.target, _ = snap.Tag(LastDrillTag)
+			d.VolumeType, note = drillVolumeType(s.Drill.VolumeType, snap.VolumeSize)
 		}
 		switch {
 		case why != "":
@@ -205,6 +207,9 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 			if d.SnapshotState == inventory.StateError {
 				d.Reason += fmt.Sprintf("; snapshot %s is in state error: EC2 cannot restore it", d.SnapshotID)
 			}
+			if note != "" {
+				d.Reason += "; " + note
+			}
 			due[s.ID] = append(due[s.ID], len(out))
 		}
 		out = append(out, d)
@@ -219,6 +224,24 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 		}
 	}
 	return out
+}
+
+// drillVolumeSizes are the sizes in GiB CreateVolume accepts per volume
+// type where they are narrower than gp3's (EC2 API Reference,
+// CreateVolume, Size): a restore is made at the snapshot's size.
+var drillVolumeSizes = map[string][2]int32{"st1": {125, 16384}, "sc1": {125, 16384}, "standard": {1, 1024}}
+
+// drillVolumeType is the type a snapshot of size GiB is restored to: the
+// stanza's, or gp3 when that type cannot hold the snapshot's size (EC2
+// would refuse the volume and the drill would fail with the snapshot
+// sound), with the note that says so.
+func drillVolumeType(want string, size int32) (string, string) {
+	b, ok := drillVolumeSizes[want]
+	if !ok || size == 0 || (size >= b[0] && size <= b[1]) {
+		return want, ""
+	}
+	return config.DefaultDrillVolumeType, fmt.Sprintf("restored as %s: %s volumes are %d to %d GiB and the snapshot is %d GiB",
+		config.DefaultDrillVolumeType, want, b[0], b[1], size)
 }
 
 // drillTarget picks the snapshot to drill among a volume's: the newest

@@ -186,9 +186,11 @@ func TestDrillVolumeTaggedInTheCreatingCall(t *testing.T) {
 	opts := engineOptions(now)
 	opts.Workers = 1
 	runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, p, opts)
+	// sc1 volumes are 125 GiB at least: the 100 GiB and 8 GiB snapshots
+	// are restored as gp3 (TestDrillVolumeTypeFitsTheSnapshot).
 	want := []string{
-		"snap-a1 us-east-1b sc1 encrypted=false token=" + drillClientToken(testRun, "snap-a1") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a1 Name=ebs-snapper restore drill of snap-a1]",
-		"snap-a2 us-east-1c sc1 encrypted=true token=" + drillClientToken(testRun, "snap-a2") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a2 Name=ebs-snapper restore drill of snap-a2]",
+		"snap-a1 us-east-1b gp3 encrypted=false token=" + drillClientToken(testRun, "snap-a1") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a1 Name=ebs-snapper restore drill of snap-a1]",
+		"snap-a2 us-east-1c gp3 encrypted=true token=" + drillClientToken(testRun, "snap-a2") + " tags=[ebs-snapper:drill-run=" + testRun + " ebs-snapper:drill-snapshot=snap-a2 Name=ebs-snapper restore drill of snap-a2]",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CreateVolume requests (-want +got):\n%s", diff)
