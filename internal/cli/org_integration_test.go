@@ -165,10 +165,10 @@ func TestOrgSnapshotAndCleanInEachAccount(t *testing.T) {
 			t.Errorf("account %s: outcome %q (%s), want ok", id, runs[id].Outcome, runs[id].Error)
 		}
 	}
-	if r := runs[charlie]; r.Outcome != outcomeError || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+orgSpokeRole) || !strings.Contains(r.Fix, "StackSet") {
+	if r := runs[charlie]; r.Outcome != outcomeError || r.Cause != "role_refused" || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+orgSpokeRole) || !strings.Contains(r.Fix, "StackSet") {
 		t.Errorf("charlie: %+v, want an error naming its role and the StackSet fix", r)
 	}
-	if r := runs[delta]; r.Outcome != outcomeSkipped || !strings.Contains(r.Error, "suspended") {
+	if r := runs[delta]; r.Outcome != outcomeSkipped || r.Cause != "suspended" || !strings.Contains(r.Error, "suspended") {
 		t.Errorf("delta: %+v, want skipped as suspended", r)
 	}
 	for vol, want := range map[string]int{alphaVol: 1, alphaDB: 1, bravoOwn: 1, bravoYes: 0} {
