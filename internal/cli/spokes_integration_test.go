@@ -128,6 +128,20 @@ func TestDeployBinaryInstallsSpokesInAccounts(t *testing.T) {
 	deployStep(t, srv, []string{"stack set ebs-snapper-spoke (" + deployRegion + "): ", "spokes: accounts " + a2 + ", " + a3 + " already have the role"},
 		"-m", "--accounts", a2+","+a3, "--external-id", "hub-secret-1", "--spoke-trust", operator)
 
+	// The operators' role left out: the set is updated (UpdateStackSet)
+	// to trust the stack's roles alone.
+	deployStep(t, srv, []string{"stack set ebs-snapper-spoke (" + deployRegion + "): updated", "trusting 3 roles of the hub"},
+		"-m", "--accounts", a2+","+a3, "--external-id", "hub-secret-1")
+	set, err = d.cfn.DescribeStackSet(ctx, &cfn.DescribeStackSetInput{StackSetName: aws.String("ebs-snapper-spoke")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range set.StackSet.Parameters {
+		if aws.ToString(p.ParameterKey) == "HubRoleArns" && strings.Contains(aws.ToString(p.ParameterValue), operator) {
+			t.Errorf("HubRoleArns %s still trusts the operators' role left out", aws.ToString(p.ParameterValue))
+		}
+	}
+
 	// One account leaves: its role goes, the other's stays.
 	deployStep(t, srv, []string{"spokes: removed from accounts " + a3}, "-m", "--accounts", a2, "--external-id", "hub-secret-1")
 	if spokeRole(t, srv, a3) != nil {
@@ -218,5 +232,18 @@ func TestDeployBinaryInstallsSpokesInAnOrganizationalUnit(t *testing.T) {
 		if spokeRole(t, srv, a) != nil {
 			t.Errorf("member %s still has the spoke role after deploy --delete", a)
 		}
+	}
+}
+
+// deploy --print-spoke-template prints the embedded spoke template and
+// makes no call; with a flag of a deployment it is a usage error.
+func TestDeployBinaryPrintsTheSpokeTemplate(t *testing.T) {
+	motoserver.Offline(t)
+	stdout, stderr, code := runBinaryEnv(t, nil, "", "deploy", "--print-spoke-template")
+	if code != 0 || !strings.Contains(stdout, `"SpokeRole"`) || !strings.Contains(stdout, `"HubRolesOnly"`) {
+		t.Errorf("deploy --print-spoke-template: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runBinaryEnv(t, nil, "", "deploy", "--print-spoke-template", "--accounts", "222222222222"); code != 2 || !strings.Contains(stderr, "--print-spoke-template prints the template and exits") {
+		t.Errorf("deploy --print-spoke-template --accounts: exit %d, want 2\n%s", code, stderr)
 	}
 }

@@ -2,14 +2,17 @@
 // as bootstrap for provided.al2023, serves every function of the stack,
 // each picking its role from EBS_SNAPPER_HANDLER.
 //
-// Fan-outs (EventBridge scheduled events) publish one SNS message
-// {"region": "<r>"} per enabled region; workers (SNS events) run the engine
-// for the region of each message, one worker per pipeline and region at a
-// time (a lease), stop starting new actions a margin before the invocation
-// deadline and hand what is left to a continuation on their own topic,
-// write their figures as CloudWatch EMF lines, and return an error when
-// actions failed so that the function's Errors metric and its alarm see
-// it. The report function (scheduled, when the stack has a report bucket)
+// Fan-outs (EventBridge scheduled events) send one SQS message per cell,
+// {"region": "<r>"} for the hub's own account and {"account": "<id>",
+// "region": "<r>"} for another, to their pipeline's queue; workers (SQS
+// events through an event source mapping, or SNS events of an older
+// stack) run the engine for the cell of each message, one worker per
+// pipeline and cell at a time (a lease), answer the failed cells' message
+// ids (a partial batch response), stop starting new actions a margin
+// before the invocation deadline and hand what is left to a continuation
+// on their own queue, write their figures as CloudWatch EMF lines, and
+// return an error when the cell failed so that the function's Errors
+// metric and its alarm see it. The report function (scheduled, when the stack has a report bucket)
 // collects the account's RPO report and writes it to S3. See
 // docs/lambda.md.
 package handler
