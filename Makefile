@@ -60,7 +60,7 @@ vet: ## go vet
 fmt-check: ## fail when gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench: ## benchmarks: moto fleets, the EC2 simulator at 10,000-50,000 volumes, replication, restore drills, the planner, a 10,000-volume chain of continuations (see docs/performance.md)
+bench: ## benchmarks: moto fleets, the EC2 simulator at 10,000-50,000 volumes, replication, restore drills, the planner, a 10,000-volume chain of continuations, an organisation's cells (see docs/performance.md)
 	MOTO_PYTHON=$$(scripts/ensure-moto.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/snapper/... ./internal/handler/
 
 clean: ## remove build output

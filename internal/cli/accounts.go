@@ -132,6 +132,15 @@ func (a *accountFlags) spoke(job string) account.Spoke {
 	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user}
 }
 
+// causeOf names err's cause when it is a *account.CellError, else "".
+func causeOf(err error) string {
+	var ce *account.CellError
+	if errors.As(err, &ce) {
+		return ce.Cause.String()
+	}
+	return ""
+}
+
 // fix is what to do about a cell error, worded for the operator: the
 // account's fix and, for a refused role, the flags that may be wrong.
 func fix(err error, roleName string) string {

@@ -165,10 +165,10 @@ func TestOrgSnapshotAndCleanInEachAccount(t *testing.T) {
 			t.Errorf("account %s: outcome %q (%s), want ok", id, runs[id].Outcome, runs[id].Error)
 		}
 	}
-	if r := runs[charlie]; r.Outcome != outcomeError || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+orgSpokeRole) || !strings.Contains(r.Fix, "StackSet") {
+	if r := runs[charlie]; r.Outcome != outcomeError || r.Cause != "role_refused" || !strings.Contains(r.Error, "arn:aws:iam::"+charlie+":role/"+orgSpokeRole) || !strings.Contains(r.Fix, "StackSet") {
 		t.Errorf("charlie: %+v, want an error naming its role and the StackSet fix", r)
 	}
-	if r := runs[delta]; r.Outcome != outcomeSkipped || !strings.Contains(r.Error, "suspended") {
+	if r := runs[delta]; r.Outcome != outcomeSkipped || r.Cause != "suspended" || !strings.Contains(r.Error, "suspended") {
 		t.Errorf("delta: %+v, want skipped as suspended", r)
 	}
 	for vol, want := range map[string]int{alphaVol: 1, alphaDB: 1, bravoOwn: 1, bravoYes: 0} {
@@ -288,5 +288,47 @@ func TestOrgFlagsUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, want 2 with %q\n%s", c.args, code, c.want, stderr)
 		}
+	}
+}
+
+// TestOrgRegionDeniedByAPolicyIsSkippedInEachAccount: a region a service
+// control policy denies (every EC2 call there answered as such) is
+// skipped in each account's cell with the policy's answer, while the
+// accounts' allowed region is done: exit 0.
+func TestOrgRegionDeniedByAPolicyIsSkippedInEachAccount(t *testing.T) {
+	e := newOrgEnv(t)
+	alpha, bravo, _, _ := e.accounts()
+	e.configure(account.Organization, "daily", orgDaily)
+	alphaVol := e.launch(alpha, "backup", "yes")
+	denied := scpProxy(t, e.srv.URL, "eu-west-1", "")
+	stdout, stderr, code := runBinaryWithEndpoint(t, e.srv, denied, "snapshot", "--account", alpha, "--account", bravo,
+		"--region", "us-east-1", "--region", "eu-west-1", "--role-name", orgSpokeRole, "--external-id", "xyzzy", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	var out orgOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, r := range out.Accounts {
+		if r.Run == nil {
+			t.Fatalf("account %s not run: %s", r.Account, r.Error)
+		}
+		for _, rr := range r.Run.Regions {
+			if rr.Region != "eu-west-1" {
+				continue
+			}
+			if rr.Error != "" || !strings.Contains(rr.Skipped, "region denied by a service control policy") {
+				t.Errorf("account %s: eu-west-1 skipped %q, error %q", r.Account, rr.Skipped, rr.Error)
+			}
+			skipped++
+		}
+	}
+	if skipped != 2 {
+		t.Errorf("eu-west-1 reported in %d accounts, want 2", skipped)
+	}
+	if got := len(e.snapshots(alpha, alphaVol)); got != 1 {
+		t.Errorf("alpha's volume in the allowed region has %d snapshots, want 1", got)
 	}
 }

@@ -33,8 +33,10 @@ type accountRun struct {
 	// interrupted), or skipped or error.
 	Outcome string `json:"outcome"`
 	// Error and Fix say why the account was skipped or could not be
-	// worked in, and what to do.
+	// worked in, and what to do; Cause names a known cause
+	// ("role_refused", "suspended", "policy_denied").
 	Error string `json:"error,omitempty"`
+	Cause string `json:"cause,omitempty"`
 	Fix   string `json:"fix,omitempty"`
 	// Run is the account's report, as a single-account run prints it.
 	Run *output `json:"run,omitempty"`
@@ -126,12 +128,12 @@ func runOrgJob(ctx context.Context, f *factory, o *runOptions, job useCase) erro
 func (o *runOptions) runCell(ctx context.Context, job useCase, c cell, hub account.Hub, calls *account.Calls, opts snapper.Options) accountRun {
 	res := accountRun{Account: c.ID, OUs: c.OUs}
 	failed := func(err error) accountRun {
-		res.Outcome, res.Error, res.Fix = outcomeError, err.Error(), fix(err, o.orgs.roleName)
+		res.Outcome, res.Error, res.Cause, res.Fix = outcomeError, err.Error(), causeOf(err), fix(err, o.orgs.roleName)
 		slog.ErrorContext(ctx, "account not worked on", "account", c.ID, "error", err)
 		return res
 	}
 	if c.Skip != nil {
-		res.Outcome, res.Error, res.Fix = outcomeSkipped, c.Skip.Error(), fix(c.Skip, o.orgs.roleName)
+		res.Outcome, res.Error, res.Cause, res.Fix = outcomeSkipped, c.Skip.Error(), causeOf(c.Skip), fix(c.Skip, o.orgs.roleName)
 		return res
 	}
 	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name))
@@ -225,7 +227,11 @@ func printOrg(w io.Writer, out orgOutput, width int, quiet bool) {
 				}
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Account, r.Outcome, c, cp, d, f, firstLine(r.Error))
+		note := r.Cause
+		if note == "" {
+			note = firstLine(r.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Account, r.Outcome, c, cp, d, f, note)
 	}
 	tw.Flush()
 }
