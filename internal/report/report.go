@@ -185,7 +185,7 @@ func ForRegion(inv *snapper.Inventory, p snapper.Policy, opts Options) Region {
 	r := Region{Region: inv.Name, Volumes: []Volume{}, Orphans: []Orphan{}, NoDeleteOn: []SnapshotRef{},
 		Protected: snapper.CountProtected(inv.Snapshots, inv.RecycleBin)}
 	held, shown := map[string]bool{}, map[string]bool{}
-	lastDrills := snapper.LastDrills(inv.Snapshots)
+	lastDrills := snapper.LastDrills(inv.Snapshots, opts.Now)
 	byConfig := map[string]*Coverage{}
 	for _, d := range snapper.PlanSnapshots(inv, p, opts.Now) {
 		if held[d.VolumeID] {

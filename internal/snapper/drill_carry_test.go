@@ -90,3 +90,19 @@ func TestDrillVolumeTypeFitsTheSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// A last-drill record dated in the future is a forged tag, not a drill:
+// it does not keep the volume from being due, and is not carried on.
+func TestDrillIgnoresARecordFromTheFuture(t *testing.T) {
+	f := drillFleet(now)
+	forged := DrillRecord{At: now.Add(365 * 24 * time.Hour), Outcome: DrillPassed, Seconds: 1, SnapshotID: "snap-a1"}
+	f.AddSnapshot(inventory.Snapshot{ID: "snap-a1old", VolumeID: "vol-a1", StartTime: now.Add(-2 * time.Hour), VolumeSize: 100,
+		Tags: []inventory.Tag{{Key: LastDrillTag, Value: forged.String()}}}, "")
+	opts := engineOptions(now)
+	opts.DryRun = true
+	opts.Scope = Scope{Volumes: []string{"vol-a1"}}
+	rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+	if d := rep.Regions[0].Drills; len(d) != 1 || d[0].Action != ActionDrill || d[0].LastDrill != nil || d[0].CarryTo != "" {
+		t.Errorf("drills %+v: want vol-a1 due, never drilled", d)
+	}
+}

@@ -85,10 +85,17 @@ func ParseDrillRecord(v string) (DrillRecord, bool) {
 	return DrillRecord{At: at.UTC(), Outcome: f[1], Seconds: secs}, true
 }
 
+// drillRecordSlack is how far after now a drill record may be dated and
+// still count: clocks differ, and a run given --now records that time.
+const drillRecordSlack = 24 * time.Hour
+
 // LastDrills returns, per volume of record, the newest drill recorded on
 // any of its snapshots (LastDrillTag), with the id of the snapshot drilled
-// (for a record without one, the snapshot that carries it).
-func LastDrills(snaps []inventory.Snapshot) map[string]DrillRecord {
+// (for a record without one, the snapshot that carries it). A record
+// dated more than drillRecordSlack after now is no drill that happened
+// but a tag someone wrote: it is ignored, or it would keep the volume from
+// ever being due, and drill runs would carry it on.
+func LastDrills(snaps []inventory.Snapshot, now time.Time) map[string]DrillRecord {
 	out := map[string]DrillRecord{}
 	for _, s := range snaps {
 		v, ok := s.Tag(LastDrillTag)
@@ -96,7 +103,7 @@ func LastDrills(snaps []inventory.Snapshot) map[string]DrillRecord {
 			continue
 		}
 		rec, ok := ParseDrillRecord(v)
-		if !ok {
+		if !ok || rec.At.After(now.Add(drillRecordSlack)) {
 			continue
 		}
 		if rec.SnapshotID == "" {
@@ -171,7 +178,7 @@ func PlanDrills(r *Inventory, p Policy, now time.Time) []DrillDecision {
 	for _, s := range r.Snapshots {
 		bySnap[s.VolumeID] = append(bySnap[s.VolumeID], s)
 	}
-	last := LastDrills(r.Snapshots)
+	last := LastDrills(r.Snapshots, now)
 	var out []DrillDecision
 	due := map[string][]int{} // stanza id → indexes into out
 	for _, vol := range slices.Sorted(maps.Keys(stanzas)) {
