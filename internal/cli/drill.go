@@ -19,14 +19,17 @@ func newDrillCommand(f *factory) *cobra.Command {
 		Short: "Restore the due volumes' newest snapshots to throw-away volumes and check that EC2 reads them back",
 		Long: `Restore drills for the stanzas with a "drill" key (docs/drills.md). First, in
 every region, delete the drill volumes of earlier runs that outlived the time
-allowed (found by their ebs-snapper:drill-run tag, unattached and created from
-the snapshot their tag names). Then, for each volume whose last drill is
+allowed (found by their ebs-snapper:drill-run tag; deleted only when unattached,
+created from the snapshot their tag names at its size after their run began,
+and carrying no tag a drill does not set; others are reported). Then, for each volume whose last drill is
 older than drill.every (within drill.sample and drill.max_gib_per_day), create
 a volume from its newest completed snapshot in one of the region's
 availability zones, tagged in the same call; ask EC2 every 15 seconds until it
 is available (or drill.timeout has passed, or it is in error); delete it; and
 tag the snapshot ebs-snapper:last-drill with the date, the outcome and the
 seconds it took. A snapshot in state error fails its drill without a volume.
+A volume not drilled has its last record copied to its newest snapshot, so
+that the record outlives the snapshot drilled.
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 a drill failed or some action or
 region failed.`,
@@ -56,6 +59,9 @@ func printDrillRows(w io.Writer, out output, width int) {
 				secs = strconv.Itoa(r.SecondsToAvailable)
 			}
 			reason := r.Reason
+			if r.CarryTo != "" {
+				reason += "; record carried to " + r.CarryTo
+			}
 			if r.DrillVolumeID != "" {
 				reason += fmt.Sprintf(" -> %s in %s", r.DrillVolumeID, r.AvailabilityZone)
 				if r.Deleted {
