@@ -52,7 +52,7 @@ func TestDrillSweepLeavesForgedVolumesAlone(t *testing.T) {
 	// A run token of a run that started after the volume was created.
 	forge(early, snapper.NewRunToken(time.Now().Add(time.Hour)))
 
-	out := e.run(ExitOK, "drill", "--region", "us-east-1", "--now", at(3*time.Hour), "--unsafe-now", "--json")
+	out := e.run(ExitOK, "drill", "--now", at(3*time.Hour), "--unsafe-now")
 	for _, id := range []string{owned, bigger, early} {
 		if !e.volumeExists(id) {
 			t.Errorf("the sweep deleted %s, a volume a tag writer made look like a drill volume", id)
@@ -77,4 +77,28 @@ func (e *engineEnv) volumeExists(id string) bool {
 		e.t.Fatal(err)
 	}
 	return len(out.Volumes) == 1
+}
+
+// A volume drilled yesterday is not due; the run copies its record to the
+// volume's newest snapshot, so that it outlives the snapshot drilled
+// (which clean deletes after its retention, often before the next drill).
+func TestDrillCarriesTheRecordThroughTheBinary(t *testing.T) {
+	e := newEngineEnv(t)
+	e.stanza("web", drillStanza)
+	vol := e.launch(seeder.Group{Count: 1, Tags: []inventory.Tag{{Key: "backup", Value: "yes"}}})[0].VolumeIDs[0]
+	a, b := e.snapshot(vol, date(7)), e.snapshot(vol, date(7))
+	newest := drillRows(e.run(ExitOK, "drill", "--dry-run"))[vol].SnapshotID
+	older := map[string]string{a: b, b: a}[newest]
+	rec := snapper.DrillRecord{At: time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second), Outcome: snapper.DrillPassed, Seconds: 3, SnapshotID: older}
+	e.tag(older, snapper.LastDrillTag, rec.String())
+	r := drillRows(e.run(ExitOK, "drill"))[vol]
+	if r.Action != snapper.ActionSkip || r.CarryTo != newest || r.Error != "" {
+		t.Errorf("drill of %s: %+v, want not due and its record carried to %s", vol, r, newest)
+	}
+	if got := e.lastDrill(newest); got != rec.String() {
+		t.Errorf("%s carries %q, want %q", newest, got, rec.String())
+	}
+	if len(e.drillVolumes()) != 0 {
+		t.Errorf("drill volumes made: %v", e.drillVolumes())
+	}
 }
