@@ -38,9 +38,10 @@ func drillAllowance(p Policy) time.Duration {
 //   - it is not attached, and EC2's SnapshotId is the snapshot its
 //     DrillSnapshotTag names;
 //   - it carries no tag a drill does not set (DrillRunTag,
-//     DrillSnapshotTag, Name with the drill's value, and the reserved aws:
-//     keys): CreateTags can add tags but not remove them, so a volume
-//     that holds tags of its own keeps showing it;
+//     DrillSnapshotTag, Name with the drill's value): CreateTags can add
+//     tags but not remove them, so a volume that holds tags of its own
+//     keeps showing it, and one with reserved aws: tags was made by an
+//     AWS service (CloudFormation, an AWS Backup restore);
 //   - its DrillRunTag is a run token (NewRunToken) of a run that began
 //     before EC2 created the volume (within drillClockSkew);
 //   - its snapshot is one the account owns here, and the volume has that
@@ -61,7 +62,7 @@ func notADrillVolume(v inventory.Volume, snaps map[string]inventory.Snapshot) st
 	}
 	for _, t := range v.Tags {
 		switch {
-		case t.Key == DrillRunTag, t.Key == DrillSnapshotTag, strings.HasPrefix(t.Key, "aws:"):
+		case t.Key == DrillRunTag, t.Key == DrillSnapshotTag:
 		case t.Key == "Name" && t.Value == drillVolumeName(snap):
 		default:
 			return fmt.Sprintf("carries the tag %q, which no drill sets (a drill volume has only its own tags)", t.Key)

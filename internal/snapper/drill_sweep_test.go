@@ -36,9 +36,10 @@ func TestNotADrillVolume(t *testing.T) {
 		want string // "" for a drill volume
 	}{
 		{"a drill volume", drill(nil), ""},
-		{"without its Name, with an aws: tag", drill(func(v *inventory.Volume) {
-			v.Tags = append(v.Tags[:2], inventory.Tag{Key: "aws:cloudformation:stack-name", Value: "x"})
-		}), ""},
+		{"without its Name", drill(func(v *inventory.Volume) { v.Tags = v.Tags[:2] }), ""},
+		{"made by CloudFormation", drill(func(v *inventory.Volume) {
+			v.Tags = append(v.Tags, inventory.Tag{Key: "aws:cloudformation:stack-name", Value: "x"})
+		}), `"aws:cloudformation:stack-name"`},
 		{"created within the clock skew before its run's token", drill(func(v *inventory.Volume) { v.CreateTime = created.Add(-2 * time.Minute) }), ""},
 		{"attached", drill(func(v *inventory.Volume) { v.Attached = true }), "attached"},
 		{"in use", drill(func(v *inventory.Volume) { v.State = inventory.VolumeInUse }), "attached"},
