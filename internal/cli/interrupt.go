@@ -66,8 +66,9 @@ type interruption struct {
 // mutating calls it started and finished, for the messages on signals.
 type runWatch struct {
 	snapper.NoObserver
-	token string
-	stop  chan struct{}
+	token    string
+	pipeline string
+	stop     chan struct{}
 
 	mu                         sync.Mutex
 	started, finished, failedN int // mutating calls
@@ -115,16 +116,17 @@ func (in *interruption) watch(sigs <-chan os.Signal) {
 	}
 }
 
-// startRun registers a graceful run whose snapshots carry token, and
+// startRun registers a graceful run of pipeline whose snapshots (or drill
+// volumes) carry token, and
 // hooks opts: StopStarting closes on the first signal, and the run's
 // observer (added to any already set) counts the calls in flight. The
 // returned function ends the registration. A nil interruption (tests that
 // call the commands directly) leaves opts alone.
-func (in *interruption) startRun(opts *snapper.Options) (interrupted func() bool, done func()) {
+func (in *interruption) startRun(opts *snapper.Options, pipeline string) (interrupted func() bool, done func()) {
 	if in == nil {
 		return func() bool { return false }, func() {}
 	}
-	w := &runWatch{token: opts.RunToken, stop: make(chan struct{})}
+	w := &runWatch{token: opts.RunToken, pipeline: pipeline, stop: make(chan struct{})}
 	opts.StopStarting = w.stop
 	opts.Observer = observers(opts.Observer, w)
 	in.mu.Lock()
@@ -160,6 +162,12 @@ func (w *runWatch) inFlight() int {
 func (w *runWatch) abortMessage() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.pipeline == snapper.PipelineDrill {
+		return fmt.Sprintf("aborted: %d actions finished (%d failed); %d drills in flight abandoned. "+
+			"Their drill volumes carry the tag %s=%s and are not deleted now: the next drill run's sweep deletes them once older than "+
+			"the time allowed (list them: aws ec2 describe-volumes --filters Name=tag:%s,Values=%s).",
+			w.finished, w.failedN, w.started-w.finished, snapper.DrillRunTag, w.token, snapper.DrillRunTag, w.token)
+	}
 	return fmt.Sprintf("aborted: %d actions finished (%d failed); %d calls in flight abandoned, their outcome unknown. "+
 		"Snapshots this run created carry the tag %s=%s; the next run's inventory counts them, so it does not snapshot those volumes again.",
 		w.finished, w.failedN, w.started-w.finished, snapper.RunTag, w.token)

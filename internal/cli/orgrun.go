@@ -96,7 +96,7 @@ func runOrgJob(ctx context.Context, f *factory, o *runOptions, job useCase) erro
 		return err
 	}
 	base := snapper.Options{Now: now, DryRun: o.dryRun, Version: version.Current().Version, RunToken: snapper.NewRunToken(time.Now()), CopyLimit: o.copyLimit}
-	interrupted, runEnded := f.interrupt.startRun(&base)
+	interrupted, runEnded := f.interrupt.startRun(&base, job.name)
 	out := orgOutput{Job: job.name, Now: now.UTC(), DryRun: o.dryRun || job.name == snapper.PipelinePlan, Accounts: make([]accountRun, len(cells))}
 	var eg errgroup.Group
 	eg.SetLimit(o.orgs.concurrency)

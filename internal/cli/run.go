@@ -285,7 +285,7 @@ func runJob(ctx context.Context, f *factory, o *runOptions, job useCase) error {
 		// are drawn.
 		restore = f.io.divert(bars.writer())
 	}
-	interrupted, runEnded := f.interrupt.startRun(&opts)
+	interrupted, runEnded := f.interrupt.startRun(&opts, job.name)
 	rep := job.run(snapper.New(env.Regions, env.Policy, opts), ctx)
 	busyRegions(&rep, busy)
 	runEnded()

@@ -217,7 +217,8 @@ func drillOne(ctx context.Context, ec2 EC2, r *DrillRow, zones []string, opts Op
 	case waitErr == errStopped:
 		// Stopped starting work (deadline margin, Ctrl-C) before the
 		// volume was available: nothing proven, a continuation drills it.
-		r.Status, r.Error = StatusNotStarted, ""
+		// A volume not deleted keeps its error: the sweep deletes it.
+		r.Status = StatusNotStarted
 		return
 	case state == inventory.VolumeAvailable:
 		r.Status, r.Outcome, r.SecondsToAvailable = StatusDone, DrillPassed, secs

@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/ebs-snapper/ebs-snapper/internal/config"
 	"github.com/ebs-snapper/ebs-snapper/internal/ebs"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
@@ -145,4 +147,26 @@ func TestDrillCutOffDuringCreateVolume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Stopped while waiting, a drill whose volume EC2 refuses to delete (a
+// volume must be available to be deleted) is not started, and still says
+// that its volume is left for the next run's sweep.
+func TestDrillStoppedWithItsVolumeUndeletedSaysSo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		f := drillFleet(start)
+		f.VolumeCreatingFor = 5 * time.Minute
+		f.Fail(ec2fake.OpDeleteVolume, 100, &smithy.GenericAPIError{Code: "IncorrectState", Message: "The volume is 'creating'", Fault: smithy.FaultClient})
+		stop := make(chan struct{})
+		time.AfterFunc(time.Minute, func() { close(stop) })
+		opts := engineOptions(start)
+		opts.StopStarting = stop
+		opts.Scope = Scope{Volumes: []string{"vol-a1"}}
+		rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+		d := rep.Regions[0].Drills
+		if len(d) != 1 || d[0].Status != StatusNotStarted || d[0].Deleted || !strings.Contains(d[0].Error, "the next run's sweep deletes it") {
+			t.Errorf("drills %+v: want not started, saying its volume is left for the sweep", d)
+		}
+	})
 }
