@@ -127,7 +127,9 @@ func hubRoles(stack *cfntypes.Stack, hub string, operators []string) ([]string, 
 	}
 	arns = append(arns, operators...)
 	for _, a := range arns {
-		if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":iam::"+hub+":role/") {
+		// The account is the ARN's fifth field exactly: "…:iam::<hub>:role/"
+		// found anywhere in the string is not enough.
+		if !roleARN.MatchString(a) || strings.Split(a, ":")[4] != hub {
 			return nil, fmt.Errorf("stack %s: role %q is not a role of the hub account %s", aws.ToString(stack.StackName), a, hub)
 		}
 	}

@@ -35,6 +35,8 @@ func TestHubRolesAreTheHubAccountsOnly(t *testing.T) {
 			[]string{"arn:aws:iam::999999999999:role/admin"}, `role "arn:aws:iam::999999999999:role/admin" is not a role of the hub account 111111111111`},
 		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")}, nil,
 			`role "arn:aws:iam::999999999999:role/b" is not a role of the hub account 111111111111`},
+		{"another account's role naming the hub's", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::999999999999:role/x:iam::111111111111:role/w")}, nil,
+			"is not a role of the hub account"},
 		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, nil, "is not a role of the hub account"},
 		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, nil, "has no WorkerRoleArns output"},
 	} {
