@@ -114,7 +114,9 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 	var out []cell
 	for _, id := range a.accounts {
 		ous, err := hub.OrgPath(ctx, id)
-		if errors.Is(err, account.ErrNoOrganization) {
+		// An account outside the hub's organisation (its spoke trusts an
+		// external id) has no OU; its AssumeRole says if it can be reached.
+		if errors.Is(err, account.ErrNoOrganization) || errors.Is(err, account.ErrNotMember) {
 			ous, err = nil, nil
 		}
 		if err != nil {

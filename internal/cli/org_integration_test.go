@@ -230,6 +230,15 @@ func TestOrgAccountsTextCSVAndExit(t *testing.T) {
 		!slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, charlie+",,account,") }) {
 		t.Errorf("csv (exit %d):\n%s", code, stdout)
 	}
+	// An account outside the hub's organisation (its spoke trusts the
+	// external id; moto lets the hub assume a role there) is worked on
+	// with no OU path beside alpha: Organizations not knowing it stops no
+	// account (before, ListParents' AccountNotFoundException failed the run).
+	var out orgOutput
+	e.run(0, &out, "plan", "--account", alpha, "--account", "999999999999")
+	if runs := byAccount(out); runs[alpha].Outcome != "ok" || runs["999999999999"].Outcome != "ok" || len(runs["999999999999"].OUs) != 0 {
+		t.Errorf("an account outside the organisation beside alpha: %+v", out.Accounts)
+	}
 	if _, _, code := runBinary(t, e.srv, "", "plan", "--account", charlie, "--region", "us-east-1"); code != 1 {
 		t.Errorf("plan in charlie alone: exit %d, want 1 (no account could be worked in)", code)
 	}
