@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // TestOrgWorstFirst: the organisation view orders accounts by outcome
@@ -57,5 +59,35 @@ func TestOrgWorstFirst(t *testing.T) {
 	}
 	if !strings.Contains(html.String(), `<span class="badge error">error</span>`) || !strings.Contains(html.String(), "<strong>Fix:</strong> deploy the StackSet") {
 		t.Errorf("html lacks the refused account and its fix")
+	}
+}
+
+// TestOrgHTMLEscapesMemberData: what a member account controls (its
+// instances' Name tags, hence a volume's row; AWS's answer quoted in an
+// error) reaches the organisation page as text: html/template escapes it,
+// so a hostile tag or message adds no element to the page.
+func TestOrgHTMLEscapesMemberData(t *testing.T) {
+	const hostile = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
+	inv, p := fleet(t)
+	late := inv.Instances["i-late"]
+	late.Tags = append(late.Tags, inventory.Tag{Key: "Name", Value: hostile})
+	inv.Instances["i-late"] = late
+	rep := New("222222222222", now, nil, []Region{ForRegion(inv, p, Options{Now: now})})
+	org := NewOrg(now, []OrgAccount{
+		AccountOf(rep, []string{"ou-ab12-cdef3456"}),
+		{Account: "333333333333", Outcome: "error", Error: "AccessDenied: " + hostile, Fix: "deploy the StackSet"},
+	})
+	var html bytes.Buffer
+	if err := WriteOrgHTML(&html, org); err != nil {
+		t.Fatal(err)
+	}
+	page := html.String()
+	for _, bad := range []string{"<script", "<img"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q from member data", bad)
+		}
+	}
+	if strings.Count(page, "&lt;script&gt;alert(1)&lt;/script&gt;") < 2 {
+		t.Errorf("the hostile Name tag and error are not on the page as text:\n%s", page)
 	}
 }
