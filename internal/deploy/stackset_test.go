@@ -2,6 +2,9 @@ package deploy
 
 import (
 	"context"
+	"errors"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,5 +137,56 @@ func TestStackSetOperationFailuresNameTheAccounts(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "account 333333333333 in eu-west-1: FAILED") {
 		t.Errorf("progress lacks the account the operation could not reach:\n%s", progress.String())
+	}
+}
+
+// fakeInstances is a StackSetAPI holding a self-managed set's instances;
+// it records the instances deleted.
+type fakeInstances struct {
+	StackSetAPI
+	accounts []string
+	deleted  []string
+}
+
+func (f *fakeInstances) ListStackInstances(context.Context, *cfn.ListStackInstancesInput, ...func(*cfn.Options)) (*cfn.ListStackInstancesOutput, error) {
+	var out cfn.ListStackInstancesOutput
+	for _, a := range f.accounts {
+		out.Summaries = append(out.Summaries, cfntypes.StackInstanceSummary{Account: aws.String(a), Region: aws.String("eu-west-1")})
+	}
+	return &out, nil
+}
+
+func (f *fakeInstances) DeleteStackInstances(_ context.Context, in *cfn.DeleteStackInstancesInput, _ ...func(*cfn.Options)) (*cfn.DeleteStackInstancesOutput, error) {
+	f.deleted = append(f.deleted, in.Accounts...)
+	return &cfn.DeleteStackInstancesOutput{OperationId: aws.String("op-delete")}, nil
+}
+
+func (f *fakeInstances) DescribeStackSetOperation(context.Context, *cfn.DescribeStackSetOperationInput, ...func(*cfn.Options)) (*cfn.DescribeStackSetOperationOutput, error) {
+	return &cfn.DescribeStackSetOperationOutput{StackSetOperation: &cfntypes.StackSetOperation{Action: cfntypes.StackSetOperationActionDelete, Status: cfntypes.StackSetOperationStatusSucceeded}}, nil
+}
+
+func (f *fakeInstances) ListStackSetOperationResults(context.Context, *cfn.ListStackSetOperationResultsInput, ...func(*cfn.Options)) (*cfn.ListStackSetOperationResultsOutput, error) {
+	return &cfn.ListStackSetOperationResultsOutput{}, nil
+}
+
+// Removing a spoke deletes a role in someone's account: deploy asks
+// first, naming the accounts, and a "no" deletes nothing (ErrDeclined);
+// a "yes" deletes the accounts no longer listed, and only those.
+func TestSpokeRemovalAsksFirst(t *testing.T) {
+	for _, answer := range []bool{false, true} {
+		api := &fakeInstances{accounts: []string{"222222222222", "333333333333"}}
+		var asked []string
+		opts := Options{Region: "eu-west-1", Out: io.Discard, Progress: io.Discard, Spokes: Spokes{Accounts: []string{"222222222222"}},
+			Confirm: func(q string) (bool, error) { asked = append(asked, q); return answer, nil }}
+		err := reconcileInstances(context.Background(), Clients{StackSets: api}, spokeSet{model: cfntypes.PermissionModelsSelfManaged, callAs: cfntypes.CallAsSelf}, opts)
+		if len(asked) != 1 || !strings.Contains(asked[0], "Remove the spoke role from accounts 333333333333") {
+			t.Errorf("answer %v: asked %q, want the removal of 333333333333", answer, asked)
+		}
+		switch {
+		case !answer && (!errors.Is(err, ErrDeclined) || len(api.deleted) != 0):
+			t.Errorf("declined: %v, deleted %v; want ErrDeclined and nothing deleted", err, api.deleted)
+		case answer && (err != nil || !slices.Equal(api.deleted, []string{"333333333333"})):
+			t.Errorf("confirmed: %v, deleted %v; want 333333333333 alone", err, api.deleted)
+		}
 	}
 }
