@@ -65,14 +65,15 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		regions, err = regionsWithSnapshots(ctx, env)
 		errs = append(errs, err)
 	}
-	accounts, err := h.otherAccounts(ctx, env.Account)
+	accounts, hubOUs, err := h.otherAccounts(ctx, env.Account)
 	errs = append(errs, err)
 	// In an organisation deployment the hub's own cells name the hub, so
-	// that the organisation's stanzas govern it as they govern the others
-	// (a message naming its account is an organisation run).
+	// that the organisation's stanzas (and its OUs', when it is in scope)
+	// govern it as they govern the others (a message naming its account is
+	// an organisation run).
 	hub := account.OrgAccount{}
 	if h.cfg.Accounts != nil {
-		hub.ID = env.Account
+		hub.ID, hub.OUs = env.Account, hubOUs
 	}
 	var cells []regionMessage
 	for i, a := range append([]account.OrgAccount{hub}, accounts...) {
@@ -178,27 +179,30 @@ func cellBody(c regionMessage) string {
 // otherAccounts lists the ACTIVE accounts besides the hub's (hub) that
 // the fan-out sends cells for (Config.Accounts), each once; none without
 // it. A suspended or closing account is logged and left out: it answers
-// no call. An error listing them fails the invocation, after the hub's
-// own cells are sent.
-func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgAccount, error) {
+// no call. hubOUs is the hub's own OU path when the list holds the hub,
+// so that its OUs' stanzas govern it as they govern its neighbours (and
+// as a CLI run across the organisation reads them). An error listing them
+// fails the invocation, after the hub's own cells are sent.
+func (h *Handler) otherAccounts(ctx context.Context, hub string) (out []account.OrgAccount, hubOUs []string, err error) {
 	if h.cfg.Accounts == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	all, err := h.cfg.Accounts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list the accounts to fan out to: %w", err)
+		return nil, nil, fmt.Errorf("list the accounts to fan out to: %w", err)
 	}
-	var out []account.OrgAccount
 	for _, a := range all {
 		switch {
-		case a.ID == hub || slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
+		case a.ID == hub:
+			hubOUs = a.OUs
+		case slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
 		case a.Status != "" && !a.Active():
 			slog.InfoContext(ctx, "account skipped: "+(&account.CellError{Account: a.ID, Cause: account.Suspended}).Error(), "account", a.ID, "status", a.Status)
 		default:
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out, hubOUs, nil
 }
 
 // send sends a worker's continuation for msg's cell to its own queue.

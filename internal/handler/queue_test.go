@@ -155,7 +155,7 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, dailyStanza)
 	captureLogs(t)
 	q := &recordingSQS{fail: func(body string) bool { return strings.Contains(body, `"region":"us-west-2","account":"444444444444"`) }}
-	accounts := []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "123456789012"}, {ID: "333333333333"},
+	accounts := []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "123456789012", OUs: []string{"ou-ab12-hubhub12"}}, {ID: "333333333333"},
 		{ID: "444444444444"}, {ID: "222222222222"}, {ID: "555555555555", Status: "SUSPENDED"}}
 	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
 		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]account.OrgAccount, error) { return accounts, nil }})
@@ -170,7 +170,8 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	if want := (4*regions + 9) / 10; q.calls != want {
 		t.Errorf("%d SendMessageBatch calls, want %d", q.calls, want)
 	}
-	for _, want := range []string{`{"region":"us-west-2","account":"123456789012"}`, `{"region":"us-west-2","account":"333333333333"}`,
+	// The hub's cells carry its OU path too: its OUs' stanzas govern it.
+	for _, want := range []string{`{"region":"us-west-2","account":"123456789012","ous":["ou-ab12-hubhub12"]}`, `{"region":"us-west-2","account":"333333333333"}`,
 		`{"region":"us-west-2","account":"222222222222","ous":["ou-ab12-cdef3456"]}`} {
 		if !slices.Contains(q.messages, want) {
 			t.Errorf("cells %v lack %s", q.messages, want)
