@@ -128,3 +128,15 @@ func TestCSVNameIsNoFormula(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceLabelShowsNoControlCharacter: a Name tag carrying a
+// terminal escape sequence or a tab reaches the text tables as "?".
+func TestInstanceLabelShowsNoControlCharacter(t *testing.T) {
+	for name, want := range map[string]string{
+		"web\x1b]0;owned\x07-1": "i-1 (web?]0;owned?-1)", "a\tb\nc": "i-1 (a?b?c)", "plain name": "i-1 (plain name)", "": "i-1",
+	} {
+		if got := InstanceLabel("i-1", name); got != want {
+			t.Errorf("InstanceLabel(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
