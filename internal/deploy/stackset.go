@@ -52,6 +52,10 @@ var (
 	orgUnitID = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	roleName  = regexp.MustCompile(`^[0-9A-Za-z+=,.@_-]{1,64}$`)
 	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[0-9A-Za-z+=,.@_/-]+$`)
+	// externalID is what STS AssumeRole takes as ExternalId ([\w+=,.@:/-],
+	// 2 to 1224 of them), as the templates' patterns say.
+	// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+	externalID = regexp.MustCompile(`^[0-9A-Za-z_+=,.@:/-]*$`)
 )
 
 // Check checks s without AWS: OrgUnits or Accounts, not both, each well
@@ -83,6 +87,9 @@ func (s Spokes) Check() error {
 	}
 	if s.ExternalID != "" && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224) {
 		return fmt.Errorf("--external-id: %d characters, want 2 to 1224", len(s.ExternalID))
+	}
+	if !externalID.MatchString(s.ExternalID) {
+		return errors.New("--external-id: want letters, digits and _+=,.@:/- only, as STS takes it (no spaces)")
 	}
 	return nil
 }

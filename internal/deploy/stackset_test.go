@@ -2,8 +2,10 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -69,6 +71,8 @@ func TestSpokesCheckNamesTheFlag(t *testing.T) {
 		{Spokes{Accounts: []string{"22222222222"}}, `--accounts "22222222222": not a 12-digit account id`},
 		{Spokes{Accounts: []string{"222222222222"}, RoleName: "a/b"}, `--spoke-role-name "a/b"`},
 		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "x"}, "--external-id: 1 characters"},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "hub_secret-1"}, ""},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "hub secret"}, "--external-id: want letters, digits and _+=,.@:/- only"},
 		{Spokes{Operators: []string{"arn:aws:iam::111111111111:role/ops"}}, "--spoke-trust applies to the spokes"},
 		{Spokes{Accounts: []string{"222222222222"}, Operators: []string{"arn:aws:iam::111111111111:user/ops"}}, `--spoke-trust "arn:aws:iam::111111111111:user/ops": not an IAM role ARN`},
 	} {
@@ -187,6 +191,31 @@ func TestSpokeRemovalAsksFirst(t *testing.T) {
 			t.Errorf("declined: %v, deleted %v; want ErrDeclined and nothing deleted", err, api.deleted)
 		case answer && (err != nil || !slices.Equal(api.deleted, []string{"333333333333"})):
 			t.Errorf("confirmed: %v, deleted %v; want 333333333333 alone", err, api.deleted)
+		}
+	}
+}
+
+// The templates' external id parameters take what Check and STS take (an
+// underscore too), so a value deploy accepts is never refused by
+// CloudFormation halfway through.
+func TestExternalIDPatternsAgree(t *testing.T) {
+	for name, body := range map[string][]byte{"spoke.json ExternalId": spokeJSON, "template.json SpokeExternalId": Template()} {
+		var tpl struct {
+			Parameters map[string]struct{ AllowedPattern string }
+		}
+		if err := json.Unmarshal(body, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		key := strings.Fields(name)[1]
+		re, err := regexp.Compile(tpl.Parameters[key].AllowedPattern)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for v, ok := range map[string]bool{"hub_secret-1": true, "a+b=c,d.e@f:g/h": true, "": true, "hub secret": false} {
+			checked := Spokes{Accounts: []string{"222222222222"}, ExternalID: v}.Check() == nil
+			if re.MatchString(v) != ok || checked != ok {
+				t.Errorf("%s %q: pattern %v, Check %v; want %v", name, v, re.MatchString(v), checked, ok)
+			}
 		}
 	}
 }
