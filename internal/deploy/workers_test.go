@@ -58,7 +58,9 @@ func TestDrillPipelineHasTheReplicationPipelinesShape(t *testing.T) {
 	}
 	env := func(id string) []string {
 		var f struct {
-			Properties struct{ Environment struct{ Variables map[string]any } }
+			Properties struct {
+				Environment struct{ Variables map[string]any }
+			}
 		}
 		if err := json.Unmarshal(raw.Resources[id], &f); err != nil {
 			t.Fatal(err)
