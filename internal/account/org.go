@@ -17,6 +17,10 @@ type OrgAccount = awsclient.OrgAccount
 // in no organisation.
 var ErrNoOrganization = awsclient.ErrNoOrganization
 
+// ErrNotMember is OrgPath's error when the account is not a member of the
+// connection's organisation.
+var ErrNotMember = awsclient.ErrNotMember
+
 // OrgAccounts lists the organisation's accounts, or those under units
 // (OU or root ids) at any depth, each with its status and OU path
 // (awsclient.OrgAccounts). The connection must be the management
@@ -46,8 +50,10 @@ func (a *AWS) Hub(table string, p Pacing, hubAccount string, calls *Calls) Hub {
 // Protected resolves a hub's protected scope (the stack's
 // ProtectedAccounts: "organization", OU and root ids, 12-digit account
 // ids) to its accounts, each once, sorted by id, with status and OU path
-// from Organizations; a listed account id outside any organisation has
-// neither (its status unknown, taken as active). Called by every fan-out,
+// from Organizations; a listed account id outside any organisation, or
+// outside the hub's, has neither (its status unknown, taken as active: its
+// spoke role's AssumeRole says whether it can be worked on), so that it
+// stops no other account. Called by every fan-out,
 // so an account added to an OU in scope is protected at the next run.
 func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, error) {
 	var units, ids []string
@@ -78,7 +84,7 @@ func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, erro
 			continue
 		}
 		ous, err := a.OrgPath(ctx, id)
-		if err != nil && !errors.Is(err, ErrNoOrganization) {
+		if err != nil && !errors.Is(err, ErrNoOrganization) && !errors.Is(err, ErrNotMember) {
 			return nil, err
 		}
 		out = append(out, OrgAccount{ID: id, OUs: ous})

@@ -127,8 +127,12 @@ func (e *CellError) Fix() string {
 var ErrNoSpokeRole = errors.New("no spoke role name set to act in another account")
 
 // RoleARN is the ARN of the spoke role name in account, in the partition
-// of region (aws, aws-cn, aws-us-gov).
+// of region (aws, aws-cn, aws-us-gov). roleName is the role's name with
+// its path if it has one ("ebs-snapper/ebs-snapper-spoke"); a leading
+// "/" is dropped, as the stack writes the path with it ("/ebs-snapper/…",
+// or "/" and the name).
 func RoleARN(account, region, roleName string) string {
+	roleName = strings.TrimLeft(roleName, "/")
 	partition := "aws"
 	switch {
 	case strings.HasPrefix(region, "cn-"):

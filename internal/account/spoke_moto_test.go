@@ -136,6 +136,16 @@ func TestProtectedMoto(t *testing.T) {
 			t.Errorf("Protected(%v) = %s, want %s", c.scope, ids(got), c.want)
 		}
 	}
+	// An account listed by id that is not a member (one whose spoke
+	// trusts an external id) is kept with no OU path, and stops no other:
+	// its spoke says whether it can be worked on.
+	outside := "999999999999"
+	got, err := conn.Protected(ctx, []string{alpha, outside})
+	if err != nil {
+		t.Errorf("an account outside the organisation: %v, want it kept without OUs beside alpha", err)
+	} else if want := alpha + "::" + prod + " " + outside + "::"; ids(got) != want {
+		t.Errorf("Protected with an outside account = %s, want %s", ids(got), want)
+	}
 	if _, err := conn.Protected(ctx, []string{"ou-zzzz-zzzzzzzz"}); err == nil || !strings.Contains(err.Error(), "ou-zzzz-zzzzzzzz") {
 		t.Errorf("an OU outside the organisation: %v, want an error naming it", err)
 	}

@@ -130,6 +130,12 @@ func (w *walker) walk(ctx context.Context, parent string, path []string, in bool
 // in no organisation (AWSOrganizationsNotInUseException).
 var ErrNoOrganization = errors.New("the account is in no organisation")
 
+// ErrNotMember is returned by OrgPath when the account is not a member of
+// the caller's organisation (ListParents answers ChildNotFoundException;
+// moto answers AccountNotFoundException): an account listed by id whose
+// spoke trusts an external id instead.
+var ErrNotMember = errors.New("the account is not a member of the hub's organisation")
+
 // OrgPath returns the OU path of account (root's child first) with
 // organizations:ListParents, for a run given its accounts by id rather than
 // from the tree; nil when the account sits under the root.
@@ -143,6 +149,11 @@ func OrgPath(ctx context.Context, cfg aws.Config, account string) ([]string, err
 		var none *orgtypes.AWSOrganizationsNotInUseException
 		if errors.As(err, &none) {
 			return nil, ErrNoOrganization
+		}
+		var missingChild *orgtypes.ChildNotFoundException
+		var missingAccount *orgtypes.AccountNotFoundException
+		if child == account && (errors.As(err, &missingChild) || errors.As(err, &missingAccount)) {
+			return nil, fmt.Errorf("account %s: %w", account, ErrNotMember)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("find the organisational units of account %s with organizations:ListParents: %w", account, err)

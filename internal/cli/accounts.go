@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -113,8 +114,15 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 	}
 	var out []cell
 	for _, id := range a.accounts {
+		// An account named twice is worked on once: its two runs would
+		// hold one lease (the run's holder) and act at once.
+		if slices.ContainsFunc(out, func(c cell) bool { return c.ID == id }) {
+			continue
+		}
 		ous, err := hub.OrgPath(ctx, id)
-		if errors.Is(err, account.ErrNoOrganization) {
+		// An account outside the hub's organisation (its spoke trusts an
+		// external id) has no OU; its AssumeRole says if it can be reached.
+		if errors.Is(err, account.ErrNoOrganization) || errors.Is(err, account.ErrNotMember) {
 			ous, err = nil, nil
 		}
 		if err != nil {

@@ -35,3 +35,48 @@ func TestSpokesTrustEveryRoleThatAssumesThem(t *testing.T) {
 		t.Errorf("WorkerRoleArns %s: want the drill worker's role", trusted)
 	}
 }
+
+// The restore-drill pipeline has the replication pipeline's shape: its
+// queue, queue policy, event source mapping, log groups and on-failure
+// destinations are replication's under the drill's names, and its functions take the same environment (the drill worker
+// without the copy limit). A change to the workers' plumbing then fails
+// here until the drill's follows (docs/drills.md).
+func TestDrillPipelineHasTheReplicationPipelinesShape(t *testing.T) {
+	var raw struct{ Resources map[string]json.RawMessage }
+	if err := json.Unmarshal(deploy.Template(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	rename := strings.NewReplacer("FanoutReplicationSnapshot", "FanoutDrill", "ReplicationSnapshot", "Drill",
+		"fanout-replication", "fanout-drill", "-replication", "-drill")
+	for _, id := range []string{"ReplicationSnapshotQueue", "ReplicationSnapshotQueuePolicy", "ReplicationSnapshotEventSourceMapping",
+		"ReplicationSnapshotLogGroup", "FanoutReplicationSnapshotLogGroup", "ReplicationSnapshotEventInvokeConfig", "FanoutReplicationSnapshotEventInvokeConfig"} {
+		want := rename.Replace(compact(json.RawMessage(raw.Resources[id])))
+		drill := rename.Replace(id)
+		if got := compact(json.RawMessage(raw.Resources[drill])); got != want {
+			t.Errorf("%s:\n %s\nwant %s's:\n %s", drill, got, id, want)
+		}
+	}
+	env := func(id string) []string {
+		var f struct {
+			Properties struct {
+				Environment struct{ Variables map[string]any }
+			}
+		}
+		if err := json.Unmarshal(raw.Resources[id], &f); err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for k := range f.Properties.Environment.Variables {
+			if k != "EBS_SNAPPER_COPY_LIMIT" {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	for _, id := range []string{"ReplicationSnapshotFunction", "FanoutReplicationSnapshotFunction"} {
+		if got, want := env(rename.Replace(id)), env(id); !slices.Equal(got, want) {
+			t.Errorf("%s's environment %v, want %s's %v", rename.Replace(id), got, id, want)
+		}
+	}
+}
