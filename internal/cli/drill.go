@@ -59,7 +59,10 @@ func printDrillRows(w io.Writer, out output, width int) {
 				secs = strconv.Itoa(r.SecondsToAvailable)
 			}
 			reason := r.Reason
-			if r.CarryTo != "" {
+			switch {
+			case r.CarryTo != "" && out.DryRun:
+				reason += "; would carry the record to " + r.CarryTo
+			case r.CarryTo != "":
 				reason += "; record carried to " + r.CarryTo
 			}
 			if r.DrillVolumeID != "" {
