@@ -69,7 +69,7 @@ func (r DrillRecord) String() string {
 // an empty SnapshotID.
 func ParseDrillRecord(v string) (DrillRecord, bool) {
 	f := strings.Fields(v)
-	if len(f) == 4 && strings.HasPrefix(f[3], "snap-") {
+	if len(f) == 4 && isSnapshotID(f[3]) {
 		rec, ok := ParseDrillRecord(strings.Join(f[:3], " "))
 		rec.SnapshotID = f[3]
 		return rec, ok
@@ -88,6 +88,15 @@ func ParseDrillRecord(v string) (DrillRecord, bool) {
 // drillRecordSlack is how far after now a drill record may be dated and
 // still count: clocks differ, and a run given --now records that time.
 const drillRecordSlack = 24 * time.Hour
+
+// isSnapshotID reports whether id has the form of an EBS snapshot id:
+// "snap-" and letters or digits (EC2's are hexadecimal).
+func isSnapshotID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "snap-")
+	return ok && rest != "" && !strings.ContainsFunc(rest, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	})
+}
 
 // LastDrills returns, per volume of record, the newest drill recorded on
 // any of its snapshots (LastDrillTag), with the id of the snapshot drilled

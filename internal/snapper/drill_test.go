@@ -113,7 +113,7 @@ func TestDrillRecordRoundTrip(t *testing.T) {
 	if back, ok := ParseDrillRecord(rec.String()); !ok || back != rec || rec.String() != "2026-11-25T12:00:00Z passed 42s snap-a1" {
 		t.Errorf("ParseDrillRecord(%q) = %+v, %v", rec.String(), back, ok)
 	}
-	for _, bad := range []string{"", "yesterday passed 1s", "2026-11-25T12:00:00Z passed 1s vol-a1", "2026-11-25T12:00:00Z passed 1s snap-a1 x", "2026-11-25T12:00:00Z maybe 1s", "2026-11-25T12:00:00Z passed -1s", "2026-11-25T12:00:00Z passed 1"} {
+	for _, bad := range []string{"", "yesterday passed 1s", "2026-11-25T12:00:00Z passed 1s vol-a1", "2026-11-25T12:00:00Z passed 1s snap-<b>x</b>", "2026-11-25T12:00:00Z passed 1s snap-", "2026-11-25T12:00:00Z passed 1s snap-a1 x", "2026-11-25T12:00:00Z maybe 1s", "2026-11-25T12:00:00Z passed -1s", "2026-11-25T12:00:00Z passed 1"} {
 		if _, ok := ParseDrillRecord(bad); ok {
 			t.Errorf("ParseDrillRecord(%q) accepted", bad)
 		}
