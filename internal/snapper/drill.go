@@ -239,7 +239,8 @@ func drillOne(ctx context.Context, ec2 EC2, r *DrillRow, zones []string, opts Op
 // volumes tagged with this run's token and r's snapshot (the first that is
 // provably a drill volume, notADrillVolume, is taken); when none is
 // found, the same request is sent once more with the same client token,
-// which EC2 answers with the volume it made, if it made one.
+// which EC2 answers with the volume it made, if it made one (unless the
+// run has stopped: the outcome stays unknown, for the sweep).
 func createDrillVolume(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) (inventory.Volume, error) {
 	req := inventory.VolumeRequest{SnapshotID: r.SnapshotID, AvailabilityZone: r.AvailabilityZone, Type: r.VolumeType,
 		Encrypted: r.Encrypted, Tags: drillTags(r.SnapshotID, opts.RunToken), ClientToken: drillClientToken(opts.RunToken, r.SnapshotID)}
@@ -264,6 +265,11 @@ func createDrillVolume(ctx context.Context, ec2 EC2, r *DrillRow, opts Options) 
 		if notADrillVolume(v, own) == "" {
 			return v, nil
 		}
+	}
+	if stopped(ctx, opts.StopStarting) {
+		// Re-issued once only while the run may still start work (as
+		// settle.go does): a volume made now would outlive the run.
+		return inventory.Volume{}, fmt.Errorf("%w; not found by its tags, and not sent again as the run stopped", err)
 	}
 	return ec2.CreateVolume(sctx, req)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -167,6 +168,38 @@ func TestDrillStoppedWithItsVolumeUndeletedSaysSo(t *testing.T) {
 		d := rep.Regions[0].Drills
 		if len(d) != 1 || d[0].Status != StatusNotStarted || d[0].Deleted || !strings.Contains(d[0].Error, "the next run's sweep deletes it") {
 			t.Errorf("drills %+v: want not started, saying its volume is left for the sweep", d)
+		}
+	})
+}
+
+// A CreateVolume whose outcome is unknown (a 5xx: EC2 may have acted) and
+// that the listing does not find is sent again only while the run may
+// start work: once it has stopped, the drill's outcome is unknown and no
+// new volume is made after the stop.
+func TestDrillStoppedDoesNotResendAnUnsettledCreate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		f := drillFleet(start)
+		f.Fail(ec2fake.OpCreateVolume, 2, &smithy.GenericAPIError{Code: "InternalError", Message: "internal error", Fault: smithy.FaultServer})
+		stop := make(chan struct{})
+		var once sync.Once
+		f.OnCall = func(op string, _ any) error {
+			if op == ec2fake.OpDescribeVolumes && f.Calls(ec2fake.OpCreateVolume) > 0 {
+				once.Do(func() { close(stop) })
+			}
+			return nil
+		}
+		opts := engineOptions(start)
+		opts.RunToken = NewRunToken(start)
+		opts.StopStarting = stop
+		opts.Scope = Scope{Volumes: []string{"vol-a1"}}
+		rep := runUseCase(t.Context(), useDrill, []EC2{ebs.New(f, "us-east-1")}, NewPolicy([]config.Stanza{drillStanza(t, config.Drill{})}, 0), opts)
+		d := rep.Regions[0].Drills
+		if n := f.Calls(ec2fake.OpCreateVolume); n != 1 {
+			t.Errorf("%d CreateVolume calls, want the one before the stop", n)
+		}
+		if len(d) != 1 || d[0].Status != StatusUnknown || !strings.Contains(d[0].Error, "not sent again as the run stopped") {
+			t.Errorf("drills %+v: want the outcome unknown, saying why", d)
 		}
 	})
 }
