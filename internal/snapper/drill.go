@@ -114,19 +114,20 @@ func runDrills(ctx context.Context, ec2 EC2, inv *Inventory, p Policy, rr *Regio
 }
 
 // carryDrillRecords tags each row's CarryTo snapshot with the row's last
-// drill record, while the run may start work. A failure is the row's
-// Error (the next run tries again); nothing else depends on it.
+// drill record, opts.Workers at once, while the run may start work. A
+// failure is the row's Error (the next run tries again); nothing else
+// depends on it.
 func carryDrillRecords(ctx context.Context, ec2 EC2, rows []DrillRow, opts Options) {
-	for i := range rows {
+	forEach(ctx, opts.StopStarting, opts.Workers, len(rows), func(i int) {
 		r := &rows[i]
-		if r.CarryTo == "" || r.LastDrill == nil || stopped(ctx, opts.StopStarting) {
-			continue
+		if r.CarryTo == "" || r.LastDrill == nil {
+			return
 		}
 		if err := ec2.TagSnapshot(ctx, r.CarryTo, []inventory.Tag{{Key: LastDrillTag, Value: r.LastDrill.String()}}); err != nil {
 			r.Error = joinErr(r.Error, fmt.Sprintf("carry the last drill record to %s: %v", r.CarryTo, err))
 			slog.WarnContext(ctx, "drill record not carried", "region", r.Region, "volume_id", r.VolumeID, "snapshot_id", r.CarryTo, "error", err)
 		}
-	}
+	})
 }
 
 func rowsForDrills(ds []DrillDecision) []DrillRow {
