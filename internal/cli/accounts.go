@@ -135,9 +135,9 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 
 // spoke is how the run acts in other accounts; its session names the CLI
 // run ("ebs-snapper-cli-<job>-<user>").
-func (a *accountFlags) spoke(job string) account.Spoke {
+func (a *accountFlags) spoke(job string, regions []string) account.Spoke {
 	user := os.Getenv("USER")
-	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user}
+	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user, Regions: regions}
 }
 
 // causeOf names err's cause when it is a *account.CellError, else "".

@@ -88,7 +88,7 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 		row.Outcome, row.Error, row.Fix = "skipped", c.Skip.Error(), fix(c.Skip, o.orgs.roleName)
 		return row
 	}
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report"))
+	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report", o.regions))
 	var env *account.Environment
 	if err == nil {
 		env, err = account.Load(ctx, src, account.Request{Account: c.ID, Regions: o.regions, Scopes: account.Scopes(c.OUs)})

@@ -136,7 +136,7 @@ func (o *runOptions) runCell(ctx context.Context, job useCase, c cell, hub accou
 		res.Outcome, res.Error, res.Cause, res.Fix = outcomeSkipped, c.Skip.Error(), causeOf(c.Skip), fix(c.Skip, o.orgs.roleName)
 		return res
 	}
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name))
+	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name, o.regions))
 	if err != nil {
 		return failed(err)
 	}

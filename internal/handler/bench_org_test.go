@@ -100,7 +100,7 @@ func BenchmarkOrgCells(b *testing.B) {
 			b.Fatal(err)
 		}
 		var assumed atomic.Int64
-		spoke := func(_ context.Context, acct, _ string) (account.Sources, error) {
+		spoke := func(_ context.Context, acct, _, _ string) (account.Sources, error) {
 			assumed.Add(1)
 			time.Sleep(assumeRoleLatency)
 			sim := sims[acct]

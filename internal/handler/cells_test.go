@@ -52,7 +52,7 @@ func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ec2fake.Fake, s
 	}
 	var mu sync.Mutex
 	sessions = &[]string{}
-	spokeFn = func(_ context.Context, acct, session string) (account.Sources, error) {
+	spokeFn = func(_ context.Context, acct, _, session string) (account.Sources, error) {
 		mu.Lock()
 		*sessions = append(*sessions, acct+" "+session)
 		mu.Unlock()

@@ -187,8 +187,8 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	}
 	hub := conn.Hub(table, account.Pacing{Rates: rates}, cfg.Account, nil)
 	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
-	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
-		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})
+	cfg.Spoke = func(ctx context.Context, acct, region, session string) (account.Sources, error) {
+		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session, Regions: []string{region}})
 	}
 	return New(cfg)
 }

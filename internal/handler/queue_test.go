@@ -121,7 +121,7 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	var metrics lockedBuffer
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID, Metrics: &metrics,
-		Spoke: func(_ context.Context, id, _ string) (account.Sources, error) {
+		Spoke: func(_ context.Context, id, _, _ string) (account.Sources, error) {
 			asked = append(asked, id)
 			if id != "222222222222" {
 				return account.Sources{}, errors.New("no spoke role")
