@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -83,6 +84,20 @@ func (a *accountFlags) check(single string) error {
 	return nil
 }
 
+// checkSingle refuses a -a/--aws_account_id of a single-account run
+// (plan, snapshot, clean, replication, report, snapshots, deploy) that is
+// not a 12-digit account id; the organisation's and OUs' stanza keys are
+// named with the flags that read them.
+func checkSingle(id string) error {
+	switch {
+	case id == "" || digits12.MatchString(id):
+		return nil
+	case id == account.Organization || account.IsOU(id):
+		return usagef("-a/--aws_account_id %q: a stanza key, not an account: --all-accounts (with --ou to narrow it) or --account runs accounts with the organisation's and their OUs' stanzas; configure -a %s reads and writes them", id, id)
+	}
+	return usagef("-a/--aws_account_id %q: want a 12-digit account id", id)
+}
+
 // cell is one account of an organisation run.
 type cell struct {
 	ID string
@@ -90,6 +105,10 @@ type cell struct {
 	OUs []string
 	// Skip is why the account is not worked on (suspended), else nil.
 	Skip *account.CellError
+	// Fail is why the account cannot be worked on (its OU path, which
+	// picks its stanzas, could not be read), else nil: that account is
+	// reported as an error and the others go on.
+	Fail error
 }
 
 // cells lists the run's accounts: --account's, with their OU path from
@@ -113,16 +132,26 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 	}
 	var out []cell
 	for _, id := range a.accounts {
+		if slices.ContainsFunc(out, func(c cell) bool { return c.ID == id }) {
+			continue // given twice: one run per account
+		}
 		ous, err := hub.OrgPath(ctx, id)
 		if errors.Is(err, account.ErrNoOrganization) {
 			ous, err = nil, nil
 		}
+		c := cell{ID: id, OUs: ous}
 		if err != nil {
-			return nil, fmt.Errorf("--account %s: %w", id, err)
+			c.Fail = fmt.Errorf("--account %s: %w", id, err)
 		}
-		out = append(out, cell{ID: id, OUs: ous})
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// failFix is what to do about an --account whose OU path Organizations
+// would not give (cell.Fail).
+func failFix(id string) string {
+	return fmt.Sprintf("check that %s is an account of this organisation, and run from the management account or a delegated administrator that may call organizations:ListParents (docs/organizations.md)", id)
 }
 
 // spoke is how the run acts in other accounts; its session names the CLI

@@ -88,7 +88,11 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 		row.Outcome, row.Error, row.Fix = "skipped", c.Skip.Error(), fix(c.Skip, o.orgs.roleName)
 		return row
 	}
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report"))
+	err := c.Fail
+	var src account.Sources
+	if err == nil {
+		src, err = account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report"))
+	}
 	var env *account.Environment
 	if err == nil {
 		env, err = account.Load(ctx, src, account.Request{Account: c.ID, Regions: o.regions, Scopes: account.Scopes(c.OUs)})
@@ -100,6 +104,9 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 	if err != nil {
 		slog.ErrorContext(ctx, "account not read", "account", c.ID, "error", err)
 		row.Outcome, row.Error, row.Fix = "error", err.Error(), fix(err, o.orgs.roleName)
+		if c.Fail != nil {
+			row.Fix = failFix(c.ID)
+		}
 		return row
 	}
 	opts.Scope = scope

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
+)
+
+// TestSingleAccountIDIsChecked: every command's -a/--aws_account_id that
+// names the account to act in is a 12-digit id; anything else is a usage
+// error naming the flag and the value (it used to read an empty stanza
+// set under "12" and report "nothing to do", exit 0), and an organisation
+// or OU key points at the flags that read it.
+func TestSingleAccountIDIsChecked(t *testing.T) {
+	srv := motoserver.Require(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"clean", "-a", "12", "--region", "us-east-1"}, `-a/--aws_account_id "12": want a 12-digit account id`},
+		{[]string{"snapshot", "-a", "12", "--region", "us-east-1"}, `-a/--aws_account_id "12": want a 12-digit account id`},
+		{[]string{"replication", "-a", "12", "--region", "us-east-1"}, `-a/--aws_account_id "12": want a 12-digit account id`},
+		{[]string{"plan", "--aws_account_id", "1234567890123", "--region", "us-east-1"}, `-a/--aws_account_id "1234567890123": want a 12-digit account id`},
+		{[]string{"report", "-a", "12", "--region", "us-east-1"}, `-a/--aws_account_id "12": want a 12-digit account id`},
+		{[]string{"snapshots", "-a", "12", "--region", "us-east-1"}, `-a/--aws_account_id "12": want a 12-digit account id`},
+		{[]string{"plan", "-a", account.Organization, "--region", "us-east-1"}, `-a/--aws_account_id "organization": a stanza key, not an account: --all-accounts`},
+		{[]string{"report", "-a", "ou-ab12-cdef3456", "--region", "us-east-1"}, `configure -a ou-ab12-cdef3456 reads and writes them`},
+		{[]string{"deploy", "-a", "12", "--region", "us-east-1", "--yes"}, `-a/--aws_account_id "12": want a 12-digit account id (the account to deploy to)`},
+	} {
+		stdout, stderr, code := runBinary(t, srv, "", c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("%v: exit %d, want %d with %q\n%s%s", c.args, code, ExitUsage, c.want, stdout, stderr)
+		}
+	}
+}
+
+// TestOrgAccountOutsideTheOrganisationStopsNoOther: an --account
+// Organizations does not know (its OU path, which picks its stanzas,
+// cannot be read) is reported as an error with its fix while the other
+// account is worked on (exit 3, partial); an account given twice runs
+// once.
+func TestOrgAccountOutsideTheOrganisationStopsNoOther(t *testing.T) {
+	e := newOrgEnv(t)
+	alpha, _, _, _ := e.accounts()
+	e.configure(account.Organization, "daily", orgDaily)
+	e.launch(alpha, "backup", "yes")
+	const stranger = "999999999999"
+	args := []string{"plan", "--account", alpha, "--account", stranger, "--account", alpha, "--region", "us-east-1", "--role-name", orgSpokeRole}
+	stdout, stderr, code := runBinary(t, e.srv, "", append(args, "--json")...)
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitPartial, stdout, stderr)
+	}
+	var out orgOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Accounts) != 2 {
+		t.Fatalf("%d accounts, want 2 (alpha once, the stranger): %s", len(out.Accounts), stdout)
+	}
+	byID := map[string]accountRun{}
+	for _, r := range out.Accounts {
+		byID[r.Account] = r
+	}
+	if r := byID[alpha]; r.Outcome != "ok" || r.Run == nil {
+		t.Errorf("alpha: %+v, want ok with its run", r)
+	}
+	if r := byID[stranger]; r.Outcome != outcomeError || !strings.Contains(r.Error, "--account "+stranger) ||
+		!strings.Contains(r.Error, "ListParents") || !strings.Contains(r.Fix, "is an account of this organisation") {
+		t.Errorf("stranger: %+v, want an error naming the flag and ListParents, with a fix", r)
+	}
+	stdout, _, code = runBinary(t, e.srv, "", args...)
+	if code != ExitPartial || !strings.Contains(stdout, "=== account "+stranger+": error") ||
+		!strings.Contains(stdout, "  fix: check that "+stranger+" is an account of this organisation") {
+		t.Errorf("text (exit %d):\n%s", code, stdout)
+	}
+}
