@@ -48,6 +48,10 @@ func (a *accountFlags) multi() bool { return len(a.accounts) > 0 || a.all || len
 var (
 	digits12 = regexp.MustCompile(`^[0-9]{12}$`)
 	rootID   = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+	// roleName is a role's name, 1-64 of [\w+=,.@-], after its path's
+	// segments, if any (IAM API reference, CreateRole: RoleName and Path),
+	// as it follows "role/" in the role's ARN.
+	roleName = regexp.MustCompile(`^([\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}$`)
 )
 
 // check refuses contradictory or malformed organisation flags; single is
@@ -77,6 +81,9 @@ func (a *accountFlags) check(single string) error {
 	}
 	if a.roleName == "" {
 		return usagef("--role-name is empty: name the spoke role the StackSet installed (default %s)", DefaultSpokeRole)
+	}
+	if !roleName.MatchString(a.roleName) {
+		return usagef("--role-name %q: want a role name (1-64 letters, digits and +=,.@_-), after its path without the leading slash (team/%s)", a.roleName, DefaultSpokeRole)
 	}
 	if a.concurrency < 1 {
 		return usagef("--account-concurrency %d: want 1 or more", a.concurrency)

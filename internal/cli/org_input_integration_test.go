@@ -10,7 +10,8 @@ import (
 )
 
 // TestSingleAccountIDIsChecked: every command's -a/--aws_account_id that
-// names the account to act in is a 12-digit id; anything else is a usage
+// names the account to act in is a 12-digit id, and --role-name a role
+// name; anything else is a usage
 // error naming the flag and the value (it used to read an empty stanza
 // set under "12" and report "nothing to do", exit 0), and an organisation
 // or OU key points at the flags that read it.
@@ -29,6 +30,10 @@ func TestSingleAccountIDIsChecked(t *testing.T) {
 		{[]string{"plan", "-a", account.Organization, "--region", "us-east-1"}, `-a/--aws_account_id "organization": a stanza key, not an account: --all-accounts`},
 		{[]string{"report", "-a", "ou-ab12-cdef3456", "--region", "us-east-1"}, `configure -a ou-ab12-cdef3456 reads and writes them`},
 		{[]string{"deploy", "-a", "12", "--region", "us-east-1", "--yes"}, `-a/--aws_account_id "12": want a 12-digit account id (the account to deploy to)`},
+		// The spoke role's name goes into its ARN after "role/": a leading
+		// slash or a character IAM refuses would be each account's refusal.
+		{[]string{"plan", "--account", "123456789012", "--role-name", "/team/ebs-snapper-spoke"}, `--role-name "/team/ebs-snapper-spoke": want a role name`},
+		{[]string{"report", "--all-accounts", "--role-name", "bad name!"}, `--role-name "bad name!": want a role name`},
 	} {
 		stdout, stderr, code := runBinary(t, srv, "", c.args...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) || stdout != "" {
