@@ -82,3 +82,17 @@ func TestOrgAccountOutsideTheOrganisationStopsNoOther(t *testing.T) {
 		t.Errorf("text (exit %d):\n%s", code, stdout)
 	}
 }
+
+// TestOrgReportOfUnreadableAccountsIsPartial: a report whose only account
+// could not be read (its spoke role refuses) exits 3 naming it, as
+// docs/organizations.md says, not 4 "no account's stanzas match a volume":
+// its stanzas were never matched against its volumes.
+func TestOrgReportOfUnreadableAccountsIsPartial(t *testing.T) {
+	e := newOrgEnv(t)
+	_, _, charlie, _ := e.accounts()
+	e.configure(account.Organization, "daily", orgDaily)
+	stdout, stderr, code := runBinary(t, e.srv, "", "report", "--account", charlie, "--region", "us-east-1", "--role-name", orgSpokeRole, "-q")
+	if code != ExitPartial || !strings.Contains(stderr, "1 accounts could not be read") || strings.Contains(stderr, "no account's stanzas match") {
+		t.Errorf("exit %d, want %d with the unread account\n%s%s", code, ExitPartial, stdout, stderr)
+	}
+}

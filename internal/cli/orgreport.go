@@ -73,10 +73,12 @@ func runOrgReport(ctx context.Context, f *factory, o *reportOptions, format stri
 	switch {
 	case org.Breach():
 		return fmt.Errorf("%w: %d late, %d missing across %d accounts", ErrRPOBreach, org.Coverage.Late, org.Coverage.Missing, len(org.Accounts))
+	case org.Count("error")+org.Count("partial") > 0:
+		// Before "nothing protected": an account that could not be read
+		// matched nothing because it was not read.
+		return fmt.Errorf("%w: %d accounts could not be read, %d partly", snapper.ErrPartial, org.Count("error"), org.Count("partial"))
 	case org.Coverage.Matched == 0:
 		return fmt.Errorf("%w: no account's stanzas match a volume", ErrNothingProtected)
-	case org.Count("error")+org.Count("partial") > 0:
-		return fmt.Errorf("%w: %d accounts could not be read, %d partly", snapper.ErrPartial, org.Count("error"), org.Count("partial"))
 	}
 	return nil
 }
