@@ -25,10 +25,10 @@ func (a *AWS) OrgAccounts(ctx context.Context, units []string) ([]OrgAccount, er
 	return awsclient.OrgAccounts(ctx, a.cfg, units)
 }
 
-// OrgPath returns acct's OU path, root's child first (ListParents), or
-// ErrNoOrganization.
-func (a *AWS) OrgPath(ctx context.Context, acct string) ([]string, error) {
-	return awsclient.OrgPath(ctx, a.cfg, acct)
+// OrgMember returns acct with its OU path, root's child first, and its
+// status (awsclient.OrgMember), or ErrNoOrganization.
+func (a *AWS) OrgMember(ctx context.Context, acct string) (OrgAccount, error) {
+	return awsclient.OrgMember(ctx, a.cfg, acct)
 }
 
 // Hub is the connection as the hub of an organisation run: its table
@@ -47,7 +47,9 @@ func (a *AWS) Hub(table string, p Pacing, hubAccount string, calls *Calls) Hub {
 // ProtectedAccounts: "organization", OU and root ids, 12-digit account
 // ids) to its accounts, each once, sorted by id, with status and OU path
 // from Organizations; a listed account id outside any organisation has
-// neither (its status unknown, taken as active). Called by every fan-out,
+// neither (its status unknown, taken as active). A listed account whose
+// place cannot be read is left out and its error returned along with the
+// others, which are still to be worked on. Called by every fan-out,
 // so an account added to an OU in scope is protected at the next run.
 func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, error) {
 	var units, ids []string
@@ -73,16 +75,22 @@ func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, erro
 		}
 		out = listed
 	}
+	var errs []error
 	for _, id := range ids {
 		if slices.ContainsFunc(out, func(o OrgAccount) bool { return o.ID == id }) {
 			continue
 		}
-		ous, err := a.OrgPath(ctx, id)
-		if err != nil && !errors.Is(err, ErrNoOrganization) {
-			return nil, err
+		member, err := a.OrgMember(ctx, id)
+		switch {
+		case errors.Is(err, ErrNoOrganization):
+			member = OrgAccount{ID: id}
+		case err != nil:
+			// This account's stanzas cannot be picked; the others go on.
+			errs = append(errs, err)
+			continue
 		}
-		out = append(out, OrgAccount{ID: id, OUs: ous})
+		out = append(out, member)
 	}
 	slices.SortFunc(out, func(x, y OrgAccount) int { return strings.Compare(x.ID, y.ID) })
-	return out, nil
+	return out, errors.Join(errs...)
 }

@@ -126,7 +126,10 @@ func TestProtectedMoto(t *testing.T) {
 		{[]string{account.Organization}, sorted(motoserver.AccountID+":ACTIVE:", alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod, charlie+":SUSPENDED:")},
 		{[]string{prod}, sorted(alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod)},
 		{[]string{alpha, prod}, sorted(alpha+":ACTIVE:"+prod, bravo+":ACTIVE:"+prod)},
-		{[]string{bravo}, bravo + "::" + prod},
+		// Given by id, an account has its status too (a closed one is
+		// skipped by the fan-out as one found in the tree).
+		{[]string{bravo}, bravo + ":ACTIVE:" + prod},
+		{[]string{charlie}, charlie + ":SUSPENDED:"},
 	} {
 		got, err := conn.Protected(ctx, c.scope)
 		if err != nil {
@@ -135,6 +138,11 @@ func TestProtectedMoto(t *testing.T) {
 		if ids(got) != c.want {
 			t.Errorf("Protected(%v) = %s, want %s", c.scope, ids(got), c.want)
 		}
+	}
+	// An id Organizations does not know is that account's error; the
+	// others are still returned.
+	if got, err := conn.Protected(ctx, []string{bravo, "999999999999"}); err == nil || !strings.Contains(err.Error(), "999999999999") || ids(got) != bravo+":ACTIVE:"+prod {
+		t.Errorf("an unknown account id: %s, %v; want bravo and an error naming the unknown account", ids(got), err)
 	}
 	if _, err := conn.Protected(ctx, []string{"ou-zzzz-zzzzzzzz"}); err == nil || !strings.Contains(err.Error(), "ou-zzzz-zzzzzzzz") {
 		t.Errorf("an OU outside the organisation: %v, want an error naming it", err)

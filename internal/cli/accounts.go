@@ -142,13 +142,16 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 		if slices.ContainsFunc(out, func(c cell) bool { return c.ID == id }) {
 			continue // given twice: one run per account
 		}
-		ous, err := hub.OrgPath(ctx, id)
+		member, err := hub.OrgMember(ctx, id)
 		if errors.Is(err, account.ErrNoOrganization) {
-			ous, err = nil, nil
+			member, err = account.OrgAccount{ID: id}, nil
 		}
-		c := cell{ID: id, OUs: ous}
-		if err != nil {
+		c := cell{ID: id, OUs: member.OUs}
+		switch {
+		case err != nil:
 			c.Fail = fmt.Errorf("--account %s: %w", id, err)
+		case member.Status != "" && !member.Active():
+			c.Skip = &account.CellError{Account: id, Cause: account.Suspended}
 		}
 		out = append(out, c)
 	}

@@ -96,3 +96,29 @@ func TestOrgReportOfUnreadableAccountsIsPartial(t *testing.T) {
 		t.Errorf("exit %d, want %d with the unread account\n%s%s", code, ExitPartial, stdout, stderr)
 	}
 }
+
+// TestOrgClosedAccountGivenByIDIsSkipped: a closed account named with
+// --account is skipped as --all-accounts skips it (its status read with
+// ListAccountsForParent of its parent), not refused with the StackSet's
+// fix: the run of the other account is ok (exit 0).
+func TestOrgClosedAccountGivenByIDIsSkipped(t *testing.T) {
+	e := newOrgEnv(t)
+	alpha, _, _, delta := e.accounts()
+	e.configure(account.Organization, "daily", orgDaily)
+	stdout, stderr, code := runBinary(t, e.srv, "", "plan", "--account", alpha, "--account", delta, "--region", "us-east-1", "--role-name", orgSpokeRole, "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitOK, stdout, stderr)
+	}
+	var out orgOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Accounts {
+		if r.Account == delta && (r.Outcome != outcomeSkipped || r.Cause != "suspended") {
+			t.Errorf("delta: %+v, want skipped, suspended", r)
+		}
+		if r.Account == alpha && r.Outcome != "ok" {
+			t.Errorf("alpha: %+v, want ok", r)
+		}
+	}
+}

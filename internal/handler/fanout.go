@@ -184,9 +184,11 @@ func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgA
 	if h.cfg.Accounts == nil {
 		return nil, nil
 	}
+	// An error may come with the accounts that could be listed (a listed
+	// account Organizations does not know): those are still sent.
 	all, err := h.cfg.Accounts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list the accounts to fan out to: %w", err)
+		err = fmt.Errorf("list the accounts to fan out to: %w", err)
 	}
 	var out []account.OrgAccount
 	for _, a := range all {
@@ -198,7 +200,7 @@ func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgA
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // send sends a worker's continuation for msg's cell to its own queue.
