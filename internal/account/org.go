@@ -13,9 +13,13 @@ import (
 // status (ACTIVE, SUSPENDED, PENDING_CLOSURE) and OU path.
 type OrgAccount = awsclient.OrgAccount
 
-// ErrNoOrganization is OrgPath's error when the connection's account is
+// ErrNoOrganization is OrgMember's error when the connection's account is
 // in no organisation.
 var ErrNoOrganization = awsclient.ErrNoOrganization
+
+// ErrNotMember is OrgMember's error when the account is not a member of the
+// connection's organisation.
+var ErrNotMember = awsclient.ErrNotMember
 
 // OrgAccounts lists the organisation's accounts, or those under units
 // (OU or root ids) at any depth, each with its status and OU path
@@ -46,10 +50,12 @@ func (a *AWS) Hub(table string, p Pacing, hubAccount string, calls *Calls) Hub {
 // Protected resolves a hub's protected scope (the stack's
 // ProtectedAccounts: "organization", OU and root ids, 12-digit account
 // ids) to its accounts, each once, sorted by id, with status and OU path
-// from Organizations; a listed account id outside any organisation has
-// neither (its status unknown, taken as active). A listed account whose
-// place cannot be read is left out and its error returned along with the
-// others, which are still to be worked on. Called by every fan-out,
+// from Organizations; a listed account id outside any organisation, or
+// outside the hub's, has neither (its status unknown, taken as active: its
+// spoke role's AssumeRole says whether it can be worked on), so that it
+// stops no other account. A listed account whose place cannot be read
+// otherwise is left out and its error returned along with the others,
+// which are still to be worked on. Called by every fan-out,
 // so an account added to an OU in scope is protected at the next run.
 func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, error) {
 	var units, ids []string
@@ -82,7 +88,7 @@ func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, erro
 		}
 		member, err := a.OrgMember(ctx, id)
 		switch {
-		case errors.Is(err, ErrNoOrganization):
+		case errors.Is(err, ErrNoOrganization) || errors.Is(err, ErrNotMember):
 			member = OrgAccount{ID: id}
 		case err != nil:
 			// This account's stanzas cannot be picked; the others go on.

@@ -114,3 +114,18 @@ func TestRoleARN(t *testing.T) {
 		}
 	}
 }
+
+// The workers' role name is the stack's RolePath and SpokeRoleName
+// ("/" + name by default, "/ebs-snapper/" + name under a path): the ARN
+// assumed is the spoke role's, path included, never "role//…".
+func TestRoleARNWithPath(t *testing.T) {
+	for name, want := range map[string]string{
+		"/ebs-snapper-spoke":             "arn:aws:iam::222222222222:role/ebs-snapper-spoke",
+		"/ebs-snapper/ebs-snapper-spoke": "arn:aws:iam::222222222222:role/ebs-snapper/ebs-snapper-spoke",
+		"ebs-snapper/ebs-snapper-spoke":  "arn:aws:iam::222222222222:role/ebs-snapper/ebs-snapper-spoke",
+	} {
+		if got := account.RoleARN("222222222222", "eu-west-1", name); got != want {
+			t.Errorf("RoleARN(%q) = %s, want %s", name, got, want)
+		}
+	}
+}

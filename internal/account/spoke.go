@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,6 +46,12 @@ type Spoke struct {
 	// Session names the chain in CloudTrail: "ebs-snapper-<pipeline>-<region>"
 	// or "ebs-snapper-cli"; SessionName makes it valid.
 	Session string
+	// Regions are the regions the run works in. The account's enabled
+	// regions (DescribeRegions) are asked in the hub's region first and,
+	// when the account refuses that region (a service control policy
+	// that denies it, say), in each of these in turn: a policy that denies
+	// the hub's region must not stop the account's allowed ones.
+	Regions []string
 }
 
 // Cause is why a cell could not be worked on.
@@ -127,8 +134,12 @@ func (e *CellError) Fix() string {
 var ErrNoSpokeRole = errors.New("no spoke role name set to act in another account")
 
 // RoleARN is the ARN of the spoke role name in account, in the partition
-// of region (aws, aws-cn, aws-us-gov).
+// of region (aws, aws-cn, aws-us-gov). roleName is the role's name with
+// its path if it has one ("ebs-snapper/ebs-snapper-spoke"); a leading
+// "/" is dropped, as the stack writes the path with it ("/ebs-snapper/…",
+// or "/" and the name).
 func RoleARN(account, region, roleName string) string {
+	roleName = strings.TrimLeft(roleName, "/")
 	partition := "aws"
 	switch {
 	case strings.HasPrefix(region, "cn-"):
@@ -193,10 +204,28 @@ func ForAccount(ctx context.Context, hub Hub, acct string, sp Spoke) (Sources, e
 	return Sources{
 		Store:    configstore.ReaderFromConfig(hub.Config, hub.Table),
 		Identify: func(context.Context) (string, error) { return acct, nil },
-		Regions:  ebs.NewForRegion(cfg, hub.Config.Region, opts).Regions,
+		Regions:  enabledRegions(cfg, append([]string{hub.Config.Region}, sp.Regions...), opts),
 		EC2:      func(region string) snapper.EC2 { return ebs.NewForRegion(cfg, region, opts) },
 		Leases:   lease.FromConfig(hub.Config, lease.Table),
 		// The leases of another account's cells are its own.
 		LeaseAccount: acct,
 	}, nil
+}
+
+// enabledRegions lists the account's enabled regions (EC2
+// DescribeRegions) in the first of from that the account does not refuse:
+// a refusal (AccessDenied, UnauthorizedOperation: a service control
+// policy that denies a region) moves on to the next region; any other
+// error, or the last region's refusal, is returned.
+func enabledRegions(cfg aws.Config, from []string, opts ebs.Options) func(context.Context) ([]string, error) {
+	return func(ctx context.Context) ([]string, error) {
+		var err error
+		for _, region := range slices.Compact(from) {
+			var enabled []string
+			if enabled, err = ebs.NewForRegion(cfg, region, opts).Regions(ctx); err == nil || !awsclient.Refused(err) {
+				return enabled, err
+			}
+		}
+		return nil, err
+	}
 }

@@ -139,10 +139,15 @@ func TestProtectedMoto(t *testing.T) {
 			t.Errorf("Protected(%v) = %s, want %s", c.scope, ids(got), c.want)
 		}
 	}
-	// An id Organizations does not know is that account's error; the
-	// others are still returned.
-	if got, err := conn.Protected(ctx, []string{bravo, "999999999999"}); err == nil || !strings.Contains(err.Error(), "999999999999") || ids(got) != bravo+":ACTIVE:"+prod {
-		t.Errorf("an unknown account id: %s, %v; want bravo and an error naming the unknown account", ids(got), err)
+	// An account listed by id that is not a member (one whose spoke
+	// trusts an external id) is kept with no OU path, and stops no other:
+	// its spoke says whether it can be worked on.
+	outside := "999999999999"
+	got, err := conn.Protected(ctx, []string{alpha, outside})
+	if err != nil {
+		t.Errorf("an account outside the organisation: %v, want it kept without OUs beside alpha", err)
+	} else if want := alpha + ":ACTIVE:" + prod + " " + outside + "::"; ids(got) != want {
+		t.Errorf("Protected with an outside account = %s, want %s", ids(got), want)
 	}
 	if _, err := conn.Protected(ctx, []string{"ou-zzzz-zzzzzzzz"}); err == nil || !strings.Contains(err.Error(), "ou-zzzz-zzzzzzzz") {
 		t.Errorf("an OU outside the organisation: %v, want an error naming it", err)

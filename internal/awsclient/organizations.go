@@ -130,12 +130,19 @@ func (w *walker) walk(ctx context.Context, parent string, path []string, in bool
 // in no organisation (AWSOrganizationsNotInUseException).
 var ErrNoOrganization = errors.New("the account is in no organisation")
 
+// ErrNotMember is returned by OrgMember when the account is not a member
+// of the caller's organisation (ListParents answers
+// ChildNotFoundException; moto answers AccountNotFoundException): an
+// account listed by id whose spoke trusts an external id instead.
+var ErrNotMember = errors.New("the account is not a member of the hub's organisation")
+
 // OrgMember returns account as its organisation lists it, for a run
 // given its accounts by id rather than from the tree: its OU path (root's
 // child first; nil under the root) from organizations:ListParents, and
 // its name and status from organizations:ListAccountsForParent of its
 // parent, so that a closed account given by id is skipped as one found in
-// the tree is. ErrNoOrganization when the caller is in no organisation.
+// the tree is. ErrNoOrganization when the caller is in no organisation,
+// ErrNotMember when the account is not in it.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html
 func OrgMember(ctx context.Context, cfg aws.Config, account string) (OrgAccount, error) {
 	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
@@ -147,6 +154,11 @@ func OrgMember(ctx context.Context, cfg aws.Config, account string) (OrgAccount,
 		var none *orgtypes.AWSOrganizationsNotInUseException
 		if errors.As(err, &none) {
 			return OrgAccount{}, ErrNoOrganization
+		}
+		var missingChild *orgtypes.ChildNotFoundException
+		var missingAccount *orgtypes.AccountNotFoundException
+		if child == account && (errors.As(err, &missingChild) || errors.As(err, &missingAccount)) {
+			return OrgAccount{}, fmt.Errorf("account %s: %w", account, ErrNotMember)
 		}
 		if err != nil {
 			return OrgAccount{}, fmt.Errorf("find the organisational units of account %s with organizations:ListParents: %w", account, err)

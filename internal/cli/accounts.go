@@ -49,9 +49,10 @@ var (
 	digits12 = regexp.MustCompile(`^[0-9]{12}$`)
 	rootID   = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
 	// roleName is a role's name, 1-64 of [\w+=,.@-], after its path's
-	// segments, if any (IAM API reference, CreateRole: RoleName and Path),
-	// as it follows "role/" in the role's ARN.
-	roleName = regexp.MustCompile(`^([\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}$`)
+	// segments, if any, with or without the path's leading slash (IAM API
+	// reference, CreateRole: RoleName and Path; account.RoleARN drops the
+	// slash).
+	roleName = regexp.MustCompile(`^/?([\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}$`)
 )
 
 // check refuses contradictory or malformed organisation flags; single is
@@ -83,7 +84,7 @@ func (a *accountFlags) check(single string) error {
 		return usagef("--role-name is empty: name the spoke role the StackSet installed (default %s)", DefaultSpokeRole)
 	}
 	if !roleName.MatchString(a.roleName) {
-		return usagef("--role-name %q: want a role name (1-64 letters, digits and +=,.@_-), after its path without the leading slash (team/%s)", a.roleName, DefaultSpokeRole)
+		return usagef("--role-name %q: want a role name (1-64 letters, digits and +=,.@_-), after its path if it has one (/team/%s)", a.roleName, DefaultSpokeRole)
 	}
 	if a.concurrency < 1 {
 		return usagef("--account-concurrency %d: want 1 or more", a.concurrency)
@@ -139,11 +140,15 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 	}
 	var out []cell
 	for _, id := range a.accounts {
+		// An account named twice is worked on once: its two runs would
+		// hold one lease (the run's holder) and act at once.
 		if slices.ContainsFunc(out, func(c cell) bool { return c.ID == id }) {
-			continue // given twice: one run per account
+			continue
 		}
 		member, err := hub.OrgMember(ctx, id)
-		if errors.Is(err, account.ErrNoOrganization) {
+		// An account outside the hub's organisation (its spoke trusts an
+		// external id) has no OU; its AssumeRole says if it can be reached.
+		if errors.Is(err, account.ErrNoOrganization) || errors.Is(err, account.ErrNotMember) {
 			member, err = account.OrgAccount{ID: id}, nil
 		}
 		c := cell{ID: id, OUs: member.OUs}
@@ -159,16 +164,16 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 }
 
 // failFix is what to do about an --account whose OU path Organizations
-// would not give (cell.Fail).
+// would not give (cell.Fail): the hub may not read the organisation.
 func failFix(id string) string {
-	return fmt.Sprintf("check that %s is an account of this organisation, and run from the management account or a delegated administrator that may call organizations:ListParents (docs/organizations.md)", id)
+	return fmt.Sprintf("run from the management account or a delegated administrator that may call organizations:ListParents and ListAccountsForParent (docs/organizations.md), or leave %s out", id)
 }
 
 // spoke is how the run acts in other accounts; its session names the CLI
 // run ("ebs-snapper-cli-<job>-<user>").
-func (a *accountFlags) spoke(job string) account.Spoke {
+func (a *accountFlags) spoke(job string, regions []string) account.Spoke {
 	user := os.Getenv("USER")
-	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user}
+	return account.Spoke{RoleName: a.roleName, ExternalID: a.externalID, Session: "ebs-snapper-cli-" + job + "-" + user, Regions: regions}
 }
 
 // causeOf names err's cause when it is a *account.CellError, else "".

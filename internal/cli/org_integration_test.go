@@ -211,7 +211,7 @@ func TestOrgAccountsTextCSVAndExit(t *testing.T) {
 	e := newOrgEnv(t)
 	alpha, _, charlie, _ := e.accounts()
 	e.configure(e.org.OUs["prod"], "db", prodDB)
-	e.launch(alpha, "tier", "db")
+	db := e.launch(alpha, "tier", "db")
 
 	args := []string{"plan", "--account", alpha, "--account", charlie, "--region", "us-east-1", "--role-name", orgSpokeRole}
 	stdout, stderr, code := runBinary(t, e.srv, "", args...)
@@ -229,6 +229,22 @@ func TestOrgAccountsTextCSVAndExit(t *testing.T) {
 	if code != 3 || !strings.HasPrefix(lines[0], "account,region,kind,") || !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, alpha+",us-east-1,snapshot,") }) ||
 		!slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, charlie+",,account,") }) {
 		t.Errorf("csv (exit %d):\n%s", code, stdout)
+	}
+	// An account outside the hub's organisation (its spoke trusts the
+	// external id; moto lets the hub assume a role there) is worked on
+	// with no OU path beside alpha: Organizations not knowing it stops no
+	// account (before, ListParents' AccountNotFoundException failed the run).
+	var out orgOutput
+	e.run(0, &out, "plan", "--account", alpha, "--account", "999999999999")
+	if runs := byAccount(out); runs[alpha].Outcome != "ok" || runs["999999999999"].Outcome != "ok" || len(runs["999999999999"].OUs) != 0 {
+		t.Errorf("an account outside the organisation beside alpha: %+v", out.Accounts)
+	}
+	// An account named twice is one account of the run: two runs of one
+	// cell at once (one run's lease holder) would both snapshot.
+	var twice orgOutput
+	e.run(0, &twice, "snapshot", "--account", alpha, "--account", alpha+","+alpha)
+	if len(twice.Accounts) != 1 || len(e.snapshots(alpha, db)) != 1 {
+		t.Errorf("--account %s three times: %d accounts run, %d snapshots of %s; want 1 and 1", alpha, len(twice.Accounts), len(e.snapshots(alpha, db)), db)
 	}
 	if _, _, code := runBinary(t, e.srv, "", "plan", "--account", charlie, "--region", "us-east-1"); code != 1 {
 		t.Errorf("plan in charlie alone: exit %d, want 1 (no account could be worked in)", code)

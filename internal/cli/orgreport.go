@@ -93,7 +93,7 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 	err := c.Fail
 	var src account.Sources
 	if err == nil {
-		src, err = account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report"))
+		src, err = account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report", o.regions))
 	}
 	var env *account.Environment
 	if err == nil {

@@ -141,7 +141,7 @@ func (o *runOptions) runCell(ctx context.Context, job useCase, c cell, hub accou
 		res.Fix = failFix(c.ID)
 		return res
 	}
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name))
+	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name, o.regions))
 	if err != nil {
 		return failed(err)
 	}

@@ -394,7 +394,7 @@ func Delete(ctx context.Context, c Clients, opts Options) error {
 	say("deleting the spoke role from every account of stack set %s, if any", SpokeStackSet)
 	say("deleting stack %s (%s), its functions, topics, schedules, alarms, roles, lease table and failed-events queue, and the code bucket %s", name, opts.Region, bucket)
 	say("kept: the configuration table %s with its stanzas, and the functions' log groups (/aws/lambda/%s-*), each until its retention ends", Table, name)
-	if err := ask(opts.Confirm, fmt.Sprintf("Delete stack %s and bucket %s in %s?", name, bucket, opts.Region)); err != nil {
+	if err := ask(opts.Confirm, fmt.Sprintf("Delete stack %s and bucket %s in %s, and the spoke role from every account of stack set %s there, if any?", name, bucket, opts.Region, SpokeStackSet)); err != nil {
 		return err
 	}
 	// The spokes first: their roles trust the stack's.

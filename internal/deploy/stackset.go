@@ -52,6 +52,10 @@ var (
 	orgUnitID = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	roleName  = regexp.MustCompile(`^[0-9A-Za-z+=,.@_-]{1,64}$`)
 	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[0-9A-Za-z+=,.@_/-]+$`)
+	// externalID is what STS AssumeRole takes as ExternalId ([\w+=,.@:/-],
+	// 2 to 1224 of them), as the templates' patterns say.
+	// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+	externalID = regexp.MustCompile(`^[0-9A-Za-z_+=,.@:/-]*$`)
 )
 
 // Check checks s without AWS: OrgUnits or Accounts, not both, each well
@@ -83,6 +87,9 @@ func (s Spokes) Check() error {
 	}
 	if s.ExternalID != "" && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224) {
 		return fmt.Errorf("--external-id: %d characters, want 2 to 1224", len(s.ExternalID))
+	}
+	if !externalID.MatchString(s.ExternalID) {
+		return errors.New("--external-id: want letters, digits and _+=,.@:/- only, as STS takes it (no spaces)")
 	}
 	return nil
 }
@@ -127,7 +134,9 @@ func hubRoles(stack *cfntypes.Stack, hub string, operators []string) ([]string, 
 	}
 	arns = append(arns, operators...)
 	for _, a := range arns {
-		if !strings.HasPrefix(a, "arn:") || !strings.Contains(a, ":iam::"+hub+":role/") {
+		// The account is the ARN's fifth field exactly: "…:iam::<hub>:role/"
+		// found anywhere in the string is not enough.
+		if !roleARN.MatchString(a) || strings.Split(a, ":")[4] != hub {
 			return nil, fmt.Errorf("stack %s: role %q is not a role of the hub account %s", aws.ToString(stack.StackName), a, hub)
 		}
 	}

@@ -2,6 +2,11 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +40,8 @@ func TestHubRolesAreTheHubAccountsOnly(t *testing.T) {
 			[]string{"arn:aws:iam::999999999999:role/admin"}, `role "arn:aws:iam::999999999999:role/admin" is not a role of the hub account 111111111111`},
 		{"another account's role", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:role/a,arn:aws:iam::999999999999:role/b")}, nil,
 			`role "arn:aws:iam::999999999999:role/b" is not a role of the hub account 111111111111`},
+		{"another account's role naming the hub's", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::999999999999:role/x:iam::111111111111:role/w")}, nil,
+			"is not a role of the hub account"},
 		{"a user", []cfntypes.Output{out("WorkerRoleArns", "arn:aws:iam::111111111111:user/a")}, nil, "is not a role of the hub account"},
 		{"an older stack", []cfntypes.Output{out("LeaseTable", "t")}, nil, "has no WorkerRoleArns output"},
 	} {
@@ -64,6 +71,8 @@ func TestSpokesCheckNamesTheFlag(t *testing.T) {
 		{Spokes{Accounts: []string{"22222222222"}}, `--accounts "22222222222": not a 12-digit account id`},
 		{Spokes{Accounts: []string{"222222222222"}, RoleName: "a/b"}, `--spoke-role-name "a/b"`},
 		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "x"}, "--external-id: 1 characters"},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "hub_secret-1"}, ""},
+		{Spokes{Accounts: []string{"222222222222"}, ExternalID: "hub secret"}, "--external-id: want letters, digits and _+=,.@:/- only"},
 		{Spokes{Operators: []string{"arn:aws:iam::111111111111:role/ops"}}, "--spoke-trust applies to the spokes"},
 		{Spokes{Accounts: []string{"222222222222"}, Operators: []string{"arn:aws:iam::111111111111:user/ops"}}, `--spoke-trust "arn:aws:iam::111111111111:user/ops": not an IAM role ARN`},
 	} {
@@ -132,5 +141,81 @@ func TestStackSetOperationFailuresNameTheAccounts(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "account 333333333333 in eu-west-1: FAILED") {
 		t.Errorf("progress lacks the account the operation could not reach:\n%s", progress.String())
+	}
+}
+
+// fakeInstances is a StackSetAPI holding a self-managed set's instances;
+// it records the instances deleted.
+type fakeInstances struct {
+	StackSetAPI
+	accounts []string
+	deleted  []string
+}
+
+func (f *fakeInstances) ListStackInstances(context.Context, *cfn.ListStackInstancesInput, ...func(*cfn.Options)) (*cfn.ListStackInstancesOutput, error) {
+	var out cfn.ListStackInstancesOutput
+	for _, a := range f.accounts {
+		out.Summaries = append(out.Summaries, cfntypes.StackInstanceSummary{Account: aws.String(a), Region: aws.String("eu-west-1")})
+	}
+	return &out, nil
+}
+
+func (f *fakeInstances) DeleteStackInstances(_ context.Context, in *cfn.DeleteStackInstancesInput, _ ...func(*cfn.Options)) (*cfn.DeleteStackInstancesOutput, error) {
+	f.deleted = append(f.deleted, in.Accounts...)
+	return &cfn.DeleteStackInstancesOutput{OperationId: aws.String("op-delete")}, nil
+}
+
+func (f *fakeInstances) DescribeStackSetOperation(context.Context, *cfn.DescribeStackSetOperationInput, ...func(*cfn.Options)) (*cfn.DescribeStackSetOperationOutput, error) {
+	return &cfn.DescribeStackSetOperationOutput{StackSetOperation: &cfntypes.StackSetOperation{Action: cfntypes.StackSetOperationActionDelete, Status: cfntypes.StackSetOperationStatusSucceeded}}, nil
+}
+
+func (f *fakeInstances) ListStackSetOperationResults(context.Context, *cfn.ListStackSetOperationResultsInput, ...func(*cfn.Options)) (*cfn.ListStackSetOperationResultsOutput, error) {
+	return &cfn.ListStackSetOperationResultsOutput{}, nil
+}
+
+// Removing a spoke deletes a role in someone's account: deploy asks
+// first, naming the accounts, and a "no" deletes nothing (ErrDeclined);
+// a "yes" deletes the accounts no longer listed, and only those.
+func TestSpokeRemovalAsksFirst(t *testing.T) {
+	for _, answer := range []bool{false, true} {
+		api := &fakeInstances{accounts: []string{"222222222222", "333333333333"}}
+		var asked []string
+		opts := Options{Region: "eu-west-1", Out: io.Discard, Progress: io.Discard, Spokes: Spokes{Accounts: []string{"222222222222"}},
+			Confirm: func(q string) (bool, error) { asked = append(asked, q); return answer, nil }}
+		err := reconcileInstances(context.Background(), Clients{StackSets: api}, spokeSet{model: cfntypes.PermissionModelsSelfManaged, callAs: cfntypes.CallAsSelf}, opts)
+		if len(asked) != 1 || !strings.Contains(asked[0], "Remove the spoke role from accounts 333333333333") {
+			t.Errorf("answer %v: asked %q, want the removal of 333333333333", answer, asked)
+		}
+		switch {
+		case !answer && (!errors.Is(err, ErrDeclined) || len(api.deleted) != 0):
+			t.Errorf("declined: %v, deleted %v; want ErrDeclined and nothing deleted", err, api.deleted)
+		case answer && (err != nil || !slices.Equal(api.deleted, []string{"333333333333"})):
+			t.Errorf("confirmed: %v, deleted %v; want 333333333333 alone", err, api.deleted)
+		}
+	}
+}
+
+// The templates' external id parameters take what Check and STS take (an
+// underscore too), so a value deploy accepts is never refused by
+// CloudFormation halfway through.
+func TestExternalIDPatternsAgree(t *testing.T) {
+	for name, body := range map[string][]byte{"spoke.json ExternalId": spokeJSON, "template.json SpokeExternalId": Template()} {
+		var tpl struct {
+			Parameters map[string]struct{ AllowedPattern string }
+		}
+		if err := json.Unmarshal(body, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		key := strings.Fields(name)[1]
+		re, err := regexp.Compile(tpl.Parameters[key].AllowedPattern)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for v, ok := range map[string]bool{"hub_secret-1": true, "a+b=c,d.e@f:g/h": true, "": true, "hub secret": false} {
+			checked := Spokes{Accounts: []string{"222222222222"}, ExternalID: v}.Check() == nil
+			if re.MatchString(v) != ok || checked != ok {
+				t.Errorf("%s %q: pattern %v, Check %v; want %v", name, v, re.MatchString(v), checked, ok)
+			}
+		}
 	}
 }

@@ -123,7 +123,9 @@ func TestFunctionsFollowTheHandlerContract(t *testing.T) {
 		case tc.timeout == "WorkerTimeout":
 			want["EBS_SNAPPER_LEASE_TABLE"] = ref("LeaseTable")
 			want["EBS_SNAPPER_RATES"] = ref("Ec2Rates")
-			want["EBS_SNAPPER_SPOKE_ROLE"] = ref("SpokeRoleName")
+			// The role's path too (RolePath, which the spoke role has,
+			// "/" by default): the ARN assumed is the one IAM grants.
+			want["EBS_SNAPPER_SPOKE_ROLE"] = `{"Fn::Sub":"${RolePath}${SpokeRoleName}"}`
 			want["EBS_SNAPPER_EXTERNAL_ID"] = ref("SpokeExternalId")
 		}
 		if tc.handler == "replication" {

@@ -154,7 +154,7 @@ func BenchmarkOrgCells(b *testing.B) {
 		var cellSims sync.Map // "account/region" -> *ec2sim.Sim
 		empty := ec2sim.New(ec2sim.Options{Regions: regions, Buckets: true, Latency: 100 * time.Millisecond, Now: time.Now})
 		var assumed atomic.Int64
-		spoke := func(_ context.Context, acct, _ string) (account.Sources, error) {
+		spoke := func(_ context.Context, acct, _, _ string) (account.Sources, error) {
 			assumed.Add(1)
 			time.Sleep(assumeRoleLatency)
 			return account.Sources{

@@ -11,8 +11,10 @@ import (
 )
 
 // SpokeFunc returns the Sources of a cell in another account, assuming
-// its spoke role with the session name given (account.ForAccount).
-type SpokeFunc func(ctx context.Context, acct, session string) (account.Sources, error)
+// its spoke role with the session name given (account.ForAccount);
+// region is the cell's region, where the account's enabled regions are
+// asked when a service control policy denies the hub's region.
+type SpokeFunc func(ctx context.Context, acct, region, session string) (account.Sources, error)
 
 // accountOf is the account of msg's cell: the hub's own when it names
 // none.
@@ -46,7 +48,7 @@ func (h *Handler) cell(ctx context.Context, pipeline string, msg regionMessage) 
 	if h.cfg.Spoke == nil {
 		return account.Sources{}, req, fmt.Errorf("%s in %s: account %s: %w (deploy the hub with the spokes: docs/organizations.md)", pipeline, msg.Region, msg.Account, ErrNoSpokeAccess)
 	}
-	src, err := h.cfg.Spoke(ctx, msg.Account, account.SessionName("ebs-snapper-"+pipeline+"-"+msg.Region))
+	src, err := h.cfg.Spoke(ctx, msg.Account, msg.Region, account.SessionName("ebs-snapper-"+pipeline+"-"+msg.Region))
 	if err != nil {
 		var ce *account.CellError
 		if errors.As(err, &ce) {

@@ -52,7 +52,7 @@ func orgWorld(t *testing.T, volumes int) (hub, spoke map[string]*ec2fake.Fake, s
 	}
 	var mu sync.Mutex
 	sessions = &[]string{}
-	spokeFn = func(_ context.Context, acct, session string) (account.Sources, error) {
+	spokeFn = func(_ context.Context, acct, _, session string) (account.Sources, error) {
 		mu.Lock()
 		*sessions = append(*sessions, acct+" "+session)
 		mu.Unlock()
@@ -158,4 +158,56 @@ func TestWorkerContinuationKeepsTheCell(t *testing.T) {
 			t.Errorf("sessions %v, want one per invocation", *sessions)
 		}
 	})
+}
+
+// TestCellMessageNamesOnlyOUs: a message's "ous" pick keys of the hub's
+// table, so one naming another account's id (or any key that is not an
+// OU) would govern this account by that account's stanzas. Such a
+// message, or one whose region is not a region name, fails its own record
+// with an error naming the field, before any lease or spoke session, and
+// changes nothing; the batch's good cell is done.
+func TestCellMessageNamesOnlyOUs(t *testing.T) {
+	hub, spoke, store, spokeFn, sessions := orgWorld(t, 2)
+	// refusedAccount's own stanza would select the spoke's instance too.
+	if err := store.Put(t.Context(), configstore.Item{AccountID: refusedAccount, ID: "theirs", Configuration: dailyStanza}); err != nil {
+		t.Fatal(err)
+	}
+	logs := captureLogs(t)
+	leases := &keyLog{}
+	h := newHandler(t, Config{Name: Snapshot, Account: ec2fake.AccountID, Sources: accounttest.Sources(hub, store), Spoke: spokeFn,
+		QueueURL: queueURL, SQS: &recordingSQS{}, Leases: leases})
+	bad := []string{
+		cellIn(spokeAccount, refusedAccount),
+		cellIn(spokeAccount, account.Organization),
+		cellMessageIn("us-west-2/x", spokeAccount, cellOU),
+	}
+	resp, err := h.Handle(invokeCtx(t, "req-1", 5*time.Minute), sqsEvent(t, append(bad, cellIn(refusedAccount, cellOU))...))
+	if err == nil {
+		t.Error("no error: every cell of the batch failed")
+	}
+	if got := failedIDs(t, resp); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
+		t.Errorf("failed cells %v, want all four", got)
+	}
+	if n := len(spoke["us-west-2"].Snapshots()); n != 0 {
+		t.Errorf("%d snapshots in the spoke, want none: no cell was the spoke's by a valid message", n)
+	}
+	if want := []string{refusedAccount + "/snapshot/us-west-2"}; !slices.Equal(leases.keys, want) {
+		t.Errorf("lease keys %v, want only the valid cell's %v", leases.keys, want)
+	}
+	if want := []string{refusedAccount + " ebs-snapper-snapshot-us-west-2"}; !slices.Equal(*sessions, want) {
+		t.Errorf("sessions %v, want only the valid cell's %v", *sessions, want)
+	}
+	for _, want := range []string{`\"ous\"[0] \"333333333333\" is not an organisational unit id`, `\"ous\"[0] \"organization\" is not`, `\"region\" is not a region name`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+
+	// The same cell with its OU is the spoke's, by the OU's stanza only.
+	if err := h.Invoke(invokeCtx(t, "req-2", 5*time.Minute), sqsEvent(t, cellIn(spokeAccount, cellOU))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(spoke["us-west-2"].Snapshots()); n != 2 {
+		t.Errorf("%d snapshots, want 2 from the valid message", n)
+	}
 }

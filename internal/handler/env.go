@@ -159,6 +159,10 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
+	scope, err := protectedScope(getenv(AccountsEnv))
+	if err != nil {
+		return nil, err
+	}
 	// Wired as the CLI's factory wires its commands: one connection
 	// (account.Connect), the adapters built from it.
 	cfg.Calls = &account.Calls{}
@@ -178,19 +182,13 @@ func FromEnvironment(ctx context.Context, getenv func(string) string, build vers
 	if cfg.Name == Report {
 		cfg.Objects = conn.Bucket(bucket, cfg.Account)
 	}
-	if v := getenv(AccountsEnv); v != "" {
-		scope := strings.Split(v, ",")
-		for _, key := range scope {
-			if err := account.CheckKey(key); err != nil && !strings.HasPrefix(key, "r-") {
-				return nil, fmt.Errorf("%s=%q: %v (or a root id, r-…)", AccountsEnv, v, err)
-			}
-		}
+	if scope != nil {
 		cfg.Accounts = func(ctx context.Context) ([]account.OrgAccount, error) { return conn.Protected(ctx, scope) }
 	}
 	hub := conn.Hub(table, account.Pacing{Rates: rates}, cfg.Account, nil)
 	role, external := getenv(SpokeRoleEnv), getenv(ExternalIDEnv)
-	cfg.Spoke = func(ctx context.Context, acct, session string) (account.Sources, error) {
-		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session})
+	cfg.Spoke = func(ctx context.Context, acct, region, session string) (account.Sources, error) {
+		return account.ForAccount(ctx, hub, acct, account.Spoke{RoleName: role, ExternalID: external, Session: session, Regions: []string{region}})
 	}
 	return New(cfg)
 }
@@ -216,6 +214,27 @@ func setLevel(level *slog.LevelVar, getenv func(string) string) error {
 		}
 	}
 	return nil
+}
+
+// rootID is an organisation root's id, as Organizations writes it.
+// https://docs.aws.amazon.com/organizations/latest/APIReference/API_Root.html
+var rootID = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+
+// protectedScope reads AccountsEnv (the stack's ProtectedAccounts): keys
+// separated by commas, each "organization", an OU id, a root id or a
+// 12-digit account id; nil when v is empty. The error names the variable
+// and the first bad key.
+func protectedScope(v string) ([]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	scope := strings.Split(v, ",")
+	for _, key := range scope {
+		if err := account.CheckKey(key); err != nil && !rootID.MatchString(key) {
+			return nil, fmt.Errorf("%s=%q: %v (or a root id, r-…)", AccountsEnv, v, err)
+		}
+	}
+	return scope, nil
 }
 
 // regionName is the form of an AWS region name: "us-east-1",

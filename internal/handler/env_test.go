@@ -32,6 +32,25 @@ func TestFromEnvironmentRates(t *testing.T) {
 	}
 }
 
+// A bad EBS_SNAPPER_ACCOUNTS (the stack's ProtectedAccounts, whose keys
+// pick the accounts the fan-out sends cells for) fails the function's
+// start before any AWS call, naming the variable and the key.
+func TestFromEnvironmentAccounts(t *testing.T) {
+	ctx := offline(t)
+	for _, v := range []string{"prod", "organisation", "12345", "r-", "r-ab12/x", "ou-ab12-cdef3456,", "222222222222,*"} {
+		env := map[string]string{NameEnv: FanoutSnapshot, TableEnv: "t", AccountsEnv: v}
+		_, err := FromEnvironment(ctx, func(k string) string { return env[k] }, version.Info{Version: "test"})
+		if err == nil || !strings.Contains(err.Error(), AccountsEnv+"=") || !strings.Contains(err.Error(), "want a 12-digit account id") {
+			t.Errorf("%s=%q: FromEnvironment = %v, want an error naming the variable", AccountsEnv, v, err)
+		}
+	}
+	for _, v := range []string{"organization", "r-ab12,ou-ab12-cdef3456,222222222222"} {
+		if _, err := protectedScope(v); err != nil {
+			t.Errorf("%s=%q: %v", AccountsEnv, v, err)
+		}
+	}
+}
+
 // A bad EBS_SNAPPER_COPY_LIMIT fails the function's start the same way.
 func TestFromEnvironmentCopyLimit(t *testing.T) {
 	ctx := offline(t)

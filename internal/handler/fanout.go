@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/account"
+	"github.com/ebs-snapper/ebs-snapper/internal/config"
+	"github.com/ebs-snapper/ebs-snapper/internal/configstore"
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
 )
@@ -42,8 +44,11 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 	}
 	h.heartbeat(ctx, len(env.Policy.Stanzas), len(env.Invalid))
 	var errs []error
+	// The accounts first: in an organisation deployment their stanzas say
+	// whether replication is wanted too.
+	accounts, hubOUs, accountsErr := h.otherAccounts(ctx, env.Account)
 	if h.cfg.Name == FanoutSnapshot {
-		errs = append(errs, h.syncReplicationRule(ctx, env))
+		errs = append(errs, h.syncReplicationRule(ctx, env, scopeKeys(env.Account, accounts, hubOUs), accountsErr))
 	}
 	if len(env.Policy.Stanzas) == 0 && h.cfg.Accounts == nil {
 		// The workers would find nothing to do in any region (an
@@ -65,14 +70,14 @@ func (h *Handler) fanout(ctx context.Context, event json.RawMessage) error {
 		regions, err = regionsWithSnapshots(ctx, env)
 		errs = append(errs, err)
 	}
-	accounts, err := h.otherAccounts(ctx, env.Account)
-	errs = append(errs, err)
+	errs = append(errs, accountsErr)
 	// In an organisation deployment the hub's own cells name the hub, so
-	// that the organisation's stanzas govern it as they govern the others
-	// (a message naming its account is an organisation run).
+	// that the organisation's stanzas (and its OUs', when it is in scope)
+	// govern it as they govern the others (a message naming its account is
+	// an organisation run).
 	hub := account.OrgAccount{}
 	if h.cfg.Accounts != nil {
-		hub.ID = env.Account
+		hub.ID, hub.OUs = env.Account, hubOUs
 	}
 	var cells []regionMessage
 	for i, a := range append([]account.OrgAccount{hub}, accounts...) {
@@ -178,11 +183,14 @@ func cellBody(c regionMessage) string {
 // otherAccounts lists the ACTIVE accounts besides the hub's (hub) that
 // the fan-out sends cells for (Config.Accounts), each once; none without
 // it. A suspended or closing account is logged and left out: it answers
-// no call. An error listing them fails the invocation, after the hub's
-// own cells are sent.
-func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgAccount, error) {
+// no call. hubOUs is the hub's own OU path when the list holds the hub,
+// so that its OUs' stanzas govern it as they govern its neighbours (and
+// as a CLI run across the organisation reads them). An error listing them
+// fails the invocation, after the cells of the hub and of every account
+// that could be listed are sent (Config.Accounts may return both).
+func (h *Handler) otherAccounts(ctx context.Context, hub string) (out []account.OrgAccount, hubOUs []string, err error) {
 	if h.cfg.Accounts == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	// An error may come with the accounts that could be listed (a listed
 	// account Organizations does not know): those are still sent.
@@ -190,17 +198,18 @@ func (h *Handler) otherAccounts(ctx context.Context, hub string) ([]account.OrgA
 	if err != nil {
 		err = fmt.Errorf("list the accounts to fan out to: %w", err)
 	}
-	var out []account.OrgAccount
 	for _, a := range all {
 		switch {
-		case a.ID == hub || slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
+		case a.ID == hub:
+			hubOUs = a.OUs
+		case slices.ContainsFunc(out, func(o account.OrgAccount) bool { return o.ID == a.ID }):
 		case a.Status != "" && !a.Active():
 			slog.InfoContext(ctx, "account skipped: "+(&account.CellError{Account: a.ID, Cause: account.Suspended}).Error(), "account", a.ID, "status", a.Status)
 		default:
 			out = append(out, a)
 		}
 	}
-	return out, err
+	return out, hubOUs, err
 }
 
 // send sends a worker's continuation for msg's cell to its own queue.
@@ -213,13 +222,43 @@ func (h *Handler) send(ctx context.Context, msg regionMessage, body string) erro
 	return nil
 }
 
+// scopeKeys are the keys of the hub's table, besides the organisation's
+// and the hub's own, whose stanzas govern some account of an organisation
+// deployment: the hub's OUs, and each account's OUs and id, each once.
+func scopeKeys(hub string, accounts []account.OrgAccount, hubOUs []string) []string {
+	seen := map[string]bool{account.Organization: true, hub: true}
+	var keys []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range hubOUs {
+		add(k)
+	}
+	for _, a := range accounts {
+		for _, k := range a.OUs {
+			add(k)
+		}
+		add(a.ID)
+	}
+	return keys
+}
+
 // syncReplicationRule enables the replication rule when any valid stanza
 // says "replication": "yes" and disables it otherwise, as the original's
-// snapshot fan-out did (docs/lambda.md). It reads the rule's state first, so
-// an unchanged state costs no write.
+// snapshot fan-out did (docs/lambda.md). In an organisation deployment the
+// stanzas are env's (the organisation's and the hub's) and those of keys
+// (the OUs and accounts in scope, read until one asks for replication):
+// an OU's or a member's stanza asking for it keeps the rule on. When the
+// accounts could not be listed (accountsErr) or a key could not be read,
+// the rule is not disabled: an unknown answer never stops replication. It
+// reads the rule's state first, so an unchanged state costs no write.
 //
-// IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the rule.
-func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environment) error {
+// IAM: events:DescribeRule, events:EnableRule, events:DisableRule on the
+// rule; dynamodb:Query on the table.
+func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environment, keys []string, accountsErr error) error {
 	rule := h.cfg.ReplicationRule
 	enabled, err := ruleEnabled(ctx, h.cfg.Events, rule)
 	if err != nil {
@@ -228,6 +267,20 @@ func (h *Handler) syncReplicationRule(ctx context.Context, env *account.Environm
 	want := false
 	for _, s := range env.Policy.Stanzas {
 		want = want || s.Replication
+	}
+	if !want && h.cfg.Accounts != nil {
+		if accountsErr != nil {
+			return nil // the error is the invocation's already; the rule stays as it is
+		}
+		for _, key := range keys {
+			loaded, err := configstore.Load(ctx, h.cfg.Sources.Store, key)
+			if err != nil {
+				return fmt.Errorf("replication rule %s left as it is: %w", rule, err)
+			}
+			if want = slices.ContainsFunc(loaded.Stanzas, func(s config.Stanza) bool { return s.Replication }); want {
+				break
+			}
+		}
 	}
 	switch {
 	case want && !enabled:

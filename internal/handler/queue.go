@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/account"
 )
 
 // ErrNoSpokeAccess is matched (errors.Is) by the error of a cell naming
@@ -62,8 +64,11 @@ func (h *Handler) sqsWorker(ctx context.Context, records []json.RawMessage, pipe
 }
 
 // cellMessage reads an SQS message body as a cell: a JSON object with a
-// "region" and optionally a 12-digit "account" (none is the hub's own),
-// and a continuation's "hop", "chain" and "from".
+// region name "region", optionally a 12-digit "account" (none is the
+// hub's own) and its "ous" (organisational unit ids only: each names a key
+// of the hub's table whose stanzas govern the cell, so an account id or
+// any other key there would bring another account's stanzas onto this
+// one), and a continuation's "hop", "chain" and "from".
 func cellMessage(body string) (regionMessage, error) {
 	var msg regionMessage
 	if err := json.Unmarshal([]byte(body), &msg); err != nil {
@@ -72,10 +77,17 @@ func cellMessage(body string) (regionMessage, error) {
 	switch {
 	case msg.Region == "":
 		return msg, fmt.Errorf(`message %q names no "region"`, body)
+	case !regionName.MatchString(msg.Region):
+		return msg, fmt.Errorf(`message %q: "region" is not a region name such as us-east-1`, body)
 	case msg.Account != "" && !isAccountID(msg.Account):
 		return msg, fmt.Errorf(`message %q: "account" is not a 12-digit account id`, body)
 	case msg.Hop < 0:
 		return msg, fmt.Errorf(`message %q: "hop" is negative`, body)
+	}
+	for i, ou := range msg.OUs {
+		if !account.IsOU(ou) {
+			return msg, fmt.Errorf(`message %q: "ous"[%d] %q is not an organisational unit id such as ou-ab12-cdef3456`, body, i, ou)
+		}
 	}
 	return msg, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -120,7 +121,7 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	var metrics lockedBuffer
 	captureLogs(t)
 	h := newHandler(t, Config{Name: Snapshot, Sources: accounttest.Sources(hub, hubStore), Account: ec2fake.AccountID, Metrics: &metrics,
-		Spoke: func(_ context.Context, id, _ string) (account.Sources, error) {
+		Spoke: func(_ context.Context, id, _, _ string) (account.Sources, error) {
 			asked = append(asked, id)
 			if id != "222222222222" {
 				return account.Sources{}, errors.New("no spoke role")
@@ -169,7 +170,7 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	fakes, store := fakeWorld(t, 1, dailyStanza)
 	captureLogs(t)
 	q := &recordingSQS{fail: func(body string) bool { return strings.Contains(body, `"region":"us-west-2","account":"444444444444"`) }}
-	accounts := []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "123456789012"}, {ID: "333333333333"},
+	accounts := []account.OrgAccount{{ID: "222222222222", Status: "ACTIVE", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "123456789012", OUs: []string{"ou-ab12-hubhub12"}}, {ID: "333333333333"},
 		{ID: "444444444444"}, {ID: "222222222222"}, {ID: "555555555555", Status: "SUSPENDED"}}
 	h := newHandler(t, Config{Name: FanoutClean, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
 		QueueURL: queueURL, SQS: q, Accounts: func(context.Context) ([]account.OrgAccount, error) { return accounts, nil }})
@@ -184,7 +185,8 @@ func TestFanoutSendsOneCellPerAccountAndRegion(t *testing.T) {
 	if want := (4*regions + 9) / 10; q.calls != want {
 		t.Errorf("%d SendMessageBatch calls, want %d", q.calls, want)
 	}
-	for _, want := range []string{`{"region":"us-west-2","account":"123456789012"}`, `{"region":"us-west-2","account":"333333333333"}`,
+	// The hub's cells carry its OU path too: its OUs' stanzas govern it.
+	for _, want := range []string{`{"region":"us-west-2","account":"123456789012","ous":["ou-ab12-hubhub12"]}`, `{"region":"us-west-2","account":"333333333333"}`,
 		`{"region":"us-west-2","account":"222222222222","ous":["ou-ab12-cdef3456"]}`} {
 		if !slices.Contains(q.messages, want) {
 			t.Errorf("cells %v lack %s", q.messages, want)
@@ -242,5 +244,48 @@ func TestReplicationFanoutSendsOtherAccountsEveryRegion(t *testing.T) {
 	want := []string{`{"region":"us-east-1","account":"222222222222"}`, `{"region":"us-west-2","account":"123456789012"}`, `{"region":"us-west-2","account":"222222222222"}`}
 	if !slices.Equal(q.messages, want) {
 		t.Errorf("cells %v, want %v", q.messages, want)
+	}
+}
+
+// In an organisation deployment the snapshot fan-out keeps the
+// replication rule on when a stanza of an OU or of a member account in
+// scope asks for replication, though neither the hub nor the organisation
+// has one that does: else no member's snapshot would ever be copied. With
+// no stanza in scope asking, it turns the rule off, as for one account;
+// when the accounts cannot be listed it leaves the rule as it is.
+func TestOrgFanoutKeepsReplicationForMembersStanzas(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		key        string // where the replicating stanza is
+		listErr    error
+		wantCalls  []string
+		wantFailed bool
+	}{
+		{"an OU's stanza", "ou-ab12-cdef3456", nil, []string{"DescribeRule r"}, false},
+		{"a member's own stanza", "333333333333", nil, []string{"DescribeRule r"}, false},
+		{"the hub's OU's stanza", "ou-ab12-hubhub12", nil, []string{"DescribeRule r"}, false},
+		{"another account's stanza, out of scope", "999999999999", nil, []string{"DescribeRule r", "DisableRule r"}, false},
+		{"accounts not listed", "999999999999", errors.New("AccessDenied"), []string{"DescribeRule r"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fakes, store := fakeWorld(t, 1, dailyStanza)
+			if err := store.Put(t.Context(), configstore.Item{AccountID: tc.key, ID: "copies", Configuration: replicatingStanza}); err != nil {
+				t.Fatal(err)
+			}
+			captureLogs(t)
+			rule := &fakeRule{state: ebtypes.RuleStateEnabled}
+			accounts := []account.OrgAccount{{ID: ec2fake.AccountID, OUs: []string{"ou-ab12-hubhub12"}},
+				{ID: "222222222222", OUs: []string{"ou-ab12-cdef3456"}}, {ID: "333333333333"}}
+			h := newHandler(t, Config{Name: FanoutSnapshot, Sources: accounttest.Sources(fakes, store), Account: ec2fake.AccountID,
+				QueueURL: queueURL, SQS: &recordingSQS{}, ReplicationRule: "r", Events: rule,
+				Accounts: func(context.Context) ([]account.OrgAccount, error) { return accounts, tc.listErr }})
+			err := h.Invoke(invokeCtx(t, "req-rule", 5*time.Minute), readJSON(t, "testdata/scheduled-event.json", nil))
+			if (err != nil) != tc.wantFailed {
+				t.Errorf("error %v, want one %v", err, tc.wantFailed)
+			}
+			if !slices.Equal(rule.calls, tc.wantCalls) {
+				t.Errorf("EventBridge calls %v, want %v", rule.calls, tc.wantCalls)
+			}
+		})
 	}
 }

