@@ -43,37 +43,6 @@ func TestSingleAccountIDIsChecked(t *testing.T) {
 	}
 }
 
-// TestOrgAccountOutsideTheOrganisationStopsNoOther: an --account that is
-// not a member of the hub's organisation is worked on by its spoke alone
-// (here it has none: refused, with the StackSet's fix) while the other
-// account is worked on (exit 3, partial).
-func TestOrgAccountOutsideTheOrganisationStopsNoOther(t *testing.T) {
-	e := newOrgEnv(t)
-	alpha, _, _, _ := e.accounts()
-	e.configure(account.Organization, "daily", orgDaily)
-	e.launch(alpha, "backup", "yes")
-	const stranger = "999999999999"
-	args := []string{"plan", "--account", alpha, "--account", stranger, "--region", "us-east-1", "--role-name", orgSpokeRole}
-	stdout, stderr, code := runBinary(t, e.srv, "", append(args, "--json")...)
-	if code != ExitPartial {
-		t.Fatalf("exit %d, want %d\n%s%s", code, ExitPartial, stdout, stderr)
-	}
-	var out orgOutput
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
-		t.Fatal(err)
-	}
-	byID := map[string]accountRun{}
-	for _, r := range out.Accounts {
-		byID[r.Account] = r
-	}
-	if r := byID[alpha]; r.Outcome != "ok" || r.Run == nil {
-		t.Errorf("alpha: %+v, want ok with its run", r)
-	}
-	if r := byID[stranger]; r.Outcome != outcomeError || r.Cause != "role_refused" || !strings.Contains(r.Fix, "deploy the spokes' StackSet to account "+stranger) {
-		t.Errorf("stranger: %+v, want refused with the StackSet's fix", r)
-	}
-}
-
 // TestOrgReportOfUnreadableAccountsIsPartial: a report whose only account
 // could not be read (its spoke role refuses) exits 3 naming it, as
 // docs/organizations.md says, not 4 "no account's stanzas match a volume":
