@@ -13,11 +13,11 @@ import (
 // status (ACTIVE, SUSPENDED, PENDING_CLOSURE) and OU path.
 type OrgAccount = awsclient.OrgAccount
 
-// ErrNoOrganization is OrgPath's error when the connection's account is
+// ErrNoOrganization is OrgMember's error when the connection's account is
 // in no organisation.
 var ErrNoOrganization = awsclient.ErrNoOrganization
 
-// ErrNotMember is OrgPath's error when the account is not a member of the
+// ErrNotMember is OrgMember's error when the account is not a member of the
 // connection's organisation.
 var ErrNotMember = awsclient.ErrNotMember
 
@@ -29,10 +29,10 @@ func (a *AWS) OrgAccounts(ctx context.Context, units []string) ([]OrgAccount, er
 	return awsclient.OrgAccounts(ctx, a.cfg, units)
 }
 
-// OrgPath returns acct's OU path, root's child first (ListParents), or
-// ErrNoOrganization.
-func (a *AWS) OrgPath(ctx context.Context, acct string) ([]string, error) {
-	return awsclient.OrgPath(ctx, a.cfg, acct)
+// OrgMember returns acct with its OU path, root's child first, and its
+// status (awsclient.OrgMember), or ErrNoOrganization.
+func (a *AWS) OrgMember(ctx context.Context, acct string) (OrgAccount, error) {
+	return awsclient.OrgMember(ctx, a.cfg, acct)
 }
 
 // Hub is the connection as the hub of an organisation run: its table
@@ -53,7 +53,9 @@ func (a *AWS) Hub(table string, p Pacing, hubAccount string, calls *Calls) Hub {
 // from Organizations; a listed account id outside any organisation, or
 // outside the hub's, has neither (its status unknown, taken as active: its
 // spoke role's AssumeRole says whether it can be worked on), so that it
-// stops no other account. Called by every fan-out,
+// stops no other account. A listed account whose place cannot be read
+// otherwise is left out and its error returned along with the others,
+// which are still to be worked on. Called by every fan-out,
 // so an account added to an OU in scope is protected at the next run.
 func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, error) {
 	var units, ids []string
@@ -79,16 +81,22 @@ func (a *AWS) Protected(ctx context.Context, scope []string) ([]OrgAccount, erro
 		}
 		out = listed
 	}
+	var errs []error
 	for _, id := range ids {
 		if slices.ContainsFunc(out, func(o OrgAccount) bool { return o.ID == id }) {
 			continue
 		}
-		ous, err := a.OrgPath(ctx, id)
-		if err != nil && !errors.Is(err, ErrNoOrganization) && !errors.Is(err, ErrNotMember) {
-			return nil, err
+		member, err := a.OrgMember(ctx, id)
+		switch {
+		case errors.Is(err, ErrNoOrganization) || errors.Is(err, ErrNotMember):
+			member = OrgAccount{ID: id}
+		case err != nil:
+			// This account's stanzas cannot be picked; the others go on.
+			errs = append(errs, err)
+			continue
 		}
-		out = append(out, OrgAccount{ID: id, OUs: ous})
+		out = append(out, member)
 	}
 	slices.SortFunc(out, func(x, y OrgAccount) int { return strings.Compare(x.ID, y.ID) })
-	return out, nil
+	return out, errors.Join(errs...)
 }

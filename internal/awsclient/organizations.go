@@ -126,43 +126,71 @@ func (w *walker) walk(ctx context.Context, parent string, path []string, in bool
 	return nil
 }
 
-// ErrNoOrganization is returned by OrgPath when the caller's account is
+// ErrNoOrganization is returned by OrgMember when the caller's account is
 // in no organisation (AWSOrganizationsNotInUseException).
 var ErrNoOrganization = errors.New("the account is in no organisation")
 
-// ErrNotMember is returned by OrgPath when the account is not a member of
-// the caller's organisation (ListParents answers ChildNotFoundException;
-// moto answers AccountNotFoundException): an account listed by id whose
-// spoke trusts an external id instead.
+// ErrNotMember is returned by OrgMember when the account is not a member
+// of the caller's organisation (ListParents answers
+// ChildNotFoundException; moto answers AccountNotFoundException): an
+// account listed by id whose spoke trusts an external id instead.
 var ErrNotMember = errors.New("the account is not a member of the hub's organisation")
 
-// OrgPath returns the OU path of account (root's child first) with
-// organizations:ListParents, for a run given its accounts by id rather than
-// from the tree; nil when the account sits under the root.
+// OrgMember returns account as its organisation lists it, for a run
+// given its accounts by id rather than from the tree: its OU path (root's
+// child first; nil under the root) from organizations:ListParents, and
+// its name and status from organizations:ListAccountsForParent of its
+// parent, so that a closed account given by id is skipped as one found in
+// the tree is. ErrNoOrganization when the caller is in no organisation,
+// ErrNotMember when the account is not in it.
 // https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html
-func OrgPath(ctx context.Context, cfg aws.Config, account string) ([]string, error) {
+func OrgMember(ctx context.Context, cfg aws.Config, account string) (OrgAccount, error) {
 	var api OrganizationsAPI = organizations.NewFromConfig(cfg)
 	var path []string
+	parent := ""
 	child := account
 	for range 6 { // OUs nest at most five deep under a root.
 		out, err := api.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(child)})
 		var none *orgtypes.AWSOrganizationsNotInUseException
 		if errors.As(err, &none) {
-			return nil, ErrNoOrganization
+			return OrgAccount{}, ErrNoOrganization
 		}
 		var missingChild *orgtypes.ChildNotFoundException
 		var missingAccount *orgtypes.AccountNotFoundException
 		if child == account && (errors.As(err, &missingChild) || errors.As(err, &missingAccount)) {
-			return nil, fmt.Errorf("account %s: %w", account, ErrNotMember)
+			return OrgAccount{}, fmt.Errorf("account %s: %w", account, ErrNotMember)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("find the organisational units of account %s with organizations:ListParents: %w", account, err)
+			return OrgAccount{}, fmt.Errorf("find the organisational units of account %s with organizations:ListParents: %w", account, err)
 		}
-		if len(out.Parents) == 0 || out.Parents[0].Type == orgtypes.ParentTypeRoot {
+		if len(out.Parents) == 0 {
+			break
+		}
+		if parent == "" {
+			parent = aws.ToString(out.Parents[0].Id)
+		}
+		if out.Parents[0].Type == orgtypes.ParentTypeRoot {
 			break
 		}
 		child = aws.ToString(out.Parents[0].Id)
 		path = append([]string{child}, path...)
 	}
-	return path, nil
+	member := OrgAccount{ID: account, OUs: path}
+	if parent == "" {
+		return member, nil
+	}
+	p := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return OrgAccount{}, fmt.Errorf("read the status of account %s with organizations:ListAccountsForParent of %s: %w", account, parent, err)
+		}
+		for _, a := range page.Accounts {
+			if aws.ToString(a.Id) == account {
+				member.Name, member.Status = aws.ToString(a.Name), string(a.Status)
+				return member, nil
+			}
+		}
+	}
+	return member, nil
 }

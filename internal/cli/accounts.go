@@ -48,6 +48,11 @@ func (a *accountFlags) multi() bool { return len(a.accounts) > 0 || a.all || len
 var (
 	digits12 = regexp.MustCompile(`^[0-9]{12}$`)
 	rootID   = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+	// roleName is a role's name, 1-64 of [\w+=,.@-], after its path's
+	// segments, if any, with or without the path's leading slash (IAM API
+	// reference, CreateRole: RoleName and Path; account.RoleARN drops the
+	// slash).
+	roleName = regexp.MustCompile(`^/?([\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}$`)
 )
 
 // check refuses contradictory or malformed organisation flags; single is
@@ -78,10 +83,27 @@ func (a *accountFlags) check(single string) error {
 	if a.roleName == "" {
 		return usagef("--role-name is empty: name the spoke role the StackSet installed (default %s)", DefaultSpokeRole)
 	}
+	if !roleName.MatchString(a.roleName) {
+		return usagef("--role-name %q: want a role name (1-64 letters, digits and +=,.@_-), after its path if it has one (/team/%s)", a.roleName, DefaultSpokeRole)
+	}
 	if a.concurrency < 1 {
 		return usagef("--account-concurrency %d: want 1 or more", a.concurrency)
 	}
 	return nil
+}
+
+// checkSingle refuses a -a/--aws_account_id of a single-account run
+// (plan, snapshot, clean, replication, report, snapshots, deploy) that is
+// not a 12-digit account id; the organisation's and OUs' stanza keys are
+// named with the flags that read them.
+func checkSingle(id string) error {
+	switch {
+	case id == "" || digits12.MatchString(id):
+		return nil
+	case id == account.Organization || account.IsOU(id):
+		return usagef("-a/--aws_account_id %q: a stanza key, not an account: --all-accounts (with --ou to narrow it) or --account runs accounts with the organisation's and their OUs' stanzas; configure -a %s reads and writes them", id, id)
+	}
+	return usagef("-a/--aws_account_id %q: want a 12-digit account id", id)
 }
 
 // cell is one account of an organisation run.
@@ -91,6 +113,10 @@ type cell struct {
 	OUs []string
 	// Skip is why the account is not worked on (suspended), else nil.
 	Skip *account.CellError
+	// Fail is why the account cannot be worked on (its OU path, which
+	// picks its stanzas, could not be read), else nil: that account is
+	// reported as an error and the others go on.
+	Fail error
 }
 
 // cells lists the run's accounts: --account's, with their OU path from
@@ -119,18 +145,28 @@ func (a *accountFlags) cells(ctx context.Context, hub *account.AWS) ([]cell, err
 		if slices.ContainsFunc(out, func(c cell) bool { return c.ID == id }) {
 			continue
 		}
-		ous, err := hub.OrgPath(ctx, id)
+		member, err := hub.OrgMember(ctx, id)
 		// An account outside the hub's organisation (its spoke trusts an
 		// external id) has no OU; its AssumeRole says if it can be reached.
 		if errors.Is(err, account.ErrNoOrganization) || errors.Is(err, account.ErrNotMember) {
-			ous, err = nil, nil
+			member, err = account.OrgAccount{ID: id}, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("--account %s: %w", id, err)
+		c := cell{ID: id, OUs: member.OUs}
+		switch {
+		case err != nil:
+			c.Fail = fmt.Errorf("--account %s: %w", id, err)
+		case member.Status != "" && !member.Active():
+			c.Skip = &account.CellError{Account: id, Cause: account.Suspended}
 		}
-		out = append(out, cell{ID: id, OUs: ous})
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// failFix is what to do about an --account whose OU path Organizations
+// would not give (cell.Fail): the hub may not read the organisation.
+func failFix(id string) string {
+	return fmt.Sprintf("run from the management account or a delegated administrator that may call organizations:ListParents and ListAccountsForParent (docs/organizations.md), or leave %s out", id)
 }
 
 // spoke is how the run acts in other accounts; its session names the CLI

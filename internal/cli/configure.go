@@ -36,7 +36,7 @@ func (o *configureOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVarP(&o.get, "get", "g", false, "print the stanza stored under object_id")
 	f.BoolVarP(&o.set, "set", "s", false, "validate configuration_json and store it under object_id")
 	f.BoolVarP(&o.del, "delete", "d", false, "delete the stanza stored under object_id (also --del)")
-	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
+	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use: 12 digits, organization or an OU id (default: discovered with STS GetCallerIdentity)")
 	f.StringVarP(&o.extra, "extra", "e", "", "with --check, prefix every finding with this text and a comma")
 	// The original README spells --delete as --del, which Python's argparse
 	// accepted as an abbreviation; keep that spelling working.

@@ -125,6 +125,9 @@ removes the spokes and the StackSet first.`,
 
 // check checks the command line without touching AWS.
 func (o *deployOptions) check() (map[string]string, error) {
+	if o.account != "" && !digits12.MatchString(o.account) {
+		return nil, usagef("-a/--aws_account_id %q: want a 12-digit account id (the account to deploy to)", o.account)
+	}
 	if o.arch != "" && !slices.Contains(deploy.Architectures, o.arch) {
 		return nil, usagef("--arch %q: want %s", o.arch, strings.Join(deploy.Architectures, " or "))
 	}

@@ -73,10 +73,12 @@ func runOrgReport(ctx context.Context, f *factory, o *reportOptions, format stri
 	switch {
 	case org.Breach():
 		return fmt.Errorf("%w: %d late, %d missing across %d accounts", ErrRPOBreach, org.Coverage.Late, org.Coverage.Missing, len(org.Accounts))
+	case org.Count("error")+org.Count("partial") > 0:
+		// Before "nothing protected": an account that could not be read
+		// matched nothing because it was not read.
+		return fmt.Errorf("%w: %d accounts could not be read, %d partly", snapper.ErrPartial, org.Count("error"), org.Count("partial"))
 	case org.Coverage.Matched == 0:
 		return fmt.Errorf("%w: no account's stanzas match a volume", ErrNothingProtected)
-	case org.Count("error")+org.Count("partial") > 0:
-		return fmt.Errorf("%w: %d accounts could not be read, %d partly", snapper.ErrPartial, org.Count("error"), org.Count("partial"))
 	}
 	return nil
 }
@@ -88,7 +90,11 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 		row.Outcome, row.Error, row.Fix = "skipped", c.Skip.Error(), fix(c.Skip, o.orgs.roleName)
 		return row
 	}
-	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report", o.regions))
+	err := c.Fail
+	var src account.Sources
+	if err == nil {
+		src, err = account.ForAccount(ctx, hub, c.ID, o.orgs.spoke("report", o.regions))
+	}
 	var env *account.Environment
 	if err == nil {
 		env, err = account.Load(ctx, src, account.Request{Account: c.ID, Regions: o.regions, Scopes: account.Scopes(c.OUs)})
@@ -100,6 +106,9 @@ func (o *reportOptions) reportCell(ctx context.Context, hub account.Hub, c cell,
 	if err != nil {
 		slog.ErrorContext(ctx, "account not read", "account", c.ID, "error", err)
 		row.Outcome, row.Error, row.Fix = "error", err.Error(), fix(err, o.orgs.roleName)
+		if c.Fail != nil {
+			row.Fix = failFix(c.ID)
+		}
 		return row
 	}
 	opts.Scope = scope

@@ -136,6 +136,11 @@ func (o *runOptions) runCell(ctx context.Context, job useCase, c cell, hub accou
 		res.Outcome, res.Error, res.Cause, res.Fix = outcomeSkipped, c.Skip.Error(), causeOf(c.Skip), fix(c.Skip, o.orgs.roleName)
 		return res
 	}
+	if c.Fail != nil {
+		res = failed(c.Fail)
+		res.Fix = failFix(c.ID)
+		return res
+	}
 	src, err := account.ForAccount(ctx, hub, c.ID, o.orgs.spoke(job.name, o.regions))
 	if err != nil {
 		return failed(err)
@@ -208,7 +213,10 @@ func printOrg(w io.Writer, out orgOutput, width int, quiet bool) {
 			printReport(w, *r.Run, width, quiet)
 		}
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s: %s\n  fix: %s\n", r.Outcome, r.Error, dash(r.Fix))
+			fmt.Fprintf(w, "%s: %s\n", r.Outcome, r.Error)
+		}
+		if r.Fix != "" {
+			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
 		}
 		fmt.Fprintln(w)
 	}
@@ -271,6 +279,9 @@ func writeOrgCSV(w io.Writer, out orgOutput) error {
 // orgRun sends an organisation run to runOrgJob and any other to
 // runJob.
 func orgRun(ctx context.Context, f *factory, o *runOptions, job useCase) error {
+	if err := checkSingle(o.account); err != nil {
+		return err
+	}
 	if err := o.orgs.check(o.account); err != nil {
 		return err
 	}

@@ -94,6 +94,9 @@ func runReport(ctx context.Context, f *factory, o *reportOptions) error {
 	if o.html == "-" && (format != formatText || o.print.output != formatText) {
 		return usagef("--html - writes the page to standard output: it cannot be combined with --json, --jq or --output")
 	}
+	if err := checkSingle(o.account); err != nil {
+		return err
+	}
 	if err := o.orgs.check(o.account); err != nil {
 		return err
 	}

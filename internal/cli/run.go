@@ -39,7 +39,7 @@ type runOptions struct {
 
 func (o *runOptions) addFlags(cmd *cobra.Command, dryRun bool) {
 	f := cmd.Flags()
-	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use (default: discovered with STS GetCallerIdentity)")
+	f.StringVarP(&o.account, "aws_account_id", "a", "", "account whose stanzas to use, 12 digits (default: discovered with STS GetCallerIdentity)")
 	f.StringArrayVar(&o.regions, "region", nil, "limit the run to this region (repeatable; default: every enabled region)")
 	f.StringVar(&o.now, "now", "", "evaluate as of this RFC 3339 time instead of the clock (previews; DeleteOn dates follow it too)")
 	o.print.add(cmd, true)

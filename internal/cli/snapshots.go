@@ -58,6 +58,9 @@ changes nothing. --instance, --volume and --stanza narrow the list;
 }
 
 func runSnapshots(ctx context.Context, f *factory, o *snapshotsOptions) error {
+	if err := checkSingle(o.account); err != nil {
+		return err
+	}
 	now, err := o.evaluationTime()
 	if err != nil {
 		return err

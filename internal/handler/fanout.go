@@ -190,14 +190,17 @@ func cellBody(c regionMessage) string {
 // no call. hubOUs is the hub's own OU path when the list holds the hub,
 // so that its OUs' stanzas govern it as they govern its neighbours (and
 // as a CLI run across the organisation reads them). An error listing them
-// fails the invocation, after the hub's own cells are sent.
+// fails the invocation, after the cells of the hub and of every account
+// that could be listed are sent (Config.Accounts may return both).
 func (h *Handler) otherAccounts(ctx context.Context, hub string) (out []account.OrgAccount, hubOUs []string, err error) {
 	if h.cfg.Accounts == nil {
 		return nil, nil, nil
 	}
+	// An error may come with the accounts that could be listed (a listed
+	// account Organizations does not know): those are still sent.
 	all, err := h.cfg.Accounts(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list the accounts to fan out to: %w", err)
+		err = fmt.Errorf("list the accounts to fan out to: %w", err)
 	}
 	for _, a := range all {
 		switch {
@@ -210,7 +213,7 @@ func (h *Handler) otherAccounts(ctx context.Context, hub string) (out []account.
 			out = append(out, a)
 		}
 	}
-	return out, hubOUs, nil
+	return out, hubOUs, err
 }
 
 // send sends a worker's continuation for msg's cell to its own queue.

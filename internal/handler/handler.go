@@ -82,7 +82,8 @@ type Config struct {
 	// Accounts, when set, lists the accounts a fan-out sends cells for
 	// (the organization's, or a list), each with its status and OU path:
 	// an organisation deployment. nil sends the hub's own cells only, as
-	// a single-account stack.
+	// a single-account stack. An error may come with the accounts that
+	// could be listed: their cells are sent, and the invocation fails.
 	Accounts func(ctx context.Context) ([]account.OrgAccount, error)
 	// Leases hold one worker per pipeline and region at a time (required
 	// for workers).

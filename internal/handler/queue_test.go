@@ -142,6 +142,20 @@ func TestSQSWorkerRunsAnotherAccountsCellOnItsSources(t *testing.T) {
 	if !strings.Contains(metrics.String(), `"Account":"222222222222"`) || strings.Contains(metrics.String(), ec2fake.AccountID) {
 		t.Errorf("EMF lines lack the spoke's account, or name the hub's:\n%s", metrics.String())
 	}
+	// The region's coverage goes to the [Account] dimension set too: the
+	// per-account RPO series.
+	byAccount := 0
+	for _, doc := range emfLines(t, metrics.String()) {
+		for _, dir := range doc["_aws"].(map[string]any)["CloudWatchMetrics"].([]any) {
+			d := dir.(map[string]any)
+			if fmt.Sprint(d["Dimensions"]) == "[[Account]]" && len(d["Metrics"].([]any)) == 3 && doc["Account"] == "222222222222" {
+				byAccount++
+			}
+		}
+	}
+	if byAccount != 1 {
+		t.Errorf("%d lines publish the coverage by [Account], want 1 (us-west-2's):\n%s", byAccount, metrics.String())
+	}
 	if !slices.Equal(asked, []string{"222222222222", "333333333333"}) {
 		t.Errorf("Spoke asked for %v", asked)
 	}
