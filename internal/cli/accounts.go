@@ -201,3 +201,41 @@ func fix(err error, roleName string) string {
 	}
 	return ce.Fix()
 }
+
+// orgHub is the hub of a run across accounts: its connection in the tool's
+// region, its own account id and the --rate pacing every cell gets.
+type orgHub struct {
+	conn   *account.AWS
+	id     string
+	table  string
+	pacing account.Pacing
+}
+
+// hub is the account.Hub of one cell, counting its AWS calls in calls
+// (nil counts none).
+func (h orgHub) hub(calls *account.Calls) account.Hub {
+	return h.conn.Hub(h.table, h.pacing, h.id, calls)
+}
+
+// orgHub connects the hub of a run across accounts and lists the run's
+// cells (accountFlags.cells). Errors: --rate's, the connection's, the
+// hub's identity and the account listing's.
+func (f *factory) orgHub(ctx context.Context, orgs *accountFlags) (orgHub, []cell, error) {
+	pacing, err := f.flags.pacing()
+	if err != nil {
+		return orgHub{}, nil, err
+	}
+	conn, err := f.connect(ctx, f.flags.toolRegion)
+	if err != nil {
+		return orgHub{}, nil, err
+	}
+	id, err := conn.AccountID(ctx)
+	if err != nil {
+		return orgHub{}, nil, err
+	}
+	cells, err := orgs.cells(ctx, conn)
+	if err != nil {
+		return orgHub{}, nil, err
+	}
+	return orgHub{conn: conn, id: id, table: f.flags.table, pacing: pacing}, cells, nil
+}

@@ -21,23 +21,11 @@ import (
 // own report. Exit status: 4 when a volume of some account is late or
 // missing, else 3 when an account could not be read (or partly), else 0.
 func runOrgReport(ctx context.Context, f *factory, o *reportOptions, format string, opts report.Options) error {
-	pacing, err := f.flags.pacing()
+	h, cells, err := f.orgHub(ctx, &o.orgs)
 	if err != nil {
 		return err
 	}
-	conn, err := f.connect(ctx, f.flags.toolRegion)
-	if err != nil {
-		return err
-	}
-	hubID, err := conn.AccountID(ctx)
-	if err != nil {
-		return err
-	}
-	cells, err := o.orgs.cells(ctx, conn)
-	if err != nil {
-		return err
-	}
-	hub := conn.Hub(f.flags.table, pacing, hubID, nil)
+	hub := h.hub(nil)
 	accounts := make([]report.OrgAccount, len(cells))
 	var eg errgroup.Group
 	eg.SetLimit(o.orgs.concurrency)

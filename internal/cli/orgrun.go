@@ -79,19 +79,7 @@ func runOrgJob(ctx context.Context, f *factory, o *runOptions, job useCase) erro
 	if _, err := o.scope.scope(named); err != nil {
 		return err
 	}
-	pacing, err := f.flags.pacing()
-	if err != nil {
-		return err
-	}
-	conn, err := f.connect(ctx, f.flags.toolRegion)
-	if err != nil {
-		return err
-	}
-	hubID, err := conn.AccountID(ctx)
-	if err != nil {
-		return err
-	}
-	cells, err := o.orgs.cells(ctx, conn)
+	h, cells, err := f.orgHub(ctx, &o.orgs)
 	if err != nil {
 		return err
 	}
@@ -103,7 +91,7 @@ func runOrgJob(ctx context.Context, f *factory, o *runOptions, job useCase) erro
 	for i, c := range cells {
 		eg.Go(func() error {
 			calls := &account.Calls{}
-			out.Accounts[i] = o.runCell(ctx, job, c, conn.Hub(f.flags.table, pacing, hubID, calls), calls, base)
+			out.Accounts[i] = o.runCell(ctx, job, c, h.hub(calls), calls, base)
 			return nil
 		})
 	}
