@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,15 +24,7 @@ import (
 // without its "/"), and the report in latest.json is the account's in the
 // stack's region only.
 func TestReportFunctionUnderTheRuntimeEmulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds two binaries")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the emulator and provided.al2023 are Linux only")
-	}
-	srv := motoserver.Require(t)
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
+	srv, bootstrap, rie := emulatorRig(t)
 	ctx, cfg := motoAccount(t, dailyStanza)
 	_, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 	s3api := s3.NewFromConfig(cfg, func(o *s3.Options) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/ebs-snapper/ebs-snapper/internal/testrig/motoserver"
 )
 
 // TestDrillWorkerUnderTheRuntimeEmulator runs the built bootstrap as the
@@ -27,15 +24,7 @@ import (
 // exits 3), both drill volumes are deleted, both snapshots carry the
 // outcome, and the EMF line counts 2 drills and 1 failure.
 func TestDrillWorkerUnderTheRuntimeEmulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds two binaries")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the emulator and provided.al2023 are Linux only")
-	}
-	srv := motoserver.Require(t)
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
+	srv, bootstrap, rie := emulatorRig(t)
 	ctx, cfg := motoAccount(t, `{"match": {"tag:backup": "yes"}, "snapshot": {"retention": "4 days", "minimum": 1, "frequency": "1 day"},
 		"drill": {"every": "7 days", "timeout": "5 minutes"}}`)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")

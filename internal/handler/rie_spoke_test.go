@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,15 +59,7 @@ func startEmulator(t *testing.T, srv *motoserver.Server, rie, bootstrap string, 
 // its OU's stanza governs there, in that account; a cell of a member
 // without the role fails alone, its cause and fix logged.
 func TestBootstrapWorksACellOfAnotherAccount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds two binaries")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the emulator and provided.al2023 are Linux only")
-	}
-	srv := motoserver.Require(t)
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
+	srv, bootstrap, rie := emulatorRig(t)
 	ctx, cfg := motoAccount(t, dailyStanza)
 	org, err := seeder.Organization(ctx, cfg, []seeder.Member{{Name: "alpha", OU: "prod", SpokeRole: "ebs-snapper-spoke"}, {Name: "bravo", OU: "prod"}})
 	if err != nil {

@@ -35,17 +35,7 @@ const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-
 // cell, then an SNS event as an older stack delivers it. Elsewhere than CI it skips when the
 // emulator cannot be built; under CI=true that is a failure.
 func TestBootstrapUnderTheRuntimeEmulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds two binaries")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the emulator and provided.al2023 are Linux only")
-	}
-	srv := motoserver.Require(t)
-	// Built first: on a busy machine the builds alone can take longer
-	// than the calls' context (motoserver.Context) allows.
-	dir := t.TempDir()
-	bootstrap, rie := buildBootstrap(t, dir), buildRIE(t, dir)
+	srv, bootstrap, rie := emulatorRig(t)
 	ctx, cfg := motoAccount(t, dailyStanza)
 	west, inst := launchInRegion(t, ctx, cfg, "us-west-2")
 
@@ -168,6 +158,23 @@ func buildBootstrapWith(t testing.TB, dir string, flags []string) string {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// emulatorRig skips the test in short mode or off Linux, and otherwise
+// returns moto, the built bootstrap and the runtime interface emulator.
+// The binaries are built before any call's context starts: on a busy
+// machine the builds alone can take longer than motoserver.Context allows.
+func emulatorRig(t *testing.T) (srv *motoserver.Server, bootstrap, rie string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds two binaries")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the emulator and provided.al2023 are Linux only")
+	}
+	srv = motoserver.Require(t)
+	dir := t.TempDir()
+	return srv, buildBootstrap(t, dir), buildRIE(t, dir)
 }
 
 // buildRIE installs the emulator from the module proxy into dir (the Go
