@@ -298,9 +298,11 @@ func TestStanzaLockLocksNewSnapshots(t *testing.T) {
 // would make a second rule, and the counts the tests check would be off.
 func stageRecycleBinRule(t *testing.T, e *engineEnv, days int32) {
 	t.Helper()
+	// The listing is safe to retry (the SDK's retryer does); the create is not.
+	lister := rbin.NewFromConfig(e.srv.Config(t))
 	rb := rbin.NewFromConfig(e.srv.Config(t), func(o *rbin.Options) { o.RetryMaxAttempts = 1 })
 	count := func() int {
-		out, err := rb.ListRules(e.ctx, &rbin.ListRulesInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot})
+		out, err := lister.ListRules(e.ctx, &rbin.ListRulesInput{ResourceType: rbintypes.ResourceTypeEbsSnapshot})
 		if err != nil {
 			t.Fatal(err)
 		}
